@@ -1,0 +1,3 @@
+from traingate.cli.app import main
+
+main()

@@ -1,0 +1,105 @@
+"""traingate's commands. Each one calls the library and maps errors to exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from traingate.errors import TraingateError
+from traingate.results.gate import ExitCode
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="A data contract and quality gate for machine-learning training data.")
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+
+def _fail(exc: TraingateError) -> typer.Exit:
+    err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+    return typer.Exit(int(ExitCode.ERROR))
+
+
+@app.command()
+def validate(
+    contract: Annotated[Path, typer.Argument(help="The contract YAML file.")],
+    data: Annotated[list[str] | None, typer.Argument(help="Files, directories or globs; prefix split= to label.")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the run result as JSON.")] = None,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML (one testcase per check).")] = None,
+    fail_on: Annotated[str | None, typer.Option(help="error or warn; overrides the contract's gate.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Read only the first N rows.")] = None,
+) -> None:
+    """Check DATA against CONTRACT; exit 0 when the gate passes, 1 when it fails, 3 on errors."""
+    if fail_on not in (None, "error", "warn"):
+        raise typer.BadParameter("use error or warn", param_hint="--fail-on")
+    from traingate.contracts import load_contract
+    from traingate.engine.runner import validate as run
+    from traingate.reports.html import write_html
+    from traingate.reports.json import write_json
+    from traingate.reports.junit import write_junit
+    from traingate.reports.terminal import render_terminal
+
+    try:
+        loaded = load_contract(contract)
+        if fail_on is not None:
+            loaded = loaded.model_copy(update={"gate": loaded.gate.model_copy(update={"fail_on": fail_on})})
+        result = run(loaded, data or [], limit=limit, show_progress=True)
+    except TraingateError as exc:
+        raise _fail(exc) from exc
+    for path, write in ((report, write_html), (json_out, write_json), (junit, write_junit)):
+        if path is not None:
+            write(result, path)  # type: ignore[operator]
+    render_terminal(result, out)
+    if report is not None:
+        out.print(f"report: {escape(str(report))}")
+    raise typer.Exit(result.gate.exit_code)
+
+
+@app.command()
+def lint(contract: Annotated[Path, typer.Argument(help="The contract YAML file.")]) -> None:
+    """Parse a contract and explain it; no data is read."""
+    from traingate.cli.explain import explain
+    from traingate.contracts import load_contract
+
+    try:
+        loaded = load_contract(contract)
+        from traingate.validators import build
+
+        for check in loaded.all_checks():
+            build(check, loaded.dataset, check.type)
+    except TraingateError as exc:
+        raise _fail(exc) from exc
+    out.print(explain(loaded), highlight=False)
+
+
+@app.command("checks")
+def list_checks() -> None:
+    """Every check type, one line each, with its options."""
+    from traingate.cli.explain import describe_check_types
+
+    for line in describe_check_types():
+        out.print(line, highlight=False)
+
+
+@app.command()
+def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")] = None) -> None:
+    """The JSON Schema of the contract language (for editors)."""
+    from traingate import validators  # noqa: F401  (every registered type is in the schema)
+    from traingate.contracts.jsonschema import contract_json_schema
+
+    text = json.dumps(contract_json_schema(), indent=2)
+    if output is None:
+        sys.stdout.write(text + "\n")
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    app()
+

@@ -1,0 +1,51 @@
+"""Plain-language renderings of a contract and of the check types (for lint and checks)."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+
+from traingate.contracts.model import CheckConfig, Contract
+
+_COMMON = {"type", "name", "description", "severity", "max_count", "max_rate", "min_share"}
+
+
+def threshold_words(check: CheckConfig) -> str:
+    if check.max_count is not None:
+        return f"at most {check.max_count} rows with a finding"
+    if check.max_rate is not None:
+        return f"at most {check.max_rate:.2%} of rows with a finding"
+    if check.min_share is not None:
+        return f"at least {check.min_share:.2%} of rows clean"
+    if hasattr(check, "min"):
+        return f"at least {check.min}"
+    return "fails on any finding"
+
+
+def explain(contract: Contract) -> str:
+    ds = contract.dataset
+    lines = [f"[bold]{escape(contract.contract)}[/] {escape(contract.version)}: {escape(contract.description or '')}",
+             f"dataset kind {ds.kind}; fields: " + (", ".join(f"{k} -> {v}" for k, v in ds.fields.items()) or "defaults"),
+             f"tokenizer {ds.tokenizer}; gate fails on {contract.gate.fail_on}, "
+             f"{contract.gate.max_bad_records} unreadable record(s) allowed"]
+    for group, checks in contract.checks.items():
+        lines.append(f"[bold]{group}[/]")
+        for check in checks:
+            options = {k: v for k, v in check.model_dump(exclude_defaults=True).items() if k not in _COMMON}
+            opts = ", ".join(f"{k}={v}" for k, v in options.items())
+            lines.append(f"  - {check.type} {escape(f'[{check.severity}]')}: {escape(check.summary)}; {threshold_words(check)}"
+                         + (f" ({escape(opts)})" if opts else ""))
+    lines.append(f"{len(contract.all_checks())} checks; contract OK")
+    return "\n".join(lines)
+
+
+def describe_check_types() -> list[str]:
+    from traingate.contracts.registry import PLANNED
+    from traingate.validators import validators
+
+    lines = []
+    for (group, name), cls in sorted(validators().items()):
+        model = cls.config_model
+        options = [k for k in model.model_fields if k not in _COMMON]
+        lines.append(f"{group}.{name}: {model.summary}" + (f" [options: {', '.join(options)}]" if options else ""))
+    lines += [f"{group}.{name}: (not implemented in this version)" for name, group in sorted(PLANNED.items())]
+    return [escape(line) for line in lines]

@@ -1,0 +1,154 @@
+"""Contract file -> Contract model, with every problem reported as file:line:col plus a fix."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from traingate.contracts import registry
+from traingate.contracts.model import GROUPS, CheckConfig, Contract, ContractHeader
+from traingate.contracts.yamlpos import Path, PositionedDocument, load_positioned
+from traingate.errors import ContractError, ContractErrors, NotImplementedCheckError
+
+
+def load_contract(path: str | FsPath) -> Contract:
+    file = str(path)
+    try:
+        raw_bytes = FsPath(path).read_bytes()
+    except OSError as exc:
+        raise ContractError(f"cannot read contract: {exc.strerror}", None, f"check the path {file!r}") from exc
+    return parse_contract(raw_bytes.decode("utf-8", errors="replace"), file, hashlib.sha256(raw_bytes).hexdigest())
+
+
+def parse_contract(text: str, file: str = "<contract>", sha256: str = "") -> Contract:
+    doc = load_positioned(text, file)
+    if not isinstance(doc.data, dict):
+        raise ContractError("a contract is a YAML mapping with keys contract, version, dataset, checks",
+                            doc.locate(()))
+    data = dict(doc.data)
+    raw_checks = data.pop("checks", {})
+    errors: list[ContractError] = []
+    header = _validate(ContractHeader, data, (), doc, errors)
+    checks = _parse_checks(raw_checks, doc, errors)
+    if errors:
+        raise errors[0] if len(errors) == 1 else ContractErrors(errors)
+    assert isinstance(header, ContractHeader)
+    return Contract(**header.model_dump(), checks=checks, source_path=file, sha256=sha256)
+
+
+def _parse_checks(raw: Any, doc: PositionedDocument, errors: list[ContractError]) -> dict[str, list[CheckConfig]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        errors.append(ContractError("`checks` maps a quality dimension to a list of checks", doc.locate(("checks",))))
+        return {}
+    result: dict[str, list[CheckConfig]] = {}
+    for group, items in raw.items():
+        where: Path = ("checks", str(group))
+        if group not in GROUPS:
+            hint = _did_you_mean(str(group), GROUPS) or f"use one of: {', '.join(GROUPS)}"
+            errors.append(ContractError(f"unknown quality dimension {group!r}", doc.locate(where, True), hint))
+            continue
+        if not isinstance(items, list):
+            errors.append(ContractError(f"`{group}` holds a list of checks (each starting with '- type:')",
+                                        doc.locate(where)))
+            continue
+        parsed = [_parse_check(str(group), i, item, doc, errors) for i, item in enumerate(items)]
+        result[str(group)] = [c for c in parsed if c is not None]
+    return result
+
+
+def _parse_check(group: str, index: int, item: Any, doc: PositionedDocument,
+                 errors: list[ContractError]) -> CheckConfig | None:
+    where: Path = ("checks", group, index)
+    if not isinstance(item, dict) or "type" not in item:
+        errors.append(ContractError("a check is a mapping with a `type` key", doc.locate(where),
+                                    "see `traingate checks` for the types"))
+        return None
+    type_name = str(item["type"])
+    model = registry.lookup(group, type_name)
+    if model is None:
+        errors.append(_unknown_type(group, type_name, doc.locate((*where, "type"))))
+        return None
+    result = _validate(model, item, where, doc, errors)
+    return result if isinstance(result, CheckConfig) else None
+
+
+def _unknown_type(group: str, type_name: str, location: Any) -> ContractError:
+    planned_group = registry.PLANNED.get(type_name)
+    if planned_group is not None:
+        return NotImplementedCheckError(
+            f"check type {type_name!r} ({planned_group}) is not implemented in this version of traingate",
+            location, "remove it from the contract until a release provides it")
+    elsewhere = registry.groups_of(type_name)
+    if elsewhere:
+        return ContractError(f"check type {type_name!r} belongs in group {elsewhere[0]!r}, not {group!r}",
+                             location, f"move it under checks.{elsewhere[0]}")
+    hint = _did_you_mean(type_name, registry.all_type_names()) or "run `traingate checks` to list the types"
+    return ContractError(f"unknown check type {type_name!r}", location, hint)
+
+
+def _did_you_mean(word: str, candidates: Any) -> str | None:
+    close = registry.suggest(word, list(candidates))
+    return f"did you mean {close!r}?" if close else None
+
+
+def _validate(model: type[BaseModel], data: Any, prefix: Path, doc: PositionedDocument,
+              errors: list[ContractError]) -> BaseModel | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors.extend(_convert(model, exc, prefix, doc))
+        return None
+
+
+def _convert(model: type[BaseModel], exc: ValidationError, prefix: Path,
+             doc: PositionedDocument) -> list[ContractError]:
+    out = []
+    for err in exc.errors():
+        loc = tuple(str(p) if not isinstance(p, int) else p for p in err["loc"])
+        path = (*prefix, *loc)
+        dotted = ".".join(str(p) for p in path) or "contract"
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            hint = _did_you_mean(key, _field_names(model, loc[:-1])) or "remove it; `traingate lint` lists the keys"
+            out.append(ContractError(f"unknown key {key!r} in {_parent(path)}", doc.locate(path, True), hint))
+        elif kind == "missing":
+            out.append(ContractError(f"missing required key {str(loc[-1])!r} in {_parent(path)}",
+                                     doc.locate(path[:-1], True), f"add `{loc[-1]}:`"))
+        else:
+            expected = (err.get("ctx") or {}).get("expected", "")
+            value = err.get("input")
+            hint = _did_you_mean(str(value), [v.strip(" '") for v in str(expected).replace(" or ", ",").split(",")])
+            out.append(ContractError(f"{dotted}: {err['msg']}", doc.locate(path), hint))
+    return out
+
+
+def _parent(path: Path) -> str:
+    return ".".join(str(p) for p in path[:-1]) or "the contract"
+
+
+def _field_names(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Keys allowed at `loc` inside `model`, following nested model fields."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = getattr(current, "model_fields", {}).get(part)
+        if info is not None:  # other parts are dict keys chosen by the user
+            current = _model_in(info.annotation)
+    return list(getattr(current, "model_fields", {}))
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,76 @@
+"""YAML loading that remembers where every key and value stands in the file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from traingate.errors import ContractError, Location
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class PositionedDocument:
+    """Plain Python data plus the location of each key (mapping entries) and value."""
+
+    data: Any
+    file: str
+    keys: dict[Path, Location] = field(default_factory=dict)
+    values: dict[Path, Location] = field(default_factory=dict)
+
+    def locate(self, path: Path, prefer_key: bool = False) -> Location | None:
+        """The closest known location of `path`, walking up to its parents."""
+        for cut in range(len(path), -1, -1):
+            sub = path[:cut]
+            table = (self.keys, self.values) if prefer_key or cut < len(path) else (self.values, self.keys)
+            for positions in table:
+                if sub in positions:
+                    return positions[sub]
+        return None
+
+
+def _mark(file: str, node: yaml.Node) -> Location:
+    return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _build(node: yaml.Node, path: Path, doc: PositionedDocument, loader: yaml.SafeLoader) -> Any:
+    doc.values[path] = _mark(doc.file, node)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            if not isinstance(key, (str, int, float, bool)):
+                raise ContractError("a mapping key must be a plain value", _mark(doc.file, key_node))
+            if key in result:
+                raise ContractError(f"key '{key}' appears twice in the same mapping", _mark(doc.file, key_node),
+                                    "keep one of them")
+            child = (*path, str(key))
+            doc.keys[child] = _mark(doc.file, key_node)
+            result[key] = _build(value_node, child, doc, loader)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*path, i), doc, loader) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+
+
+def load_positioned(text: str, file: str) -> PositionedDocument:
+    """Parse one YAML document; syntax errors become ContractErrors with a location."""
+    doc = PositionedDocument(data=None, file=file)
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            raise ContractError("the contract file is empty", Location(file, 1, 1),
+                                "start from `traingate init` or an example in examples/")
+        doc.data = _build(root, (), doc, loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(file, mark.line + 1, mark.column + 1) if mark else None
+        raise ContractError(f"YAML syntax error: {exc.problem or exc}", where,
+                            "check indentation and quoting at that place") from exc
+    finally:
+        loader.dispose()  # type: ignore[no-untyped-call]
+    return doc

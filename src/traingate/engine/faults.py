@@ -1,0 +1,29 @@
+"""Unreadable records: counted per kind and per file, with capped samples in file/line order."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from traingate.engine.sources import SourceFile
+from traingate.results.model import Fault
+
+FAULT_SAMPLE_CAP = 50
+
+
+class FaultLog:
+    def __init__(self) -> None:
+        self.total = 0
+        self.by_kind: Counter[str] = Counter()
+        self.per_file: Counter[int] = Counter()
+        self._kept: list[tuple[int, int, Fault]] = []
+
+    def add(self, faults: list[Fault], file_index: int) -> None:
+        for fault in faults:
+            self.total += 1
+            self.by_kind[fault.kind] += 1
+            self.per_file[file_index] += 1
+            if len(self._kept) < FAULT_SAMPLE_CAP:
+                self._kept.append((file_index, fault.line, fault))
+
+    def samples(self, files: list[SourceFile]) -> list[Fault]:
+        return [f for _, _, f in sorted(self._kept, key=lambda item: (item[0], item[1]))]

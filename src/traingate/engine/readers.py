@@ -1,0 +1,218 @@
+"""One reader per format: a file -> chunks of projected Arrow rows plus the faults met on the way."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.ipc as ipc
+import pyarrow.json as pjson
+import pyarrow.parquet as pq
+
+from traingate.engine.rows import excerpt, rows_to_table
+from traingate.engine.sources import SourceFile
+from traingate.errors import SourceError
+from traingate.results.model import Fault
+
+BLOCK_BYTES = 8 << 20
+ROWS_PER_CHUNK = 8192
+_BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r]*\n")
+
+
+@dataclass
+class Chunk:
+    table: pa.Table
+    file_index: int
+    lines: np.ndarray  # 1-based line, item or row number of each row in the file
+    unit: str
+    faults: list[Fault] = field(default_factory=list)
+
+
+Progress = Callable[[int], None]
+
+
+def open_raw(source: SourceFile) -> BinaryIO:
+    if "://" in source.path:
+        import pyarrow.fs as pafs
+        fs, inner = pafs.FileSystem.from_uri(source.path)
+        return fs.open_input_stream(inner)  # type: ignore[return-value]
+    return open(source.path, "rb")  # noqa: SIM115
+
+
+def _stream(raw: BinaryIO, source: SourceFile) -> Any:
+    return pa.CompressedInputStream(raw, source.compression) if source.compression else raw
+
+
+def _project(table: pa.Table, columns: set[str] | None) -> pa.Table:
+    return table if columns is None else table.select([c for c in table.column_names if c in columns])
+
+
+def _jsonl_fast(block: bytes, columns: set[str] | None) -> pa.Table | None:
+    """pyarrow's parser for a clean block; None sends the block to the tolerant path."""
+    if _BLANK_LINE.search(block[:-1] if block.endswith(b"\n") else block):
+        return None
+    try:
+        block.decode("utf-8")
+        opts = pjson.ReadOptions(block_size=max(1 << 20, len(block) // 4 + 1))
+        table = pjson.read_json(pa.BufferReader(block), read_options=opts)
+    except (UnicodeDecodeError, pa.ArrowInvalid):
+        return None
+    expected = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+    return _project(table, columns) if table.num_rows == expected else None
+
+
+def _jsonl_slow(block: bytes, first_line: int, columns: set[str] | None, source: SourceFile) -> Chunk:
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    faults: list[Fault] = []
+    for offset, raw_line in enumerate(block.split(b"\n")):
+        line_no = first_line + offset
+        if not raw_line.strip():
+            continue
+        try:
+            text = raw_line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            faults.append(Fault(file=source.path, line=line_no, kind="invalid_utf8",
+                                message=f"byte {exc.start} is not valid UTF-8",
+                                excerpt=excerpt(raw_line.decode("utf-8", "replace"))))
+            continue
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            faults.append(Fault(file=source.path, line=line_no, kind="invalid_json", message=str(exc),
+                                excerpt=excerpt(text)))
+            continue
+        if not isinstance(value, dict):
+            faults.append(Fault(file=source.path, line=line_no, kind="not_an_object",
+                                message=f"a record must be a JSON object, got {type(value).__name__}",
+                                excerpt=excerpt(text)))
+            continue
+        rows.append(value)
+        lines.append(line_no)
+    table = rows_to_table(rows, lines, columns, source.path, "line", faults)
+    return Chunk(table, -1, np.asarray(lines, dtype=np.int64), "line", faults)
+
+
+def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first: bytes = b"") -> Iterator[Chunk]:
+    leftover = first
+    line_no = 1
+    while True:
+        data = stream.read(BLOCK_BYTES)
+        buf = leftover + data
+        if not data:
+            block, leftover = buf, b""
+        else:
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                leftover = buf
+                continue
+            block, leftover = buf[: cut + 1], buf[cut + 1:]
+        if block.strip():
+            table = _jsonl_fast(block, columns)
+            if table is not None:
+                lines = np.arange(line_no, line_no + table.num_rows, dtype=np.int64)
+                yield Chunk(table, -1, lines, "line")
+            else:
+                yield _jsonl_slow(block, line_no, columns, source)
+        line_no += block.count(b"\n")
+        if not data:
+            return
+
+
+def read_json(stream: Any, source: SourceFile, columns: set[str] | None) -> Iterator[Chunk]:
+    head = stream.read(64)
+    if head.lstrip()[:1] != b"[":
+        yield from read_jsonl(stream, source, columns, first=head)
+        return
+    try:
+        items = orjson.loads(head + stream.read())
+    except orjson.JSONDecodeError as exc:
+        raise SourceError(f"{source.path}: not valid JSON ({exc}); a JSON array file must parse as a whole") from exc
+    for start in range(0, len(items), ROWS_PER_CHUNK):
+        faults: list[Fault] = []
+        rows, numbers = [], []
+        for number, item in enumerate(items[start: start + ROWS_PER_CHUNK], start=start + 1):
+            if isinstance(item, dict):
+                rows.append(item)
+                numbers.append(number)
+            else:
+                faults.append(Fault(file=source.path, line=number, unit="item", kind="not_an_object",
+                                    message=f"array item is {type(item).__name__}, not an object"))
+        table = rows_to_table(rows, numbers, columns, source.path, "item", faults)
+        yield Chunk(table, -1, np.asarray(numbers, dtype=np.int64), "item", faults)
+
+
+def _csv_names(source: SourceFile) -> list[str]:
+    with open_raw(source) as raw:
+        return list(pcsv.open_csv(_stream(raw, source)).schema.names)
+
+
+def read_csv(stream: Any, source: SourceFile, columns: set[str] | None) -> Iterator[Chunk]:
+    """Every CSV value is read as text; checks that need numbers parse them and report failures."""
+    faults: list[Fault] = []
+
+    def on_invalid(row: Any) -> str:
+        faults.append(Fault(file=source.path, line=row.number or 0, kind="bad_csv_row",
+                            message=f"expected {row.expected_columns} columns, got {row.actual_columns}",
+                            excerpt=excerpt(row.text or "")))
+        return "skip"
+
+    types = {name: pa.string() for name in _csv_names(source)}
+    reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES),
+                           parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
+                           convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False))
+    row = 0
+    for batch in reader:
+        table = _project(pa.Table.from_batches([batch]), columns)
+        lines = np.arange(row + 2, row + 2 + table.num_rows, dtype=np.int64)
+        row += table.num_rows
+        yield Chunk(table, -1, lines, "row", faults[:])
+        faults.clear()
+    if faults:
+        yield Chunk(pa.table({}), -1, np.zeros(0, dtype=np.int64), "row", faults[:])
+
+
+def read_parquet(raw: Any, source: SourceFile, columns: set[str] | None) -> Iterator[Chunk]:
+    pf = pq.ParquetFile(raw)
+    names = [c for c in pf.schema_arrow.names if columns is None or c in columns]
+    row = 0
+    for batch in pf.iter_batches(batch_size=ROWS_PER_CHUNK, columns=names):
+        yield Chunk(pa.Table.from_batches([batch]), -1, np.arange(row + 1, row + 1 + batch.num_rows), "row")
+        row += batch.num_rows
+
+
+def read_arrow(raw: Any, source: SourceFile, columns: set[str] | None) -> Iterator[Chunk]:
+    data = pa.py_buffer(raw.read())
+    try:
+        batches: Any = ipc.open_file(data)
+        batches = [batches.get_batch(i) for i in range(batches.num_record_batches)]
+    except pa.ArrowInvalid:
+        batches = ipc.open_stream(data)
+    row = 0
+    for batch in batches:
+        table = _project(pa.Table.from_batches([batch]), columns)
+        yield Chunk(table, -1, np.arange(row + 1, row + 1 + table.num_rows), "row")
+        row += table.num_rows
+
+
+def read_source(source: SourceFile, columns: set[str] | None, raw: BinaryIO) -> Iterator[Chunk]:
+    stream = _stream(raw, source)
+    try:
+        if source.format == "jsonl":
+            yield from read_jsonl(stream, source, columns)
+        elif source.format == "json":
+            yield from read_json(stream, source, columns)
+        elif source.format == "csv":
+            yield from read_csv(stream, source, columns)
+        elif source.format == "parquet":
+            yield from read_parquet(raw, source, columns)
+        else:
+            yield from read_arrow(raw, source, columns)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SourceError(f"{source.path}: cannot read as {source.format}: {exc}") from exc

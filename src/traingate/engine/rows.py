@@ -1,0 +1,77 @@
+"""Python rows -> an Arrow table, tolerant of rows whose values have the wrong shape."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pyarrow as pa
+
+from traingate.results.model import Fault
+
+_KINDS = {str: "string", bool: "bool", int: "number", float: "number", list: "list", dict: "object"}
+
+
+def _kind(value: Any) -> str:
+    return _KINDS.get(type(value), type(value).__name__)
+
+
+def excerpt(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _column(name: str, values: list[Any], lines: list[int], file: str, unit: str,
+            faults: list[Fault]) -> pa.Array:
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        pass
+    kinds = Counter(_kind(v) for v in values if v is not None)
+    majority = kinds.most_common(1)[0][0]
+    cleaned: list[Any] = []
+    for value, line in zip(values, lines):
+        if value is not None and _kind(value) != majority:
+            faults.append(Fault(file=file, line=line, unit=unit, kind="type_mismatch",
+                                message=f"field {name!r} is {_kind(value)}, other rows have {majority}"))
+            value = None
+        cleaned.append(value)
+    try:
+        return pa.array(cleaned)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return _column_by_value(name, cleaned, lines, file, unit, faults)
+
+
+def _column_by_value(name: str, values: list[Any], lines: list[int], file: str, unit: str,
+                     faults: list[Fault]) -> pa.Array:
+    """Last resort for nested values of differing shapes: the first shape that converts wins."""
+    target: pa.DataType | None = None
+    kept: list[Any] = []
+    for value, line in zip(values, lines):
+        if value is None:
+            kept.append(None)
+            continue
+        try:
+            converted = pa.array([value], type=target)
+            target = target or converted.type
+            kept.append(value)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            faults.append(Fault(file=file, line=line, unit=unit, kind="type_mismatch",
+                                message=f"field {name!r} has a nested shape unlike the other rows"))
+            kept.append(None)
+    return pa.array(kept, type=target)
+
+
+def rows_to_table(rows: list[dict[str, Any]], lines: list[int], columns: set[str] | None, file: str,
+                  unit: str, faults: list[Fault]) -> pa.Table:
+    """Build the projected table; values that do not fit their column become null plus a fault."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for row in rows:
+        for key in row:
+            if key not in seen and (columns is None or key in columns):
+                seen.add(key)
+                names.append(key)
+    arrays = [_column(n, [r.get(n) for r in rows], lines, file, unit, faults) for n in names]
+    if not names:
+        return pa.table({"__row__": pa.nulls(len(rows))}).drop_columns(["__row__"]) if rows else pa.table({})
+    return pa.table(dict(zip(names, arrays)))

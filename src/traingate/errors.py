@@ -1,0 +1,66 @@
+"""Errors that stop a run. A failing check is never an exception: it is a result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a contract file, 1-based."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class TraingateError(Exception):
+    """Base of every error traingate raises on purpose (exit code 3)."""
+
+
+class ContractError(TraingateError):
+    """The contract cannot be used as written."""
+
+    def __init__(self, message: str, location: Location | None = None, hint: str | None = None):
+        self.message = message
+        self.location = location
+        self.hint = hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        tail = f"; {self.hint}" if self.hint else ""
+        return f"{where}{self.message}{tail}"
+
+
+class ContractErrors(ContractError):
+    """Several contract errors found in one pass, reported together."""
+
+    def __init__(self, errors: list[ContractError]):
+        self.errors = errors
+        super().__init__("\n".join(e.render() for e in errors))
+
+    def render(self) -> str:
+        return "\n".join(e.render() for e in self.errors)
+
+
+class NotImplementedCheckError(ContractError):
+    """A check type that is part of the contract language but has no validator yet."""
+
+
+class SourceError(TraingateError):
+    """A data source cannot be opened or read at all (a bad row is data, not this error)."""
+
+
+class MissingDependencyError(TraingateError):
+    """An optional dependency is needed for what the contract asks."""
+
+    def __init__(self, what: str, extra: str, package: str):
+        self.extra = extra
+        super().__init__(
+            f"{what} needs the package '{package}', which is not installed; "
+            f"install it with: pip install 'traingate[{extra}]'"
+        )

@@ -1,0 +1,1 @@
+"""Presenters of a RunResult. They format; they compute nothing."""

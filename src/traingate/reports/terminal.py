@@ -1,0 +1,48 @@
+"""The summary table printed after every run."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from traingate.results.model import CheckResult, RunResult
+
+STYLE = {"passed": "green", "failed": "red", "errored": "magenta", "skipped": "dim"}
+VERDICT = {"passed": "[bold green]PASSED", "warned": "[bold yellow]PASSED WITH WARNINGS",
+           "failed": "[bold red]FAILED", "errored": "[bold magenta]ERRORED"}
+
+
+def _status(check: CheckResult) -> str:
+    label = check.status if check.status != "failed" or check.severity == "error" else f"failed ({check.severity})"
+    return f"[{STYLE[check.status]}]{label}"
+
+
+def _threshold(check: CheckResult) -> str:
+    t = check.threshold
+    if t is None:
+        return ""
+    if t.kind == "none":
+        return "no findings"
+    value = f"{t.value:.2%}" if t.kind in ("max_rate", "min_share") else f"{t.value:g}"
+    return f"{t.kind} {value}"
+
+
+def render_terminal(result: RunResult, console: Console) -> None:
+    table = Table(title=f"traingate · {escape(result.contract.name)} {escape(result.contract.version)}",
+                  title_justify="left")
+    for column in ("check", "status", "findings", "threshold", "message"):
+        table.add_column(column, overflow="fold")
+    for check in result.checks:
+        table.add_row(escape(check.id), _status(check), f"{check.findings:,}", _threshold(check), escape(check.message))
+    console.print(table)
+    ds = result.dataset
+    console.print(f"{ds.rows:,} rows in {len(ds.files)} file(s), tokenizer {ds.tokenizer}"
+                  + (f", limited to the first {ds.limited_to:,} rows" if ds.limited_to else ""))
+    if ds.bad_records:
+        console.print(f"[red]{ds.bad_records} unreadable record(s)[/]: " +
+                      ", ".join(f"{k} {v}" for k, v in sorted(ds.fault_counts.items())))
+        for fault in ds.faults[:10]:
+            console.print(f"  {escape(fault.file)}:{fault.line} [{fault.kind}] {escape(fault.message)}", highlight=False)
+    console.print(f"verdict: {VERDICT[result.gate.verdict]}[/]" +
+                  "".join(f"\n  - {escape(r)}" for r in result.gate.reasons))

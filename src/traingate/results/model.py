@@ -1,0 +1,129 @@
+"""The run result: what every reporter presents and what `--json` writes. Field names are fixed."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+Status = Literal["passed", "failed", "errored", "skipped"]
+Verdict = Literal["passed", "warned", "failed", "errored"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Sample(Model):
+    """One failing row, capped and reproducible (bottom-k by a seeded row hash)."""
+
+    file: str = Field(description="Data file the row came from.")
+    line: int = Field(description="1-based line (JSONL/CSV), item (JSON array) or row (Parquet/Arrow).")
+    unit: str = Field("line", description="What `line` counts: line, item or row.")
+    field: str | None = Field(None, description="Logical field holding the finding.")
+    reason: str = Field(description="Short reason code, e.g. empty_turn.")
+    excerpt: str = Field("", description="Text around the finding, truncated; never more than 400 characters.")
+    span: tuple[int, int] | None = Field(None, description="Offending span inside `excerpt` (start, end).")
+
+
+class Threshold(Model):
+    kind: Literal["max_count", "max_rate", "min_share", "min", "none"] = Field(
+        description="none: the check fails on any finding.")
+    value: float
+
+
+class CheckResult(Model):
+    id: str = Field(description="Unique id in the run: the check's name or group.type.")
+    group: str = Field(description="Quality dimension: format, quantity, ...")
+    type: str
+    severity: Literal["error", "warn", "info"]
+    status: Status
+    description: str = ""
+    metric: str = Field("", description="Name of the metric compared with the threshold.")
+    value: float | None = Field(None, description="The metric's value.")
+    threshold: Threshold | None = None
+    rows: int = Field(0, description="Rows the check looked at.")
+    findings: int = Field(0, description="Rows with at least one finding.")
+    rate: float | None = Field(None, description="findings / rows.")
+    message: str = Field("", description="One sentence a reviewer reads.")
+    details: dict[str, Any] = Field(default_factory=dict, description="Counts per reason and other figures.")
+    samples: list[Sample] = Field(default_factory=list)
+    error: str | None = Field(None, description="Reason code and message when status is errored.")
+
+
+class FileInfo(Model):
+    path: str
+    split: str
+    format: str
+    bytes: int
+    sha256: str
+    rows: int = 0
+    bad_records: int = 0
+
+
+class Fault(Model):
+    file: str
+    line: int
+    unit: str = "line"
+    kind: str = Field(description="invalid_json, invalid_utf8, not_an_object, type_mismatch, bad_csv_row, ...")
+    message: str
+    excerpt: str = ""
+
+
+class DatasetInfo(Model):
+    kind: str
+    files: list[FileInfo]
+    rows: int
+    fingerprint: str = Field(description="sha256 over the files' sha256 values, in order.")
+    bad_records: int = 0
+    faults: list[Fault] = Field(default_factory=list, description="Capped samples of unreadable records.")
+    fault_counts: dict[str, int] = Field(default_factory=dict)
+    limited_to: int | None = Field(None, description="Set when --limit stopped the read early.")
+    tokenizer: str
+    text_fields: list[str] = Field(default_factory=list)
+
+
+class Histogram(Model):
+    edges: list[float] = Field(description="Bin lower edges; the last bin is open-ended.")
+    counts: list[int]
+
+
+class Distribution(Model):
+    name: str = Field(description="e.g. chars.prompt, tokens.response, turns")
+    count: int
+    sum: float
+    min: float | None
+    max: float | None
+    mean: float | None
+    quantiles: dict[str, float] = Field(default_factory=dict, description="p50, p90, p99 (from the histogram).")
+    histogram: Histogram
+
+
+class ContractInfo(Model):
+    name: str
+    version: str
+    sha256: str
+    path: str | None
+    description: str | None = None
+
+
+class Gate(Model):
+    verdict: Verdict
+    fail_on: Literal["error", "warn"]
+    exit_code: int
+    reasons: list[str] = Field(default_factory=list)
+
+
+class RunResult(Model):
+    schema_version: str = SCHEMA_VERSION
+    tool_version: str
+    run_id: str
+    started_at: str
+    finished_at: str
+    contract: ContractInfo
+    dataset: DatasetInfo
+    checks: list[CheckResult]
+    distributions: list[Distribution] = Field(default_factory=list)
+    gate: Gate
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds: total, read, per check id.")

@@ -1,0 +1,47 @@
+"""The validator interface: a mergeable accumulator over Arrow batches (shaped like Beam's CombineFn)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar, Generic, TypeVar
+
+from traingate.contracts.model import KIND_FIELDS, CheckConfig, DatasetSpec
+from traingate.engine.batch import BatchContext
+from traingate.results.model import CheckResult
+
+ConfigT = TypeVar("ConfigT", bound=CheckConfig)
+StateT = TypeVar("StateT")
+
+
+class Validator(ABC, Generic[ConfigT, StateT]):
+    """State is plain picklable data; heavy resources live in per-process caches, never in state."""
+
+    config_model: ClassVar[type[CheckConfig]]
+
+    def __init__(self, config: ConfigT, spec: DatasetSpec, check_id: str):
+        self.config = config
+        self.spec = spec
+        self.check_id = check_id
+
+    def columns(self) -> set[str]:
+        """Top-level columns this check reads (projection); by default every logical field of the kind."""
+        required, optional = KIND_FIELDS[self.spec.kind]
+        return {self.spec.column(f).split(".")[0] for f in required + optional}
+
+    @abstractmethod
+    def create_state(self) -> StateT: ...
+
+    @abstractmethod
+    def add_batch(self, state: StateT, batch: BatchContext) -> StateT: ...
+
+    @abstractmethod
+    def merge_states(self, a: StateT, b: StateT) -> StateT: ...
+
+    @abstractmethod
+    def finalize(self, state: StateT) -> CheckResult: ...
+
+    def result(self, **values: object) -> CheckResult:
+        """A CheckResult carrying this check's identity."""
+        cfg = self.config
+        return CheckResult(id=self.check_id, group=cfg.group, type=cfg.type, severity=cfg.severity,
+                           description=cfg.description or cfg.summary, **values)  # type: ignore[arg-type]

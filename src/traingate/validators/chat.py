@@ -1,0 +1,96 @@
+"""Conversation structure: known roles, first and last role, alternation, empty turns, JSON tool calls."""
+
+from __future__ import annotations
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from traingate.contracts.checks import ChatStructureCheck
+from traingate.engine.batch import BatchContext, TextView
+from traingate.validators.flags import Hit, RowFlagValidator
+from traingate.validators.registry import register_validator
+
+CANONICAL = ("user", "assistant", "system", "tool")
+
+
+def _ends(parents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the first and last element of each run of equal parents."""
+    if len(parents) == 0:
+        return parents, parents
+    change = np.flatnonzero(np.diff(parents)) + 1
+    return np.concatenate(([0], change)), np.concatenate((change - 1, [len(parents) - 1]))
+
+
+@register_validator
+class ChatStructureValidator(RowFlagValidator[ChatStructureCheck]):
+    config_model = ChatStructureCheck
+    noun = "with a malformed conversation"
+
+    def _role_ids(self, view: TextView) -> np.ndarray:
+        raw = self.spec.raw_roles()
+        names = list(raw)
+        ids = np.array([CANONICAL.index(raw[n]) for n in names] + [-1], dtype=np.int64)
+        roles = view.roles if view.roles is not None else pa.nulls(len(view.values), pa.string())
+        index = pc.index_in(roles.cast(pa.string()), value_set=pa.array(names, pa.string())).fill_null(-1)
+        return ids[np.asarray(index, dtype=np.int64)]
+
+    def _json_roles(self) -> set[str]:
+        if self.config.json_roles is not None:
+            return set(self.config.json_roles)
+        return {r for r in self.spec.roles.get("tool", []) if "call" in r}
+
+    def find(self, batch: BatchContext) -> list[Hit]:
+        messages = batch.field("messages")
+        view = batch.text("messages")
+        if messages is None or view is None or view.rows is None:
+            return [Hit("not_a_conversation", np.ones(batch.num_rows, dtype=bool))]
+        not_list = np.asarray(messages.is_null(), dtype=bool) | (
+            np.asarray(pc.list_value_length(messages).fill_null(0)) == 0)
+        roles = self._role_ids(view)
+        rows = view.rows
+        hits = [Hit("not_a_conversation", not_list), Hit("unknown_role", roles == -1, view)]
+        if not self.config.allow_empty_turns:
+            empty = np.asarray(pc.match_substring_regex(view.values, r"^\s*$").fill_null(True), dtype=bool)
+            hits.append(Hit("empty_turn", empty, view))
+        hits += self._order_hits(roles, rows, view, batch.num_rows)
+        hits.append(self._json_hit(view))
+        return hits
+
+    def _order_hits(self, roles: np.ndarray, rows: np.ndarray, view: TextView, n: int) -> list[Hit]:
+        hits = []
+        cfg = self.config
+        system = CANONICAL.index("system")
+        keep = np.flatnonzero(roles != system)
+        first, last = _ends(rows[keep])
+        if cfg.first_role is not None:
+            bad = keep[first][roles[keep[first]] != CANONICAL.index(cfg.first_role)]
+            hits.append(Hit(f"first_role_not_{cfg.first_role}", _mask(bad, len(roles)), view))
+        if cfg.last_role is not None:
+            bad = keep[last][roles[keep[last]] != CANONICAL.index(cfg.last_role)]
+            hits.append(Hit(f"last_role_not_{cfg.last_role}", _mask(bad, len(roles)), view))
+        if cfg.alternate:
+            talk = np.flatnonzero(np.isin(roles, [CANONICAL.index("user"), CANONICAL.index("assistant")]))
+            same = (rows[talk][1:] == rows[talk][:-1]) & (roles[talk][1:] == roles[talk][:-1])
+            hits.append(Hit("not_alternating", _mask(talk[1:][same], len(roles)), view))
+        return hits
+
+    def _json_hit(self, view: TextView) -> Hit:
+        wanted = self._json_roles()
+        bad = np.zeros(len(view.values), dtype=bool)
+        if wanted and view.roles is not None:
+            is_call = pc.is_in(view.roles.cast(pa.string()), value_set=pa.array(sorted(wanted), pa.string()))
+            for i in np.flatnonzero(np.asarray(is_call.fill_null(False), dtype=bool)):
+                text = view.values[int(i)].as_py()
+                try:
+                    orjson.loads(text or "")
+                except orjson.JSONDecodeError:
+                    bad[i] = True
+        return Hit("tool_call_not_json", bad, view)
+
+
+def _mask(positions: np.ndarray, size: int) -> np.ndarray:
+    mask = np.zeros(size, dtype=bool)
+    mask[positions] = True
+    return mask

@@ -1,0 +1,63 @@
+"""Capped, reproducible samples: keep the k rows with the smallest seeded hash of their identity.
+Merging two reservoirs keeps the k smallest of both, so any split of the data gives the same sample."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+SAMPLE_CAP = 20
+EXCERPT_CHARS = 300
+SEED = np.uint64(0x9E3779B97F4A7C15)
+
+
+def row_keys(row_ids: np.ndarray) -> np.ndarray:
+    """splitmix64 of each row id: a fixed pseudo-random order of rows."""
+    with np.errstate(over="ignore"):
+        z = row_ids.astype(np.uint64) + SEED
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+@dataclass
+class Reservoir:
+    cap: int = SAMPLE_CAP
+    items: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    def threshold(self) -> int | None:
+        return self.items[-1][0] if len(self.items) >= self.cap else None
+
+    def candidates(self, keys: np.ndarray) -> np.ndarray:
+        """Positions (into keys) that could enter the reservoir, smallest first, at most `cap`."""
+        limit = self.threshold()
+        positions = np.flatnonzero(keys < np.uint64(limit)) if limit is not None else np.arange(len(keys))
+        if len(positions) > self.cap:
+            positions = positions[np.argpartition(keys[positions], self.cap)[: self.cap]]
+        return positions[np.argsort(keys[positions], kind="stable")]
+
+    def add(self, key: int, sample: dict[str, Any]) -> None:
+        self.items.append((key, sample))
+        self.items.sort(key=lambda item: item[0])
+        del self.items[self.cap:]
+
+    def merge(self, other: Reservoir) -> Reservoir:
+        merged = sorted(self.items + other.items, key=lambda item: item[0])
+        return Reservoir(self.cap, merged[: self.cap])
+
+    def samples(self) -> list[dict[str, Any]]:
+        return [sample for _, sample in self.items]
+
+
+def excerpt_around(text: str, pattern: str | None) -> tuple[str, tuple[int, int] | None]:
+    """A window of the text around the first match of `pattern`, with the match's span in the window."""
+    match = re.search(pattern, text) if pattern else None
+    if match is None:
+        return (text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"), None
+    start = max(0, match.start() - EXCERPT_CHARS // 3)
+    window = text[start: start + EXCERPT_CHARS]
+    end = min(match.end(), start + EXCERPT_CHARS) - start
+    return window, (match.start() - start, max(end, match.start() - start))

@@ -1,0 +1,144 @@
+"""The record schema: column presence and dtype on Arrow, value checks through pandera, uniqueness
+over the whole dataset from 16 bytes per row (an xxh64 of the value and the row's identity)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+from traingate.contracts.checks import ColumnSpec, SchemaCheck
+from traingate.engine.batch import BatchContext
+from traingate.results.model import CheckResult, Sample
+from traingate.validators.pandera_bridge import failing_rows
+from traingate.validators.registry import register_validator
+from traingate.validators.samples import Reservoir, row_keys
+from traingate.validators.flags import FlagState, Hit, RowFlagValidator
+from traingate.validators.thresholds import judge
+
+INTEGER = r"^\s*[-+]?\d+\s*$"
+FLOAT = r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$"
+
+
+def dtype_ok(spec: ColumnSpec, array: pa.Array) -> np.ndarray | bool:
+    """True where the value has the declared dtype; CSV text counts as numeric when it parses."""
+    t = array.type
+    if spec.dtype == "any" or pa.types.is_null(t):
+        return True
+    if pa.types.is_string(t) and spec.dtype in ("int", "float", "number"):
+        pattern = INTEGER if spec.dtype == "int" else FLOAT
+        return np.asarray(pc.match_substring_regex(array, pattern).fill_null(True), dtype=bool)
+    return {
+        "string": pa.types.is_string(t) or pa.types.is_large_string(t),
+        "int": pa.types.is_integer(t),
+        "float": pa.types.is_floating(t) or pa.types.is_integer(t),
+        "number": pa.types.is_floating(t) or pa.types.is_integer(t),
+        "bool": pa.types.is_boolean(t),
+        "list": pa.types.is_list(t) or pa.types.is_large_list(t),
+        "struct": pa.types.is_struct(t) or pa.types.is_map(t),
+    }[spec.dtype]
+
+
+@dataclass
+class SchemaState(FlagState):
+    hashes: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    ids: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    files: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=4096)
+def _hash(value: str) -> int:
+    return xxhash.xxh64_intdigest(value)
+
+
+@register_validator
+class SchemaValidator(RowFlagValidator[SchemaCheck]):
+    config_model = SchemaCheck
+    noun = "breaking the record schema"
+
+    def columns(self) -> set[str]:
+        return {name.split(".")[0] for name in self.config.columns}
+
+    def create_state(self) -> SchemaState:
+        return SchemaState()
+
+    def find(self, batch: BatchContext) -> list[Hit]:
+        hits: list[Hit] = []
+        present: dict[str, pa.Array] = {}
+        for name, spec in self.config.columns.items():
+            array = batch.column(name)
+            if array is None:
+                if spec.required:
+                    hits.append(Hit(f"missing_column:{name}", np.ones(batch.num_rows, dtype=bool),
+                                    note=f"column {name!r} is absent"))
+                continue
+            ok = dtype_ok(spec, array)
+            if ok is not True:
+                bad = ~np.asarray(ok, dtype=bool) & np.asarray(array.is_valid(), dtype=bool)
+                hits.append(Hit(f"dtype:{name}", bad, note=f"{name} is not {spec.dtype} ({array.type})"))
+            if not spec.nullable:
+                hits.append(Hit(f"null:{name}", np.asarray(array.is_null(), dtype=bool),
+                                note=f"{name} is missing or null"))
+            present[name] = array
+        for (name, check), rows in failing_rows(self.config.columns, present, batch.num_rows).items():
+            hits.append(Hit(f"{check}:{name}", rows, note=f"{name} fails {check}"))
+        return hits
+
+    def add_batch(self, state: FlagState, batch: BatchContext) -> FlagState:
+        assert isinstance(state, SchemaState)
+        super().add_batch(state, batch)
+        state.files[batch.file_index] = (batch.file, batch.unit)
+        for name, spec in self.config.columns.items():
+            array = batch.column(name)
+            if spec.unique and array is not None:
+                valid = np.flatnonzero(np.asarray(array.is_valid(), dtype=bool))
+                values = array.take(pa.array(valid)).cast(pa.string()).to_pylist() if len(valid) else []
+                state.hashes.setdefault(name, []).append(np.fromiter(map(_hash, values), np.uint64, len(values)))
+                state.ids.setdefault(name, []).append(batch.row_ids(valid))
+        return state
+
+    def merge_states(self, a: FlagState, b: FlagState) -> FlagState:
+        assert isinstance(a, SchemaState) and isinstance(b, SchemaState)
+        base = super().merge_states(a, b)
+        merged = SchemaState(base.rows, base.flagged, base.reasons, base.samples, files={**a.files, **b.files})
+        for store, left, right in ((merged.hashes, a.hashes, b.hashes), (merged.ids, a.ids, b.ids)):
+            for key in left.keys() | right.keys():
+                store[key] = left.get(key, []) + right.get(key, [])
+        return merged
+
+    def finalize(self, state: FlagState) -> CheckResult:
+        assert isinstance(state, SchemaState)
+        duplicates, samples = self._duplicates(state)
+        findings = state.flagged + sum(duplicates.values())
+        verdict = judge(self.config, state.rows, findings)
+        reasons = dict(sorted((state.reasons + Counter({f"unique:{k}": v for k, v in duplicates.items()})).items()))
+        all_samples = sorted(state.samples.items + samples, key=lambda item: item[0])[: state.samples.cap]
+        rate = findings / state.rows if state.rows else 0.0
+        return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value,
+                           threshold=verdict.threshold, rows=state.rows, findings=findings, rate=rate,
+                           message=f"{findings} schema findings in {state.rows} rows ({rate:.2%})",
+                           details={"by_reason": reasons, "columns": list(self.config.columns)},
+                           samples=[Sample(**s) for _, s in all_samples])  # type: ignore[arg-type]
+
+    def _duplicates(self, state: SchemaState) -> tuple[dict[str, int], list[tuple[int, dict[str, Any]]]]:
+        counts: dict[str, int] = {}
+        samples: list[tuple[int, dict[str, Any]]] = []
+        for name, parts in sorted(state.hashes.items()):
+            hashes = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+            ids = np.concatenate(state.ids[name]) if parts else np.zeros(0, np.uint64)
+            order = np.lexsort((ids, hashes))
+            hashes, ids = hashes[order], ids[order]
+            repeat = np.concatenate(([False], hashes[1:] == hashes[:-1])) if len(hashes) else hashes.astype(bool)
+            counts[name] = int(repeat.sum())
+            for row_id in ids[repeat][np.argsort(row_keys(ids[repeat]))][: Reservoir().cap]:
+                file, unit = state.files[int(row_id >> np.uint64(40))]
+                samples.append((int(row_keys(np.array([row_id]))[0]), Sample(
+                    file=file, line=int(row_id & np.uint64((1 << 40) - 1)), unit=unit, field=name,
+                    reason=f"unique:{name}", excerpt=f"{name} repeats an earlier value").model_dump()))
+        return counts, samples
