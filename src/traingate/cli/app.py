@@ -16,7 +16,7 @@ from traingate.results.gate import ExitCode
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="A data contract and quality gate for machine-learning training data.")
-out = Console(soft_wrap=True)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
 
 

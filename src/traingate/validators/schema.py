@@ -54,7 +54,7 @@ class SchemaState(FlagState):
 
 @lru_cache(maxsize=4096)
 def _hash(value: str) -> int:
-    return xxhash.xxh64_intdigest(value)
+    return int(xxhash.xxh64_intdigest(value.encode("utf-8")))
 
 
 @register_validator
