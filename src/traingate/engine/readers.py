@@ -150,7 +150,8 @@ def read_json(stream: Any, source: SourceFile, columns: set[str] | None) -> Iter
 
 def _csv_names(source: SourceFile) -> list[str]:
     with open_raw(source) as raw:
-        return list(pcsv.open_csv(_stream(raw, source)).schema.names)
+        skip = pcsv.ParseOptions(invalid_row_handler=lambda row: "skip")
+        return list(pcsv.open_csv(_stream(raw, source), parse_options=skip).schema.names)
 
 
 def read_csv(stream: Any, source: SourceFile, columns: set[str] | None) -> Iterator[Chunk]:
@@ -164,15 +165,19 @@ def read_csv(stream: Any, source: SourceFile, columns: set[str] | None) -> Itera
         return "skip"
 
     types = {name: pa.string() for name in _csv_names(source)}
-    reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES),
+    reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False),
                            parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
                            convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False))
-    row = 0
+    next_line = 2
     for batch in reader:
         table = _project(pa.Table.from_batches([batch]), columns)
-        lines = np.arange(row + 2, row + 2 + table.num_rows, dtype=np.int64)
-        row += table.num_rows
-        yield Chunk(table, -1, lines, "row", faults[:])
+        skipped = {f.line for f in faults}
+        lines = np.empty(table.num_rows, dtype=np.int64)
+        for i in range(table.num_rows):  # rows after a skipped bad row keep their true line
+            while next_line in skipped:
+                next_line += 1
+            lines[i], next_line = next_line, next_line + 1
+        yield Chunk(table, -1, lines, "line", faults[:])
         faults.clear()
     if faults:
         yield Chunk(pa.table({}), -1, np.zeros(0, dtype=np.int64), "row", faults[:])

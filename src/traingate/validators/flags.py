@@ -53,12 +53,15 @@ class RowFlagValidator(Validator[C, FlagState]):
         hits = self.find(batch)
         flagged = np.zeros(batch.num_rows, dtype=bool)
         hit_rows = []
+        by_reason: dict[str, np.ndarray] = {}
         for hit in hits:
             rows = self._rows_of(hit, batch.num_rows)
             hit_rows.append(rows)
-            if rows.any():
-                state.reasons[hit.reason] += int(rows.sum())
+            by_reason[hit.reason] = by_reason[hit.reason] | rows if hit.reason in by_reason else rows
             flagged |= rows
+        for reason, rows in by_reason.items():
+            if rows.any():
+                state.reasons[reason] += int(rows.sum())
         state.rows += batch.num_rows
         state.flagged += int(flagged.sum())
         positions = np.flatnonzero(flagged)

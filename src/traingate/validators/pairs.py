@@ -69,6 +69,7 @@ class ScoreRangeValidator(RowFlagValidator[ScoreRangeCheck]):
             return [Hit("missing", np.ones(batch.num_rows, dtype=bool), note=f"no column for {self.config.field}")]
         missing = _bool(raw.is_null())
         if pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type):
+            missing |= _bool(pc.equal(pc.utf8_trim_whitespace(raw), ""))
             numeric = _bool(pc.match_substring_regex(raw, NUMBER, ignore_case=True))
             values = pc.cast(pc.if_else(pa.array(numeric), pc.utf8_trim_whitespace(raw), "0"), pa.float64())
         elif pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type):

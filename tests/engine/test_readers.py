@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+import pytest
+
+from traingate.engine.readers import Chunk, open_raw, read_source
+from traingate.engine.sources import resolve
+from traingate.errors import SourceError
+
+ROWS = [{"prompt": f"question {i}", "response": f"answer {i}", "n": i} for i in range(5)]
+
+
+def read_all(path: Path | str, columns: set[str] | None = None) -> list[Chunk]:
+    (source,) = resolve([str(path)], None, None)
+    with open_raw(source) as raw:
+        return list(read_source(source, columns, raw))
+
+
+def rows_and_faults(chunks: list[Chunk]) -> tuple[list[dict[str, object]], list[int], list[tuple[int, str]]]:
+    rows = [r for c in chunks for r in c.table.to_pylist()]
+    lines = [int(x) for c in chunks for x in c.lines]
+    faults = [(f.line, f.kind) for c in chunks for f in c.faults]
+    return rows, lines, faults
+
+
+def test_jsonl_bad_lines_are_faults_with_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(b'{"prompt": "a", "response": "b"}\n'
+                     b'{"prompt": "broken\n'
+                     b'{"prompt": "\xff\xfe", "response": "c"}\n'
+                     b'\n'
+                     b'[1, 2]\n'
+                     b'{"prompt": 7, "response": "d"}\n'
+                     b'{"prompt": "e", "response": "f"}\n')
+    rows, lines, faults = rows_and_faults(read_all(path))
+    assert faults == [(2, "invalid_json"), (3, "invalid_utf8"), (5, "not_an_object"), (6, "type_mismatch")]
+    assert lines == [1, 6, 7]
+    assert rows == [{"prompt": "a", "response": "b"}, {"prompt": None, "response": "d"},
+                    {"prompt": "e", "response": "f"}]
+
+
+def test_jsonl_fast_path_keeps_line_numbers_and_projects(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    chunks = read_all(path, {"prompt"})
+    rows, lines, faults = rows_and_faults(chunks)
+    assert rows == [{"prompt": r["prompt"]} for r in ROWS] and lines == [1, 2, 3, 4, 5] and faults == []
+
+
+def test_blank_lines_do_not_shift_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"a": "x"}\n\n  \n{"a": "y"}\n{"a": "z"}')
+    _, lines, _ = rows_and_faults(read_all(path))
+    assert lines == [1, 4, 5]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl.gz", ".jsonl.zst"])
+def test_compressed_jsonl(tmp_path: Path, suffix: str) -> None:
+    data = "".join(json.dumps(r) + "\n" for r in ROWS).encode()
+    path = tmp_path / f"d{suffix}"
+    if suffix.endswith(".gz"):
+        path.write_bytes(gzip.compress(data))
+    else:
+        with pa.CompressedOutputStream(str(path), "zstd") as out:
+            out.write(data)
+    rows, _, _ = rows_and_faults(read_all(path))
+    assert rows == ROWS
+
+
+def test_json_array_reports_items(tmp_path: Path) -> None:
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps([ROWS[0], "not an object", ROWS[1]]))
+    rows, lines, faults = rows_and_faults(read_all(path))
+    assert rows == ROWS[:2] and lines == [1, 3] and faults == [(2, "not_an_object")]
+
+
+def test_json_file_holding_lines_is_read_as_jsonl(tmp_path: Path) -> None:
+    path = tmp_path / "d.json"
+    path.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    assert rows_and_faults(read_all(path))[0] == ROWS
+
+
+def test_parquet_csv_arrow_and_saved_dataset(tmp_path: Path) -> None:
+    table = pa.Table.from_pylist(ROWS)
+    pq.write_table(table, tmp_path / "d.parquet")
+    pcsv.write_csv(table, tmp_path / "d.csv")
+    with ipc.new_file(str(tmp_path / "d.arrow"), table.schema) as w:
+        w.write_table(table)
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    with ipc.new_stream(str(saved / "data-00000-of-00001.arrow"), table.schema) as w:
+        w.write_table(table)
+    (saved / "state.json").write_text(json.dumps({"_data_files": [{"filename": "data-00000-of-00001.arrow"}]}))
+    (saved / "dataset_info.json").write_text("{}")
+    assert rows_and_faults(read_all(tmp_path / "d.parquet"))[0] == ROWS
+    assert rows_and_faults(read_all(tmp_path / "d.arrow"))[0] == ROWS
+    csv_rows, csv_lines, _ = rows_and_faults(read_all(tmp_path / "d.csv"))
+    assert csv_rows[0] == {"prompt": "question 0", "response": "answer 0", "n": "0"} and csv_lines[:2] == [2, 3]
+    (source,) = resolve([str(saved)], None, None)
+    with open_raw(source) as raw:
+        assert [r for c in read_source(source, None, raw) for r in c.table.to_pylist()] == ROWS
+
+
+def test_csv_bad_row_is_a_fault(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("prompt,response\na,b\nc,d,e\nf,g\n")
+    rows, lines, faults = rows_and_faults(read_all(path))
+    assert rows == [{"prompt": "a", "response": "b"}, {"prompt": "f", "response": "g"}] and lines == [2, 4]
+    assert faults == [(3, "bad_csv_row")]
+
+
+def test_directories_globs_and_splits(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    for name in ("a.jsonl", "sub/b.jsonl.gz", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    files = resolve([str(tmp_path)], None, None)
+    assert [Path(f.path).name for f in files] == ["a.jsonl", "b.jsonl.gz"]
+    assert [f.split for f in resolve([f"train={tmp_path}/*.jsonl"], None, None)] == ["train"]
+    assert [f.split for f in resolve([], {"test": ["a.jsonl"]}, str(tmp_path))] == ["test"]
+    with pytest.raises(SourceError, match="no such file"):
+        resolve([str(tmp_path / "missing.jsonl")], None, None)
+    with pytest.raises(SourceError, match="unknown data format"):
+        resolve([str(tmp_path / "notes.txt")], None, None)

@@ -1,0 +1,89 @@
+"""The merge law, for every validator: folding all batches equals merging the folds of any split."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import contract_text
+from traingate.contracts import parse_contract
+from traingate.engine.batch import BatchContext
+from traingate.engine.runner import check_ids
+from traingate.engine.tokenizers import get_tokenizer
+from traingate.validators import build, validators
+
+TEXTS = ["fine text", "", "  lead", "<|im_start|> leak", "{{slot}}", "```open", "caf\ufffd", "a     b",
+         "x " * 30, "ok", "r\r\nn"]
+HYGIENE = "".join(f"    - type: {t}\n" for t in ("empty_text", "whitespace", "encoding", "special_tokens",
+                                                    "code_fences", "placeholders"))
+LENGTHS = "".join(f"    - type: {t}\n      limit: 5\n" for t in ("min_tokens", "max_tokens", "min_chars", "max_chars"))
+QUANTITY = "  quantity:\n    - type: min_rows\n      min: 10\n    - type: min_tokens\n      min: 10\n"
+
+
+def _rows(kind: str, n: int) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(7)
+    pick = lambda: TEXTS[int(rng.integers(len(TEXTS)))]  # noqa: E731
+    if kind == "sft":
+        return [{"id": f"r{i % 40}", "prompt": pick(), "response": pick(), "n": int(rng.integers(5))} for i in range(n)]
+    if kind == "chat":
+        roles = ["user", "assistant", "tool", "system", "bot?"]
+        return [{"messages": [{"role": roles[int(rng.integers(5))], "content": pick()}
+                              for _ in range(int(rng.integers(0, 5)))]} for _ in range(n)]
+    if kind == "preference":
+        return [{"prompt": pick(), "chosen": pick(), "rejected": pick()} for _ in range(n)]
+    return [{"prompt": pick(), "response": pick(), "score": [0.5, 7.0, None, float("nan"), -1.0][i % 5]}
+            for i in range(n)]
+
+
+CASES = {
+    "sft": "  format:\n" + HYGIENE + LENGTHS + "    - type: schema\n      columns:\n"
+           "        id: {unique: true, regex: 'r[0-9]'}\n        n: {dtype: int, max: 3}\n" + QUANTITY,
+    "chat": "  format:\n    - type: chat_structure\n      json_roles: [tool]\n" + HYGIENE + LENGTHS + QUANTITY,
+    "preference": "  format:\n    - type: preference_pair\n" + HYGIENE,
+    "reward": "  format:\n    - type: score_range\n      min: 0\n      max: 5\n" + HYGIENE,
+}
+N = 120
+
+
+def _contexts(kind: str, cuts: list[int]) -> tuple[Any, list[BatchContext]]:
+    contract = parse_contract(contract_text(kind, CASES[kind]), "c.yaml")
+    table = pa.Table.from_pylist(_rows(kind, N))
+    bounds = [0, *sorted(set(cuts)), N]
+    batches = []
+    for start, end in zip(bounds, bounds[1:]):
+        if end > start:
+            batches.append(BatchContext(table.slice(start, end - start), contract.dataset, get_tokenizer("whitespace"),
+                                        file="f.jsonl", file_index=0, lines=np.arange(start + 1, end + 1),
+                                        unit="line", split="all", row_offset=start))
+    return contract, batches
+
+
+def test_every_registered_validator_is_covered() -> None:
+    covered = set()
+    for kind in CASES:
+        contract, _ = _contexts(kind, [])
+        covered |= {(c.group, c.type) for c in contract.all_checks()}
+    assert set(validators()) <= covered
+
+
+@settings(max_examples=25, deadline=None)
+@given(kind=st.sampled_from(sorted(CASES)), cuts=st.lists(st.integers(1, N - 1), max_size=6),
+       split_at=st.integers(0, 7))
+def test_fold_equals_merge_of_folds(kind: str, cuts: list[int], split_at: int) -> None:
+    contract, batches = _contexts(kind, cuts)
+    k = min(split_at, len(batches))
+    for config, check_id in zip(contract.all_checks(), check_ids(contract)):
+        v = build(config, contract.dataset, check_id)
+        whole = v.create_state()
+        for b in batches:
+            whole = v.add_batch(whole, b)
+        left, right = v.create_state(), v.create_state()
+        for b in batches[:k]:
+            left = v.add_batch(left, b)
+        for b in batches[k:]:
+            right = v.add_batch(right, b)
+        assert v.finalize(v.merge_states(right, left)).model_dump() == v.finalize(whole).model_dump(), check_id
