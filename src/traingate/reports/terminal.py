@@ -43,6 +43,6 @@ def render_terminal(result: RunResult, console: Console) -> None:
         console.print(f"[red]{ds.bad_records} unreadable record(s)[/]: " +
                       ", ".join(f"{k} {v}" for k, v in sorted(ds.fault_counts.items())))
         for fault in ds.faults[:10]:
-            console.print(f"  {escape(fault.file)}:{fault.line} [{fault.kind}] {escape(fault.message)}", highlight=False)
+            console.print(escape(f"  {fault.file}:{fault.line} [{fault.kind}] {fault.message}"), highlight=False)
     console.print(f"verdict: {VERDICT[result.gate.verdict]}[/]" +
                   "".join(f"\n  - {escape(r)}" for r in result.gate.reasons))

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, contract_text
+from traingate.reports.html import render_html
+from traingate.reports.junit import render_junit
+from traingate.results import RunResult
+
+GOLDEN = ROOT / "tests" / "golden"
+HOSTILE = "<script>alert('x')</script> {{name}}"
+CHECKS = ("  format:\n    - type: placeholders\n    - type: empty_text\n      severity: warn\n"
+          "    - type: max_chars\n      limit: 40\n      max_rate: 0.5\n  quantity:\n    - type: min_rows\n      min: 2\n")
+
+
+@pytest.fixture
+def result(run: Callable[..., RunResult], tmp_path: Path) -> RunResult:
+    rows = [{"prompt": "What is 2+2?", "response": "4"}, {"prompt": "Greet", "response": HOSTILE},
+            {"prompt": "", "response": "A long answer that goes well past forty characters."}]
+    raw = run(contract_text("sft", CHECKS, extra="  tokenizer: whitespace\n"), rows)
+    return normalise(raw, tmp_path)
+
+
+def normalise(result: RunResult, tmp_path: Path) -> RunResult:
+    """Fix the fields that change from run to run, so outputs can be pinned."""
+    text = result.model_dump_json().replace(str(tmp_path), "TMP")
+    fixed = RunResult.model_validate_json(text)
+    fixed.run_id, fixed.started_at, fixed.finished_at, fixed.tool_version = "RUN", "START", "END", "VERSION"
+    fixed.timings = {k: 0.0 for k in fixed.timings}
+    return fixed
+
+
+def compare(name: str, text: str, update: bool) -> None:
+    path = GOLDEN / name
+    if update or not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} changed; rerun with --update-golden if intended"
+
+
+def test_outputs_match_golden_files(result: RunResult, update_golden: bool) -> None:
+    compare("sft_run.json", result.model_dump_json(indent=2), update_golden)
+    compare("sft_report.html", render_html(result), update_golden)
+    compare("sft_junit.xml", render_junit(result), update_golden)
+
+
+def test_html_escapes_dataset_text(result: RunResult) -> None:
+    html = render_html(result)
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    assert "<mark>{{name}}</mark>" in html
+    assert "http://" not in html and "https://" not in html  # self-contained: nothing to fetch
+
+
+def test_html_shows_verdict_checks_and_distributions(result: RunResult) -> None:
+    html = render_html(result)
+    assert result.gate.verdict == "failed"
+    assert 'class="banner failed"' in html and "FAILED" in html
+    for check in result.checks:
+        assert f'id="c-{check.id}"' in html
+    assert 'aria-label="histogram of tokens.response"' in html and "<rect" in html
+
+
+def test_junit_has_one_testcase_per_check(result: RunResult) -> None:
+    xml = render_junit(result)
+    import xml.etree.ElementTree as ET
+    suite = ET.fromstring(xml)
+    assert suite.get("tests") == str(len(result.checks))
+    failures = {c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None}
+    assert failures == {c.id for c in result.checks if c.status == "failed"}
