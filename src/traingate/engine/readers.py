@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -22,7 +21,6 @@ from traingate.results.model import Fault
 
 BLOCK_BYTES = 8 << 20
 ROWS_PER_CHUNK = 8192
-_BLANK_LINE = re.compile(rb"(?:^|\n)[ \t\r]*\n")
 
 
 @dataclass
@@ -54,9 +52,9 @@ def _project(table: pa.Table, columns: set[str] | None) -> pa.Table:
 
 
 def _jsonl_fast(block: bytes, columns: set[str] | None) -> pa.Table | None:
-    """pyarrow's parser for a clean block; None sends the block to the tolerant path."""
-    if _BLANK_LINE.search(block[:-1] if block.endswith(b"\n") else block):
-        return None
+    """pyarrow's parser for a clean block; None sends the block to the tolerant path. pyarrow skips
+    blank lines and accepts invalid UTF-8, so a row count that differs from the line count, or bytes
+    that do not decode, also send the block there (it keeps true line numbers)."""
     try:
         block.decode("utf-8")
         opts = pjson.ReadOptions(block_size=max(1 << 20, len(block) // 4 + 1))

@@ -16,6 +16,7 @@ from traingate import validators as _validators  # noqa: F401  (registers the bu
 from traingate.contracts.model import Contract
 from traingate.engine.batch import BatchContext
 from traingate.engine.faults import FaultLog
+from traingate.engine.prefetch import prefetch
 from traingate.engine.progress import Progress
 from traingate.engine.readers import Chunk, open_raw, read_source
 from traingate.engine.sources import SourceFile, resolve
@@ -105,17 +106,18 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
     faults = FaultLog()
     rows_per_file = [0] * len(files)
     offset = 0
-    with ThreadPoolExecutor(max_workers=1) as pool, Progress(show_progress, files) as progress:
-        hashes: list[Future[str]] = [pool.submit(sha256_file, f) for f in files]
-        for index, chunk in _chunks(files, columns, limit, progress):
+    workers = max(1, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=1) as hasher, ThreadPoolExecutor(max_workers=workers) as pool, \
+            Progress(show_progress, files) as progress:
+        hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files]
+        for index, chunk in prefetch(_chunks(files, columns, limit, progress)):
             faults.add(chunk.faults, index)
             batch = BatchContext(chunk.table, contract.dataset, tokenizer, file=files[index].path, file_index=index,
                                  lines=chunk.lines, unit=chunk.unit, split=files[index].split, row_offset=offset)
             offset += batch.num_rows
             rows_per_file[index] += batch.num_rows
-            for slot in slots:
-                slot.feed(batch)
-            stats_state = stats.add_batch(stats_state, batch)
+            stats_state = stats.add_batch(stats_state, batch)  # also fills the shared length caches
+            list(pool.map(lambda slot: slot.feed(batch), slots))
         read_seconds = time.perf_counter() - t0
         results = [slot.finish() for slot in slots]
         file_infos = [FileInfo(path=f.path, split=f.split, format=f.format, bytes=f.size, sha256=h.result(),

@@ -13,7 +13,7 @@ from traingate.contracts.checks import (
     WhitespaceCheck,
 )
 from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS
-from traingate.engine.batch import BatchContext, TextView
+from traingate.engine.batch import BatchContext
 from traingate.validators.flags import Hit, RowFlagValidator
 from traingate.validators.registry import register_validator
 
@@ -21,8 +21,8 @@ CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u0080-\u009f]"
 MOJIBAKE = "(?:Ã|Â|â€)[\u00a0-\u00bf\u2018-\u201e\u2020-\u2026\u2030\u2039\u203a\u20ac\u2122\u0152\u0153\u0160\u0161\u0178]"
 
 
-def matches(view: TextView, pattern: str) -> np.ndarray:
-    return np.asarray(pc.match_substring_regex(view.values, pattern).fill_null(False), dtype=bool)
+def matches(values: pa.Array, pattern: str) -> np.ndarray:
+    return np.asarray(pc.match_substring_regex(values, pattern).fill_null(False), dtype=bool)
 
 
 class _PatternValidator(RowFlagValidator[TextCheck]):
@@ -32,8 +32,20 @@ class _PatternValidator(RowFlagValidator[TextCheck]):
         raise NotImplementedError
 
     def find(self, batch: BatchContext) -> list[Hit]:
-        return [Hit(reason, matches(view, pattern), view, pattern)
-                for view in batch.views(self.config.fields) for reason, pattern in self.patterns()]
+        """One pass with all patterns together; each pattern then runs only on the values that matched."""
+        patterns = self.patterns()
+        if not patterns:
+            return []
+        combined = "|".join(f"(?:{p})" for _, p in patterns)
+        hits = []
+        for view in batch.views(self.config.fields):
+            candidates = np.flatnonzero(matches(view.values, combined))
+            subset = view.values.take(pa.array(candidates, pa.int64()))
+            for reason, pattern in patterns:
+                mask = np.zeros(len(view.values), dtype=bool)
+                mask[candidates[matches(subset, pattern)]] = True
+                hits.append(Hit(reason, mask, view, pattern))
+        return hits
 
 
 @register_validator
