@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -17,8 +16,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("TRAINGATE_BENCH_DIR", "/tmp/traingate-bench"))
-WORDS = ("the model data answer question python list value return function train token batch set "
-         "quality check gate report row field number string table compute memory stream").split()
+WORDS = [
+    "the", "model", "data", "answer", "question", "python", "list", "value", "return", "function", "train", "token",
+    "batch", "set", "quality", "check", "gate", "report", "row", "field", "number", "string", "table", "compute",
+    "memory", "stream",
+]
 CONTRACT = """\
 contract: throughput
 version: 1.0.0

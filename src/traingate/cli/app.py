@@ -54,7 +54,7 @@ def validate(
         raise _fail(exc) from exc
     for path, write in ((report, write_html), (json_out, write_json), (junit, write_junit)):
         if path is not None:
-            write(result, path)  # type: ignore[operator]
+            write(result, path)
     render_terminal(result, out)
     if report is not None:
         out.print(f"report: {escape(str(report))}")

@@ -13,7 +13,11 @@ DEFAULT_SPECIAL_TOKENS = [
     "<|begin_of_text|>", "<|end_of_text|>", "[INST]", "[/INST]", "<<SYS>>", "<</SYS>>", "<s>", "</s>",
     "<|user|>", "<|assistant|>", "<|system|>", "<start_of_turn>", "<end_of_turn>", "<|pad|>", "<pad>", "<unk>",
 ]
-DEFAULT_PLACEHOLDERS = [r"\{\{\s*[A-Za-z_][\w.\-]*\s*\}\}", r"\[\[\s*[A-Z_][A-Z0-9_]*\s*\]\]", r"<\s*(?:INSERT|YOUR)[ _][^>]{0,40}>"]
+DEFAULT_PLACEHOLDERS = [
+    r"\{\{\s*[A-Za-z_][\w.\-]*\s*\}\}",  # {{name}}
+    r"\[\[\s*[A-Z_][A-Z0-9_]*\s*\]\]",  # [[NAME]]
+    r"<\s*(?:INSERT|YOUR)[ _][^>]{0,40}>",  # <INSERT NAME HERE>, <YOUR_NAME>
+]
 
 
 class TextCheck(CheckConfig):

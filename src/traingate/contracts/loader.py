@@ -112,10 +112,10 @@ def _convert(model: type[BaseModel], exc: ValidationError, prefix: Path,
         loc = tuple(str(p) if not isinstance(p, int) else p for p in err["loc"])
         path = (*prefix, *loc)
         dotted = ".".join(str(p) for p in path) or "contract"
-        kind = err["type"]
+        kind = str(err["type"])
         if kind == "extra_forbidden":
             key = str(loc[-1])
-            hint = _did_you_mean(key, _field_names(model, loc[:-1])) or "remove it; `traingate lint` lists the keys"
+            hint: str | None = _did_you_mean(key, _field_names(model, loc[:-1])) or "remove it; `traingate lint` lists the keys"
             out.append(ContractError(f"unknown key {key!r} in {_parent(path)}", doc.locate(path, True), hint))
         elif kind == "missing":
             out.append(ContractError(f"missing required key {str(loc[-1])!r} in {_parent(path)}",

@@ -106,7 +106,7 @@ class ContractHeader(StrictModel):
     description: str | None = None
     owner: str | None = None
     dataset: DatasetSpec
-    gate: GateSpec = Field(default_factory=GateSpec)  # type: ignore[arg-type]
+    gate: GateSpec = Field(default_factory=GateSpec)
 
 
 class Contract(ContractHeader):

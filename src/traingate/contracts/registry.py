@@ -29,10 +29,11 @@ _plugins_loaded = False
 
 def check_type_name(model: type[CheckConfig]) -> str:
     annotation = model.model_fields["type"].annotation
-    args = getattr(annotation, "__args__", ())
-    if len(args) != 1 or not isinstance(args[0], str):
+    args: tuple[object, ...] = tuple(getattr(annotation, "__args__", ()))
+    name = args[0] if len(args) == 1 else None
+    if not isinstance(name, str):
         raise TypeError(f"{model.__name__}.type must be a Literal of one string")
-    return args[0]
+    return name
 
 
 def register_check_config(model: type[CheckConfig]) -> type[CheckConfig]:

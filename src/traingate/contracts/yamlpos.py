@@ -41,7 +41,7 @@ def _build(node: yaml.Node, path: Path, doc: PositionedDocument, loader: yaml.Sa
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)):
                 raise ContractError("a mapping key must be a plain value", _mark(doc.file, key_node))
             if key in result:
@@ -53,7 +53,7 @@ def _build(node: yaml.Node, path: Path, doc: PositionedDocument, loader: yaml.Sa
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), doc, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    return loader.construct_object(node, deep=True)
 
 
 def load_positioned(text: str, file: str) -> PositionedDocument:
@@ -72,5 +72,5 @@ def load_positioned(text: str, file: str) -> PositionedDocument:
         raise ContractError(f"YAML syntax error: {exc.problem or exc}", where,
                             "check indentation and quoting at that place") from exc
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     return doc

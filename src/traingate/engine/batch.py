@@ -36,7 +36,7 @@ class BatchContext:
         self.tokenizer = tokenizer
         self.file, self.file_index, self.lines, self.unit = file, file_index, lines, unit
         self.split, self.row_offset = split, row_offset
-        self.num_rows = table.num_rows
+        self.num_rows: int = table.num_rows
         self._views: dict[str, TextView | None] = {}
         self._counts: dict[tuple[str, str], np.ndarray] = {}
 
@@ -104,8 +104,10 @@ class BatchContext:
         """Sum a per-value array into one value per row."""
         if view.rows is None:
             return values
-        return np.bincount(view.rows, weights=values, minlength=self.num_rows).astype(values.dtype)
+        summed: np.ndarray = np.bincount(view.rows, weights=values, minlength=self.num_rows).astype(values.dtype)
+        return summed
 
     def row_ids(self, rows: np.ndarray) -> np.ndarray:
         """Stable identity of rows across any split of the data: file index and line."""
-        return (np.uint64(self.file_index) << np.uint64(40)) | self.lines[rows].astype(np.uint64)
+        ids: np.ndarray = (np.uint64(self.file_index) << np.uint64(40)) | self.lines[rows].astype(np.uint64)
+        return ids

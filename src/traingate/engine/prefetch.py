@@ -28,7 +28,7 @@ def prefetch(source: Iterator[T], depth: int = 2) -> Iterator[T]:
                 if stop.is_set():
                     return
             items.put(_DONE)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+        except BaseException as exc:
             items.put(exc)
 
     thread = threading.Thread(target=produce, name="traingate-reader", daemon=True)

@@ -16,13 +16,15 @@ class Progress:
         self._bar: Any = None
         self._task: Any = None
         self._raw: Any = None
+        self._size = 0
         self._done_bytes = 0
         self._rows = 0
         self._total = sum(f.size for f in files) or None
 
     def __enter__(self) -> Progress:
         if self.enabled:
-            from rich.progress import BarColumn, DownloadColumn, Progress as Bar, TextColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeRemainingColumn
+            from rich.progress import Progress as Bar
 
             self._bar = Bar(TextColumn("[bold]validating"), BarColumn(), DownloadColumn(),
                             TextColumn("{task.fields[rows]:,} rows"), TimeRemainingColumn(), transient=True)

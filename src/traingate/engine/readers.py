@@ -39,8 +39,9 @@ def open_raw(source: SourceFile) -> BinaryIO:
     if "://" in source.path:
         import pyarrow.fs as pafs
         fs, inner = pafs.FileSystem.from_uri(source.path)
-        return fs.open_input_stream(inner)  # type: ignore[return-value]
-    return open(source.path, "rb")  # noqa: SIM115
+        stream: BinaryIO = fs.open_input_stream(inner)
+        return stream
+    return open(source.path, "rb")
 
 
 def _stream(raw: BinaryIO, source: SourceFile) -> Any:

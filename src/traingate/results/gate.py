@@ -31,10 +31,10 @@ def decide(checks: list[CheckResult], fail_on: str, bad_records: int, max_bad_re
     reasons += [f"check {cid} failed" for cid in blocking]
     if errored:
         reasons += [f"check {cid} could not run" for cid in errored]
-        return Gate(verdict="errored", fail_on=fail_on, exit_code=int(ExitCode.ERROR), reasons=reasons)  # type: ignore[arg-type]
+        return Gate(verdict="errored", fail_on=fail_on, exit_code=int(ExitCode.ERROR), reasons=reasons)
     if reasons:
-        return Gate(verdict="failed", fail_on=fail_on, exit_code=int(ExitCode.GATE_FAILED), reasons=reasons)  # type: ignore[arg-type]
+        return Gate(verdict="failed", fail_on=fail_on, exit_code=int(ExitCode.GATE_FAILED), reasons=reasons)
     if warned:
-        return Gate(verdict="warned", fail_on=fail_on, exit_code=int(ExitCode.PASSED),  # type: ignore[arg-type]
+        return Gate(verdict="warned", fail_on=fail_on, exit_code=int(ExitCode.PASSED),
                     reasons=[f"check {cid} warned" for cid in warned])
-    return Gate(verdict="passed", fail_on=fail_on, exit_code=int(ExitCode.PASSED))  # type: ignore[arg-type]
+    return Gate(verdict="passed", fail_on=fail_on, exit_code=int(ExitCode.PASSED))

@@ -44,4 +44,4 @@ class Validator(ABC, Generic[ConfigT, StateT]):
         """A CheckResult carrying this check's identity."""
         cfg = self.config
         return CheckResult(id=self.check_id, group=cfg.group, type=cfg.type, severity=cfg.severity,
-                           description=cfg.description or cfg.summary, **values)  # type: ignore[arg-type]
+                           description=cfg.description or cfg.summary, **values)

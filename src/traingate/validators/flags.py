@@ -105,4 +105,4 @@ class RowFlagValidator(Validator[C, FlagState]):
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value,
                            threshold=verdict.threshold, rows=state.rows, findings=state.flagged, rate=rate,
                            message=message, details={"by_reason": dict(sorted(state.reasons.items()))},
-                           samples=[Sample(**s) for s in state.samples.samples()])  # type: ignore[arg-type]
+                           samples=[Sample(**s) for s in state.samples.samples()])

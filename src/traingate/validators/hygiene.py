@@ -9,7 +9,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from traingate.contracts.checks import (
-    CodeFencesCheck, EmptyTextCheck, EncodingCheck, PlaceholdersCheck, SpecialTokensCheck, TextCheck,
+    CodeFencesCheck,
+    EmptyTextCheck,
+    EncodingCheck,
+    PlaceholdersCheck,
+    SpecialTokensCheck,
+    TextCheck,
     WhitespaceCheck,
 )
 from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS

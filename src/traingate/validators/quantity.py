@@ -67,4 +67,4 @@ class MinTotalTokensValidator(_MinimumValidator):
     unit = "tokens"
 
     def amount(self, batch: BatchContext) -> int:
-        return int(sum(np.sum(batch.counts(v, "tokens")) for v in batch.views()))
+        return sum(int(np.sum(batch.counts(v, "tokens"))) for v in batch.views())

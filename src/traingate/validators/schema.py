@@ -16,10 +16,10 @@ import xxhash
 from traingate.contracts.checks import ColumnSpec, SchemaCheck
 from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult, Sample
+from traingate.validators.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.pandera_bridge import failing_rows
 from traingate.validators.registry import register_validator
 from traingate.validators.samples import Reservoir, row_keys
-from traingate.validators.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.thresholds import judge
 
 INTEGER = r"^\s*[-+]?\d+\s*$"
@@ -33,8 +33,9 @@ def dtype_ok(spec: ColumnSpec, array: pa.Array) -> np.ndarray | bool:
         return True
     if pa.types.is_string(t) and spec.dtype in ("int", "float", "number"):
         pattern = INTEGER if spec.dtype == "int" else FLOAT
-        return np.asarray(pc.match_substring_regex(array, pattern).fill_null(True), dtype=bool)
-    return {
+        parsed: np.ndarray = np.asarray(pc.match_substring_regex(array, pattern).fill_null(True), dtype=bool)
+        return parsed
+    kinds: dict[str, bool] = {
         "string": pa.types.is_string(t) or pa.types.is_large_string(t),
         "int": pa.types.is_integer(t),
         "float": pa.types.is_floating(t) or pa.types.is_integer(t),
@@ -42,7 +43,8 @@ def dtype_ok(spec: ColumnSpec, array: pa.Array) -> np.ndarray | bool:
         "bool": pa.types.is_boolean(t),
         "list": pa.types.is_list(t) or pa.types.is_large_list(t),
         "struct": pa.types.is_struct(t) or pa.types.is_map(t),
-    }[spec.dtype]
+    }
+    return kinds[spec.dtype]
 
 
 @dataclass
@@ -124,7 +126,7 @@ class SchemaValidator(RowFlagValidator[SchemaCheck]):
                            threshold=verdict.threshold, rows=state.rows, findings=findings, rate=rate,
                            message=f"{findings} schema findings in {state.rows} rows ({rate:.2%})",
                            details={"by_reason": reasons, "columns": list(self.config.columns)},
-                           samples=[Sample(**s) for _, s in all_samples])  # type: ignore[arg-type]
+                           samples=[Sample(**s) for _, s in all_samples])
 
     def _duplicates(self, state: SchemaState) -> tuple[dict[str, int], list[tuple[int, dict[str, Any]]]]:
         counts: dict[str, int] = {}
