@@ -145,5 +145,8 @@ def _stats_columns(contract: Contract) -> set[str]:
 
 
 def _text_fields(contract: Contract) -> list[str]:
-    from traingate.contracts.model import TEXT_FIELDS
-    return [f"{f} -> {contract.dataset.column(f)}" for f in TEXT_FIELDS[contract.dataset.kind]]
+    """The text fields read: the kind's required ones and the optional ones the contract maps."""
+    from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS
+    ds = contract.dataset
+    wanted = [f for f in TEXT_FIELDS[ds.kind] if f in KIND_FIELDS[ds.kind][0] or f in ds.fields]
+    return [f"{f} -> {ds.column(f)}" for f in wanted]
