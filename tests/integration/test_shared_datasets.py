@@ -192,3 +192,34 @@ def test_llamafactory_dpo_message_pairs(shared: Path, tmp_path: Path) -> None:
     assert checks["format.preference_pair"].rows == 300
     assert checks["format.preference_pair"].findings == identical
     assert checks["format.empty_text"].findings == empty
+
+
+GSM = """contract: gsm
+version: 1.0.0
+dataset:
+  kind: sft
+  fields: {prompt: question, response: answer}
+checks:
+  uniqueness:
+    - type: exact_duplicates
+    - type: exact_duplicates
+      name: questions
+      on: [prompt]
+      normalize: [unicode, whitespace, case]
+"""
+
+
+def test_gsm8k_socratic_repeats_every_test_question(shared: Path, tmp_path: Path) -> None:
+    files = [shared / "gsm8k" / "test.jsonl", shared / "gsm8k" / "test_socratic.jsonl"]
+    rows = [r for f in files for r in load(f)]
+    norm = [" ".join(r["question"].split()).lower() for r in rows]
+    repeated_questions = len(norm) - len(set(norm))
+    repeated_rows = len(rows) - len({(" ".join(r["question"].split()), " ".join(r["answer"].split())) for r in rows})
+    checks = by_id(run(GSM, *files, tmp_path=tmp_path))
+    pairs, questions = checks["uniqueness.exact_duplicates"], checks["questions"]
+    assert pairs.findings == repeated_rows == 0
+    assert pairs.details["same_prompt_different_content"]["prompts"] == repeated_questions == 1319
+    assert questions.findings == repeated_questions and questions.details["cluster_sizes"] == {"2": 1319}
+    first = questions.details["largest_clusters"][0]["members"]
+    assert [Path(m["file"]).name for m in first] == ["test.jsonl", "test_socratic.jsonl"]
+    assert [m["line"] for m in first] == [1, 1]

@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from traingate.contracts.model import CheckConfig, StrictModel
+from traingate.contracts.uniqueness import ExactDuplicatesCheck
 
 DEFAULT_SPECIAL_TOKENS = [
     "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>",
@@ -161,5 +162,5 @@ class MinTotalTokensCheck(CheckConfig):
 BUILTIN_CHECKS: list[type[CheckConfig]] = [
     SchemaCheck, EmptyTextCheck, WhitespaceCheck, EncodingCheck, SpecialTokensCheck, CodeFencesCheck,
     PlaceholdersCheck, MinTokensCheck, MaxTokensCheck, MinCharsCheck, MaxCharsCheck, ChatStructureCheck,
-    PreferencePairCheck, ScoreRangeCheck, MinRowsCheck, MinTotalTokensCheck,
+    PreferencePairCheck, ScoreRangeCheck, MinRowsCheck, MinTotalTokensCheck, ExactDuplicatesCheck,
 ]

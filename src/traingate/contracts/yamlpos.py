@@ -41,9 +41,10 @@ def _build(node: yaml.Node, path: Path, doc: PositionedDocument, loader: yaml.Sa
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int, float, bool)):
+            # Keys stay text: YAML 1.1 would read `on:`, `yes:` or `no:` as booleans.
+            if not isinstance(key_node, yaml.ScalarNode):
                 raise ContractError("a mapping key must be a plain value", _mark(doc.file, key_node))
+            key = key_node.value
             if key in result:
                 raise ContractError(f"key '{key}' appears twice in the same mapping", _mark(doc.file, key_node),
                                     "keep one of them")

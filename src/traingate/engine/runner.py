@@ -16,6 +16,7 @@ from traingate import validators as _validators  # noqa: F401  (registers the bu
 from traingate.contracts.model import Contract
 from traingate.engine.batch import BatchContext
 from traingate.engine.faults import FaultLog
+from traingate.engine.lookup import fetch_rows
 from traingate.engine.prefetch import prefetch
 from traingate.engine.progress import Progress
 from traingate.engine.readers import Chunk, open_raw, read_source
@@ -58,10 +59,19 @@ class Slot:
             self.error = f"validator_crashed: {type(exc).__name__}: {exc}"
         self.seconds += time.perf_counter() - start
 
-    def finish(self) -> CheckResult:
+    def wanted(self) -> set[int]:
+        if self.error is not None:
+            return set()
+        try:
+            return set(self.validator.wanted_rows(self.state))
+        except Exception as exc:
+            self.error = f"finalize_crashed: {type(exc).__name__}: {exc}"
+            return set()
+
+    def finish(self, rows: dict[int, dict[str, Any]]) -> CheckResult:
         if self.error is None:
             try:
-                return self.validator.finalize(self.state)
+                return self.validator.finalize(self.state, rows)
             except Exception as exc:
                 self.error = f"finalize_crashed: {type(exc).__name__}: {exc}"
         return self.validator.result(status="errored", error=self.error, message=self.error)
@@ -119,7 +129,9 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
             stats_state = stats.add_batch(stats_state, batch)  # also fills the shared length caches
             list(pool.map(Slot.feed, slots, [batch] * len(slots)))
         read_seconds = time.perf_counter() - t0
-        results = [slot.finish() for slot in slots]
+        wanted = set().union(*(slot.wanted() for slot in slots))
+        rows = fetch_rows(files, columns, wanted) if wanted else {}
+        results = [slot.finish(rows) for slot in slots]
         file_infos = [FileInfo(path=f.path, split=f.split, format=f.format, bytes=f.size, sha256=h.result(),
                                rows=rows_per_file[i], bad_records=faults.per_file.get(i, 0))
                       for i, (f, h) in enumerate(zip(files, hashes))]

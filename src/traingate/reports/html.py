@@ -25,6 +25,7 @@ def _environment() -> Environment:
                       autoescape=select_autoescape(["html", "j2"], default=True), trim_blocks=True,
                       lstrip_blocks=True)
     env.filters["highlight"] = highlight
+    env.filters["sample_highlight"] = lambda raw: highlight(Sample(**raw))
     return env
 
 

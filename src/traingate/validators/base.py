@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, Generic, TypeVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, TypeVar
 
 from traingate.contracts.model import KIND_FIELDS, CheckConfig, DatasetSpec
 from traingate.engine.batch import BatchContext
@@ -38,7 +39,12 @@ class Validator(ABC, Generic[ConfigT, StateT]):
     def merge_states(self, a: StateT, b: StateT) -> StateT: ...
 
     @abstractmethod
-    def finalize(self, state: StateT) -> CheckResult: ...
+    def finalize(self, state: StateT, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        """`rows`: the rows asked for by `wanted_rows`, read again after the pass (row id -> record)."""
+
+    def wanted_rows(self, state: StateT) -> list[int]:
+        """Row ids (file index << 40 | line) whose records finalize wants to show; default none."""
+        return []
 
     def result(self, **values: object) -> CheckResult:
         """A CheckResult carrying this check's identity."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -98,7 +99,7 @@ class RowFlagValidator(Validator[C, FlagState]):
     def merge_states(self, a: FlagState, b: FlagState) -> FlagState:
         return FlagState(a.rows + b.rows, a.flagged + b.flagged, a.reasons + b.reasons, a.samples.merge(b.samples))
 
-    def finalize(self, state: FlagState) -> CheckResult:
+    def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         verdict = judge(self.config, state.rows, state.flagged)
         rate = state.flagged / state.rows if state.rows else 0.0
         message = f"{state.flagged} of {state.rows} rows {self.noun} ({rate:.2%})"

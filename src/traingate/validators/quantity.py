@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +33,7 @@ class _MinimumValidator(Validator[MinRowsCheck | MinTotalTokensCheck, Counter[st
         merged.update(b)
         return merged
 
-    def finalize(self, state: Counter[str]) -> CheckResult:
+    def finalize(self, state: Counter[str], rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         cfg = self.config
         splits = sorted(set(state) | set(cfg.per_split)) or ["all"]
         short = {s: (state.get(s, 0), cfg.per_split.get(s, cfg.min)) for s in splits

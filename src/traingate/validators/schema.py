@@ -4,6 +4,7 @@ over the whole dataset from 16 bytes per row (an xxh64 of the value and the row'
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -114,7 +115,7 @@ class SchemaValidator(RowFlagValidator[SchemaCheck]):
                 store[key] = left.get(key, []) + right.get(key, [])
         return merged
 
-    def finalize(self, state: FlagState) -> CheckResult:
+    def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         assert isinstance(state, SchemaState)
         duplicates, samples = self._duplicates(state)
         findings = state.flagged + sum(duplicates.values())

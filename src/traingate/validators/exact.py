@@ -1,0 +1,143 @@
+"""Exact duplicates after normalisation. State: 24 bytes per row (row key, prompt key, row id)."""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS
+from traingate.contracts.uniqueness import ExactDuplicatesCheck
+from traingate.engine.batch import BatchContext
+from traingate.engine.lookup import field_text, split_row_id
+from traingate.results.model import CheckResult, Sample
+from traingate.validators.base import Validator
+from traingate.validators.normalize import row_keys
+from traingate.validators.registry import register_validator
+from traingate.validators.thresholds import judge
+
+MEMBERS_SHOWN = 3
+PROMPT_FIELDS = ("context", "prompt")
+
+
+@dataclass
+class KeyState:
+    rows: int = 0
+    keys: list[np.ndarray] = field(default_factory=list)
+    prompts: list[np.ndarray] = field(default_factory=list)
+    ids: list[np.ndarray] = field(default_factory=list)
+    files: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+def clusters(keys: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
+    """Row ids grouped by equal key (groups of two or more), largest first, then by first row."""
+    order = np.lexsort((ids, keys))
+    keys, ids = keys[order], ids[order]
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else np.zeros(0, int)
+    groups = [g for g in np.split(ids, starts[1:]) if len(g) > 1]
+    return sorted(groups, key=lambda g: (-len(g), int(g[0])))
+
+
+@register_validator
+class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
+    config_model = ExactDuplicatesCheck
+
+    def fields(self) -> list[str]:
+        if self.config.on:
+            return list(self.config.on)
+        required = KIND_FIELDS[self.spec.kind][0]
+        return [f for f in TEXT_FIELDS[self.spec.kind] if f != "system" and (f in required or f in self.spec.fields)]
+
+    def prompt_fields(self) -> list[str]:
+        fields = self.fields()
+        prompt = [f for f in PROMPT_FIELDS if f in fields]
+        return prompt if prompt and len(prompt) < len(fields) else []
+
+    def create_state(self) -> KeyState:
+        return KeyState()
+
+    def add_batch(self, state: KeyState, batch: BatchContext) -> KeyState:
+        steps = self.config.normalize
+        state.rows += batch.num_rows
+        state.keys.append(row_keys(batch, self.fields(), steps))
+        if self.prompt_fields():
+            state.prompts.append(row_keys(batch, self.prompt_fields(), steps))
+        state.ids.append(batch.row_ids(np.arange(batch.num_rows)))
+        state.files[batch.file_index] = (batch.file, batch.unit)
+        return state
+
+    def merge_states(self, a: KeyState, b: KeyState) -> KeyState:
+        return KeyState(a.rows + b.rows, a.keys + b.keys, a.prompts + b.prompts, a.ids + b.ids, {**a.files, **b.files})
+
+    def _arrays(self, state: KeyState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        empty = np.zeros(0, np.uint64)
+        return (np.concatenate(state.keys) if state.keys else empty, np.concatenate(state.ids) if state.ids else empty,
+                np.concatenate(state.prompts) if state.prompts else empty)
+
+    def _conflicts(self, keys: np.ndarray, ids: np.ndarray, prompts: np.ndarray) -> list[np.ndarray]:
+        """Groups of rows sharing a prompt but not their full content."""
+        if not len(prompts):
+            return []
+        full = dict(zip(ids.tolist(), keys.tolist()))
+        return [g for g in clusters(prompts, ids) if len({full[int(i)] for i in g}) > 1]
+
+    def wanted_rows(self, state: KeyState) -> list[int]:
+        keys, ids, prompts = self._arrays(state)
+        groups = clusters(keys, ids)[: self.config.top_clusters] + self._conflicts(keys, ids, prompts)[:3]
+        return [int(i) for g in groups for i in g[:MEMBERS_SHOWN]]
+
+    def finalize(self, state: KeyState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        keys, ids, prompts = self._arrays(state)
+        groups = clusters(keys, ids)
+        duplicates = sum(len(g) - 1 for g in groups)
+        conflicts = self._conflicts(keys, ids, prompts)
+        verdict = judge(self.config, state.rows, duplicates)
+        rate = duplicates / state.rows if state.rows else 0.0
+        shown = groups[: self.config.top_clusters]
+        details: dict[str, Any] = {
+            "fields": self.fields(), "normalize": list(self.config.normalize), "clusters": len(groups),
+            "duplicate_rows": duplicates,
+            "cluster_sizes": {str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
+            "largest_clusters": [self._describe(g, state, rows) for g in shown],
+            "bytes_per_row": 24 if self.prompt_fields() else 16,
+        }
+        if self.prompt_fields():
+            details["same_prompt_different_content"] = {
+                "prompts": len(conflicts), "rows": int(sum(len(g) for g in conflicts)),
+                "examples": [self._describe(g, state, rows) for g in conflicts[:3]]}
+        samples = [Sample(**m) for c in details["largest_clusters"] for m in c["members"][1:2]]
+        message = (f"{duplicates} duplicate rows in {len(groups)} clusters among {state.rows} rows ({rate:.2%})"
+                   + (f"; {len(conflicts)} prompts repeat with different content" if conflicts else ""))
+        return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
+                           rows=state.rows, findings=duplicates, rate=rate, message=message, details=details,
+                           samples=samples[:20])
+
+    def _describe(self, group: np.ndarray, state: KeyState, rows: Mapping[int, dict[str, Any]] | None) -> dict[str, Any]:
+        members = []
+        first_text: str | None = None
+        for row_id in group[:MEMBERS_SHOWN]:
+            file_index, line = split_row_id(int(row_id))
+            file, unit = state.files[file_index]
+            record = (rows or {}).get(int(row_id))
+            text = self._text(record) if record is not None else ""
+            span = _first_difference(first_text, text) if first_text is not None else None
+            first_text = text if first_text is None else first_text
+            members.append(Sample(file=file, line=line, unit=unit, field=",".join(self.fields()), reason="duplicate",
+                                  excerpt=text[:400], span=span).model_dump())
+        return {"size": len(group), "members": members}
+
+    def _text(self, record: dict[str, Any]) -> str:
+        keys = tuple(k for k in (self.spec.fields.get("content"), "content", "value", "text") if k)
+        return " │ ".join(field_text(record, self.spec.column(f), keys) for f in self.fields())
+
+
+def _first_difference(a: str, b: str) -> tuple[int, int] | None:
+    """The first span of `b` that differs from `a` (within the shown excerpt), if any."""
+    for tag, _, _, j1, j2 in difflib.SequenceMatcher(None, a[:400], b[:400], autojunk=False).get_opcodes():
+        if tag != "equal":
+            return (j1, max(j2, j1))
+    return None

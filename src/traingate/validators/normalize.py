@@ -1,0 +1,51 @@
+"""Text normalisation and row keys shared by the uniqueness checks (vectorised with pyarrow)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+from traingate.engine.batch import BatchContext, TextView
+
+FIELD_SEP, TURN_SEP = "\x1f", "\x1e"
+
+
+def normalize(values: pa.Array, steps: Sequence[str]) -> pa.Array:
+    """Apply the declared steps in a fixed order: unicode (NFKC), case, punctuation, whitespace."""
+    out = values.fill_null("")
+    if "unicode" in steps:
+        out = pc.utf8_normalize(out, "NFKC")
+    if "case" in steps:
+        out = pc.utf8_lower(out)
+    if "punctuation" in steps:
+        out = pc.replace_substring_regex(out, r"[\p{P}\p{S}]+", " ")
+    if "whitespace" in steps:
+        out = pc.utf8_trim_whitespace(pc.replace_substring_regex(out, r"\s+", " "))
+    return out
+
+
+def per_row_text(view: TextView, num_rows: int, steps: Sequence[str]) -> pa.Array:
+    """One normalised string per row; the turns of a message list are joined with their roles."""
+    values = normalize(view.values, steps)
+    if view.rows is None:
+        return values
+    if view.roles is not None:
+        values = pc.binary_join_element_wise(view.roles.cast(pa.string()).fill_null(""), values, ":")
+    offsets = np.searchsorted(view.rows, np.arange(num_rows + 1), side="left").astype(np.int32)
+    return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), values), TURN_SEP)
+
+
+def row_keys(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) -> np.ndarray:
+    """xxh64 of the normalised fields of each row, joined; a missing field counts as empty."""
+    parts = []
+    for name in fields:
+        view = batch.text(name)
+        parts.append(per_row_text(view, batch.num_rows, steps) if view is not None
+                     else pa.array([""] * batch.num_rows, pa.string()))
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, FIELD_SEP)
+    texts = joined.to_pylist()
+    return np.fromiter((xxhash.xxh64_intdigest(t.encode("utf-8")) for t in texts), dtype=np.uint64, count=len(texts))

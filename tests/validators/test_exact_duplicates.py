@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.conftest import contract_text
+from traingate.results import RunResult
+
+SFT = "  fields: {prompt: instruction, response: output}\n"
+
+
+def exact(run: Callable[..., RunResult], rows: list[dict[str, object]], options: str = "", kind: str = "sft",
+          fields: str = SFT) -> dict[str, object]:
+    result = run(contract_text(kind, f"  uniqueness:\n    - type: exact_duplicates\n{options}", fields), rows)
+    (check,) = result.checks
+    return {"findings": check.findings, "status": check.status, **check.details}
+
+
+ROWS = [
+    {"instruction": "Add 2 and 2.", "output": "4"},
+    {"instruction": "add 2 and 2!", "output": "4"},        # same after case + punctuation
+    {"instruction": "Add  2 and 2.", "output": "4"},       # same after whitespace
+    {"instruction": "Ａｄｄ 2 and 2.", "output": "4"},       # fullwidth letters: same after NFKC
+    {"instruction": "Add 2 and 2.", "output": "four"},     # same prompt, different response
+    {"instruction": "Name a colour.", "output": "Red."},
+    {"instruction": "Name a colour.", "output": "Red."},   # plain duplicate
+]
+
+
+def test_default_normalisation_is_unicode_and_whitespace(run: Callable[..., RunResult]) -> None:
+    d = exact(run, ROWS)
+    # rows 1, 3, 4 collapse (NFKC + whitespace); rows 6 and 7 are equal; row 2 differs by case and "!".
+    assert d["findings"] == 3 and d["clusters"] == 2 and d["cluster_sizes"] == {"2": 1, "3": 1}
+    assert d["status"] == "failed"
+    conflicts = d["same_prompt_different_content"]
+    assert conflicts["prompts"] == 1 and conflicts["rows"] == 4  # "add 2 and 2." with "4" and "four"
+    largest = d["largest_clusters"][0]
+    assert largest["size"] == 3 and [m["line"] for m in largest["members"]] == [1, 3, 4]
+    assert largest["members"][0]["excerpt"] == "Add 2 and 2. │ 4"
+    assert largest["members"][1]["span"] is not None  # the extra space is marked
+
+
+def test_every_normalisation_and_prompt_only(run: Callable[..., RunResult]) -> None:
+    d = exact(run, ROWS, "      normalize: [unicode, case, punctuation, whitespace]\n")
+    assert d["findings"] == 4 and d["cluster_sizes"] == {"2": 1, "4": 1}
+    d = exact(run, ROWS, "      on: [prompt]\n      normalize: []\n")
+    assert d["findings"] == 2 and d["cluster_sizes"] == {"2": 2}  # rows 1+5 and 6+7; nothing normalised
+    assert "same_prompt_different_content" not in d
+
+
+def test_threshold_and_chat_messages(run: Callable[..., RunResult]) -> None:
+    chat = [{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}] * 3 + [
+        {"messages": [{"role": "assistant", "content": "hi"}, {"role": "user", "content": "hello"}]}]
+    d = exact(run, chat, "      max_rate: 0.5\n", kind="chat", fields="")
+    assert d["findings"] == 2 and d["status"] == "passed" and d["fields"] == ["messages"]  # roles are compared too
+
+
+def test_on_key_is_not_read_as_a_boolean(run: Callable[..., RunResult]) -> None:
+    assert exact(run, ROWS, "      on: [response]\n")["fields"] == ["response"]
