@@ -42,9 +42,10 @@ def _rows(kind: str, n: int) -> list[dict[str, Any]]:
 CASES = {
     "sft": "  format:\n" + HYGIENE + LENGTHS + "    - type: schema\n      columns:\n"
            "        id: {unique: true, regex: 'r[0-9]'}\n        n: {dtype: int, max: 3}\n" + QUANTITY
-           + "  uniqueness:\n    - type: exact_duplicates\n      normalize: [case, whitespace]\n",
+           + "  uniqueness:\n    - type: exact_duplicates\n      normalize: [case, whitespace]\n"
+           "    - type: near_duplicates\n      threshold: 0.5\n      size: 2\n",
     "chat": "  format:\n    - type: chat_structure\n      json_roles: [tool]\n" + HYGIENE + LENGTHS + QUANTITY
-            + "  uniqueness:\n    - type: exact_duplicates\n",
+            + "  uniqueness:\n    - type: exact_duplicates\n    - type: near_duplicates\n      shingle: char\n",
     "preference": "  format:\n    - type: preference_pair\n" + HYGIENE,
     "reward": "  format:\n    - type: score_range\n      min: 0\n      max: 5\n" + HYGIENE,
 }

@@ -10,13 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS
+from traingate.contracts.model import DatasetSpec
 from traingate.contracts.uniqueness import ExactDuplicatesCheck
 from traingate.engine.batch import BatchContext
 from traingate.engine.lookup import field_text, split_row_id
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
-from traingate.validators.normalize import row_keys
+from traingate.validators.normalize import content_fields, row_keys
 from traingate.validators.registry import register_validator
 from traingate.validators.thresholds import judge
 
@@ -47,10 +47,7 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
     config_model = ExactDuplicatesCheck
 
     def fields(self) -> list[str]:
-        if self.config.on:
-            return list(self.config.on)
-        required = KIND_FIELDS[self.spec.kind][0]
-        return [f for f in TEXT_FIELDS[self.spec.kind] if f != "system" and (f in required or f in self.spec.fields)]
+        return content_fields(self.spec.kind, self.spec.fields, self.config.on)
 
     def prompt_fields(self) -> list[str]:
         fields = self.fields()
@@ -102,13 +99,13 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
             "fields": self.fields(), "normalize": list(self.config.normalize), "clusters": len(groups),
             "duplicate_rows": duplicates,
             "cluster_sizes": {str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
-            "largest_clusters": [self._describe(g, state, rows) for g in shown],
+            "largest_clusters": [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in shown],
             "bytes_per_row": 24 if self.prompt_fields() else 16,
         }
         if self.prompt_fields():
             details["same_prompt_different_content"] = {
                 "prompts": len(conflicts), "rows": int(sum(len(g) for g in conflicts)),
-                "examples": [self._describe(g, state, rows) for g in conflicts[:3]]}
+                "examples": [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in conflicts[:3]]}
         samples = [Sample(**m) for c in details["largest_clusters"] for m in c["members"][1:2]]
         message = (f"{duplicates} duplicate rows in {len(groups)} clusters among {state.rows} rows ({rate:.2%})"
                    + (f"; {len(conflicts)} prompts repeat with different content" if conflicts else ""))
@@ -116,23 +113,22 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
                            rows=state.rows, findings=duplicates, rate=rate, message=message, details=details,
                            samples=samples[:20])
 
-    def _describe(self, group: np.ndarray, state: KeyState, rows: Mapping[int, dict[str, Any]] | None) -> dict[str, Any]:
-        members = []
-        first_text: str | None = None
-        for row_id in group[:MEMBERS_SHOWN]:
-            file_index, line = split_row_id(int(row_id))
-            file, unit = state.files[file_index]
-            record = (rows or {}).get(int(row_id))
-            text = self._text(record) if record is not None else ""
-            span = _first_difference(first_text, text) if first_text is not None else None
-            first_text = text if first_text is None else first_text
-            members.append(Sample(file=file, line=line, unit=unit, field=",".join(self.fields()), reason="duplicate",
-                                  excerpt=text[:400], span=span).model_dump())
-        return {"size": len(group), "members": members}
-
-    def _text(self, record: dict[str, Any]) -> str:
-        keys = tuple(k for k in (self.spec.fields.get("content"), "content", "value", "text") if k)
-        return " │ ".join(field_text(record, self.spec.column(f), keys) for f in self.fields())
+def describe_cluster(group: np.ndarray, files: Mapping[int, tuple[str, str]], rows: Mapping[int, dict[str, Any]] | None,
+                     spec: DatasetSpec, fields: list[str]) -> dict[str, Any]:
+    """A cluster for the report: its size and its first members, each marked where it differs."""
+    members = []
+    first_text: str | None = None
+    content_keys = tuple(k for k in (spec.fields.get("content"), "content", "value", "text") if k)
+    for row_id in group[:MEMBERS_SHOWN]:
+        file_index, line = split_row_id(int(row_id))
+        file, unit = files[file_index]
+        record = (rows or {}).get(int(row_id))
+        text = " │ ".join(field_text(record, spec.column(f), content_keys) for f in fields) if record else ""
+        span = _first_difference(first_text, text) if first_text is not None else None
+        first_text = text if first_text is None else first_text
+        members.append(Sample(file=file, line=line, unit=unit, field=",".join(fields), reason="duplicate",
+                              excerpt=text[:400], span=span).model_dump())
+    return {"size": len(group), "members": members}
 
 
 def _first_difference(a: str, b: str) -> tuple[int, int] | None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS
 from traingate.engine.batch import BatchContext, TextView
 
 FIELD_SEP, TURN_SEP = "\x1f", "\x1e"
@@ -39,13 +40,25 @@ def per_row_text(view: TextView, num_rows: int, steps: Sequence[str]) -> pa.Arra
     return pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), values), TURN_SEP)
 
 
-def row_keys(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) -> np.ndarray:
-    """xxh64 of the normalised fields of each row, joined; a missing field counts as empty."""
+def row_texts(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) -> pa.Array:
+    """The normalised fields of each row joined into one string; a missing field counts as empty."""
     parts = []
     for name in fields:
         view = batch.text(name)
         parts.append(per_row_text(view, batch.num_rows, steps) if view is not None
                      else pa.array([""] * batch.num_rows, pa.string()))
-    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, FIELD_SEP)
-    texts = joined.to_pylist()
+    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, FIELD_SEP)
+
+
+def row_keys(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) -> np.ndarray:
+    """xxh64 of each row's normalised, joined fields."""
+    texts = row_texts(batch, fields, steps).to_pylist()
     return np.fromiter((xxhash.xxh64_intdigest(t.encode("utf-8")) for t in texts), dtype=np.uint64, count=len(texts))
+
+
+def content_fields(kind: str, mapped: Mapping[str, str], on: Sequence[str] | None) -> list[str]:
+    """The fields uniqueness checks compare by default: the kind's text fields without `system`."""
+    if on:
+        return list(on)
+    required = KIND_FIELDS[kind][0]
+    return [f for f in TEXT_FIELDS[kind] if f != "system" and (f in required or f in mapped)]

@@ -1,0 +1,73 @@
+"""Shingle hashing with numpy: words (or bytes) -> 64-bit hashes -> rolling n-gram hashes, flat with
+row offsets, ready for MinHash (rensa) or for n-gram overlap. No Python loop per shingle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+MIX = np.uint64(0x9E3779B97F4A7C15)
+_BYTE_HASHES = np.array([xxhash.xxh64_intdigest(bytes([b])) for b in range(256)], dtype=np.uint64)
+
+
+def token_hashes(values: pa.Array, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """Hash of every word (unit 'word') or byte (unit 'char') and the offsets of each value's run."""
+    values = values.fill_null("").cast(pa.large_string())
+    if unit == "char":
+        raw = np.frombuffer(values.buffers()[1], dtype=np.int64)[values.offset: values.offset + len(values) + 1]
+        data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
+        return _BYTE_HASHES[data[raw[0]: raw[-1]]], raw - raw[0]
+    words = pc.utf8_split_whitespace(values)
+    flat = pc.list_flatten(words)
+    keep = np.asarray(pc.greater(pc.binary_length(flat), 0), dtype=bool)
+    parents = np.asarray(pc.list_parent_indices(words), dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(np.bincount(parents[keep], minlength=len(values)))))
+    if not keep.any():
+        return np.zeros(0, np.uint64), offsets
+    encoded = pc.dictionary_encode(flat.filter(pa.array(keep)))
+    vocabulary = encoded.dictionary.to_pylist()
+    table = np.fromiter((xxhash.xxh64_intdigest(w.encode("utf-8")) for w in vocabulary), np.uint64, len(vocabulary))
+    return table[np.asarray(encoded.indices, dtype=np.int64)], offsets
+
+
+def ngram_hashes(tokens: np.ndarray, offsets: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rolling hashes of n consecutive tokens within each value; a value shorter than n but not empty
+    gives one shingle of all its tokens. Returns flat hashes and per-value offsets."""
+    lengths = np.diff(offsets)
+    counts = np.where(lengths >= n, lengths - n + 1, (lengths > 0).astype(np.int64))
+    out_offsets = np.concatenate(([0], np.cumsum(counts)))
+    starts = np.repeat(offsets[:-1], counts) + (np.arange(out_offsets[-1]) - np.repeat(out_offsets[:-1], counts))
+    value_lengths = np.repeat(lengths, counts)
+    full = value_lengths >= n
+    rolling = _window_hashes(tokens, n)  # every window of the flat stream, contiguous slices only
+    out = np.empty(len(starts), dtype=np.uint64)
+    out[full] = rolling[starts[full]] if len(rolling) else rolling[:0]
+    for i in np.flatnonzero(~full):  # values shorter than n: one shingle of all their tokens
+        length = int(value_lengths[i])
+        out[i] = _window_hashes(tokens[starts[i]: starts[i] + length], length)[0]
+    return _finish(out), out_offsets
+
+
+def _window_hashes(tokens: np.ndarray, n: int) -> np.ndarray:
+    size = len(tokens) - n + 1
+    if size <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    acc = np.zeros(size, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(n):
+            acc = acc * MIX + tokens[k: k + size]
+    return acc
+
+
+def _finish(h: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        h = (h ^ (h >> np.uint64(33))) * np.uint64(0xFF51AFD7ED558CCD)
+        mixed: np.ndarray = h ^ (h >> np.uint64(33))
+    return mixed
+
+
+def shingle_sets(values: pa.Array, unit: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+    tokens, offsets = token_hashes(values, unit)
+    return ngram_hashes(tokens, offsets, size)
