@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,18 +53,23 @@ CASES = {
     "reward": "  format:\n    - type: score_range\n      min: 0\n      max: 5\n" + HYGIENE,
 }
 N = 120
+EVAL_DIR = Path(tempfile.mkdtemp(prefix="traingate-eval-"))
+(EVAL_DIR / "eval.jsonl").write_text("".join(json.dumps({"question": t}) + "\n" for t in TEXTS))
+CASES["preference"] += ("  uniqueness:\n    - type: contamination\n      ngram: 2\n      min_overlap: 0.5\n"
+                        f"      against: [{{path: {EVAL_DIR / 'eval.jsonl'}}}]\n")
+CASES["reward"] += "  uniqueness:\n    - type: split_leakage\n      threshold: 0.5\n"
 
 
 def _contexts(kind: str, cuts: list[int]) -> tuple[Any, list[BatchContext]]:
     contract = parse_contract(contract_text(kind, CASES[kind]), "c.yaml")
     table = pa.Table.from_pylist(_rows(kind, N))
-    bounds = [0, *sorted(set(cuts)), N]
+    bounds = sorted({0, N // 2, *cuts, N})  # rows before N/2 are the train split, the rest test
     batches = []
     for start, end in zip(bounds, bounds[1:]):
         if end > start:
             batches.append(BatchContext(table.slice(start, end - start), contract.dataset, get_tokenizer("whitespace"),
                                         file="f.jsonl", file_index=0, lines=np.arange(start + 1, end + 1),
-                                        unit="line", split="all", row_offset=start))
+                                        unit="line", split="train" if start < N // 2 else "test", row_offset=start))
     return contract, batches
 
 

@@ -7,7 +7,12 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from traingate.contracts.model import CheckConfig, StrictModel
-from traingate.contracts.uniqueness import ExactDuplicatesCheck, NearDuplicatesCheck
+from traingate.contracts.uniqueness import (
+    ContaminationCheck,
+    ExactDuplicatesCheck,
+    NearDuplicatesCheck,
+    SplitLeakageCheck,
+)
 
 DEFAULT_SPECIAL_TOKENS = [
     "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>",
@@ -163,5 +168,5 @@ BUILTIN_CHECKS: list[type[CheckConfig]] = [
     SchemaCheck, EmptyTextCheck, WhitespaceCheck, EncodingCheck, SpecialTokensCheck, CodeFencesCheck,
     PlaceholdersCheck, MinTokensCheck, MaxTokensCheck, MinCharsCheck, MaxCharsCheck, ChatStructureCheck,
     PreferencePairCheck, ScoreRangeCheck, MinRowsCheck, MinTotalTokensCheck, ExactDuplicatesCheck,
-    NearDuplicatesCheck,
+    NearDuplicatesCheck, ContaminationCheck, SplitLeakageCheck,
 ]

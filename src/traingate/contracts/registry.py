@@ -14,7 +14,6 @@ ENTRY_POINT_GROUP = "traingate.check_configs"
 # contract error that says so, never a silent pass.
 PLANNED: dict[str, str] = {
     "semantic_duplicates": "uniqueness",
-    "contamination": "uniqueness", "split_leakage": "uniqueness",
     "pii": "compliance", "secrets": "compliance", "licence": "compliance", "lineage": "compliance",
     "blocklist": "compliance",
     "distribution": "coverage", "diversity": "coverage",

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from traingate.contracts.model import CheckConfig
+from traingate.contracts.model import CheckConfig, StrictModel
 
 Normalisation = Literal["case", "whitespace", "unicode", "punctuation"]
 DEFAULT_NORMALISATION: tuple[Normalisation, ...] = ("unicode", "whitespace")
@@ -39,3 +39,33 @@ class NearDuplicatesCheck(_ShingleOptions):
     verify: bool = Field(False, description="Re-read candidate rows and keep only pairs whose exact Jaccard passes.")
     max_verify_rows: int = Field(50_000, ge=1, description="Candidate rows beyond this are reported unverified.")
     top_clusters: int = Field(10, ge=0, le=100)
+
+
+class EvalSet(StrictModel):
+    path: str = Field(description="Eval file (any format traingate reads), relative to the contract.")
+    field: str = Field("question", description="Column holding the eval item's text.")
+    answer_field: str | None = Field(None, description="Column appended to the item, so n-grams span both.")
+    name: str | None = None
+
+
+class ContaminationCheck(CheckConfig):
+    group: ClassVar[str] = "uniqueness"
+    summary: ClassVar[str] = "rows holding an eval item: share of the item's word n-grams found in the row"
+    type: Literal["contamination"]
+    against: list[EvalSet] = Field(min_length=1)
+    on: list[str] | None = Field(None, description="Dataset fields searched; default the kind's content fields.")
+    ngram: int = Field(13, ge=1, le=64, description="Word n-gram length.")
+    min_overlap: float = Field(0.5, gt=0, le=1, description="Share of an item's n-grams that makes a row contaminated.")
+    normalize: list[Normalisation] = Field(default_factory=lambda: list(FULL_NORMALISATION))
+
+
+class SplitLeakageCheck(CheckConfig):
+    group: ClassVar[str] = "uniqueness"
+    summary: ClassVar[str] = "test rows that also stand in train, exactly or as near-duplicates"
+    type: Literal["split_leakage"]
+    train: list[str] = Field(default_factory=lambda: ["train"], description="Split names of training data.")
+    test: list[str] = Field(default_factory=lambda: ["test", "validation", "eval", "dev"])
+    on: list[str] | None = None
+    normalize: list[Normalisation] = Field(default_factory=lambda: list(FULL_NORMALISATION))
+    threshold: float | None = Field(0.8, gt=0, lt=1, description="Near-duplicate Jaccard; null for exact only.")
+    shingle_size: int = Field(3, ge=1, le=32, description="Word shingle length for near-duplicates.")

@@ -1,6 +1,17 @@
 """Validators. Importing this package registers every built-in check type; the list is explicit."""
 
-from traingate.validators import chat, exact, hygiene, lengths, near, pairs, quantity, schema  # noqa: F401
+from traingate.validators import (  # noqa: F401
+    chat,
+    contamination,
+    exact,
+    hygiene,
+    leakage,
+    lengths,
+    near,
+    pairs,
+    quantity,
+    schema,
+)
 from traingate.validators.base import Validator
 from traingate.validators.registry import build, register_validator, validators
 

@@ -19,10 +19,11 @@ class Validator(ABC, Generic[ConfigT, StateT]):
 
     config_model: ClassVar[type[CheckConfig]]
 
-    def __init__(self, config: ConfigT, spec: DatasetSpec, check_id: str):
+    def __init__(self, config: ConfigT, spec: DatasetSpec, check_id: str, base_dir: str | None = None):
         self.config = config
         self.spec = spec
         self.check_id = check_id
+        self.base_dir = base_dir  # the contract's folder: relative paths in options start there
 
     def columns(self) -> set[str]:
         """Top-level columns this check reads (projection); by default every logical field of the kind."""

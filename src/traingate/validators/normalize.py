@@ -50,10 +50,14 @@ def row_texts(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) 
     return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, FIELD_SEP)
 
 
+def hash_texts(values: pa.Array) -> np.ndarray:
+    texts = values.to_pylist()
+    return np.fromiter((xxhash.xxh64_intdigest((t or "").encode("utf-8")) for t in texts), np.uint64, len(texts))
+
+
 def row_keys(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) -> np.ndarray:
     """xxh64 of each row's normalised, joined fields."""
-    texts = row_texts(batch, fields, steps).to_pylist()
-    return np.fromiter((xxhash.xxh64_intdigest(t.encode("utf-8")) for t in texts), dtype=np.uint64, count=len(texts))
+    return hash_texts(row_texts(batch, fields, steps))
 
 
 def content_fields(kind: str, mapped: Mapping[str, str], on: Sequence[str] | None) -> list[str]:

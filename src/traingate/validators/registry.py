@@ -39,10 +39,10 @@ def validators() -> dict[tuple[str, str], type[Validator[Any, Any]]]:
     return dict(_VALIDATORS)
 
 
-def build(config: CheckConfig, spec: DatasetSpec, check_id: str) -> Validator[Any, Any]:
+def build(config: CheckConfig, spec: DatasetSpec, check_id: str, base_dir: str | None = None) -> Validator[Any, Any]:
     _load_plugins()
     cls = _VALIDATORS.get((config.group, config.type))
     if cls is None:
         raise NotImplementedCheckError(f"check type {config.type!r} ({config.group}) has no validator in this "
                                        "version of traingate", None, "remove it from the contract")
-    return cls(config, spec, check_id)
+    return cls(config, spec, check_id, base_dir)

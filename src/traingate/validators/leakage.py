@@ -1,0 +1,97 @@
+"""Test rows that also stand in train: equal after normalisation, or sharing an LSH band with a train
+row (MinHash over word shingles). State per row: split tag, exact key, band keys, row id."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from traingate.contracts.uniqueness import SplitLeakageCheck
+from traingate.engine.batch import BatchContext
+from traingate.results.model import CheckResult, Sample
+from traingate.validators.base import Validator
+from traingate.validators.exact import describe_cluster
+from traingate.validators.lsh import band_keys, candidate_pairs, optimal_bands, signatures
+from traingate.validators.normalize import content_fields, hash_texts, row_texts
+from traingate.validators.registry import register_validator
+from traingate.validators.shingles import shingle_sets
+from traingate.validators.thresholds import judge
+
+NUM_PERM = 128
+TRAIN, TEST = 1, 2
+
+
+@dataclass
+class SplitState:
+    rows: dict[str, int] = field(default_factory=dict)
+    tags: list[np.ndarray] = field(default_factory=list)
+    keys: list[np.ndarray] = field(default_factory=list)   # (n, 1 + bands): exact key, then band keys
+    ids: list[np.ndarray] = field(default_factory=list)
+    files: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+@register_validator
+class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
+    config_model = SplitLeakageCheck
+
+    def create_state(self) -> SplitState:
+        return SplitState()
+
+    def add_batch(self, state: SplitState, batch: BatchContext) -> SplitState:
+        state.rows[batch.split] = state.rows.get(batch.split, 0) + batch.num_rows
+        tag = TRAIN if batch.split in self.config.train else TEST if batch.split in self.config.test else 0
+        if not tag:
+            return state
+        texts = row_texts(batch, content_fields(self.spec.kind, self.spec.fields, self.config.on), self.config.normalize)
+        hashes, offsets = shingle_sets(texts, "word", self.config.shingle_size)
+        exact = hash_texts(texts).reshape(-1, 1)
+        keys = exact
+        if self.config.threshold is not None:
+            bands, rows = optimal_bands(self.config.threshold, NUM_PERM)
+            keys = np.hstack([exact, band_keys(signatures(hashes, offsets, NUM_PERM), bands, rows)])
+        has_text = np.diff(offsets) > 0
+        state.tags.append(np.full(int(has_text.sum()), tag, dtype=np.uint8))
+        state.keys.append(keys[has_text])
+        state.ids.append(batch.row_ids(np.flatnonzero(has_text)))
+        state.files[batch.file_index] = (batch.file, batch.unit)
+        return state
+
+    def merge_states(self, a: SplitState, b: SplitState) -> SplitState:
+        rows = {k: a.rows.get(k, 0) + b.rows.get(k, 0) for k in a.rows.keys() | b.rows.keys()}
+        return SplitState(rows, a.tags + b.tags, a.keys + b.keys, a.ids + b.ids, {**a.files, **b.files})
+
+    def _leaks(self, state: SplitState) -> np.ndarray:
+        """(m, 2) pairs (test row id, train row id) sharing the exact key or a band, sorted."""
+        if not state.keys:
+            return np.zeros((0, 2), dtype=np.uint64)
+        ids, tags = np.concatenate(state.ids), np.concatenate(state.tags)
+        pairs = candidate_pairs(np.concatenate(state.keys), ids)
+        tag_of = dict(zip(ids.tolist(), tags.tolist()))
+        out = [(a, b) if tag_of[a] == TEST else (b, a) for a, b in pairs.tolist() if tag_of[a] != tag_of[b]]
+        return np.array(sorted(set(out)), dtype=np.uint64).reshape(-1, 2)
+
+    def wanted_rows(self, state: SplitState) -> list[int]:
+        return [int(i) for pair in self._leaks(state)[:10] for i in pair]
+
+    def finalize(self, state: SplitState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        leaks = self._leaks(state)
+        leaked = len(np.unique(leaks[:, 0]))
+        test_rows = sum(n for split, n in state.rows.items() if split in self.config.test)
+        verdict = judge(self.config, test_rows, leaked)
+        rate = leaked / test_rows if test_rows else 0.0
+        fields = content_fields(self.spec.kind, self.spec.fields, self.config.on)
+        shown = [describe_cluster(pair, state.files, rows, self.spec, fields) for pair in leaks[:10]]
+        splits_seen = sorted(state.rows)
+        missing = [s for s in ("train", "test") if not any(x in getattr(self.config, s) for x in splits_seen)]
+        message = (f"{leaked} of {test_rows} test rows also stand in train"
+                   + (f"; no {' or '.join(missing)} split in the data (label files with split=path)" if missing else ""))
+        status = "failed" if missing else verdict.status
+        return self.result(status=status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
+                           rows=test_rows, findings=leaked, rate=rate, message=message,
+                           details={"rows_by_split": dict(sorted(state.rows.items())), "pairs": len(leaks),
+                                    "threshold": self.config.threshold, "largest_clusters": shown,
+                                    "cluster_sizes": {"2": len(leaks)} if len(leaks) else {}, "clusters": len(leaks)},
+                           samples=[Sample(**c["members"][0]) for c in shown])
