@@ -35,7 +35,7 @@ def test_contamination_counts_rows_and_leaked_items(tmp_path: Path) -> None:
     # Row 1 holds all of item 0; row 4 all of item 1 (its n-grams span question and answer); row 2 holds only
     # the first 11 words of item 0's 30, i.e. 4 of its 23 8-grams (17%) -- below the 50% default.
     assert check.findings == 2 and check.status == "failed"
-    assert evalset["name"] == "quiz" and evalset["items"] == 2 and evalset["leaked_items"] == 2
+    assert evalset["name"] == "quiz" and evalset["item_count"] == 2 and evalset["leaked_items"] == 2
     assert [(i["line"], [r["line"] for r in i["rows"]], i["best_share"]) for i in evalset["leaked"]] == [
         (1, [1], 1.0), (2, [4], 1.0)]
 

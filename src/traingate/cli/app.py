@@ -72,7 +72,7 @@ def lint(contract: Annotated[Path, typer.Argument(help="The contract YAML file."
         from traingate.validators import build
 
         for check in loaded.all_checks():
-            build(check, loaded.dataset, check.type)
+            build(check, loaded.dataset, check.type, str(contract.parent))
     except TraingateError as exc:
         raise _fail(exc) from exc
     out.print(explain(loaded), highlight=False)

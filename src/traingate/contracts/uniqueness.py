@@ -56,6 +56,8 @@ class ContaminationCheck(CheckConfig):
     on: list[str] | None = Field(None, description="Dataset fields searched; default the kind's content fields.")
     ngram: int = Field(13, ge=1, le=64, description="Word n-gram length.")
     min_overlap: float = Field(0.5, gt=0, le=1, description="Share of an item's n-grams that makes a row contaminated.")
+    min_words: int = Field(4, ge=1, description="Items shorter than `ngram` words match by their whole word sequence "
+                                                "when they have at least this many words; shorter ones are skipped.")
     normalize: list[Normalisation] = Field(default_factory=lambda: list(FULL_NORMALISATION))
 
 

@@ -19,7 +19,7 @@ from traingate.validators.evalsets import EvalIndex, load_index, overlaps
 from traingate.validators.exact import describe_cluster
 from traingate.validators.normalize import content_fields, row_texts
 from traingate.validators.registry import register_validator
-from traingate.validators.shingles import shingle_sets
+from traingate.validators.shingles import token_hashes
 from traingate.validators.thresholds import judge
 
 ITEMS_SHOWN = 20
@@ -49,7 +49,8 @@ class ContaminationValidator(Validator[ContaminationCheck, HitState]):
 
     def index(self, k: int) -> EvalIndex:
         s = self.config.against[k]
-        return load_index(self._path(s), s.field, s.answer_field, self.config.ngram, tuple(self.config.normalize),
+        return load_index(self._path(s), s.field, s.answer_field, self.config.ngram, self.config.min_words,
+                          tuple(self.config.normalize),
                           s.name or os.path.basename(s.path))
 
     def create_state(self) -> HitState:
@@ -57,9 +58,9 @@ class ContaminationValidator(Validator[ContaminationCheck, HitState]):
 
     def add_batch(self, state: HitState, batch: BatchContext) -> HitState:
         texts = row_texts(batch, content_fields(self.spec.kind, self.spec.fields, self.config.on), self.config.normalize)
-        hashes, offsets = shingle_sets(texts, "word", self.config.ngram)
+        tokens, offsets = token_hashes(texts, "word")
         for k in range(len(self.config.against)):
-            rows, items, share = overlaps(self.index(k), hashes, offsets)
+            rows, items, share = overlaps(self.index(k), tokens, offsets)
             keep = share >= self.config.min_overlap
             if keep.any():
                 ids = batch.row_ids(rows[keep]).astype(np.int64)
@@ -109,5 +110,5 @@ class ContaminationValidator(Validator[ContaminationCheck, HitState]):
                 member["span"] = None
             items.append({"item": int(item), "line": int(index.lines[item]), "excerpt": index.excerpts[item],
                           "best_share": float(mine[:, 3].max() / 1e6), "row_count": len(mine), "rows": shown["members"]})
-        return {"name": index.name, "items": len(index.sizes), "leaked_items": len(np.unique(hits[:, 2])),
+        return {"name": index.name, "item_count": len(index.sizes), "too_short": int((index.sizes == 0).sum()), "leaked_items": len(np.unique(hits[:, 2])),
                 "contaminated_rows": len(np.unique(hits[:, 0])), "leaked": items}

@@ -13,16 +13,24 @@ from traingate.engine.readers import open_raw, read_source
 from traingate.engine.sources import resolve
 from traingate.errors import SourceError
 from traingate.validators.normalize import normalize
-from traingate.validators.shingles import shingle_sets
+from traingate.validators.shingles import ngram_hashes, token_hashes
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Sorted shingle hashes of eval items and the item each belongs to, for one shingle length."""
+
+    length: int
+    hashes: np.ndarray
+    items: np.ndarray
 
 
 @dataclass(frozen=True)
 class EvalIndex:
     name: str
-    hashes: np.ndarray     # sorted n-gram hashes
-    items: np.ndarray      # item index of each hash
-    sizes: np.ndarray      # distinct n-grams per item
-    lines: np.ndarray      # line (or item/row number) of each item in its file
+    lookups: tuple[Lookup, ...]  # n-grams of long items, then whole word sequences of short ones
+    sizes: np.ndarray            # distinct shingles per item (0: too short to match)
+    lines: np.ndarray            # line (or item/row number) of each item in its file
     excerpts: tuple[str, ...]
 
 
@@ -33,11 +41,14 @@ def _column(table: pa.Table, path: str) -> pa.Array | None:
     array = table.column(head).combine_chunks()
     for part in rest:
         array = pc.struct_field(array, part)
+    if pa.types.is_list(array.type) or pa.types.is_large_list(array.type):  # e.g. the turns of a question
+        return pc.binary_join(array.cast(pa.list_(pa.string())), " ")
     return array.cast(pa.string())
 
 
 @lru_cache(maxsize=16)
-def load_index(path: str, field: str, answer: str | None, ngram: int, steps: tuple[str, ...], name: str) -> EvalIndex:
+def load_index(path: str, field: str, answer: str | None, ngram: int, min_words: int, steps: tuple[str, ...],
+               name: str) -> EvalIndex:
     texts: list[pa.Array] = []
     lines: list[np.ndarray] = []
     for source in resolve([path], None, None):
@@ -54,33 +65,44 @@ def load_index(path: str, field: str, answer: str | None, ngram: int, steps: tup
                 texts.append(question)
                 lines.append(chunk.lines)
     raw_text = pa.concat_arrays(texts) if texts else pa.array([], pa.string())
-    hashes, offsets = shingle_sets(normalize(raw_text, steps), "word", ngram)
-    item_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-    order = np.lexsort((hashes, item_of))
-    hashes, item_of = hashes[order], item_of[order]
-    distinct = np.concatenate(([True], (hashes[1:] != hashes[:-1]) | (item_of[1:] != item_of[:-1])))
-    hashes, item_of = hashes[distinct], item_of[distinct]
-    sizes = np.bincount(item_of, minlength=len(offsets) - 1)
-    by_hash = np.argsort(hashes, kind="stable")
+    tokens, offsets = token_hashes(normalize(raw_text, steps), "word")
+    words = np.diff(offsets)
+    lookups = [_lookup(ngram, *ngram_hashes(tokens, offsets, ngram), words >= ngram)]
+    for length in sorted(set(words[(words >= min_words) & (words < ngram)].tolist())):
+        lookups.append(_lookup(length, *ngram_hashes(tokens, offsets, length), words == length))
+    sizes = np.zeros(len(words), dtype=np.int64)
+    for lookup in lookups:
+        sizes += np.bincount(lookup.items, minlength=len(words))
     excerpts = tuple((t or "")[:300] for t in raw_text.to_pylist())
-    return EvalIndex(name, hashes[by_hash], item_of[by_hash], sizes, np.concatenate(lines) if lines else np.zeros(0),
-                     excerpts)
+    return EvalIndex(name, tuple(lookups), sizes, np.concatenate(lines) if lines else np.zeros(0), excerpts)
 
 
-def overlaps(index: EvalIndex, hashes: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row, item, share) for every row and eval item sharing n-grams; share = found / item's n-grams."""
-    rows = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-    if not len(hashes) or not len(index.hashes):
+def _lookup(length: int, hashes: np.ndarray, offsets: np.ndarray, wanted: np.ndarray) -> Lookup:
+    """Distinct (hash, item) pairs of the wanted items, sorted by hash."""
+    item_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    keep = wanted[item_of]
+    pairs = np.unique(np.stack([hashes[keep].view(np.int64), item_of[keep]], axis=1), axis=0)
+    unsigned = pairs[:, 0].copy().view(np.uint64)
+    order = np.argsort(unsigned, kind="stable")  # unique() sorted them as signed numbers
+    return Lookup(length, unsigned[order], pairs[order, 1])
+
+
+def overlaps(index: EvalIndex, tokens: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, item, share) for every row and eval item sharing shingles; share = found / item's shingles."""
+    found: list[np.ndarray] = []
+    for lookup in index.lookups:
+        if not len(lookup.hashes):
+            continue
+        hashes, row_offsets = ngram_hashes(tokens, offsets, lookup.length)
+        rows = np.repeat(np.arange(len(row_offsets) - 1), np.diff(row_offsets))
+        left = np.searchsorted(lookup.hashes, hashes, side="left")
+        counts = np.searchsorted(lookup.hashes, hashes, side="right") - left
+        starts = np.cumsum(counts) - counts
+        positions = np.repeat(left, counts) + (np.arange(counts.sum()) - np.repeat(starts, counts))
+        found.append(np.stack([np.repeat(rows, counts), lookup.items[positions],
+                               np.repeat(hashes, counts).view(np.int64)], axis=1))
+    if not found:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    left = np.searchsorted(index.hashes, hashes, side="left")
-    right = np.searchsorted(index.hashes, hashes, side="right")
-    counts = right - left
-    hit = counts > 0
-    rows, hashes, left, counts = rows[hit], hashes[hit], left[hit], counts[hit]
-    starts = np.cumsum(counts) - counts
-    positions = np.repeat(left, counts) + (np.arange(counts.sum()) - np.repeat(starts, counts))
-    pair_rows, pair_items = np.repeat(rows, counts), index.items[positions]
-    pair_hashes = np.repeat(hashes, counts)
-    triples = np.unique(np.stack([pair_rows, pair_items, pair_hashes.view(np.int64)], axis=1), axis=0)
-    keys, found = np.unique(triples[:, :2], axis=0, return_counts=True)
-    return keys[:, 0], keys[:, 1], found / index.sizes[keys[:, 1]]
+    triples = np.unique(np.concatenate(found), axis=0)
+    keys, count = np.unique(triples[:, :2], axis=0, return_counts=True)
+    return keys[:, 0], keys[:, 1], count / index.sizes[keys[:, 1]]
