@@ -110,5 +110,6 @@ class ContaminationValidator(Validator[ContaminationCheck, HitState]):
                 member["span"] = None
             items.append({"item": int(item), "line": int(index.lines[item]), "excerpt": index.excerpts[item],
                           "best_share": float(mine[:, 3].max() / 1e6), "row_count": len(mine), "rows": shown["members"]})
-        return {"name": index.name, "item_count": len(index.sizes), "too_short": int((index.sizes == 0).sum()), "leaked_items": len(np.unique(hits[:, 2])),
-                "contaminated_rows": len(np.unique(hits[:, 0])), "leaked": items}
+        return {"name": index.name, "item_count": len(index.sizes), "too_short": int((index.sizes == 0).sum()),
+                "leaked_items": len(np.unique(hits[:, 2])), "contaminated_rows": len(np.unique(hits[:, 0])),
+                "leaked": items}
