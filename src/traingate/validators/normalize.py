@@ -12,7 +12,7 @@ import xxhash
 from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS
 from traingate.engine.batch import BatchContext, TextView
 
-FIELD_SEP, TURN_SEP = "\x1f", "\x1e"
+FIELD_SEP, TURN_SEP = " \x1f ", " \x1e "  # spaced, so shingles never glue two fields together
 
 
 def normalize(values: pa.Array, steps: Sequence[str]) -> pa.Array:
