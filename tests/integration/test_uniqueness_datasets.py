@@ -79,7 +79,8 @@ def test_mgsm_english_is_gsm8k_test(shared: Path, tmp_path: Path) -> None:
 
 
 def test_ifeval_responses_contain_their_prompts(shared: Path, tmp_path: Path) -> None:
-    prompts, responses = shared / "ifeval" / "input_data.jsonl", shared / "ifeval" / "input_response_data_gpt4_20231107_145030.jsonl"
+    prompts = shared / "ifeval" / "input_data.jsonl"
+    responses = shared / "ifeval" / "input_response_data_gpt4_20231107_145030.jsonl"
     check = contamination(tmp_path, "{prompt: prompt, response: response}", responses,
                           [{"path": str(prompts), "field": "prompt"}])
     expected = leaked([r["prompt"] + " " + r["response"] for r in load(responses)], [r["prompt"] for r in load(prompts)])
@@ -88,13 +89,16 @@ def test_ifeval_responses_contain_their_prompts(shared: Path, tmp_path: Path) ->
 
 def test_alpaca_eval_holds_self_instruct_and_vicuna_questions(shared: Path, tmp_path: Path) -> None:
     data = shared / "alpaca_eval" / "gpt4_1106_preview_model_outputs.json"
-    si, vicuna = shared / "self_instruct" / "user_oriented_instructions.jsonl", shared / "fastchat_mt_bench" / "vicuna_bench_question.jsonl"
+    si = shared / "self_instruct" / "user_oriented_instructions.jsonl"
+    vicuna = shared / "fastchat_mt_bench" / "vicuna_bench_question.jsonl"
     check = contamination(tmp_path, "{prompt: instruction, response: output}", data,
                           [{"path": str(si), "field": "instruction"}, {"path": str(vicuna), "field": "turns"}])
     train = [r["instruction"] + " " + r["output"] for r in load(data)]
     by_name = {s["name"]: s for s in check.details["eval_sets"]}
-    assert by_name["user_oriented_instructions.jsonl"]["leaked_items"] == leaked(train, [r["instruction"] for r in load(si)])[0] == 251
-    assert by_name["vicuna_bench_question.jsonl"]["leaked_items"] == leaked(train, [" ".join(r["turns"]) for r in load(vicuna)])[0] == 80
+    si_expected = leaked(train, [r["instruction"] for r in load(si)])[0]
+    vicuna_expected = leaked(train, [" ".join(r["turns"]) for r in load(vicuna)])[0]
+    assert by_name["user_oriented_instructions.jsonl"]["leaked_items"] == si_expected == 251  # 1 item has < 4 words
+    assert by_name["vicuna_bench_question.jsonl"]["leaked_items"] == vicuna_expected == 80
     labels = [r["dataset"] for r in load(data)]
     assert labels.count("selfinstruct") == 252 and labels.count("vicuna") == 80  # the source labels agree
 
