@@ -36,6 +36,8 @@ def _rows(kind: str, n: int) -> list[dict[str, Any]]:
         roles = ["user", "assistant", "tool", "system", "bot?"]
         return [{"messages": [{"role": roles[int(rng.integers(5))], "content": pick()}
                               for _ in range(int(rng.integers(0, 5)))]} for _ in range(n)]
+    if kind == "pretraining":
+        return [{"text": pick() + " " + pick()} for _ in range(n)]
     if kind == "preference":
         return [{"prompt": pick(), "chosen": pick(), "rejected": pick()} for _ in range(n)]
     return [{"prompt": pick(), "response": pick(), "score": [0.5, 7.0, None, float("nan"), -1.0][i % 5]}
@@ -58,6 +60,8 @@ EVAL_DIR = Path(tempfile.mkdtemp(prefix="traingate-eval-"))
 CASES["preference"] += ("  uniqueness:\n    - type: contamination\n      ngram: 2\n      min_overlap: 0.5\n"
                         f"      against: [{{path: {EVAL_DIR / 'eval.jsonl'}}}]\n")
 CASES["reward"] += "  uniqueness:\n    - type: split_leakage\n      threshold: 0.5\n"
+CASES["pretraining"] = ("  uniqueness:\n    - type: semantic_duplicates\n      threshold: 0.9\n      block_rows: 64\n"
+                        "    - type: semantic_duplicates\n      name: sampled\n      sample: {rows: 50, seed: 3}\n")
 
 
 def _contexts(kind: str, cuts: list[int]) -> tuple[Any, list[BatchContext]]:
@@ -98,3 +102,8 @@ def test_fold_equals_merge_of_folds(kind: str, cuts: list[int], split_at: int) -
         for b in batches[k:]:
             right = v.add_batch(right, b)
         assert v.finalize(v.merge_states(right, left)).model_dump() == v.finalize(whole).model_dump(), check_id
+
+
+def test_every_check_type_of_the_language_has_a_validator() -> None:
+    from traingate.contracts.registry import check_types
+    assert set(check_types()) == set(validators())

@@ -11,6 +11,7 @@ from traingate.contracts.uniqueness import (
     ContaminationCheck,
     ExactDuplicatesCheck,
     NearDuplicatesCheck,
+    SemanticDuplicatesCheck,
     SplitLeakageCheck,
 )
 
@@ -168,5 +169,5 @@ BUILTIN_CHECKS: list[type[CheckConfig]] = [
     SchemaCheck, EmptyTextCheck, WhitespaceCheck, EncodingCheck, SpecialTokensCheck, CodeFencesCheck,
     PlaceholdersCheck, MinTokensCheck, MaxTokensCheck, MinCharsCheck, MaxCharsCheck, ChatStructureCheck,
     PreferencePairCheck, ScoreRangeCheck, MinRowsCheck, MinTotalTokensCheck, ExactDuplicatesCheck,
-    NearDuplicatesCheck, ContaminationCheck, SplitLeakageCheck,
+    NearDuplicatesCheck, ContaminationCheck, SplitLeakageCheck, SemanticDuplicatesCheck,
 ]

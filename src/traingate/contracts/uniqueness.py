@@ -71,3 +71,20 @@ class SplitLeakageCheck(CheckConfig):
     normalize: list[Normalisation] = Field(default_factory=lambda: list(FULL_NORMALISATION))
     threshold: float | None = Field(0.8, gt=0, lt=1, description="Near-duplicate Jaccard; null for exact only.")
     shingle_size: int = Field(3, ge=1, le=32, description="Word shingle length for near-duplicates.")
+
+
+class SampleSpec(StrictModel):
+    rows: int = Field(ge=1, description="Rows kept: the ones with the smallest seeded hash of their identity.")
+    seed: int = 0
+
+
+class SemanticDuplicatesCheck(CheckConfig):
+    group: ClassVar[str] = "uniqueness"
+    summary: ClassVar[str] = "rows whose sentence embeddings have cosine similarity above a threshold"
+    type: Literal["semantic_duplicates"]
+    on: list[str] | None = Field(None, description="Logical fields embedded; default the kind's content fields.")
+    threshold: float = Field(0.95, gt=0, le=1, description="Cosine similarity that makes two rows duplicates.")
+    model: Literal["wordllama"] = Field("wordllama", description="Offline embedding model (pip install 'traingate[semantic]').")
+    sample: SampleSpec | None = Field(None, description="Embed a seeded sample instead of every row.")
+    block_rows: int = Field(2048, ge=64, description="Rows per block of the pairwise search (memory: block_rows^2 floats).")
+    top_clusters: int = Field(10, ge=0, le=100)

@@ -11,6 +11,7 @@ from traingate.validators import (  # noqa: F401
     pairs,
     quantity,
     schema,
+    semantic,
 )
 from traingate.validators.base import Validator
 from traingate.validators.registry import build, register_validator, validators
