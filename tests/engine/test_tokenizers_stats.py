@@ -5,6 +5,8 @@ from collections.abc import Callable
 import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import contract_text
 from traingate.engine.tokenizers import get_tokenizer
@@ -16,6 +18,16 @@ from traingate.validators.stats import Accumulator
 def test_whitespace_tokenizer_counts_words() -> None:
     counts = get_tokenizer("whitespace").count(pa.array(["one two  three", "", None, " x\ny "]))
     assert counts.tolist() == [3, 0, 0, 2]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("ab \t\n\r\x0b\x0cé€\u00a0\u3000"))))),
+       st.integers(0, 3))
+def test_whitespace_counts_equal_python_split_on_any_slice(texts: list[str | None], skip: int) -> None:
+    """Counted on raw bytes, including arrays that are slices of a larger buffer and empty or null values."""
+    array = pa.array(["x y", *texts], pa.string()).slice(min(skip, len(texts)))
+    expected = [len(t.encode().split()) if t is not None else 0 for t in array.to_pylist()]
+    assert get_tokenizer("whitespace").count(array).tolist() == expected
 
 
 def test_cl100k_counts_offline_with_the_packaged_encoding() -> None:

@@ -67,6 +67,18 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
         return candidate_pairs(np.concatenate(state.keys), np.concatenate(state.ids),
                                VERIFY_ALL_PAIRS_UP_TO if complete else 0)
 
+    def clusters(self, state: BandState, rows: Mapping[int, dict[str, Any]] | None = None) -> list[np.ndarray]:
+        """Row ids grouped by shared LSH buckets, largest first; with `verify` and the candidate rows
+        given, only pairs whose exact Jaccard reaches the threshold link rows."""
+        return self._clusters(state, rows)[0]
+
+    def _clusters(self, state: BandState, rows: Mapping[int, dict[str, Any]] | None) -> tuple[list[np.ndarray], int, bool]:
+        pairs = self._pairs(state, self.config.verify)
+        verified = bool(self.config.verify and rows and len(np.unique(pairs)) <= self.config.max_verify_rows)
+        if verified and rows:
+            pairs = self._verify(pairs, rows)
+        return components(pairs), len(pairs), verified
+
     def wanted_rows(self, state: BandState) -> list[int]:
         candidates = np.unique(self._pairs(state, False))
         if self.config.verify and len(candidates) <= self.config.max_verify_rows:
@@ -74,11 +86,7 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
         return [int(i) for g in components(self._pairs(state, False))[: self.config.top_clusters] for i in g[:3]]
 
     def finalize(self, state: BandState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
-        pairs = self._pairs(state, self.config.verify)
-        verified = False
-        if self.config.verify and rows and len(np.unique(pairs)) <= self.config.max_verify_rows:
-            pairs, verified = self._verify(pairs, rows), True
-        groups = components(pairs)
+        groups, candidate_pairs, verified = self._clusters(state, rows)
         duplicates = sum(len(g) - 1 for g in groups)
         verdict = judge(self.config, state.rows, duplicates)
         rate = duplicates / state.rows if state.rows else 0.0
@@ -87,7 +95,7 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
         details: dict[str, Any] = {
             "fields": self.fields(), "threshold": self.config.threshold, "bands": bands, "rows_per_band": band_rows,
             "shingle": f"{self.config.shingle} {self.config.size}-grams", "clusters": len(groups),
-            "duplicate_rows": duplicates, "verified": verified, "candidate_pairs": len(pairs),
+            "duplicate_rows": duplicates, "verified": verified, "candidate_pairs": candidate_pairs,
             "cluster_sizes": {str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
             "largest_clusters": shown, "bytes_per_row": 8 * bands + 8,
         }

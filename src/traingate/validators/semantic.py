@@ -84,19 +84,20 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
                              {**a.files, **b.files})
         return self._cap(merged)
 
-    def _groups(self, state: VectorState) -> tuple[list[np.ndarray], int]:
+    def clusters(self, state: VectorState) -> list[np.ndarray]:
+        """Row ids grouped by cosine >= threshold (connected components), largest first."""
         if not state.ids:
-            return [], 0
+            return []
         ids = np.concatenate(state.ids)
         order = np.argsort(ids, kind="stable")
         vectors = np.concatenate(state.vectors).astype(np.float32)[order]
-        return components(similar_pairs(vectors, ids[order], self.config.threshold, self.config.block_rows)), len(ids)
+        return components(similar_pairs(vectors, ids[order], self.config.threshold, self.config.block_rows))
 
     def wanted_rows(self, state: VectorState) -> list[int]:
-        return [int(i) for g in self._groups(state)[0][: self.config.top_clusters] for i in g[:3]]
+        return [int(i) for g in self.clusters(state)[: self.config.top_clusters] for i in g[:3]]
 
     def finalize(self, state: VectorState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
-        groups, embedded = self._groups(state)
+        groups, embedded = self.clusters(state), sum(len(i) for i in state.ids)
         duplicates = sum(len(g) - 1 for g in groups)
         verdict = judge(self.config, embedded, duplicates)
         rate = duplicates / embedded if embedded else 0.0

@@ -8,17 +8,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from traingate.engine.tokenizers import string_bytes
+
 MIX = np.uint64(0x9E3779B97F4A7C15)
 _BYTE_HASHES = np.array([xxhash.xxh64_intdigest(bytes([b])) for b in range(256)], dtype=np.uint64)
 
 
 def token_hashes(values: pa.Array, unit: str) -> tuple[np.ndarray, np.ndarray]:
     """Hash of every word (unit 'word') or byte (unit 'char') and the offsets of each value's run."""
-    values = values.fill_null("").cast(pa.large_string())
     if unit == "char":
-        raw = np.frombuffer(values.buffers()[1], dtype=np.int64)[values.offset: values.offset + len(values) + 1]
-        data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
-        return _BYTE_HASHES[data[raw[0]: raw[-1]]], raw - raw[0]
+        data, offsets = string_bytes(values)
+        return _BYTE_HASHES[data], offsets
+    values = values.fill_null("").cast(pa.large_string())
     words = pc.utf8_split_whitespace(values)
     flat = pc.list_flatten(words)
     keep = np.asarray(pc.greater(pc.binary_length(flat), 0), dtype=bool)

@@ -1,0 +1,116 @@
+"""Shared by the dedup benchmarks: fold texts through a traingate uniqueness validator, do the same job
+with datasketch's MinHashLSH on the same shingles, and score predicted pairs against labelled ones."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from traingate.contracts import parse_contract
+from traingate.contracts.uniqueness import FULL_NORMALISATION
+from traingate.engine.batch import BatchContext
+from traingate.engine.tokenizers import get_tokenizer
+from traingate.validators.lsh import components
+from traingate.validators.normalize import normalize
+from traingate.validators.registry import build
+
+Pair = tuple[int, int]
+
+
+def validator(check_yaml: str) -> Any:
+    """The validator of one uniqueness check over a pretraining `text` column, e.g. '{type: near_duplicates}'."""
+    contract = parse_contract(f"contract: bench\nversion: 1.0.0\ndataset: {{kind: pretraining}}\n"
+                              f"checks:\n  uniqueness:\n    - {check_yaml}\n")
+    (check,) = contract.all_checks()
+    return build(check, contract.dataset, "bench")
+
+
+def fold(v: Any, texts: Sequence[str], batch_rows: int = 8192) -> Any:
+    """Feed texts as batches (row id = position) and return the state."""
+    state = v.create_state()
+    tokenizer = get_tokenizer("whitespace")
+    for start in range(0, len(texts), batch_rows):
+        table = pa.table({"text": pa.array(texts[start: start + batch_rows], pa.string())})
+        batch = BatchContext(table, v.spec, tokenizer, file="bench", file_index=0,
+                             lines=np.arange(start, start + table.num_rows), unit="row", split="", row_offset=start)
+        state = v.add_batch(state, batch)
+    return state
+
+
+def traingate_pairs(check_yaml: str, texts: Sequence[str]) -> set[Pair]:
+    v = validator(check_yaml)
+    return cluster_pairs(v.clusters(fold(v, texts)))
+
+
+def cluster_pairs(groups: Iterable[np.ndarray]) -> set[Pair]:
+    """Every pair of rows that stand in one cluster: what a clustering check claims."""
+    return {(int(a), int(b)) for g in groups for a, b in itertools.combinations(sorted(g.tolist()), 2)}
+
+
+def word_shingles(texts: Sequence[str], size: int = 3) -> list[list[bytes]]:
+    """traingate's full normalisation, then word n-grams (one n-gram of all words when shorter)."""
+    normalised = normalize(pa.array(list(texts), pa.string()), FULL_NORMALISATION).to_pylist()
+    out = []
+    for text in normalised:
+        words = text.split()
+        grams = [" ".join(words[i: i + size]) for i in range(len(words) - size + 1)] or ([" ".join(words)] if words else [])
+        out.append([g.encode() for g in grams])
+    return out
+
+
+def datasketch_pairs(shingles: Sequence[list[bytes]], threshold: float, num_perm: int = 128) -> set[Pair]:
+    """datasketch's documented use: MinHash per document, MinHashLSH insert, query every document;
+    pairs clustered by the same connected components traingate uses."""
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    hashes = MinHash.bulk(shingles, num_perm=num_perm)
+    with lsh.insertion_session() as session:
+        for i, (m, s) in enumerate(zip(hashes, shingles)):
+            if s:
+                session.insert(i, m)
+    found = [(i, j) for i, (m, s) in enumerate(zip(hashes, shingles)) if s for j in lsh.query(m) if j != i]
+    pairs = np.array(found, dtype=np.uint64).reshape(-1, 2)
+    return cluster_pairs(components(pairs))
+
+
+@dataclass
+class Score:
+    tp: int
+    fp: int
+    fn: int
+
+    def __add__(self, other: Score) -> Score:
+        return Score(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def score(predicted: set[Pair], positives: set[Pair], negatives: set[Pair] | None = None) -> Score:
+    """With `negatives`, only labelled pairs count (a labelled set); without, every other pair is negative."""
+    judged = predicted if negatives is None else predicted & (positives | negatives)
+    tp = len(judged & positives)
+    return Score(tp, len(judged) - tp, len(positives) - tp)
+
+
+def row(label: str, s: Score, extra: str = "") -> str:
+    return f"{label:<46} {s.tp:>6} {s.fp:>6} {s.fn:>6} {s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f} {extra}"
+
+
+HEADER = f"{'method':<46} {'TP':>6} {'FP':>6} {'FN':>6} {'precision':>9} {'recall':>7} {'F1':>6}"
