@@ -30,12 +30,13 @@ def validator(check_yaml: str) -> Any:
     return build(check, contract.dataset, "bench")
 
 
-def fold(v: Any, texts: Sequence[str], batch_rows: int = 8192) -> Any:
-    """Feed texts as batches (row id = position) and return the state."""
+def fold(v: Any, texts: Sequence[str] | pa.Array, batch_rows: int = 8192) -> Any:
+    """Feed texts (Python strings or an Arrow string array) as batches (row id = position); return the state."""
+    array = texts if isinstance(texts, pa.Array) else pa.array(list(texts), pa.string())
     state = v.create_state()
     tokenizer = get_tokenizer("whitespace")
     for start in range(0, len(texts), batch_rows):
-        table = pa.table({"text": pa.array(texts[start: start + batch_rows], pa.string())})
+        table = pa.table({"text": array.slice(start, batch_rows)})
         batch = BatchContext(table, v.spec, tokenizer, file="bench", file_index=0,
                              lines=np.arange(start, start + table.num_rows), unit="row", split="", row_offset=start)
         state = v.add_batch(state, batch)

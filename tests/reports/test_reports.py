@@ -71,3 +71,19 @@ def test_junit_has_one_testcase_per_check(result: RunResult) -> None:
     assert suite.get("tests") == str(len(result.checks))
     failures = {c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None}
     assert failures == {c.id for c in result.checks if c.status == "failed"}
+
+
+def test_html_shows_duplicate_clusters_and_contamination_tables(run: Callable[..., RunResult], tmp_path: Path) -> None:
+    question = "Natalia sold clips to 48 of her friends in April and then half as many clips in May how many in all"
+    (tmp_path / "eval.jsonl").write_text(f'{{"question": "{question}"}}\n')
+    long = HOSTILE + " the quick brown fox jumps over the lazy dog and runs far away into the woods"
+    rows = [{"text": long + " first copy"}, {"text": long + " second copy"}, {"text": long + " first copy"},
+            {"text": "Background: " + question + "? She sold 72."}, {"text": "unrelated"}]
+    checks = ("  uniqueness:\n    - type: exact_duplicates\n    - type: near_duplicates\n      threshold: 0.5\n"
+              f"    - type: contamination\n      against: [{{path: {tmp_path / 'eval.jsonl'}, name: gsm}}]\n")
+    html = render_html(run(contract_text("pretraining", checks), rows))
+    assert html.count('aria-label="cluster sizes of') == 2  # a histogram per clustering check
+    assert html.count('<div class="cluster">') == 2  # the exact pair, and the near cluster of three
+    assert "&lt;script&gt;" in html and "<script" not in html
+    assert "<mark>second</mark>" in html  # the span where near-duplicate members differ
+    assert "gsm: 1 of 1 eval items leaked into 1 rows" in html and "Background: Natalia" in html

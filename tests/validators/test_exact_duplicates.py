@@ -2,8 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pyarrow as pa
+import pyarrow.compute as pc
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.conftest import contract_text
 from traingate.results import RunResult
+from traingate.validators.normalize import normalize
 
 SFT = "  fields: {prompt: instruction, response: output}\n"
 
@@ -56,3 +62,12 @@ def test_threshold_and_chat_messages(run: Callable[..., RunResult]) -> None:
 
 def test_on_key_is_not_read_as_a_boolean(run: Callable[..., RunResult]) -> None:
     assert exact(run, ROWS, "      on: [response]\n")["fields"] == ["response"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab \t\n\r\x0b\x0c\u00a0")), max_size=12), max_size=8))
+def test_whitespace_normalisation_collapses_every_run(texts: list[str]) -> None:
+    """The pattern that leaves single spaces alone gives what replacing every \\s+ run gives."""
+    values = pa.array(texts, pa.string())
+    plain = pc.utf8_trim_whitespace(pc.replace_substring_regex(values, r"\s+", " "))
+    assert normalize(values, ["whitespace"]).to_pylist() == plain.to_pylist()

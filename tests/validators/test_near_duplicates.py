@@ -3,9 +3,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.conftest import contract_text
 from traingate.results import RunResult
 from traingate.validators.lsh import optimal_bands
+from traingate.validators.shingles import _finish, _window_hashes, shingle_sets, token_hashes
 
 VOCAB = [f"w{i}" for i in range(5000)]
 
@@ -61,3 +66,16 @@ def test_char_shingles_and_empty_rows(run: Callable[..., RunResult]) -> None:
 def test_band_choice_follows_the_threshold() -> None:
     assert optimal_bands(0.8, 128) == (9, 13)
     assert optimal_bands(0.5, 128) == (25, 5)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab c\n")), max_size=20), max_size=12), st.integers(1, 5))
+def test_shingles_of_a_batch_equal_shingles_of_each_value(texts: list[str], n: int) -> None:
+    """Windows never cross values; a value shorter than n gives one shingle of all its words."""
+    hashes, offsets = shingle_sets(pa.array(texts, pa.string()), "word", n)
+    for k, text in enumerate(texts):
+        tokens, _ = token_hashes(pa.array([text], pa.string()), "word")
+        words = len(text.split())
+        expected = [] if not words else [_finish(_window_hashes(tokens[i: i + min(n, words)], min(n, words)))[0]
+                                         for i in range(max(1, words - n + 1))]
+        assert hashes[offsets[k]: offsets[k + 1]].tolist() == [int(h) for h in expected]

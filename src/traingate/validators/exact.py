@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -132,8 +133,13 @@ def describe_cluster(group: np.ndarray, files: Mapping[int, tuple[str, str]], ro
 
 
 def _first_difference(a: str, b: str) -> tuple[int, int] | None:
-    """The first span of `b` that differs from `a` (within the shown excerpt), if any."""
-    for tag, _, _, j1, j2 in difflib.SequenceMatcher(None, a[:400], b[:400], autojunk=False).get_opcodes():
+    """The first run of words of `b` that differs from `a` (within the shown excerpt), if any; compared
+    word by word, so a changed word is marked whole rather than the letters two words happen to share."""
+    words_a = [m.group() for m in re.finditer(r"\S+|\s+", a[:400])]
+    spans_b = [m.span() for m in re.finditer(r"\S+|\s+", b[:400])]
+    words_b = [b[i:j] for i, j in spans_b]
+    for tag, _, _, j1, j2 in difflib.SequenceMatcher(None, words_a, words_b, autojunk=False).get_opcodes():
         if tag != "equal":
-            return (j1, max(j2, j1))
+            start = spans_b[j1][0] if j1 < len(spans_b) else len(b[:400])
+            return (start, spans_b[j2 - 1][1] if j2 > j1 else start)
     return None

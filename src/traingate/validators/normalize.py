@@ -25,7 +25,8 @@ def normalize(values: pa.Array, steps: Sequence[str]) -> pa.Array:
     if "punctuation" in steps:
         out = pc.replace_substring_regex(out, r"[\p{P}\p{S}]+", " ")
     if "whitespace" in steps:
-        out = pc.utf8_trim_whitespace(pc.replace_substring_regex(out, r"\s+", " "))
+        # Same result as \s+ -> " ", but single spaces, the common case, are not rewritten.
+        out = pc.utf8_trim_whitespace(pc.replace_substring_regex(out, r"\s\s+|[^\S ]", " "))
     return out
 
 

@@ -19,18 +19,25 @@ def token_hashes(values: pa.Array, unit: str) -> tuple[np.ndarray, np.ndarray]:
     if unit == "char":
         data, offsets = string_bytes(values)
         return _BYTE_HASHES[data], offsets
-    values = values.fill_null("").cast(pa.large_string())
-    words = pc.utf8_split_whitespace(values)
+    words = pc.utf8_split_whitespace(values.fill_null("").cast(pa.large_string()))
     flat = pc.list_flatten(words)
-    keep = np.asarray(pc.greater(pc.binary_length(flat), 0), dtype=bool)
-    parents = np.asarray(pc.list_parent_indices(words), dtype=np.int64)
-    offsets = np.concatenate(([0], np.cumsum(np.bincount(parents[keep], minlength=len(values)))))
+    keep = np.diff(_offsets(flat)) > 0  # leading or trailing whitespace gives empty words
+    counted = np.concatenate(([0], np.cumsum(keep)))
+    word_offsets = _offsets(words)
+    offsets = counted[word_offsets - word_offsets[0]]
     if not keep.any():
         return np.zeros(0, np.uint64), offsets
-    encoded = pc.dictionary_encode(flat.filter(pa.array(keep)))
+    encoded = pc.dictionary_encode(flat if keep.all() else flat.filter(pa.array(keep)))
     vocabulary = encoded.dictionary.to_pylist()
     table = np.fromiter((xxhash.xxh64_intdigest(w.encode("utf-8")) for w in vocabulary), np.uint64, len(vocabulary))
-    return table[np.asarray(encoded.indices, dtype=np.int64)], offsets
+    return table[np.asarray(encoded.indices)], offsets
+
+
+def _offsets(array: pa.Array) -> np.ndarray:
+    """The offsets buffer of a (large) string or list array, for its slice."""
+    large = pa.types.is_large_string(array.type) or pa.types.is_large_list(array.type)
+    raw: np.ndarray = np.frombuffer(array.buffers()[1], dtype=np.int64 if large else np.int32)
+    return raw[array.offset: array.offset + len(array) + 1].astype(np.int64)
 
 
 def ngram_hashes(tokens: np.ndarray, offsets: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -39,15 +46,16 @@ def ngram_hashes(tokens: np.ndarray, offsets: np.ndarray, n: int) -> tuple[np.nd
     lengths = np.diff(offsets)
     counts = np.where(lengths >= n, lengths - n + 1, (lengths > 0).astype(np.int64))
     out_offsets = np.concatenate(([0], np.cumsum(counts)))
-    starts = np.repeat(offsets[:-1], counts) + (np.arange(out_offsets[-1]) - np.repeat(out_offsets[:-1], counts))
-    value_lengths = np.repeat(lengths, counts)
-    full = value_lengths >= n
-    rolling = _window_hashes(tokens, n)  # every window of the flat stream, contiguous slices only
-    out = np.empty(len(starts), dtype=np.uint64)
-    out[full] = rolling[starts[full]] if len(rolling) else rolling[:0]
-    for i in np.flatnonzero(~full):  # values shorter than n: one shingle of all their tokens
-        length = int(value_lengths[i])
-        out[i] = _window_hashes(tokens[starts[i]: starts[i] + length], length)[0]
+    rolling = _window_hashes(tokens, n)  # every window of the flat stream, some crossing values
+    crossing = np.zeros(len(tokens), dtype=bool)
+    for k in range(1, n):  # windows starting in a value's last n-1 tokens run into the next value
+        start = offsets[1:] - k
+        crossing[start[start >= offsets[:-1]]] = True
+    long_shingle = np.repeat(lengths >= n, counts)
+    out = np.empty(int(out_offsets[-1]), dtype=np.uint64)
+    out[long_shingle] = rolling[~crossing[: len(rolling)]]
+    for i, value in zip(np.flatnonzero(~long_shingle), np.flatnonzero((lengths > 0) & (lengths < n))):
+        out[i] = _window_hashes(tokens[offsets[value]: offsets[value + 1]], int(lengths[value]))[0]  # one of all its tokens
     return _finish(out), out_offsets
 
 
