@@ -93,11 +93,11 @@ def main() -> None:
     print(f"\n{HEADER} {'wall s':>7} {'CPU s':>7} {'docs/s/core':>11}")
     rate = {}
     for label, pairs, (wall, cpu) in [
-            ("traingate near_duplicates (normalise..clusters)", ours, ours_time),
+            ("traingate near_duplicates (text to clusters)", ours, ours_time),
             ("datasketch MinHash.bulk + MinHashLSH", theirs, theirs_time),
             ("datasketch with Python shingling", theirs, (theirs_time[0] + shingle_time[0], theirs_time[1] + shingle_time[1]))]:
         rate[label] = len(texts) / cpu
-        print(row(label[:46], score(pairs, positives), f"{wall:>7.1f} {cpu:>7.1f} {rate[label]:>11,.0f}"))
+        print(row(label, score(pairs, positives), f"{wall:>7.1f} {cpu:>7.1f} {rate[label]:>11,.0f}"))
     first, second, third = rate.values()
     print(f"\nspeed-up per core: {first / second:.1f}x datasketch's MinHash+LSH alone, {first / third:.1f}x with its shingling")
     print(f"LSH state: {state_bytes / len(texts):.0f} bytes per document (band keys and row id)")
