@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from tests.conftest import contract_text
 from traingate.results import RunResult
 from traingate.validators.lsh import optimal_bands
-from traingate.validators.shingles import _finish, _window_hashes, shingle_sets, token_hashes
+from traingate.validators.shingles import _finish, _window_hashes, shingle_sets, split_words, token_hashes
 
 VOCAB = [f"w{i}" for i in range(5000)]
 
@@ -69,7 +69,7 @@ def test_band_choice_follows_the_threshold() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from(list("ab c\n")), max_size=20), max_size=12), st.integers(1, 5))
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab c\né\u00a0\x0b")), max_size=20), max_size=12), st.integers(1, 5))
 def test_shingles_of_a_batch_equal_shingles_of_each_value(texts: list[str], n: int) -> None:
     """Windows never cross values; a value shorter than n gives one shingle of all its words."""
     hashes, offsets = shingle_sets(pa.array(texts, pa.string()), "word", n)
@@ -79,3 +79,10 @@ def test_shingles_of_a_batch_equal_shingles_of_each_value(texts: list[str], n: i
         expected = [] if not words else [_finish(_window_hashes(tokens[i: i + min(n, words)], min(n, words)))[0]
                                          for i in range(max(1, words - n + 1))]
         assert hashes[offsets[k]: offsets[k + 1]].tolist() == [int(h) for h in expected]
+
+
+def test_words_split_the_same_on_every_call_and_on_unicode_spaces() -> None:
+    texts = ["", "c\n\n", "b b\nc\n\nbacb \n  c", " a\n\n\n\ncab\n b\n", "ca b\n", "b ", ""]
+    assert len({str(split_words(pa.array(texts, pa.large_string())).to_pylist()) for _ in range(100)}) == 1
+    words = split_words(pa.array(["é\u00a0b\u3000c\u2028d\te ", "x"], pa.large_string())).to_pylist()
+    assert [[w for w in row if w] for row in words] == [["é", "b", "c", "d", "e"], ["x"]]

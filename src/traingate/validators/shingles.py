@@ -11,6 +11,8 @@ import xxhash
 from traingate.engine.tokenizers import string_bytes
 
 MIX = np.uint64(0x9E3779B97F4A7C15)
+# ASCII \t \n \v \f \r and space (as the ASCII kernel), plus Unicode separators and NEL.
+UNICODE_SPACE = r"[\s\x{0b}\p{Z}\x{85}]+"
 _BYTE_HASHES = np.array([xxhash.xxh64_intdigest(bytes([b])) for b in range(256)], dtype=np.uint64)
 
 
@@ -19,7 +21,7 @@ def token_hashes(values: pa.Array, unit: str) -> tuple[np.ndarray, np.ndarray]:
     if unit == "char":
         data, offsets = string_bytes(values)
         return _BYTE_HASHES[data], offsets
-    words = pc.utf8_split_whitespace(values.fill_null("").cast(pa.large_string()))
+    words = split_words(values.fill_null("").cast(pa.large_string()))
     flat = pc.list_flatten(words)
     keep = np.diff(_offsets(flat)) > 0  # leading or trailing whitespace gives empty words
     counted = np.concatenate(([0], np.cumsum(keep)))
@@ -31,6 +33,15 @@ def token_hashes(values: pa.Array, unit: str) -> tuple[np.ndarray, np.ndarray]:
     vocabulary = encoded.dictionary.to_pylist()
     table = np.fromiter((xxhash.xxh64_intdigest(w.encode("utf-8")) for w in vocabulary), np.uint64, len(vocabulary))
     return table[np.asarray(encoded.indices)], offsets
+
+
+def split_words(values: pa.Array) -> pa.Array:
+    """Words between whitespace (possibly with empty words at the ends). pyarrow 26's
+    utf8_split_whitespace gives different words from one call to the next on some inputs (a trailing
+    space kept), so ASCII batches use the ASCII kernel and other batches a regex with the same set."""
+    if pc.all(pc.string_is_ascii(values)).as_py() is not False:
+        return pc.ascii_split_whitespace(values)
+    return pc.split_pattern_regex(values, UNICODE_SPACE)
 
 
 def _offsets(array: pa.Array) -> np.ndarray:
