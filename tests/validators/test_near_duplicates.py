@@ -86,3 +86,5 @@ def test_words_split_the_same_on_every_call_and_on_unicode_spaces() -> None:
     assert len({str(split_words(pa.array(texts, pa.large_string())).to_pylist()) for _ in range(100)}) == 1
     words = split_words(pa.array(["é\u00a0b\u3000c\u2028d\te ", "x"], pa.large_string())).to_pylist()
     assert [[w for w in row if w] for row in words] == [["é", "b", "c", "d", "e"], ["x"]]
+    joined, offsets = token_hashes(pa.array(["a \x1f b \x1e c", "a b c", "a\x1fb"], pa.string()), "word")
+    assert joined[:3].tolist() == joined[3:6].tolist() and offsets.tolist() == [0, 3, 6, 7]  # separators are no words

@@ -23,7 +23,7 @@ def token_hashes(values: pa.Array, unit: str) -> tuple[np.ndarray, np.ndarray]:
         return _BYTE_HASHES[data], offsets
     words = split_words(values.fill_null("").cast(pa.large_string()))
     flat = pc.list_flatten(words)
-    keep = np.diff(_offsets(flat)) > 0  # leading or trailing whitespace gives empty words
+    keep = _real_words(flat)
     counted = np.concatenate(([0], np.cumsum(keep)))
     word_offsets = _offsets(words)
     offsets = counted[word_offsets - word_offsets[0]]
@@ -42,6 +42,19 @@ def split_words(values: pa.Array) -> pa.Array:
     if pc.all(pc.string_is_ascii(values)).as_py() is not False:
         return pc.ascii_split_whitespace(values)
     return pc.split_pattern_regex(values, UNICODE_SPACE)
+
+
+def _real_words(words: pa.Array) -> np.ndarray:
+    """False for the empty words that whitespace at either end gives, and for the field and turn
+    separators (one byte of U+001C..U+001F standing alone) that join a row's fields."""
+    offsets = _offsets(words)
+    lengths = np.diff(offsets)
+    data = words.buffers()[2]
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    first = raw[np.minimum(offsets[:-1], max(len(raw) - 1, 0))] if len(raw) else np.zeros(len(lengths), np.uint8)
+    separator = (lengths == 1) & (first >= 0x1C) & (first <= 0x1F)
+    keep: np.ndarray = (lengths > 0) & ~separator
+    return keep
 
 
 def _offsets(array: pa.Array) -> np.ndarray:
