@@ -94,7 +94,7 @@ def test_limit_reads_only_the_first_rows(tmp_path: Path) -> None:
 
 def test_checks_and_schema_commands(tmp_path: Path) -> None:
     code, output = invoke("checks")
-    assert code == 0 and "format.chat_structure:" in output and "compliance.pii: (not implemented" in output
+    assert code == 0 and "format.chat_structure:" in output and "relevance.language: (not implemented" in output
     code, _ = invoke("schema", "-o", str(tmp_path / "s.json"))
     schema = json.loads((tmp_path / "s.json").read_text())
     assert code == 0 and "format" in schema["properties"]["checks"]["properties"]
@@ -118,3 +118,15 @@ def test_every_example_passes_its_contract(kind: str) -> None:
     data = next(p for p in (ROOT / "examples" / kind).iterdir() if p.name.startswith("data."))
     code, output = invoke("validate", str(ROOT / "examples" / kind / "contract.yaml"), str(data))
     assert code == 0, output
+
+
+def test_evidence_lists_every_finding_without_values(tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text("contract: p\nversion: 1.0.0\ndataset:\n  kind: pretraining\nchecks:\n"
+                                     "  compliance:\n    - type: pii\n      recognizers: patterns\n")
+    (tmp_path / "d.jsonl").write_text('{"text": "mail ann@acme.com or bo@acme.com"}\n{"text": "nothing"}\n')
+    code, _ = invoke("validate", str(tmp_path / "c.yaml"), str(tmp_path / "d.jsonl"),
+                     "--evidence", str(tmp_path / "e.jsonl"))
+    lines = [json.loads(line) for line in (tmp_path / "e.jsonl").read_text().splitlines()]
+    assert code == 1 and [(e["check"], e["line"], e["entity"], e["start"], e["end"]) for e in lines] == [
+        ("compliance.pii", 1, "EMAIL_ADDRESS", 5, 17), ("compliance.pii", 1, "EMAIL_ADDRESS", 21, 32)]
+    assert "acme" not in (tmp_path / "e.jsonl").read_text()

@@ -20,7 +20,7 @@ from traingate.engine.tokenizers import get_tokenizer
 from traingate.validators import build, validators
 
 TEXTS = ["fine text", "", "  lead", "<|im_start|> leak", "{{slot}}", "```open", "caf\ufffd", "a     b",
-         "x " * 30, "ok", "r\r\nn"]
+         "x " * 30, "ok", "r\r\nn", "mail jo@acme.com", "card 4111 1111 1111 1111"]
 HYGIENE = "".join(f"    - type: {t}\n" for t in ("empty_text", "whitespace", "encoding", "special_tokens",
                                                     "code_fences", "placeholders"))
 LENGTHS = "".join(f"    - type: {t}\n      limit: 5\n" for t in ("min_tokens", "max_tokens", "min_chars", "max_chars"))
@@ -50,7 +50,9 @@ CASES = {
            + "  uniqueness:\n    - type: exact_duplicates\n      normalize: [case, whitespace]\n"
            "    - type: near_duplicates\n      threshold: 0.5\n      size: 2\n",
     "chat": "  format:\n    - type: chat_structure\n      json_roles: [tool]\n" + HYGIENE + LENGTHS + QUANTITY
-            + "  uniqueness:\n    - type: exact_duplicates\n    - type: near_duplicates\n      shingle: char\n",
+            + "  uniqueness:\n    - type: exact_duplicates\n    - type: near_duplicates\n      shingle: char\n"
+            "  compliance:\n    - type: pii\n      recognizers: patterns\n    - type: pii\n      name: sampled_pii\n"
+            "      recognizers: patterns\n      sample: {rows: 40, seed: 1}\n      max_rate: 0.5\n",
     "preference": "  format:\n    - type: preference_pair\n" + HYGIENE,
     "reward": "  format:\n    - type: score_range\n      min: 0\n      max: 5\n" + HYGIENE,
 }

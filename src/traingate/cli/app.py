@@ -32,6 +32,7 @@ def validate(
     report: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the run result as JSON.")] = None,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML (one testcase per check).")] = None,
+    evidence: Annotated[Path | None, typer.Option(help="Write every pii finding as JSON lines (no raw values).")] = None,
     fail_on: Annotated[str | None, typer.Option(help="error or warn; overrides the contract's gate.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Read only the first N rows.")] = None,
 ) -> None:
@@ -41,7 +42,7 @@ def validate(
     from traingate.contracts import load_contract
     from traingate.engine.runner import validate as run
     from traingate.reports.html import write_html
-    from traingate.reports.json import write_json
+    from traingate.reports.json import write_evidence, write_json
     from traingate.reports.junit import write_junit
     from traingate.reports.terminal import render_terminal
 
@@ -52,7 +53,7 @@ def validate(
         result = run(loaded, data or [], limit=limit, show_progress=True)
     except TraingateError as exc:
         raise _fail(exc) from exc
-    for path, write in ((report, write_html), (json_out, write_json), (junit, write_junit)):
+    for path, write in ((report, write_html), (json_out, write_json), (junit, write_junit), (evidence, write_evidence)):
         if path is not None:
             write(result, path)
     render_terminal(result, out)

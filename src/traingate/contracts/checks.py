@@ -6,6 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from traingate.contracts.compliance import PiiCheck
 from traingate.contracts.model import CheckConfig, StrictModel
 from traingate.contracts.uniqueness import (
     ContaminationCheck,
@@ -169,5 +170,5 @@ BUILTIN_CHECKS: list[type[CheckConfig]] = [
     SchemaCheck, EmptyTextCheck, WhitespaceCheck, EncodingCheck, SpecialTokensCheck, CodeFencesCheck,
     PlaceholdersCheck, MinTokensCheck, MaxTokensCheck, MinCharsCheck, MaxCharsCheck, ChatStructureCheck,
     PreferencePairCheck, ScoreRangeCheck, MinRowsCheck, MinTotalTokensCheck, ExactDuplicatesCheck,
-    NearDuplicatesCheck, ContaminationCheck, SplitLeakageCheck, SemanticDuplicatesCheck,
+    NearDuplicatesCheck, ContaminationCheck, SplitLeakageCheck, SemanticDuplicatesCheck, PiiCheck,
 ]

@@ -79,6 +79,14 @@ class GateSpec(StrictModel):
     max_bad_records: int = Field(0, ge=0, description="Unreadable records tolerated before the gate fails.")
 
 
+class SampleSpec(StrictModel):
+    """A seeded random sample of rows: the `rows` rows with the smallest seeded hash of their identity,
+    so any split of the data, on any number of workers, picks the same rows."""
+
+    rows: int = Field(ge=1, description="Rows in the sample.")
+    seed: int = 0
+
+
 class CheckConfig(StrictModel):
     """Options every check shares. A check type subclasses this with its own options."""
 

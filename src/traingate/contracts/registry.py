@@ -13,7 +13,7 @@ ENTRY_POINT_GROUP = "traingate.check_configs"
 # Check types the contract language reserves for families not built yet: naming one is a
 # contract error that says so, never a silent pass.
 PLANNED: dict[str, str] = {
-    "pii": "compliance", "secrets": "compliance", "licence": "compliance", "lineage": "compliance",
+    "secrets": "compliance", "licence": "compliance", "lineage": "compliance",
     "blocklist": "compliance",
     "distribution": "coverage", "diversity": "coverage",
     "language": "relevance", "similarity": "relevance", "keywords": "relevance", "scorer": "relevance",

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from traingate.contracts.model import CheckConfig, StrictModel
+from traingate.contracts.model import CheckConfig, SampleSpec, StrictModel
 
 Normalisation = Literal["case", "whitespace", "unicode", "punctuation"]
 DEFAULT_NORMALISATION: tuple[Normalisation, ...] = ("unicode", "whitespace")
@@ -71,11 +71,6 @@ class SplitLeakageCheck(CheckConfig):
     normalize: list[Normalisation] = Field(default_factory=lambda: list(FULL_NORMALISATION))
     threshold: float | None = Field(0.8, gt=0, lt=1, description="Near-duplicate Jaccard; null for exact only.")
     shingle_size: int = Field(3, ge=1, le=32, description="Word shingle length for near-duplicates.")
-
-
-class SampleSpec(StrictModel):
-    rows: int = Field(ge=1, description="Rows kept: the ones with the smallest seeded hash of their identity.")
-    seed: int = 0
 
 
 class SemanticDuplicatesCheck(CheckConfig):

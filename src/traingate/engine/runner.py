@@ -23,7 +23,7 @@ from traingate.engine.readers import Chunk, open_raw, read_source
 from traingate.engine.sources import SourceFile, resolve
 from traingate.engine.tokenizers import get_tokenizer
 from traingate.results.gate import decide
-from traingate.results.model import CheckResult, ContractInfo, DatasetInfo, FileInfo, RunResult
+from traingate.results.model import CheckResult, ContractInfo, DatasetInfo, Fault, FileInfo, RunResult
 from traingate.validators.base import Validator
 from traingate.validators.registry import build
 from traingate.validators.stats import StatsCollector
@@ -133,12 +133,14 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
         wanted = set().union(*(slot.wanted() for slot in slots))
         rows = fetch_rows(files, columns, wanted) if wanted else {}
         results = [slot.finish(rows) for slot in slots]
+        fault_samples = faults.samples(files)
+        _mask_personal_data(contract, results, fault_samples)
         file_infos = [FileInfo(path=f.path, split=f.split, format=f.format, bytes=f.size, sha256=h.result(),
                                rows=rows_per_file[i], bad_records=faults.per_file.get(i, 0))
                       for i, (f, h) in enumerate(zip(files, hashes))]
     fingerprint = hashlib.sha256("".join(fi.sha256 for fi in file_infos).encode()).hexdigest()
     dataset = DatasetInfo(kind=contract.dataset.kind, files=file_infos, rows=offset, fingerprint=fingerprint,
-                          bad_records=faults.total, faults=faults.samples(files), fault_counts=dict(faults.by_kind),
+                          bad_records=faults.total, faults=fault_samples, fault_counts=dict(faults.by_kind),
                           limited_to=limit if limit is not None and offset >= limit else None,
                           tokenizer=tokenizer.name, text_fields=_text_fields(contract))
     gate = decide(results, contract.gate.fail_on, faults.total, contract.gate.max_bad_records)
@@ -150,6 +152,18 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
                                            path=contract.source_path, description=contract.description),
                      dataset=dataset, checks=results, distributions=stats.finalize(stats_state), gate=gate,
                      timings=timings)
+
+
+def _mask_personal_data(contract: Contract, results: list[CheckResult], faults: list[Fault]) -> None:
+    """With a pii check in the contract, mask every excerpt reporters will show, with that check's engine."""
+    from traingate.contracts.compliance import PiiCheck
+    from traingate.engine.masking import mask_excerpts
+    from traingate.validators.pii import engine_spec
+
+    pii = [(check, result) for check, result in zip(contract.all_checks(), results) if isinstance(check, PiiCheck)]
+    if pii:
+        check, result = pii[0]
+        result.details["masked_excerpts"] = mask_excerpts(results, faults, engine_spec(check))
 
 
 def _stats_columns(contract: Contract) -> set[str]:

@@ -9,6 +9,7 @@ from traingate.validators import (  # noqa: F401
     lengths,
     near,
     pairs,
+    pii,
     quantity,
     schema,
     semantic,

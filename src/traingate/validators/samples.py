@@ -4,6 +4,7 @@ Merging two reservoirs keeps the k smallest of both, so any split of the data gi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,12 @@ class Reservoir:
         self.items.append((key, sample))
         self.items.sort(key=lambda item: item[0])
         del self.items[self.cap:]
+
+    def offer(self, key: int, make: Callable[[], dict[str, Any]]) -> None:
+        """Add the sample `make` builds when its key would enter the reservoir (built only then)."""
+        limit = self.threshold()
+        if limit is None or key < limit:
+            self.add(key, make())
 
     def merge(self, other: Reservoir) -> Reservoir:
         merged = sorted(self.items + other.items, key=lambda item: item[0])

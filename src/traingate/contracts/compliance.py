@@ -1,0 +1,58 @@
+"""Options of the compliance checks (declaration only)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from traingate.contracts.model import CheckConfig, SampleSpec, StrictModel
+
+# Entities a training-data gate looks for by default: people and the identifiers that single one out.
+# Presidio's LOCATION, DATE_TIME, NRP, ORGANIZATION and URL are left out: in training text they name
+# places, dates and companies far more often than people; UK_NHS, because one in eleven 10-digit phone
+# numbers passes its checksum. STREET_ADDRESS is traingate's own recognizer.
+DEFAULT_PII_ENTITIES = [
+    "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "STREET_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN",
+    "IP_ADDRESS", "US_BANK_NUMBER", "US_PASSPORT", "US_ITIN", "CRYPTO", "MEDICAL_LICENSE",
+]
+
+
+class Limit(StrictModel):
+    max_count: int | None = Field(None, ge=0, description="Most rows with this entity allowed.")
+    max_rate: float | None = Field(None, ge=0, le=1, description="Largest share of rows with this entity allowed.")
+
+
+class AllowRegex(StrictModel):
+    regex: str = Field(description="Values fully matching this pattern are never counted.")
+
+
+class PiiCheck(CheckConfig):
+    group: ClassVar[str] = "compliance"
+    summary: ClassVar[str] = "personal data found by Presidio (spaCy NER and pattern/checksum recognizers)"
+    type: Literal["pii"]
+    fields: list[str] | None = Field(None, description="Logical text fields scanned; default all of the kind's.")
+    entities: list[str] = Field(default_factory=lambda: list(DEFAULT_PII_ENTITIES),
+                                description="Presidio entity names looked for.")
+    recognizers: Literal["ner", "patterns"] = Field(
+        "ner", description="ner: spaCy NER plus patterns (pip install 'traingate[pii]'); patterns: regex and "
+                           "checksum recognizers only, much faster, no PERSON.")
+    score_threshold: float = Field(0.4, ge=0, le=1, description="Findings scored below this are dropped.")
+    language: str = Field("en", description="Text language; the offline NER model is English.")
+    allow: list[str | AllowRegex] = Field(default_factory=list,
+                                          description="Literal values, or {regex: ...}, never counted.")
+    context: list[str] = Field(default_factory=list, description="Words that raise a nearby finding's score.")
+    per_entity: dict[str, Limit] = Field(default_factory=dict, description="Entity -> its own limit.")
+    sample: SampleSpec | None = Field(None, description="Scan a seeded random sample of rows; the gate then "
+                                                        "compares the rate's 95% upper bound with max_rate.")
+    workers: int | None = Field(None, ge=1, description="Processes, each with its own engine; default all cores.")
+
+    @model_validator(mode="after")
+    def _sampled_rates(self) -> PiiCheck:
+        counted = self.max_count is not None or any(limit.max_count is not None for limit in self.per_entity.values())
+        if self.sample is not None and counted:
+            raise ValueError("with `sample`, limits are rates (max_rate): a count in a sample says nothing of the whole")
+        unknown = sorted(set(self.per_entity) - set(self.entities))
+        if unknown:
+            raise ValueError(f"per_entity names {unknown[0]!r}, which is not in `entities`")
+        return self

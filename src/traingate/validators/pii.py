@@ -1,0 +1,161 @@
+"""Personal data, found by Presidio over the kind's text fields (see engine/presidio.py).
+State: counts, one evidence tuple per finding (~100 bytes: row, field, turn, entity, offsets, score),
+20 masked samples; with `sample`, the texts of at most `sample.rows` rows until the end."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from traingate.contracts.compliance import AllowRegex, PiiCheck
+from traingate.engine.batch import BatchContext
+from traingate.engine.presidio import EngineSpec, Finding, analyze_parallel, mask
+from traingate.results.model import CheckResult, Sample
+from traingate.validators.base import Validator
+from traingate.validators.registry import register_validator
+from traingate.validators.samples import Reservoir, row_keys
+from traingate.validators.thresholds import Judgement, judge, judge_sampled, wilson_interval
+
+# One text to scan: row id, field, turn (-1 when the field holds one value), text.
+Item = tuple[int, str, int, str]
+Evidence = tuple[int, str, int, str, int, int, float]  # row id, field, turn, entity, start, end, score
+LINE_MASK = (1 << 40) - 1  # a row id is file index << 40 | line
+
+
+@dataclass
+class PiiState:
+    rows: int = 0
+    scanned: int = 0
+    flagged: int = 0
+    per_entity: Counter[str] = field(default_factory=Counter)  # rows holding the entity
+    evidence: list[Evidence] = field(default_factory=list)
+    samples: Reservoir = field(default_factory=Reservoir)
+    files: dict[int, tuple[str, str]] = field(default_factory=dict)
+    pending: dict[int, tuple[int, list[Item]]] = field(default_factory=dict)  # sample: row id -> (priority, items)
+
+
+def engine_spec(config: PiiCheck) -> EngineSpec:
+    literal = tuple(a for a in config.allow if isinstance(a, str))
+    regexes = tuple(a.regex for a in config.allow if isinstance(a, AllowRegex))
+    return EngineSpec(config.recognizers, config.language, tuple(config.entities), config.score_threshold,
+                      literal, regexes, tuple(config.context))
+
+
+@register_validator
+class PiiValidator(Validator[PiiCheck, PiiState]):
+    config_model = PiiCheck
+
+    def create_state(self) -> PiiState:
+        return PiiState()
+
+    def items(self, batch: BatchContext) -> list[Item]:
+        ids = batch.row_ids(np.arange(batch.num_rows))
+        out: list[Item] = []
+        for view in batch.views(self.config.fields):
+            rows = view.row_of()
+            turns = np.arange(len(rows)) - np.searchsorted(rows, rows) if view.rows is not None else None
+            for k, text in enumerate(view.values.to_pylist()):
+                if text and text.strip():
+                    out.append((int(ids[rows[k]]), view.field, int(turns[k]) if turns is not None else -1, text))
+        return out
+
+    def add_batch(self, state: PiiState, batch: BatchContext) -> PiiState:
+        state.rows += batch.num_rows
+        state.files[batch.file_index] = (batch.file, batch.unit)
+        items = self.items(batch)
+        if self.config.sample is None:
+            return self._scan(state, batch.num_rows, items)
+        seed = np.uint64(self.config.sample.seed)
+        for item in items:
+            priority = int(row_keys(np.array([item[0]], dtype=np.uint64) ^ seed)[0])
+            state.pending.setdefault(item[0], (priority, []))[1].append(item)
+        ids = batch.row_ids(np.arange(batch.num_rows))
+        for row_id, priority in zip(ids.tolist(), row_keys(ids ^ seed).tolist()):
+            state.pending.setdefault(row_id, (priority, []))  # rows without text are sampled too
+        return self._cap(state)
+
+    def _cap(self, state: PiiState) -> PiiState:
+        assert self.config.sample is not None
+        if len(state.pending) > self.config.sample.rows:
+            kept = sorted(state.pending.items(), key=lambda kv: kv[1][0])[: self.config.sample.rows]
+            state.pending = dict(kept)
+        return state
+
+    def _scan(self, state: PiiState, rows: int, items: list[Item]) -> PiiState:
+        texts = [text for *_, text in items]
+        found = analyze_parallel(engine_spec(self.config), texts, self.config.workers or os.cpu_count() or 1)
+        entities_of: dict[int, set[str]] = {}
+        for (row_id, name, turn, text), findings in zip(items, found):
+            if not findings:
+                continue
+            if row_id not in entities_of:  # a row's first text with findings stands for it in the samples
+                key = int(row_keys(np.array([row_id], dtype=np.uint64))[0])
+                state.samples.offer(key, partial(self._sample, state, row_id, name, text, findings))
+            entities_of.setdefault(row_id, set()).update(f[2] for f in findings)
+            state.evidence.extend((row_id, name, turn, entity, start, end, score) for start, end, entity, score in findings)
+        state.scanned += rows
+        state.flagged += len(entities_of)
+        state.per_entity.update(e for entities in entities_of.values() for e in entities)
+        return state
+
+    def _sample(self, state: PiiState, row_id: int, name: str, text: str, findings: list[Finding]) -> dict[str, Any]:
+        """The text masked with presidio-anonymizer (<EMAIL_ADDRESS>), around the first finding."""
+        masked = mask(text, findings)
+        first = findings[0][2]
+        at = masked.find(f"<{first}>")
+        start = max(0, at - 100)
+        file, unit = state.files[row_id >> 40]
+        span = (at - start, at - start + len(first) + 2) if at >= 0 else None
+        return Sample(file=file, line=row_id & LINE_MASK, unit=unit, field=name, reason=first,
+                      excerpt=masked[start: start + 300], span=span).model_dump()
+
+    def merge_states(self, a: PiiState, b: PiiState) -> PiiState:
+        merged = PiiState(a.rows + b.rows, a.scanned + b.scanned, a.flagged + b.flagged, a.per_entity + b.per_entity,
+                          a.evidence + b.evidence, a.samples.merge(b.samples), {**a.files, **b.files},
+                          {**a.pending, **b.pending})
+        return self._cap(merged) if self.config.sample is not None else merged
+
+    def finalize(self, state: PiiState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        if state.pending:
+            pending, state.pending = state.pending, {}
+            state = self._scan(state, len(pending), [item for _, items in pending.values() for item in items])
+        verdicts = self._verdicts(state)
+        failed = [name for name, v in verdicts.items() if v.status == "failed"]
+        total = verdicts["total"]
+        rate = state.flagged / state.scanned if state.scanned else 0.0
+        details: dict[str, Any] = {
+            "recognizers": "spaCy NER (en_core_web_sm 3.8.0) and patterns" if self.config.recognizers == "ner"
+            else "patterns and checksums only (no NER: PERSON is not looked for)",
+            "entities": list(self.config.entities), "by_reason": dict(sorted(state.per_entity.items())),
+            "scanned_rows": state.scanned, "total_rows": state.rows, "failed_limits": failed,
+            "evidence": [self._evidence(state, e) for e in sorted(state.evidence)],
+        }
+        if self.config.sample is not None:
+            details["rate_95"] = list(wilson_interval(state.flagged, state.scanned))
+        scope = f"of a seeded sample of {state.scanned} " if self.config.sample is not None else f"of {state.scanned} "
+        message = (f"{state.flagged} rows {scope}rows hold personal data ({rate:.2%}; {len(state.evidence)} findings)"
+                   + (f"; limits exceeded: {', '.join(failed)}" if failed else ""))
+        return self.result(status="failed" if failed else "passed", metric=total.metric, value=total.value,
+                           threshold=total.threshold, rows=state.scanned, findings=state.flagged, rate=rate,
+                           message=message, details=details, samples=[Sample(**s) for s in state.samples.samples()])
+
+    def _verdicts(self, state: PiiState) -> dict[str, Judgement]:
+        decide = judge if self.config.sample is None else judge_sampled
+        verdicts = {"total": decide(self.config, state.scanned, state.flagged)}
+        for entity, limit in self.config.per_entity.items():
+            own = self.config.model_copy(update={**limit.model_dump(), "min_share": None})
+            verdicts[entity] = decide(own, state.scanned, state.per_entity[entity])
+        return verdicts
+
+    @staticmethod
+    def _evidence(state: PiiState, e: Evidence) -> dict[str, Any]:
+        row_id, name, turn, entity, start, end, score = e
+        file, unit = state.files[row_id >> 40]
+        return {"file": file, "line": row_id & LINE_MASK, "unit": unit, "field": name,
+                **({"turn": turn} if turn >= 0 else {}), "entity": entity, "start": start, "end": end, "score": score}
