@@ -1,6 +1,7 @@
-"""traingate's own Presidio recognizer: STREET_ADDRESS, which Presidio lacks. Patterns for the street
-forms of many countries (number and suffix, prefix and number, compound names, units, PO boxes), and a
-block form that carries an address on over the next lines or comma parts (unit, city, country, zip)."""
+"""traingate's own Presidio recognizers. STREET_ADDRESS, which Presidio lacks: one pattern for the
+street forms of many countries (number and suffix, prefix and number, compound names, units, PO boxes),
+carried on over up to four next lines or comma parts (unit, city, country, postcode). PHONE_NUMBER:
+digit groups that need a context word, and Presidio's own phone recognizer run on windows only."""
 
 from __future__ import annotations
 
@@ -16,14 +17,14 @@ UNITS = "apt|apartment|suite|ste|unit|flat"
 WORD = r"[\p{L}][\p{L}'.\-]*"
 NUMBER = r"\d{1,6}(?:[ ]\d{1,3})?"
 STREETS = {
-    "street_suffix": (rf"\b{NUMBER}[ ](?:{WORD}[ ]){{0,3}}(?i:{SUFFIXES})\b\.?", 0.6),
-    "street_prefix": (rf"\b(?:{NUMBER}[ ])?(?i:{PREFIXES})(?:[ ]{WORD}){{1,4}}[ ]\d{{1,5}}\b", 0.6),
-    "street_number_prefix": (rf"\b{NUMBER}[ ](?i:{PREFIXES})(?:[ ]{WORD}){{1,4}}", 0.6),
-    "street_compound": (rf"\b(?:{NUMBER}[ ])?\p{{Lu}}\p{{L}}*(?i:{COMPOUNDS})[ ]\d{{1,5}}[a-z]?\b", 0.6),
-    "street_number_name_number": (rf"\b{NUMBER}[ ]\p{{Lu}}[\p{{L}}'.\-]*(?:[ ]{WORD}){{0,3}}[ ]\d{{1,5}}\b", 0.5),
-    "unit": (rf"\b(?i:{UNITS})\.?[ ]?#?\d{{1,5}}[A-Z]?\b", 0.6),
-    "po_box": (r"\b(?i:p\.?[ ]?o\.?[ ]box|psc[ ]\d{1,5},[ ]box)[ ]\d{1,6}\b(?:\s+(?i:apo|fpo|dpo)[ ](?i:a[aep])[ ]\d{5})?", 0.6),
-    "military_ship": (r"\bUS[NS]S[ ]\p{L}+(?:\s+(?:FPO|DPO)[ ]A[AEP][ ]\d{5})?", 0.6),
+    "street_suffix": rf"\b{NUMBER}[ ](?:{WORD}[ ]){{0,3}}(?i:{SUFFIXES})\b\.?",
+    "street_prefix": rf"\b(?:{NUMBER}[ ])?(?i:{PREFIXES})(?:[ ]{WORD}){{1,4}}[ ]\d{{1,5}}\b",
+    "street_number_prefix": rf"\b{NUMBER}[ ](?i:{PREFIXES})(?:[ ]{WORD}){{1,4}}",
+    "street_compound": rf"\b(?:{NUMBER}[ ])?\p{{Lu}}\p{{L}}*(?i:{COMPOUNDS})[ ]\d{{1,5}}[a-z]?\b",
+    "street_number_name_number": rf"\b{NUMBER}[ ]\p{{Lu}}[\p{{L}}'.\-]*(?:[ ]{WORD}){{0,3}}[ ]\d{{1,5}}\b",
+    "unit": rf"\b(?i:{UNITS})\.?[ ]?#?\d{{1,5}}[A-Z]?\b",
+    "po_box": r"\b(?i:p\.?[ ]?o\.?[ ]box|psc[ ]\d{1,5},[ ]box)[ ]\d{1,6}\b(?:\s+(?i:apo|fpo|dpo)[ ](?i:a[aep])[ ]\d{5})?",
+    "military_ship": r"\bUS[NS]S[ ]\p{L}+(?:\s+(?:FPO|DPO)[ ]A[AEP][ ]\d{5})?",
 }
 # After a street: up to four more parts, each on its own line (after any quoting such as "> ") or after
 # a comma: a unit, a place name with an optional postcode, or a postcode.
@@ -35,31 +36,70 @@ SEPARATOR = rf"(?:[ ]*\n[ \t>?*|]*|,[ ]*|[ ]+(?=(?i:{UNITS})\b|\p{{Lu}}))"
 
 
 def block_pattern() -> str:
-    streets = "|".join(f"(?:{regex})" for regex, _ in STREETS.values())
-    return rf"(?:{streets})(?:{SEPARATOR}{PART}){{1,4}}"
+    streets = "|".join(f"(?:{regex})" for regex in STREETS.values())
+    return rf"(?:{streets})(?:{SEPARATOR}{PART}){{0,4}}"
 
 
 def street_address_recognizer(language: str) -> Any:
     import regex
     from presidio_analyzer import Pattern, PatternRecognizer
 
-    patterns = [Pattern(name, pattern, score) for name, (pattern, score) in STREETS.items()]
-    patterns.append(Pattern("address_block", block_pattern(), 0.65))
+    patterns = [Pattern("street_address", block_pattern(), 0.6)]
     return PatternRecognizer(supported_entity="STREET_ADDRESS", name="StreetAddressRecognizer", patterns=patterns,
                              supported_language=language, context=["address", "lives", "live", "street", "apt",
                                                                    "suite", "billing", "shipping", "mail"],
                              global_regex_flags=regex.MULTILINE)
 
 
-def phone_recognizer(language: str) -> Any:
-    """International digit groups (+41 (0)38 549 02 90, 51 516 33 75) that Presidio's phone regions miss;
-    scored low, so only a nearby context word (phone, mobile, call, ...) lifts them over the threshold.
-    The shape of a US SSN (123-45-6789) is left to the SSN recognizer."""
+def phone_recognizer(language: str, standalone: bool) -> Any:
+    """International digit groups (+41 (0)38 549 02 90, 51 516 33 75) that Presidio's phone regions miss.
+    Beside Presidio's phone recognizer (NER mode) they score low, so only a nearby context word (phone,
+    mobile, call, ...) lifts them over the threshold. Standalone (patterns mode, where python-phonenumbers
+    would take most of the time and no context words are read) they need three groups or a leading +
+    and score 0.4. The shape of a US SSN (123-45-6789) is left to the SSN recognizer."""
     import regex
     from presidio_analyzer import Pattern, PatternRecognizer
 
-    pattern = r"(?<![\w+])(?!\d{3}-\d{2}-\d{4}(?!\d))(?:\+\d{1,3}[ ]?)?(?:\(\d{1,4}\)[ ]?)?\d{2,4}(?:[ .\-]\d{2,4}){1,4}(?![\w])"
+    groups, score = ("{2,4}", 0.4) if standalone else ("{1,4}", 0.2)
+    pattern = (r"(?<![\w+])(?!\d{3}-\d{2}-\d{4}(?!\d))(?:\+\d{1,3}[ ]?(?:\(\d{1,4}\)[ ]?)?\d{2,4}(?:[ .\-]\d{2,4}){1,4}"
+               rf"|(?:\(\d{{1,4}}\)[ ]?)?\d{{2,4}}(?:[ .\-]\d{{2,4}}){groups})(?![\w])")
     return PatternRecognizer(supported_entity="PHONE_NUMBER", name="DigitGroupPhoneRecognizer",
-                             patterns=[Pattern("digit_groups", pattern, 0.2)], supported_language=language,
+                             patterns=[Pattern("digit_groups", pattern, score)], supported_language=language,
                              context=["phone", "mobile", "call", "tel", "telephone", "fax", "cell", "number", "reach",
                                       "answering", "contact"], global_regex_flags=regex.MULTILINE)
+
+
+def windowed_phone_recognizer(language: str) -> Any:
+    """Presidio's PhoneRecognizer (python-phonenumbers, eight regions), run only on windows around runs
+    of digits: it scans the whole text once per region, which made it most of the time of a pattern
+    scan. Windows keep 12 characters either side, which is all the matcher looks at around a number."""
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    class WindowedPhoneRecognizer(PhoneRecognizer):
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            import regex
+
+            results = []
+            for start, end in _windows((m.span() for m in regex.finditer(DIGIT_RUN, text)), len(text), 12):
+                for r in super().analyze(text[start:end], entities, nlp_artifacts):
+                    r.start, r.end = r.start + start, r.end + start
+                    results.append(r)
+            return results
+
+    # Canada shares the US numbering plan (+1), so its pass finds nothing the US pass does not.
+    regions = tuple(r for r in PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS if r != "CA")
+    return WindowedPhoneRecognizer(supported_language=language, supported_regions=regions)
+
+
+DIGIT_RUN = r"\+?\(?\d(?:[ \t().\-/]{0,2}\d){5,}"  # six digits or more: no phone number is shorter
+
+
+def _windows(spans: Any, length: int, margin: int) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        start, end = max(0, start - margin), min(length, end + margin)
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
