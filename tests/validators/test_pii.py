@@ -121,3 +121,12 @@ def test_chat_turns_are_scanned_with_their_turn_index(run: Callable[..., RunResu
     (finding,) = result.checks[0].details["evidence"]
     assert (finding["field"], finding["turn"], finding["start"]) == ("messages", 1, 5)
     assert json.loads(result.model_dump_json())["checks"][0]["samples"][0]["excerpt"] == "mail <EMAIL_ADDRESS>"
+
+
+def test_rows_in_another_language_get_patterns_only(run: Callable[..., RunResult]) -> None:
+    data = [{"text": "Please forward this to Maria Gonzalez tomorrow.", "lang": "en"},
+            {"text": "Consumir café con moderación, escribe a ana@acme.com", "lang": "es"}]
+    result = run(contract_text("pretraining", "  compliance:\n    - type: pii\n      language_field: lang\n"), data)
+    (check,) = result.checks
+    assert [(e["line"], e["entity"]) for e in check.details["evidence"]] == [(1, "PERSON"), (2, "EMAIL_ADDRESS")]
+    assert check.details["patterns_only_rows"] == 1

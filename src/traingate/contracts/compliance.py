@@ -39,6 +39,9 @@ class PiiCheck(CheckConfig):
                            "checksum recognizers only, much faster, no PERSON.")
     score_threshold: float = Field(0.4, ge=0, le=1, description="Findings scored below this are dropped.")
     language: str = Field("en", description="Text language; the offline NER model is English.")
+    language_field: str | None = Field(
+        None, description="Column naming each row's language: rows in another language are scanned with the "
+                          "pattern recognizers only (an English NER model reads names into any other language).")
     allow: list[str | AllowRegex] = Field(default_factory=list,
                                           description="Literal values, or {regex: ...}, never counted.")
     context: list[str] = Field(default_factory=list, description="Words that raise a nearby finding's score.")

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
-SUFFIXES = ("street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|place|pl|terrace|way|square|sq|"
-            "parkway|pkwy|highway|hwy|circle|cir|trail|crescent|close|grove|gardens|row|walk|hill|park")
+SUFFIXES = ("Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Terrace|Way|Square|Sq|"
+            "Parkway|Pkwy|Highway|Hwy|Circle|Cir|Trail|Crescent|Close|Grove|Gardens|Row|Walk|Hill|Park")
 PREFIXES = ("rue|rua|rúa|via|viale|calle|carrer|camino|avenida|avinguda|avenue|av\\.|piazza|piazzale|corso|plaza|"
             "paseo|largo|travessa|estrada|strada|boulevard|place|chemin|allée|ulica|ul\\.|trg|odos|leoforos")
+PREFIXES_CAPITALISED = "|".join(p[0].upper() + p[1:] for p in PREFIXES.split("|"))
 COMPOUNDS = ("strasse|straße|str\\.|weg|gasse|platz|allee|ring|laan|straat|plein|gracht|vej|gade|gatan|gata|vägen|"
              "veien|vegen|tie|katu|kuja|vegur|stræti|utca|út|ulica|iela|gatve")
 UNITS = "apt|apartment|suite|ste|unit|flat"
 WORD = r"[\p{L}][\p{L}'.\-]*"
+CAPITALISED = r"\p{Lu}[\p{L}'\-]*"
 NUMBER = r"\d{1,6}(?:[ ]\d{1,3})?"
 STREETS = {
-    "street_suffix": rf"\b{NUMBER}[ ](?:{WORD}[ ]){{0,3}}(?i:{SUFFIXES})\b\.?",
-    "street_prefix": rf"\b(?:{NUMBER}[ ])?(?i:{PREFIXES})(?:[ ]{WORD}){{1,4}}[ ]\d{{1,5}}\b",
+    # Common words end the suffix and prefix forms ("30 minutes. Immediately place", "largo y cortarla en 4"):
+    # suffix forms need capitalised words; a prefix in lower case needs a house number before it.
+    "street_suffix": rf"\b{NUMBER}[ ](?:{CAPITALISED}[ ]){{0,3}}(?:{SUFFIXES})\b\.?",
+    "street_prefix": rf"\b(?:{NUMBER}[ ](?i:{PREFIXES})|(?-i:{PREFIXES_CAPITALISED}))(?:[ ]{WORD}){{1,4}}[ ]\d{{1,5}}\b",
     "street_number_prefix": rf"\b{NUMBER}[ ](?i:{PREFIXES})(?:[ ]{WORD}){{1,4}}",
     "street_compound": rf"\b(?:{NUMBER}[ ])?\p{{Lu}}\p{{L}}*(?i:{COMPOUNDS})[ ]\d{{1,5}}[a-z]?\b",
     "street_number_name_number": rf"\b{NUMBER}[ ]\p{{Lu}}[\p{{L}}'.\-]*(?:[ ]{WORD}){{0,3}}[ ]\d{{1,5}}\b",

@@ -158,7 +158,7 @@ def _mask_personal_data(contract: Contract, results: list[CheckResult], faults: 
     """With a pii check in the contract, mask every excerpt reporters will show, with that check's engine."""
     from traingate.contracts.compliance import PiiCheck
     from traingate.engine.masking import mask_excerpts
-    from traingate.validators.pii import engine_spec
+    from traingate.validators.pii_texts import engine_spec
 
     pii = [(check, result) for check, result in zip(contract.all_checks(), results) if isinstance(check, PiiCheck)]
     if pii:

@@ -4,7 +4,6 @@ State: counts, one evidence tuple per finding (~100 bytes: row, field, turn, ent
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,17 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from traingate.contracts.compliance import AllowRegex, PiiCheck
+from traingate.contracts.compliance import PiiCheck
 from traingate.engine.batch import BatchContext
-from traingate.engine.presidio import EngineSpec, Finding, analyze_parallel, mask
+from traingate.engine.presidio import Finding, mask
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
+from traingate.validators.pii_texts import Item, analyze_items, row_texts
 from traingate.validators.registry import register_validator
 from traingate.validators.samples import Reservoir, row_keys
 from traingate.validators.thresholds import Judgement, judge, judge_sampled, wilson_interval
 
-# One text to scan: row id, field, turn (-1 when the field holds one value), text.
-Item = tuple[int, str, int, str]
 Evidence = tuple[int, str, int, str, int, int, float]  # row id, field, turn, entity, start, end, score
 LINE_MASK = (1 << 40) - 1  # a row id is file index << 40 | line
 
@@ -32,19 +30,13 @@ LINE_MASK = (1 << 40) - 1  # a row id is file index << 40 | line
 class PiiState:
     rows: int = 0
     scanned: int = 0
+    patterns_only: int = 0  # rows in another language than `language`, scanned without NER
     flagged: int = 0
     per_entity: Counter[str] = field(default_factory=Counter)  # rows holding the entity
     evidence: list[Evidence] = field(default_factory=list)
     samples: Reservoir = field(default_factory=Reservoir)
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
     pending: dict[int, tuple[int, list[Item]]] = field(default_factory=dict)  # sample: row id -> (priority, items)
-
-
-def engine_spec(config: PiiCheck) -> EngineSpec:
-    literal = tuple(a for a in config.allow if isinstance(a, str))
-    regexes = tuple(a.regex for a in config.allow if isinstance(a, AllowRegex))
-    return EngineSpec(config.recognizers, config.language, tuple(config.entities), config.score_threshold,
-                      literal, regexes, tuple(config.context))
 
 
 @register_validator
@@ -54,21 +46,14 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
     def create_state(self) -> PiiState:
         return PiiState()
 
-    def items(self, batch: BatchContext) -> list[Item]:
-        ids = batch.row_ids(np.arange(batch.num_rows))
-        out: list[Item] = []
-        for view in batch.views(self.config.fields):
-            rows = view.row_of()
-            turns = np.arange(len(rows)) - np.searchsorted(rows, rows) if view.rows is not None else None
-            for k, text in enumerate(view.values.to_pylist()):
-                if text and text.strip():
-                    out.append((int(ids[rows[k]]), view.field, int(turns[k]) if turns is not None else -1, text))
-        return out
+    def columns(self) -> set[str]:
+        extra = {self.config.language_field.split(".")[0]} if self.config.language_field else set()
+        return super().columns() | extra
 
     def add_batch(self, state: PiiState, batch: BatchContext) -> PiiState:
         state.rows += batch.num_rows
         state.files[batch.file_index] = (batch.file, batch.unit)
-        items = self.items(batch)
+        items = row_texts(batch, self.config)
         if self.config.sample is None:
             return self._scan(state, batch.num_rows, items)
         seed = np.uint64(self.config.sample.seed)
@@ -88,10 +73,10 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
         return state
 
     def _scan(self, state: PiiState, rows: int, items: list[Item]) -> PiiState:
-        texts = [text for *_, text in items]
-        found = analyze_parallel(engine_spec(self.config), texts, self.config.workers or os.cpu_count() or 1)
+        found = analyze_items(self.config, items)
         entities_of: dict[int, set[str]] = {}
-        for (row_id, name, turn, text), findings in zip(items, found):
+        for (row_id, raw_name, turn, text), findings in zip(items, found):
+            name = raw_name.removeprefix("~")
             if not findings:
                 continue
             if row_id not in entities_of:  # a row's first text with findings stands for it in the samples
@@ -100,6 +85,7 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
             entities_of.setdefault(row_id, set()).update(f[2] for f in findings)
             state.evidence.extend((row_id, name, turn, entity, start, end, score) for start, end, entity, score in findings)
         state.scanned += rows
+        state.patterns_only += len({row_id for row_id, name, *_ in items if name.startswith("~")})
         state.flagged += len(entities_of)
         state.per_entity.update(e for entities in entities_of.values() for e in entities)
         return state
@@ -116,7 +102,8 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
                       excerpt=masked[start: start + 300], span=span).model_dump()
 
     def merge_states(self, a: PiiState, b: PiiState) -> PiiState:
-        merged = PiiState(a.rows + b.rows, a.scanned + b.scanned, a.flagged + b.flagged, a.per_entity + b.per_entity,
+        merged = PiiState(a.rows + b.rows, a.scanned + b.scanned, a.patterns_only + b.patterns_only,
+                          a.flagged + b.flagged, a.per_entity + b.per_entity,
                           a.evidence + b.evidence, a.samples.merge(b.samples), {**a.files, **b.files},
                           {**a.pending, **b.pending})
         return self._cap(merged) if self.config.sample is not None else merged
@@ -134,6 +121,7 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
             else "patterns and checksums only (no NER: PERSON is not looked for)",
             "entities": list(self.config.entities), "by_reason": dict(sorted(state.per_entity.items())),
             "scanned_rows": state.scanned, "total_rows": state.rows, "failed_limits": failed,
+            "patterns_only_rows": state.patterns_only,
             "evidence": [self._evidence(state, e) for e in sorted(state.evidence)],
         }
         if self.config.sample is not None:
