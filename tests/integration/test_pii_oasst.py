@@ -26,7 +26,7 @@ def messages(shared: Path) -> list[dict[str, Any]]:
             yield from walk(reply)
 
     path = shared / "oasst2_filtered_openpaws" / "oasst2_filtered.jsonl.gz"
-    trees = [json.loads(line) for line in gzip.open(path, "rt", encoding="utf-8")]
+    trees = [json.loads(line) for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()]
     return [m for tree in trees for m in walk(tree["prompt"])]
 
 
