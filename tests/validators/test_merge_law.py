@@ -20,7 +20,8 @@ from traingate.engine.tokenizers import get_tokenizer
 from traingate.validators import build, validators
 
 TEXTS = ["fine text", "", "  lead", "<|im_start|> leak", "{{slot}}", "```open", "caf\ufffd", "a     b",
-         "x " * 30, "ok", "r\r\nn", "mail jo@acme.com", "card 4111 1111 1111 1111"]
+         "x " * 30, "ok", "r\r\nn", "mail jo@acme.com", "card 4111 1111 1111 1111",
+         "key AKIAIOSFODNN7EXAMPLE"]
 HYGIENE = "".join(f"    - type: {t}\n" for t in ("empty_text", "whitespace", "encoding", "special_tokens",
                                                     "code_fences", "placeholders"))
 LENGTHS = "".join(f"    - type: {t}\n      limit: 5\n" for t in ("min_tokens", "max_tokens", "min_chars", "max_chars"))
@@ -31,7 +32,8 @@ def _rows(kind: str, n: int) -> list[dict[str, Any]]:
     rng = np.random.default_rng(7)
     pick = lambda: TEXTS[int(rng.integers(len(TEXTS)))]  # noqa: E731
     if kind == "sft":
-        return [{"id": f"r{i % 40}", "prompt": pick(), "response": pick(), "n": int(rng.integers(5))} for i in range(n)]
+        return [{"id": f"r{i % 40}", "prompt": pick(), "response": pick(), "n": int(rng.integers(5)),
+                 "license": ["MIT", "", None, "GPL-3.0"][i % 4], "generator": ["gpt-4", "", "x"][i % 3]} for i in range(n)]
     if kind == "chat":
         roles = ["user", "assistant", "tool", "system", "bot?"]
         return [{"messages": [{"role": roles[int(rng.integers(5))], "content": pick()}
@@ -48,7 +50,10 @@ CASES = {
     "sft": "  format:\n" + HYGIENE + LENGTHS + "    - type: schema\n      columns:\n"
            "        id: {unique: true, regex: 'r[0-9]'}\n        n: {dtype: int, max: 3}\n" + QUANTITY
            + "  uniqueness:\n    - type: exact_duplicates\n      normalize: [case, whitespace]\n"
-           "    - type: near_duplicates\n      threshold: 0.5\n      size: 2\n",
+           "    - type: near_duplicates\n      threshold: 0.5\n      size: 2\n"
+           "  compliance:\n    - type: secrets\n    - type: blocklist\n      terms: [leak]\n    - type: licence\n"
+           "      deny: [GPL-3.0]\n    - type: lineage\n      required: [license]\n      deny_generators: [gpt-4]\n"
+           "      synthetic: {column: generator, values: [x], max_share: 0.5}\n",
     "chat": "  format:\n    - type: chat_structure\n      json_roles: [tool]\n" + HYGIENE + LENGTHS + QUANTITY
             + "  uniqueness:\n    - type: exact_duplicates\n    - type: near_duplicates\n      shingle: char\n"
             "  compliance:\n    - type: pii\n      recognizers: patterns\n    - type: pii\n      name: sampled_pii\n"

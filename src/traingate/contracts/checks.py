@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from traingate.contracts.compliance import PiiCheck
+from traingate.contracts.compliance import BlocklistCheck, LicenceCheck, LineageCheck, PiiCheck, SecretsCheck
 from traingate.contracts.model import CheckConfig, StrictModel
 from traingate.contracts.uniqueness import (
     ContaminationCheck,
@@ -170,5 +170,6 @@ BUILTIN_CHECKS: list[type[CheckConfig]] = [
     SchemaCheck, EmptyTextCheck, WhitespaceCheck, EncodingCheck, SpecialTokensCheck, CodeFencesCheck,
     PlaceholdersCheck, MinTokensCheck, MaxTokensCheck, MinCharsCheck, MaxCharsCheck, ChatStructureCheck,
     PreferencePairCheck, ScoreRangeCheck, MinRowsCheck, MinTotalTokensCheck, ExactDuplicatesCheck,
-    NearDuplicatesCheck, ContaminationCheck, SplitLeakageCheck, SemanticDuplicatesCheck, PiiCheck,
+    NearDuplicatesCheck, ContaminationCheck, SplitLeakageCheck, SemanticDuplicatesCheck, PiiCheck, SecretsCheck,
+    BlocklistCheck, LicenceCheck, LineageCheck,
 ]

@@ -59,3 +59,60 @@ class PiiCheck(CheckConfig):
         if unknown:
             raise ValueError(f"per_entity names {unknown[0]!r}, which is not in `entities`")
         return self
+
+
+class SecretsCheck(CheckConfig):
+    group: ClassVar[str] = "compliance"
+    summary: ClassVar[str] = "API keys, tokens, private keys and passwords in URLs (detect-secrets' patterns)"
+    type: Literal["secrets"]
+    fields: list[str] | None = Field(None, description="Logical text fields scanned; default all of the kind's.")
+    detectors: list[str] | None = Field(
+        None, description="detect-secrets detector names (e.g. 'AWS Access Key'); default all pattern detectors "
+                          "but 'Public IP (ipv4)', which the pii check covers.")
+    extra_patterns: dict[str, str] = Field(default_factory=dict, description="Name -> regex of your own secrets.")
+
+
+class BlocklistCheck(CheckConfig):
+    group: ClassVar[str] = "compliance"
+    summary: ClassVar[str] = "terms or regexes that must not appear (policy words, internal hostnames)"
+    type: Literal["blocklist"]
+    fields: list[str] | None = Field(None, description="Logical text fields scanned; default all of the kind's.")
+    terms: list[str] = Field(default_factory=list, description="Whole words or phrases, matched without case.")
+    patterns: list[str] = Field(default_factory=list, description="Regular expressions (RE2 syntax).")
+
+    @model_validator(mode="after")
+    def _something(self) -> BlocklistCheck:
+        if not self.terms and not self.patterns:
+            raise ValueError("a blocklist needs `terms` or `patterns`")
+        return self
+
+
+class LicenceCheck(CheckConfig):
+    group: ClassVar[str] = "compliance"
+    summary: ClassVar[str] = "SPDX licence per row: missing, denied, or not in the allowed list"
+    type: Literal["licence"]
+    column: str = Field("license", description="Column (dots for nested paths) holding an SPDX identifier.")
+    allow: list[str] = Field(default_factory=list, description="SPDX identifiers allowed; empty: any not denied.")
+    deny: list[str] = Field(default_factory=list, description="SPDX identifiers never allowed.")
+
+
+SYNTHETIC_VALUES: list[str | bool | int] = [True, "true", "yes", 1, "synthetic"]
+
+
+class SyntheticSpec(StrictModel):
+    column: str = Field(description="Column telling whether a row is synthetic.")
+    values: list[str | bool | int] = Field(default_factory=lambda: list(SYNTHETIC_VALUES),
+                                           description="Values of `column` that mean synthetic.")
+    max_share: float = Field(ge=0, le=1, description="Largest share of synthetic rows allowed.")
+
+
+class LineageCheck(CheckConfig):
+    group: ClassVar[str] = "compliance"
+    summary: ClassVar[str] = "provenance per row: required fields, share of synthetic rows, denied generators"
+    type: Literal["lineage"]
+    required: list[str] = Field(default_factory=list, description="Columns every row must fill (source, ...).")
+    synthetic: SyntheticSpec | None = None
+    generator_column: str = Field("generator", description="Column naming the model that wrote the row.")
+    deny_generators: list[str] = Field(default_factory=list,
+                                       description="Models whose terms forbid training on their outputs; "
+                                                   "matched case-insensitively as substrings of the generator.")

@@ -13,8 +13,6 @@ ENTRY_POINT_GROUP = "traingate.check_configs"
 # Check types the contract language reserves for families not built yet: naming one is a
 # contract error that says so, never a silent pass.
 PLANNED: dict[str, str] = {
-    "secrets": "compliance", "licence": "compliance", "lineage": "compliance",
-    "blocklist": "compliance",
     "distribution": "coverage", "diversity": "coverage",
     "language": "relevance", "similarity": "relevance", "keywords": "relevance", "scorer": "relevance",
     "refusals": "alignment", "response_format": "alignment", "truncated": "alignment", "length_ratio": "alignment",

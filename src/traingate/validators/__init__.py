@@ -10,6 +10,8 @@ from traingate.validators import (  # noqa: F401
     near,
     pairs,
     pii,
+    policy,
+    provenance,
     quantity,
     schema,
     semantic,

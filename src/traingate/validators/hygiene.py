@@ -37,20 +37,24 @@ class _PatternValidator(RowFlagValidator[TextCheck]):
         raise NotImplementedError
 
     def find(self, batch: BatchContext) -> list[Hit]:
-        """One pass with all patterns together; each pattern then runs only on the values that matched."""
-        patterns = self.patterns()
-        if not patterns:
-            return []
-        combined = "|".join(f"(?:{p})" for _, p in patterns)
-        hits = []
-        for view in batch.views(self.config.fields):
-            candidates = np.flatnonzero(matches(view.values, combined))
-            subset = view.values.take(pa.array(candidates, pa.int64()))
-            for reason, pattern in patterns:
-                mask = np.zeros(len(view.values), dtype=bool)
-                mask[candidates[matches(subset, pattern)]] = True
-                hits.append(Hit(reason, mask, view, pattern))
-        return hits
+        return pattern_hits(batch, self.config.fields, self.patterns())
+
+
+def pattern_hits(batch: BatchContext, fields: list[str] | None, patterns: list[tuple[str, str]]) -> list[Hit]:
+    """Values matching any of (reason, regex): one pass with all patterns together, then each pattern
+    only on the values that matched."""
+    if not patterns:
+        return []
+    combined = "|".join(f"(?:{p})" for _, p in patterns)
+    hits = []
+    for view in batch.views(fields):
+        candidates = np.flatnonzero(matches(view.values, combined))
+        subset = view.values.take(pa.array(candidates, pa.int64()))
+        for reason, pattern in patterns:
+            mask = np.zeros(len(view.values), dtype=bool)
+            mask[candidates[matches(subset, pattern)]] = True
+            hits.append(Hit(reason, mask, view, pattern))
+    return hits
 
 
 @register_validator
