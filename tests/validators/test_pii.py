@@ -56,6 +56,7 @@ def test_patterns_mode_says_so_and_finds_no_person(run: Callable[..., RunResult]
     (check,) = pii(run, "      recognizers: patterns\n").checks
     assert "PERSON" not in check.details["by_reason"] and check.details["by_reason"]["EMAIL_ADDRESS"] == 1
     assert check.findings == len(PLANTED) - 1 and "no NER" in check.details["recognizers"]
+    assert "found by patterns and checksums only" in check.message
 
 
 def test_allow_list_literals_and_regexes_are_never_counted(run: Callable[..., RunResult]) -> None:

@@ -127,7 +127,10 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
         if self.config.sample is not None:
             details["rate_95"] = list(wilson_interval(state.flagged, state.scanned))
         scope = f"of a seeded sample of {state.scanned} " if self.config.sample is not None else f"of {state.scanned} "
-        message = (f"{state.flagged} rows {scope}rows hold personal data ({rate:.2%}; {len(state.evidence)} findings)"
+        interval = " (95% interval {:.2%} to {:.2%})".format(*details["rate_95"]) if "rate_95" in details else ""
+        foreign = f", {state.patterns_only} rows in other languages by patterns only" if state.patterns_only else ""
+        message = (f"{state.flagged} rows {scope}rows hold personal data ({rate:.2%}{interval}; "
+                   f"{len(state.evidence)} findings); found by {details['recognizers']}{foreign}"
                    + (f"; limits exceeded: {', '.join(failed)}" if failed else ""))
         return self.result(status="failed" if failed else "passed", metric=total.metric, value=total.value,
                            threshold=total.threshold, rows=state.scanned, findings=state.flagged, rate=rate,
