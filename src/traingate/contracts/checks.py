@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from traingate.contracts.compliance import BlocklistCheck, LicenceCheck, LineageCheck, PiiCheck, SecretsCheck
-from traingate.contracts.model import CheckConfig, StrictModel
+from traingate.contracts.model import CheckConfig, StrictModel, TextCheck
 from traingate.contracts.uniqueness import (
     ContaminationCheck,
     ExactDuplicatesCheck,
@@ -26,12 +26,6 @@ DEFAULT_PLACEHOLDERS = [
     r"\[\[\s*[A-Z_][A-Z0-9_]*\s*\]\]",  # [[NAME]]
     r"<\s*(?:INSERT|YOUR)[ _][^>]{0,40}>",  # <INSERT NAME HERE>, <YOUR_NAME>
 ]
-
-
-class TextCheck(CheckConfig):
-    """A check over the kind's text fields (or the ones named in `fields`)."""
-
-    fields: list[str] | None = Field(None, description="Logical text fields to read; default all of the kind's.")
 
 
 class ColumnSpec(StrictModel):

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from traingate.contracts.model import CheckConfig, SampleSpec, StrictModel
+from traingate.contracts.model import CheckConfig, SampleSpec, StrictModel, TextCheck
 
 # Entities a training-data gate looks for by default: people and the identifiers that single one out.
 # Presidio's LOCATION, DATE_TIME, NRP, ORGANIZATION and URL are left out: in training text they name
@@ -27,11 +27,10 @@ class AllowRegex(StrictModel):
     regex: str = Field(description="Values fully matching this pattern are never counted.")
 
 
-class PiiCheck(CheckConfig):
+class PiiCheck(TextCheck):
     group: ClassVar[str] = "compliance"
     summary: ClassVar[str] = "personal data found by Presidio (spaCy NER and pattern/checksum recognizers)"
     type: Literal["pii"]
-    fields: list[str] | None = Field(None, description="Logical text fields scanned; default all of the kind's.")
     entities: list[str] = Field(default_factory=lambda: list(DEFAULT_PII_ENTITIES),
                                 description="Presidio entity names looked for.")
     recognizers: Literal["ner", "patterns"] = Field(
@@ -61,22 +60,20 @@ class PiiCheck(CheckConfig):
         return self
 
 
-class SecretsCheck(CheckConfig):
+class SecretsCheck(TextCheck):
     group: ClassVar[str] = "compliance"
     summary: ClassVar[str] = "API keys, tokens, private keys and passwords in URLs (detect-secrets' patterns)"
     type: Literal["secrets"]
-    fields: list[str] | None = Field(None, description="Logical text fields scanned; default all of the kind's.")
     detectors: list[str] | None = Field(
         None, description="detect-secrets detector names (e.g. 'AWS Access Key'); default all pattern detectors "
                           "but 'Public IP (ipv4)', which the pii check covers.")
     extra_patterns: dict[str, str] = Field(default_factory=dict, description="Name -> regex of your own secrets.")
 
 
-class BlocklistCheck(CheckConfig):
+class BlocklistCheck(TextCheck):
     group: ClassVar[str] = "compliance"
     summary: ClassVar[str] = "terms or regexes that must not appear (policy words, internal hostnames)"
     type: Literal["blocklist"]
-    fields: list[str] | None = Field(None, description="Logical text fields scanned; default all of the kind's.")
     terms: list[str] = Field(default_factory=list, description="Whole words or phrases, matched without case.")
     patterns: list[str] = Field(default_factory=list, description="Regular expressions (RE2 syntax).")
 

@@ -108,6 +108,12 @@ class CheckConfig(StrictModel):
         return self
 
 
+class TextCheck(CheckConfig):
+    """A check over the kind's text fields (or the ones named in `fields`)."""
+
+    fields: list[str] | None = Field(None, description="Logical text fields to read; default all of the kind's.")
+
+
 class ContractHeader(StrictModel):
     contract: str = Field(min_length=1, description="The contract's name.")
     version: str = Field(pattern=SEMVER, description="Semantic version of the contract, e.g. 1.0.0.")

@@ -14,10 +14,9 @@ from traingate.contracts.checks import (
     EncodingCheck,
     PlaceholdersCheck,
     SpecialTokensCheck,
-    TextCheck,
     WhitespaceCheck,
 )
-from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS
+from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS, TextCheck
 from traingate.engine.batch import BatchContext
 from traingate.validators.flags import Hit, RowFlagValidator
 from traingate.validators.registry import register_validator
