@@ -77,3 +77,12 @@ def test_lineage_required_fields_denied_generators_and_synthetic_share(run: Call
     assert check.details["by_reason"] == {"missing_source": 1, "denied_generator": 1}
     assert check.details["synthetic_rows"] == 2 and check.details["synthetic_share"] == 0.5
     assert check.status == "failed" and "50.0% synthetic rows (at most 25.0%)" in check.message
+
+
+def test_secrets_are_masked_in_every_check_of_the_run(run: Callable[..., RunResult]) -> None:
+    rows = [{"text": f"  indented {SECRETS['AWS Access Key']} line"}]
+    result = run(contract_text("pretraining", "  format:\n    - type: whitespace\n  compliance:\n    - type: secrets\n"), rows)
+    whitespace, secrets = result.checks
+    assert whitespace.samples and "<AWS Access Key>" in whitespace.samples[0].excerpt
+    assert SECRETS["AWS Access Key"] not in result.model_dump_json()
+    assert secrets.details["masked_excerpts"] == 1  # its own sample was masked when it was taken

@@ -1,20 +1,20 @@
-"""When a contract looks for personal data, no report may show any: every excerpt of every check
-(samples, duplicate clusters, contamination rows, unreadable records) is masked before reporting."""
+"""When a contract looks for personal data or secrets, no report may show any: every excerpt of every
+check (samples, duplicate clusters, contamination rows, unreadable records) is masked before reporting."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from traingate.engine.presidio import EngineSpec, analyze, mask
 from traingate.results.model import CheckResult, Fault
 
 Setter = Callable[[str], None]
+Masker = Callable[[list[str]], list[str | None]]  # each text masked, or None when it holds nothing
 
 
-def mask_excerpts(results: list[CheckResult], faults: list[Fault], spec: EngineSpec) -> int:
-    """Replace personal data in every excerpt with its entity name; returns how many excerpts changed.
-    A masked excerpt loses its highlight span, which pointed into the unmasked text."""
+def mask_excerpts(results: list[CheckResult], faults: list[Fault], masker: Masker) -> int:
+    """Mask every excerpt; returns how many changed. A masked excerpt loses its highlight span, which
+    pointed into the unmasked text."""
     places: list[tuple[str, Setter]] = []
     for check in results:
         for sample in check.samples:
@@ -22,11 +22,11 @@ def mask_excerpts(results: list[CheckResult], faults: list[Fault], spec: EngineS
         _collect(check.details, places)
     for fault in faults:
         places.append((fault.excerpt, _attr_setter(fault, "excerpt")))
-    found = analyze(spec, [text for text, _ in places])
-    for (text, setter), findings in zip(places, found):
-        if findings:
-            setter(mask(text, findings))
-    return sum(1 for f in found if f)
+    masked = masker([text for text, _ in places])
+    for (_, setter), text in zip(places, masked):
+        if text is not None:
+            setter(text)
+    return sum(1 for text in masked if text is not None)
 
 
 def _collect(node: Any, places: list[tuple[str, Setter]]) -> None:

@@ -134,7 +134,7 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
         rows = fetch_rows(files, columns, wanted) if wanted else {}
         results = [slot.finish(rows) for slot in slots]
         fault_samples = faults.samples(files)
-        _mask_personal_data(contract, results, fault_samples)
+        _mask_reports(validators, results, fault_samples)
         file_infos = [FileInfo(path=f.path, split=f.split, format=f.format, bytes=f.size, sha256=h.result(),
                                rows=rows_per_file[i], bad_records=faults.per_file.get(i, 0))
                       for i, (f, h) in enumerate(zip(files, hashes))]
@@ -154,16 +154,16 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
                      timings=timings)
 
 
-def _mask_personal_data(contract: Contract, results: list[CheckResult], faults: list[Fault]) -> None:
-    """With a pii check in the contract, mask every excerpt reporters will show, with that check's engine."""
-    from traingate.contracts.compliance import PiiCheck
+def _mask_reports(validators: list[Validator[Any, Any]], results: list[CheckResult], faults: list[Fault]) -> None:
+    """Checks that guard against what text may hold (personal data, secrets) mask every excerpt that
+    reporters will show, each check's own findings first; the count goes into that check's details."""
     from traingate.engine.masking import mask_excerpts
-    from traingate.validators.pii_texts import engine_spec
+    from traingate.validators.base import MasksExcerpts
 
-    pii = [(check, result) for check, result in zip(contract.all_checks(), results) if isinstance(check, PiiCheck)]
-    if pii:
-        check, result = pii[0]
-        result.details["masked_excerpts"] = mask_excerpts(results, faults, engine_spec(check))
+    by_id = {r.id: r for r in results}
+    for validator in validators:
+        if isinstance(validator, MasksExcerpts):
+            by_id[validator.check_id].details["masked_excerpts"] = mask_excerpts(results, faults, validator.mask_texts)
 
 
 def _stats_columns(contract: Contract) -> set[str]:

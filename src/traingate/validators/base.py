@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from traingate.contracts.model import KIND_FIELDS, CheckConfig, DatasetSpec
 from traingate.engine.batch import BatchContext
@@ -52,3 +52,14 @@ class Validator(ABC, Generic[ConfigT, StateT]):
         cfg = self.config
         return CheckResult(id=self.check_id, group=cfg.group, type=cfg.type, severity=cfg.severity,
                            description=cfg.description or cfg.summary, **values)
+
+
+@runtime_checkable
+class MasksExcerpts(Protocol):
+    """A validator whose findings no report may show: the runner has it mask every excerpt."""
+
+    check_id: str
+
+    def mask_texts(self, texts: list[str]) -> list[str | None]:
+        """Each text with its findings replaced by their names, or None when it holds none."""
+        ...

@@ -14,10 +14,10 @@ import numpy as np
 
 from traingate.contracts.compliance import PiiCheck
 from traingate.engine.batch import BatchContext
-from traingate.engine.presidio import Finding, mask
+from traingate.engine.presidio import Finding, analyze, mask
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
-from traingate.validators.pii_texts import Item, analyze_items, row_texts
+from traingate.validators.pii_texts import Item, analyze_items, engine_spec, row_texts
 from traingate.validators.registry import register_validator
 from traingate.validators.samples import Reservoir, row_keys
 from traingate.validators.thresholds import Judgement, judge, judge_sampled, wilson_interval
@@ -135,6 +135,10 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
         return self.result(status="failed" if failed else "passed", metric=total.metric, value=total.value,
                            threshold=total.threshold, rows=state.scanned, findings=state.flagged, rate=rate,
                            message=message, details=details, samples=[Sample(**s) for s in state.samples.samples()])
+
+    def mask_texts(self, texts: list[str]) -> list[str | None]:
+        found = analyze(engine_spec(self.config), texts)
+        return [mask(text, findings) if findings else None for text, findings in zip(texts, found)]
 
     def _verdicts(self, state: PiiState) -> dict[str, Judgement]:
         decide = judge if self.config.sample is None else judge_sampled

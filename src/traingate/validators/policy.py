@@ -62,6 +62,17 @@ class SecretsValidator(RowFlagValidator[SecretsCheck]):
                     hits.append(Hit(name, mask, view))
         return hits
 
+    def mask_texts(self, texts: list[str]) -> list[str | None]:
+        out: list[str | None] = []
+        for text in texts:
+            masked = text
+            if self.any.search(text):
+                for name, regexes in self.patterns.items():
+                    for regex in regexes:
+                        masked = regex.sub(f"<{name}>", masked)
+            out.append(masked if masked != text else None)
+        return out
+
     def _sample(self, batch: BatchContext, hit: Hit, row: int) -> dict[str, object]:
         assert hit.view is not None
         index = int(np.flatnonzero(hit.mask & (hit.view.row_of() == row))[0])
