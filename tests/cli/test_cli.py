@@ -94,7 +94,7 @@ def test_limit_reads_only_the_first_rows(tmp_path: Path) -> None:
 
 def test_checks_and_schema_commands(tmp_path: Path) -> None:
     code, output = invoke("checks")
-    assert code == 0 and "format.chat_structure:" in output and "relevance.language: (not implemented" in output
+    assert code == 0 and "format.chat_structure:" in output and "relevance.scorer: (not implemented" in output
     code, _ = invoke("schema", "-o", str(tmp_path / "s.json"))
     schema = json.loads((tmp_path / "s.json").read_text())
     assert code == 0 and "format" in schema["properties"]["checks"]["properties"]

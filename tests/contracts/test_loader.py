@@ -77,7 +77,7 @@ def test_unknown_check_type_suggests_the_closest() -> None:
 
 
 def test_reserved_check_type_is_a_not_implemented_error() -> None:
-    text = ISSUE_CONTRACT.replace("  quantity:", "  relevance:\n    - type: language\n  quantity:")
+    text = ISSUE_CONTRACT.replace("  quantity:", "  relevance:\n    - type: scorer\n  quantity:")
     err = error_of(text)
     assert isinstance(err, NotImplementedCheckError)
     assert "c.yaml:29:13" in str(err) and "not implemented" in str(err)

@@ -53,7 +53,11 @@ CASES = {
            "    - type: near_duplicates\n      threshold: 0.5\n      size: 2\n"
            "  compliance:\n    - type: secrets\n    - type: blocklist\n      terms: [leak]\n    - type: licence\n"
            "      deny: [GPL-3.0]\n    - type: lineage\n      required: [license]\n      deny_generators: [gpt-4]\n"
-           "      synthetic: {column: generator, values: [x], max_share: 0.5}\n",
+           "      synthetic: {column: generator, values: [x], max_share: 0.5}\n"
+           "  alignment:\n    - type: refusals\n      extra_phrases: [leak]\n    - type: truncated\n      min_words: 1\n"
+           "    - type: length_ratio\n      min: 0.5\n      max: 2\n    - type: response_format\n      format: json\n"
+           "  relevance:\n    - type: keywords\n      required: {prompt: [text]}\n      forbidden: {response: [ok]}\n"
+           "    - type: language\n      allowed: [en]\n",
     "chat": "  format:\n    - type: chat_structure\n      json_roles: [tool]\n" + HYGIENE + LENGTHS + QUANTITY
             + "  uniqueness:\n    - type: exact_duplicates\n    - type: near_duplicates\n      shingle: char\n"
             "  compliance:\n    - type: pii\n      recognizers: patterns\n    - type: pii\n      name: sampled_pii\n"

@@ -7,6 +7,14 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from traingate.contracts.compliance import BlocklistCheck, LicenceCheck, LineageCheck, PiiCheck, SecretsCheck
+from traingate.contracts.content import (
+    KeywordsCheck,
+    LanguageCheck,
+    LengthRatioCheck,
+    RefusalsCheck,
+    ResponseFormatCheck,
+    TruncatedCheck,
+)
 from traingate.contracts.model import CheckConfig, StrictModel, TextCheck
 from traingate.contracts.uniqueness import (
     ContaminationCheck,
@@ -165,5 +173,6 @@ BUILTIN_CHECKS: list[type[CheckConfig]] = [
     PlaceholdersCheck, MinTokensCheck, MaxTokensCheck, MinCharsCheck, MaxCharsCheck, ChatStructureCheck,
     PreferencePairCheck, ScoreRangeCheck, MinRowsCheck, MinTotalTokensCheck, ExactDuplicatesCheck,
     NearDuplicatesCheck, ContaminationCheck, SplitLeakageCheck, SemanticDuplicatesCheck, PiiCheck, SecretsCheck,
-    BlocklistCheck, LicenceCheck, LineageCheck,
+    BlocklistCheck, LicenceCheck, LineageCheck, RefusalsCheck, TruncatedCheck, LengthRatioCheck, ResponseFormatCheck,
+    KeywordsCheck, LanguageCheck,
 ]

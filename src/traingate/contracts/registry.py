@@ -14,8 +14,7 @@ ENTRY_POINT_GROUP = "traingate.check_configs"
 # contract error that says so, never a silent pass.
 PLANNED: dict[str, str] = {
     "distribution": "coverage", "diversity": "coverage",
-    "language": "relevance", "similarity": "relevance", "keywords": "relevance", "scorer": "relevance",
-    "refusals": "alignment", "response_format": "alignment", "truncated": "alignment", "length_ratio": "alignment",
+    "similarity": "relevance", "scorer": "relevance",
     "agreement": "consistency", "conflicting_labels": "consistency", "preference_consistency": "consistency",
 }
 

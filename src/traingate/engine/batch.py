@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -39,6 +42,8 @@ class BatchContext:
         self.num_rows: int = table.num_rows
         self._views: dict[str, TextView | None] = {}
         self._counts: dict[tuple[str, str], np.ndarray] = {}
+        self._derived: dict[str, Any] = {}
+        self._derived_lock = threading.RLock()
 
     def column(self, path: str) -> pa.Array | None:
         """The array at a dotted column path, or None when the batch lacks it."""
@@ -106,6 +111,14 @@ class BatchContext:
             return values
         summed: np.ndarray = np.bincount(view.rows, weights=values, minlength=self.num_rows).astype(values.dtype)
         return summed
+
+    def derived(self, key: str, compute: Callable[[BatchContext], Any]) -> Any:
+        """A feature of the batch (language, output format, ...), computed once for every check that
+        asks; checks run on threads, so the first computes while the others wait."""
+        with self._derived_lock:
+            if key not in self._derived:
+                self._derived[key] = compute(self)
+            return self._derived[key]
 
     def row_ids(self, rows: np.ndarray) -> np.ndarray:
         """Stable identity of rows across any split of the data: file index and line."""

@@ -1,6 +1,7 @@
 """Validators. Importing this package registers every built-in check type; the list is explicit."""
 
 from traingate.validators import (  # noqa: F401
+    alignment,
     chat,
     contamination,
     exact,
@@ -13,6 +14,7 @@ from traingate.validators import (  # noqa: F401
     policy,
     provenance,
     quantity,
+    relevance,
     schema,
     semantic,
 )

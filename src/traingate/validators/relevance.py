@@ -1,0 +1,91 @@
+"""Relevance to the task: required and forbidden terms per field, and the languages rows are in."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from traingate.contracts.content import KeywordsCheck, LanguageCheck
+from traingate.engine.batch import BatchContext, TextView
+from traingate.results.model import CheckResult
+from traingate.validators.features import languages, row_text
+from traingate.validators.flags import FlagState, Hit, RowFlagValidator
+from traingate.validators.hygiene import matches
+from traingate.validators.registry import register_validator
+
+
+def any_term(terms: list[str]) -> str:
+    """Any of the terms, without case, as whole words where they start or end with a word character."""
+    def whole(term: str) -> str:
+        return (r"\b" if term[:1].isalnum() else "") + re.escape(term) + (r"\b" if term[-1:].isalnum() else "")
+    return "(?i)(?:" + "|".join(whole(t) for t in terms) + ")"
+
+
+@register_validator
+class KeywordsValidator(RowFlagValidator[KeywordsCheck]):
+    config_model = KeywordsCheck
+    noun = "missing a required term or holding a forbidden one"
+
+    def find(self, batch: BatchContext) -> list[Hit]:
+        hits = []
+        for name, terms in self.config.required.items():
+            view = batch.text(name)
+            if view is not None and terms:
+                present = np.zeros(batch.num_rows, dtype=bool)
+                present[view.row_of()[matches(view.values, any_term(terms))]] = True
+                hits.append(Hit(f"missing_required_{name}", ~present[view.row_of()], view))
+        for name, terms in self.config.forbidden.items():
+            view = batch.text(name)
+            if view is not None:
+                hits += [Hit(f"forbidden_{t}", matches(view.values, any_term([t])), view, any_term([t])) for t in terms]
+        return hits
+
+
+@dataclass
+class LanguageState(FlagState):
+    languages: Counter[str] = field(default_factory=Counter)
+
+
+@register_validator
+class LanguageValidator(RowFlagValidator[LanguageCheck]):
+    config_model = LanguageCheck
+    noun = "in a language not allowed"
+
+    def create_state(self) -> LanguageState:
+        return LanguageState()
+
+    def find(self, batch: BatchContext) -> list[Hit]:
+        codes, scores = languages(batch)
+        named = np.array([c if s >= self.config.min_confidence else "unknown" for c, s in zip(codes, scores)], dtype=object)
+        has_text = np.array([bool(c) for c in codes])
+        view = TextView("text", _as_array(row_text(batch)), None)
+        return [Hit(f"language_{lang}", has_text & (named == lang), view) for lang in sorted(set(named[has_text]))
+                if lang not in self.config.allowed]
+
+    def add_batch(self, state: FlagState, batch: BatchContext) -> LanguageState:
+        assert isinstance(state, LanguageState)
+        codes, scores = languages(batch)
+        state.languages.update(c if s >= self.config.min_confidence else "unknown" for c, s in zip(codes, scores) if c)
+        super().add_batch(state, batch)
+        return state
+
+    def merge_states(self, a: FlagState, b: FlagState) -> LanguageState:
+        assert isinstance(a, LanguageState) and isinstance(b, LanguageState)
+        merged = super().merge_states(a, b)
+        return LanguageState(merged.rows, merged.flagged, merged.reasons, merged.samples, a.languages + b.languages)
+
+    def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        assert isinstance(state, LanguageState)
+        result = super().finalize(state, rows)
+        result.details["languages"] = dict(state.languages.most_common())
+        return result
+
+
+def _as_array(texts: list[str]) -> pa.Array:
+    return pa.array(texts, pa.string())
