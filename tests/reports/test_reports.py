@@ -87,3 +87,12 @@ def test_html_shows_duplicate_clusters_and_contamination_tables(run: Callable[..
     assert "&lt;script&gt;" in html and "<script" not in html
     assert "<mark>second</mark>" in html  # the span where near-duplicate members differ
     assert "gsm: 1 of 1 eval items leaked into 1 rows" in html and "Background: Natalia" in html
+
+
+def test_html_draws_each_coverage_target_beside_its_band(run: Callable[..., RunResult]) -> None:
+    rows = [{"prompt": "p", "response": r} for r in ('{"a": 1}', "plain", "plain <b>", "# head\n- x")]
+    checks = ("  coverage:\n    - type: distribution\n      feature: output_format\n"
+              "      targets: {json: {min: 0.5}, plain: {max: 0.6}, html: {min: 0.1}}\n")
+    html = render_html(run(contract_text("sft", checks), rows))
+    assert html.count('class="band"') == 3 and html.count('class="share"') == 4  # json, plain, markdown; html absent
+    assert "&#39;json&#39; at 25.0%, outside [50%, 100%]" in html and "target 50% to 100%" in html

@@ -57,7 +57,10 @@ CASES = {
            "  alignment:\n    - type: refusals\n      extra_phrases: [leak]\n    - type: truncated\n      min_words: 1\n"
            "    - type: length_ratio\n      min: 0.5\n      max: 2\n    - type: response_format\n      format: json\n"
            "  relevance:\n    - type: keywords\n      required: {prompt: [text]}\n      forbidden: {response: [ok]}\n"
-           "    - type: language\n      allowed: [en]\n",
+           "    - type: language\n      allowed: [en]\n"
+           "  coverage:\n    - type: distribution\n      feature: output_format\n      targets: {plain: {min: 0.5}}\n"
+           "      mix: {plain: 1}\n      max_divergence: 0.1\n    - type: diversity\n      feature: n\n"
+           "      min_distinct_1: 0.5\n      min_distinct_2: 0.5\n",
     "chat": "  format:\n    - type: chat_structure\n      json_roles: [tool]\n" + HYGIENE + LENGTHS + QUANTITY
             + "  uniqueness:\n    - type: exact_duplicates\n    - type: near_duplicates\n      shingle: char\n"
             "  compliance:\n    - type: pii\n      recognizers: patterns\n    - type: pii\n      name: sampled_pii\n"

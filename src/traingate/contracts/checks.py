@@ -8,6 +8,8 @@ from pydantic import Field, model_validator
 
 from traingate.contracts.compliance import BlocklistCheck, LicenceCheck, LineageCheck, PiiCheck, SecretsCheck
 from traingate.contracts.content import (
+    DistributionCheck,
+    DiversityCheck,
     KeywordsCheck,
     LanguageCheck,
     LengthRatioCheck,
@@ -174,5 +176,5 @@ BUILTIN_CHECKS: list[type[CheckConfig]] = [
     PreferencePairCheck, ScoreRangeCheck, MinRowsCheck, MinTotalTokensCheck, ExactDuplicatesCheck,
     NearDuplicatesCheck, ContaminationCheck, SplitLeakageCheck, SemanticDuplicatesCheck, PiiCheck, SecretsCheck,
     BlocklistCheck, LicenceCheck, LineageCheck, RefusalsCheck, TruncatedCheck, LengthRatioCheck, ResponseFormatCheck,
-    KeywordsCheck, LanguageCheck,
+    KeywordsCheck, LanguageCheck, DistributionCheck, DiversityCheck,
 ]

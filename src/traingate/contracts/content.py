@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from traingate.contracts.model import CheckConfig
+from traingate.contracts.model import CheckConfig, StrictModel
 
 DEFAULT_REFUSALS = [
     "as an ai language model", "as an ai assistant", "as a language model", "i'm just an ai", "i am just an ai",
@@ -90,3 +90,42 @@ class LanguageCheck(CheckConfig):
     type: Literal["language"]
     allowed: list[str] = Field(min_length=1, description="ISO 639-1 codes, e.g. [en, de].")
     min_confidence: float = Field(0.5, ge=0, le=1, description="Below this the language counts as 'unknown'.")
+
+
+class Band(StrictModel):
+    min: float | None = Field(None, ge=0, le=1, description="Smallest share of rows with this value.")
+    max: float | None = Field(None, ge=0, le=1, description="Largest share of rows with this value.")
+
+
+class _FeatureCheck(CheckConfig):
+    group: ClassVar[str] = "coverage"
+    feature: str = Field(description="language, output_format, length_bucket, turns, or a column name.")
+    buckets: tuple[int, int] = Field((200, 1000), description="length_bucket: characters where short and medium end.")
+
+
+class DistributionCheck(_FeatureCheck):
+    summary: ClassVar[str] = "a feature's share per value against target bands, required values and a target mix"
+    type: Literal["distribution"]
+    targets: dict[str, Band] = Field(default_factory=dict, description="Value -> {min, max} share of rows.")
+    required: list[str] = Field(default_factory=list, description="Values that must occur at least once.")
+    mix: dict[str, float] | None = Field(None, description="Target share per value (normalised to sum 1).")
+    max_divergence: float | None = Field(None, ge=0, le=1,
+                                         description="Largest total variation distance from `mix`.")
+
+    @model_validator(mode="after")
+    def _something(self) -> DistributionCheck:
+        if not self.targets and not self.required and self.mix is None:
+            raise ValueError("distribution needs `targets`, `required` or a `mix`")
+        if (self.mix is None) != (self.max_divergence is None):
+            raise ValueError("`mix` and `max_divergence` go together")
+        return self
+
+
+class DiversityCheck(_FeatureCheck):
+    summary: ClassVar[str] = "distinct values and normalised entropy of a feature; distinct-n of the text"
+    type: Literal["diversity"]
+    feature: str = Field("output_format", description="Feature whose values are counted.")
+    min_entropy: float | None = Field(None, ge=0, le=1, description="Smallest entropy / log(distinct values).")
+    min_distinct: int | None = Field(None, ge=1, description="Fewest distinct values of the feature.")
+    min_distinct_1: float | None = Field(None, ge=0, le=1, description="Smallest distinct unigrams / unigrams.")
+    min_distinct_2: float | None = Field(None, ge=0, le=1, description="Smallest distinct bigrams / bigrams.")

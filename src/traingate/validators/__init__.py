@@ -4,6 +4,7 @@ from traingate.validators import (  # noqa: F401
     alignment,
     chat,
     contamination,
+    coverage,
     exact,
     hygiene,
     leakage,

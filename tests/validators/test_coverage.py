@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pytest
+
+from tests.conftest import contract_text
+from traingate.errors import ContractError
+from traingate.results import RunResult
+
+RESPONSES = ['{"a": 1}', '{"a": 2}', "```python\nprint(1)\n```", "# Title\n- item", "plain words here",
+             "plain again", "{broken json", "more plain text"]  # json 2, code 1, markdown 1, plain 3, invalid_json 1
+
+
+def rows() -> list[dict[str, str]]:
+    return [{"prompt": f"task {i}", "response": r, "topic": "qa" if i < 6 else "math"} for i, r in enumerate(RESPONSES)]
+
+
+def coverage(run: Callable[..., RunResult], checks: str) -> dict[str, object]:
+    (check,) = run(contract_text("sft", f"  coverage:\n{checks}"), rows()).checks
+    return {"status": check.status, **check.details}
+
+
+def test_distribution_targets_required_and_divergence(run: Callable[..., RunResult]) -> None:
+    d = coverage(run, "    - type: distribution\n      feature: output_format\n"
+                      "      targets: {json: {min: 0.3}, plain: {max: 0.5}}\n      required: [html]\n"
+                      "      mix: {plain: 2, json: 1, code: 1}\n      max_divergence: 0.2\n")
+    assert d["counts"] == {"plain": 3, "json": 2, "code": 1, "markdown": 1, "invalid_json": 1}
+    # shares 3/8 2/8 1/8 1/8 1/8 against mix 1/2 1/4 1/4 0 0: TVD = (1/8 + 0 + 1/8 + 1/8 + 1/8) / 2 = 0.25
+    assert d["divergence"] == pytest.approx(0.25)
+    assert d["violations"] == ["'html' missing", "'json' at 25.0%, outside [30%, 100%]",
+                               "total variation distance 0.250 from the mix > 0.2"]
+    assert d["status"] == "failed"
+
+
+def test_distribution_over_a_column(run: Callable[..., RunResult]) -> None:
+    d = coverage(run, "    - type: distribution\n      feature: topic\n      targets: {qa: {min: 0.7, max: 0.8}}\n")
+    assert d["counts"] == {"qa": 6, "math": 2} and d["status"] == "passed"
+
+
+def test_diversity_entropy_and_distinct_n(run: Callable[..., RunResult]) -> None:
+    d = coverage(run, "    - type: diversity\n      feature: topic\n      min_entropy: 0.9\n"
+                      "      min_distinct_1: 0.1\n      min_distinct_2: 0.1\n")
+    p = [6 / 8, 2 / 8]
+    assert d["normalised_entropy"] == pytest.approx(-sum(x * math.log(x) for x in p) / math.log(2))  # 0.811
+    assert d["violations"] == [f"normalised_entropy {d['normalised_entropy']:.3g} < 0.9"]
+    # distinct-n over prompt + response per row, lower case, counted by plain Python:
+    words = [f"task {i} {r}".lower().split() for i, r in enumerate(RESPONSES)]
+    uni = [w for ws in words for w in ws]
+    bi = [tuple(ws[k:k + 2]) for ws in words for k in range(len(ws) - 1)]
+    assert d["distinct_1"] == pytest.approx(len(set(uni)) / len(uni))
+    assert d["distinct_2"] == pytest.approx(len(set(bi)) / len(bi))
+
+
+def test_distribution_needs_something_to_check() -> None:
+    from traingate.contracts import parse_contract
+    with pytest.raises(ContractError, match="needs `targets`, `required` or a `mix`"):
+        parse_contract(contract_text("sft", "  coverage:\n    - type: distribution\n      feature: language\n"), "c.yaml")
