@@ -39,7 +39,8 @@ def _rows(kind: str, n: int) -> list[dict[str, Any]]:
         return [{"messages": [{"role": roles[int(rng.integers(5))], "content": pick()}
                               for _ in range(int(rng.integers(0, 5)))]} for _ in range(n)]
     if kind == "pretraining":
-        return [{"text": pick() + " " + pick()} for _ in range(n)]
+        return [{"text": pick() + " " + pick(), "item": f"i{i % 10}", "annotator": f"a{i % 7}",
+                 "label": str(int(rng.integers(3)))} for i in range(n)]
     if kind == "preference":
         return [{"prompt": pick(), "chosen": pick(), "rejected": pick()} for _ in range(n)]
     return [{"prompt": pick(), "response": pick(), "score": [0.5, 7.0, None, float("nan"), -1.0][i % 5]}
@@ -75,7 +76,8 @@ CASES["preference"] += ("  uniqueness:\n    - type: contamination\n      ngram: 
                         f"      against: [{{path: {EVAL_DIR / 'eval.jsonl'}}}]\n")
 CASES["reward"] += "  uniqueness:\n    - type: split_leakage\n      threshold: 0.5\n"
 CASES["pretraining"] = ("  uniqueness:\n    - type: semantic_duplicates\n      threshold: 0.9\n      block_rows: 64\n"
-                        "    - type: semantic_duplicates\n      name: sampled\n      sample: {rows: 50, seed: 3}\n")
+                        "    - type: semantic_duplicates\n      name: sampled\n      sample: {rows: 50, seed: 3}\n"
+                        "  consistency:\n    - type: agreement\n      min_alpha: 0.5\n")
 
 
 def _contexts(kind: str, cuts: list[int]) -> tuple[Any, list[BatchContext]]:

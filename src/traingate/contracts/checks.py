@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from traingate.contracts.compliance import BlocklistCheck, LicenceCheck, LineageCheck, PiiCheck, SecretsCheck
 from traingate.contracts.content import (
+    AgreementCheck,
     DistributionCheck,
     DiversityCheck,
     KeywordsCheck,
@@ -176,5 +177,5 @@ BUILTIN_CHECKS: list[type[CheckConfig]] = [
     PreferencePairCheck, ScoreRangeCheck, MinRowsCheck, MinTotalTokensCheck, ExactDuplicatesCheck,
     NearDuplicatesCheck, ContaminationCheck, SplitLeakageCheck, SemanticDuplicatesCheck, PiiCheck, SecretsCheck,
     BlocklistCheck, LicenceCheck, LineageCheck, RefusalsCheck, TruncatedCheck, LengthRatioCheck, ResponseFormatCheck,
-    KeywordsCheck, LanguageCheck, DistributionCheck, DiversityCheck,
+    KeywordsCheck, LanguageCheck, DistributionCheck, DiversityCheck, AgreementCheck,
 ]

@@ -129,3 +129,25 @@ class DiversityCheck(_FeatureCheck):
     min_distinct: int | None = Field(None, ge=1, description="Fewest distinct values of the feature.")
     min_distinct_1: float | None = Field(None, ge=0, le=1, description="Smallest distinct unigrams / unigrams.")
     min_distinct_2: float | None = Field(None, ge=0, le=1, description="Smallest distinct bigrams / bigrams.")
+
+
+class AgreementCheck(CheckConfig):
+    group: ClassVar[str] = "consistency"
+    summary: ClassVar[str] = "inter-annotator agreement: Krippendorff's alpha, Fleiss' kappa, Cohen's kappa (two annotators)"
+    type: Literal["agreement"]
+    layout: Literal["long", "wide"] = Field("long", description="long: a row per (item, annotator, label); "
+                                                                "wide: a row per item, a column per annotator.")
+    item: str = Field("item", description="long: column naming the item.")
+    annotator: str = Field("annotator", description="long: column naming the annotator.")
+    label: str = Field("label", description="long: column holding the label.")
+    annotators: list[str] = Field(default_factory=list, description="wide: one column per annotator.")
+    level: Literal["nominal", "ordinal", "interval", "ratio"] = Field("nominal", description="Scale of the labels.")
+    min_alpha: float | None = Field(None, ge=-1, le=1, description="Smallest Krippendorff's alpha.")
+    min_fleiss_kappa: float | None = Field(None, ge=-1, le=1, description="Smallest Fleiss' kappa (nominal).")
+    min_cohen_kappa: float | None = Field(None, ge=-1, le=1, description="Smallest Cohen's kappa (two annotators).")
+
+    @model_validator(mode="after")
+    def _layout(self) -> AgreementCheck:
+        if self.layout == "wide" and len(self.annotators) < 2:
+            raise ValueError("layout: wide needs `annotators`, two columns or more")
+        return self

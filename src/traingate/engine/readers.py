@@ -147,14 +147,19 @@ def read_json(stream: Any, source: SourceFile, columns: set[str] | None) -> Iter
         yield Chunk(table, -1, np.asarray(numbers, dtype=np.int64), "item", faults)
 
 
+def _dialect(source: SourceFile) -> dict[str, Any]:
+    """CSV quotes fields; TSV does not (a tab never occurs in a value, quotes may)."""
+    return {"delimiter": "\t", "quote_char": False} if source.format == "tsv" else {}
+
+
 def _csv_names(source: SourceFile) -> list[str]:
     with open_raw(source) as raw:
-        skip = pcsv.ParseOptions(invalid_row_handler=lambda row: "skip")
+        skip = pcsv.ParseOptions(invalid_row_handler=lambda row: "skip", **_dialect(source))
         return list(pcsv.open_csv(_stream(raw, source), parse_options=skip).schema.names)
 
 
 def read_csv(stream: Any, source: SourceFile, columns: set[str] | None) -> Iterator[Chunk]:
-    """Every CSV value is read as text; checks that need numbers parse them and report failures."""
+    """Every CSV or TSV value is read as text; checks that need numbers parse them and report failures."""
     faults: list[Fault] = []
 
     def on_invalid(row: Any) -> str:
@@ -165,7 +170,7 @@ def read_csv(stream: Any, source: SourceFile, columns: set[str] | None) -> Itera
 
     types = {name: pa.string() for name in _csv_names(source)}
     reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False),
-                           parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
+                           parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid, **_dialect(source)),
                            convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False))
     next_line = 2
     for batch in reader:
@@ -212,7 +217,7 @@ def read_source(source: SourceFile, columns: set[str] | None, raw: BinaryIO) -> 
             yield from read_jsonl(stream, source, columns)
         elif source.format == "json":
             yield from read_json(stream, source, columns)
-        elif source.format == "csv":
+        elif source.format in ("csv", "tsv"):
             yield from read_csv(stream, source, columns)
         elif source.format == "parquet":
             yield from read_parquet(raw, source, columns)

@@ -12,13 +12,13 @@ from traingate.errors import SourceError
 
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2"}
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet",
-           ".csv": "csv", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow"}
+           ".csv": "csv", ".tsv": "tsv", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow"}
 
 
 @dataclass(frozen=True)
 class SourceFile:
     path: str
-    format: str          # jsonl, json (array or lines, decided on read), parquet, csv, arrow
+    format: str          # jsonl, json (array or lines, decided on read), parquet, csv, tsv, arrow
     compression: str | None
     split: str
     size: int

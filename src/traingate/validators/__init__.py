@@ -1,6 +1,7 @@
 """Validators. Importing this package registers every built-in check type; the list is explicit."""
 
 from traingate.validators import (  # noqa: F401
+    agreement,
     alignment,
     chat,
     contamination,
