@@ -74,7 +74,10 @@ EVAL_DIR = Path(tempfile.mkdtemp(prefix="traingate-eval-"))
 (EVAL_DIR / "eval.jsonl").write_text("".join(json.dumps({"question": t}) + "\n" for t in TEXTS))
 CASES["preference"] += ("  uniqueness:\n    - type: contamination\n      ngram: 2\n      min_overlap: 0.5\n"
                         f"      against: [{{path: {EVAL_DIR / 'eval.jsonl'}}}]\n")
-CASES["reward"] += "  uniqueness:\n    - type: split_leakage\n      threshold: 0.5\n"
+CASES["reward"] += ("  uniqueness:\n    - type: split_leakage\n      threshold: 0.5\n"
+                   "  consistency:\n    - type: conflicting_labels\n    - type: conflicting_labels\n      name: close\n"
+                   "      tolerance: 2\n")
+CASES["preference"] += ("  consistency:\n    - type: preference_consistency\n    - type: conflicting_labels\n")
 CASES["pretraining"] = ("  uniqueness:\n    - type: semantic_duplicates\n      threshold: 0.9\n      block_rows: 64\n"
                         "    - type: semantic_duplicates\n      name: sampled\n      sample: {rows: 50, seed: 3}\n"
                         "  consistency:\n    - type: agreement\n      min_alpha: 0.5\n")

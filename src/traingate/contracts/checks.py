@@ -9,11 +9,13 @@ from pydantic import Field, model_validator
 from traingate.contracts.compliance import BlocklistCheck, LicenceCheck, LineageCheck, PiiCheck, SecretsCheck
 from traingate.contracts.content import (
     AgreementCheck,
+    ConflictingLabelsCheck,
     DistributionCheck,
     DiversityCheck,
     KeywordsCheck,
     LanguageCheck,
     LengthRatioCheck,
+    PreferenceConsistencyCheck,
     RefusalsCheck,
     ResponseFormatCheck,
     TruncatedCheck,
@@ -177,5 +179,6 @@ BUILTIN_CHECKS: list[type[CheckConfig]] = [
     PreferencePairCheck, ScoreRangeCheck, MinRowsCheck, MinTotalTokensCheck, ExactDuplicatesCheck,
     NearDuplicatesCheck, ContaminationCheck, SplitLeakageCheck, SemanticDuplicatesCheck, PiiCheck, SecretsCheck,
     BlocklistCheck, LicenceCheck, LineageCheck, RefusalsCheck, TruncatedCheck, LengthRatioCheck, ResponseFormatCheck,
-    KeywordsCheck, LanguageCheck, DistributionCheck, DiversityCheck, AgreementCheck,
+    KeywordsCheck, LanguageCheck, DistributionCheck, DiversityCheck, AgreementCheck, ConflictingLabelsCheck,
+    PreferenceConsistencyCheck,
 ]

@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from traingate.contracts.model import CheckConfig, StrictModel
+from traingate.contracts.uniqueness import DEFAULT_NORMALISATION, FULL_NORMALISATION, Normalisation
 
 DEFAULT_REFUSALS = [
     "as an ai language model", "as an ai assistant", "as a language model", "i'm just an ai", "i am just an ai",
@@ -151,3 +152,22 @@ class AgreementCheck(CheckConfig):
         if self.layout == "wide" and len(self.annotators) < 2:
             raise ValueError("layout: wide needs `annotators`, two columns or more")
         return self
+
+
+class ConflictingLabelsCheck(CheckConfig):
+    group: ClassVar[str] = "consistency"
+    summary: ClassVar[str] = "the same normalised input with different labels, scores or responses"
+    type: Literal["conflicting_labels"]
+    on: list[str] = Field(default_factory=lambda: ["prompt"], description="Logical fields forming the input.")
+    label: str | None = Field(None, description="Logical field or column that must agree; default score (reward), "
+                                                "chosen (preference), response (others).")
+    normalize: list[Normalisation] = Field(default_factory=lambda: list(FULL_NORMALISATION))
+    tolerance: float = Field(0.0, ge=0, description="Numeric labels: largest spread that still agrees.")
+    top_clusters: int = Field(10, ge=0, le=100)
+
+
+class PreferenceConsistencyCheck(CheckConfig):
+    group: ClassVar[str] = "consistency"
+    summary: ClassVar[str] = "preference pairs that contradict each other: swapped (A>B, B>A) or cycles (A>B>C>A)"
+    type: Literal["preference_consistency"]
+    normalize: list[Normalisation] = Field(default_factory=lambda: list(DEFAULT_NORMALISATION))

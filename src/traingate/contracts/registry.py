@@ -14,7 +14,6 @@ ENTRY_POINT_GROUP = "traingate.check_configs"
 # contract error that says so, never a silent pass.
 PLANNED: dict[str, str] = {
     "similarity": "relevance", "scorer": "relevance",
-    "conflicting_labels": "consistency", "preference_consistency": "consistency",
 }
 
 _TYPES: dict[tuple[str, str], type[CheckConfig]] = {}

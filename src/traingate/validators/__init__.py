@@ -4,6 +4,7 @@ from traingate.validators import (  # noqa: F401
     agreement,
     alignment,
     chat,
+    conflicts,
     contamination,
     coverage,
     exact,
