@@ -92,9 +92,13 @@ def test_limit_reads_only_the_first_rows(tmp_path: Path) -> None:
     assert run["dataset"]["rows"] == 3 and run["dataset"]["limited_to"] == 3
 
 
-def test_checks_and_schema_commands(tmp_path: Path) -> None:
+def test_checks_and_schema_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from traingate.contracts import registry
+
+    monkeypatch.setitem(registry.PLANNED, "toxicity", "alignment")
     code, output = invoke("checks")
-    assert code == 0 and "format.chat_structure:" in output and "relevance.scorer: (not implemented" in output
+    assert code == 0 and "format.chat_structure:" in output and "alignment.toxicity: (not implemented" in output
+    assert "relevance.scorer:" in output and "consistency.agreement:" in output
     code, _ = invoke("schema", "-o", str(tmp_path / "s.json"))
     schema = json.loads((tmp_path / "s.json").read_text())
     assert code == 0 and "format" in schema["properties"]["checks"]["properties"]

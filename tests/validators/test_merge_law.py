@@ -80,7 +80,10 @@ CASES["reward"] += ("  uniqueness:\n    - type: split_leakage\n      threshold: 
 CASES["preference"] += ("  consistency:\n    - type: preference_consistency\n    - type: conflicting_labels\n")
 CASES["pretraining"] = ("  uniqueness:\n    - type: semantic_duplicates\n      threshold: 0.9\n      block_rows: 64\n"
                         "    - type: semantic_duplicates\n      name: sampled\n      sample: {rows: 50, seed: 3}\n"
-                        "  consistency:\n    - type: agreement\n      min_alpha: 0.5\n")
+                        "  consistency:\n    - type: agreement\n      min_alpha: 0.5\n"
+                        "  relevance:\n    - type: similarity\n      task: fine text\n      min_similarity: 0.5\n"
+                        "    - type: scorer\n      function: 'tests.validators.scorers:text_length'\n"
+                        "      min_score: 10\n")
 
 
 def _contexts(kind: str, cuts: list[int]) -> tuple[Any, list[BatchContext]]:

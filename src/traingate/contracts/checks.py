@@ -18,6 +18,8 @@ from traingate.contracts.content import (
     PreferenceConsistencyCheck,
     RefusalsCheck,
     ResponseFormatCheck,
+    ScorerCheck,
+    SimilarityCheck,
     TruncatedCheck,
 )
 from traingate.contracts.model import CheckConfig, StrictModel, TextCheck
@@ -180,5 +182,5 @@ BUILTIN_CHECKS: list[type[CheckConfig]] = [
     NearDuplicatesCheck, ContaminationCheck, SplitLeakageCheck, SemanticDuplicatesCheck, PiiCheck, SecretsCheck,
     BlocklistCheck, LicenceCheck, LineageCheck, RefusalsCheck, TruncatedCheck, LengthRatioCheck, ResponseFormatCheck,
     KeywordsCheck, LanguageCheck, DistributionCheck, DiversityCheck, AgreementCheck, ConflictingLabelsCheck,
-    PreferenceConsistencyCheck,
+    PreferenceConsistencyCheck, SimilarityCheck, ScorerCheck,
 ]

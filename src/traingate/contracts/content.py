@@ -171,3 +171,32 @@ class PreferenceConsistencyCheck(CheckConfig):
     summary: ClassVar[str] = "preference pairs that contradict each other: swapped (A>B, B>A) or cycles (A>B>C>A)"
     type: Literal["preference_consistency"]
     normalize: list[Normalisation] = Field(default_factory=lambda: list(DEFAULT_NORMALISATION))
+
+
+class SimilarityCheck(CheckConfig):
+    group: ClassVar[str] = "relevance"
+    summary: ClassVar[str] = "rows whose embedding is far from the task description and reference examples"
+    type: Literal["similarity"]
+    task: str | None = Field(None, description="A description of the task the data is for.")
+    references: str | None = Field(None, description="File of reference examples (any format traingate reads), "
+                                                     "relative to the contract.")
+    reference_field: str = Field("text", description="Column of `references` holding the example text.")
+    min_similarity: float = Field(0.3, ge=-1, le=1, description="Rows whose best cosine is below this are off topic.")
+    model: Literal["wordllama"] = Field("wordllama", description="Offline embedding model (pip install 'traingate[semantic]').")
+
+    @model_validator(mode="after")
+    def _something(self) -> SimilarityCheck:
+        if self.task is None and self.references is None:
+            raise ValueError("similarity needs a `task` description or `references`")
+        return self
+
+
+class ScorerCheck(CheckConfig):
+    group: ClassVar[str] = "relevance"
+    summary: ClassVar[str] = "a team's own scorer ('module:function', rows in, one number per row out), thresholded"
+    type: Literal["scorer"]
+    function: str = Field(pattern=r"^[\w.]+:\w+$", description="'package.module:function'; called with a list of "
+                                                                 "row dicts, returns one number per row.")
+    min_score: float | None = Field(None, description="Rows scoring below this are findings.")
+    max_score: float | None = Field(None, description="Rows scoring above this are findings.")
+    columns: list[str] = Field(default_factory=list, description="Columns passed besides the kind's fields.")

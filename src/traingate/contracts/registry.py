@@ -13,7 +13,6 @@ ENTRY_POINT_GROUP = "traingate.check_configs"
 # Check types the contract language reserves for families not built yet: naming one is a
 # contract error that says so, never a silent pass.
 PLANNED: dict[str, str] = {
-    "similarity": "relevance", "scorer": "relevance",
 }
 
 _TYPES: dict[tuple[str, str], type[CheckConfig]] = {}

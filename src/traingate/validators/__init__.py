@@ -19,6 +19,7 @@ from traingate.validators import (  # noqa: F401
     quantity,
     relevance,
     schema,
+    scoring,
     semantic,
 )
 from traingate.validators.base import Validator
