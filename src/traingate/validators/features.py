@@ -1,9 +1,11 @@
 """Features derived from rows, computed once per batch and shared by every check that names them
-(and by `coverage` checks as `feature:`): language, output_format, length_bucket, turns, any column."""
+(and by `coverage` checks as `feature:`): language, output_format, length_bucket, turns, the source
+file and split, any column."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -17,7 +19,7 @@ from traingate.engine.batch import BatchContext, TextView
 from traingate.errors import MissingDependencyError
 from traingate.validators.turns import per_row_chars, prompts, responses
 
-FEATURES = ("language", "output_format", "length_bucket", "turns")
+FEATURES = ("language", "output_format", "length_bucket", "turns", "file", "split")
 LANGUAGE_CHARS = 400  # fastText reads this much of a row
 
 
@@ -115,6 +117,8 @@ def feature_values(batch: BatchContext, name: str, bounds: Sequence[int] = (200,
         return length_bucket(batch, bounds)
     if name == "turns":
         return turns(batch)
+    if name in ("file", "split"):  # where rows come from: the source mix
+        return [os.path.basename(batch.file) if name == "file" else batch.split] * batch.num_rows
     column = batch.column(name)
     if column is None:
         return [""] * batch.num_rows
