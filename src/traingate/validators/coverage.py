@@ -95,7 +95,9 @@ class DiversityValidator(_CountingValidator):
             hashes, offsets = shingle_sets(texts, "word", n)
             full = np.diff(offsets) > 0 if n == 1 else _at_least_two_words(texts)
             kept = hashes[np.repeat(full, np.diff(offsets))]
-            state.ngrams[n] = _merge_sketch(state.ngrams.get(n), (len(kept), np.unique(kept)[:SKETCH]))
+            sketch = state.ngrams.get(n)
+            small = kept[kept <= sketch[1][-1]] if sketch is not None and len(sketch[1]) >= SKETCH else kept
+            state.ngrams[n] = _merge_sketch(sketch, (len(kept), np.unique(small)[:SKETCH]))  # only hashes that can enter
         return state
 
     def finalize(self, state: CountState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
