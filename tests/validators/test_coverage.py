@@ -57,3 +57,17 @@ def test_distribution_needs_something_to_check() -> None:
     from traingate.contracts import parse_contract
     with pytest.raises(ContractError, match="needs `targets`, `required` or a `mix`"):
         parse_contract(contract_text("sft", "  coverage:\n    - type: distribution\n      feature: language\n"), "c.yaml")
+
+
+def test_programming_language_and_typo_rate_features(run: Callable[..., RunResult]) -> None:
+    rows = [{"prompt": "Write code", "response": "```py\nprint(1)\n```"},
+            {"prompt": "Write code", "response": "```javascript\nconsole.log(1)\n```"},
+            {"prompt": "Write code", "response": "```\nls -la\n```"},
+            {"prompt": "The quick brown fox jumps over the lazy dog", "response": "no code"},
+            {"prompt": "Teh quik brwn fox jumsp ovr the lazy dog", "response": "no code"}]
+    checks = ("  coverage:\n    - type: distribution\n      feature: programming_language\n      required: [Python]\n"
+              "    - type: distribution\n      feature: typo_rate\n      targets: {clean: {min: 0.5}}\n")
+    languages, typos = run(contract_text("sft", checks), rows).checks
+    assert languages.details["counts"] == {"none": 2, "Python": 1, "JavaScript": 1, "unlabelled": 1}
+    # "Write code" has no unknown word; the misspelt prompt has 5 of 9 unknown (teh, quik, brwn, jumsp, ovr).
+    assert typos.details["counts"] == {"clean": 4, "many_typos": 1} and typos.status == "passed"

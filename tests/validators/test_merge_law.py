@@ -61,7 +61,9 @@ CASES = {
            "    - type: language\n      allowed: [en]\n"
            "  coverage:\n    - type: distribution\n      feature: output_format\n      targets: {plain: {min: 0.5}}\n"
            "      mix: {plain: 1}\n      max_divergence: 0.1\n    - type: diversity\n      feature: n\n"
-           "      min_distinct_1: 0.5\n      min_distinct_2: 0.5\n",
+           "      min_distinct_1: 0.5\n      min_distinct_2: 0.5\n    - type: distribution\n      name: typos\n"
+           "      feature: typo_rate\n      required: [clean]\n    - type: distribution\n      name: code\n"
+           "      feature: programming_language\n      required: [none]\n",
     "chat": "  format:\n    - type: chat_structure\n      json_roles: [tool]\n" + HYGIENE + LENGTHS + QUANTITY
             + "  uniqueness:\n    - type: exact_duplicates\n    - type: near_duplicates\n      shingle: char\n"
             "  compliance:\n    - type: pii\n      recognizers: patterns\n    - type: pii\n      name: sampled_pii\n"

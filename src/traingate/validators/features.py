@@ -19,7 +19,9 @@ from traingate.engine.batch import BatchContext, TextView
 from traingate.errors import MissingDependencyError
 from traingate.validators.turns import per_row_chars, prompts, responses
 
-FEATURES = ("language", "output_format", "length_bucket", "turns", "file", "split")
+FEATURES = ("language", "output_format", "length_bucket", "turns", "file", "split", "programming_language", "typo_rate")
+FENCE_TAG = re.compile(r"(?m)^[ \t]*```[ \t]*([\w+#.-]+)")
+TYPO_BANDS = ((0.02, "clean"), (0.10, "some_typos"), (1.01, "many_typos"))  # share of unknown words
 LANGUAGE_CHARS = 400  # fastText reads this much of a row
 
 
@@ -117,6 +119,10 @@ def feature_values(batch: BatchContext, name: str, bounds: Sequence[int] = (200,
         return length_bucket(batch, bounds)
     if name == "turns":
         return turns(batch)
+    if name == "programming_language":
+        return batch.derived(name, programming_languages)  # type: ignore[no-any-return]
+    if name == "typo_rate":
+        return batch.derived(name, typo_bands)  # type: ignore[no-any-return]
     if name in ("file", "split"):  # where rows come from: the source mix
         return [os.path.basename(batch.file) if name == "file" else batch.split] * batch.num_rows
     column = batch.column(name)
@@ -125,3 +131,40 @@ def feature_values(batch: BatchContext, name: str, bounds: Sequence[int] = (200,
     if pa.types.is_nested(column.type):
         return ["" if v is None else json.dumps(v, sort_keys=True, default=str) for v in column.to_pylist()]
     return ["" if v is None else str(v) for v in pc.cast(column, pa.string()).to_pylist()]
+
+
+def programming_languages(batch: BatchContext) -> list[str]:
+    """The language named on a response's first ``` fence (aliases resolved by pygments: py -> Python),
+    'unlabelled' for a fence without one, 'none' without code. Pygments' guessing is not used: it reads
+    a two-line Python function as a 'Tera Term macro'."""
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    out = ["none"] * batch.num_rows
+    view = responses(batch)
+    for row, value in zip(view.row_of().tolist(), view.values.to_pylist()) if view is not None else []:
+        if value and "```" in value and out[row] == "none":
+            tag = FENCE_TAG.search(value)
+            try:
+                out[row] = get_lexer_by_name(tag.group(1)).name if tag else "unlabelled"
+            except ClassNotFound:
+                out[row] = tag.group(1).lower() if tag else "unlabelled"
+    return out
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
+    from spellchecker import SpellChecker  # pyspellchecker's English word list, shipped in the package
+
+    return frozenset(SpellChecker().word_frequency.dictionary)
+
+
+def typo_rate(text: str) -> float:
+    words = re.findall(r"[a-z]+(?:'[a-z]+)?", text.lower())
+    known = _vocabulary()
+    return sum(w not in known for w in words) / len(words) if words else 0.0
+
+
+def typo_bands(batch: BatchContext) -> list[str]:
+    """clean (under 2% unknown words), some_typos (under 10%), many_typos, by an English word list."""
+    return [next(name for limit, name in TYPO_BANDS if typo_rate(text) < limit) for text in row_text(batch)]
