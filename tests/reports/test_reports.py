@@ -96,3 +96,10 @@ def test_html_draws_each_coverage_target_beside_its_band(run: Callable[..., RunR
     html = render_html(run(contract_text("sft", checks), rows))
     assert html.count('class="band"') == 3 and html.count('class="share"') == 4  # json, plain, markdown; html absent
     assert "&#39;json&#39; at 25.0%, outside [50%, 100%]" in html and "target 50% to 100%" in html
+
+
+def test_html_lists_annotators_by_deviation(run: Callable[..., RunResult]) -> None:
+    rows = [{"text": "t", "item": f"i{i}", "annotator": a, "label": label}
+            for i in range(4) for a, label in (("ann", "x"), ("bob", "x"), ("<cy>", "y" if i % 2 else "x"))]
+    html = render_html(run(contract_text("pretraining", "  consistency:\n    - type: agreement\n"), rows))
+    assert "deviation from the others' consensus" in html and "&lt;cy&gt;</td><td>4</td><td>0.500" in html
