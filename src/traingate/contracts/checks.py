@@ -8,19 +8,21 @@ from pydantic import Field, model_validator
 
 from traingate.contracts.compliance import BlocklistCheck, LicenceCheck, LineageCheck, PiiCheck, SecretsCheck
 from traingate.contracts.content import (
-    AgreementCheck,
-    ConflictingLabelsCheck,
-    DistributionCheck,
-    DiversityCheck,
     KeywordsCheck,
     LanguageCheck,
     LengthRatioCheck,
-    PreferenceConsistencyCheck,
     RefusalsCheck,
     ResponseFormatCheck,
     ScorerCheck,
     SimilarityCheck,
     TruncatedCheck,
+)
+from traingate.contracts.mix import (
+    AgreementCheck,
+    ConflictingLabelsCheck,
+    DistributionCheck,
+    DiversityCheck,
+    PreferenceConsistencyCheck,
 )
 from traingate.contracts.model import CheckConfig, StrictModel, TextCheck
 from traingate.contracts.uniqueness import (

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from traingate.contracts.content import ConflictingLabelsCheck, PreferenceConsistencyCheck
+from traingate.contracts.mix import ConflictingLabelsCheck, PreferenceConsistencyCheck
 from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator

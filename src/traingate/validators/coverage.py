@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from traingate.contracts.content import DistributionCheck, DiversityCheck, _FeatureCheck
+from traingate.contracts.mix import DistributionCheck, DiversityCheck, _FeatureCheck
 from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult, Threshold
 from traingate.validators.base import Validator
