@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from traingate.cli import workflow
 from traingate.errors import TraingateError
 from traingate.results.gate import ExitCode
 
@@ -35,6 +36,7 @@ def validate(
     evidence: Annotated[Path | None, typer.Option(help="Write every pii finding as JSON lines (no raw values).")] = None,
     fail_on: Annotated[str | None, typer.Option(help="error or warn; overrides the contract's gate.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Read only the first N rows.")] = None,
+    github: Annotated[bool, typer.Option(help="Also print GitHub Actions annotations (file, line, message).")] = False,
 ) -> None:
     """Check DATA against CONTRACT; exit 0 when the gate passes, 1 when it fails, 3 on errors."""
     if fail_on not in (None, "error", "warn"):
@@ -57,6 +59,10 @@ def validate(
         if path is not None:
             write(result, path)
     render_terminal(result, out)
+    if github:
+        from traingate.reports.github import render_github
+
+        sys.stdout.write(render_github(result))
     if report is not None:
         out.print(f"report: {escape(str(report))}")
     raise typer.Exit(result.gate.exit_code)
@@ -99,6 +105,11 @@ def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="W
         sys.stdout.write(text + "\n")
     else:
         output.write_text(text + "\n", encoding="utf-8")
+
+
+for name, command in (("report", workflow.report), ("diff", workflow.diff), ("promote", workflow.promote),
+                      ("ledger", workflow.ledger), ("card", workflow.card)):
+    app.command(name)(command)
 
 
 def main() -> None:

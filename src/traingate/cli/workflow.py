@@ -1,0 +1,112 @@
+"""The commands around the gate: re-render a saved run, compare runs, sign a run off, publish a card.
+Registered on the app in cli/app.py."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from traingate.errors import TraingateError
+from traingate.results.gate import ExitCode
+
+if TYPE_CHECKING:
+    from traingate.results.model import RunResult
+
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True)
+RunPath = Annotated[Path, typer.Argument(help="A run saved with `validate --json`.")]
+
+
+def _load(path: Path) -> RunResult:
+    from traingate.reports.json import read_json
+
+    try:
+        return read_json(path)
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]error:[/] {escape(str(path))} is not a traingate run: {escape(str(exc).splitlines()[0])}")
+        raise typer.Exit(int(ExitCode.ERROR)) from exc
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def report(run: RunPath,
+           html: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
+           markdown: Annotated[Path | None, typer.Option(help="Write a markdown summary ('-' for stdout).")] = None,
+           github: Annotated[bool, typer.Option(help="Print GitHub Actions annotations.")] = False) -> None:
+    """Render a saved run again: HTML, a markdown summary (for a pull request or $GITHUB_STEP_SUMMARY), annotations."""
+    from traingate.reports.github import render_github
+    from traingate.reports.html import write_html
+    from traingate.reports.markdown import render_markdown
+
+    result = _load(run)
+    if html is not None:
+        write_html(result, html)
+    if markdown is not None:
+        _write(render_markdown(result), None if str(markdown) == "-" else markdown)
+    if github:
+        sys.stdout.write(render_github(result))
+
+
+def diff(old: RunPath, new: RunPath,
+         tolerance: Annotated[float, typer.Option(help="Metric moves up to this much are not regressions.")] = 0.0) -> None:
+    """What got worse from OLD to NEW; exit 1 on a regression."""
+    from traingate.reports.diff import diff_runs
+
+    result = diff_runs(_load(old), _load(new), tolerance)
+    for title, items in (("regressions", result.regressions), ("improvements", result.improvements),
+                         ("notes", result.notes)):
+        if items:
+            out.print(f"[bold]{title}[/]")
+            for item in items:
+                out.print(f"  {escape(item)}", highlight=False)
+    if not result.regressions:
+        out.print("no regressions")
+    raise typer.Exit(int(ExitCode.GATE_FAILED) if result.regressions else int(ExitCode.PASSED))
+
+
+def promote(run: RunPath,
+            approver: Annotated[str, typer.Option(help="Who signs the release off.")],
+            ledger: Annotated[Path, typer.Option(help="The append-only ledger file.")] = Path("traingate-ledger.jsonl"),
+            note: Annotated[str | None, typer.Option(help="Why, or what for.")] = None,
+            override: Annotated[str | None, typer.Option(help="Promote a failed run anyway, for this reason.")] = None) -> None:
+    """Sign a run off into the ledger: refuses a failed gate (unless --override) and changed data files."""
+    from traingate.release import promote as sign
+
+    try:
+        record = sign(_load(run), ledger, approver, note, override)
+    except TraingateError as exc:
+        err.print(f"[red]refused:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(int(ExitCode.GATE_FAILED)) from exc
+    out.print(f"promoted run {record['run_id']} ({record['verdict']}) by {escape(approver)}; record {record['hash'][:16]}")
+
+
+def ledger(path: Annotated[Path, typer.Argument(help="The ledger file.")] = Path("traingate-ledger.jsonl")) -> None:
+    """List the ledger's records and verify their hash chain; exit 1 when a record was altered."""
+    from traingate.release import read_ledger, verify_ledger
+
+    for record in read_ledger(path):
+        out.print(f"{record.get('time', '')}  {record.get('contract')} {record.get('contract_version')}  "
+                  f"run {str(record.get('run_id'))[:12]}  {record.get('verdict')}  by {escape(str(record.get('approver')))}"
+                  + (f"  override: {escape(str(record['override']))}" if record.get("override") else ""), highlight=False)
+    check = verify_ledger(path)
+    if check.broken_at is not None:
+        err.print(f"[red]ledger broken:[/] record {check.broken_at} {check.reason}")
+        raise typer.Exit(int(ExitCode.GATE_FAILED))
+    out.print(f"{check.records} record(s), chain intact")
+
+
+def card(run: RunPath, output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None) -> None:
+    """A dataset card (markdown): the contract's claims beside the measured figures."""
+    from traingate.reports.markdown import render_card
+
+    _write(render_card(_load(run)), output)

@@ -1,0 +1,82 @@
+"""report, diff, promote, ledger and card, driven through the CLI as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.test_cli import invoke
+from tests.conftest import write_jsonl
+
+CONTRACT = """\
+contract: wf
+version: 1.2.0
+description: Workflow test data.
+dataset:
+  kind: sft
+checks:
+  format:
+    - {type: empty_text, max_count: 0}
+  uniqueness:
+    - {type: exact_duplicates, max_rate: 0.1}
+  compliance:
+    - {type: pii, recognizers: patterns, max_count: 0}
+"""
+CLEAN = [{"prompt": f"Question {i} about the sea?", "response": f"Answer {i}: the sea is deep."} for i in range(20)]
+
+
+def run_saved(tmp_path: Path, rows: list[dict[str, str]], name: str) -> tuple[int, Path]:
+    contract, data = tmp_path / "c.yaml", write_jsonl(tmp_path / f"{name}.jsonl", rows)
+    contract.write_text(CONTRACT)
+    code, _ = invoke("validate", str(contract), str(data), "--json", str(tmp_path / f"{name}.json"))
+    return code, tmp_path / f"{name}.json"
+
+
+def test_diff_finds_planted_duplicates_and_pii(tmp_path: Path) -> None:
+    code_old, old = run_saved(tmp_path, CLEAN, "old")
+    worse = CLEAN + CLEAN[:5] + [{"prompt": "Mail me", "response": "at ann@acme.com"}]
+    code_new, new = run_saved(tmp_path, worse, "new")
+    assert (code_old, code_new) == (0, 1)
+    code, output = invoke("diff", str(old), str(new))
+    assert code == 1 and "uniqueness.exact_duplicates now failed (was passed)" in output
+    assert "compliance.pii now failed (was passed)" in output
+    code, output = invoke("diff", str(old), str(old))
+    assert code == 0 and "no regressions" in output
+
+
+def test_promote_refuses_failures_accepts_overrides_and_ledger_detects_edits(tmp_path: Path) -> None:
+    _, good = run_saved(tmp_path, CLEAN, "good")
+    _, bad = run_saved(tmp_path, CLEAN + CLEAN[:5], "bad")
+    ledger = tmp_path / "ledger.jsonl"
+    code, output = invoke("promote", str(bad), "--approver", "ana", "--ledger", str(ledger))
+    assert code == 1 and "did not pass its gate" in output and not ledger.exists()
+    assert invoke("promote", str(bad), "--approver", "ana", "--ledger", str(ledger), "--override", "known dupes")[0] == 0
+    assert invoke("promote", str(good), "--approver", "bo", "--ledger", str(ledger), "--note", "v1")[0] == 0
+    code, output = invoke("ledger", str(ledger))
+    assert code == 0 and "2 record(s), chain intact" in output and "override: known dupes" in output
+    records = ledger.read_text().splitlines()
+    first = json.loads(records[0])
+    first["approver"] = "mallory"
+    ledger.write_text(json.dumps(first) + "\n" + records[1] + "\n")
+    code, output = invoke("ledger", str(ledger))
+    assert code == 1 and "record 1 was changed after it was written" in output
+
+
+def test_promote_refuses_a_dataset_changed_since_the_run(tmp_path: Path) -> None:
+    _, good = run_saved(tmp_path, CLEAN, "good")
+    write_jsonl(tmp_path / "good.jsonl", CLEAN[:-1])
+    code, output = invoke("promote", str(good), "--approver", "ana", "--ledger", str(tmp_path / "l.jsonl"))
+    assert code == 1 and "the dataset changed since run" in output
+
+
+def test_report_markdown_github_and_card(tmp_path: Path) -> None:
+    _, saved = run_saved(tmp_path, CLEAN + [{"prompt": "", "response": "x"}], "run")
+    code, output = invoke("report", str(saved), "--markdown", "-", "--github", "--html", str(tmp_path / "r.html"))
+    assert code == 0 and "## traingate: FAILED — wf 1.2.0" in output
+    assert "| format.empty_text | ❌ failed | error | count = 1 | max_count 0 |" in output
+    assert f"::error file={tmp_path / 'run.jsonl'},line=21,title=format.empty_text::" in output
+    assert (tmp_path / "r.html").read_text().count("format.empty_text") >= 2
+    code, output = invoke("card", str(saved))
+    assert code == 0 and "# Dataset card: wf" in output and "| format | format.empty_text | max_count 0 | count = 1 | failed |" in output
+    code, output = invoke("report", str(tmp_path / "run.jsonl"))
+    assert code == 3 and "is not a traingate run" in output
