@@ -69,20 +69,20 @@ def validate(
 
 
 @app.command()
-def lint(contract: Annotated[Path, typer.Argument(help="The contract YAML file.")]) -> None:
-    """Parse a contract and explain it; no data is read."""
+def lint(contracts: Annotated[list[Path], typer.Argument(help="Contract YAML files.")]) -> None:
+    """Parse contracts and explain them; no data is read. Exit 3 at the first that does not load."""
     from traingate.cli.explain import explain
     from traingate.contracts import load_contract
+    from traingate.validators import build
 
-    try:
-        loaded = load_contract(contract)
-        from traingate.validators import build
-
-        for check in loaded.all_checks():
-            build(check, loaded.dataset, check.type, str(contract.parent))
-    except TraingateError as exc:
-        raise _fail(exc) from exc
-    out.print(explain(loaded), highlight=False)
+    for contract in contracts:
+        try:
+            loaded = load_contract(contract)
+            for check in loaded.all_checks():
+                build(check, loaded.dataset, check.type, str(contract.parent))
+        except TraingateError as exc:
+            raise _fail(exc) from exc
+        out.print(explain(loaded), highlight=False)
 
 
 @app.command("checks")
