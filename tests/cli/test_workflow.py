@@ -81,3 +81,15 @@ def test_report_markdown_github_and_card(tmp_path: Path) -> None:
     assert "| format | format.empty_text | max_count 0 | count = 1 | failed |" in output
     code, output = invoke("report", str(tmp_path / "run.jsonl"))
     assert code == 3 and "is not a traingate run" in output
+
+
+def test_init_thresholds_come_from_the_data(tmp_path: Path) -> None:
+    rows = [{"instruction": f"Explain item {i}", "output": f"Item {i} is fine. " * (i % 5 + 1)} for i in range(40)]
+    rows += [{"instruction": "Explain item 0", "output": "Item 0 is fine. "}, {"instruction": "x", "output": ""}]
+    data = write_jsonl(tmp_path / "d.jsonl", rows)
+    code, _ = invoke("init", str(data), "--kind", "sft", "-o", str(tmp_path / "c.yaml"))
+    text = (tmp_path / "c.yaml").read_text()
+    assert code == 0 and "prompt: instruction" in text and "response: output" in text
+    # 1 empty response of 42 rows: 2.38% * 1.5 = 3.57%, rounded up to 0.036; 1 duplicate row likewise.
+    assert "max_rate: 0.036  # observed 1 of 42 rows (2.38%)" in text and "min: 37  # observed 42 rows" in text
+    assert invoke("validate", str(tmp_path / "c.yaml"), str(data))[0] == 0

@@ -108,7 +108,7 @@ def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="W
 
 
 for name, command in (("report", workflow.report), ("diff", workflow.diff), ("promote", workflow.promote),
-                      ("ledger", workflow.ledger), ("card", workflow.card)):
+                      ("ledger", workflow.ledger), ("card", workflow.card), ("init", workflow.init)):
     app.command(name)(command)
 
 

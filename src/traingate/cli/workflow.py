@@ -110,3 +110,24 @@ def card(run: RunPath, output: Annotated[Path | None, typer.Option("-o", "--outp
     from traingate.reports.markdown import render_card
 
     _write(render_card(_load(run)), output)
+
+
+def init(data: Annotated[list[str], typer.Argument(help="Files, directories or globs to profile.")],
+         kind: Annotated[str, typer.Option(help="pretraining, sft, preference, reward or chat.")],
+         output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the contract.")] = Path("contract.yaml"),
+         name: Annotated[str | None, typer.Option(help="The contract's name; default the output file's stem.")] = None,
+         field: Annotated[list[str] | None, typer.Option(help="logical=column, when the guess is wrong.")] = None) -> None:
+    """Profile DATA and write a starter contract whose thresholds come from what was observed."""
+    from traingate.profiling import KIND_PROFILE
+    from traingate.profiling import init as write_contract
+
+    if kind not in KIND_PROFILE:
+        raise typer.BadParameter(f"use one of {', '.join(KIND_PROFILE)}", param_hint="--kind")
+    fields = dict(f.split("=", 1) for f in field) if field else None
+    try:
+        text, run = write_contract(data, kind, name or output.stem, fields)
+    except TraingateError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(int(ExitCode.ERROR)) from exc
+    output.write_text(text, encoding="utf-8")
+    out.print(f"profiled {run.dataset.rows:,} rows; wrote {escape(str(output))} with {text.count('- type:')} checks")
