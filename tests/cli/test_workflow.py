@@ -71,7 +71,7 @@ def test_promote_refuses_a_dataset_changed_since_the_run(tmp_path: Path) -> None
 
 def test_report_markdown_github_and_card(tmp_path: Path) -> None:
     _, saved = run_saved(tmp_path, CLEAN + [{"prompt": "", "response": "x"}], "run")
-    code, output = invoke("report", str(saved), "--markdown", "-", "--github", "--html", str(tmp_path / "r.html"))
+    code, output = invoke("report", str(saved), "--markdown", "-", "--format", "github", "--html", str(tmp_path / "r.html"))
     assert code == 0 and "## traingate: FAILED — wf 1.2.0" in output
     assert "| format.empty_text | ❌ failed | error | count = 1 | max_count 0 |" in output
     assert f"::error file={tmp_path / 'run.jsonl'},line=21,title=format.empty_text::" in output

@@ -36,11 +36,14 @@ def validate(
     evidence: Annotated[Path | None, typer.Option(help="Write every pii finding as JSON lines (no raw values).")] = None,
     fail_on: Annotated[str | None, typer.Option(help="error or warn; overrides the contract's gate.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Read only the first N rows.")] = None,
-    github: Annotated[bool, typer.Option(help="Also print GitHub Actions annotations (file, line, message).")] = False,
+    output_format: Annotated[str, typer.Option("--format", help="terminal, or github: the summary and GitHub "
+                                                                "Actions annotations (file, line, message).")] = "terminal",
 ) -> None:
     """Check DATA against CONTRACT; exit 0 when the gate passes, 1 when it fails, 3 on errors."""
     if fail_on not in (None, "error", "warn"):
         raise typer.BadParameter("use error or warn", param_hint="--fail-on")
+    if output_format not in ("terminal", "github"):
+        raise typer.BadParameter("use terminal or github", param_hint="--format")
     from traingate.contracts import load_contract
     from traingate.engine.runner import validate as run
     from traingate.reports.html import write_html
@@ -59,7 +62,7 @@ def validate(
         if path is not None:
             write(result, path)
     render_terminal(result, out)
-    if github:
+    if output_format == "github":
         from traingate.reports.github import render_github
 
         sys.stdout.write(render_github(result))

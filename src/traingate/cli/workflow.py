@@ -42,7 +42,8 @@ def _write(text: str, output: Path | None) -> None:
 def report(run: RunPath,
            html: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
            markdown: Annotated[Path | None, typer.Option(help="Write a markdown summary ('-' for stdout).")] = None,
-           github: Annotated[bool, typer.Option(help="Print GitHub Actions annotations.")] = False) -> None:
+           output_format: Annotated[str | None, typer.Option("--format", help="github: print GitHub Actions "
+                                                                               "annotations.")] = None) -> None:
     """Render a saved run again: HTML, a markdown summary (for a pull request or $GITHUB_STEP_SUMMARY), annotations."""
     from traingate.reports.github import render_github
     from traingate.reports.html import write_html
@@ -53,7 +54,9 @@ def report(run: RunPath,
         write_html(result, html)
     if markdown is not None:
         _write(render_markdown(result), None if str(markdown) == "-" else markdown)
-    if github:
+    if output_format not in (None, "github"):
+        raise typer.BadParameter("use github", param_hint="--format")
+    if output_format == "github":
         sys.stdout.write(render_github(result))
 
 
