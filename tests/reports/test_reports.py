@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def test_html_escapes_dataset_text(result: RunResult) -> None:
     assert "<script" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "<mark>{{name}}</mark>" in html
-    assert "http://" not in html and "https://" not in html  # self-contained: nothing to fetch
+    # Self-contained: nothing to fetch (SVG's xmlns names are identifiers, not fetches).
+    assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", html) and "<link" not in html
 
 
 def test_html_shows_verdict_checks_and_distributions(result: RunResult) -> None:
@@ -82,7 +84,7 @@ def test_html_shows_duplicate_clusters_and_contamination_tables(run: Callable[..
     checks = ("  uniqueness:\n    - type: exact_duplicates\n    - type: near_duplicates\n      threshold: 0.5\n"
               f"    - type: contamination\n      against: [{{path: {tmp_path / 'eval.jsonl'}, name: gsm}}]\n")
     html = render_html(run(contract_text("pretraining", checks), rows))
-    assert html.count('aria-label="cluster sizes of') == 2  # a histogram per clustering check
+    assert html.count('role="img" aria-label="cluster sizes of') == 2  # a chart per clustering check
     assert html.count('<div class="cluster">') == 2  # the exact pair, and the near cluster of three
     assert "&lt;script&gt;" in html and "<script" not in html
     assert "<mark>second</mark>" in html  # the span where near-duplicate members differ
@@ -94,8 +96,9 @@ def test_html_draws_each_coverage_target_beside_its_band(run: Callable[..., RunR
     checks = ("  coverage:\n    - type: distribution\n      feature: output_format\n"
               "      targets: {json: {min: 0.5}, plain: {max: 0.6}, html: {min: 0.1}}\n")
     html = render_html(run(contract_text("sft", checks), rows))
-    assert html.count('class="band"') == 3 and html.count('class="share"') == 4  # json, plain, markdown; html absent
-    assert "&#39;json&#39; at 25.0%, outside [50%, 100%]" in html and "target 50% to 100%" in html
+    # A grey band for each of the 3 targets; a bar for each of the 4 values (html's at 0), red for the 2 misses.
+    assert html.count('fill="#d9dde3"') == 3 and html.count("; missed: ") == 4 and html.count('fill="#c0392b"') == 2
+    assert "&#39;json&#39; at 25.0%, outside [50%, 100%]" in html and "value: json; high: 1" in html
 
 
 def test_html_lists_annotators_by_deviation(run: Callable[..., RunResult]) -> None:
@@ -103,3 +106,10 @@ def test_html_lists_annotators_by_deviation(run: Callable[..., RunResult]) -> No
             for i in range(4) for a, label in (("ann", "x"), ("bob", "x"), ("<cy>", "y" if i % 2 else "x"))]
     html = render_html(run(contract_text("pretraining", "  consistency:\n    - type: agreement\n"), rows))
     assert "deviation from the others' consensus" in html and "&lt;cy&gt;</td><td>4</td><td>0.500" in html
+
+
+def test_chart_labels_from_the_data_are_escaped(run: Callable[..., RunResult]) -> None:
+    rows = [{"prompt": "p", "response": "r", "topic": HOSTILE}, {"prompt": "p", "response": "r", "topic": "plain"}]
+    checks = "  coverage:\n    - type: distribution\n      feature: topic\n      required: [plain]\n"
+    html = render_html(run(contract_text("sft", checks), rows))
+    assert "<script" not in html and "&lt;script&gt;" in html  # in the chart's axis labels and its table

@@ -1,4 +1,4 @@
-"""One self-contained HTML file: inline CSS and SVG, no scripts from elsewhere, every value escaped."""
+"""One self-contained HTML file: inline CSS and SVG charts (vl-convert), no scripts, every value escaped."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from traingate.contracts.model import GROUPS
+from traingate.reports import charts
 from traingate.results.model import RunResult, Sample
 
 
@@ -26,6 +27,7 @@ def _environment() -> Environment:
                       lstrip_blocks=True)
     env.filters["highlight"] = highlight
     env.filters["sample_highlight"] = lambda raw: highlight(Sample(**raw))
+    env.globals.update(histogram=charts.histogram, bars=charts.bars, coverage=charts.coverage)
     return env
 
 
