@@ -45,7 +45,8 @@ def bars(counts: dict[str, int], title: str, color: str = BLUE, prefix: str = ""
                           {"mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 9},
                            "encoding": {"text": {"field": "count"}}}],
                 "encoding": {"y": {"field": "name", "type": "nominal", "sort": None, "title": None},
-                             "x": {"field": "count", "type": "quantitative", "title": title}}}, title)
+                             "x": {"field": "count", "type": "quantitative", "title": title,
+                                   "axis": {"tickMinStep": 1, "format": "~s"}}}}, title)
 
 
 def coverage(shares: dict[str, float], targets: dict[str, dict[str, float | None]], feature: str) -> Markup:
