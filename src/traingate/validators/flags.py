@@ -37,6 +37,7 @@ class FlagState:
     flagged: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     samples: Reservoir = field(default_factory=Reservoir)
+    tally: Counter[str] = field(default_factory=Counter)  # what `tally` counts besides findings
 
 
 class RowFlagValidator(Validator[C, FlagState]):
@@ -46,6 +47,10 @@ class RowFlagValidator(Validator[C, FlagState]):
 
     @abstractmethod
     def find(self, batch: BatchContext) -> list[Hit]: ...
+
+    def tally(self, batch: BatchContext) -> Counter[str] | None:
+        """Counts a check reports beside its findings (languages seen, synthetic rows); none by default."""
+        return None
 
     def create_state(self) -> FlagState:
         return FlagState()
@@ -65,6 +70,7 @@ class RowFlagValidator(Validator[C, FlagState]):
                 state.reasons[reason] += int(rows.sum())
         state.rows += batch.num_rows
         state.flagged += int(flagged.sum())
+        state.tally.update(self.tally(batch) or Counter())
         positions = np.flatnonzero(flagged)
         if len(positions):
             keys = row_keys(batch.row_ids(positions))
@@ -97,7 +103,8 @@ class RowFlagValidator(Validator[C, FlagState]):
                       span=span).model_dump()
 
     def merge_states(self, a: FlagState, b: FlagState) -> FlagState:
-        return FlagState(a.rows + b.rows, a.flagged + b.flagged, a.reasons + b.reasons, a.samples.merge(b.samples))
+        return FlagState(a.rows + b.rows, a.flagged + b.flagged, a.reasons + b.reasons, a.samples.merge(b.samples),
+                         a.tally + b.tally)
 
     def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         verdict = judge(self.config, state.rows, state.flagged)

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -55,11 +55,6 @@ def _isin(lowered: pa.Array, names: list[str]) -> np.ndarray:
     return np.asarray(pc.is_in(lowered, value_set=wanted).fill_null(False), dtype=bool)
 
 
-@dataclass
-class LineageState(FlagState):
-    synthetic: int = 0
-
-
 @register_validator
 class LineageValidator(RowFlagValidator[LineageCheck]):
     config_model = LineageCheck
@@ -69,9 +64,6 @@ class LineageValidator(RowFlagValidator[LineageCheck]):
         config = self.config
         paths = [*config.required, config.generator_column] + ([config.synthetic.column] if config.synthetic else [])
         return {p.split(".")[0] for p in paths}
-
-    def create_state(self) -> LineageState:
-        return LineageState()
 
     def find(self, batch: BatchContext) -> list[Hit]:
         hits = [Hit(f"missing_{name}", blank(text_column(batch, name)), TextView(name, text_column(batch, name), None))
@@ -85,28 +77,21 @@ class LineageValidator(RowFlagValidator[LineageCheck]):
             hits.append(Hit("denied_generator", denied, TextView(self.config.generator_column, generators, None)))
         return hits
 
-    def add_batch(self, state: FlagState, batch: BatchContext) -> LineageState:
-        assert isinstance(state, LineageState)
-        if self.config.synthetic is not None:
-            values = text_column(batch, self.config.synthetic.column)
-            wanted = pa.array(sorted({str(v).lower() for v in self.config.synthetic.values}), pa.string())
-            state.synthetic += int(pc.sum(pc.is_in(pc.utf8_lower(values), value_set=wanted).fill_null(False)).as_py() or 0)
-        super().add_batch(state, batch)
-        return state
-
-    def merge_states(self, a: FlagState, b: FlagState) -> LineageState:
-        assert isinstance(a, LineageState) and isinstance(b, LineageState)
-        merged = super().merge_states(a, b)
-        return LineageState(merged.rows, merged.flagged, merged.reasons, merged.samples, a.synthetic + b.synthetic)
+    def tally(self, batch: BatchContext) -> Counter[str] | None:
+        if self.config.synthetic is None:
+            return None
+        values = pc.utf8_lower(text_column(batch, self.config.synthetic.column))
+        wanted = pa.array(sorted({str(v).lower() for v in self.config.synthetic.values}), pa.string())
+        return Counter(synthetic=int(pc.sum(pc.is_in(values, value_set=wanted).fill_null(False)).as_py() or 0))
 
     def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
-        assert isinstance(state, LineageState)
         result = super().finalize(state, rows)
         if self.config.synthetic is None:
             return result
-        share = state.synthetic / state.rows if state.rows else 0.0
+        synthetic = state.tally["synthetic"]
+        share = synthetic / state.rows if state.rows else 0.0
         over = share > self.config.synthetic.max_share
-        result.details.update(synthetic_rows=state.synthetic, synthetic_share=share,
+        result.details.update(synthetic_rows=synthetic, synthetic_share=share,
                               max_synthetic_share=self.config.synthetic.max_share)
         result.message += f"; {share:.1%} synthetic rows (at most {self.config.synthetic.max_share:.1%})"
         if over:

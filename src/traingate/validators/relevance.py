@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,18 +46,10 @@ class KeywordsValidator(RowFlagValidator[KeywordsCheck]):
         return hits
 
 
-@dataclass
-class LanguageState(FlagState):
-    languages: Counter[str] = field(default_factory=Counter)
-
-
 @register_validator
 class LanguageValidator(RowFlagValidator[LanguageCheck]):
     config_model = LanguageCheck
     noun = "in a language not allowed"
-
-    def create_state(self) -> LanguageState:
-        return LanguageState()
 
     def find(self, batch: BatchContext) -> list[Hit]:
         codes, scores = languages(batch)
@@ -68,22 +59,13 @@ class LanguageValidator(RowFlagValidator[LanguageCheck]):
         return [Hit(f"language_{lang}", has_text & (named == lang), view) for lang in sorted(set(named[has_text]))
                 if lang not in self.config.allowed]
 
-    def add_batch(self, state: FlagState, batch: BatchContext) -> LanguageState:
-        assert isinstance(state, LanguageState)
+    def tally(self, batch: BatchContext) -> Counter[str]:
         codes, scores = languages(batch)
-        state.languages.update(c if s >= self.config.min_confidence else "unknown" for c, s in zip(codes, scores) if c)
-        super().add_batch(state, batch)
-        return state
-
-    def merge_states(self, a: FlagState, b: FlagState) -> LanguageState:
-        assert isinstance(a, LanguageState) and isinstance(b, LanguageState)
-        merged = super().merge_states(a, b)
-        return LanguageState(merged.rows, merged.flagged, merged.reasons, merged.samples, a.languages + b.languages)
+        return Counter(c if s >= self.config.min_confidence else "unknown" for c, s in zip(codes, scores) if c)
 
     def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
-        assert isinstance(state, LanguageState)
         result = super().finalize(state, rows)
-        result.details["languages"] = dict(state.languages.most_common())
+        result.details["languages"] = dict(state.tally.most_common())
         return result
 
 
