@@ -111,7 +111,8 @@ def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="W
 
 
 for name, command in (("report", workflow.report), ("diff", workflow.diff), ("promote", workflow.promote),
-                      ("ledger", workflow.ledger), ("card", workflow.card), ("init", workflow.init)):
+                      ("ledger", workflow.ledger), ("card", workflow.card), ("init", workflow.init),
+                      ("export", workflow.export)):
     app.command(name)(command)
 
 

@@ -134,3 +134,28 @@ def init(data: Annotated[list[str], typer.Argument(help="Files, directories or g
         raise typer.Exit(int(ExitCode.ERROR)) from exc
     output.write_text(text, encoding="utf-8")
     out.print(f"profiled {run.dataset.rows:,} rows; wrote {escape(str(output))} with {text.count('- type:')} checks")
+
+
+def export(contract: Annotated[Path, typer.Argument(help="The contract YAML file.")],
+           output_format: Annotated[str, typer.Option("--format", help="gx (an ExpectationSuite) or pandera.")] = "gx",
+           output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here; default stdout.")] = None) -> None:
+    """The contract in Great Expectations (suite JSON) or pandera (schema YAML) terms; what has no
+    equivalent is listed on stderr."""
+    from traingate.contracts import load_contract
+    from traingate.engine.runner import check_ids
+    from traingate.interop import dumps, to_gx_suite, to_pandera_yaml
+
+    if output_format not in ("gx", "pandera"):
+        raise typer.BadParameter("use gx or pandera", param_hint="--format")
+    try:
+        loaded = load_contract(contract)
+    except TraingateError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(int(ExitCode.ERROR)) from exc
+    if output_format == "pandera":
+        _write(to_pandera_yaml(loaded) + "\n", output)
+        return
+    result = to_gx_suite(loaded, check_ids(loaded))
+    _write(dumps(result) + "\n", output)
+    for line in result.not_exportable:
+        err.print(f"not exportable: {escape(line)}", highlight=False)
