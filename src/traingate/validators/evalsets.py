@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -46,24 +47,31 @@ def _column(table: pa.Table, path: str) -> pa.Array | None:
     return array.cast(pa.string())
 
 
+def read_text_column(path: str, field: str) -> Iterator[tuple[pa.Table, pa.Array, np.ndarray]]:
+    """Each chunk of the file(s) at `path` with the text of `field` (dots for nested paths, lists joined)
+    and the chunk's line numbers; a file without the column is an error naming the columns it has."""
+    for source in resolve([path], None, None):
+        with open_raw(source) as raw:
+            for chunk in read_source(source, None, raw):
+                text = _column(chunk.table, field)
+                if text is None:
+                    raise SourceError(f"{path}: no column {field!r}; columns: {chunk.table.column_names}")
+                yield chunk.table, text, chunk.lines
+
+
 @lru_cache(maxsize=16)
 def load_index(path: str, field: str, answer: str | None, ngram: int, min_words: int, steps: tuple[str, ...],
                name: str) -> EvalIndex:
     texts: list[pa.Array] = []
     lines: list[np.ndarray] = []
-    for source in resolve([path], None, None):
-        with open_raw(source) as raw:
-            for chunk in read_source(source, None, raw):
-                question = _column(chunk.table, field)
-                if question is None:
-                    raise SourceError(f"{path}: eval set has no column {field!r}; columns: {chunk.table.column_names}")
-                if answer is not None:
-                    extra = _column(chunk.table, answer)
-                    if extra is None:
-                        raise SourceError(f"{path}: eval set has no column {answer!r}")
-                    question = pc.binary_join_element_wise(question.fill_null(""), extra.fill_null(""), " ")
-                texts.append(question)
-                lines.append(chunk.lines)
+    for table, question, chunk_lines in read_text_column(path, field):
+        if answer is not None:
+            extra = _column(table, answer)
+            if extra is None:
+                raise SourceError(f"{path}: eval set has no column {answer!r}")
+            question = pc.binary_join_element_wise(question.fill_null(""), extra.fill_null(""), " ")
+        texts.append(question)
+        lines.append(chunk_lines)
     raw_text = pa.concat_arrays(texts) if texts else pa.array([], pa.string())
     tokens, offsets = token_hashes(normalize(raw_text, steps), "word")
     words = np.diff(offsets)

@@ -39,6 +39,13 @@ class _PatternValidator(RowFlagValidator[TextCheck]):
         return pattern_hits(batch, self.config.fields, self.patterns())
 
 
+def any_term(terms: list[str]) -> str:
+    """Any of the terms, without case, as whole words where they start or end with a word character."""
+    def whole(term: str) -> str:
+        return (r"\b" if term[:1].isalnum() else "") + re.escape(term) + (r"\b" if term[-1:].isalnum() else "")
+    return "(?i)(?:" + "|".join(whole(t) for t in terms) + ")"
+
+
 def pattern_hits(batch: BatchContext, fields: list[str] | None, patterns: list[tuple[str, str]]) -> list[Hit]:
     """Values matching any of (reason, regex): one pass with all patterns together, then each pattern
     only on the values that matched."""

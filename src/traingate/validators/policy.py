@@ -14,7 +14,7 @@ from traingate.engine.batch import BatchContext
 from traingate.errors import ContractError
 from traingate.results.model import Sample
 from traingate.validators.flags import Hit, RowFlagValidator
-from traingate.validators.hygiene import pattern_hits
+from traingate.validators.hygiene import any_term, pattern_hits
 from traingate.validators.registry import register_validator
 from traingate.validators.samples import EXCERPT_CHARS
 
@@ -98,12 +98,5 @@ class BlocklistValidator(RowFlagValidator[BlocklistCheck]):
     noun = "with a blocked term"
 
     def find(self, batch: BatchContext) -> list[Hit]:
-        terms = [(term, _whole(term)) for term in self.config.terms]
+        terms = [(term, any_term([term])) for term in self.config.terms]
         return pattern_hits(batch, self.config.fields, terms + [(p, p) for p in self.config.patterns])
-
-
-def _whole(term: str) -> str:
-    """The term without case, as a whole word where it starts or ends with a word character."""
-    left = r"\b" if term[:1].isalnum() else ""
-    right = r"\b" if term[-1:].isalnum() else ""
-    return f"(?i){left}{re.escape(term)}{right}"

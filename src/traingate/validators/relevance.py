@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -15,15 +14,8 @@ from traingate.engine.batch import BatchContext, TextView
 from traingate.results.model import CheckResult
 from traingate.validators.features import languages, row_text
 from traingate.validators.flags import FlagState, Hit, RowFlagValidator
-from traingate.validators.hygiene import matches
+from traingate.validators.hygiene import any_term, matches
 from traingate.validators.registry import register_validator
-
-
-def any_term(terms: list[str]) -> str:
-    """Any of the terms, without case, as whole words where they start or end with a word character."""
-    def whole(term: str) -> str:
-        return (r"\b" if term[:1].isalnum() else "") + re.escape(term) + (r"\b" if term[-1:].isalnum() else "")
-    return "(?i)(?:" + "|".join(whole(t) for t in terms) + ")"
 
 
 @register_validator

@@ -15,6 +15,7 @@ from traingate.contracts.content import ScorerCheck, SimilarityCheck
 from traingate.engine.batch import BatchContext, TextView
 from traingate.engine.embeddings import embed
 from traingate.errors import ContractError, SourceError
+from traingate.validators.evalsets import read_text_column
 from traingate.validators.features import row_text
 from traingate.validators.flags import Hit, RowFlagValidator
 from traingate.validators.registry import register_validator
@@ -26,15 +27,7 @@ def reference_vectors(model: str, texts: tuple[str, ...]) -> np.ndarray:
 
 
 def read_references(path: str, field: str) -> list[str]:
-    from traingate.engine.readers import open_raw, read_source
-    from traingate.engine.sources import resolve
-
-    texts: list[str] = []
-    for source in resolve([path], None, None):
-        with open_raw(source) as raw:
-            for chunk in read_source(source, {field.split(".")[0]}, raw):
-                if field in chunk.table.column_names:
-                    texts += [t for t in chunk.table.column(field).to_pylist() if isinstance(t, str) and t.strip()]
+    texts = [t for _, column, _ in read_text_column(path, field) for t in column.to_pylist() if t and t.strip()]
     if not texts:
         raise SourceError(f"{path}: no text in column {field!r} to compare rows with")
     return texts
