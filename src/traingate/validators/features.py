@@ -36,7 +36,13 @@ def _detector() -> Any:
 
 
 def row_text(batch: BatchContext) -> list[str]:
-    """One text per row for features about the row as a whole: its prompt side, else its response."""
+    """One text per row for features about the row as a whole: its prompt side, else its response
+    (computed once per batch: language, typo rate, similarity and samples all read it)."""
+    texts: list[str] = batch.derived("row_text", _row_text)
+    return texts
+
+
+def _row_text(batch: BatchContext) -> list[str]:
     view = prompts(batch) or responses(batch)
     texts = [""] * batch.num_rows
     if view is None:
