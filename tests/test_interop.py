@@ -76,3 +76,37 @@ def test_pandera_export_loads_in_pandera(tmp_path: Path) -> None:
     code, text = invoke("export", str(tmp_path / "c.yaml"), "--format", "pandera")
     schemas = [pandera.DataFrameSchema.from_yaml(part) for part in text.split("\n---\n")]
     assert code == 0 and [sorted(s.columns) for s in schemas] == [["id"], ["n", "topic"]]
+
+
+SUITE = {"name": "orders", "expectations": [
+    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id", "batch_id": "b"}, "meta": {}},
+    {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "id", "regex": "^r[0-9]+$"}, "meta": {}},
+    {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "n", "min_value": 0, "max_value": 1.5}},
+    {"type": "expect_column_pair_values_to_be_equal", "kwargs": {"column_A": "id", "column_B": "prompt"}},
+]}
+
+
+def test_import_gx_names_what_cannot_run_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "suite.json").write_text(json.dumps(SUITE))
+    code, output = invoke("import-gx", str(tmp_path / "suite.json"), "-o", str(tmp_path / "c.yaml"))
+    assert code == 3 and "expect_column_pair_values_to_be_equal" in output and "is not supported" in output
+    assert not (tmp_path / "c.yaml").exists()
+
+
+def test_import_gx_then_validate_gives_gx_verdicts(tmp_path: Path) -> None:
+    (tmp_path / "suite.json").write_text(json.dumps(SUITE))
+    code, output = invoke("import-gx", str(tmp_path / "suite.json"), "-o", str(tmp_path / "c.yaml"), "--kind", "sft",
+                          "--skip-unsupported")
+    assert code == 0 and "left out expect_column_pair_values_to_be_equal" in output
+    data = write_jsonl(tmp_path / "d.jsonl", ROWS)
+    code, _ = invoke("validate", str(tmp_path / "c.yaml"), str(data), "--json", str(tmp_path / "run.json"))
+    checks = {c["details"]["expectation"]: c for c in json.loads((tmp_path / "run.json").read_text())["checks"]}
+    assert {name: c["status"] for name, c in checks.items()} == {
+        "expect_column_values_to_not_be_null": "passed", "expect_column_values_to_match_regex": "passed",
+        "expect_column_mean_to_be_between": "failed"}  # n = 0, 1, 2, 5 and a null: mean 2.0
+    assert checks["expect_column_mean_to_be_between"]["details"]["gx_result"]["observed_value"] == 2.0
+    # and back: the contract exports to the same expectations
+    code, _ = invoke("export", str(tmp_path / "c.yaml"), "-o", str(tmp_path / "again.json"))
+    again = json.loads((tmp_path / "again.json").read_text())["expectations"]
+    assert [(e["type"], e["kwargs"]) for e in again] == [
+        (e["type"], {k: v for k, v in e["kwargs"].items() if k != "batch_id"}) for e in SUITE["expectations"][:3]]

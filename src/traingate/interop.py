@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from traingate.contracts.checks import ColumnSpec, MinRowsCheck, SchemaCheck
+from traingate.contracts.expectations import SUPPORTED, ExpectationCheck, unsupported_reason
 from traingate.contracts.model import Contract
 
 
@@ -51,6 +52,8 @@ def to_gx_suite(contract: Contract, check_ids: list[str]) -> GxExport:
                 found, missing = column_expectations(name, spec)
                 expectations += found
                 result.not_exportable += [f"{check_id}: {m} (GX types are backend dtypes)" for m in missing]
+        elif isinstance(check, ExpectationCheck):
+            expectations.append(_expectation(check.expectation, **check.kwargs))
         elif isinstance(check, MinRowsCheck) and not check.per_split:
             expectations.append(_expectation("expect_table_row_count_to_be_between", min_value=check.min))
         else:
@@ -70,6 +73,38 @@ def to_pandera_yaml(contract: Contract) -> str:
 
     schemas = [build_schema(check.columns) for check in contract.all_checks() if isinstance(check, SchemaCheck)]
     return "\n---\n".join(schema.to_yaml() for schema in schemas if schema is not None)
+
+
+@dataclass
+class GxImport:
+    contract: dict[str, Any]
+    unsupported: list[str] = field(default_factory=list)  # "name: why", one per expectation left out
+
+
+def from_gx_suite(suite: dict[str, Any], kind: str) -> GxImport:
+    """A contract embedding a GX suite's expectations (GX Core 1.x JSON, or 0.x with expectation_type)."""
+    from pydantic import ValidationError
+
+    result = GxImport(contract={})
+    items: list[dict[str, Any]] = []
+    for index, entry in enumerate(suite.get("expectations", [])):
+        name = str(entry.get("type") or entry.get("expectation_type") or f"<expectation {index} without a type>")
+        kwargs = {k: v for k, v in (entry.get("kwargs") or {}).items() if k != "batch_id"}
+        reason = unsupported_reason(name)
+        if reason is None:
+            try:
+                SUPPORTED[name][2].model_validate(kwargs)
+            except ValidationError as exc:
+                reason = f"its arguments do not map: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}"
+        if reason is not None:
+            result.unsupported.append(f"{name}: {reason}")
+        else:
+            items.append({name: kwargs})
+    name = suite.get("name") or suite.get("expectation_suite_name") or "imported-suite"
+    result.contract = {"contract": str(name), "version": "1.0.0",
+                       "description": f"Imported from the Great Expectations suite {name!r}.",
+                       "dataset": {"kind": kind}, "expectations": items}
+    return result
 
 
 def dumps(export: GxExport) -> str:

@@ -80,6 +80,35 @@ CASES["reward"] += ("  uniqueness:\n    - type: split_leakage\n      threshold: 
                    "  consistency:\n    - type: conflicting_labels\n    - type: conflicting_labels\n      name: close\n"
                    "      tolerance: 2\n")
 CASES["preference"] += ("  consistency:\n    - type: preference_consistency\n    - type: conflicting_labels\n")
+def _expectations(group: str, items: list[tuple[str, str]]) -> str:
+    return f"  {group}:\n" + "".join(f"    - type: expectation\n      expectation: expect_{name}\n      kwargs: {kwargs}\n"
+                                     for name, kwargs in items)
+
+
+# Embedded GX expectations, over the reward rows (scores with None and NaN).
+CASES["expectations"] = (
+    _expectations("format", [
+        ("column_values_to_match_regex", "{column: prompt, regex: '^[a-z]', mostly: 0.5}"),
+        ("column_values_to_not_be_null", "{column: score}"),
+        ("column_values_to_be_between", "{column: score, min_value: 0, max_value: 5, strict_min: true}"),
+        ("column_value_lengths_to_be_between", "{column: response, min_value: 2}"),
+        ("column_values_to_be_in_set", "{column: prompt, value_set: [ok, '']}"),
+        ("column_values_to_be_json_parseable", "{column: response}"),
+        ("column_to_exist", "{column: score}")])
+    + _expectations("uniqueness", [("column_values_to_be_unique", "{column: prompt}"),
+                                   ("column_unique_value_count_to_be_between", "{column: response, min_value: 3}")])
+    + _expectations("quantity", [("table_row_count_to_be_between", "{min_value: 100}")])
+    + _expectations("coverage", [
+        ("column_mean_to_be_between", "{column: score, min_value: 0, max_value: 3}"),
+        ("column_stdev_to_be_between", "{column: score, max_value: 3}"),
+        ("column_median_to_be_between", "{column: score, min_value: 0}"),
+        ("column_quantile_values_to_be_between",
+         "{column: score, quantile_ranges: {quantiles: [0.25, 0.75], value_ranges: [[null, 1], [0, null]]}}"),
+        ("column_distinct_values_to_be_in_set", "{column: prompt, value_set: [ok]}"),
+        ("column_most_common_value_to_be_in_set", "{column: response, value_set: [ok]}")])
+    + "    - type: expectation\n      expectation: expect_column_median_to_be_between\n      name: sampled_median\n"
+    "      kwargs: {column: score, max_value: 5}\n      sample: {rows: 20, seed: 2}\n")
+KIND_OF = {"expectations": "reward"}
 CASES["pretraining"] = ("  uniqueness:\n    - type: semantic_duplicates\n      threshold: 0.9\n      block_rows: 64\n"
                         "    - type: semantic_duplicates\n      name: sampled\n      sample: {rows: 50, seed: 3}\n"
                         "  consistency:\n    - type: agreement\n      min_alpha: 0.5\n"
@@ -89,8 +118,8 @@ CASES["pretraining"] = ("  uniqueness:\n    - type: semantic_duplicates\n      t
 
 
 def _contexts(kind: str, cuts: list[int]) -> tuple[Any, list[BatchContext]]:
-    contract = parse_contract(contract_text(kind, CASES[kind]), "c.yaml")
-    table = pa.Table.from_pylist(_rows(kind, N))
+    contract = parse_contract(contract_text(KIND_OF.get(kind, kind), CASES[kind]), "c.yaml")
+    table = pa.Table.from_pylist(_rows(KIND_OF.get(kind, kind), N))
     bounds = sorted({0, N // 2, *cuts, N})  # rows before N/2 are the train split, the rest test
     batches = []
     for start, end in zip(bounds, bounds[1:]):

@@ -112,7 +112,7 @@ def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="W
 
 for name, command in (("report", workflow.report), ("diff", workflow.diff), ("promote", workflow.promote),
                       ("ledger", workflow.ledger), ("card", workflow.card), ("init", workflow.init),
-                      ("export", workflow.export)):
+                      ("export", workflow.export), ("import-gx", workflow.import_gx)):
     app.command(name)(command)
 
 

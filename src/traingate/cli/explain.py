@@ -39,6 +39,7 @@ def explain(contract: Contract) -> str:
 
 
 def describe_check_types() -> list[str]:
+    from traingate.contracts.expectations import SUPPORTED
     from traingate.contracts.registry import PLANNED
     from traingate.validators import validators
 
@@ -48,4 +49,6 @@ def describe_check_types() -> list[str]:
         options = [k for k in model.model_fields if k not in _COMMON]
         lines.append(f"{group}.{name}: {model.summary}" + (f" [options: {', '.join(options)}]" if options else ""))
     lines += [f"{group}.{name}: (not implemented in this version)" for name, group in sorted(PLANNED.items())]
+    lines += ["", "Great Expectations expectations a contract can embed (`expectations:` section):"]
+    lines += [f"  {name} ({family}, reported under {group})" for name, (family, group, _) in SUPPORTED.items()]
     return [escape(line) for line in lines]

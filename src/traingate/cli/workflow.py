@@ -159,3 +159,37 @@ def export(contract: Annotated[Path, typer.Argument(help="The contract YAML file
     _write(dumps(result) + "\n", output)
     for line in result.not_exportable:
         err.print(f"not exportable: {escape(line)}", highlight=False)
+
+
+def import_gx(suite: Annotated[Path, typer.Argument(help="A Great Expectations suite (JSON).")],
+              output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here; default stdout.")] = None,
+              kind: Annotated[str, typer.Option(help="The dataset kind of the contract.")] = "pretraining",
+              skip_unsupported: Annotated[bool, typer.Option(
+                  help="Write the contract without the expectations traingate cannot run (listed on stderr).")] = False,
+              ) -> None:
+    """A contract embedding a GX suite's expectations; an expectation traingate cannot run is an error
+    naming it, unless --skip-unsupported leaves it out (and says so)."""
+    import json
+
+    import yaml
+
+    from traingate.contracts import parse_contract
+    from traingate.interop import from_gx_suite
+
+    try:
+        imported = from_gx_suite(json.loads(suite.read_text(encoding="utf-8")), kind)
+    except (OSError, ValueError, AttributeError) as exc:
+        err.print(f"[red]error:[/] {escape(str(suite))} is not a Great Expectations suite: {escape(str(exc))}")
+        raise typer.Exit(int(ExitCode.ERROR)) from exc
+    for line in imported.unsupported:
+        err.print(f"{'left out' if skip_unsupported else '[red]error:[/]'} {escape(line)}", highlight=False)
+    if imported.unsupported and not skip_unsupported:
+        err.print("nothing written; pass --skip-unsupported to write the contract without them")
+        raise typer.Exit(int(ExitCode.ERROR))
+    text = yaml.safe_dump(imported.contract, sort_keys=False, allow_unicode=True)
+    try:
+        parse_contract(text, str(output or "<stdout>"))
+    except TraingateError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(int(ExitCode.ERROR)) from exc
+    _write(text, output)

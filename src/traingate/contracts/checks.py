@@ -17,6 +17,7 @@ from traingate.contracts.content import (
     SimilarityCheck,
     TruncatedCheck,
 )
+from traingate.contracts.expectations import EXPECTATION_CHECKS
 from traingate.contracts.mix import (
     AgreementCheck,
     ConflictingLabelsCheck,
@@ -184,5 +185,5 @@ BUILTIN_CHECKS: list[type[CheckConfig]] = [
     NearDuplicatesCheck, ContaminationCheck, SplitLeakageCheck, SemanticDuplicatesCheck, PiiCheck, SecretsCheck,
     BlocklistCheck, LicenceCheck, LineageCheck, RefusalsCheck, TruncatedCheck, LengthRatioCheck, ResponseFormatCheck,
     KeywordsCheck, LanguageCheck, DistributionCheck, DiversityCheck, AgreementCheck, ConflictingLabelsCheck,
-    PreferenceConsistencyCheck, SimilarityCheck, ScorerCheck,
+    PreferenceConsistencyCheck, SimilarityCheck, ScorerCheck, *EXPECTATION_CHECKS,
 ]

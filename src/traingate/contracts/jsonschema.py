@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from traingate.contracts import registry
+from traingate.contracts.expectations import SUPPORTED
 from traingate.contracts.model import GROUPS, ContractHeader
 
 SCHEMA_ID = "https://traingate.dev/schemas/contract-1.json"
@@ -28,6 +29,10 @@ def contract_json_schema() -> dict[str, Any]:
         item: dict[str, Any] = {"oneOf": variants} if variants else {"not": {}}
         groups[group] = {"type": "array", "items": item}
     schema["properties"]["checks"] = {"type": "object", "properties": groups, "additionalProperties": False}
+    schema["properties"]["expectations"] = {
+        "type": "array", "description": "Great Expectations Core 1.x expectations, each `- expect_...: {arguments}`",
+        "items": {"type": "object", "minProperties": 1,
+                  "propertyNames": {"enum": [*SUPPORTED, "name", "severity", "description", "sample"]}}}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID
     schema["title"] = "traingate contract"

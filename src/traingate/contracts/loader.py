@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from traingate.contracts import registry
+from traingate.contracts import expectations, registry
 from traingate.contracts.model import GROUPS, CheckConfig, Contract, ContractHeader
 from traingate.contracts.yamlpos import Path, PositionedDocument, load_positioned
 from traingate.errors import ContractError, ContractErrors, NotImplementedCheckError
@@ -30,9 +30,12 @@ def parse_contract(text: str, file: str = "<contract>", sha256: str = "") -> Con
                             doc.locate(()))
     data = dict(doc.data)
     raw_checks = data.pop("checks", {})
+    raw_expectations = data.pop("expectations", None)
     errors: list[ContractError] = []
     header = _validate(ContractHeader, data, (), doc, errors)
     checks = _parse_checks(raw_checks, doc, errors)
+    for check in parse_expectations(raw_expectations, doc, errors):
+        checks.setdefault(check.group, []).append(check)
     if errors:
         raise errors[0] if len(errors) == 1 else ContractErrors(errors)
     assert isinstance(header, ContractHeader)
@@ -75,6 +78,46 @@ def _parse_check(group: str, index: int, item: Any, doc: PositionedDocument,
         return None
     result = _validate(model, item, where, doc, errors)
     return result if isinstance(result, CheckConfig) else None
+
+
+def parse_expectations(raw: Any, doc: PositionedDocument, errors: list[ContractError]) -> list[CheckConfig]:
+    """The `expectations:` section: a list of `- expect_...: {GX arguments}` items, each optionally with
+    name, severity, description and sample beside the expectation's key."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        errors.append(ContractError("`expectations` is a list of `- expect_...: {arguments}` items",
+                                    doc.locate(("expectations",))))
+        return []
+    found = [_parse_expectation(i, item, doc, errors) for i, item in enumerate(raw)]
+    return [check for check in found if check is not None]
+
+
+def _parse_expectation(index: int, item: Any, doc: PositionedDocument,
+                       errors: list[ContractError]) -> CheckConfig | None:
+    where: Path = ("expectations", index)
+    names = [k for k in item if str(k).startswith("expect")] if isinstance(item, dict) else []
+    if len(names) != 1:
+        errors.append(ContractError("an expectation item has exactly one `expect_...:` key holding its arguments",
+                                    doc.locate(where), "e.g. `- expect_column_values_to_not_be_null: {column: prompt}`"))
+        return None
+    name = str(names[0])
+    reason = expectations.unsupported_reason(name)
+    if reason is not None:
+        hint = _did_you_mean(name, list(expectations.SUPPORTED)) or "`traingate checks` lists the supported ones"
+        errors.append(ContractError(reason, doc.locate((*where, name), True), hint))
+        return None
+    _, group, args_model = expectations.SUPPORTED[name]
+    kwargs = item[name] if item[name] is not None else {}
+    if _validate(args_model, kwargs, (*where, name), doc, errors) is None:
+        return None
+    data = {k: v for k, v in item.items() if k != name}
+    column = kwargs.get("column") if isinstance(kwargs, dict) else None
+    data.setdefault("name", f"{name}({column})" if column else name)
+    model = registry.lookup(group, "expectation")
+    assert model is not None
+    check = _validate(model, {"type": "expectation", "expectation": name, "kwargs": kwargs, **data}, where, doc, errors)
+    return check if isinstance(check, CheckConfig) else None
 
 
 def _unknown_type(group: str, type_name: str, location: Any) -> ContractError:

@@ -8,6 +8,7 @@ from traingate.validators import (  # noqa: F401
     contamination,
     coverage,
     exact,
+    expectations,
     hygiene,
     leakage,
     lengths,
