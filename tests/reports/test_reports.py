@@ -31,6 +31,7 @@ def normalise(result: RunResult, tmp_path: Path) -> RunResult:
     fixed = RunResult.model_validate_json(text)
     fixed.run_id, fixed.started_at, fixed.finished_at, fixed.tool_version = "RUN", "START", "END", "VERSION"
     fixed.timings = {k: 0.0 for k in fixed.timings}
+    fixed.resources = {k: 0.0 for k in fixed.resources}
     return fixed
 
 

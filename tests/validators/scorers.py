@@ -7,3 +7,20 @@ from typing import Any
 
 def text_length(rows: list[dict[str, Any]]) -> list[int]:
     return [len(str(row.get("text") or "")) for row in rows]
+
+
+def crash_on_marked_rows(rows: list[dict[str, Any]]) -> list[int]:
+    """Kills the worker process (as an out-of-memory kill would) on a row whose text says CRASH; on a row
+    saying CRASH-ONCE only while the file named in the row does not exist yet (it is created first)."""
+    import os
+
+    for row in rows:
+        text = str(row.get("text") or "")
+        if text.startswith("CRASH-ONCE "):
+            marker = text.split(" ", 1)[1]
+            if not os.path.exists(marker):
+                open(marker, "w").close()
+                os._exit(9)
+        elif text == "CRASH":
+            os._exit(9)
+    return [1] * len(rows)

@@ -26,6 +26,18 @@ def _fail(exc: TraingateError) -> typer.Exit:
     return typer.Exit(int(ExitCode.ERROR))
 
 
+_UNITS = {"": 1.0, "m": 1.0, "mb": 1.0, "mib": 1.0, "g": 1024.0, "gb": 1024.0, "gib": 1024.0}
+
+
+def _mebibytes(text: str) -> float:
+    number = text.strip().lower().rstrip("bgimk ")
+    unit = text.strip().lower()[len(number):].strip()
+    try:
+        return float(number) * _UNITS[unit]
+    except (ValueError, KeyError) as exc:
+        raise typer.BadParameter(f"{text!r}: give a size such as 8GiB or 512MiB", param_hint="--max-memory") from exc
+
+
 @app.command()
 def validate(
     contract: Annotated[Path, typer.Argument(help="The contract YAML file.")],
@@ -38,13 +50,22 @@ def validate(
     limit: Annotated[int | None, typer.Option(min=1, help="Read only the first N rows.")] = None,
     output_format: Annotated[str, typer.Option("--format", help="terminal, or github: the summary and GitHub "
                                                                 "Actions annotations (file, line, message).")] = "terminal",
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: every core when the data "
+                                                            "is 64 MB or more, else 1).")] = None,
+    engine: Annotated[str, typer.Option(help="local, or ray (pip install 'traingate[ray]').")] = "local",
+    address: Annotated[str | None, typer.Option(help="Ray cluster address; default: a local Ray instance.")] = None,
+    max_memory: Annotated[str | None, typer.Option(help="e.g. 8GiB or 512MiB: stop reading, and fail the gate "
+                                                        "saying so, when resident memory passes it.")] = None,
 ) -> None:
     """Check DATA against CONTRACT; exit 0 when the gate passes, 1 when it fails, 3 on errors."""
     if fail_on not in (None, "error", "warn"):
         raise typer.BadParameter("use error or warn", param_hint="--fail-on")
     if output_format not in ("terminal", "github"):
         raise typer.BadParameter("use terminal or github", param_hint="--format")
+    if engine not in ("local", "ray"):
+        raise typer.BadParameter("use local or ray", param_hint="--engine")
     from traingate.contracts import load_contract
+    from traingate.engine.runner import RunOptions
     from traingate.engine.runner import validate as run
     from traingate.reports.html import write_html
     from traingate.reports.json import write_evidence, write_json
@@ -55,7 +76,9 @@ def validate(
         loaded = load_contract(contract)
         if fail_on is not None:
             loaded = loaded.model_copy(update={"gate": loaded.gate.model_copy(update={"fail_on": fail_on})})
-        result = run(loaded, data or [], limit=limit, show_progress=True)
+        options = RunOptions(limit=limit, workers=workers or 0, engine=engine, address=address,
+                             max_memory_mib=_mebibytes(max_memory) if max_memory else None)
+        result = run(loaded, data or [], show_progress=True, options=options)
     except TraingateError as exc:
         raise _fail(exc) from exc
     for path, write in ((report, write_html), (json_out, write_json), (junit, write_junit), (evidence, write_evidence)):

@@ -22,8 +22,22 @@ class FaultLog:
             self.total += 1
             self.by_kind[fault.kind] += 1
             self.per_file[file_index] += 1
-            if len(self._kept) < FAULT_SAMPLE_CAP:
-                self._kept.append((file_index, fault.line, fault))
+            self._kept.append((file_index, fault.line, fault))
+        self._trim()
+
+    def _trim(self) -> None:
+        """Keep the first faults in file and line order, whatever order the pieces of the data came in."""
+        if len(self._kept) > FAULT_SAMPLE_CAP:
+            self._kept = sorted(self._kept, key=lambda item: (item[0], item[1]))[:FAULT_SAMPLE_CAP]
+
+    def merge(self, other: FaultLog) -> FaultLog:
+        merged = FaultLog()
+        merged.total = self.total + other.total
+        merged.by_kind = self.by_kind + other.by_kind
+        merged.per_file = self.per_file + other.per_file
+        merged._kept = self._kept + other._kept
+        merged._trim()
+        return merged
 
     def samples(self, files: list[SourceFile]) -> list[Fault]:
         return [f for _, _, f in sorted(self._kept, key=lambda item: (item[0], item[1]))]

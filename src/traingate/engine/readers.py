@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -66,6 +67,17 @@ def _jsonl_fast(block: bytes, columns: set[str] | None) -> pa.Table | None:
     return _project(table, columns) if table.num_rows == expected else None
 
 
+def _loads(text: str) -> Any:
+    """orjson, or the standard library for what pyarrow's parser also reads (NaN, Infinity), so a line is
+    read the same whether its block went the fast or the tolerant way."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if "NaN" not in text and "Infinity" not in text:
+            raise ValueError(str(exc)) from exc
+        return json.loads(text)
+
+
 def _jsonl_slow(block: bytes, first_line: int, columns: set[str] | None, source: SourceFile) -> Chunk:
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
@@ -82,8 +94,8 @@ def _jsonl_slow(block: bytes, first_line: int, columns: set[str] | None, source:
                                 excerpt=excerpt(raw_line.decode("utf-8", "replace"))))
             continue
         try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
+            value = _loads(text)
+        except ValueError as exc:
             faults.append(Fault(file=source.path, line=line_no, kind="invalid_json", message=str(exc),
                                 excerpt=excerpt(text)))
             continue
@@ -98,9 +110,10 @@ def _jsonl_slow(block: bytes, first_line: int, columns: set[str] | None, source:
     return Chunk(table, -1, np.asarray(lines, dtype=np.int64), "line", faults)
 
 
-def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first: bytes = b"") -> Iterator[Chunk]:
+def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first: bytes = b"",
+               first_line: int = 1) -> Iterator[Chunk]:
     leftover = first
-    line_no = 1
+    line_no = first_line
     while True:
         data = stream.read(BLOCK_BYTES)
         buf = leftover + data

@@ -6,7 +6,6 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,18 +13,17 @@ from typing import Any
 
 from traingate import validators as _validators  # noqa: F401  (registers the built-in checks)
 from traingate.contracts.model import Contract
-from traingate.engine.batch import BatchContext
-from traingate.engine.faults import FaultLog
+from traingate.engine.executors import peak_rss_mib, run_shards
+from traingate.engine.fold import Folded, build_validators, fold
 from traingate.engine.lookup import fetch_rows
-from traingate.engine.prefetch import prefetch
 from traingate.engine.progress import Progress
-from traingate.engine.readers import Chunk, open_raw, read_source
+from traingate.engine.readers import open_raw
+from traingate.engine.shards import Shard, plan_shards
 from traingate.engine.sources import SourceFile, resolve
 from traingate.engine.tokenizers import get_tokenizer
 from traingate.results.gate import decide
 from traingate.results.model import CheckResult, ContractInfo, DatasetInfo, Fault, FileInfo, RunResult
 from traingate.validators.base import Validator
-from traingate.validators.registry import build
 from traingate.validators.stats import StatsCollector
 from traingate.version import __version__
 
@@ -40,43 +38,6 @@ def check_ids(contract: Contract) -> list[str]:
     return ids
 
 
-@dataclass
-class Slot:
-    """A validator and its running state; an exception turns the slot into an errored result."""
-
-    validator: Validator[Any, Any]
-    state: Any
-    error: str | None = None
-    seconds: float = 0.0
-
-    def feed(self, batch: BatchContext) -> None:
-        if self.error is not None:
-            return
-        start = time.perf_counter()
-        try:
-            self.state = self.validator.add_batch(self.state, batch)
-        except Exception as exc:
-            self.error = f"validator_crashed: {type(exc).__name__}: {exc}"
-        self.seconds += time.perf_counter() - start
-
-    def wanted(self) -> set[int]:
-        if self.error is not None:
-            return set()
-        try:
-            return set(self.validator.wanted_rows(self.state))
-        except Exception as exc:
-            self.error = f"finalize_crashed: {type(exc).__name__}: {exc}"
-            return set()
-
-    def finish(self, rows: dict[int, dict[str, Any]]) -> CheckResult:
-        if self.error is None:
-            try:
-                return self.validator.finalize(self.state, rows)
-            except Exception as exc:
-                self.error = f"finalize_crashed: {type(exc).__name__}: {exc}"
-        return self.validator.result(status="errored", error=self.error, message=self.error)
-
-
 def sha256_file(source: SourceFile) -> str:
     digest = hashlib.sha256()
     with open_raw(source) as raw:
@@ -85,73 +46,108 @@ def sha256_file(source: SourceFile) -> str:
     return digest.hexdigest()
 
 
-def _chunks(files: list[SourceFile], columns: set[str] | None, limit: int | None,
-            progress: Progress) -> Iterator[tuple[int, Chunk]]:
-    remaining = limit
-    for index, source in enumerate(files):
-        with open_raw(source) as raw:
-            progress.start_file(source, raw)
-            for chunk in read_source(source, columns, raw):
-                if remaining is not None:
-                    if remaining <= 0:
-                        return
-                    if chunk.table.num_rows > remaining:
-                        chunk.table, chunk.lines = chunk.table.slice(0, remaining), chunk.lines[:remaining]
-                    remaining -= chunk.table.num_rows
-                progress.update(chunk.table.num_rows)
-                yield index, chunk
+AUTO_PARALLEL_BYTES = 64 << 20
 
 
-def validate(contract: Contract, data: list[str], *, limit: int | None = None, show_progress: bool = False) -> RunResult:
+@dataclass(frozen=True)
+class RunOptions:
+    limit: int | None = None
+    workers: int = 1  # 0: every core when the data is AUTO_PARALLEL_BYTES or more, else 1
+    engine: str = "local"  # local or ray
+    address: str | None = None  # a Ray cluster; default: start a local instance
+    max_memory_mib: float | None = None
+
+
+def _fold_all(contract: Contract, ids: list[str], files: list[SourceFile], columns: set[str], run: RunOptions,
+              progress: Progress) -> tuple[Folded, list[str], int]:
+    """The data folded into one state per check, the shards that could not be read, and how many shards."""
+    workers = run.workers or ((os.cpu_count() or 1) if sum(f.size for f in files) >= AUTO_PARALLEL_BYTES else 1)
+    shards = plan_shards(files, workers) if workers > 1 and run.limit is None else []
+    if run.engine == "local" and len(shards) <= 1:
+        shards = [Shard(i) for i in range(len(files))]
+        return fold(contract, ids, files, shards, columns, limit=run.limit, progress=progress,
+                    max_rss_mib=run.max_memory_mib), [], len(shards)
+    validators = build_validators(contract, ids)
+    shards = shards or plan_shards(files, workers)
+    share = run.max_memory_mib / workers if run.max_memory_mib else None
+    outcomes = run_shards([(contract, ids, files, shard, columns, share) for shard in shards], run.engine,
+                          workers, run.address)
+    merged = Folded([v.create_state() for v in validators], [None] * len(validators), [0.0] * len(validators),
+                    StatsCollector().create_state())
+    failed = []
+    for shard, outcome in zip(shards, outcomes):
+        if isinstance(outcome, str):
+            failed.append(f"{shard.describe(files)}: {outcome}")
+        else:
+            merged = merged.merge(outcome, validators)
+            progress.update(outcome.rows)
+    return merged, failed, len(shards)
+
+
+def _finish(validator: Validator[Any, Any], state: Any, error: str | None,
+            rows: dict[int, dict[str, Any]]) -> CheckResult:
+    if error is None:
+        try:
+            return validator.finalize(state, rows)
+        except Exception as exc:
+            error = f"finalize_crashed: {type(exc).__name__}: {exc}"
+    return validator.result(status="errored", error=error, message=error)
+
+
+def _wanted(validator: Validator[Any, Any], state: Any, error: str | None) -> tuple[set[int], str | None]:
+    if error is not None:
+        return set(), error
+    try:
+        return set(validator.wanted_rows(state)), None
+    except Exception as exc:
+        return set(), f"finalize_crashed: {type(exc).__name__}: {exc}"
+
+
+def validate(contract: Contract, data: list[str], *, limit: int | None = None, show_progress: bool = False,
+             options: RunOptions | None = None) -> RunResult:
+    run = options or RunOptions(limit=limit)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    base_dir = os.path.dirname(contract.source_path) if contract.source_path else None
-    files = resolve(data, contract.dataset.splits, base_dir)
+    files = resolve(data, contract.dataset.splits,
+                    os.path.dirname(contract.source_path) if contract.source_path else None)
     ids = check_ids(contract)
-    validators = [build(c, contract.dataset, i, base_dir) for c, i in zip(contract.all_checks(), ids)]
-    slots = [Slot(v, v.create_state()) for v in validators]
-    tokenizer = get_tokenizer(contract.dataset.tokenizer)
-    stats = StatsCollector()
-    stats_state = stats.create_state()
-    columns = {c for s in slots for c in s.validator.columns()} | _stats_columns(contract)
-    faults = FaultLog()
-    rows_per_file = [0] * len(files)
-    offset = 0
-    workers = max(1, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=1) as hasher, ThreadPoolExecutor(max_workers=workers) as pool, \
-            Progress(show_progress, files) as progress:
+    validators = build_validators(contract, ids)
+    columns = {c for v in validators for c in v.columns()} | _stats_columns(contract)
+    with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress:
         hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files]
-        for index, chunk in prefetch(_chunks(files, columns, limit, progress)):
-            faults.add(chunk.faults, index)
-            batch = BatchContext(chunk.table, contract.dataset, tokenizer, file=files[index].path, file_index=index,
-                                 lines=chunk.lines, unit=chunk.unit, split=files[index].split, row_offset=offset)
-            offset += batch.num_rows
-            rows_per_file[index] += batch.num_rows
-            stats_state = stats.add_batch(stats_state, batch)  # also fills the shared length caches
-            list(pool.map(Slot.feed, slots, [batch] * len(slots)))
+        folded, failed_shards, shard_count = _fold_all(contract, ids, files, columns, run, progress)
         read_seconds = time.perf_counter() - t0
-        wanted = set().union(*(slot.wanted() for slot in slots))
+        looked = [_wanted(v, s, e) for v, s, e in zip(validators, folded.states, folded.errors)]
+        wanted = set().union(*(w for w, _ in looked))
         rows = fetch_rows(files, columns, wanted) if wanted else {}
-        results = [slot.finish(rows) for slot in slots]
-        fault_samples = faults.samples(files)
+        results = [_finish(v, s, e, rows) for v, s, (_, e) in zip(validators, folded.states, looked)]
+        fault_samples = folded.faults.samples(files)
         _mask_reports(validators, results, fault_samples)
         file_infos = [FileInfo(path=f.path, split=f.split, format=f.format, bytes=f.size, sha256=h.result(),
-                               rows=rows_per_file[i], bad_records=faults.per_file.get(i, 0))
+                               rows=folded.rows_per_file[i], bad_records=folded.faults.per_file.get(i, 0))
                       for i, (f, h) in enumerate(zip(files, hashes))]
-    fingerprint = hashlib.sha256("".join(fi.sha256 for fi in file_infos).encode()).hexdigest()
-    dataset = DatasetInfo(kind=contract.dataset.kind, files=file_infos, rows=offset, fingerprint=fingerprint,
-                          bad_records=faults.total, faults=fault_samples, fault_counts=dict(faults.by_kind),
-                          limited_to=limit if limit is not None and offset >= limit else None,
-                          tokenizer=tokenizer.name, text_fields=_text_fields(contract))
-    gate = decide(results, contract.gate.fail_on, faults.total, contract.gate.max_bad_records)
+    problems = [f"shard {s} could not be read" for s in failed_shards] + ([folded.stopped] if folded.stopped else [])
+    dataset = _dataset_info(contract, file_infos, folded, fault_samples, run, shard_count, failed_shards)
+    gate = decide(results, contract.gate.fail_on, folded.faults.total, contract.gate.max_bad_records, problems)
     timings = {"total": time.perf_counter() - t0, "read_and_check": read_seconds}
-    timings.update({s.validator.check_id: s.seconds for s in slots})
+    timings.update({v.check_id: s for v, s in zip(validators, folded.seconds)})
     return RunResult(tool_version=__version__, run_id=uuid.uuid4().hex, started_at=started.isoformat(),
                      finished_at=datetime.now(UTC).isoformat(),
                      contract=ContractInfo(name=contract.contract, version=contract.version, sha256=contract.sha256,
                                            path=contract.source_path, description=contract.description),
-                     dataset=dataset, checks=results, distributions=stats.finalize(stats_state), gate=gate,
-                     timings=timings)
+                     dataset=dataset, checks=results, distributions=StatsCollector().finalize(folded.stats), gate=gate,
+                     timings=timings, resources=peak_rss_mib())
+
+
+def _dataset_info(contract: Contract, file_infos: list[FileInfo], folded: Folded, fault_samples: list[Fault],
+                  run: RunOptions, shard_count: int, failed_shards: list[str]) -> DatasetInfo:
+    faults = folded.faults
+    return DatasetInfo(kind=contract.dataset.kind, files=file_infos, rows=folded.rows,
+                       fingerprint=hashlib.sha256("".join(fi.sha256 for fi in file_infos).encode()).hexdigest(),
+                       bad_records=faults.total, faults=fault_samples, fault_counts=dict(sorted(faults.by_kind.items())),
+                       limited_to=run.limit if run.limit is not None and folded.rows >= run.limit else None,
+                       tokenizer=get_tokenizer(contract.dataset.tokenizer).name, text_fields=_text_fields(contract),
+                       shards=shard_count, errored_shards=failed_shards, stopped_early=folded.stopped)
 
 
 def _mask_reports(validators: list[Validator[Any, Any]], results: list[CheckResult], faults: list[Fault]) -> None:

@@ -20,7 +20,9 @@ def worst(*codes: ExitCode) -> ExitCode:
     return max(codes, default=ExitCode.PASSED)
 
 
-def decide(checks: list[CheckResult], fail_on: str, bad_records: int, max_bad_records: int) -> Gate:
+def decide(checks: list[CheckResult], fail_on: str, bad_records: int, max_bad_records: int,
+           problems: list[str] | None = None) -> Gate:
+    """`problems`: what kept data from being checked (a shard that failed twice, a memory stop); any errs the gate."""
     reasons: list[str] = []
     errored = [c.id for c in checks if c.status == "errored"]
     failing = [c for c in checks if c.status == "failed"]
@@ -29,8 +31,8 @@ def decide(checks: list[CheckResult], fail_on: str, bad_records: int, max_bad_re
     if bad_records > max_bad_records:
         reasons.append(f"{bad_records} unreadable record(s), {max_bad_records} allowed (gate.max_bad_records)")
     reasons += [f"check {cid} failed" for cid in blocking]
-    if errored:
-        reasons += [f"check {cid} could not run" for cid in errored]
+    if errored or problems:
+        reasons += [f"check {cid} could not run" for cid in errored] + list(problems or [])
         return Gate(verdict="errored", fail_on=fail_on, exit_code=int(ExitCode.ERROR), reasons=reasons)
     if reasons:
         return Gate(verdict="failed", fail_on=fail_on, exit_code=int(ExitCode.GATE_FAILED), reasons=reasons)

@@ -82,6 +82,10 @@ class DatasetInfo(Model):
     limited_to: int | None = Field(None, description="Set when --limit stopped the read early.")
     tokenizer: str
     text_fields: list[str] = Field(default_factory=list)
+    shards: int = Field(1, description="Pieces the data was read in (files, byte ranges, row groups).")
+    errored_shards: list[str] = Field(default_factory=list,
+                                      description="Shards that failed twice, with file, range and error; the gate fails.")
+    stopped_early: str | None = Field(None, description="Why reading stopped before the end (--max-memory).")
 
 
 class Histogram(Model):
@@ -127,3 +131,5 @@ class RunResult(Model):
     distributions: list[Distribution] = Field(default_factory=list)
     gate: Gate
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds: total, read, per check id.")
+    resources: dict[str, float] = Field(default_factory=dict, description="peak_rss_mib of the driver, "
+                                        "worker_peak_rss_mib of the largest worker process, workers.")

@@ -1,0 +1,126 @@
+"""Folding shards into states: every chunk goes to every validator (a thread per validator, reading ahead on
+another). The same function runs in the driver for one worker and in each worker process or Ray task."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from traingate.contracts.model import Contract
+from traingate.engine.batch import BatchContext
+from traingate.engine.faults import FaultLog
+from traingate.engine.prefetch import prefetch
+from traingate.engine.progress import Progress
+from traingate.engine.readers import Chunk, open_raw
+from traingate.engine.shards import Shard, read_shard
+from traingate.engine.sources import SourceFile
+from traingate.engine.tokenizers import get_tokenizer
+from traingate.validators.base import Validator
+from traingate.validators.registry import build
+from traingate.validators.stats import StatsCollector
+
+
+def build_validators(contract: Contract, ids: list[str]) -> list[Validator[Any, Any]]:
+    base_dir = os.path.dirname(contract.source_path) if contract.source_path else None
+    return [build(c, contract.dataset, i, base_dir) for c, i in zip(contract.all_checks(), ids)]
+
+
+def rss_mib() -> float:
+    """Resident memory of this process now (Linux /proc; 0 where it is not available)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+@dataclass
+class Folded:
+    """What a worker hands back: one state per check, the shared statistics and the bookkeeping."""
+
+    states: list[Any]
+    errors: list[str | None]
+    seconds: list[float]
+    stats: Any
+    faults: FaultLog = field(default_factory=FaultLog)
+    rows_per_file: Counter[int] = field(default_factory=Counter)
+    rows: int = 0
+    stopped: str | None = None  # why reading stopped before the end of the data
+
+    def merge(self, other: Folded, validators: list[Validator[Any, Any]]) -> Folded:
+        states = [a if ea else b if eb else v.merge_states(a, b)
+                  for v, a, b, ea, eb in zip(validators, self.states, other.states, self.errors, other.errors)]
+        return Folded(states, [a or b for a, b in zip(self.errors, other.errors)],
+                      [a + b for a, b in zip(self.seconds, other.seconds)],
+                      StatsCollector().merge_states(self.stats, other.stats), self.faults.merge(other.faults),
+                      self.rows_per_file + other.rows_per_file, self.rows + other.rows, self.stopped or other.stopped)
+
+
+def _feed(validator: Validator[Any, Any], state: Any, batch: BatchContext) -> tuple[Any, str | None, float]:
+    start = time.perf_counter()
+    try:
+        return validator.add_batch(state, batch), None, time.perf_counter() - start
+    except Exception as exc:
+        return state, f"validator_crashed: {type(exc).__name__}: {exc}", time.perf_counter() - start
+
+
+def _chunks(files: list[SourceFile], shards: list[Shard], columns: set[str] | None, limit: int | None,
+            progress: Progress) -> Any:
+    remaining = limit
+    for shard in shards:
+        source = files[shard.file_index]
+        with open_raw(source) as raw:
+            progress.start_file(source, raw)
+            for chunk in read_shard(source, shard, columns, raw):
+                if remaining is not None:
+                    if remaining <= 0:
+                        return
+                    if chunk.table.num_rows > remaining:
+                        chunk.table, chunk.lines = chunk.table.slice(0, remaining), chunk.lines[:remaining]
+                    remaining -= chunk.table.num_rows
+                progress.update(chunk.table.num_rows)
+                yield shard.file_index, chunk
+
+
+def fold(contract: Contract, ids: list[str], files: list[SourceFile], shards: list[Shard], columns: set[str],
+         *, limit: int | None = None, progress: Progress | None = None, max_rss_mib: float | None = None) -> Folded:
+    validators = build_validators(contract, ids)
+    stats = StatsCollector()
+    out = Folded([v.create_state() for v in validators], [None] * len(validators), [0.0] * len(validators),
+                 stats.create_state())
+    tokenizer = get_tokenizer(contract.dataset.tokenizer)
+    progress = progress or Progress(False, files)
+    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+        for index, chunk in prefetch(_chunks(files, shards, columns, limit, progress)):
+            batch = _batch(contract, tokenizer, files, index, chunk, out.rows)
+            out.faults.add(chunk.faults, index)
+            out.rows += batch.num_rows
+            out.rows_per_file[index] += batch.num_rows
+            out.stats = stats.add_batch(out.stats, batch)  # also fills the shared length caches
+            live = [i for i, e in enumerate(out.errors) if e is None]
+            fed = pool.map(_feed, [validators[i] for i in live], [out.states[i] for i in live], [batch] * len(live))
+            for i, (state, error, seconds) in zip(live, fed):
+                out.states[i], out.errors[i], out.seconds[i] = state, error, out.seconds[i] + seconds
+            if max_rss_mib is not None and rss_mib() > max_rss_mib:
+                out.stopped = (f"memory limit reached: {rss_mib():.0f} MiB resident over {max_rss_mib:.0f} MiB "
+                               f"after line {int(chunk.lines[-1]) if len(chunk.lines) else 0} of {files[index].path}")
+                break
+    return out
+
+
+def _batch(contract: Contract, tokenizer: Any, files: list[SourceFile], index: int, chunk: Chunk,
+           offset: int) -> BatchContext:
+    return BatchContext(chunk.table, contract.dataset, tokenizer, file=files[index].path, file_index=index,
+                        lines=chunk.lines, unit=chunk.unit, split=files[index].split, row_offset=offset)
+
+
+def fold_shard(task: tuple[Contract, list[str], list[SourceFile], Shard, set[str], float | None]) -> Folded:
+    """Entry point of a worker process: fold one shard."""
+    from traingate import validators as _validators  # noqa: F401  (registers the built-in checks)
+
+    contract, ids, files, shard, columns, max_rss_mib = task
+    return fold(contract, ids, files, [shard], columns, max_rss_mib=max_rss_mib)

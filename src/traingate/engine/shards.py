@@ -1,0 +1,114 @@
+"""Shards: the pieces of the data that workers fold independently. An uncompressed local JSONL file splits
+into byte ranges cut at line ends (each knowing its first line number), a Parquet file into row groups;
+any other file is one shard. Rows keep the file and line they have in a single-process run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from traingate.engine.readers import Chunk, read_jsonl, read_source
+from traingate.engine.sources import SourceFile
+
+SHARDS_PER_WORKER = 4
+MIN_SHARD_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class Shard:
+    file_index: int
+    start: int = 0  # byte offset (JSONL) or first row group (Parquet)
+    end: int | None = None  # exclusive; None: to the end of the file
+    first_line: int = 1  # line (JSONL) or row (Parquet) number of the shard's first record
+
+    def describe(self, files: list[SourceFile]) -> str:
+        where = files[self.file_index].path
+        unit = "row groups" if files[self.file_index].format == "parquet" else "bytes"
+        return where if self.end is None and self.start == 0 else f"{where} {unit} {self.start}-{self.end}"
+
+
+def _splittable(source: SourceFile) -> bool:
+    return "://" not in source.path and not source.compression and source.format in ("jsonl", "parquet")
+
+
+def _jsonl_cuts(path: str, size: int, pieces: int) -> list[tuple[int, int, int]]:
+    """(start, end, first line) of `pieces` byte ranges cut just after a newline."""
+    cuts = [0]
+    with open(path, "rb") as raw:
+        for k in range(1, pieces):
+            raw.seek(max(cuts[-1], size * k // pieces))
+            tail = raw.readline()
+            position = raw.tell() if tail.endswith(b"\n") else size
+            if cuts[-1] < position < size:
+                cuts.append(position)
+        cuts.append(size)
+        lines, first = 1, []
+        raw.seek(0)
+        for start, end in zip(cuts, cuts[1:]):
+            first.append(lines)
+            remaining = end - start
+            while remaining:
+                block = raw.read(min(remaining, 8 << 20))
+                lines += block.count(b"\n")
+                remaining -= len(block)
+    return [(s, e, f) for s, e, f in zip(cuts, cuts[1:], first)]
+
+
+def _parquet_groups(source: SourceFile, pieces: int) -> list[Shard]:
+    meta = pq.ParquetFile(source.path).metadata
+    bounds = np.linspace(0, meta.num_row_groups, min(pieces, meta.num_row_groups) + 1).astype(int)
+    rows = np.concatenate([[0], np.cumsum([meta.row_group(i).num_rows for i in range(meta.num_row_groups)])])
+    return [Shard(-1, int(a), int(b), int(rows[a]) + 1) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def plan_shards(files: list[SourceFile], workers: int) -> list[Shard]:
+    """Shards in data order; large splittable files are cut so that every worker has several."""
+    total = sum(f.size for f in files) or 1
+    wanted = max(1, workers * SHARDS_PER_WORKER)
+    shards: list[Shard] = []
+    for index, source in enumerate(files):
+        pieces = max(1, min(round(wanted * source.size / total), source.size // MIN_SHARD_BYTES))
+        if workers == 1 or pieces == 1 or not _splittable(source):
+            shards.append(Shard(index))
+        elif source.format == "jsonl":
+            shards += [Shard(index, s, e, f) for s, e, f in _jsonl_cuts(source.path, source.size, pieces)]
+        else:
+            shards += [Shard(index, s.start, s.end, s.first_line) for s in _parquet_groups(source, pieces)]
+    return shards
+
+
+class _Range:
+    """A file read from `start` up to `end` only."""
+
+    def __init__(self, raw: Any, start: int, end: int):
+        raw.seek(start)
+        self.raw, self.left = raw, end - start
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        data: bytes = self.raw.read(n) if n else b""
+        self.left -= len(data)
+        return data
+
+
+def read_shard(source: SourceFile, shard: Shard, columns: set[str] | None, raw: Any) -> Iterator[Chunk]:
+    """The chunks of one shard; `raw` is the file opened by the caller (who reports progress on it)."""
+    if shard.end is None and shard.start == 0:
+        yield from read_source(source, columns, raw)
+        return
+    if source.format == "parquet":
+        pf = pq.ParquetFile(source.path)
+        names = [c for c in pf.schema_arrow.names if columns is None or c in columns]
+        row = shard.first_line
+        for batch in pf.iter_batches(row_groups=range(shard.start, shard.end or pf.num_row_groups), columns=names):
+            yield Chunk(pa.Table.from_batches([batch]), -1, np.arange(row, row + batch.num_rows), "row")
+            row += batch.num_rows
+        return
+    yield from read_jsonl(_Range(raw, shard.start, shard.end or os.path.getsize(source.path)), source, columns,
+                          first_line=shard.first_line)

@@ -1,0 +1,102 @@
+"""Every executor gives the same run result as one process (timings and resources aside), for every check
+type; a worker that dies is retried once, then reported as an errored shard that fails the gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import contract_text, write_jsonl
+from tests.validators.test_merge_law import CASES, KIND_OF, _rows
+from traingate.contracts import parse_contract
+from traingate.engine import shards
+from traingate.engine.runner import RunOptions, validate
+
+VOLATILE = {"run_id", "started_at", "finished_at", "timings", "resources"}
+ROWS = 400
+
+
+def _comparable(result: Any) -> dict[str, Any]:
+    data = json.loads(result.model_dump_json())
+    for key in VOLATILE:
+        data.pop(key)
+    data["dataset"].pop("shards")
+    return data
+
+
+def _run(tmp_path: Path, case: str, options: RunOptions, fmt: str = "jsonl") -> Any:
+    kind = KIND_OF.get(case, case)
+    contract = parse_contract(contract_text(kind, CASES[case]), str(tmp_path / "c.yaml"))
+    rows = _rows(kind, ROWS)
+    if fmt == "jsonl":
+        path = write_jsonl(tmp_path / "d.jsonl", rows)
+        with path.open("a") as out:  # an unreadable line in the middle shard keeps its line number
+            out.write("{broken\n")
+        write_jsonl(tmp_path / "e.jsonl", rows[:50])
+        data = [str(path), str(tmp_path / "e.jsonl")]
+    else:
+        path = tmp_path / "d.parquet"
+        pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=37)
+        data = [str(path)]
+    return validate(contract, data, options=options)
+
+
+@pytest.fixture
+def small_shards(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shards, "MIN_SHARD_BYTES", 1)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_two_workers_give_the_single_process_result(tmp_path: Path, case: str, small_shards: None) -> None:
+    one = _run(tmp_path, case, RunOptions(workers=1))
+    two = _run(tmp_path, case, RunOptions(workers=2))
+    assert two.dataset.shards >= 4 and one.dataset.shards == 2
+    assert _comparable(two) == _comparable(one)
+    assert two.resources["worker_peak_rss_mib"] > 0 and one.resources["peak_rss_mib"] > 0
+
+
+def test_parquet_row_groups_shard_the_same(tmp_path: Path, small_shards: None) -> None:
+    one = _run(tmp_path, "sft", RunOptions(workers=1), fmt="parquet")
+    two = _run(tmp_path, "sft", RunOptions(workers=2), fmt="parquet")
+    assert two.dataset.shards >= 4 and _comparable(two) == _comparable(one)
+
+
+def test_ray_gives_the_single_process_result(tmp_path: Path, small_shards: None) -> None:
+    pytest.importorskip("ray")
+    one = _run(tmp_path, "sft", RunOptions(workers=1))
+    on_ray = _run(tmp_path, "sft", RunOptions(workers=2, engine="ray"))
+    assert on_ray.dataset.shards >= 4 and _comparable(on_ray) == _comparable(one)
+
+
+SCORER = ("  relevance:\n    - type: scorer\n      function: 'tests.validators.scorers:crash_on_marked_rows'\n"
+          "      min_score: 0\n")
+
+
+def test_a_dead_worker_is_retried_then_reported(tmp_path: Path, small_shards: None) -> None:
+    contract = parse_contract(contract_text("pretraining", SCORER), str(tmp_path / "c.yaml"))
+    rows = [{"text": f"row {i}"} for i in range(300)]
+    rows[10] = {"text": f"CRASH-ONCE {tmp_path / 'marker'}"}
+    path = write_jsonl(tmp_path / "d.jsonl", rows)
+    once = validate(contract, [str(path)], options=RunOptions(workers=2))
+    assert (tmp_path / "marker").exists() and once.gate.verdict == "passed" and once.dataset.rows == 300
+
+    rows[250] = {"text": "CRASH"}
+    write_jsonl(path, rows)
+    twice = validate(contract, [str(path)], options=RunOptions(workers=2))
+    assert twice.gate.verdict == "errored" and len(twice.dataset.errored_shards) == 1
+    failed = twice.dataset.errored_shards[0]
+    assert failed.startswith(f"{path} bytes ") and "failed twice" in failed
+    assert twice.dataset.rows < 300 and any("could not be read" in r for r in twice.gate.reasons)
+
+
+def test_max_memory_stops_and_fails_the_gate_saying_so(tmp_path: Path) -> None:
+    contract = parse_contract(contract_text("pretraining", "  quantity:\n    - {type: min_rows, min: 1}\n"), "c.yaml")
+    path = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}"} for i in range(100)])
+    result = validate(contract, [str(path)], options=RunOptions(max_memory_mib=1))
+    assert result.dataset.stopped_early is not None and "memory limit reached" in result.dataset.stopped_early
+    assert result.gate.verdict == "errored" and result.gate.exit_code == 3
