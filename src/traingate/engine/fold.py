@@ -6,9 +6,13 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+import pyarrow as pa
 
 from traingate.contracts.model import Contract
 from traingate.engine.batch import BatchContext
@@ -87,22 +91,26 @@ def _chunks(files: list[SourceFile], shards: list[Shard], columns: set[str] | No
 
 
 def fold(contract: Contract, ids: list[str], files: list[SourceFile], shards: list[Shard], columns: set[str],
-         *, limit: int | None = None, progress: Progress | None = None, max_rss_mib: float | None = None) -> Folded:
+         *, limit: int | None = None, progress: Progress | None = None, max_rss_mib: float | None = None,
+         threads: int = 1) -> Folded:
+    """`threads` 1 keeps the fold on one core (a worker); more read ahead and run checks side by side."""
     validators = build_validators(contract, ids)
     stats = StatsCollector()
     out = Folded([v.create_state() for v in validators], [None] * len(validators), [0.0] * len(validators),
                  stats.create_state())
     tokenizer = get_tokenizer(contract.dataset.tokenizer)
     progress = progress or Progress(False, files)
-    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
-        for index, chunk in prefetch(_chunks(files, shards, columns, limit, progress)):
+    chunks = _chunks(files, shards, columns, limit, progress)
+    with ThreadPoolExecutor(max_workers=threads) as pool, _arrow_threads(threads):
+        for index, chunk in prefetch(chunks) if threads > 1 else chunks:
             batch = _batch(contract, tokenizer, files, index, chunk, out.rows)
             out.faults.add(chunk.faults, index)
             out.rows += batch.num_rows
             out.rows_per_file[index] += batch.num_rows
             out.stats = stats.add_batch(out.stats, batch)  # also fills the shared length caches
             live = [i for i, e in enumerate(out.errors) if e is None]
-            fed = pool.map(_feed, [validators[i] for i in live], [out.states[i] for i in live], [batch] * len(live))
+            feed = pool.map if threads > 1 else map
+            fed = feed(_feed, [validators[i] for i in live], [out.states[i] for i in live], [batch] * len(live))
             for i, (state, error, seconds) in zip(live, fed):
                 out.states[i], out.errors[i], out.seconds[i] = state, error, out.seconds[i] + seconds
             if max_rss_mib is not None and rss_mib() > max_rss_mib:
@@ -110,6 +118,17 @@ def fold(contract: Contract, ids: list[str], files: list[SourceFile], shards: li
                                f"after line {int(chunk.lines[-1]) if len(chunk.lines) else 0} of {files[index].path}")
                 break
     return out
+
+
+@contextmanager
+def _arrow_threads(threads: int) -> Iterator[None]:
+    """pyarrow's own thread pool sized to the cores this fold may use, restored afterwards."""
+    before = pa.cpu_count()
+    pa.set_cpu_count(max(1, threads))
+    try:
+        yield
+    finally:
+        pa.set_cpu_count(before)
 
 
 def _batch(contract: Contract, tokenizer: Any, files: list[SourceFile], index: int, chunk: Chunk,

@@ -26,9 +26,14 @@ def fetch_rows(files: list[SourceFile], columns: set[str] | None, wanted: set[in
     found: dict[int, dict[str, Any]] = {}
     for file_index, lines in sorted(by_file.items()):
         remaining = set(lines)
-        targets = np.fromiter(lines, dtype=np.int64)
+        targets = np.sort(np.fromiter(lines, dtype=np.int64))
+
+        def holds_target(first: int, last: int, targets: np.ndarray = targets) -> bool:
+            position = int(np.searchsorted(targets, first))
+            return position < len(targets) and int(targets[position]) <= last
+
         with open_raw(files[file_index]) as raw:
-            for chunk in read_source(files[file_index], columns, raw):
+            for chunk in read_source(files[file_index], columns, raw, holds_target):
                 for pos in np.flatnonzero(np.isin(chunk.lines, targets)):
                     line = int(chunk.lines[pos])
                     found[(file_index << LINE_BITS) | line] = chunk.table.slice(int(pos), 1).to_pylist()[0]

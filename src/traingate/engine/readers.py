@@ -110,8 +110,13 @@ def _jsonl_slow(block: bytes, first_line: int, columns: set[str] | None, source:
     return Chunk(table, -1, np.asarray(lines, dtype=np.int64), "line", faults)
 
 
+LineFilter = Callable[[int, int], bool]  # (first line, last line) of a block -> parse it?
+
+
 def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first: bytes = b"",
-               first_line: int = 1) -> Iterator[Chunk]:
+               first_line: int = 1, wanted: LineFilter | None = None) -> Iterator[Chunk]:
+    """Chunks of 8 MiB blocks cut at line ends; with `wanted`, blocks it declines are counted, not parsed
+    (a second look parses exactly the blocks the first pass parsed, so records come out the same)."""
     leftover = first
     line_no = first_line
     while True:
@@ -125,7 +130,7 @@ def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first:
                 leftover = buf
                 continue
             block, leftover = buf[: cut + 1], buf[cut + 1:]
-        if block.strip():
+        if block.strip() and (wanted is None or wanted(line_no, line_no + block.count(b"\n"))):
             table = _jsonl_fast(block, columns)
             if table is not None:
                 lines = np.arange(line_no, line_no + table.num_rows, dtype=np.int64)
@@ -137,10 +142,11 @@ def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first:
             return
 
 
-def read_json(stream: Any, source: SourceFile, columns: set[str] | None) -> Iterator[Chunk]:
+def read_json(stream: Any, source: SourceFile, columns: set[str] | None,
+              wanted: LineFilter | None = None) -> Iterator[Chunk]:
     head = stream.read(64)
     if head.lstrip()[:1] != b"[":
-        yield from read_jsonl(stream, source, columns, first=head)
+        yield from read_jsonl(stream, source, columns, first=head, wanted=wanted)
         return
     try:
         items = orjson.loads(head + stream.read())
@@ -223,13 +229,15 @@ def read_arrow(raw: Any, source: SourceFile, columns: set[str] | None) -> Iterat
         row += table.num_rows
 
 
-def read_source(source: SourceFile, columns: set[str] | None, raw: BinaryIO) -> Iterator[Chunk]:
+def read_source(source: SourceFile, columns: set[str] | None, raw: BinaryIO,
+                wanted: LineFilter | None = None) -> Iterator[Chunk]:
+    """`wanted` lets JSON lines skip parsing blocks whose lines are not needed (other formats read all)."""
     stream = _stream(raw, source)
     try:
         if source.format == "jsonl":
-            yield from read_jsonl(stream, source, columns)
+            yield from read_jsonl(stream, source, columns, wanted=wanted)
         elif source.format == "json":
-            yield from read_json(stream, source, columns)
+            yield from read_json(stream, source, columns, wanted)
         elif source.format in ("csv", "tsv"):
             yield from read_csv(stream, source, columns)
         elif source.format == "parquet":

@@ -63,10 +63,11 @@ def _fold_all(contract: Contract, ids: list[str], files: list[SourceFile], colum
     """The data folded into one state per check, the shards that could not be read, and how many shards."""
     workers = run.workers or ((os.cpu_count() or 1) if sum(f.size for f in files) >= AUTO_PARALLEL_BYTES else 1)
     shards = plan_shards(files, workers) if workers > 1 and run.limit is None else []
-    if run.engine == "local" and len(shards) <= 1:
+    if run.engine == "local" and len(shards) <= 1:  # one process: threads use the cores unless told --workers 1
         shards = [Shard(i) for i in range(len(files))]
         return fold(contract, ids, files, shards, columns, limit=run.limit, progress=progress,
-                    max_rss_mib=run.max_memory_mib), [], len(shards)
+                    max_rss_mib=run.max_memory_mib, threads=1 if run.workers == 1 else os.cpu_count() or 1), \
+            [], len(shards)
     validators = build_validators(contract, ids)
     shards = shards or plan_shards(files, workers)
     share = run.max_memory_mib / workers if run.max_memory_mib else None

@@ -39,6 +39,10 @@ def render_terminal(result: RunResult, console: Console) -> None:
     ds = result.dataset
     console.print(f"{ds.rows:,} rows in {len(ds.files)} file(s), tokenizer {ds.tokenizer}"
                   + (f", limited to the first {ds.limited_to:,} rows" if ds.limited_to else ""))
+    if ds.stopped_early:
+        console.print(f"[red]stopped early[/]: {escape(ds.stopped_early)}")
+    for shard in ds.errored_shards:
+        console.print(f"[red]errored shard[/]: {escape(shard)}")
     if ds.bad_records:
         console.print(f"[red]{ds.bad_records} unreadable record(s)[/]: " +
                       ", ".join(f"{k} {v}" for k, v in sorted(ds.fault_counts.items())))

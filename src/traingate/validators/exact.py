@@ -34,13 +34,22 @@ class KeyState:
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
-def clusters(keys: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
-    """Row ids grouped by equal key (groups of two or more), largest first, then by first row."""
+def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None) -> list[np.ndarray]:
+    """Row ids grouped by equal key (groups of two or more), largest first, then by first row; with
+    `values`, only the groups whose rows do not all share one value."""
+    if not len(keys):
+        return []
     order = np.lexsort((ids, keys))
     keys, ids = keys[order], ids[order]
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else np.zeros(0, int)
-    groups = [g for g in np.split(ids, starts[1:]) if len(g) > 1]
-    return sorted(groups, key=lambda g: (-len(g), int(g[0])))
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    sizes = np.diff(np.append(starts, len(keys)))
+    keep = sizes > 1
+    if values is not None:
+        ordered = values[order]
+        keep &= np.minimum.reduceat(ordered, starts) != np.maximum.reduceat(ordered, starts)
+    starts, sizes = starts[keep], sizes[keep]
+    rank = np.lexsort((ids[starts], -sizes))
+    return [ids[start: start + size] for start, size in zip(starts[rank].tolist(), sizes[rank].tolist())]
 
 
 @register_validator
@@ -78,10 +87,7 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
 
     def _conflicts(self, keys: np.ndarray, ids: np.ndarray, prompts: np.ndarray) -> list[np.ndarray]:
         """Groups of rows sharing a prompt but not their full content."""
-        if not len(prompts):
-            return []
-        full = dict(zip(ids.tolist(), keys.tolist()))
-        return [g for g in clusters(prompts, ids) if len({full[int(i)] for i in g}) > 1]
+        return clusters(prompts, ids, keys) if len(prompts) else []
 
     def wanted_rows(self, state: KeyState) -> list[int]:
         keys, ids, prompts = self._arrays(state)

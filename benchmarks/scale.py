@@ -1,0 +1,79 @@
+"""Scale: rows per second and peak memory of one validation of 5,000,000 synthetic SFT rows on 1 and 2
+local worker processes and on the Ray engine (a local Ray instance, started inside the timed run).
+
+The contract is benchmarks/throughput.py's (every format check, quantity) plus exact duplicates, so a
+check with per-row state is merged across workers too. Usage: python benchmarks/scale.py [ROWS]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import CACHE, CONTRACT, WORDS
+
+SCALE_CONTRACT = CONTRACT + "  uniqueness:\n    - {type: exact_duplicates, max_rate: 1.0}\n"
+
+
+def generate(path: Path, rows: int) -> None:
+    """Rows built from a pool of 20,000 random sentences (fast to write, realistic to parse)."""
+    rng = np.random.default_rng(1)
+    pool = [" ".join(rng.choice(WORDS, size=rng.integers(6, 18))).capitalize() + "." for _ in range(20_000)]
+    picks = rng.integers(0, len(pool), size=(rows, 4))
+    with path.open("w", encoding="utf-8") as out:
+        for start in range(0, rows, 100_000):
+            lines = []
+            for i in range(start, min(rows, start + 100_000)):
+                a, b, c, d = picks[i]
+                lines.append(json.dumps({"id": f"row-{i}", "instruction": pool[a], "input": "" if i % 3 else pool[b],
+                                         "output": f"{pool[c]} {pool[d]} {pool[a]}"}))
+            out.write("\n".join(lines) + "\n")
+
+
+def measure(contract: Path, data: Path, workers: int, engine: str) -> dict[str, float]:
+    code = ("import sys, time, json; from traingate.contracts import load_contract;"
+            "from traingate.engine.runner import RunOptions, validate; t=time.perf_counter();"
+            "r=validate(load_contract(sys.argv[1]), [sys.argv[2]],"
+            " options=RunOptions(workers=int(sys.argv[3]), engine=sys.argv[4]));"
+            "print(json.dumps({'seconds': time.perf_counter()-t, 'rows': r.dataset.rows, 'shards': r.dataset.shards,"
+            " 'verdict': r.gate.verdict, **r.resources}))")
+    out = subprocess.run([sys.executable, "-c", code, str(contract), str(data), str(workers), engine], check=True,
+                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    result: dict[str, float] = json.loads(out)
+    return result
+
+
+def main() -> None:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000_000
+    CACHE.mkdir(parents=True, exist_ok=True)
+    contract = CACHE / "scale-contract.yaml"
+    contract.write_text(SCALE_CONTRACT)
+    data = CACHE / f"scale-{rows}.jsonl"
+    if not data.exists():
+        t = time.perf_counter()
+        generate(data, rows)
+        print(f"generated {data} ({data.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.0f} s")
+    print(f"{os.cpu_count()} cores; {rows:,} rows, {data.stat().st_size / 1e6:,.0f} MB")
+    print(f"{'engine':>8} {'workers':>8} {'shards':>7} {'seconds':>8} {'rows/s':>10} {'speed-up':>9} "
+          f"{'driver RSS MiB':>15} {'worker RSS MiB':>15}")
+    base = None
+    for engine, workers in (("local", 1), ("local", 2), ("ray", 2)):
+        try:
+            m = measure(contract, data, workers, engine)
+        except subprocess.CalledProcessError as exc:
+            print(f"{engine:>8} {workers:>8} failed: {exc.stderr.strip().splitlines()[-1:]}")
+            continue
+        base = base or m["seconds"]
+        print(f"{engine:>8} {workers:>8} {int(m['shards']):>7} {m['seconds']:>8.1f} {m['rows'] / m['seconds']:>10,.0f} "
+              f"{base / m['seconds']:>8.2f}x {m['peak_rss_mib']:>15,.0f} {m['worker_peak_rss_mib']:>15,.0f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""traingate against a Great Expectations checkpoint: the same five checks (not null, regex, length
+between, unique, values in set) on the same 1,000,000 JSONL rows, each tool in a fresh process that reads
+the file itself; prints wall time, peak RSS and each tool's verdict per check.
+
+Usage: python benchmarks/vs_great_expectations.py [ROWS]
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput import CACHE, WORDS
+
+CATEGORIES = ["math", "code", "chat", "writing"]
+CHECKS = ["id not null", "id regex", "instruction length 1-400", "id unique", "category in set"]
+CONTRACT = """\
+contract: vs-gx
+version: 1.0.0
+dataset:
+  kind: sft
+  fields: {prompt: instruction, response: output}
+checks:
+  format:
+    - type: schema
+      name: id not null
+      columns: {id: {nullable: false}}
+    - type: schema
+      name: id regex
+      columns: {id: {regex: 'row-[0-9]+', nullable: true}}
+    - type: schema
+      name: instruction length 1-400
+      columns: {instruction: {min_length: 1, max_length: 400}}
+    - type: schema
+      name: id unique
+      columns: {id: {unique: true, nullable: true}}
+    - type: schema
+      name: category in set
+      columns: {category: {isin: [math, code, chat, writing]}}
+"""
+GX_RUN = """
+import json, resource, sys, time
+t = time.perf_counter()
+import great_expectations as gx
+import great_expectations.expectations as gxe
+import pandas as pd
+frame = pd.read_json(sys.argv[1], lines=True, dtype=False)
+context = gx.get_context(mode="ephemeral")
+batch_definition = (context.data_sources.add_pandas("frames").add_dataframe_asset("rows")
+                    .add_batch_definition_whole_dataframe("all"))
+suite = context.suites.add(gx.ExpectationSuite(name="vs", expectations=[
+    gxe.ExpectColumnValuesToNotBeNull(column="id"),
+    gxe.ExpectColumnValuesToMatchRegex(column="id", regex="^(?:row-[0-9]+)$"),
+    gxe.ExpectColumnValueLengthsToBeBetween(column="instruction", min_value=1, max_value=400),
+    gxe.ExpectColumnValuesToBeUnique(column="id"),
+    gxe.ExpectColumnValuesToBeInSet(column="category", value_set=["math", "code", "chat", "writing"]),
+]))
+definition = context.validation_definitions.add(gx.ValidationDefinition(name="vs", data=batch_definition, suite=suite))
+checkpoint = context.checkpoints.add(gx.Checkpoint(name="vs", validation_definitions=[definition]))
+result = checkpoint.run(batch_parameters={"dataframe": frame})
+outcomes = [r.success for run in result.run_results.values() for r in run.results]
+print(json.dumps({"seconds": time.perf_counter() - t, "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "passed": outcomes}))
+"""
+TRAINGATE_RUN = """
+import json, resource, sys, time
+t = time.perf_counter()
+from traingate.contracts import load_contract
+from traingate.engine.runner import RunOptions, validate
+r = validate(load_contract(sys.argv[1]), [sys.argv[2]], options=RunOptions(workers=int(sys.argv[3])))
+print(json.dumps({"seconds": time.perf_counter() - t, "rss": max(r.resources.values()),
+                  "passed": [c.status == "passed" for c in r.checks]}))
+"""
+
+
+def generate(path: Path, rows: int) -> None:
+    """Rows with a few planted faults: null and malformed ids, repeated ids, empty and long instructions,
+    unknown categories."""
+    rng = np.random.default_rng(2)
+    pool = [" ".join(rng.choice(WORDS, size=rng.integers(6, 30))).capitalize() + "." for _ in range(5_000)]
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(rows):
+            row = {"id": f"row-{i}", "instruction": pool[i % len(pool)], "output": pool[(i * 7) % len(pool)],
+                   "category": CATEGORIES[i % 4]}
+            if i % 100_003 == 5:
+                row["id"] = None
+            elif i % 200_003 == 7:
+                row["id"] = f"ROW{i}"
+            elif i % 150_001 == 9:
+                row["id"] = "row-1"
+            if i % 250_007 == 11:
+                row["instruction"] = "" if i % 2 else "x" * 401
+            if i % 300_007 == 13:
+                row["category"] = "poetry"
+            out.write(json.dumps(row) + "\n")
+
+
+def run(code: str, *args: str) -> dict[str, object]:
+    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True)
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    CACHE.mkdir(parents=True, exist_ok=True)
+    data = CACHE / f"vs-gx-{rows}.jsonl"
+    if not data.exists():
+        generate(data, rows)
+    contract = CACHE / "vs-gx.yaml"
+    contract.write_text(CONTRACT)
+    results = {"great_expectations": run(GX_RUN, str(data)),
+               "traingate (1 worker)": run(TRAINGATE_RUN, str(contract), str(data), "1"),
+               "traingate (2 workers)": run(TRAINGATE_RUN, str(contract), str(data), "2")}
+    print(f"{rows:,} rows, {data.stat().st_size / 1e6:,.0f} MB; wall time and peak RSS include reading the file")
+    print(f"{'tool':>22} {'seconds':>8} {'peak RSS MiB':>13} {'faster':>7} {'memory':>7}  verdicts ({', '.join(CHECKS)})")
+    gx = results["great_expectations"]
+    for name, r in results.items():
+        speed = float(gx["seconds"]) / float(r["seconds"])  # type: ignore[arg-type]
+        memory = float(r["rss"]) / float(gx["rss"])  # type: ignore[arg-type]
+        verdicts = " ".join("pass" if p else "FAIL" for p in r["passed"])  # type: ignore[attr-defined]
+        print(f"{name:>22} {float(r['seconds']):>8.1f} {float(r['rss']):>13,.0f} {speed:>6.1f}x {memory:>6.0%}   {verdicts}")  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    main()
