@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -100,3 +101,41 @@ def test_max_memory_stops_and_fails_the_gate_saying_so(tmp_path: Path) -> None:
     result = validate(contract, [str(path)], options=RunOptions(max_memory_mib=1))
     assert result.dataset.stopped_early is not None and "memory limit reached" in result.dataset.stopped_early
     assert result.gate.verdict == "errored" and result.gate.exit_code == 3
+
+
+def test_cli_scale_options(tmp_path: Path) -> None:
+    from tests.cli.test_cli import invoke
+
+    (tmp_path / "c.yaml").write_text(contract_text("pretraining", "  quantity:\n    - {type: min_rows, min: 1}\n"))
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}"} for i in range(50)])
+    code, output = invoke("validate", str(tmp_path / "c.yaml"), str(data), "--workers", "1", "--max-memory", "1MiB")
+    assert code == 3 and "stopped early" in output and "memory limit reached" in output
+    code, output = invoke("validate", str(tmp_path / "c.yaml"), str(data), "--max-memory", "lots")
+    assert code == 2 and "give a size such as 8GiB" in output
+    code, output = invoke("validate", str(tmp_path / "c.yaml"), str(data), "--engine", "spark")
+    assert code == 2 and "use local or ray" in output
+    code, _ = invoke("validate", str(tmp_path / "c.yaml"), str(data), "--workers", "2", "--max-memory", "4GiB")
+    assert code == 0
+
+
+def test_ray_groups_band_keys_and_returns_only_pairs(tmp_path: Path, small_shards: None) -> None:
+    pytest.importorskip("ray")
+    from traingate.engine.fold import build_validators, fold
+    from traingate.engine.ray_engine import run_on_ray
+    from traingate.engine.runner import check_ids
+    from traingate.engine.shards import Shard, plan_shards
+    from traingate.engine.sources import resolve
+
+    near = "  uniqueness:\n    - type: near_duplicates\n      threshold: 0.5\n      size: 2\n      verify: true\n"
+    contract = parse_contract(contract_text("sft", near), str(tmp_path / "c.yaml"))
+    path = write_jsonl(tmp_path / "d.jsonl", _rows("sft", ROWS))
+    files, ids = resolve([str(path)], None, None), check_ids(contract)
+    columns = {c for v in build_validators(contract, ids) for c in v.columns()}
+    shards = plan_shards(files, 2)
+    outcomes, pairs = run_on_ray([(contract, ids, files, s, columns, None) for s in shards], None)
+    assert len(shards) >= 4 and all(not isinstance(o, str) and o.states[0].keys == [] for o in outcomes)
+    whole = fold(contract, ids, files, [Shard(0)], columns)
+    near_validator = build_validators(contract, ids)[0]
+    for cap in (0, 50):
+        expected = near_validator._pairs(whole.states[0], complete=cap > 0)
+        assert len(expected) > 0 and np.array_equal(pairs[0][cap], expected)

@@ -1,16 +1,16 @@
-"""Where shards are folded: worker processes on this machine, or tasks of Ray Data on a Ray cluster.
+"""Where shards are folded: worker processes on this machine, or tasks of Ray Data on a Ray cluster
+(engine/ray_engine.py).
 A shard that fails is tried once more; one that fails twice is reported, never dropped silently."""
 
 from __future__ import annotations
 
 import multiprocessing
 import resource
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from traingate.engine.fold import Folded, fold_shard
-from traingate.errors import MissingDependencyError
+from traingate.engine.ray_engine import Pairs, run_on_ray
 
 Task = tuple[Any, ...]
 Outcome = Folded | str  # the folded shard, or why it failed
@@ -28,41 +28,16 @@ def _processes(tasks: list[Task], workers: int) -> list[Outcome]:
     return outcomes
 
 
-def _ray_fold(row: dict[str, Any]) -> dict[str, Any]:
-    import pickle
-
-    try:
-        return {"index": row["index"], "folded": pickle.dumps(fold_shard(pickle.loads(row["task"]))), "error": ""}
-    except Exception as exc:
-        return {"index": row["index"], "folded": b"", "error": f"{type(exc).__name__}: {exc}"}
-
-
-def _ray(tasks: list[Task], address: str | None) -> list[Outcome]:
-    """The map on Ray Data: one row per shard, folded by a Ray task; states come back to be merged in order."""
-    import pickle
-
-    try:
-        import ray
-    except ImportError as exc:
-        raise MissingDependencyError("the Ray engine", "ray", "ray") from exc
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    rows = [{"index": i, "task": pickle.dumps(task)} for i, task in enumerate(tasks)]
-    done = ray.data.from_items(rows, override_num_blocks=len(rows)).map(_ray_fold, max_retries=0).take_all()
-    by_index = {row["index"]: row for row in done}
-    return [pickle.loads(by_index[i]["folded"]) if not by_index[i]["error"] else by_index[i]["error"]
-            for i in range(len(tasks))]
-
-
-def run_shards(tasks: list[Task], engine: str, workers: int, address: str | None) -> list[Outcome]:
-    run: Callable[[list[Task]], list[Outcome]] = (
-        (lambda ts: _ray(ts, address)) if engine == "ray" else (lambda ts: _processes(ts, workers)))
-    outcomes = run(tasks)
+def run_shards(tasks: list[Task], engine: str, workers: int, address: str | None) -> tuple[list[Outcome], Pairs]:
+    """Each shard folded (or why it failed twice), and the candidate pairs grouped on Ray (empty locally)."""
+    if engine == "ray":
+        return run_on_ray(tasks, address)
+    outcomes = _processes(tasks, workers)
     retry = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, str)]
     if retry:
-        for i, outcome in zip(retry, run([tasks[i] for i in retry])):
+        for i, outcome in zip(retry, _processes([tasks[i] for i in retry], workers)):
             outcomes[i] = outcome if isinstance(outcome, Folded) else f"failed twice: {outcome}"
-    return outcomes
+    return outcomes, {}
 
 
 def peak_rss_mib() -> dict[str, float]:

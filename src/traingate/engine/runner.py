@@ -23,7 +23,7 @@ from traingate.engine.sources import SourceFile, resolve
 from traingate.engine.tokenizers import get_tokenizer
 from traingate.results.gate import decide
 from traingate.results.model import CheckResult, ContractInfo, DatasetInfo, Fault, FileInfo, RunResult
-from traingate.validators.base import Validator
+from traingate.validators.base import ShufflesBandKeys, Validator
 from traingate.validators.stats import StatsCollector
 from traingate.version import __version__
 
@@ -71,8 +71,8 @@ def _fold_all(contract: Contract, ids: list[str], files: list[SourceFile], colum
     validators = build_validators(contract, ids)
     shards = shards or plan_shards(files, workers)
     share = run.max_memory_mib / workers if run.max_memory_mib else None
-    outcomes = run_shards([(contract, ids, files, shard, columns, share) for shard in shards], run.engine,
-                          workers, run.address)
+    outcomes, pairs = run_shards([(contract, ids, files, shard, columns, share) for shard in shards], run.engine,
+                                 workers, run.address)
     merged = Folded([v.create_state() for v in validators], [None] * len(validators), [0.0] * len(validators),
                     StatsCollector().create_state())
     failed = []
@@ -82,6 +82,10 @@ def _fold_all(contract: Contract, ids: list[str], files: list[SourceFile], colum
         else:
             merged = merged.merge(outcome, validators)
             progress.update(outcome.rows)
+    for check, by_cap in pairs.items():  # near-duplicate candidates grouped on Ray, not here
+        validator = validators[check]
+        if isinstance(validator, ShufflesBandKeys) and merged.errors[check] is None:
+            merged.states[check] = validator.give_pairs(merged.states[check], by_cap)
     return merged, failed, len(shards)
 
 

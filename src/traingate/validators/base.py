@@ -6,6 +6,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
+import numpy as np
+
 from traingate.contracts.model import KIND_FIELDS, CheckConfig, DatasetSpec
 from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult
@@ -63,3 +65,17 @@ class MasksExcerpts(Protocol):
     def mask_texts(self, texts: list[str]) -> list[str | None]:
         """Each text with its findings replaced by their names, or None when it holds none."""
         ...
+
+
+@runtime_checkable
+class ShufflesBandKeys(Protocol):
+    """A check whose global view is its rows' LSH band keys: on Ray the keys are grouped by key across
+    the cluster and only candidate pairs come back to the driver."""
+
+    check_id: str
+
+    def pair_caps(self) -> list[int]: ...
+
+    def take_band_keys(self, state: Any) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def give_pairs(self, state: Any, pairs: dict[int, np.ndarray]) -> Any: ...

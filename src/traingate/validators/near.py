@@ -32,6 +32,7 @@ class BandState:
     keys: list[np.ndarray] = field(default_factory=list)
     ids: list[np.ndarray] = field(default_factory=list)
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
+    pairs: dict[int, np.ndarray] | None = None  # bucket cap -> candidate pairs, when grouped elsewhere (Ray)
 
 
 @register_validator
@@ -59,13 +60,34 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
         return state
 
     def merge_states(self, a: BandState, b: BandState) -> BandState:
-        return BandState(a.rows + b.rows, a.keys + b.keys, a.ids + b.ids, {**a.files, **b.files})
+        pairs = None if a.pairs is None and b.pairs is None else \
+            {cap: _union(x, y) for cap in {*(a.pairs or {}), *(b.pairs or {})}
+             for x, y in [((a.pairs or {}).get(cap), (b.pairs or {}).get(cap))]}
+        return BandState(a.rows + b.rows, a.keys + b.keys, a.ids + b.ids, {**a.files, **b.files}, pairs)
+
+    def pair_caps(self) -> list[int]:
+        """Bucket caps whose candidate pairs finalize reads (0: stars; a cap: complete small buckets)."""
+        return [0, VERIFY_ALL_PAIRS_UP_TO] if self.config.verify else [0]
+
+    def take_band_keys(self, state: BandState) -> tuple[np.ndarray, np.ndarray]:
+        """The state's band keys and row ids, removed from it: they are grouped by key elsewhere and only
+        candidate pairs come back (`give_pairs`)."""
+        keys = np.concatenate(state.keys) if state.keys else np.zeros((0, 0), np.uint64)
+        ids = np.concatenate(state.ids) if state.ids else np.zeros(0, np.uint64)
+        state.keys, state.ids, state.pairs = [], [], {}
+        return keys, ids
+
+    def give_pairs(self, state: BandState, pairs: dict[int, np.ndarray]) -> BandState:
+        state.pairs = pairs
+        return state
 
     def _pairs(self, state: BandState, complete: bool) -> np.ndarray:
+        cap = VERIFY_ALL_PAIRS_UP_TO if complete else 0
+        if state.pairs is not None:
+            return state.pairs.get(cap, np.zeros((0, 2), dtype=np.uint64))
         if not state.keys:
             return np.zeros((0, 2), dtype=np.uint64)
-        return candidate_pairs(np.concatenate(state.keys), np.concatenate(state.ids),
-                               VERIFY_ALL_PAIRS_UP_TO if complete else 0)
+        return candidate_pairs(np.concatenate(state.keys), np.concatenate(state.ids), cap)
 
     def clusters(self, state: BandState, rows: Mapping[int, dict[str, Any]] | None = None) -> list[np.ndarray]:
         """Row ids grouped by shared LSH buckets, largest first; with `verify` and the candidate rows
@@ -118,6 +140,11 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
         keep = [k for k, (a, b) in enumerate(pairs.tolist()) if a in sets and b in sets
                 and _jaccard(sets[a], sets[b]) >= self.config.threshold]
         return pairs[keep]
+
+
+def _union(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
+    both = [p for p in (a, b) if p is not None and len(p)]
+    return np.unique(np.concatenate(both), axis=0) if both else np.zeros((0, 2), dtype=np.uint64)
 
 
 def _jaccard(a: set[int], b: set[int]) -> float:

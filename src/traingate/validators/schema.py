@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -55,9 +54,9 @@ class SchemaState(FlagState):
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=4096)
-def _hash(value: str) -> int:
-    return int(xxhash.xxh64_intdigest(value.encode("utf-8")))
+def _hashes(values: list[str]) -> np.ndarray:
+    digest = xxhash.xxh64_intdigest
+    return np.fromiter((digest(v.encode("utf-8")) for v in values), np.uint64, len(values))
 
 
 @register_validator
@@ -102,7 +101,7 @@ class SchemaValidator(RowFlagValidator[SchemaCheck]):
             if spec.unique and array is not None:
                 valid = np.flatnonzero(np.asarray(array.is_valid(), dtype=bool))
                 values = array.take(pa.array(valid)).cast(pa.string()).to_pylist() if len(valid) else []
-                state.hashes.setdefault(name, []).append(np.fromiter(map(_hash, values), np.uint64, len(values)))
+                state.hashes.setdefault(name, []).append(_hashes(values))
                 state.ids.setdefault(name, []).append(batch.row_ids(valid))
         return state
 

@@ -1,0 +1,106 @@
+"""The Ray engine: shards folded by Ray Data tasks (a failed one tried once more), and the LSH band keys of
+near-duplicate checks shuffled through Ray (grouped by check and key partition) so that only candidate pairs,
+never per-row signatures, come back to the driver."""
+
+from __future__ import annotations
+
+import pickle
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from traingate.engine.fold import Folded, build_validators, fold_shard
+from traingate.errors import MissingDependencyError
+from traingate.validators.base import ShufflesBandKeys
+from traingate.validators.lsh import candidate_pairs
+
+PARTITIONS = 32
+Pairs = dict[int, dict[int, np.ndarray]]  # check index -> bucket cap -> candidate pairs
+
+
+def _fold_row(row: dict[str, Any]) -> dict[str, Any]:
+    task = pickle.loads(row["task"])
+    try:
+        folded = fold_shard(task)
+    except Exception as exc:
+        return {"index": row["index"], "folded": b"", "keys": b"", "error": f"{type(exc).__name__}: {exc}"}
+    emitted = []
+    for c, validator in enumerate(build_validators(task[0], task[1])):
+        if isinstance(validator, ShufflesBandKeys) and folded.errors[c] is None:
+            emitted.append((c, *validator.take_band_keys(folded.states[c])))
+    return {"index": row["index"], "folded": pickle.dumps(folded), "keys": pickle.dumps(emitted), "error": ""}
+
+
+def _explode(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """One row per (check, band, key, row id), with the key's partition."""
+    parts: dict[str, list[np.ndarray]] = defaultdict(list)
+    for blob in batch["keys"]:
+        for check, keys, ids in pickle.loads(blob):
+            if not len(ids):
+                continue
+            rows, bands = keys.shape
+            flat = keys.reshape(-1).astype(np.uint64)
+            parts["check"].append(np.full(rows * bands, check, np.int64))
+            parts["band"].append(np.tile(np.arange(bands, dtype=np.int64), rows))
+            parts["key"].append(flat)
+            parts["id"].append(np.repeat(ids.astype(np.uint64), bands))
+            parts["part"].append((flat % np.uint64(PARTITIONS)).astype(np.int64))
+    names = ("check", "band", "key", "id", "part")
+    return {n: np.concatenate(parts[n]) if parts[n] else np.zeros(0, np.uint64 if n in ("key", "id") else np.int64)
+            for n in names}
+
+
+def _pairs_in_partition(group: dict[str, np.ndarray], caps: dict[int, list[int]]) -> dict[str, np.ndarray]:
+    check = int(group["check"][0])
+    out: dict[str, list[np.ndarray]] = defaultdict(list)
+    for band in np.unique(group["band"]):
+        chosen = group["band"] == band
+        for cap in caps[check]:
+            pairs = candidate_pairs(group["key"][chosen][:, None], group["id"][chosen], cap)
+            out["cap"].append(np.full(len(pairs), cap, np.int64))
+            out["a"].append(pairs[:, 0].astype(np.uint64))
+            out["b"].append(pairs[:, 1].astype(np.uint64))
+    size = sum(len(a) for a in out["a"])
+    return {"check": np.full(size, check, np.int64), "cap": np.concatenate(out["cap"]) if size else np.zeros(0, np.int64),
+            "a": np.concatenate(out["a"]) if size else np.zeros(0, np.uint64),
+            "b": np.concatenate(out["b"]) if size else np.zeros(0, np.uint64)}
+
+
+def _shuffle(ray: Any, folded: Any, caps: dict[int, list[int]]) -> Pairs:
+    triples = folded.select_columns(["keys"]).map_batches(_explode, batch_format="numpy")
+    pairs = triples.groupby(["check", "part"]).map_groups(_pairs_in_partition, batch_format="numpy",
+                                                          fn_kwargs={"caps": caps})
+    found: dict[tuple[int, int], list[np.ndarray]] = defaultdict(list)
+    for batch in pairs.iter_batches(batch_format="numpy"):
+        for check, cap in {(int(c), int(k)) for c, k in zip(batch["check"], batch["cap"])}:
+            chosen = (batch["check"] == check) & (batch["cap"] == cap)
+            found[(check, cap)].append(np.stack([batch["a"][chosen], batch["b"][chosen]], axis=1))
+    result: Pairs = defaultdict(dict)
+    for (check, cap), chunks in found.items():
+        result[check][cap] = np.unique(np.concatenate(chunks), axis=0)
+    return dict(result)
+
+
+def run_on_ray(tasks: list[tuple[Any, ...]], address: str | None) -> tuple[list[Folded | str], Pairs]:
+    try:
+        import ray
+    except ImportError as exc:
+        raise MissingDependencyError("the Ray engine", "ray", "ray") from exc
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    rows = [{"index": i, "task": pickle.dumps(task)} for i, task in enumerate(tasks)]
+    first = ray.data.from_items(rows, override_num_blocks=len(rows)).map(_fold_row, max_retries=0).materialize()
+    errors = {r["index"]: r["error"] for r in first.select_columns(["index", "error"]).take_all() if r["error"]}
+    folded = first.filter(lambda r: not r["error"])
+    if errors:  # one more try for the shards that failed
+        again = ray.data.from_items([rows[i] for i in sorted(errors)]).map(_fold_row, max_retries=0).materialize()
+        errors = {r["index"]: f"failed twice: {r['error']}" for r in again.select_columns(["index", "error"]).take_all()
+                  if r["error"]}
+        folded = folded.union(again.filter(lambda r: not r["error"]))
+    folded = folded.materialize()
+    states = {r["index"]: pickle.loads(r["folded"]) for r in folded.select_columns(["index", "folded"]).take_all()}
+    outcomes: list[Folded | str] = [states[i] if i in states else errors[i] for i in range(len(tasks))]
+    caps = {c: v.pair_caps() for c, v in enumerate(build_validators(tasks[0][0], tasks[0][1]))
+            if isinstance(v, ShufflesBandKeys)}
+    return outcomes, _shuffle(ray, folded, caps) if caps and states else {}
