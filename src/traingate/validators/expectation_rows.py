@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from traingate.contracts.expectations import GxArgs
+from traingate.contracts.gx_args import GxArgs
 
 Predicate = Callable[[list[Any], GxArgs], np.ndarray]  # non-null values -> True where unexpected
 
