@@ -59,6 +59,7 @@ def test_two_workers_give_the_single_process_result(tmp_path: Path, case: str, s
     assert two.dataset.shards >= 4 and one.dataset.shards == 2
     assert _comparable(two) == _comparable(one)
     assert two.resources["worker_peak_rss_mib"] > 0 and one.resources["peak_rss_mib"] > 0
+    assert one.resources["worker_peak_rss_mib"] == 0
 
 
 def test_parquet_row_groups_shard_the_same(tmp_path: Path, small_shards: None) -> None:
@@ -72,6 +73,7 @@ def test_ray_gives_the_single_process_result(tmp_path: Path, small_shards: None)
     one = _run(tmp_path, "sft", RunOptions(workers=1))
     on_ray = _run(tmp_path, "sft", RunOptions(workers=2, engine="ray"))
     assert on_ray.dataset.shards >= 4 and _comparable(on_ray) == _comparable(one)
+    assert on_ray.resources["worker_peak_rss_mib"] > 0
 
 
 SCORER = ("  relevance:\n    - type: scorer\n      function: 'tests.validators.scorers:crash_on_marked_rows'\n"

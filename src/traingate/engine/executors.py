@@ -5,7 +5,6 @@ A shard that fails is tried once more; one that fails twice is reported, never d
 from __future__ import annotations
 
 import multiprocessing
-import resource
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -38,10 +37,3 @@ def run_shards(tasks: list[Task], engine: str, workers: int, address: str | None
         for i, outcome in zip(retry, _processes([tasks[i] for i in retry], workers)):
             outcomes[i] = outcome if isinstance(outcome, Folded) else f"failed twice: {outcome}"
     return outcomes, {}
-
-
-def peak_rss_mib() -> dict[str, float]:
-    """Peak resident memory of this process and of the largest finished worker process (Linux: KiB)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"peak_rss_mib": round(own, 1), "worker_peak_rss_mib": round(children, 1)}

@@ -4,6 +4,7 @@ another). The same function runs in the driver for one worker and in each worker
 from __future__ import annotations
 
 import os
+import resource
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -54,6 +55,7 @@ class Folded:
     rows_per_file: Counter[int] = field(default_factory=Counter)
     rows: int = 0
     stopped: str | None = None  # why reading stopped before the end of the data
+    worker_rss_mib: float = 0.0  # peak resident memory of the largest worker process that folded a part
 
     def merge(self, other: Folded, validators: list[Validator[Any, Any]]) -> Folded:
         states = [a if ea else b if eb else v.merge_states(a, b)
@@ -61,7 +63,8 @@ class Folded:
         return Folded(states, [a or b for a, b in zip(self.errors, other.errors)],
                       [a + b for a, b in zip(self.seconds, other.seconds)],
                       StatsCollector().merge_states(self.stats, other.stats), self.faults.merge(other.faults),
-                      self.rows_per_file + other.rows_per_file, self.rows + other.rows, self.stopped or other.stopped)
+                      self.rows_per_file + other.rows_per_file, self.rows + other.rows, self.stopped or other.stopped,
+                      max(self.worker_rss_mib, other.worker_rss_mib))
 
 
 def _feed(validator: Validator[Any, Any], state: Any, batch: BatchContext) -> tuple[Any, str | None, float]:
@@ -142,4 +145,6 @@ def fold_shard(task: tuple[Contract, list[str], list[SourceFile], Shard, set[str
     from traingate import validators as _validators  # noqa: F401  (registers the built-in checks)
 
     contract, ids, files, shard, columns, max_rss_mib = task
-    return fold(contract, ids, files, [shard], columns, max_rss_mib=max_rss_mib)
+    folded = fold(contract, ids, files, [shard], columns, max_rss_mib=max_rss_mib)
+    folded.worker_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    return folded

@@ -13,7 +13,7 @@ from typing import Any
 
 from traingate import validators as _validators  # noqa: F401  (registers the built-in checks)
 from traingate.contracts.model import Contract
-from traingate.engine.executors import peak_rss_mib, run_shards
+from traingate.engine.executors import run_shards
 from traingate.engine.fold import Folded, build_validators, fold
 from traingate.engine.lookup import fetch_rows
 from traingate.engine.progress import Progress
@@ -141,7 +141,14 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
                      contract=ContractInfo(name=contract.contract, version=contract.version, sha256=contract.sha256,
                                            path=contract.source_path, description=contract.description),
                      dataset=dataset, checks=results, distributions=StatsCollector().finalize(folded.stats), gate=gate,
-                     timings=timings, resources=peak_rss_mib())
+                     timings=timings, resources={"peak_rss_mib": round(_own_peak_rss_mib(), 1),
+                                                 "worker_peak_rss_mib": round(folded.worker_rss_mib, 1)})
+
+
+def _own_peak_rss_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def _dataset_info(contract: Contract, file_infos: list[FileInfo], folded: Folded, fault_samples: list[Fault],

@@ -132,4 +132,4 @@ class RunResult(Model):
     gate: Gate
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds: total, read, per check id.")
     resources: dict[str, float] = Field(default_factory=dict, description="peak_rss_mib of the driver, "
-                                        "worker_peak_rss_mib of the largest worker process, workers.")
+                                        "worker_peak_rss_mib of the largest worker process or Ray worker (0 in one process).")
