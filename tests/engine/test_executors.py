@@ -141,3 +141,47 @@ def test_ray_groups_band_keys_and_returns_only_pairs(tmp_path: Path, small_shard
     for cap in (0, 50):
         expected = near_validator._pairs(whole.states[0], complete=cap > 0)
         assert len(expected) > 0 and np.array_equal(pairs[0][cap], expected)
+
+
+EXACT = "  uniqueness:\n    - type: exact_duplicates\n"
+
+
+def test_sampling_under_memory_pressure_is_the_same_whenever_it_happens(tmp_path: Path) -> None:
+    from tests.validators.test_merge_law import _contexts
+    from traingate.engine.runner import check_ids
+    from traingate.validators import build
+
+    CASES["sampled-exact"] = EXACT
+    KIND_OF["sampled-exact"] = "sft"
+    try:
+        contract, batches = _contexts("sampled-exact", [30, 60, 90])
+    finally:
+        del CASES["sampled-exact"], KIND_OF["sampled-exact"]
+    v = build(contract.all_checks()[0], contract.dataset, check_ids(contract)[0])
+    early = v.shed(v.create_state())  # type: ignore[attr-defined]
+    late = v.create_state()
+    for i, batch in enumerate(batches):
+        early = v.add_batch(early, batch)
+        late = v.add_batch(late, batch)
+        if i == 2:
+            late = v.shed(late)  # type: ignore[attr-defined]
+    assert v.finalize(early).model_dump() == v.finalize(late).model_dump()
+    result = v.finalize(late)
+    assert result.details["sampled"]["share"] == 0.5 and 0 < result.details["sampled"]["rows_kept"] < ROWS
+    assert "estimated on" in result.message and "--max-memory" in result.message
+
+
+def test_max_memory_samples_a_check_that_can_and_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from traingate.engine import fold
+
+    readings = iter([500.0])  # over the limit once, then under it
+    monkeypatch.setattr(fold, "rss_mib", lambda: next(readings, 10.0))
+    from traingate.engine import readers
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)  # several chunks, so the run goes on after sampling
+    contract = parse_contract(contract_text("sft", EXACT), str(tmp_path / "c.yaml"))
+    path = write_jsonl(tmp_path / "d.jsonl", _rows("sft", ROWS))
+    result = validate(contract, [str(path)], options=RunOptions(workers=1, max_memory_mib=100))
+    assert result.dataset.stopped_early is None and result.dataset.rows == ROWS
+    assert len(result.dataset.memory_actions) == 1 and "kept half" in result.dataset.memory_actions[0]
+    assert result.checks[0].details["sampled"]["share"] == 0.5 and result.gate.verdict != "errored"

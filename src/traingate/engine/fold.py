@@ -3,6 +3,7 @@ another). The same function runs in the driver for one worker and in each worker
 
 from __future__ import annotations
 
+import gc
 import os
 import resource
 import time
@@ -24,9 +25,11 @@ from traingate.engine.readers import Chunk, open_raw
 from traingate.engine.shards import Shard, read_shard
 from traingate.engine.sources import SourceFile
 from traingate.engine.tokenizers import get_tokenizer
-from traingate.validators.base import Validator
+from traingate.validators.base import ShedsRows, Validator
 from traingate.validators.registry import build
 from traingate.validators.stats import StatsCollector
+
+MAX_SHEDS = 8  # a check keeps at least 1/256 of its rows before the run stops instead
 
 
 def build_validators(contract: Contract, ids: list[str]) -> list[Validator[Any, Any]]:
@@ -56,6 +59,7 @@ class Folded:
     rows: int = 0
     stopped: str | None = None  # why reading stopped before the end of the data
     worker_rss_mib: float = 0.0  # peak resident memory of the largest worker process that folded a part
+    memory_actions: list[str] = field(default_factory=list)  # checks that sampled to stay under the limit
 
     def merge(self, other: Folded, validators: list[Validator[Any, Any]]) -> Folded:
         states = [a if ea else b if eb else v.merge_states(a, b)
@@ -64,7 +68,7 @@ class Folded:
                       [a + b for a, b in zip(self.seconds, other.seconds)],
                       StatsCollector().merge_states(self.stats, other.stats), self.faults.merge(other.faults),
                       self.rows_per_file + other.rows_per_file, self.rows + other.rows, self.stopped or other.stopped,
-                      max(self.worker_rss_mib, other.worker_rss_mib))
+                      max(self.worker_rss_mib, other.worker_rss_mib), self.memory_actions + other.memory_actions)
 
 
 def _feed(validator: Validator[Any, Any], state: Any, batch: BatchContext) -> tuple[Any, str | None, float]:
@@ -117,10 +121,26 @@ def fold(contract: Contract, ids: list[str], files: list[SourceFile], shards: li
             for i, (state, error, seconds) in zip(live, fed):
                 out.states[i], out.errors[i], out.seconds[i] = state, error, out.seconds[i] + seconds
             if max_rss_mib is not None and rss_mib() > max_rss_mib:
-                out.stopped = (f"memory limit reached: {rss_mib():.0f} MiB resident over {max_rss_mib:.0f} MiB "
-                               f"after line {int(chunk.lines[-1]) if len(chunk.lines) else 0} of {files[index].path}")
+                where = f"line {int(chunk.lines[-1]) if len(chunk.lines) else 0} of {files[index].path}"
+                if _shed(validators, out, where):
+                    continue
+                out.stopped = f"memory limit reached: {rss_mib():.0f} MiB resident over {max_rss_mib:.0f} MiB after {where}"
                 break
     return out
+
+
+def _shed(validators: list[Validator[Any, Any]], out: Folded, where: str) -> bool:
+    """Halve the rows kept by the checks that can sample (at most MAX_SHEDS times); False when none can."""
+    able = [i for i, v in enumerate(validators) if isinstance(v, ShedsRows) and out.errors[i] is None]
+    if not able or len(out.memory_actions) >= MAX_SHEDS * len(able):
+        return False
+    for i in able:
+        validator = validators[i]
+        assert isinstance(validator, ShedsRows)
+        out.states[i] = validator.shed(out.states[i])
+        out.memory_actions.append(f"{validator.check_id}: kept half of its rows' share by hash after {where}")
+    gc.collect()
+    return True
 
 
 @contextmanager

@@ -159,7 +159,8 @@ def _dataset_info(contract: Contract, file_infos: list[FileInfo], folded: Folded
                        bad_records=faults.total, faults=fault_samples, fault_counts=dict(sorted(faults.by_kind.items())),
                        limited_to=run.limit if run.limit is not None and folded.rows >= run.limit else None,
                        tokenizer=get_tokenizer(contract.dataset.tokenizer).name, text_fields=_text_fields(contract),
-                       shards=shard_count, errored_shards=failed_shards, stopped_early=folded.stopped)
+                       shards=shard_count, errored_shards=failed_shards, stopped_early=folded.stopped,
+                       memory_actions=folded.memory_actions)
 
 
 def _mask_reports(validators: list[Validator[Any, Any]], results: list[CheckResult], faults: list[Fault]) -> None:

@@ -41,6 +41,8 @@ def render_terminal(result: RunResult, console: Console) -> None:
                   + (f", limited to the first {ds.limited_to:,} rows" if ds.limited_to else ""))
     if ds.stopped_early:
         console.print(f"[red]stopped early[/]: {escape(ds.stopped_early)}")
+    for action in ds.memory_actions:
+        console.print(f"[yellow]memory limit[/]: {escape(action)}")
     for shard in ds.errored_shards:
         console.print(f"[red]errored shard[/]: {escape(shard)}")
     if ds.bad_records:

@@ -86,6 +86,8 @@ class DatasetInfo(Model):
     errored_shards: list[str] = Field(default_factory=list,
                                       description="Shards that failed twice, with file, range and error; the gate fails.")
     stopped_early: str | None = Field(None, description="Why reading stopped before the end (--max-memory).")
+    memory_actions: list[str] = Field(default_factory=list,
+                                      description="Checks that kept a hash-chosen share of rows to stay under --max-memory.")
 
 
 class Histogram(Model):

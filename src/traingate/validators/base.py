@@ -79,3 +79,13 @@ class ShufflesBandKeys(Protocol):
     def take_band_keys(self, state: Any) -> tuple[np.ndarray, np.ndarray]: ...
 
     def give_pairs(self, state: Any, pairs: dict[int, np.ndarray]) -> Any: ...
+
+
+@runtime_checkable
+class ShedsRows(Protocol):
+    """A check whose state grows with the rows and can keep a hash-chosen share of them instead, saying so
+    in its result, when the run's memory limit is reached."""
+
+    check_id: str
+
+    def shed(self, state: Any) -> Any: ...

@@ -1,4 +1,6 @@
-"""Exact duplicates after normalisation. State: 24 bytes per row (row key, prompt key, row id)."""
+"""Exact duplicates after normalisation. State: 24 bytes per row (row key, prompt key, row id); under
+memory pressure (`--max-memory`) it keeps only the rows whose prompt (or content) hash falls below a
+threshold that halves each time, so duplicate groups stay whole and the rate is estimated on a share."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from traingate.validators.registry import register_validator
 from traingate.validators.thresholds import judge
 
 MEMBERS_SHOWN = 3
+FULL_SHARE = 1 << 64
 PROMPT_FIELDS = ("context", "prompt")
 
 
@@ -32,6 +35,22 @@ class KeyState:
     prompts: list[np.ndarray] = field(default_factory=list)
     ids: list[np.ndarray] = field(default_factory=list)
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
+    keep_below: int = FULL_SHARE  # rows whose sampling hash is below this are kept
+
+
+def _kept(state: KeyState, below: int) -> KeyState:
+    """The state with only the rows whose sampling hash (prompt key, else row key) is below `below`."""
+    if below >= state.keep_below:
+        return state
+    limit = np.uint64(below)
+    sampler = state.prompts if state.prompts else state.keys
+    masks = [k < limit for k in sampler]
+
+    def pick(arrays: list[np.ndarray]) -> list[np.ndarray]:
+        return [a[m] for a, m in zip(arrays, masks)]
+
+    return KeyState(state.rows, pick(state.keys), pick(state.prompts) if state.prompts else [], pick(state.ids),
+                    state.files, below)
 
 
 def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None) -> list[np.ndarray]:
@@ -69,16 +88,20 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
 
     def add_batch(self, state: KeyState, batch: BatchContext) -> KeyState:
         steps = self.config.normalize
-        state.rows += batch.num_rows
-        state.keys.append(row_keys(batch, self.fields(), steps))
-        if self.prompt_fields():
-            state.prompts.append(row_keys(batch, self.prompt_fields(), steps))
-        state.ids.append(batch.row_ids(np.arange(batch.num_rows)))
-        state.files[batch.file_index] = (batch.file, batch.unit)
-        return state
+        new = KeyState(batch.num_rows, [row_keys(batch, self.fields(), steps)],
+                       [row_keys(batch, self.prompt_fields(), steps)] if self.prompt_fields() else [],
+                       [batch.row_ids(np.arange(batch.num_rows))], {batch.file_index: (batch.file, batch.unit)})
+        return self.merge_states(state, new)
 
     def merge_states(self, a: KeyState, b: KeyState) -> KeyState:
-        return KeyState(a.rows + b.rows, a.keys + b.keys, a.prompts + b.prompts, a.ids + b.ids, {**a.files, **b.files})
+        below = min(a.keep_below, b.keep_below)
+        a, b = _kept(a, below), _kept(b, below)
+        return KeyState(a.rows + b.rows, a.keys + b.keys, a.prompts + b.prompts, a.ids + b.ids, {**a.files, **b.files},
+                        below)
+
+    def shed(self, state: KeyState) -> KeyState:
+        """Keep half of the current share of rows (by hash): called when memory runs short."""
+        return _kept(state, state.keep_below // 2)
 
     def _arrays(self, state: KeyState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         empty = np.zeros(0, np.uint64)
@@ -97,7 +120,10 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
     def finalize(self, state: KeyState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         keys, ids, prompts = self._arrays(state)
         groups = clusters(keys, ids)
+        kept = len(ids)
         duplicates = sum(len(g) - 1 for g in groups)
+        if state.keep_below < FULL_SHARE:  # an estimate from the kept share of rows
+            duplicates = round(duplicates / kept * state.rows) if kept else 0
         conflicts = self._conflicts(keys, ids, prompts)
         verdict = judge(self.config, state.rows, duplicates)
         rate = duplicates / state.rows if state.rows else 0.0
@@ -109,12 +135,17 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
             "largest_clusters": [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in shown],
             "bytes_per_row": 24 if self.prompt_fields() else 16,
         }
+        if state.keep_below < FULL_SHARE:
+            details["sampled"] = {"share": state.keep_below / FULL_SHARE, "rows_kept": kept,
+                                  "why": "memory limit (--max-memory): rows kept by prompt or content hash"}
         if self.prompt_fields():
             details["same_prompt_different_content"] = {
                 "prompts": len(conflicts), "rows": int(sum(len(g) for g in conflicts)),
                 "examples": [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in conflicts[:3]]}
         samples = [Sample(**m) for c in details["largest_clusters"] for m in c["members"][1:2]]
         message = (f"{duplicates} duplicate rows in {len(groups)} clusters among {state.rows} rows ({rate:.2%})"
+                   + (f", estimated on {kept} rows ({state.keep_below / FULL_SHARE:.1%} by hash) to stay under "
+                      "--max-memory" if state.keep_below < FULL_SHARE else "")
                    + (f"; {len(conflicts)} prompts repeat with different content" if conflicts else ""))
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=state.rows, findings=duplicates, rate=rate, message=message, details=details,
