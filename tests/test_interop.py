@@ -81,7 +81,8 @@ def test_pandera_export_loads_in_pandera(tmp_path: Path) -> None:
 SUITE = {"name": "orders", "expectations": [
     {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id", "batch_id": "b"}, "meta": {}},
     {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "id", "regex": "^r[0-9]+$"}, "meta": {}},
-    {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "n", "min_value": 0, "max_value": 1.5}},
+    {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "n", "min_value": 0, "max_value": 1.5},
+     "severity": "warning"},
     {"type": "expect_column_pair_values_to_be_equal", "kwargs": {"column_A": "id", "column_B": "prompt"}},
 ]}
 
@@ -105,6 +106,7 @@ def test_import_gx_then_validate_gives_gx_verdicts(tmp_path: Path) -> None:
         "expect_column_values_to_not_be_null": "passed", "expect_column_values_to_match_regex": "passed",
         "expect_column_mean_to_be_between": "failed"}  # n = 0, 1, 2, 5 and a null: mean 2.0
     assert checks["expect_column_mean_to_be_between"]["details"]["gx_result"]["observed_value"] == 2.0
+    assert checks["expect_column_mean_to_be_between"]["severity"] == "warn" and code == 0  # GX 'warning' only warns
     # and back: the contract exports to the same expectations
     code, _ = invoke("export", str(tmp_path / "c.yaml"), "-o", str(tmp_path / "again.json"))
     again = json.loads((tmp_path / "again.json").read_text())["expectations"]

@@ -75,6 +75,9 @@ def to_pandera_yaml(contract: Contract) -> str:
     return "\n---\n".join(schema.to_yaml() for schema in schemas if schema is not None)
 
 
+GX_SEVERITY = {"critical": "error", "warning": "warn", "info": "info"}  # GX 1.x severity -> traingate's
+
+
 @dataclass
 class GxImport:
     contract: dict[str, Any]
@@ -99,7 +102,8 @@ def from_gx_suite(suite: dict[str, Any], kind: str) -> GxImport:
         if reason is not None:
             result.unsupported.append(f"{name}: {reason}")
         else:
-            items.append({name: kwargs})
+            severity = GX_SEVERITY.get(str(entry.get("severity", "")))
+            items.append({name: kwargs, **({"severity": severity} if severity else {})})
     name = suite.get("name") or suite.get("expectation_suite_name") or "imported-suite"
     result.contract = {"contract": str(name), "version": "1.0.0",
                        "description": f"Imported from the Great Expectations suite {name!r}.",
