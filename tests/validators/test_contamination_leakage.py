@@ -81,3 +81,16 @@ def test_eval_sets_load_from_any_format(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "train.jsonl", [{"text": QUESTION}])
     checks = "  uniqueness:\n    - type: contamination\n      against: [{path: eval.json, field: q.text}]\n"
     assert run_check(tmp_path, "pretraining", checks, [str(tmp_path / "train.jsonl")]).findings == 1
+
+
+def test_every_test_row_in_a_bucket_with_a_train_row_is_a_leak(tmp_path: Path) -> None:
+    """The test file comes first, so a bucket's first row is a test row: each test row still pairs with
+    the bucket's train row (not only the bucket's first row)."""
+    text = "the quick brown fox jumps over the lazy dog near the river bank today"
+    write_jsonl(tmp_path / "test.jsonl", [{"text": text}, {"text": text}, {"text": "unrelated words about chess"}])
+    write_jsonl(tmp_path / "train.jsonl", [{"text": text}])
+    data = [f"test={tmp_path / 'test.jsonl'}", f"train={tmp_path / 'train.jsonl'}"]
+    for threshold in ("null", "0.5"):
+        check = run_check(tmp_path, "pretraining", f"  uniqueness:\n    - type: split_leakage\n      threshold: {threshold}\n",
+                          data)
+        assert (check.findings, check.rows, check.details["pairs"]) == (2, 3, 2), threshold

@@ -14,7 +14,7 @@ from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
 from traingate.validators.exact import describe_cluster
-from traingate.validators.lsh import band_keys, candidate_pairs, optimal_bands, signatures
+from traingate.validators.lsh import band_keys, optimal_bands, signatures
 from traingate.validators.normalize import content_fields, hash_texts, row_texts
 from traingate.validators.registry import register_validator
 from traingate.validators.shingles import shingle_sets
@@ -22,6 +22,23 @@ from traingate.validators.thresholds import judge
 
 NUM_PERM = 128
 TRAIN, TEST = 1, 2
+
+
+def leak_pairs(keys: np.ndarray, ids: np.ndarray, tags: np.ndarray) -> np.ndarray:
+    """(test row id, train row id) for every test row sharing a key column's bucket with a train row (the
+    bucket's first train row by id), unique and sorted."""
+    found = []
+    for column in range(keys.shape[1] if len(ids) else 0):
+        order = np.lexsort((ids, keys[:, column]))
+        k, i, t = keys[order, column], ids[order], tags[order]
+        starts = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
+        group = np.cumsum(np.concatenate(([True], k[1:] != k[:-1]))) - 1
+        train_at = np.where(t == TRAIN, np.arange(len(k)), len(k))
+        first_train = np.minimum.reduceat(train_at, starts)[group]
+        leaks = (t == TEST) & (first_train < len(k))
+        found.append(np.stack([i[leaks], i[np.minimum(first_train[leaks], len(k) - 1)]], axis=1))
+    pairs = np.concatenate(found) if found else np.zeros((0, 2), dtype=np.uint64)
+    return np.unique(pairs, axis=0).astype(np.uint64).reshape(-1, 2)
 
 
 @dataclass
@@ -67,11 +84,7 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
         """(m, 2) pairs (test row id, train row id) sharing the exact key or a band, sorted."""
         if not state.keys:
             return np.zeros((0, 2), dtype=np.uint64)
-        ids, tags = np.concatenate(state.ids), np.concatenate(state.tags)
-        pairs = candidate_pairs(np.concatenate(state.keys), ids)
-        tag_of = dict(zip(ids.tolist(), tags.tolist()))
-        out = [(a, b) if tag_of[a] == TEST else (b, a) for a, b in pairs.tolist() if tag_of[a] != tag_of[b]]
-        return np.array(sorted(set(out)), dtype=np.uint64).reshape(-1, 2)
+        return leak_pairs(np.concatenate(state.keys), np.concatenate(state.ids), np.concatenate(state.tags))
 
     def wanted_rows(self, state: SplitState) -> list[int]:
         return [int(i) for pair in self._leaks(state)[:10] for i in pair]
