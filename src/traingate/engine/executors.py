@@ -8,16 +8,24 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from traingate.engine.fold import Folded, fold_shard
+from traingate.engine.fold import Folded, fold_shard, warm_up
 from traingate.engine.ray_engine import Pairs, run_on_ray
 
 Task = tuple[Any, ...]
 Outcome = Folded | str  # the folded shard, or why it failed
 
 
-def _processes(tasks: list[Task], workers: int) -> list[Outcome]:
+def start_workers(workers: int) -> ProcessPoolExecutor:
+    """A pool of spawned worker processes, already starting (and importing traingate) when returned."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):
+        pool.submit(warm_up)
+    return pool
+
+
+def _processes(tasks: list[Task], pool: ProcessPoolExecutor) -> list[Outcome]:
     outcomes: list[Outcome] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with pool:
         futures = [pool.submit(fold_shard, task) for task in tasks]
         for future in futures:
             try:
@@ -27,13 +35,14 @@ def _processes(tasks: list[Task], workers: int) -> list[Outcome]:
     return outcomes
 
 
-def run_shards(tasks: list[Task], engine: str, workers: int, address: str | None) -> tuple[list[Outcome], Pairs]:
+def run_shards(tasks: list[Task], engine: str, workers: int, address: str | None,
+               pool: ProcessPoolExecutor | None = None) -> tuple[list[Outcome], Pairs]:
     """Each shard folded (or why it failed twice), and the candidate pairs grouped on Ray (empty locally)."""
     if engine == "ray":
         return run_on_ray(tasks, address)
-    outcomes = _processes(tasks, workers)
-    retry = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, str)]
-    if retry:
-        for i, outcome in zip(retry, _processes([tasks[i] for i in retry], workers)):
-            outcomes[i] = outcome if isinstance(outcome, Folded) else f"failed twice: {outcome}"
+    outcomes = _processes(tasks, pool or start_workers(workers))
+    for i in [i for i, outcome in enumerate(outcomes) if isinstance(outcome, str)]:
+        # each on a fresh process of its own: a dead worker breaks its pool and every shard in flight there
+        again = _processes([tasks[i]], start_workers(1))[0]
+        outcomes[i] = again if isinstance(again, Folded) else f"failed twice: {again}"
     return outcomes, {}

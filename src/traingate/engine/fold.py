@@ -166,5 +166,23 @@ def fold_shard(task: tuple[Contract, list[str], list[SourceFile], Shard, set[str
 
     contract, ids, files, shard, columns, max_rss_mib = task
     folded = fold(contract, ids, files, [shard], columns, max_rss_mib=max_rss_mib)
-    folded.worker_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    folded.worker_rss_mib = peak_rss_mib()
     return folded
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process: VmHWM, which starts afresh at exec (getrusage's maxrss
+    carries the parent's peak into a spawned child)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def warm_up() -> None:
+    """Run first in each worker process: import the checks while the driver plans the shards."""
+    from traingate import validators as _validators  # noqa: F401

@@ -53,7 +53,7 @@ def _project(table: pa.Table, columns: set[str] | None) -> pa.Table:
     return table if columns is None else table.select([c for c in table.column_names if c in columns])
 
 
-def _jsonl_fast(block: bytes, columns: set[str] | None) -> pa.Table | None:
+def _jsonl_fast(block: bytes, columns: set[str] | None, newlines: int) -> pa.Table | None:
     """pyarrow's parser for a clean block; None sends the block to the tolerant path. pyarrow skips
     blank lines and accepts invalid UTF-8, so a row count that differs from the line count, or bytes
     that do not decode, also send the block there (it keeps true line numbers)."""
@@ -63,7 +63,7 @@ def _jsonl_fast(block: bytes, columns: set[str] | None) -> pa.Table | None:
         table = pjson.read_json(pa.BufferReader(block), read_options=opts)
     except (UnicodeDecodeError, pa.ArrowInvalid):
         return None
-    expected = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+    expected = newlines + (0 if block.endswith(b"\n") else 1)
     return _project(table, columns) if table.num_rows == expected else None
 
 
@@ -130,14 +130,15 @@ def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first:
                 leftover = buf
                 continue
             block, leftover = buf[: cut + 1], buf[cut + 1:]
-        if block.strip() and (wanted is None or wanted(line_no, line_no + block.count(b"\n"))):
-            table = _jsonl_fast(block, columns)
+        newlines = block.count(b"\n")
+        if block and not block.isspace() and (wanted is None or wanted(line_no, line_no + newlines)):
+            table = _jsonl_fast(block, columns, newlines)
             if table is not None:
                 lines = np.arange(line_no, line_no + table.num_rows, dtype=np.int64)
                 yield Chunk(table, -1, lines, "line")
             else:
                 yield _jsonl_slow(block, line_no, columns, source)
-        line_no += block.count(b"\n")
+        line_no += newlines
         if not data:
             return
 

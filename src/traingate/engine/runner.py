@@ -13,12 +13,12 @@ from typing import Any
 
 from traingate import validators as _validators  # noqa: F401  (registers the built-in checks)
 from traingate.contracts.model import Contract
-from traingate.engine.executors import run_shards
-from traingate.engine.fold import Folded, build_validators, fold
+from traingate.engine.executors import run_shards, start_workers
+from traingate.engine.fold import Folded, build_validators, fold, peak_rss_mib
 from traingate.engine.lookup import fetch_rows
 from traingate.engine.progress import Progress
 from traingate.engine.readers import open_raw
-from traingate.engine.shards import Shard, plan_shards
+from traingate.engine.shards import Shard, may_shard, plan_shards
 from traingate.engine.sources import SourceFile, resolve
 from traingate.engine.tokenizers import get_tokenizer
 from traingate.results.gate import decide
@@ -62,8 +62,12 @@ def _fold_all(contract: Contract, ids: list[str], files: list[SourceFile], colum
               progress: Progress) -> tuple[Folded, list[str], int]:
     """The data folded into one state per check, the shards that could not be read, and how many shards."""
     workers = run.workers or ((os.cpu_count() or 1) if sum(f.size for f in files) >= AUTO_PARALLEL_BYTES else 1)
-    shards = plan_shards(files, workers) if workers > 1 and run.limit is None else []
+    parallel = run.limit is None and (run.engine == "ray" or (workers > 1 and may_shard(files)))
+    pool = start_workers(workers) if parallel and run.engine == "local" else None  # they start while we plan
+    shards = plan_shards(files, workers) if parallel else []
     if run.engine == "local" and len(shards) <= 1:  # one process: threads use the cores unless told --workers 1
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         shards = [Shard(i) for i in range(len(files))]
         return fold(contract, ids, files, shards, columns, limit=run.limit, progress=progress,
                     max_rss_mib=run.max_memory_mib, threads=1 if run.workers == 1 else os.cpu_count() or 1), \
@@ -72,7 +76,7 @@ def _fold_all(contract: Contract, ids: list[str], files: list[SourceFile], colum
     shards = shards or plan_shards(files, workers)
     share = run.max_memory_mib / workers if run.max_memory_mib else None
     outcomes, pairs = run_shards([(contract, ids, files, shard, columns, share) for shard in shards], run.engine,
-                                 workers, run.address)
+                                 workers, run.address, pool)
     merged = Folded([v.create_state() for v in validators], [None] * len(validators), [0.0] * len(validators),
                     StatsCollector().create_state())
     failed = []
@@ -141,14 +145,8 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
                      contract=ContractInfo(name=contract.contract, version=contract.version, sha256=contract.sha256,
                                            path=contract.source_path, description=contract.description),
                      dataset=dataset, checks=results, distributions=StatsCollector().finalize(folded.stats), gate=gate,
-                     timings=timings, resources={"peak_rss_mib": round(_own_peak_rss_mib(), 1),
+                     timings=timings, resources={"peak_rss_mib": round(peak_rss_mib(), 1),
                                                  "worker_peak_rss_mib": round(folded.worker_rss_mib, 1)})
-
-
-def _own_peak_rss_mib() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def _dataset_info(contract: Contract, file_infos: list[FileInfo], folded: Folded, fault_samples: list[Fault],

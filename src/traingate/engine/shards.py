@@ -67,6 +67,11 @@ def _parquet_groups(source: SourceFile, pieces: int) -> list[Shard]:
     return [Shard(-1, int(a), int(b), int(rows[a]) + 1) for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
+def may_shard(files: list[SourceFile]) -> bool:
+    """Whether the data could give more than one shard (without reading it)."""
+    return len(files) > 1 or any(_splittable(f) and f.size >= 2 * MIN_SHARD_BYTES for f in files)
+
+
 def plan_shards(files: list[SourceFile], workers: int) -> list[Shard]:
     """Shards in data order; large splittable files are cut so that every worker has several."""
     total = sum(f.size for f in files) or 1

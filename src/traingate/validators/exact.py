@@ -74,6 +74,7 @@ def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None
 @register_validator
 class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
     config_model = ExactDuplicatesCheck
+    _grouped: tuple[KeyState, tuple[list[np.ndarray], list[np.ndarray], int]] | None = None
 
     def fields(self) -> list[str]:
         return content_fields(self.spec.kind, self.spec.fields, self.config.on)
@@ -112,19 +113,25 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
         """Groups of rows sharing a prompt but not their full content."""
         return clusters(prompts, ids, keys) if len(prompts) else []
 
-    def wanted_rows(self, state: KeyState) -> list[int]:
+    def _groups(self, state: KeyState) -> tuple[list[np.ndarray], list[np.ndarray], int]:
+        """Duplicate clusters, prompt conflicts and rows kept: computed once for wanted_rows and finalize."""
+        if self._grouped is not None and self._grouped[0] is state:
+            return self._grouped[1]
         keys, ids, prompts = self._arrays(state)
-        groups = clusters(keys, ids)[: self.config.top_clusters] + self._conflicts(keys, ids, prompts)[:3]
-        return [int(i) for g in groups for i in g[:MEMBERS_SHOWN]]
+        grouped = (clusters(keys, ids), self._conflicts(keys, ids, prompts), len(ids))
+        self._grouped = (state, grouped)
+        return grouped
+
+    def wanted_rows(self, state: KeyState) -> list[int]:
+        groups, conflicts, _ = self._groups(state)
+        return [int(i) for g in groups[: self.config.top_clusters] + conflicts[:3] for i in g[:MEMBERS_SHOWN]]
 
     def finalize(self, state: KeyState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
-        keys, ids, prompts = self._arrays(state)
-        groups = clusters(keys, ids)
-        kept = len(ids)
+        groups, conflicts, kept = self._groups(state)
+        self._grouped = None
         duplicates = sum(len(g) - 1 for g in groups)
         if state.keep_below < FULL_SHARE:  # an estimate from the kept share of rows
             duplicates = round(duplicates / kept * state.rows) if kept else 0
-        conflicts = self._conflicts(keys, ids, prompts)
         verdict = judge(self.config, state.rows, duplicates)
         rate = duplicates / state.rows if state.rows else 0.0
         shown = groups[: self.config.top_clusters]
