@@ -5,7 +5,8 @@ A shard that fails is tried once more; one that fails twice is reported, never d
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from traingate.engine.fold import Folded, fold_shard, warm_up
@@ -23,24 +24,29 @@ def start_workers(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
-def _processes(tasks: list[Task], pool: ProcessPoolExecutor) -> list[Outcome]:
-    outcomes: list[Outcome] = []
+def _processes(tasks: list[Task], pool: ProcessPoolExecutor, on_done: Callable[[int], None] | None = None
+               ) -> list[Outcome]:
+    """Outcomes in task order; `on_done(task index)` as each finishes (for progress)."""
+    outcomes: dict[int, Outcome] = {}
     with pool:
-        futures = [pool.submit(fold_shard, task) for task in tasks]
-        for future in futures:
+        futures = {pool.submit(fold_shard, task): i for i, task in enumerate(tasks)}
+        for future in as_completed(futures):
             try:
-                outcomes.append(future.result())
+                outcomes[futures[future]] = future.result()
             except Exception as exc:  # a crashed worker breaks the pool: every unfinished shard is retried
-                outcomes.append(f"{type(exc).__name__}: {exc}")
-    return outcomes
+                outcomes[futures[future]] = f"{type(exc).__name__}: {exc}"
+            if on_done is not None:
+                on_done(futures[future])
+    return [outcomes[i] for i in range(len(tasks))]
 
 
 def run_shards(tasks: list[Task], engine: str, workers: int, address: str | None,
-               pool: ProcessPoolExecutor | None = None) -> tuple[list[Outcome], Pairs]:
+               pool: ProcessPoolExecutor | None = None, on_done: Callable[[int], None] | None = None,
+               ) -> tuple[list[Outcome], Pairs]:
     """Each shard folded (or why it failed twice), and the candidate pairs grouped on Ray (empty locally)."""
     if engine == "ray":
         return run_on_ray(tasks, address)
-    outcomes = _processes(tasks, pool or start_workers(workers))
+    outcomes = _processes(tasks, pool or start_workers(workers), on_done)
     for i in [i for i, outcome in enumerate(outcomes) if isinstance(outcome, str)]:
         # each on a fresh process of its own: a dead worker breaks its pool and every shard in flight there
         again = _processes([tasks[i]], start_workers(1))[0]

@@ -46,6 +46,12 @@ class Progress:
                 position = 0
             self._bar.update(self._task, completed=self._done_bytes + position, rows=self._rows)
 
+    def advance(self, nbytes: int) -> None:
+        """A shard folded elsewhere (a worker process or Ray) is done."""
+        self._done_bytes += nbytes
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self._done_bytes)
+
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if self._bar is not None:
             self._bar.__exit__(kind, exc, tb)

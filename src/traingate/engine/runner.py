@@ -18,7 +18,7 @@ from traingate.engine.fold import Folded, build_validators, fold, peak_rss_mib
 from traingate.engine.lookup import fetch_rows
 from traingate.engine.progress import Progress
 from traingate.engine.readers import open_raw
-from traingate.engine.shards import Shard, may_shard, plan_shards
+from traingate.engine.shards import Shard, count_newlines, may_shard, plan_shards
 from traingate.engine.sources import SourceFile, resolve
 from traingate.engine.tokenizers import get_tokenizer
 from traingate.results.gate import decide
@@ -64,7 +64,8 @@ def _fold_all(contract: Contract, ids: list[str], files: list[SourceFile], colum
     workers = run.workers or ((os.cpu_count() or 1) if sum(f.size for f in files) >= AUTO_PARALLEL_BYTES else 1)
     parallel = run.limit is None and (run.engine == "ray" or (workers > 1 and may_shard(files)))
     pool = start_workers(workers) if parallel and run.engine == "local" else None  # they start while we plan
-    shards = plan_shards(files, workers) if parallel else []
+    count = (lambda parts: list(pool.map(count_newlines, parts))) if pool is not None else None
+    shards = plan_shards(files, workers, count) if parallel else []
     if run.engine == "local" and len(shards) <= 1:  # one process: threads use the cores unless told --workers 1
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -76,7 +77,7 @@ def _fold_all(contract: Contract, ids: list[str], files: list[SourceFile], colum
     shards = shards or plan_shards(files, workers)
     share = run.max_memory_mib / workers if run.max_memory_mib else None
     outcomes, pairs = run_shards([(contract, ids, files, shard, columns, share) for shard in shards], run.engine,
-                                 workers, run.address, pool)
+                                 workers, run.address, pool, lambda i: progress.advance(shards[i].size(files)))
     merged = Folded([v.create_state() for v in validators], [None] * len(validators), [0.0] * len(validators),
                     StatsCollector().create_state())
     failed = []
@@ -85,7 +86,6 @@ def _fold_all(contract: Contract, ids: list[str], files: list[SourceFile], colum
             failed.append(f"{shard.describe(files)}: {outcome}")
         else:
             merged = merged.merge(outcome, validators)
-            progress.update(outcome.rows)
     for check, by_cap in pairs.items():  # near-duplicate candidates grouped on Ray, not here
         validator = validators[check]
         if isinstance(validator, ShufflesBandKeys) and merged.errors[check] is None:

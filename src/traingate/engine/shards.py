@@ -5,7 +5,7 @@ any other file is one shard. Rows keep the file and line they have in a single-p
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,12 @@ class Shard:
     end: int | None = None  # exclusive; None: to the end of the file
     first_line: int = 1  # line (JSONL) or row (Parquet) number of the shard's first record
 
+    def size(self, files: list[SourceFile]) -> int:
+        """Bytes of a byte range or a whole file; Parquet row groups count as none (rows still show)."""
+        if self.end is None and self.start == 0:
+            return files[self.file_index].size
+        return self.end - self.start if files[self.file_index].format == "jsonl" and self.end is not None else 0
+
     def describe(self, files: list[SourceFile]) -> str:
         where = files[self.file_index].path
         unit = "row groups" if files[self.file_index].format == "parquet" else "bytes"
@@ -37,7 +43,26 @@ def _splittable(source: SourceFile) -> bool:
     return "://" not in source.path and not source.compression and source.format in ("jsonl", "parquet")
 
 
-def _jsonl_cuts(path: str, size: int, pieces: int) -> list[tuple[int, int, int]]:
+def count_newlines(part: tuple[str, int, int]) -> int:
+    """Newlines in bytes [start, end) of a file (run in workers, side by side, when there are some)."""
+    path, start, end = part
+    lines = 0
+    with open(path, "rb") as raw:
+        raw.seek(start)
+        remaining = end - start
+        while remaining:
+            block = raw.read(min(remaining, 8 << 20))
+            if not block:
+                break
+            lines += block.count(b"\n")
+            remaining -= len(block)
+    return lines
+
+
+LineCounter = Callable[[list[tuple[str, int, int]]], list[int]]
+
+
+def _jsonl_cuts(path: str, size: int, pieces: int, count: LineCounter) -> list[tuple[int, int, int]]:
     """(start, end, first line) of `pieces` byte ranges cut just after a newline."""
     cuts = [0]
     with open(path, "rb") as raw:
@@ -47,16 +72,9 @@ def _jsonl_cuts(path: str, size: int, pieces: int) -> list[tuple[int, int, int]]
             position = raw.tell() if tail.endswith(b"\n") else size
             if cuts[-1] < position < size:
                 cuts.append(position)
-        cuts.append(size)
-        lines, first = 1, []
-        raw.seek(0)
-        for start, end in zip(cuts, cuts[1:]):
-            first.append(lines)
-            remaining = end - start
-            while remaining:
-                block = raw.read(min(remaining, 8 << 20))
-                lines += block.count(b"\n")
-                remaining -= len(block)
+    cuts.append(size)
+    counts = count([(path, start, end) for start, end in zip(cuts, cuts[1:])])
+    first = np.concatenate([[1], 1 + np.cumsum(counts)[:-1]]).astype(int).tolist()
     return [(s, e, f) for s, e, f in zip(cuts, cuts[1:], first)]
 
 
@@ -72,8 +90,10 @@ def may_shard(files: list[SourceFile]) -> bool:
     return len(files) > 1 or any(_splittable(f) and f.size >= 2 * MIN_SHARD_BYTES for f in files)
 
 
-def plan_shards(files: list[SourceFile], workers: int) -> list[Shard]:
-    """Shards in data order; large splittable files are cut so that every worker has several."""
+def plan_shards(files: list[SourceFile], workers: int, count: LineCounter | None = None) -> list[Shard]:
+    """Shards in data order; large splittable files are cut so that every worker has several. `count`
+    counts the newlines of byte ranges (default: here, one after the other)."""
+    count = count or (lambda parts: [count_newlines(part) for part in parts])
     total = sum(f.size for f in files) or 1
     wanted = max(1, workers * SHARDS_PER_WORKER)
     shards: list[Shard] = []
@@ -82,7 +102,7 @@ def plan_shards(files: list[SourceFile], workers: int) -> list[Shard]:
         if workers == 1 or pieces == 1 or not _splittable(source):
             shards.append(Shard(index))
         elif source.format == "jsonl":
-            shards += [Shard(index, s, e, f) for s, e, f in _jsonl_cuts(source.path, source.size, pieces)]
+            shards += [Shard(index, s, e, f) for s, e, f in _jsonl_cuts(source.path, source.size, pieces, count)]
         else:
             shards += [Shard(index, s.start, s.end, s.first_line) for s in _parquet_groups(source, pieces)]
     return shards

@@ -8,6 +8,7 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,7 +119,9 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
         if self._grouped is not None and self._grouped[0] is state:
             return self._grouped[1]
         keys, ids, prompts = self._arrays(state)
-        grouped = (clusters(keys, ids), self._conflicts(keys, ids, prompts), len(ids))
+        with ThreadPoolExecutor(max_workers=2) as pool:  # numpy sorts without the GIL: the two run side by side
+            conflicts = pool.submit(self._conflicts, keys, ids, prompts)
+            grouped = (clusters(keys, ids), conflicts.result(), len(ids))
         self._grouped = (state, grouped)
         return grouped
 
