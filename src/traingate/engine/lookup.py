@@ -28,9 +28,11 @@ def fetch_rows(files: list[SourceFile], columns: set[str] | None, wanted: set[in
         remaining = set(lines)
         targets = np.sort(np.fromiter(lines, dtype=np.int64))
 
-        def holds_target(first: int, last: int, targets: np.ndarray = targets) -> bool:
+        def holds_target(first: int, last: int, targets: np.ndarray = targets) -> bool | None:
             position = int(np.searchsorted(targets, first))
-            return position < len(targets) and int(targets[position]) <= last
+            if position == len(targets):
+                return None  # past the last wanted line: stop reading
+            return int(targets[position]) <= last
 
         with open_raw(files[file_index]) as raw:
             for chunk in read_source(files[file_index], columns, raw, holds_target):

@@ -110,7 +110,7 @@ def _jsonl_slow(block: bytes, first_line: int, columns: set[str] | None, source:
     return Chunk(table, -1, np.asarray(lines, dtype=np.int64), "line", faults)
 
 
-LineFilter = Callable[[int, int], bool]  # (first line, last line) of a block -> parse it?
+LineFilter = Callable[[int, int], bool | None]  # (first line, last line) of a block -> parse it? None: stop
 
 
 def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first: bytes = b"",
@@ -131,7 +131,10 @@ def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first:
                 continue
             block, leftover = buf[: cut + 1], buf[cut + 1:]
         newlines = block.count(b"\n")
-        if block and not block.isspace() and (wanted is None or wanted(line_no, line_no + newlines)):
+        verdict = True if wanted is None else wanted(line_no, line_no + newlines)
+        if verdict is None:
+            return
+        if verdict and block and not block.isspace():
             table = _jsonl_fast(block, columns, newlines)
             if table is not None:
                 lines = np.arange(line_no, line_no + table.num_rows, dtype=np.int64)
