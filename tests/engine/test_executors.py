@@ -185,3 +185,11 @@ def test_max_memory_samples_a_check_that_can_and_goes_on(tmp_path: Path, monkeyp
     assert result.dataset.stopped_early is None and result.dataset.rows == ROWS
     assert len(result.dataset.memory_actions) == 1 and "kept half" in result.dataset.memory_actions[0]
     assert result.checks[0].details["sampled"]["share"] == 0.5 and result.gate.verdict != "errored"
+
+
+def test_limit_reads_a_prefix_in_one_process_on_any_engine(tmp_path: Path) -> None:
+    contract = parse_contract(contract_text("pretraining", "  quantity:\n    - {type: min_rows, min: 1}\n"), "c.yaml")
+    path = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}"} for i in range(100)])
+    for engine in ("local", "ray"):
+        result = validate(contract, [str(path)], options=RunOptions(workers=2, engine=engine, limit=7))
+        assert (result.dataset.rows, result.dataset.limited_to, result.dataset.shards) == (7, 7, 1), engine

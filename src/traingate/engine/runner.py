@@ -66,7 +66,7 @@ def _fold_all(contract: Contract, ids: list[str], files: list[SourceFile], colum
     pool = start_workers(workers) if parallel and run.engine == "local" else None  # they start while we plan
     count = (lambda parts: list(pool.map(count_newlines, parts))) if pool is not None else None
     shards = plan_shards(files, workers, count) if parallel else []
-    if run.engine == "local" and len(shards) <= 1:  # one process: threads use the cores unless told --workers 1
+    if run.limit is not None or (run.engine == "local" and len(shards) <= 1):  # one process (--limit reads a prefix)
         if pool is not None:
             pool.shutdown(cancel_futures=True)
         shards = [Shard(i) for i in range(len(files))]
