@@ -39,7 +39,7 @@ def _run(tmp_path: Path, case: str, options: RunOptions, fmt: str = "jsonl") -> 
         with path.open("a") as out:  # an unreadable line in the middle shard keeps its line number
             out.write("{broken\n")
         write_jsonl(tmp_path / "e.jsonl", rows[:50])
-        data = [str(path), str(tmp_path / "e.jsonl")]
+        data = [f"train={path}", f"test={tmp_path / 'e.jsonl'}"]  # the test split repeats train rows: leaks
     else:
         path = tmp_path / "d.parquet"
         pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=37)
@@ -68,12 +68,15 @@ def test_parquet_row_groups_shard_the_same(tmp_path: Path, small_shards: None) -
     assert two.dataset.shards >= 4 and _comparable(two) == _comparable(one)
 
 
-def test_ray_gives_the_single_process_result(tmp_path: Path, small_shards: None) -> None:
+@pytest.mark.parametrize("case", ["sft", "reward"])  # near duplicates; split leakage
+def test_ray_gives_the_single_process_result(tmp_path: Path, small_shards: None, case: str) -> None:
     pytest.importorskip("ray")
-    one = _run(tmp_path, "sft", RunOptions(workers=1))
-    on_ray = _run(tmp_path, "sft", RunOptions(workers=2, engine="ray"))
+    one = _run(tmp_path, case, RunOptions(workers=1))
+    on_ray = _run(tmp_path, case, RunOptions(workers=2, engine="ray"))
     assert on_ray.dataset.shards >= 4 and _comparable(on_ray) == _comparable(one)
     assert on_ray.resources["worker_peak_rss_mib"] > 0
+    leakage = [c for c in one.checks if c.type == "split_leakage"]
+    assert all(c.findings > 0 for c in leakage) and (case != "reward" or leakage)
 
 
 SCORER = ("  relevance:\n    - type: scorer\n      function: 'tests.validators.scorers:crash_on_marked_rows'\n"

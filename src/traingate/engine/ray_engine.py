@@ -1,6 +1,6 @@
 """The Ray engine: shards folded by Ray Data tasks (a failed one tried once more), and the LSH band keys of
-near-duplicate checks shuffled through Ray (grouped by check and key partition) so that only candidate pairs,
-never per-row signatures, come back to the driver."""
+near-duplicate and split-leakage checks shuffled through Ray (grouped by check and key partition) so that
+only pairs, never per-row signatures, come back to the driver."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 from traingate.engine.fold import Folded, build_validators, fold_shard
 from traingate.errors import MissingDependencyError
 from traingate.validators.base import ShufflesBandKeys
+from traingate.validators.leakage import leak_pairs
 from traingate.validators.lsh import candidate_pairs
 
 PARTITIONS = 32
@@ -36,7 +37,7 @@ def _explode(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """One row per (check, band, key, row id), with the key's partition."""
     parts: dict[str, list[np.ndarray]] = defaultdict(list)
     for blob in batch["keys"]:
-        for check, keys, ids in pickle.loads(blob):
+        for check, keys, ids, tags in pickle.loads(blob):
             if not len(ids):
                 continue
             rows, bands = keys.shape
@@ -45,19 +46,27 @@ def _explode(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             parts["band"].append(np.tile(np.arange(bands, dtype=np.int64), rows))
             parts["key"].append(flat)
             parts["id"].append(np.repeat(ids.astype(np.uint64), bands))
+            parts["tag"].append(np.repeat(tags.astype(np.int64), bands))
             parts["part"].append((flat % np.uint64(PARTITIONS)).astype(np.int64))
-    names = ("check", "band", "key", "id", "part")
+    names = ("check", "band", "key", "id", "tag", "part")
     return {n: np.concatenate(parts[n]) if parts[n] else np.zeros(0, np.uint64 if n in ("key", "id") else np.int64)
             for n in names}
 
 
-def _pairs_in_partition(group: dict[str, np.ndarray], caps: dict[int, list[int]]) -> dict[str, np.ndarray]:
+def _bucket_pairs(kind: str, keys: np.ndarray, ids: np.ndarray, tags: np.ndarray, cap: int) -> np.ndarray:
+    if kind == "leaks":
+        return leak_pairs(keys[:, None], ids, tags.astype(np.uint8))
+    return candidate_pairs(keys[:, None], ids, cap)
+
+
+def _pairs_in_partition(group: dict[str, np.ndarray], caps: dict[int, tuple[str, list[int]]]) -> dict[str, np.ndarray]:
     check = int(group["check"][0])
+    kind, check_caps = caps[check]
     out: dict[str, list[np.ndarray]] = defaultdict(list)
     for band in np.unique(group["band"]):
         chosen = group["band"] == band
-        for cap in caps[check]:
-            pairs = candidate_pairs(group["key"][chosen][:, None], group["id"][chosen], cap)
+        for cap in check_caps:
+            pairs = _bucket_pairs(kind, group["key"][chosen], group["id"][chosen], group["tag"][chosen], cap)
             out["cap"].append(np.full(len(pairs), cap, np.int64))
             out["a"].append(pairs[:, 0].astype(np.uint64))
             out["b"].append(pairs[:, 1].astype(np.uint64))
@@ -67,7 +76,7 @@ def _pairs_in_partition(group: dict[str, np.ndarray], caps: dict[int, list[int]]
             "b": np.concatenate(out["b"]) if size else np.zeros(0, np.uint64)}
 
 
-def _shuffle(ray: Any, folded: Any, caps: dict[int, list[int]]) -> Pairs:
+def _shuffle(ray: Any, folded: Any, caps: dict[int, tuple[str, list[int]]]) -> Pairs:
     triples = folded.select_columns(["keys"]).map_batches(_explode, batch_format="numpy")
     pairs = triples.groupby(["check", "part"]).map_groups(_pairs_in_partition, batch_format="numpy",
                                                           fn_kwargs={"caps": caps})
@@ -101,6 +110,6 @@ def run_on_ray(tasks: list[tuple[Any, ...]], address: str | None) -> tuple[list[
     folded = folded.materialize()
     states = {r["index"]: pickle.loads(r["folded"]) for r in folded.select_columns(["index", "folded"]).take_all()}
     outcomes: list[Folded | str] = [states[i] if i in states else errors[i] for i in range(len(tasks))]
-    caps = {c: v.pair_caps() for c, v in enumerate(build_validators(tasks[0][0], tasks[0][1]))
+    caps = {c: (v.bucket_pairs, v.pair_caps()) for c, v in enumerate(build_validators(tasks[0][0], tasks[0][1]))
             if isinstance(v, ShufflesBandKeys)}
     return outcomes, _shuffle(ray, folded, caps) if caps and states else {}

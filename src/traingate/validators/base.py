@@ -70,13 +70,17 @@ class MasksExcerpts(Protocol):
 @runtime_checkable
 class ShufflesBandKeys(Protocol):
     """A check whose global view is its rows' LSH band keys: on Ray the keys are grouped by key across
-    the cluster and only candidate pairs come back to the driver."""
+    the cluster and only pairs come back to the driver. `bucket_pairs` names how a bucket yields pairs:
+    "candidates" (stars, or complete up to a cap) or "leaks" (each test row with the first train row)."""
 
     check_id: str
+    bucket_pairs: str
 
     def pair_caps(self) -> list[int]: ...
 
-    def take_band_keys(self, state: Any) -> tuple[np.ndarray, np.ndarray]: ...
+    def take_band_keys(self, state: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(keys (rows x columns), row ids, row tags), removed from the state."""
+        ...
 
     def give_pairs(self, state: Any, pairs: dict[int, np.ndarray]) -> Any: ...
 

@@ -48,11 +48,13 @@ class SplitState:
     keys: list[np.ndarray] = field(default_factory=list)   # (n, 1 + bands): exact key, then band keys
     ids: list[np.ndarray] = field(default_factory=list)
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
+    pairs: np.ndarray | None = None  # (test, train) pairs, when the keys were grouped elsewhere (Ray)
 
 
 @register_validator
 class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
     config_model = SplitLeakageCheck
+    bucket_pairs = "leaks"
 
     def create_state(self) -> SplitState:
         return SplitState()
@@ -78,10 +80,29 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
 
     def merge_states(self, a: SplitState, b: SplitState) -> SplitState:
         rows = {k: a.rows.get(k, 0) + b.rows.get(k, 0) for k in a.rows.keys() | b.rows.keys()}
-        return SplitState(rows, a.tags + b.tags, a.keys + b.keys, a.ids + b.ids, {**a.files, **b.files})
+        found = [p for p in (a.pairs, b.pairs) if p is not None]
+        pairs = np.unique(np.concatenate(found), axis=0).reshape(-1, 2) if found else None
+        return SplitState(rows, a.tags + b.tags, a.keys + b.keys, a.ids + b.ids, {**a.files, **b.files}, pairs)
+
+    def pair_caps(self) -> list[int]:
+        return [0]
+
+    def take_band_keys(self, state: SplitState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact and band keys, row ids and split tags, removed from the state (grouped elsewhere)."""
+        keys = np.concatenate(state.keys) if state.keys else np.zeros((0, 0), np.uint64)
+        ids = np.concatenate(state.ids) if state.ids else np.zeros(0, np.uint64)
+        tags = np.concatenate(state.tags) if state.tags else np.zeros(0, np.uint8)
+        state.keys, state.ids, state.tags, state.pairs = [], [], [], np.zeros((0, 2), np.uint64)
+        return keys, ids, tags
+
+    def give_pairs(self, state: SplitState, pairs: dict[int, np.ndarray]) -> SplitState:
+        state.pairs = pairs.get(0, np.zeros((0, 2), np.uint64))
+        return state
 
     def _leaks(self, state: SplitState) -> np.ndarray:
         """(m, 2) pairs (test row id, train row id) sharing the exact key or a band, sorted."""
+        if state.pairs is not None:
+            return state.pairs
         if not state.keys:
             return np.zeros((0, 2), dtype=np.uint64)
         return leak_pairs(np.concatenate(state.keys), np.concatenate(state.ids), np.concatenate(state.tags))

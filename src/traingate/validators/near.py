@@ -38,6 +38,7 @@ class BandState:
 @register_validator
 class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
     config_model = NearDuplicatesCheck
+    bucket_pairs = "candidates"
 
     def fields(self) -> list[str]:
         return content_fields(self.spec.kind, self.spec.fields, self.config.on)
@@ -69,13 +70,13 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
         """Bucket caps whose candidate pairs finalize reads (0: stars; a cap: complete small buckets)."""
         return [0, VERIFY_ALL_PAIRS_UP_TO] if self.config.verify else [0]
 
-    def take_band_keys(self, state: BandState) -> tuple[np.ndarray, np.ndarray]:
+    def take_band_keys(self, state: BandState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The state's band keys and row ids, removed from it: they are grouped by key elsewhere and only
         candidate pairs come back (`give_pairs`)."""
         keys = np.concatenate(state.keys) if state.keys else np.zeros((0, 0), np.uint64)
         ids = np.concatenate(state.ids) if state.ids else np.zeros(0, np.uint64)
         state.keys, state.ids, state.pairs = [], [], {}
-        return keys, ids
+        return keys, ids, np.zeros(len(ids), np.uint8)
 
     def give_pairs(self, state: BandState, pairs: dict[int, np.ndarray]) -> BandState:
         state.pairs = pairs
