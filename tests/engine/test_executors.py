@@ -139,8 +139,8 @@ def test_ray_groups_band_keys_and_returns_only_pairs(tmp_path: Path, small_shard
     shards = plan_shards(files, 2)
     outcomes, pairs = run_on_ray([(contract, ids, files, s, columns, None) for s in shards], None)
     assert len(shards) >= 4 and all(not isinstance(o, str) and o.states[0].keys == [] for o in outcomes)
-    whole = fold(contract, ids, files, [Shard(0)], columns)
     near_validator = build_validators(contract, ids)[0]
+    whole = fold(contract, [near_validator], files, [Shard(0)], columns)
     for cap in (0, 50):
         expected = near_validator._pairs(whole.states[0], complete=cap > 0)
         assert len(expected) > 0 and np.array_equal(pairs[0][cap], expected)

@@ -61,6 +61,11 @@ class Folded:
     worker_rss_mib: float = 0.0  # peak resident memory of the largest worker process that folded a part
     memory_actions: list[str] = field(default_factory=list)  # checks that sampled to stay under the limit
 
+    @classmethod
+    def empty(cls, validators: list[Validator[Any, Any]]) -> Folded:
+        return cls([v.create_state() for v in validators], [None] * len(validators), [0.0] * len(validators),
+                   StatsCollector().create_state())
+
     def merge(self, other: Folded, validators: list[Validator[Any, Any]]) -> Folded:
         states = [a if ea else b if eb else v.merge_states(a, b)
                   for v, a, b, ea, eb in zip(validators, self.states, other.states, self.errors, other.errors)]
@@ -97,14 +102,12 @@ def _chunks(files: list[SourceFile], shards: list[Shard], columns: set[str] | No
                 yield shard.file_index, chunk
 
 
-def fold(contract: Contract, ids: list[str], files: list[SourceFile], shards: list[Shard], columns: set[str],
-         *, limit: int | None = None, progress: Progress | None = None, max_rss_mib: float | None = None,
-         threads: int = 1) -> Folded:
+def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[SourceFile], shards: list[Shard],
+         columns: set[str], *, limit: int | None = None, progress: Progress | None = None,
+         max_rss_mib: float | None = None, threads: int = 1) -> Folded:
     """`threads` 1 keeps the fold on one core (a worker); more read ahead and run checks side by side."""
-    validators = build_validators(contract, ids)
     stats = StatsCollector()
-    out = Folded([v.create_state() for v in validators], [None] * len(validators), [0.0] * len(validators),
-                 stats.create_state())
+    out = Folded.empty(validators)
     tokenizer = get_tokenizer(contract.dataset.tokenizer)
     progress = progress or Progress(False, files)
     chunks = _chunks(files, shards, columns, limit, progress)
@@ -160,14 +163,22 @@ def _batch(contract: Contract, tokenizer: Any, files: list[SourceFile], index: i
                         lines=chunk.lines, unit=chunk.unit, split=files[index].split, row_offset=offset)
 
 
-def fold_shard(task: tuple[Contract, list[str], list[SourceFile], Shard, set[str], float | None]) -> Folded:
-    """Entry point of a worker process: fold one shard."""
-    from traingate import validators as _validators  # noqa: F401  (registers the built-in checks)
+Task = tuple[Contract, list[str], list[SourceFile], Shard, set[str], float | None]
 
+
+def fold_task(task: Task) -> tuple[Folded, list[Validator[Any, Any]]]:
+    """Fold one shard in a worker process or Ray task; the validators come back for what follows there."""
+    warm_up()
     contract, ids, files, shard, columns, max_rss_mib = task
-    folded = fold(contract, ids, files, [shard], columns, max_rss_mib=max_rss_mib)
+    validators = build_validators(contract, ids)
+    folded = fold(contract, validators, files, [shard], columns, max_rss_mib=max_rss_mib)
     folded.worker_rss_mib = peak_rss_mib()
-    return folded
+    return folded, validators
+
+
+def fold_shard(task: Task) -> Folded:
+    """Entry point of a worker process: fold one shard."""
+    return fold_task(task)[0]
 
 
 def peak_rss_mib() -> float:
@@ -184,5 +195,6 @@ def peak_rss_mib() -> float:
 
 
 def warm_up() -> None:
-    """Run first in each worker process: import the checks while the driver plans the shards."""
+    """Import (and so register) the built-in checks: run first in each worker process, while the driver
+    plans the shards."""
     from traingate import validators as _validators  # noqa: F401

@@ -10,24 +10,21 @@ from typing import Any
 
 import numpy as np
 
-from traingate.engine.fold import Folded, build_validators, fold_shard
+from traingate.engine.fold import Folded, build_validators, fold_task
 from traingate.errors import MissingDependencyError
-from traingate.validators.base import ShufflesBandKeys
-from traingate.validators.leakage import leak_pairs
-from traingate.validators.lsh import candidate_pairs
+from traingate.validators.base import PairsOf, ShufflesBandKeys
 
 PARTITIONS = 32
 Pairs = dict[int, dict[int, np.ndarray]]  # check index -> bucket cap -> candidate pairs
 
 
 def _fold_row(row: dict[str, Any]) -> dict[str, Any]:
-    task = pickle.loads(row["task"])
     try:
-        folded = fold_shard(task)
+        folded, validators = fold_task(pickle.loads(row["task"]))
     except Exception as exc:
         return {"index": row["index"], "folded": b"", "keys": b"", "error": f"{type(exc).__name__}: {exc}"}
     emitted = []
-    for c, validator in enumerate(build_validators(task[0], task[1])):
+    for c, validator in enumerate(validators):
         if isinstance(validator, ShufflesBandKeys) and folded.errors[c] is None:
             emitted.append((c, *validator.take_band_keys(folded.states[c])))
     return {"index": row["index"], "folded": pickle.dumps(folded), "keys": pickle.dumps(emitted), "error": ""}
@@ -49,34 +46,30 @@ def _explode(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             parts["tag"].append(np.repeat(tags.astype(np.int64), bands))
             parts["part"].append((flat % np.uint64(PARTITIONS)).astype(np.int64))
     names = ("check", "band", "key", "id", "tag", "part")
-    return {n: np.concatenate(parts[n]) if parts[n] else np.zeros(0, np.uint64 if n in ("key", "id") else np.int64)
-            for n in names}
+    return {n: _joined(parts[n], np.uint64 if n in ("key", "id") else np.int64) for n in names}
 
 
-def _bucket_pairs(kind: str, keys: np.ndarray, ids: np.ndarray, tags: np.ndarray, cap: int) -> np.ndarray:
-    if kind == "leaks":
-        return leak_pairs(keys[:, None], ids, tags.astype(np.uint8))
-    return candidate_pairs(keys[:, None], ids, cap)
-
-
-def _pairs_in_partition(group: dict[str, np.ndarray], caps: dict[int, tuple[str, list[int]]]) -> dict[str, np.ndarray]:
+def _pairs_in_partition(group: dict[str, np.ndarray], caps: dict[int, tuple[PairsOf, list[int]]]
+                        ) -> dict[str, np.ndarray]:
     check = int(group["check"][0])
-    kind, check_caps = caps[check]
+    pairs_of, check_caps = caps[check]
     out: dict[str, list[np.ndarray]] = defaultdict(list)
     for band in np.unique(group["band"]):
         chosen = group["band"] == band
         for cap in check_caps:
-            pairs = _bucket_pairs(kind, group["key"][chosen], group["id"][chosen], group["tag"][chosen], cap)
+            pairs = pairs_of(group["key"][chosen][:, None], group["id"][chosen], group["tag"][chosen], cap)
+            out["check"].append(np.full(len(pairs), check, np.int64))
             out["cap"].append(np.full(len(pairs), cap, np.int64))
             out["a"].append(pairs[:, 0].astype(np.uint64))
             out["b"].append(pairs[:, 1].astype(np.uint64))
-    size = sum(len(a) for a in out["a"])
-    return {"check": np.full(size, check, np.int64), "cap": np.concatenate(out["cap"]) if size else np.zeros(0, np.int64),
-            "a": np.concatenate(out["a"]) if size else np.zeros(0, np.uint64),
-            "b": np.concatenate(out["b"]) if size else np.zeros(0, np.uint64)}
+    return {n: _joined(out[n], np.int64 if n in ("check", "cap") else np.uint64) for n in ("check", "cap", "a", "b")}
 
 
-def _shuffle(ray: Any, folded: Any, caps: dict[int, tuple[str, list[int]]]) -> Pairs:
+def _joined(arrays: list[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype)
+
+
+def _shuffle(folded: Any, caps: dict[int, tuple[PairsOf, list[int]]]) -> Pairs:
     triples = folded.select_columns(["keys"]).map_batches(_explode, batch_format="numpy")
     pairs = triples.groupby(["check", "part"]).map_groups(_pairs_in_partition, batch_format="numpy",
                                                           fn_kwargs={"caps": caps})
@@ -112,4 +105,4 @@ def run_on_ray(tasks: list[tuple[Any, ...]], address: str | None) -> tuple[list[
     outcomes: list[Folded | str] = [states[i] if i in states else errors[i] for i in range(len(tasks))]
     caps = {c: (v.bucket_pairs, v.pair_caps()) for c, v in enumerate(build_validators(tasks[0][0], tasks[0][1]))
             if isinstance(v, ShufflesBandKeys)}
-    return outcomes, _shuffle(ray, folded, caps) if caps and states else {}
+    return outcomes, _shuffle(folded, caps) if caps and states else {}

@@ -58,8 +58,8 @@ class RunOptions:
     max_memory_mib: float | None = None
 
 
-def _fold_all(contract: Contract, ids: list[str], files: list[SourceFile], columns: set[str], run: RunOptions,
-              progress: Progress) -> tuple[Folded, list[str], int]:
+def _fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: list[SourceFile], columns: set[str],
+              run: RunOptions, progress: Progress) -> tuple[Folded, list[str], int]:
     """The data folded into one state per check, the shards that could not be read, and how many shards."""
     workers = run.workers or ((os.cpu_count() or 1) if sum(f.size for f in files) >= AUTO_PARALLEL_BYTES else 1)
     parallel = run.limit is None and (run.engine == "ray" or (workers > 1 and may_shard(files)))
@@ -70,16 +70,14 @@ def _fold_all(contract: Contract, ids: list[str], files: list[SourceFile], colum
         if pool is not None:
             pool.shutdown(cancel_futures=True)
         shards = [Shard(i) for i in range(len(files))]
-        return fold(contract, ids, files, shards, columns, limit=run.limit, progress=progress,
+        return fold(contract, validators, files, shards, columns, limit=run.limit, progress=progress,
                     max_rss_mib=run.max_memory_mib, threads=1 if run.workers == 1 else os.cpu_count() or 1), \
             [], len(shards)
-    validators = build_validators(contract, ids)
-    shards = shards or plan_shards(files, workers)
     share = run.max_memory_mib / workers if run.max_memory_mib else None
+    ids = [v.check_id for v in validators]
     outcomes, pairs = run_shards([(contract, ids, files, shard, columns, share) for shard in shards], run.engine,
                                  workers, run.address, pool, lambda i: progress.advance(shards[i].size(files)))
-    merged = Folded([v.create_state() for v in validators], [None] * len(validators), [0.0] * len(validators),
-                    StatsCollector().create_state())
+    merged = Folded.empty(validators)
     failed = []
     for shard, outcome in zip(shards, outcomes):
         if isinstance(outcome, str):
@@ -119,12 +117,11 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
     t0 = time.perf_counter()
     files = resolve(data, contract.dataset.splits,
                     os.path.dirname(contract.source_path) if contract.source_path else None)
-    ids = check_ids(contract)
-    validators = build_validators(contract, ids)
+    validators = build_validators(contract, check_ids(contract))
     columns = {c for v in validators for c in v.columns()} | _stats_columns(contract)
     with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress:
         hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files]
-        folded, failed_shards, shard_count = _fold_all(contract, ids, files, columns, run, progress)
+        folded, failed_shards, shard_count = _fold_all(contract, validators, files, columns, run, progress)
         read_seconds = time.perf_counter() - t0
         looked = [_wanted(v, s, e) for v, s, e in zip(validators, folded.states, folded.errors)]
         wanted = set().union(*(w for w, _ in looked))

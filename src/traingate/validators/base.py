@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
@@ -67,14 +67,17 @@ class MasksExcerpts(Protocol):
         ...
 
 
+PairsOf = Callable[[np.ndarray, np.ndarray, np.ndarray, int], np.ndarray]
+
+
 @runtime_checkable
 class ShufflesBandKeys(Protocol):
     """A check whose global view is its rows' LSH band keys: on Ray the keys are grouped by key across
-    the cluster and only pairs come back to the driver. `bucket_pairs` names how a bucket yields pairs:
-    "candidates" (stars, or complete up to a cap) or "leaks" (each test row with the first train row)."""
+    the cluster and only pairs come back to the driver. `bucket_pairs` is the check's own function from
+    (keys, row ids, row tags, cap) of rows that may share buckets to the pairs it links."""
 
     check_id: str
-    bucket_pairs: str
+    bucket_pairs: PairsOf
 
     def pair_caps(self) -> list[int]: ...
 

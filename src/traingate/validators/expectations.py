@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from traingate.contracts.expectations import (
     QuantityExpectation,
     UniquenessExpectation,
 )
+from traingate.contracts.gx_args import GxArgs
 from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult, Sample, Threshold
 from traingate.validators.base import Validator
@@ -26,7 +28,7 @@ from traingate.validators.expectation_judge import BY_HASH, BY_VALUE, MOMENTS, S
 from traingate.validators.expectation_rows import PREDICATES, missing
 from traingate.validators.expectation_stats import BottomK, Distinct, Moments
 from traingate.validators.registry import register_validator
-from traingate.validators.samples import EXCERPT_CHARS, Reservoir, row_keys
+from traingate.validators.samples import Reservoir, excerpt_around, row_keys
 
 
 @dataclass
@@ -42,6 +44,11 @@ class ExpectationState:
 
 
 class ExpectationValidator(Validator[ExpectationCheck, ExpectationState]):
+    @cached_property
+    def _args(self) -> GxArgs:
+        """The expectation's arguments as their model, parsed once rather than per batch."""
+        return self.config.args()
+
     def _column(self) -> str | None:
         column = self.config.kwargs.get("column")
         return str(column) if column is not None else None
@@ -74,10 +81,9 @@ class ExpectationValidator(Validator[ExpectationCheck, ExpectationState]):
 
     def _fold(self, state: ExpectationState, batch: BatchContext, positions: np.ndarray, values: list[Any]) -> None:
         name = self.config.expectation
-        args = self.config.args()
         predicate = PREDICATES.get(name)
         if predicate is not None:
-            bad = predicate(values, args)
+            bad = predicate(values, self._args)
             state.unexpected += int(bad.sum())
             self._keep_samples(state, batch, positions[bad], [v for v, b in zip(values, bad) if b])
         if name in BY_HASH or name in BY_VALUE:
@@ -98,7 +104,7 @@ class ExpectationValidator(Validator[ExpectationCheck, ExpectationState]):
             text = values[pos] if isinstance(values[pos], str) else repr(values[pos])
             state.samples.add(int(keys[pos]), Sample(
                 file=batch.file, line=int(batch.lines[int(positions[pos])]), unit=batch.unit, reason="unexpected",
-                excerpt=text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…").model_dump())
+                excerpt=excerpt_around(text, None)[0]).model_dump())
 
     def merge_states(self, a: ExpectationState, b: ExpectationState) -> ExpectationState:
         sample = a.sample.merge(b.sample) if a.sample is not None and b.sample is not None else None

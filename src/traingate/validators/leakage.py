@@ -14,7 +14,7 @@ from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
 from traingate.validators.exact import describe_cluster
-from traingate.validators.lsh import band_keys, optimal_bands, signatures
+from traingate.validators.lsh import band_keys, optimal_bands, signatures, union_pairs
 from traingate.validators.normalize import content_fields, hash_texts, row_texts
 from traingate.validators.registry import register_validator
 from traingate.validators.shingles import shingle_sets
@@ -31,14 +31,17 @@ def leak_pairs(keys: np.ndarray, ids: np.ndarray, tags: np.ndarray) -> np.ndarra
     for column in range(keys.shape[1] if len(ids) else 0):
         order = np.lexsort((ids, keys[:, column]))
         k, i, t = keys[order, column], ids[order], tags[order]
-        starts = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
-        group = np.cumsum(np.concatenate(([True], k[1:] != k[:-1]))) - 1
-        train_at = np.where(t == TRAIN, np.arange(len(k)), len(k))
-        first_train = np.minimum.reduceat(train_at, starts)[group]
+        new_bucket = np.concatenate(([True], k[1:] != k[:-1]))
+        train_at = np.where(t == TRAIN, np.arange(len(k)), len(k))  # len(k): no train row
+        first_train = np.minimum.reduceat(train_at, np.flatnonzero(new_bucket))[np.cumsum(new_bucket) - 1]
         leaks = (t == TEST) & (first_train < len(k))
-        found.append(np.stack([i[leaks], i[np.minimum(first_train[leaks], len(k) - 1)]], axis=1))
-    pairs = np.concatenate(found) if found else np.zeros((0, 2), dtype=np.uint64)
-    return np.unique(pairs, axis=0).astype(np.uint64).reshape(-1, 2)
+        found.append(np.stack([i[leaks], i[first_train[leaks]]], axis=1))
+    return union_pairs(*found).astype(np.uint64).reshape(-1, 2)
+
+
+def bucket_leaks(keys: np.ndarray, ids: np.ndarray, tags: np.ndarray, cap: int) -> np.ndarray:
+    """`leak_pairs` in the shape a shuffle calls (no cap: each test row links to one train row)."""
+    return leak_pairs(keys, ids, tags.astype(np.uint8))
 
 
 @dataclass
@@ -54,7 +57,7 @@ class SplitState:
 @register_validator
 class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
     config_model = SplitLeakageCheck
-    bucket_pairs = "leaks"
+    bucket_pairs = staticmethod(bucket_leaks)
 
     def create_state(self) -> SplitState:
         return SplitState()
@@ -80,8 +83,7 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
 
     def merge_states(self, a: SplitState, b: SplitState) -> SplitState:
         rows = {k: a.rows.get(k, 0) + b.rows.get(k, 0) for k in a.rows.keys() | b.rows.keys()}
-        found = [p for p in (a.pairs, b.pairs) if p is not None]
-        pairs = np.unique(np.concatenate(found), axis=0).reshape(-1, 2) if found else None
+        pairs = None if a.pairs is None and b.pairs is None else union_pairs(a.pairs, b.pairs)
         return SplitState(rows, a.tags + b.tags, a.keys + b.keys, a.ids + b.ids, {**a.files, **b.files}, pairs)
 
     def pair_caps(self) -> list[int]:

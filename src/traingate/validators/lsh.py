@@ -67,6 +67,17 @@ def candidate_pairs(keys: np.ndarray, ids: np.ndarray, all_pairs_up_to: int = 0)
     return np.unique(np.concatenate(pairs), axis=0) if pairs else np.zeros((0, 2), dtype=np.uint64)
 
 
+def bucket_candidates(keys: np.ndarray, ids: np.ndarray, tags: np.ndarray, cap: int) -> np.ndarray:
+    """`candidate_pairs` in the shape a shuffle calls (tags unused)."""
+    return candidate_pairs(keys, ids, cap)
+
+
+def union_pairs(*parts: np.ndarray | None) -> np.ndarray:
+    """The distinct (m, 2) pairs of the given arrays (None and empty ones skipped), sorted."""
+    given = [p for p in parts if p is not None and len(p)]
+    return np.unique(np.concatenate(given), axis=0) if given else np.zeros((0, 2), dtype=np.uint64)
+
+
 def _complete(ids: np.ndarray, start: np.ndarray, same: np.ndarray, cap: int) -> list[np.ndarray]:
     out = []
     for s in np.unique(start[same]):

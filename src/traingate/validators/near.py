@@ -17,7 +17,15 @@ from traingate.engine.tokenizers import get_tokenizer
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
 from traingate.validators.exact import describe_cluster
-from traingate.validators.lsh import band_keys, candidate_pairs, components, optimal_bands, signatures
+from traingate.validators.lsh import (
+    band_keys,
+    bucket_candidates,
+    candidate_pairs,
+    components,
+    optimal_bands,
+    signatures,
+    union_pairs,
+)
 from traingate.validators.normalize import content_fields, row_texts
 from traingate.validators.registry import register_validator
 from traingate.validators.shingles import shingle_sets
@@ -38,7 +46,7 @@ class BandState:
 @register_validator
 class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
     config_model = NearDuplicatesCheck
-    bucket_pairs = "candidates"
+    bucket_pairs = staticmethod(bucket_candidates)
 
     def fields(self) -> list[str]:
         return content_fields(self.spec.kind, self.spec.fields, self.config.on)
@@ -61,9 +69,10 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
         return state
 
     def merge_states(self, a: BandState, b: BandState) -> BandState:
-        pairs = None if a.pairs is None and b.pairs is None else \
-            {cap: _union(x, y) for cap in {*(a.pairs or {}), *(b.pairs or {})}
-             for x, y in [((a.pairs or {}).get(cap), (b.pairs or {}).get(cap))]}
+        pairs = None
+        if a.pairs is not None or b.pairs is not None:
+            left, right = a.pairs or {}, b.pairs or {}
+            pairs = {cap: union_pairs(left.get(cap), right.get(cap)) for cap in left.keys() | right.keys()}
         return BandState(a.rows + b.rows, a.keys + b.keys, a.ids + b.ids, {**a.files, **b.files}, pairs)
 
     def pair_caps(self) -> list[int]:
@@ -141,11 +150,6 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
         keep = [k for k, (a, b) in enumerate(pairs.tolist()) if a in sets and b in sets
                 and _jaccard(sets[a], sets[b]) >= self.config.threshold]
         return pairs[keep]
-
-
-def _union(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
-    both = [p for p in (a, b) if p is not None and len(p)]
-    return np.unique(np.concatenate(both), axis=0) if both else np.zeros((0, 2), dtype=np.uint64)
 
 
 def _jaccard(a: set[int], b: set[int]) -> float:
