@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from throughput import CACHE, generate
+from throughput import cached, generate
 
 from traingate.contracts import parse_contract
 from traingate.engine.runner import validate
@@ -45,10 +45,7 @@ EMBEDDING = ("    - {type: similarity, task: Questions and answers about program
 
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    CACHE.mkdir(parents=True, exist_ok=True)
-    data = CACHE / f"sft-{rows}.jsonl"
-    if not data.exists():
-        generate(data, rows)
+    data = cached(f"sft-{rows}.jsonl", rows, generate)
     print(f"{rows:,} SFT rows, {data.stat().st_size / 1e6:.0f} MB\n")
     print(f"{'suite':<34} {'seconds':>8} {'rows/s':>9} {'peak RSS MiB':>13}")
     for label, text in [("content checks, no embeddings", SUITE),

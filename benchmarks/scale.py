@@ -11,13 +11,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import CACHE, CONTRACT, WORDS
+from throughput import CACHE, CONTRACT, WORDS, cached, fresh_process
 
 SCALE_CONTRACT = CONTRACT + "  uniqueness:\n    - {type: exact_duplicates, max_rate: 1.0}\n"
 
@@ -44,22 +43,15 @@ def measure(contract: Path, data: Path, workers: int, engine: str) -> dict[str, 
             " options=RunOptions(workers=int(sys.argv[3]), engine=sys.argv[4]));"
             "print(json.dumps({'seconds': time.perf_counter()-t, 'rows': r.dataset.rows, 'shards': r.dataset.shards,"
             " 'verdict': r.gate.verdict, **r.resources}))")
-    out = subprocess.run([sys.executable, "-c", code, str(contract), str(data), str(workers), engine], check=True,
-                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    result: dict[str, float] = json.loads(out)
+    result: dict[str, float] = json.loads(fresh_process(code, str(contract), str(data), str(workers), engine))
     return result
 
 
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000_000
-    CACHE.mkdir(parents=True, exist_ok=True)
+    data = cached(f"scale-{rows}.jsonl", rows, generate)
     contract = CACHE / "scale-contract.yaml"
     contract.write_text(SCALE_CONTRACT)
-    data = CACHE / f"scale-{rows}.jsonl"
-    if not data.exists():
-        t = time.perf_counter()
-        generate(data, rows)
-        print(f"generated {data} ({data.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.0f} s")
     print(f"{os.cpu_count()} cores; {rows:,} rows, {data.stat().st_size / 1e6:,.0f} MB")
     print(f"{'engine':>8} {'workers':>8} {'shards':>7} {'seconds':>8} {'rows/s':>10} {'speed-up':>9} "
           f"{'driver RSS MiB':>15} {'worker RSS MiB':>15}")

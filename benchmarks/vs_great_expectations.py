@@ -8,14 +8,13 @@ Usage: python benchmarks/vs_great_expectations.py [ROWS]
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import CACHE, WORDS
+from throughput import CACHE, WORDS, cached, fresh_process
 
 CATEGORIES = ["math", "code", "chat", "writing"]
 CHECKS = ["id not null", "id regex", "instruction length 1-400", "id unique", "category in set"]
@@ -101,17 +100,13 @@ def generate(path: Path, rows: int) -> None:
 
 
 def run(code: str, *args: str) -> dict[str, object]:
-    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True)
-    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, object] = json.loads(fresh_process(code, *args))
     return result
 
 
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    CACHE.mkdir(parents=True, exist_ok=True)
-    data = CACHE / f"vs-gx-{rows}.jsonl"
-    if not data.exists():
-        generate(data, rows)
+    data = cached(f"vs-gx-{rows}.jsonl", rows, generate)
     contract = CACHE / "vs-gx.yaml"
     contract.write_text(CONTRACT)
     results = {"great_expectations": run(GX_RUN, str(data)),
