@@ -6,15 +6,16 @@ from __future__ import annotations
 import ast
 import json
 import re
+from abc import abstractmethod
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from traingate.contracts.content import LengthRatioCheck, RefusalsCheck, ResponseFormatCheck, TruncatedCheck
-from traingate.engine.batch import BatchContext
+from traingate.engine.batch import BatchContext, TextView
 from traingate.engine.tokenizers import get_tokenizer
-from traingate.validators.flags import Hit, RowFlagValidator
+from traingate.validators.flags import C, Hit, RowFlagValidator
 from traingate.validators.hygiene import matches
 from traingate.validators.registry import register_validator
 from traingate.validators.turns import per_row_chars, prompts, responses
@@ -23,29 +24,36 @@ WORDS = get_tokenizer("whitespace")
 FENCED = re.compile(r"^\s*```[\w+-]*[ \t]*\n(.*?)\n?```\s*$", re.S)
 
 
-@register_validator
-class RefusalsValidator(RowFlagValidator[RefusalsCheck]):
-    config_model = RefusalsCheck
-    noun = "with a refusal or AI boilerplate"
+class ResponseValidator(RowFlagValidator[C]):
+    """A check of the responses (response, chosen, or the assistant turns): a batch without any has no findings."""
 
     def find(self, batch: BatchContext) -> list[Hit]:
         view = responses(batch)
+        return [] if view is None else self.find_in(batch, view)
+
+    @abstractmethod
+    def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]: ...
+
+
+@register_validator
+class RefusalsValidator(ResponseValidator[RefusalsCheck]):
+    config_model = RefusalsCheck
+    noun = "with a refusal or AI boilerplate"
+
+    def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]:
         phrases = self.config.phrases + self.config.extra_phrases
-        if view is None or not phrases:
+        if not phrases:
             return []
         pattern = "(?i)" + "|".join(re.escape(p) for p in phrases)
         return [Hit("refusal", matches(view.values, pattern), view, pattern)]
 
 
 @register_validator
-class TruncatedValidator(RowFlagValidator[TruncatedCheck]):
+class TruncatedValidator(ResponseValidator[TruncatedCheck]):
     config_model = TruncatedCheck
     noun = "with a truncated response"
 
-    def find(self, batch: BatchContext) -> list[Hit]:
-        view = responses(batch)
-        if view is None:
-            return []
+    def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]:
         fences = np.asarray(pc.count_substring_regex(view.values, r"(?m)^[ \t]*```").fill_null(0), dtype=np.int64)
         trimmed = pc.utf8_rtrim_whitespace(view.values.fill_null(""))
         last = pc.utf8_slice_codeunits(trimmed, -1)
@@ -57,14 +65,11 @@ class TruncatedValidator(RowFlagValidator[TruncatedCheck]):
 
 
 @register_validator
-class LengthRatioValidator(RowFlagValidator[LengthRatioCheck]):
+class LengthRatioValidator(ResponseValidator[LengthRatioCheck]):
     config_model = LengthRatioCheck
     noun = "with a response/prompt length ratio out of bounds"
 
-    def find(self, batch: BatchContext) -> list[Hit]:
-        view = responses(batch)
-        if view is None:
-            return []
+    def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]:
         ratio = per_row_chars(batch, view) / np.maximum(per_row_chars(batch, prompts(batch)), 1)
         of_value = ratio[view.row_of()]  # each response value carries its row's ratio
         hits = []
@@ -76,14 +81,11 @@ class LengthRatioValidator(RowFlagValidator[LengthRatioCheck]):
 
 
 @register_validator
-class ResponseFormatValidator(RowFlagValidator[ResponseFormatCheck]):
+class ResponseFormatValidator(ResponseValidator[ResponseFormatCheck]):
     config_model = ResponseFormatCheck
     noun = "whose response is not in the required format"
 
-    def find(self, batch: BatchContext) -> list[Hit]:
-        view = responses(batch)
-        if view is None:
-            return []
+    def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]:
         judged = self._judged_rows(batch)[view.row_of()]
         bad = np.zeros(len(view.values), dtype=bool)
         for k, text in enumerate(view.values.to_pylist()):
