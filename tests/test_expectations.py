@@ -119,7 +119,11 @@ def test_same_verdicts_counts_and_values_as_gx(run: Callable[..., Any]) -> None:
             assert mine["unexpected_count"] == gx_result["result"]["unexpected_count"], check.id
             assert mine["element_count"] == gx_result["result"]["element_count"], check.id
         if "observed_value" in gx_result["result"]:
-            assert _close(mine["observed_value"], gx_result["result"]["observed_value"]), (check.id, mine)
+            observed = gx_result["result"]["observed_value"]
+            if "observed_values" in check.details:  # the data's own values, kept as maskable excerpts
+                assert [v["excerpt"] for v in check.details["observed_values"]] == [str(v) for v in observed], check.id
+            else:
+                assert _close(mine["observed_value"], observed), (check.id, mine)
     assert verdicts[True] >= 10 and verdicts[False] >= 10  # both outcomes are exercised
 
 
@@ -159,3 +163,17 @@ def test_expectations_may_also_be_written_as_checks() -> None:
         parse_contract(text, "c.yaml")
     contract = parse_contract(text.replace("quantity", "format"), "c.yaml")
     assert contract.all_checks()[0].type == "expectation"
+
+
+def test_values_from_the_data_are_masked_like_any_excerpt(run: Callable[..., Any]) -> None:
+    rows = [{"question": f"q{i}", "answer": f"write to jo{i % 3}@acme.com", "label": f"jo{i % 2}@acme.com"}
+            for i in range(30)]
+    text = _contract([("expect_column_values_to_match_regex", {"column": "answer", "regex": "^#### "}),
+                      ("expect_column_most_common_value_to_be_in_set", {"column": "label", "value_set": ["x"]})])
+    text = text.replace("expectations:", "checks:\n  compliance:\n    - {type: pii, recognizers: patterns}\nexpectations:")
+    result = run(text, rows)
+    dumped = result.model_dump_json()
+    assert "@acme.com" not in dumped and "<EMAIL_ADDRESS>" in dumped
+    regex, common = (c for c in result.checks if c.type == "expectation")
+    assert regex.findings == 30 and regex.samples and "partial_unexpected_list" not in regex.details["gx_result"]
+    assert common.status == "failed" and len(common.details["observed_values"]) == 2

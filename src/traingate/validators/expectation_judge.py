@@ -22,6 +22,9 @@ BY_VALUE = {"expect_column_distinct_values_to_be_in_set", "expect_column_distinc
             "expect_column_distinct_values_to_equal_set", "expect_column_most_common_value_to_be_in_set"}
 
 
+RAW_VALUE_KEYS = ("partial_unexpected_list", "partial_unexpected_counts", "unexpected_list", "unexpected_index_list")
+
+
 @dataclass
 class Verdict:
     status: str
@@ -109,7 +112,9 @@ def judge_expectation(cfg: ExpectationCheck, state: ExpectationState) -> Verdict
 def _verdict(cfg: ExpectationCheck, state: ExpectationState, success: bool, result: dict[str, Any],
              map_metric: str | None) -> Verdict:
     status = "passed" if success else "failed"
-    details = {"expectation": cfg.expectation, "kwargs": _plain(cfg.kwargs), "gx_result": result}
+    for key in RAW_VALUE_KEYS:  # the data's own values: the samples carry them, masked when a guarding check runs
+        result.pop(key, None)
+    details: dict[str, Any] = {"expectation": cfg.expectation, "kwargs": _plain(cfg.kwargs), "gx_result": result}
     if map_metric is not None:
         unexpected = int(result.get("unexpected_count") or 0)
         nonnull = state.rows - state.missing
@@ -121,6 +126,9 @@ def _verdict(cfg: ExpectationCheck, state: ExpectationState, success: bool, resu
     observed = result.get("observed_value")
     message = f"observed {observed!r}" if "observed_value" in result else \
         f"column {cfg.kwargs.get('column')!r} is {'' if state.present else 'not '}in the data"
+    if cfg.expectation in BY_VALUE and isinstance(observed, list):  # values of the data: shown as maskable excerpts
+        details["observed_values"] = [{"excerpt": v if isinstance(v, str) else repr(v)} for v in result.pop("observed_value")]
+        message = f"observed {len(observed)} value(s), listed in details.observed_values"
     if cfg.expectation in SAMPLED and state.sample is not None:
         kept, seen = len(state.sample.values), state.sample.seen
         seed = cfg.sample.seed if cfg.sample else 0
