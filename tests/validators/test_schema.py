@@ -35,3 +35,13 @@ def test_missing_required_column_and_dtype(run: Callable[..., RunResult]) -> Non
     schema = "  format:\n    - type: schema\n      columns:\n        meta: {dtype: struct}\n        n: {dtype: int}\n"
     (c,) = run(contract_text("sft", schema), [{"n": 1.5}, {"n": 2.5}]).checks
     assert c.details["by_reason"] == {"dtype:n": 2, "missing_column:meta": 2}
+
+
+def test_text_rules_read_other_values_as_text_and_bounds_parse_text(run: Callable[..., RunResult]) -> None:
+    schema = ("  format:\n    - type: schema\n      columns:\n"
+              "        n: {regex: '[0-9]', max_length: 1, nullable: true}\n        s: {min: 3, nullable: true}\n")
+    rows = [{"n": 7, "s": "5"}, {"n": 12, "s": "2"}, {"n": 1.5, "s": "not a number"}, {"n": None, "s": None}]
+    (c,) = run(contract_text("sft", schema), rows).checks
+    # 12 and 1.5 fail the regex and the length as text; "2" is below 3; text that is no number is the
+    # dtype rule's to judge, and nulls pass value rules
+    assert c.details["by_reason"] == {"greater_than_or_equal_to:s": 1, "str_length:n": 2, "str_matches:n": 2}

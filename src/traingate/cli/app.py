@@ -51,7 +51,7 @@ def validate(
     output_format: Annotated[str, typer.Option("--format", help="terminal, or github: the summary and GitHub "
                                                                 "Actions annotations (file, line, message).")] = "terminal",
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: every core when the data "
-                                                            "is 64 MB or more, else 1).")] = None,
+                                                            "is 512 MiB or more, else 1).")] = None,
     engine: Annotated[str, typer.Option(help="local, or ray (pip install 'traingate[ray]').")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address; default: a local Ray instance.")] = None,
     max_memory: Annotated[str | None, typer.Option(help="e.g. 8GiB or 512MiB: stop reading, and fail the gate "

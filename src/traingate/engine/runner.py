@@ -46,7 +46,7 @@ def sha256_file(source: SourceFile) -> str:
     return digest.hexdigest()
 
 
-AUTO_PARALLEL_BYTES = 64 << 20
+AUTO_PARALLEL_BYTES = 512 << 20  # below it, starting worker processes costs about what they save
 
 
 @dataclass(frozen=True)
