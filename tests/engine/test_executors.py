@@ -149,29 +149,47 @@ def test_ray_groups_band_keys_and_returns_only_pairs(tmp_path: Path, small_shard
 EXACT = "  uniqueness:\n    - type: exact_duplicates\n"
 
 
-def test_sampling_under_memory_pressure_is_the_same_whenever_it_happens(tmp_path: Path) -> None:
+SAMPLING = {"exact": ("sft", EXACT),
+            "schema unique": ("sft", "  format:\n    - type: schema\n      columns: {id: {unique: true}}\n"),
+            "conflicting labels": ("reward", "  consistency:\n    - type: conflicting_labels\n"),
+            "preference consistency": ("preference", "  consistency:\n    - type: preference_consistency\n"),
+            "agreement": ("pretraining", "  consistency:\n    - type: agreement\n      min_alpha: 0.5\n")}
+
+
+@pytest.mark.parametrize("case", list(SAMPLING))
+def test_sampling_under_memory_pressure_is_the_same_whenever_it_happens(case: str) -> None:
     from tests.validators.test_merge_law import _contexts
     from traingate.engine.runner import check_ids
     from traingate.validators import build
+    from traingate.validators.base import ShedsRows
 
-    CASES["sampled-exact"] = EXACT
-    KIND_OF["sampled-exact"] = "sft"
+    KIND_OF["sampled"], CASES["sampled"] = SAMPLING[case]
     try:
-        contract, batches = _contexts("sampled-exact", [30, 60, 90])
+        contract, batches = _contexts("sampled", [30, 60, 90])
     finally:
-        del CASES["sampled-exact"], KIND_OF["sampled-exact"]
+        del CASES["sampled"], KIND_OF["sampled"]
     v = build(contract.all_checks()[0], contract.dataset, check_ids(contract)[0])
-    early = v.shed(v.create_state())  # type: ignore[attr-defined]
-    late = v.create_state()
+    assert isinstance(v, ShedsRows)
+    early = v.shed(v.create_state())
+    late, whole = v.create_state(), v.create_state()
     for i, batch in enumerate(batches):
-        early = v.add_batch(early, batch)
-        late = v.add_batch(late, batch)
+        early, late, whole = v.add_batch(early, batch), v.add_batch(late, batch), v.add_batch(whole, batch)
         if i == 2:
-            late = v.shed(late)  # type: ignore[attr-defined]
-    assert v.finalize(early).model_dump() == v.finalize(late).model_dump()
-    result = v.finalize(late)
-    assert result.details["sampled"]["share"] == 0.5 and 0 < result.details["sampled"]["rows_kept"] < ROWS
-    assert "estimated on" in result.message and "--max-memory" in result.message
+            late = v.shed(late)
+    split = v.merge_states(v.add_batch(v.create_state(), batches[0]),
+                           v.shed(v.add_batch(v.create_state(), batches[1])))  # one worker shed, the other did not
+    for b in batches[2:]:
+        split = v.add_batch(split, b)
+    result, exact = v.finalize(late), v.finalize(whole)
+    assert v.finalize(early).model_dump() == result.model_dump() == v.finalize(split).model_dump()
+    assert "estimated on" in result.message and "--max-memory" in result.message and "sampled" not in exact.details
+    assert result.details["sampled"]["share"] == 0.5
+    if case == "agreement":  # alpha on the labels of a share of the items
+        assert 0 < result.details["items"] < exact.details["items"] and result.details["sampled"]["items_kept"] > 0
+        assert result.value is not None and -1 <= result.value <= 1
+    else:
+        assert 0 < result.details["sampled"]["rows_kept"] < ROWS
+        assert exact.findings > 0 and 0 < result.findings <= 2 * exact.findings  # an estimate of the same count
 
 
 def test_max_memory_samples_a_check_that_can_and_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,6 +1,7 @@
 """Consistency between annotators. Krippendorff's alpha (the `krippendorff` package) at any level of
 measurement, with missing data; Fleiss' kappa and Cohen's kappa (statsmodels) for nominal labels.
-State: every (item, annotator, label) triple, about 100 bytes each: agreement needs them all."""
+State: every (item, annotator, label) triple, about 100 bytes each; under `--max-memory`, the triples
+of a hash-chosen share of items, on which the figures are estimated."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import xxhash
 
 from traingate.contracts.mix import AgreementCheck
 from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult, Threshold
+from traingate.validators import shares
 from traingate.validators.agreement_stats import agreement_figures, deviation
 from traingate.validators.base import Validator
 from traingate.validators.features import feature_values
@@ -26,6 +29,13 @@ Triple = tuple[str, str, str]
 class AgreementState:
     rows: int = 0
     triples: list[Triple] = field(default_factory=list)
+    keep_below: int = shares.FULL_SHARE  # triples whose item hash is below it are kept
+
+
+def _kept(triples: list[Triple], below: int) -> list[Triple]:
+    if below >= shares.FULL_SHARE:
+        return triples
+    return [t for t in triples if xxhash.xxh64_intdigest(t[0].encode("utf-8")) < below]
 
 
 @register_validator
@@ -45,15 +55,22 @@ class AgreementValidator(Validator[AgreementCheck, AgreementState]):
         state.rows += batch.num_rows
         if c.layout == "long":
             items, who, labels = (feature_values(batch, name) for name in (c.item, c.annotator, c.label))
-            state.triples += [t for t in zip(items, who, labels) if t[0] and t[1] and t[2]]
+            state.triples += _kept([t for t in zip(items, who, labels) if t[0] and t[1] and t[2]], state.keep_below)
         else:
             ids = batch.row_ids(np.arange(batch.num_rows)).tolist()
             for name in c.annotators:
-                state.triples += [(str(i), name, v) for i, v in zip(ids, feature_values(batch, name)) if v]
+                state.triples += _kept([(str(i), name, v) for i, v in zip(ids, feature_values(batch, name)) if v],
+                                       state.keep_below)
         return state
 
     def merge_states(self, a: AgreementState, b: AgreementState) -> AgreementState:
-        return AgreementState(a.rows + b.rows, a.triples + b.triples)
+        below = min(a.keep_below, b.keep_below)
+        return AgreementState(a.rows + b.rows, _kept(a.triples, below) + _kept(b.triples, below), below)
+
+    def shed(self, state: AgreementState) -> AgreementState:
+        """Keep the triples of half of the current share of items (by hash): called when memory runs short."""
+        below = state.keep_below // 2
+        return AgreementState(state.rows, _kept(state.triples, below), below)
 
     def finalize(self, state: AgreementState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         c = self.config
@@ -71,7 +88,8 @@ class AgreementValidator(Validator[AgreementCheck, AgreementState]):
                   if low is not None and not figures.get(name, -2.0) >= low]
         annotators = len({person for _, person, _ in state.triples})
         message = (f"{len(items)} items, {annotators} annotators, {len(triples)} labels: "
-                   + ", ".join(f"{k} {v:.3f}" for k, v in figures.items()) + ("; " + "; ".join(failed) if failed else ""))
+                   + ", ".join(f"{k} {v:.3f}" for k, v in figures.items())
+                   + shares.note(state.keep_below, len(items), "items") + ("; " + "; ".join(failed) if failed else ""))
         return self.result(status="failed" if failed else "passed", metric="krippendorff_alpha",
                            value=figures.get("krippendorff_alpha"), threshold=Threshold(kind="min", value=c.min_alpha or 0),
                            rows=state.rows, findings=len(failed), message=message,
@@ -79,7 +97,8 @@ class AgreementValidator(Validator[AgreementCheck, AgreementState]):
                                     "duplicate_labels": len(state.triples) - len(set(state.triples)),
                                     "relabelled": repeats,
                                     "values": values, "violations": failed,
-                                    "annotator_deviation": deviation(matrix, people, c.level)})
+                                    "annotator_deviation": deviation(matrix, people, c.level),
+                                    **shares.details(state.keep_below, len(items), "item hash", "items")})
 
     def _codes(self, triples: list[Triple]) -> tuple[list[float], list[str]]:
         """Labels as numbers: their own value on interval and ratio scales, else their rank."""

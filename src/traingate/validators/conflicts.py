@@ -1,5 +1,7 @@
 """Consistency of labels: the same input labelled differently, and preferences that contradict each
-other. State: hashes per row (input, label, row id: 24 bytes; prompt, chosen, rejected, id: 32)."""
+other. State: per row, hashes of input and label, the row id and the label as a number (32 bytes), or
+hashes of prompt, chosen and rejected and the row id (32 bytes); under `--max-memory`, only the rows of a
+hash-chosen share of inputs (or prompts), so every group stays whole."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pyarrow as pa
 from traingate.contracts.mix import ConflictingLabelsCheck, PreferenceConsistencyCheck
 from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult, Sample
+from traingate.validators import shares
 from traingate.validators.base import Validator
 from traingate.validators.exact import MEMBERS_SHOWN, clusters, describe_cluster
 from traingate.validators.features import feature_values
@@ -27,12 +30,27 @@ TEXT_LABELS = {"sft": "response", "chat": "messages", "preference": "chosen", "p
 class HashState:
     rows: int = 0
     columns: list[np.ndarray] = field(default_factory=list)  # (n, k) uint64 per batch, last column the row id
-    numbers: list[np.ndarray] = field(default_factory=list)
+    numbers: list[np.ndarray] = field(default_factory=list)  # numeric labels per batch (NaN: not a number)
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
+    keep_below: int = shares.FULL_SHARE  # rows whose first column (input or prompt hash) is below it are kept
+
+    def kept(self, below: int) -> HashState:
+        if below >= self.keep_below:
+            return self
+        samplers = [c[:, 0] for c in self.columns]
+        return HashState(self.rows, shares.keep(self.columns, samplers, below),
+                         shares.keep(self.numbers, samplers, below), self.files, below)
+
+    def append(self, columns: np.ndarray, numbers: np.ndarray | None = None) -> None:
+        """One batch's rows (those in the share kept)."""
+        self.columns += shares.keep([columns], [columns[:, 0]], self.keep_below)
+        if numbers is not None:
+            self.numbers += shares.keep([numbers], [columns[:, 0]], self.keep_below)
 
     def merge(self, other: HashState) -> HashState:
-        return HashState(self.rows + other.rows, self.columns + other.columns, self.numbers + other.numbers,
-                         {**self.files, **other.files})
+        below = min(self.keep_below, other.keep_below)
+        a, b = self.kept(below), other.kept(below)
+        return HashState(a.rows + b.rows, a.columns + b.columns, a.numbers + b.numbers, {**a.files, **b.files}, below)
 
     def table(self, width: int) -> np.ndarray:
         return np.concatenate(self.columns) if self.columns else np.zeros((0, width), np.uint64)
@@ -45,6 +63,10 @@ class _HashingValidator(Validator[Any, HashState]):
     def merge_states(self, a: HashState, b: HashState) -> HashState:
         return a.merge(b)
 
+    def shed(self, state: HashState) -> HashState:
+        """Keep half of the current share of inputs (by hash): called when memory runs short."""
+        return state.kept(state.keep_below // 2)
+
     def groups(self, state: HashState) -> list[np.ndarray]:
         raise NotImplementedError
 
@@ -54,15 +76,18 @@ class _HashingValidator(Validator[Any, HashState]):
     def report(self, state: HashState, rows: Mapping[int, dict[str, Any]] | None, fields: list[str],
                what: str) -> CheckResult:
         groups = self.groups(state)
-        findings = int(sum(len(g) for g in groups))
+        kept = int(sum(len(c) for c in state.columns))
+        findings = shares.scaled(int(sum(len(g) for g in groups)), kept, state.rows, state.keep_below)
         verdict = judge(self.config, state.rows, findings)
         rate = findings / state.rows if state.rows else 0.0
         shown = [describe_cluster(g, state.files, rows, self.spec, fields) for g in groups[:10]]
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=state.rows, findings=findings, rate=rate, details={
                                "groups": len(groups), "largest_clusters": shown, "fields": fields,
-                               "cluster_sizes": {str(len(g)): sum(1 for h in groups if len(h) == len(g)) for g in groups}},
-                           message=f"{findings} rows in {len(groups)} {what} ({rate:.2%})",
+                               "cluster_sizes": {str(len(g)): sum(1 for h in groups if len(h) == len(g)) for g in groups},
+                               **shares.details(state.keep_below, kept, "input or prompt hash")},
+                           message=f"{findings} rows in {len(groups)} {what} ({rate:.2%})"
+                                   + shares.note(state.keep_below, kept),
                            samples=[Sample(**m) for c in shown for m in c["members"][:1]])
 
 
@@ -80,24 +105,25 @@ class ConflictingLabelsValidator(_HashingValidator):
         steps, label = self.config.normalize, self.label()
         inputs = row_keys(batch, self.config.on, steps)
         labels = row_keys(batch, [label], steps) if batch.text(label) is not None and label != "score" else None
+        numbers = np.full(batch.num_rows, np.nan)  # NaN: the label is no number
         if labels is None:
             raw = feature_values(batch, self.spec.column(label))
             labels = hash_texts(pa.array(raw, pa.string()))
-            state.numbers.append(np.array([_number(v) for v in raw]))
-        state.columns.append(np.stack([inputs, labels, batch.row_ids(np.arange(batch.num_rows))], axis=1))
+            numbers = np.array([_number(v) for v in raw], dtype=np.float64)
+        state.append(np.stack([inputs, labels, batch.row_ids(np.arange(batch.num_rows))], axis=1), numbers)
         state.rows += batch.num_rows
         state.files[batch.file_index] = (batch.file, batch.unit)
         return state
 
     def groups(self, state: HashState) -> list[np.ndarray]:
         table = state.table(3)
-        numbers = np.concatenate(state.numbers) if state.numbers else None
+        numeric = self.config.tolerance > 0 and state.numbers
         label_of = dict(zip(table[:, 2].tolist(), table[:, 1].tolist()))
-        number_of = dict(zip(table[:, 2].tolist(), numbers.tolist())) if numbers is not None else {}
+        number_of = dict(zip(table[:, 2].tolist(), np.concatenate(state.numbers).tolist())) if numeric else {}
         out = []
         for group in clusters(table[:, 0], table[:, 2]):
             values = [number_of.get(int(i), float("nan")) for i in group]
-            if numbers is not None and self.config.tolerance > 0 and not np.isnan(values).any():
+            if numeric and not np.isnan(values).any():
                 disagree = max(values) - min(values) > self.config.tolerance
             else:
                 disagree = len({label_of[int(i)] for i in group}) > 1
@@ -124,7 +150,7 @@ class PreferenceConsistencyValidator(_HashingValidator):
         steps = self.config.normalize
         prompt = row_keys(batch, ["prompt"], steps) if batch.text("prompt") is not None else np.zeros(batch.num_rows, np.uint64)
         chosen, rejected = row_keys(batch, ["chosen"], steps), row_keys(batch, ["rejected"], steps)
-        state.columns.append(np.stack([prompt, chosen, rejected, batch.row_ids(np.arange(batch.num_rows))], axis=1))
+        state.append(np.stack([prompt, chosen, rejected, batch.row_ids(np.arange(batch.num_rows))], axis=1))
         state.rows += batch.num_rows
         state.files[batch.file_index] = (batch.file, batch.unit)
         return state

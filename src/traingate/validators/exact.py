@@ -19,13 +19,13 @@ from traingate.contracts.uniqueness import ExactDuplicatesCheck
 from traingate.engine.batch import BatchContext
 from traingate.engine.lookup import field_text, split_row_id
 from traingate.results.model import CheckResult, Sample
+from traingate.validators import shares
 from traingate.validators.base import Validator
 from traingate.validators.normalize import content_fields, row_keys
 from traingate.validators.registry import register_validator
 from traingate.validators.thresholds import judge
 
 MEMBERS_SHOWN = 3
-FULL_SHARE = 1 << 64
 PROMPT_FIELDS = ("context", "prompt")
 
 
@@ -36,22 +36,16 @@ class KeyState:
     prompts: list[np.ndarray] = field(default_factory=list)
     ids: list[np.ndarray] = field(default_factory=list)
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
-    keep_below: int = FULL_SHARE  # rows whose sampling hash is below this are kept
+    keep_below: int = shares.FULL_SHARE  # rows whose sampling hash is below this are kept
 
 
 def _kept(state: KeyState, below: int) -> KeyState:
     """The state with only the rows whose sampling hash (prompt key, else row key) is below `below`."""
     if below >= state.keep_below:
         return state
-    limit = np.uint64(below)
     sampler = state.prompts if state.prompts else state.keys
-    masks = [k < limit for k in sampler]
-
-    def pick(arrays: list[np.ndarray]) -> list[np.ndarray]:
-        return [a[m] for a, m in zip(arrays, masks)]
-
-    return KeyState(state.rows, pick(state.keys), pick(state.prompts) if state.prompts else [], pick(state.ids),
-                    state.files, below)
+    return KeyState(state.rows, shares.keep(state.keys, sampler, below), shares.keep(state.prompts, sampler, below),
+                    shares.keep(state.ids, sampler, below), state.files, below)
 
 
 def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None) -> list[np.ndarray]:
@@ -132,9 +126,7 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
     def finalize(self, state: KeyState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         groups, conflicts, kept = self._groups(state)
         self._grouped = None
-        duplicates = sum(len(g) - 1 for g in groups)
-        if state.keep_below < FULL_SHARE:  # an estimate from the kept share of rows
-            duplicates = round(duplicates / kept * state.rows) if kept else 0
+        duplicates = shares.scaled(sum(len(g) - 1 for g in groups), kept, state.rows, state.keep_below)
         verdict = judge(self.config, state.rows, duplicates)
         rate = duplicates / state.rows if state.rows else 0.0
         shown = groups[: self.config.top_clusters]
@@ -144,18 +136,15 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
             "cluster_sizes": {str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
             "largest_clusters": [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in shown],
             "bytes_per_row": 24 if self.prompt_fields() else 16,
+            **shares.details(state.keep_below, kept, "prompt or content hash"),
         }
-        if state.keep_below < FULL_SHARE:
-            details["sampled"] = {"share": state.keep_below / FULL_SHARE, "rows_kept": kept,
-                                  "why": "memory limit (--max-memory): rows kept by prompt or content hash"}
         if self.prompt_fields():
             details["same_prompt_different_content"] = {
                 "prompts": len(conflicts), "rows": int(sum(len(g) for g in conflicts)),
                 "examples": [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in conflicts[:3]]}
         samples = [Sample(**m) for c in details["largest_clusters"] for m in c["members"][1:2]]
         message = (f"{duplicates} duplicate rows in {len(groups)} clusters among {state.rows} rows ({rate:.2%})"
-                   + (f", estimated on {kept} rows ({state.keep_below / FULL_SHARE:.1%} by hash) to stay under "
-                      "--max-memory" if state.keep_below < FULL_SHARE else "")
+                   + shares.note(state.keep_below, kept)
                    + (f"; {len(conflicts)} prompts repeat with different content" if conflicts else ""))
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=state.rows, findings=duplicates, rate=rate, message=message, details=details,

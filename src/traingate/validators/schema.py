@@ -1,11 +1,12 @@
 """The record schema: column presence and dtype on Arrow, value checks through pandera, uniqueness
-over the whole dataset from 16 bytes per row (an xxh64 of the value and the row's identity)."""
+over the whole dataset from 16 bytes per row (an xxh64 of the value and the row's identity); under
+`--max-memory`, uniqueness keeps the values of a hash-chosen share and estimates the repeats."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import xxhash
 from traingate.contracts.checks import ColumnSpec, SchemaCheck
 from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult, Sample
+from traingate.validators import shares
 from traingate.validators.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.pandera_bridge import failing_rows
 from traingate.validators.registry import register_validator
@@ -52,6 +54,16 @@ class SchemaState(FlagState):
     hashes: dict[str, list[np.ndarray]] = field(default_factory=dict)
     ids: dict[str, list[np.ndarray]] = field(default_factory=dict)
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
+    seen: dict[str, int] = field(default_factory=dict)  # non-null values per unique column
+    keep_below: int = shares.FULL_SHARE  # values whose hash is below it are kept
+
+
+def _kept(state: SchemaState, below: int) -> SchemaState:
+    if below >= state.keep_below:
+        return state
+    return replace(state, hashes={name: shares.keep(parts, parts, below) for name, parts in state.hashes.items()},
+                   ids={name: shares.keep(state.ids[name], parts, below) for name, parts in state.hashes.items()},
+                   keep_below=below)
 
 
 def _hashes(values: list[str]) -> np.ndarray:
@@ -101,14 +113,23 @@ class SchemaValidator(RowFlagValidator[SchemaCheck]):
             if spec.unique and array is not None:
                 valid = np.flatnonzero(np.asarray(array.is_valid(), dtype=bool))
                 values = array.take(pa.array(valid)).cast(pa.string()).to_pylist() if len(valid) else []
-                state.hashes.setdefault(name, []).append(_hashes(values))
-                state.ids.setdefault(name, []).append(batch.row_ids(valid))
+                hashes = _hashes(values)
+                state.hashes.setdefault(name, []).extend(shares.keep([hashes], [hashes], state.keep_below))
+                state.ids.setdefault(name, []).extend(shares.keep([batch.row_ids(valid)], [hashes], state.keep_below))
+                state.seen[name] = state.seen.get(name, 0) + len(valid)
         return state
+
+    def shed(self, state: SchemaState) -> SchemaState:
+        """Keep half of the current share of values (by hash): called when memory runs short."""
+        return _kept(state, state.keep_below // 2)
 
     def merge_states(self, a: FlagState, b: FlagState) -> FlagState:
         assert isinstance(a, SchemaState) and isinstance(b, SchemaState)
         base = super().merge_states(a, b)
-        merged = SchemaState(base.rows, base.flagged, base.reasons, base.samples, files={**a.files, **b.files})
+        below = min(a.keep_below, b.keep_below)
+        a, b = _kept(a, below), _kept(b, below)
+        merged = SchemaState(base.rows, base.flagged, base.reasons, base.samples, files={**a.files, **b.files},
+                             seen=dict(Counter(a.seen) + Counter(b.seen)), keep_below=below)
         for store, left, right in ((merged.hashes, a.hashes, b.hashes), (merged.ids, a.ids, b.ids)):
             for key in left.keys() | right.keys():
                 store[key] = left.get(key, []) + right.get(key, [])
@@ -122,10 +143,13 @@ class SchemaValidator(RowFlagValidator[SchemaCheck]):
         reasons = dict(sorted((state.reasons + Counter({f"unique:{k}": v for k, v in duplicates.items()})).items()))
         all_samples = sorted(state.samples.items + samples, key=lambda item: item[0])[: state.samples.cap]
         rate = findings / state.rows if state.rows else 0.0
+        kept = sum(len(h) for parts in state.hashes.values() for h in parts)
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value,
                            threshold=verdict.threshold, rows=state.rows, findings=findings, rate=rate,
-                           message=f"{findings} schema findings in {state.rows} rows ({rate:.2%})",
-                           details={"by_reason": reasons, "columns": list(self.config.columns)},
+                           message=f"{findings} schema findings in {state.rows} rows ({rate:.2%})"
+                                   + (f"; repeats{note}" if (note := shares.note(state.keep_below, kept)) else ""),
+                           details={"by_reason": reasons, "columns": list(self.config.columns),
+                                    **shares.details(state.keep_below, kept, "value hash")},
                            samples=[Sample(**s) for _, s in all_samples])
 
     def _duplicates(self, state: SchemaState) -> tuple[dict[str, int], list[tuple[int, dict[str, Any]]]]:
@@ -137,7 +161,7 @@ class SchemaValidator(RowFlagValidator[SchemaCheck]):
             order = np.lexsort((ids, hashes))
             hashes, ids = hashes[order], ids[order]
             repeat = np.concatenate(([False], hashes[1:] == hashes[:-1])) if len(hashes) else hashes.astype(bool)
-            counts[name] = int(repeat.sum())
+            counts[name] = shares.scaled(int(repeat.sum()), len(hashes), state.seen.get(name, 0), state.keep_below)
             for row_id in ids[repeat][np.argsort(row_keys(ids[repeat]))][: Reservoir().cap]:
                 file, unit = state.files[int(row_id >> np.uint64(40))]
                 samples.append((int(row_keys(np.array([row_id]))[0]), Sample(
