@@ -138,7 +138,7 @@ def test_ray_groups_band_keys_and_returns_only_pairs(tmp_path: Path, small_shard
     columns = {c for v in build_validators(contract, ids) for c in v.columns()}
     shards = plan_shards(files, 2)
     outcomes, pairs = run_on_ray([(contract, ids, files, s, columns, None) for s in shards], None)
-    assert len(shards) >= 4 and all(not isinstance(o, str) and o.states[0].keys == [] for o in outcomes)
+    assert len(shards) >= 4 and all(not isinstance(o, str) and len(o.states[0].table) == 0 for o in outcomes)
     near_validator = build_validators(contract, ids)[0]
     whole = fold(contract, [near_validator], files, [Shard(0)], columns)
     for cap in (0, 50):
@@ -214,3 +214,23 @@ def test_limit_reads_a_prefix_in_one_process_on_any_engine(tmp_path: Path) -> No
     for engine in ("local", "ray"):
         result = validate(contract, [str(path)], options=RunOptions(workers=2, engine=engine, limit=7))
         assert (result.dataset.rows, result.dataset.limited_to, result.dataset.shards) == (7, 7, 1), engine
+
+
+def test_semantic_duplicates_halve_their_rows_by_the_seeded_priority() -> None:
+    from tests.validators.test_merge_law import _contexts
+    from traingate.engine.runner import check_ids
+    from traingate.validators import build
+
+    KIND_OF["sampled"], CASES["sampled"] = "pretraining", "  uniqueness:\n    - type: semantic_duplicates\n"
+    try:
+        contract, batches = _contexts("sampled", [60])
+    finally:
+        del CASES["sampled"], KIND_OF["sampled"]
+    v = build(contract.all_checks()[0], contract.dataset, check_ids(contract)[0])
+    state = v.create_state()
+    for batch in batches:
+        state = v.add_batch(state, batch)
+    held = sum(len(i) for i in state.ids)
+    result = v.finalize(v.shed(state))  # type: ignore[attr-defined]
+    assert result.details["embedded_rows"] == result.details["memory_cap"] == held // 2 > 0
+    assert result.details["sampled"] and "to stay under --max-memory" in result.message

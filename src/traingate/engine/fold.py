@@ -25,7 +25,7 @@ from traingate.engine.readers import Chunk, open_raw
 from traingate.engine.shards import Shard, read_shard
 from traingate.engine.sources import SourceFile
 from traingate.engine.tokenizers import get_tokenizer
-from traingate.validators.base import ShedsRows, Validator
+from traingate.validators.base import ShedsRows, SpillsRows, Validator
 from traingate.validators.registry import build
 from traingate.validators.stats import StatsCollector
 
@@ -133,17 +133,30 @@ def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[
 
 
 def _shed(validators: list[Validator[Any, Any]], out: Folded, where: str) -> bool:
-    """Halve the rows kept by the checks that can sample (at most MAX_SHEDS times); False when none can."""
-    able = [i for i, v in enumerate(validators) if isinstance(v, ShedsRows) and out.errors[i] is None]
-    if not able or len(out.memory_actions) >= MAX_SHEDS * len(able):
-        return False
-    for i in able:
-        validator = validators[i]
-        assert isinstance(validator, ShedsRows)
-        out.states[i] = validator.shed(out.states[i])
-        out.memory_actions.append(f"{validator.check_id}: kept half of its rows' share by hash after {where}")
+    """Memory runs short: the checks that spill write their rows to disk, the checks that sample halve
+    their share (at most MAX_SHEDS times in a fold). False when no check could let anything go."""
+    acted, halving = False, _halvings(out) < MAX_SHEDS
+    for i, validator in enumerate(validators):
+        if out.errors[i] is not None:
+            continue
+        if isinstance(validator, SpillsRows) and (written := validator.spill(out.states[i])):
+            out.memory_actions.append(f"{validator.check_id}: wrote {written} rows' keys to disk after {where}")
+            acted = True
+        elif isinstance(validator, ShedsRows) and halving:
+            out.states[i] = validator.shed(out.states[i])
+            out.memory_actions.append(f"{validator.check_id}: {HALVED} after {where}")
+            acted = True
     gc.collect()
-    return True
+    return acted
+
+
+HALVED = "kept half of its rows' share by hash"
+
+
+def _halvings(out: Folded) -> int:
+    """How many times the most-halved check of this fold has halved its share."""
+    counts = Counter(a.split(f": {HALVED}")[0] for a in out.memory_actions if HALVED in a)
+    return max(counts.values(), default=0)
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from traingate.engine.tokenizers import get_tokenizer
 from traingate.results.gate import decide
 from traingate.results.model import CheckResult, ContractInfo, DatasetInfo, Fault, FileInfo, RunResult
 from traingate.validators.base import ShufflesBandKeys, Validator
+from traingate.validators.spill import run_spill_dir
 from traingate.validators.stats import StatsCollector
 from traingate.version import __version__
 
@@ -119,7 +120,8 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
                     os.path.dirname(contract.source_path) if contract.source_path else None)
     validators = build_validators(contract, check_ids(contract))
     columns = {c for v in validators for c in v.columns()} | _stats_columns(contract)
-    with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress:
+    with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress, \
+            run_spill_dir(run.max_memory_mib is not None):
         hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files]
         folded, failed_shards, shard_count = _fold_all(contract, validators, files, columns, run, progress)
         read_seconds = time.perf_counter() - t0

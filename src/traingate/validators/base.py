@@ -96,3 +96,15 @@ class ShedsRows(Protocol):
     check_id: str
 
     def shed(self, state: Any) -> Any: ...
+
+
+@runtime_checkable
+class SpillsRows(Protocol):
+    """A check whose rows must all meet each other: when the run's memory limit is reached, it writes the
+    per-row state it holds to disk (validators/spill.py) and reads it back at the end."""
+
+    check_id: str
+
+    def spill(self, state: Any) -> int:
+        """Rows written (0: none were held in memory)."""
+        ...

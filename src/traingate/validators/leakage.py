@@ -1,9 +1,10 @@
 """Test rows that also stand in train: equal after normalisation, or sharing an LSH band with a train
-row (MinHash over word shingles). State per row: split tag, exact key, band keys, row id."""
+row (MinHash over word shingles). State per row: row id, split tag, exact key, band keys (spilled to
+disk under `--max-memory` and read back one key column at a time)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from traingate.validators.lsh import band_keys, optimal_bands, signatures, union
 from traingate.validators.normalize import content_fields, hash_texts, row_texts
 from traingate.validators.registry import register_validator
 from traingate.validators.shingles import shingle_sets
+from traingate.validators.spill import Rows
 from traingate.validators.thresholds import judge
 
 NUM_PERM = 128
@@ -27,10 +29,17 @@ TRAIN, TEST = 1, 2
 def leak_pairs(keys: np.ndarray, ids: np.ndarray, tags: np.ndarray) -> np.ndarray:
     """(test row id, train row id) for every test row sharing a key column's bucket with a train row (the
     bucket's first train row by id), unique and sorted."""
+    return leaks_by_column(lambda column: keys[:, column], keys.shape[1], ids, tags)
+
+
+def leaks_by_column(column_of: Callable[[int], np.ndarray], columns: int, ids: np.ndarray,
+                    tags: np.ndarray) -> np.ndarray:
+    """`leak_pairs` with the keys given one column at a time."""
     found = []
-    for column in range(keys.shape[1] if len(ids) else 0):
-        order = np.lexsort((ids, keys[:, column]))
-        k, i, t = keys[order, column], ids[order], tags[order]
+    for column in range(columns if len(ids) else 0):
+        keys = column_of(column)
+        order = np.lexsort((ids, keys))
+        k, i, t = keys[order], ids[order], tags[order]
         new_bucket = np.concatenate(([True], k[1:] != k[:-1]))
         train_at = np.where(t == TRAIN, np.arange(len(k)), len(k))  # len(k): no train row
         first_train = np.minimum.reduceat(train_at, np.flatnonzero(new_bucket))[np.cumsum(new_bucket) - 1]
@@ -47,9 +56,7 @@ def bucket_leaks(keys: np.ndarray, ids: np.ndarray, tags: np.ndarray, cap: int) 
 @dataclass
 class SplitState:
     rows: dict[str, int] = field(default_factory=dict)
-    tags: list[np.ndarray] = field(default_factory=list)
-    keys: list[np.ndarray] = field(default_factory=list)   # (n, 1 + bands): exact key, then band keys
-    ids: list[np.ndarray] = field(default_factory=list)
+    table: Rows = field(default_factory=Rows)  # per row: row id, split tag, exact key, then band keys
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
     pairs: np.ndarray | None = None  # (test, train) pairs, when the keys were grouped elsewhere (Ray)
 
@@ -75,27 +82,28 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
             bands, rows = optimal_bands(self.config.threshold, NUM_PERM)
             keys = np.hstack([exact, band_keys(signatures(hashes, offsets, NUM_PERM), bands, rows)])
         has_text = np.diff(offsets) > 0
-        state.tags.append(np.full(int(has_text.sum()), tag, dtype=np.uint8))
-        state.keys.append(keys[has_text])
-        state.ids.append(batch.row_ids(np.flatnonzero(has_text)))
+        state.table.add(np.column_stack([batch.row_ids(np.flatnonzero(has_text)),
+                                         np.full(int(has_text.sum()), tag, dtype=np.uint64), keys[has_text]]))
         state.files[batch.file_index] = (batch.file, batch.unit)
         return state
 
     def merge_states(self, a: SplitState, b: SplitState) -> SplitState:
         rows = {k: a.rows.get(k, 0) + b.rows.get(k, 0) for k in a.rows.keys() | b.rows.keys()}
         pairs = None if a.pairs is None and b.pairs is None else union_pairs(a.pairs, b.pairs)
-        return SplitState(rows, a.tags + b.tags, a.keys + b.keys, a.ids + b.ids, {**a.files, **b.files}, pairs)
+        return SplitState(rows, a.table.merge(b.table), {**a.files, **b.files}, pairs)
+
+    def spill(self, state: SplitState) -> int:
+        """Write the keys held in memory to disk: called when memory runs short."""
+        return state.table.spill()
 
     def pair_caps(self) -> list[int]:
         return [0]
 
     def take_band_keys(self, state: SplitState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Exact and band keys, row ids and split tags, removed from the state (grouped elsewhere)."""
-        keys = np.concatenate(state.keys) if state.keys else np.zeros((0, 0), np.uint64)
-        ids = np.concatenate(state.ids) if state.ids else np.zeros(0, np.uint64)
-        tags = np.concatenate(state.tags) if state.tags else np.zeros(0, np.uint8)
-        state.keys, state.ids, state.tags, state.pairs = [], [], [], np.zeros((0, 2), np.uint64)
-        return keys, ids, tags
+        table = state.table.table()
+        state.table, state.pairs = Rows(), np.zeros((0, 2), np.uint64)
+        return table[:, 2:], table[:, 0], table[:, 1].astype(np.uint8)
 
     def give_pairs(self, state: SplitState, pairs: dict[int, np.ndarray]) -> SplitState:
         state.pairs = pairs.get(0, np.zeros((0, 2), np.uint64))
@@ -105,9 +113,9 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
         """(m, 2) pairs (test row id, train row id) sharing the exact key or a band, sorted."""
         if state.pairs is not None:
             return state.pairs
-        if not state.keys:
-            return np.zeros((0, 2), dtype=np.uint64)
-        return leak_pairs(np.concatenate(state.keys), np.concatenate(state.ids), np.concatenate(state.tags))
+        table = state.table
+        return leaks_by_column(lambda column: table.column(column + 2), table.width() - 2, table.column(0),
+                               table.column(1).astype(np.uint8))
 
     def wanted_rows(self, state: SplitState) -> list[int]:
         return [int(i) for pair in self._leaks(state)[:10] for i in pair]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -53,10 +54,18 @@ def band_keys(signature: np.ndarray, bands: int, rows: int) -> np.ndarray:
 def candidate_pairs(keys: np.ndarray, ids: np.ndarray, all_pairs_up_to: int = 0) -> np.ndarray:
     """(m, 2) pairs of row ids that share a band key: each bucket linked as a star on its first row,
     or completely when the bucket has at most `all_pairs_up_to` rows (for verification)."""
+    return pairs_by_band(lambda band: keys[:, band], keys.shape[1], ids, all_pairs_up_to)
+
+
+def pairs_by_band(band_of: Callable[[int], np.ndarray], bands: int, ids: np.ndarray,
+                  all_pairs_up_to: int = 0) -> np.ndarray:
+    """`candidate_pairs` with the keys given one band at a time (`band_of(band)`: that band's key per row),
+    so only one band is in memory at once."""
     pairs = []
-    for band in range(keys.shape[1]):
-        order = np.lexsort((ids, keys[:, band]))
-        k, i = keys[order, band], ids[order]
+    for band in range(bands if len(ids) else 0):
+        column = band_of(band)
+        order = np.lexsort((ids, column))
+        k, i = column[order], ids[order]
         same = np.concatenate(([False], k[1:] == k[:-1]))
         if not same.any():
             continue

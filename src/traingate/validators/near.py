@@ -1,5 +1,6 @@
 """Near duplicates: MinHash (rensa) over shingles, LSH banding, connected components.
-State per row: `bands` uint64 band keys and one uint64 row id (9 bands at 0.8: 80 bytes)."""
+State per row: one uint64 row id and `bands` uint64 band keys (9 bands at 0.8: 80 bytes), spilled to
+disk under `--max-memory` and read back one band at a time."""
 
 from __future__ import annotations
 
@@ -20,15 +21,16 @@ from traingate.validators.exact import describe_cluster
 from traingate.validators.lsh import (
     band_keys,
     bucket_candidates,
-    candidate_pairs,
     components,
     optimal_bands,
+    pairs_by_band,
     signatures,
     union_pairs,
 )
 from traingate.validators.normalize import content_fields, row_texts
 from traingate.validators.registry import register_validator
 from traingate.validators.shingles import shingle_sets
+from traingate.validators.spill import Rows
 from traingate.validators.thresholds import judge
 
 VERIFY_ALL_PAIRS_UP_TO = 50
@@ -37,8 +39,7 @@ VERIFY_ALL_PAIRS_UP_TO = 50
 @dataclass
 class BandState:
     rows: int = 0
-    keys: list[np.ndarray] = field(default_factory=list)
-    ids: list[np.ndarray] = field(default_factory=list)
+    table: Rows = field(default_factory=Rows)  # per row: row id, then the band keys
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
     pairs: dict[int, np.ndarray] | None = None  # bucket cap -> candidate pairs, when grouped elsewhere (Ray)
 
@@ -63,8 +64,7 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
         has_text = np.diff(offsets) > 0
         keys = band_keys(signatures(hashes, offsets, self.config.num_perm), bands, rows)
         state.rows += batch.num_rows
-        state.keys.append(keys[has_text])
-        state.ids.append(batch.row_ids(np.flatnonzero(has_text)))
+        state.table.add(np.column_stack([batch.row_ids(np.flatnonzero(has_text)), keys[has_text]]))
         state.files[batch.file_index] = (batch.file, batch.unit)
         return state
 
@@ -73,7 +73,11 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
         if a.pairs is not None or b.pairs is not None:
             left, right = a.pairs or {}, b.pairs or {}
             pairs = {cap: union_pairs(left.get(cap), right.get(cap)) for cap in left.keys() | right.keys()}
-        return BandState(a.rows + b.rows, a.keys + b.keys, a.ids + b.ids, {**a.files, **b.files}, pairs)
+        return BandState(a.rows + b.rows, a.table.merge(b.table), {**a.files, **b.files}, pairs)
+
+    def spill(self, state: BandState) -> int:
+        """Write the band keys held in memory to disk: called when memory runs short."""
+        return state.table.spill()
 
     def pair_caps(self) -> list[int]:
         """Bucket caps whose candidate pairs finalize reads (0: stars; a cap: complete small buckets)."""
@@ -82,10 +86,9 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
     def take_band_keys(self, state: BandState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The state's band keys and row ids, removed from it: they are grouped by key elsewhere and only
         candidate pairs come back (`give_pairs`)."""
-        keys = np.concatenate(state.keys) if state.keys else np.zeros((0, 0), np.uint64)
-        ids = np.concatenate(state.ids) if state.ids else np.zeros(0, np.uint64)
-        state.keys, state.ids, state.pairs = [], [], {}
-        return keys, ids, np.zeros(len(ids), np.uint8)
+        table = state.table.table()
+        state.table, state.pairs = Rows(), {}
+        return table[:, 1:], table[:, 0], np.zeros(len(table), np.uint8)
 
     def give_pairs(self, state: BandState, pairs: dict[int, np.ndarray]) -> BandState:
         state.pairs = pairs
@@ -95,9 +98,8 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
         cap = VERIFY_ALL_PAIRS_UP_TO if complete else 0
         if state.pairs is not None:
             return state.pairs.get(cap, np.zeros((0, 2), dtype=np.uint64))
-        if not state.keys:
-            return np.zeros((0, 2), dtype=np.uint64)
-        return candidate_pairs(np.concatenate(state.keys), np.concatenate(state.ids), cap)
+        table = state.table
+        return pairs_by_band(lambda band: table.column(band + 1), table.width() - 1, table.column(0), cap)
 
     def clusters(self, state: BandState, rows: Mapping[int, dict[str, Any]] | None = None) -> list[np.ndarray]:
         """Row ids grouped by shared LSH buckets, largest first; with `verify` and the candidate rows

@@ -1,5 +1,6 @@
 """Semantic duplicates: cosine similarity of offline sentence embeddings, searched block by block.
-State per row: a float16 embedding (256 dims: 512 bytes) and a row id; `sample` caps the rows kept."""
+State per row: a float16 embedding (256 dims: 512 bytes) and a row id; `sample` caps the rows kept, and
+under `--max-memory` the cap halves (the same seeded priority chooses the rows)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class VectorState:
     ids: list[np.ndarray] = field(default_factory=list)
     priority: list[np.ndarray] = field(default_factory=list)
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
+    memory_cap: int | None = None  # rows kept at most, set when the run's memory limit was reached
 
 
 def similar_pairs(vectors: np.ndarray, ids: np.ndarray, threshold: float, block: int) -> np.ndarray:
@@ -68,21 +70,29 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
         return self._cap(state)
 
     def _cap(self, state: VectorState) -> VectorState:
-        """With `sample`, keep the rows of smallest priority: any split of the data keeps the same rows."""
-        if self.config.sample is None or not state.ids:
+        """With `sample` (or a memory cap), keep the rows of smallest priority: any split of the data keeps
+        the same rows."""
+        caps = [c for c in (self.config.sample.rows if self.config.sample else None, state.memory_cap) if c is not None]
+        if not caps or not state.ids:
             return state
-        priority = np.concatenate(state.priority)
-        if len(priority) <= self.config.sample.rows:
+        priority, cap = np.concatenate(state.priority), min(caps)
+        if len(priority) <= cap:
             return state
-        keep = np.sort(np.argpartition(priority, self.config.sample.rows - 1)[: self.config.sample.rows])
+        keep = np.sort(np.argpartition(priority, cap - 1)[:cap])
         state.vectors = [np.concatenate(state.vectors)[keep]]
         state.ids, state.priority = [np.concatenate(state.ids)[keep]], [priority[keep]]
         return state
 
     def merge_states(self, a: VectorState, b: VectorState) -> VectorState:
+        caps = [c for c in (a.memory_cap, b.memory_cap) if c is not None]
         merged = VectorState(a.rows + b.rows, a.vectors + b.vectors, a.ids + b.ids, a.priority + b.priority,
-                             {**a.files, **b.files})
+                             {**a.files, **b.files}, min(caps) if caps else None)
         return self._cap(merged)
+
+    def shed(self, state: VectorState) -> VectorState:
+        """Keep half of the rows held (by the seeded priority): called when memory runs short."""
+        state.memory_cap = max(1, sum(len(i) for i in state.ids) // 2)
+        return self._cap(state)
 
     def clusters(self, state: VectorState) -> list[np.ndarray]:
         """Row ids grouped by cosine >= threshold (connected components), largest first."""
@@ -102,13 +112,15 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
         verdict = judge(self.config, embedded, duplicates)
         rate = duplicates / embedded if embedded else 0.0
         shown = [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in groups[: self.config.top_clusters]]
-        sampled = self.config.sample is not None and embedded < state.rows
+        sampled = (self.config.sample is not None or state.memory_cap is not None) and embedded < state.rows
         message = (f"{duplicates} semantic duplicates in {len(groups)} clusters among {embedded} "
-                   f"{'sampled ' if sampled else ''}rows ({rate:.2%}), cosine >= {self.config.threshold}")
+                   f"{'sampled ' if sampled else ''}rows ({rate:.2%}), cosine >= {self.config.threshold}"
+                   + (f"; rows capped at {state.memory_cap} to stay under --max-memory" if state.memory_cap else ""))
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=embedded, findings=duplicates, rate=rate, message=message,
                            details={"fields": self.fields(), "model": self.config.model, "threshold": self.config.threshold,
                                     "embedded_rows": embedded, "total_rows": state.rows, "sampled": sampled,
+                                    **({"memory_cap": state.memory_cap} if state.memory_cap else {}),
                                     "clusters": len(groups), "duplicate_rows": duplicates,
                                     "cluster_sizes": {str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
                                     "largest_clusters": shown, "bytes_per_row": 256 * 2 + 16},

@@ -1,0 +1,118 @@
+"""Row-aligned uint64 columns of a check's state, in memory or spilled to disk.
+
+Checks whose every row must meet every other (near duplicates, split leakage) cannot keep a share of
+their rows; when the run's memory limit (`--max-memory`) is reached they write the columns they hold to a
+temporary file instead and read them back one column at a time at the end, so the final grouping needs
+memory for one key column, not all. Files go to the run's spill directory (removed when the run ends, or
+when the process exits) on the machine that wrote them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+SPILL_DIR_ENV = "TRAINGATE_SPILL_DIR"
+
+
+@lru_cache(maxsize=1)
+def _own_dir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="traingate-spill-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+@contextmanager
+def run_spill_dir(enabled: bool) -> Iterator[None]:
+    """A spill directory for one run, seen by the worker processes it starts and removed when it ends."""
+    if not enabled:
+        yield
+        return
+    before, path = os.environ.get(SPILL_DIR_ENV), tempfile.mkdtemp(prefix="traingate-spill-")
+    os.environ[SPILL_DIR_ENV] = path
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(SPILL_DIR_ENV, None)
+        else:
+            os.environ[SPILL_DIR_ENV] = before
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def spill_dir() -> Path:
+    """The run's spill directory (set by the runner for its workers too), else one of this process."""
+    given = os.environ.get(SPILL_DIR_ENV)
+    return Path(given) if given else _own_dir()
+
+
+@dataclass(frozen=True)
+class Spilled:
+    """One file holding (width x rows) uint64: a column is contiguous on disk."""
+
+    path: str
+    rows: int
+
+    def column(self, j: int) -> np.ndarray:
+        return np.array(np.load(self.path, mmap_mode="r")[j])
+
+
+@dataclass
+class Rows:
+    """A check's per-row columns: (n, width) uint64 tables per batch in memory, then spilled files."""
+
+    memory: list[np.ndarray] = field(default_factory=list)
+    disk: list[Spilled] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return sum(len(t) for t in self.memory) + sum(s.rows for s in self.disk)
+
+    def add(self, table: np.ndarray) -> None:
+        if len(table):
+            self.memory.append(table.astype(np.uint64, copy=False))
+
+    def merge(self, other: Rows) -> Rows:
+        return Rows(self.memory + other.memory, self.disk + other.disk)
+
+    def width(self) -> int:
+        if self.memory:
+            return int(self.memory[0].shape[1])
+        return int(np.load(self.disk[0].path, mmap_mode="r").shape[0]) if self.disk else 0
+
+    def spill(self) -> int:
+        """Write the rows held in memory to one file and let them go; returns how many were written."""
+        rows = sum(len(t) for t in self.memory)
+        if not rows:
+            return 0
+        path = spill_dir() / f"{uuid.uuid4().hex}.npy"
+        out = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint64, shape=(self.width(), rows))
+        for j in range(out.shape[0]):
+            out[j] = np.concatenate([t[:, j] for t in self.memory])
+        out.flush()
+        del out
+        self.memory, self.disk = [], [*self.disk, Spilled(str(path), rows)]
+        return rows
+
+    def column(self, j: int) -> np.ndarray:
+        """Column j over every row: batches in memory first, then the files, in the order they were added."""
+        parts = [t[:, j] for t in self.memory] + [s.column(j) for s in self.disk]
+        return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+
+    def table(self) -> np.ndarray:
+        """Every row and column in memory (n, width), the files read back and removed."""
+        width = self.width()
+        spilled = [np.load(s.path).T for s in self.disk]
+        for s in self.disk:
+            Path(s.path).unlink(missing_ok=True)
+        parts = self.memory + spilled
+        return np.concatenate(parts) if parts else np.zeros((0, width), np.uint64)

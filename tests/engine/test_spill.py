@@ -1,0 +1,78 @@
+"""Checks whose rows must all meet each other spill their keys to disk under --max-memory and give the
+same result as a run that kept them in memory, in one process and across workers."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import contract_text
+from tests.engine.test_executors import _comparable, small_shards  # noqa: F401  (fixture)
+from tests.validators.test_merge_law import _rows
+from traingate.contracts import parse_contract
+from traingate.engine import fold
+from traingate.engine.runner import RunOptions, validate
+from traingate.validators import spill
+from traingate.validators.spill import Rows
+
+PAIRS = ("  uniqueness:\n    - type: near_duplicates\n      threshold: 0.5\n      size: 2\n"
+         "    - type: split_leakage\n      threshold: 0.5\n")
+
+
+def test_rows_read_back_column_by_column_and_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(spill.SPILL_DIR_ENV, str(tmp_path))
+    rows, whole = Rows(), []
+    for start in (0, 5, 9):
+        table = np.arange(start * 3, start * 3 + 12, dtype=np.uint64).reshape(4, 3)
+        rows.add(table)
+        whole.append(table)
+        if start == 5:
+            assert rows.spill() == 8 and rows.spill() == 0 and len(list(tmp_path.iterdir())) == 1
+    expected = np.concatenate([whole[2], whole[0], whole[1]])  # in memory first, then the file
+    assert len(rows) == 12 and rows.width() == 3
+    assert all(np.array_equal(rows.column(j), expected[:, j]) for j in range(3))
+    again = pickle.loads(pickle.dumps(rows))  # a worker hands back the file's path, not its rows
+    assert again.disk == rows.disk and np.array_equal(again.column(1), expected[:, 1])
+    assert np.array_equal(again.table(), expected) and not list(tmp_path.iterdir())  # read back and removed
+
+
+def _run(tmp_path: Path, options: RunOptions) -> dict[str, object]:
+    from tests.conftest import write_jsonl
+
+    contract = parse_contract(contract_text("sft", PAIRS), str(tmp_path / "c.yaml"))
+    rows = _rows("sft", 400)
+    write_jsonl(tmp_path / "d.jsonl", rows)
+    write_jsonl(tmp_path / "e.jsonl", rows[:50])
+    result = validate(contract, [f"train={tmp_path / 'd.jsonl'}", f"test={tmp_path / 'e.jsonl'}"], options=options)
+    assert result.checks[0].findings > 0 and result.checks[1].findings > 0
+    return _comparable(result)
+
+
+def test_spilled_keys_give_the_in_memory_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from traingate.engine import readers
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)  # several chunks
+    baseline = _run(tmp_path, RunOptions(workers=1))
+    readings = iter([500.0, 500.0])  # over the limit twice, then under it
+    monkeypatch.setattr(fold, "rss_mib", lambda: next(readings, 10.0))
+    spilled = _run(tmp_path, RunOptions(workers=1, max_memory_mib=100))
+    actions = spilled["dataset"].pop("memory_actions")  # type: ignore[union-attr]
+    assert len(actions) == 4 and all("rows' keys to disk" in a for a in actions), actions
+    baseline["dataset"].pop("memory_actions")  # type: ignore[union-attr]
+    assert spilled == baseline
+    assert spill.SPILL_DIR_ENV not in os.environ
+
+
+def test_workers_spill_and_the_driver_reads_their_files(tmp_path: Path, small_shards: None) -> None:  # noqa: F811
+    baseline = _run(tmp_path, RunOptions(workers=1))
+    spilled = _run(tmp_path, RunOptions(workers=2, max_memory_mib=1))  # every worker is always over 1 MiB
+    actions = spilled["dataset"].pop("memory_actions")  # type: ignore[union-attr]
+    assert actions and all("rows' keys to disk" in a for a in actions)
+    assert spilled["dataset"].pop("stopped_early") is None  # type: ignore[union-attr]
+    baseline["dataset"].pop("memory_actions")  # type: ignore[union-attr]
+    baseline["dataset"].pop("stopped_early")  # type: ignore[union-attr]
+    assert spilled == baseline
