@@ -128,3 +128,29 @@ def test_directories_globs_and_splits(tmp_path: Path) -> None:
         resolve([str(tmp_path / "missing.jsonl")], None, None)
     with pytest.raises(SourceError, match="unknown data format"):
         resolve([str(tmp_path / "notes.txt")], None, None)
+
+
+def test_second_look_reads_only_the_blocks_holding_wanted_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from traingate.engine import lookup, readers
+    from traingate.engine.lookup import LINE_BITS, fetch_rows
+    from traingate.engine.shards import Shard, read_shard
+    from traingate.engine.sources import resolve
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 2048)
+    lines = [json.dumps({"text": f"row {i}", "n": i}) for i in range(600)]
+    lines[250], lines[251], lines[400] = "{broken", "", '{"text": "nan", "n": NaN}'  # slow and NaN blocks
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    (source,) = resolve([str(path)], None, None)
+    with open(path, "rb") as raw:
+        spans = [c.span for c in read_shard(source, Shard(0), None, raw)]
+    assert len(spans) == 9 and all(s is not None for s in spans)
+    wanted = {(0 << LINE_BITS) | line for line in (1, 251, 252, 401, 600)}  # row ids of file 0
+    parsed: list[int] = []
+    real = lookup.parse_block
+    monkeypatch.setattr(lookup, "parse_block", lambda block, first, *a: parsed.append(first) or real(block, first, *a))
+    indexed = fetch_rows([source], None, wanted, {0: [s for s in spans if s is not None]})
+    plain = fetch_rows([source], None, wanted)  # reading from the start (NaN != NaN, so compare as JSON)
+    assert json.dumps(sorted(indexed.items())) == json.dumps(sorted(plain.items()))
+    assert sorted(indexed) == [1, 401, 600] and indexed[401]["text"] == "nan"  # line 251 is broken, 252 blank
+    assert len(parsed) == 4  # the blocks holding lines 1, 251-252, 401 and 600, not all 9

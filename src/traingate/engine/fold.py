@@ -21,7 +21,7 @@ from traingate.engine.batch import BatchContext
 from traingate.engine.faults import FaultLog
 from traingate.engine.prefetch import prefetch
 from traingate.engine.progress import Progress
-from traingate.engine.readers import Chunk, open_raw
+from traingate.engine.readers import Chunk, Span, open_raw
 from traingate.engine.shards import Shard, read_shard
 from traingate.engine.sources import SourceFile
 from traingate.engine.tokenizers import get_tokenizer
@@ -60,6 +60,7 @@ class Folded:
     stopped: str | None = None  # why reading stopped before the end of the data
     worker_rss_mib: float = 0.0  # peak resident memory of the largest worker process that folded a part
     memory_actions: list[str] = field(default_factory=list)  # checks that sampled to stay under the limit
+    blocks: dict[int, list[Span]] = field(default_factory=dict)  # JSON lines blocks read, by file (second look)
 
     @classmethod
     def empty(cls, validators: list[Validator[Any, Any]]) -> Folded:
@@ -73,7 +74,8 @@ class Folded:
                       [a + b for a, b in zip(self.seconds, other.seconds)],
                       StatsCollector().merge_states(self.stats, other.stats), self.faults.merge(other.faults),
                       self.rows_per_file + other.rows_per_file, self.rows + other.rows, self.stopped or other.stopped,
-                      max(self.worker_rss_mib, other.worker_rss_mib), self.memory_actions + other.memory_actions)
+                      max(self.worker_rss_mib, other.worker_rss_mib), self.memory_actions + other.memory_actions,
+                      {i: self.blocks.get(i, []) + other.blocks.get(i, []) for i in self.blocks.keys() | other.blocks})
 
 
 def _feed(validator: Validator[Any, Any], state: Any, batch: BatchContext) -> tuple[Any, str | None, float]:
@@ -115,6 +117,8 @@ def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[
         for index, chunk in prefetch(chunks) if threads > 1 else chunks:
             batch = _batch(contract, tokenizer, files, index, chunk, out.rows)
             out.faults.add(chunk.faults, index)
+            if chunk.span is not None:
+                out.blocks.setdefault(index, []).append(chunk.span)
             out.rows += batch.num_rows
             out.rows_per_file[index] += batch.num_rows
             out.stats = stats.add_batch(out.stats, batch)  # also fills the shared length caches

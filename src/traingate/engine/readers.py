@@ -31,6 +31,16 @@ class Chunk:
     lines: np.ndarray  # 1-based line, item or row number of each row in the file
     unit: str
     faults: list[Fault] = field(default_factory=list)
+    span: Span | None = None  # where a JSON lines block lies in an uncompressed local file
+
+
+@dataclass(frozen=True)
+class Span:
+    """A block of JSON lines: its first line number and byte range, so a second look can read it alone."""
+
+    first_line: int
+    start: int
+    end: int
 
 
 Progress = Callable[[int], None]
@@ -114,11 +124,12 @@ LineFilter = Callable[[int, int], bool | None]  # (first line, last line) of a b
 
 
 def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first: bytes = b"",
-               first_line: int = 1, wanted: LineFilter | None = None) -> Iterator[Chunk]:
-    """Chunks of 8 MiB blocks cut at line ends; with `wanted`, blocks it declines are counted, not parsed
-    (a second look parses exactly the blocks the first pass parsed, so records come out the same)."""
-    leftover = first
-    line_no = first_line
+               first_line: int = 1, wanted: LineFilter | None = None, offset: int = 0) -> Iterator[Chunk]:
+    """Chunks of 8 MiB blocks cut at line ends; with `wanted`, blocks it declines are counted, not parsed.
+    `offset`: where in the file `first` (or the stream) begins; blocks of an uncompressed local file carry
+    their span, so a second look reads only the blocks that hold the rows it wants (`parse_block`)."""
+    seekable = source.compression is None and "://" not in source.path
+    leftover, line_no, position = first, first_line, offset
     while True:
         data = stream.read(BLOCK_BYTES)
         buf = leftover + data
@@ -135,15 +146,22 @@ def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first:
         if verdict is None:
             return
         if verdict and block and not block.isspace():
-            table = _jsonl_fast(block, columns, newlines)
-            if table is not None:
-                lines = np.arange(line_no, line_no + table.num_rows, dtype=np.int64)
-                yield Chunk(table, -1, lines, "line")
-            else:
-                yield _jsonl_slow(block, line_no, columns, source)
-        line_no += newlines
+            chunk = parse_block(block, line_no, columns, source, newlines)
+            chunk.span = Span(line_no, position, position + len(block)) if seekable else None
+            yield chunk
+        line_no, position = line_no + newlines, position + len(block)
         if not data:
             return
+
+
+def parse_block(block: bytes, first_line: int, columns: set[str] | None, source: SourceFile,
+                newlines: int | None = None) -> Chunk:
+    """One block of whole JSON lines: pyarrow's parser when the block is clean, else line by line."""
+    newlines = block.count(b"\n") if newlines is None else newlines
+    table = _jsonl_fast(block, columns, newlines)
+    if table is None:
+        return _jsonl_slow(block, first_line, columns, source)
+    return Chunk(table, -1, np.arange(first_line, first_line + table.num_rows, dtype=np.int64), "line")
 
 
 def read_json(stream: Any, source: SourceFile, columns: set[str] | None,

@@ -127,7 +127,7 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
         read_seconds = time.perf_counter() - t0
         looked = [_wanted(v, s, e) for v, s, e in zip(validators, folded.states, folded.errors)]
         wanted = set().union(*(w for w, _ in looked))
-        rows = fetch_rows(files, columns, wanted) if wanted else {}
+        rows = fetch_rows(files, columns, wanted, folded.blocks) if wanted else {}
         results = [_finish(v, s, e, rows) for v, s, (_, e) in zip(validators, folded.states, looked)]
         fault_samples = folded.faults.samples(files)
         _mask_reports(validators, results, fault_samples)

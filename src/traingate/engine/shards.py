@@ -136,4 +136,4 @@ def read_shard(source: SourceFile, shard: Shard, columns: set[str] | None, raw: 
             row += batch.num_rows
         return
     yield from read_jsonl(_Range(raw, shard.start, shard.end or os.path.getsize(source.path)), source, columns,
-                          first_line=shard.first_line)
+                          first_line=shard.first_line, offset=shard.start)
