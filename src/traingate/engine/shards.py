@@ -11,9 +11,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from traingate.engine.readers import Chunk, read_jsonl, read_source
+from traingate.engine.readers import Chunk, parquet_file, read_jsonl, read_source
 from traingate.engine.sources import SourceFile
 
 SHARDS_PER_WORKER = 4
@@ -79,7 +78,7 @@ def _jsonl_cuts(path: str, size: int, pieces: int, count: LineCounter) -> list[t
 
 
 def _parquet_groups(source: SourceFile, pieces: int) -> list[Shard]:
-    meta = pq.ParquetFile(source.path).metadata
+    meta = parquet_file(source.path).metadata
     bounds = np.linspace(0, meta.num_row_groups, min(pieces, meta.num_row_groups) + 1).astype(int)
     rows = np.concatenate([[0], np.cumsum([meta.row_group(i).num_rows for i in range(meta.num_row_groups)])])
     return [Shard(-1, int(a), int(b), int(rows[a]) + 1) for a, b in zip(bounds, bounds[1:]) if b > a]
@@ -128,7 +127,7 @@ def read_shard(source: SourceFile, shard: Shard, columns: set[str] | None, raw: 
         yield from read_source(source, columns, raw)
         return
     if source.format == "parquet":
-        pf = pq.ParquetFile(source.path)
+        pf = parquet_file(source.path)
         names = [c for c in pf.schema_arrow.names if columns is None or c in columns]
         row = shard.first_line
         for batch in pf.iter_batches(row_groups=range(shard.start, shard.end or pf.num_row_groups), columns=names):
