@@ -4,6 +4,7 @@ schema machinery's fixed cost of several milliseconds per batch."""
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -46,14 +47,15 @@ def build_schema(columns: dict[str, ColumnSpec]) -> Any:
 
 
 NUMERIC = ("greater_than_or_equal_to", "less_than_or_equal_to")
-_CHECKS: dict[str, list[Any]] = {}
+_LOCAL = threading.local()  # checks run on several threads at once: each thread builds its own
 
 
 def _checks_of(spec: ColumnSpec) -> list[Any]:
+    cache: dict[str, list[Any]] = _LOCAL.__dict__.setdefault("checks", {})
     key = spec.model_dump_json()
-    if key not in _CHECKS:
-        _CHECKS[key] = column_checks(spec)
-    return _CHECKS[key]
+    if key not in cache:
+        cache[key] = column_checks(spec)
+    return cache[key]
 
 
 def failing_rows(columns: dict[str, ColumnSpec], arrays: dict[str, pa.Array],
