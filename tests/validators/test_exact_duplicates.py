@@ -71,3 +71,13 @@ def test_whitespace_normalisation_collapses_every_run(texts: list[str]) -> None:
     values = pa.array(texts, pa.string())
     plain = pc.utf8_trim_whitespace(pc.replace_substring_regex(values, r"\s+", " "))
     assert normalize(values, ["whitespace"]).to_pylist() == plain.to_pylist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from("aZ1 .\ufb01\uff23\u00e9e\u0301\u2460\u3000")),
+                                st.text(max_size=5)), max_size=12), skip=st.integers(0, 3))
+def test_nfkc_leaves_ascii_alone_and_equals_pyarrow_nfkc(texts: list[str | None], skip: int) -> None:
+    from traingate.validators.normalize import nfkc
+
+    array = pa.array(texts, pa.string()).slice(min(skip, len(texts)))
+    assert nfkc(array).equals(pc.utf8_normalize(array, "NFKC"))

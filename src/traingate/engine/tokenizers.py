@@ -47,7 +47,7 @@ class WhitespaceTokenizer:
         nonempty = np.diff(offsets) > 0
         firsts = offsets[:-1][nonempty]
         starts[firsts] = word[firsts]  # a value's first byte starts a word whatever precedes it
-        counts[nonempty] = np.add.reduceat(starts, firsts, dtype=np.int64)
+        counts[nonempty] = np.add.reduceat(starts.view(np.int8), firsts, dtype=np.int32)  # int32: 2x faster
         return counts
 
 
