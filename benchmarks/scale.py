@@ -2,13 +2,16 @@
 local worker processes and on the Ray engine (a local Ray instance, started inside the timed run).
 
 The contract is benchmarks/throughput.py's (every format check, quantity) plus exact duplicates, so a
-check with per-row state is merged across workers too. Usage: python benchmarks/scale.py [ROWS]
+check with per-row state is merged across workers too. Usage: python benchmarks/scale.py [ROWS] [--repeat N]:
+with N, the configurations run N times in turn (so drift of the machine's speed touches each alike) and
+the table shows medians, with every run's seconds beside them.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -47,24 +50,38 @@ def measure(contract: Path, data: Path, workers: int, engine: str) -> dict[str, 
     return result
 
 
+CONFIGS = (("local", 1), ("local", 2), ("ray", 2))
+
+
 def main() -> None:
-    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000_000
+    args = sys.argv[1:]
+    repeat = int(args.pop(args.index("--repeat") + 1)) if "--repeat" in args else 1
+    args = [a for a in args if a != "--repeat"]
+    rows = int(args[0]) if args else 5_000_000
     data = cached(f"scale-{rows}.jsonl", rows, generate)
     contract = CACHE / "scale-contract.yaml"
     contract.write_text(SCALE_CONTRACT)
-    print(f"{os.cpu_count()} cores; {rows:,} rows, {data.stat().st_size / 1e6:,.0f} MB")
+    runs: dict[tuple[str, int], list[dict[str, float]]] = {c: [] for c in CONFIGS}
+    for _ in range(repeat):
+        for engine, workers in CONFIGS:
+            try:
+                runs[(engine, workers)].append(measure(contract, data, workers, engine))
+            except subprocess.CalledProcessError as exc:
+                print(f"{engine} {workers} failed: {exc.stderr.strip().splitlines()[-1:]}")
+    print(f"{os.cpu_count()} cores; {rows:,} rows, {data.stat().st_size / 1e6:,.0f} MB; "
+          f"{'median of ' + str(repeat) + ' runs' if repeat > 1 else 'one run'} each")
     print(f"{'engine':>8} {'workers':>8} {'shards':>7} {'seconds':>8} {'rows/s':>10} {'speed-up':>9} "
-          f"{'driver RSS MiB':>15} {'worker RSS MiB':>15}")
+          f"{'driver RSS MiB':>15} {'worker RSS MiB':>15}  runs (s)")
     base = None
-    for engine, workers in (("local", 1), ("local", 2), ("ray", 2)):
-        try:
-            m = measure(contract, data, workers, engine)
-        except subprocess.CalledProcessError as exc:
-            print(f"{engine:>8} {workers:>8} failed: {exc.stderr.strip().splitlines()[-1:]}")
+    for (engine, workers), done in runs.items():
+        if not done:
             continue
-        base = base or m["seconds"]
-        print(f"{engine:>8} {workers:>8} {int(m['shards']):>7} {m['seconds']:>8.1f} {m['rows'] / m['seconds']:>10,.0f} "
-              f"{base / m['seconds']:>8.2f}x {m['peak_rss_mib']:>15,.0f} {m['worker_peak_rss_mib']:>15,.0f}")
+        seconds = statistics.median(m["seconds"] for m in done)
+        m, times = done[0], " ".join(f"{d['seconds']:.1f}" for d in done)
+        base = base or seconds
+        print(f"{engine:>8} {workers:>8} {int(m['shards']):>7} {seconds:>8.1f} {m['rows'] / seconds:>10,.0f} "
+              f"{base / seconds:>8.2f}x {max(d['peak_rss_mib'] for d in done):>15,.0f} "
+              f"{max(d['worker_peak_rss_mib'] for d in done):>15,.0f}  {times}")
 
 
 if __name__ == "__main__":
