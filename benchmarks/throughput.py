@@ -1,7 +1,9 @@
 """Throughput and memory of `traingate validate` with every format check on synthetic SFT JSONL.
 
 Generates ROWS rows (~1 KB each) once into a cache folder, then validates prefixes of it in fresh
-processes and prints MB/s and peak RSS per size. Usage: python benchmarks/throughput.py [ROWS ...]
+processes and prints MB/s and peak RSS per size, on one core (`--workers 1`) and as a user runs it by
+default (one threaded process below 512 MiB, a worker per core from there; RSS then of the largest
+process). Usage: python benchmarks/throughput.py [ROWS ...]
 """
 
 from __future__ import annotations
@@ -87,13 +89,14 @@ def fresh_process(code: str, *args: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def measure(contract: Path, data: Path) -> tuple[float, int, int]:
-    code = ("import sys, time, resource; from traingate.contracts import load_contract;"
-            "from traingate.engine.runner import validate; t=time.perf_counter();"
-            "r=validate(load_contract(sys.argv[1]), [sys.argv[2]]);"
-            "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.dataset.rows)")
-    out = fresh_process(code, str(contract), str(data)).split()
-    return float(out[0]), int(out[1]) * 1024, int(out[2])
+def measure(contract: Path, data: Path, workers: int) -> tuple[float, float, int]:
+    """Seconds, peak RSS in MiB (of the largest process) and rows of one run."""
+    code = ("import sys, time; from traingate.contracts import load_contract;"
+            "from traingate.engine.runner import RunOptions, validate; t=time.perf_counter();"
+            "r=validate(load_contract(sys.argv[1]), [sys.argv[2]], options=RunOptions(workers=int(sys.argv[3])));"
+            "print(time.perf_counter()-t, max(r.resources.values()), r.dataset.rows)")
+    out = fresh_process(code, str(contract), str(data), str(workers)).split()
+    return float(out[0]), float(out[1]), int(out[2])
 
 
 def main() -> None:
@@ -101,16 +104,18 @@ def main() -> None:
     full = cached(f"sft-{max(sizes)}.jsonl", max(sizes), generate)
     contract = CACHE / "contract.yaml"
     contract.write_text(CONTRACT)
-    print(f"{'rows':>10} {'MB':>8} {'seconds':>8} {'MB/s':>8} {'rows/s':>10} {'peak RSS MiB':>13}")
+    print(f"{'rows':>10} {'MB':>8} {'mode':>12} {'seconds':>8} {'MB/s':>8} {'rows/s':>10} {'peak RSS MiB':>13}")
     for size in sizes:
         data = full if size == max(sizes) else CACHE / f"sft-{size}.jsonl"
         if not data.exists():
             with full.open("rb") as src, data.open("wb") as dst:
                 for _, line in zip(range(size), src):
                     dst.write(line)
-        seconds, rss, rows = measure(contract, data)
         mb = data.stat().st_size / 1e6
-        print(f"{rows:>10,} {mb:>8.0f} {seconds:>8.1f} {mb / seconds:>8.1f} {rows / seconds:>10,.0f} {rss / 2**20:>13.0f}")
+        for mode, workers in (("one core", 1), ("default", 0)):
+            seconds, rss, rows = measure(contract, data, workers)
+            print(f"{rows:>10,} {mb:>8.0f} {mode:>12} {seconds:>8.1f} {mb / seconds:>8.1f} {rows / seconds:>10,.0f} "
+                  f"{rss:>13.0f}")
 
 
 if __name__ == "__main__":
