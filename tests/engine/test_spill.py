@@ -76,3 +76,15 @@ def test_workers_spill_and_the_driver_reads_their_files(tmp_path: Path, small_sh
     baseline["dataset"].pop("memory_actions")  # type: ignore[union-attr]
     baseline["dataset"].pop("stopped_early")  # type: ignore[union-attr]
     assert spilled == baseline
+
+
+def test_ray_tasks_spill_and_take_their_keys_back_before_the_shuffle(tmp_path: Path, small_shards: None) -> None:  # noqa: F811
+    pytest.importorskip("ray")
+    baseline = _run(tmp_path, RunOptions(workers=1))
+    spilled = _run(tmp_path, RunOptions(workers=2, engine="ray", max_memory_mib=1))
+    actions = spilled["dataset"].pop("memory_actions")  # type: ignore[union-attr]
+    assert actions and all("rows' keys to disk" in a for a in actions)
+    assert spilled["dataset"].pop("stopped_early") is None  # type: ignore[union-attr]
+    baseline["dataset"].pop("stopped_early")  # type: ignore[union-attr]
+    baseline["dataset"].pop("memory_actions")  # type: ignore[union-attr]
+    assert spilled == baseline

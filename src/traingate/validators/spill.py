@@ -51,9 +51,13 @@ def run_spill_dir(enabled: bool) -> Iterator[None]:
 
 
 def spill_dir() -> Path:
-    """The run's spill directory (set by the runner for its workers too), else one of this process."""
+    """The run's spill directory (set by the runner for its workers too; made on a node of a cluster that
+    lacks it), else one of this process."""
     given = os.environ.get(SPILL_DIR_ENV)
-    return Path(given) if given else _own_dir()
+    if not given:
+        return _own_dir()
+    Path(given).mkdir(parents=True, exist_ok=True)
+    return Path(given)
 
 
 @dataclass(frozen=True)
