@@ -1,5 +1,6 @@
 """Scale: rows per second and peak memory of one validation of 5,000,000 synthetic SFT rows on 1 and 2
-local worker processes and on the Ray engine (a local Ray instance, started inside the timed run).
+local worker processes and on the Ray engine (a local Ray instance, started inside the timed run; the
+table shows how long the start took).
 
 The contract is benchmarks/throughput.py's (every format check, quantity) plus exact duplicates, so a
 check with per-row state is merged across workers too. Usage: python benchmarks/scale.py [ROWS] [--repeat N]:
@@ -45,7 +46,7 @@ def measure(contract: Path, data: Path, workers: int, engine: str) -> dict[str, 
             "r=validate(load_contract(sys.argv[1]), [sys.argv[2]],"
             " options=RunOptions(workers=int(sys.argv[3]), engine=sys.argv[4]));"
             "print(json.dumps({'seconds': time.perf_counter()-t, 'rows': r.dataset.rows, 'shards': r.dataset.shards,"
-            " 'verdict': r.gate.verdict, **r.resources}))")
+            " 'verdict': r.gate.verdict, 'ray_start': r.timings.get('ray_start', 0.0), **r.resources}))")
     result: dict[str, float] = json.loads(fresh_process(code, str(contract), str(data), str(workers), engine))
     return result
 
@@ -71,7 +72,7 @@ def main() -> None:
     print(f"{os.cpu_count()} cores; {rows:,} rows, {data.stat().st_size / 1e6:,.0f} MB; "
           f"{'median of ' + str(repeat) + ' runs' if repeat > 1 else 'one run'} each")
     print(f"{'engine':>8} {'workers':>8} {'shards':>7} {'seconds':>8} {'rows/s':>10} {'speed-up':>9} "
-          f"{'driver RSS MiB':>15} {'worker RSS MiB':>15}  runs (s)")
+          f"{'driver RSS MiB':>15} {'worker RSS MiB':>15} {'Ray start s':>12}  runs (s)")
     base = None
     for (engine, workers), done in runs.items():
         if not done:
@@ -81,7 +82,8 @@ def main() -> None:
         base = base or seconds
         print(f"{engine:>8} {workers:>8} {int(m['shards']):>7} {seconds:>8.1f} {m['rows'] / seconds:>10,.0f} "
               f"{base / seconds:>8.2f}x {max(d['peak_rss_mib'] for d in done):>15,.0f} "
-              f"{max(d['worker_peak_rss_mib'] for d in done):>15,.0f}  {times}")
+              f"{max(d['worker_peak_rss_mib'] for d in done):>15,.0f} "
+              f"{statistics.median(d['ray_start'] for d in done) if engine == 'ray' else 0:>12.1f}  {times}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ only pairs, never per-row signatures, come back to the driver."""
 from __future__ import annotations
 
 import pickle
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -84,13 +85,21 @@ def _shuffle(folded: Any, caps: dict[int, tuple[PairsOf, list[int]]]) -> Pairs:
     return dict(result)
 
 
-def run_on_ray(tasks: list[tuple[Any, ...]], address: str | None) -> tuple[list[Folded | str], Pairs]:
+def start_ray(address: str | None) -> float:
+    """Connect to the cluster at `address`, or start a local instance; seconds it took (0: connected)."""
     try:
         import ray
     except ImportError as exc:
         raise MissingDependencyError("the Ray engine", "ray", "ray") from exc
+    started = time.perf_counter()
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    return time.perf_counter() - started
+
+
+def run_on_ray(tasks: list[tuple[Any, ...]], address: str | None) -> tuple[list[Folded | str], Pairs]:
+    start_ray(address)
+    import ray
     rows = [{"index": i, "task": pickle.dumps(task)} for i, task in enumerate(tasks)]
     first = ray.data.from_items(rows, override_num_blocks=len(rows)).map(_fold_row, max_retries=0).materialize()
     errors = {r["index"]: r["error"] for r in first.select_columns(["index", "error"]).take_all() if r["error"]}

@@ -17,6 +17,7 @@ from traingate.engine.executors import run_shards, start_workers
 from traingate.engine.fold import Folded, build_validators, fold, peak_rss_mib
 from traingate.engine.lookup import fetch_rows
 from traingate.engine.progress import Progress
+from traingate.engine.ray_engine import start_ray
 from traingate.engine.readers import open_raw
 from traingate.engine.shards import Shard, count_newlines, may_shard, plan_shards
 from traingate.engine.sources import SourceFile, resolve
@@ -122,6 +123,7 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
     columns = {c for v in validators for c in v.columns()} | _stats_columns(contract)
     with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress, \
             run_spill_dir(run.max_memory_mib is not None):
+        ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
         hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files]
         folded, failed_shards, shard_count = _fold_all(contract, validators, files, columns, run, progress)
         read_seconds = time.perf_counter() - t0
@@ -137,7 +139,8 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
     problems = [f"shard {s} could not be read" for s in failed_shards] + ([folded.stopped] if folded.stopped else [])
     dataset = _dataset_info(contract, file_infos, folded, fault_samples, run, shard_count, failed_shards)
     gate = decide(results, contract.gate.fail_on, folded.faults.total, contract.gate.max_bad_records, problems)
-    timings = {"total": time.perf_counter() - t0, "read_and_check": read_seconds}
+    timings = {"total": time.perf_counter() - t0, "read_and_check": read_seconds,
+               **({"ray_start": ray_start} if ray_start is not None else {})}
     timings.update({v.check_id: s for v, s in zip(validators, folded.seconds)})
     return RunResult(tool_version=__version__, run_id=uuid.uuid4().hex, started_at=started.isoformat(),
                      finished_at=datetime.now(UTC).isoformat(),
