@@ -54,8 +54,10 @@ def validate(
                                                             "is 512 MiB or more, else 1).")] = None,
     engine: Annotated[str, typer.Option(help="local, or ray (pip install 'traingate[ray]').")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address; default: a local Ray instance.")] = None,
-    max_memory: Annotated[str | None, typer.Option(help="e.g. 8GiB or 512MiB: stop reading, and fail the gate "
-                                                        "saying so, when resident memory passes it.")] = None,
+    max_memory: Annotated[str | None, typer.Option(help="e.g. 8GiB or 512MiB: when resident memory passes it, "
+                                                        "checks that compare rows spill them to disk or keep a "
+                                                        "hash-chosen share (and say so); when none can, reading "
+                                                        "stops and the gate errs.")] = None,
 ) -> None:
     """Check DATA against CONTRACT; exit 0 when the gate passes, 1 when it fails, 3 on errors."""
     if fail_on not in (None, "error", "warn"):
