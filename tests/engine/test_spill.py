@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pickle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -40,7 +41,7 @@ def test_rows_read_back_column_by_column_and_whole(tmp_path: Path, monkeypatch: 
     assert np.array_equal(again.table(), expected) and not list(tmp_path.iterdir())  # read back and removed
 
 
-def _run(tmp_path: Path, options: RunOptions) -> dict[str, object]:
+def _run(tmp_path: Path, options: RunOptions) -> dict[str, Any]:
     from tests.conftest import write_jsonl
 
     contract = parse_contract(contract_text("sft", PAIRS), str(tmp_path / "c.yaml"))
@@ -52,6 +53,18 @@ def _run(tmp_path: Path, options: RunOptions) -> dict[str, object]:
     return _comparable(result)
 
 
+def _spill_actions(spilled: dict[str, Any], baseline: dict[str, Any]) -> list[str]:
+    """The run's memory actions, after checking each wrote keys to disk, reading went to the end and the
+    result is otherwise the in-memory one."""
+    actions: list[str] = spilled["dataset"].pop("memory_actions")
+    assert actions and all("rows' keys to disk" in a for a in actions), actions
+    assert spilled["dataset"].pop("stopped_early") is None
+    baseline["dataset"].pop("memory_actions")
+    baseline["dataset"].pop("stopped_early")
+    assert spilled == baseline
+    return actions
+
+
 def test_spilled_keys_give_the_in_memory_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from traingate.engine import readers
 
@@ -60,31 +73,18 @@ def test_spilled_keys_give_the_in_memory_result(tmp_path: Path, monkeypatch: pyt
     readings = iter([500.0, 500.0])  # over the limit twice, then under it
     monkeypatch.setattr(fold, "rss_mib", lambda: next(readings, 10.0))
     spilled = _run(tmp_path, RunOptions(workers=1, max_memory_mib=100))
-    actions = spilled["dataset"].pop("memory_actions")  # type: ignore[union-attr]
-    assert len(actions) == 4 and all("rows' keys to disk" in a for a in actions), actions
-    baseline["dataset"].pop("memory_actions")  # type: ignore[union-attr]
-    assert spilled == baseline
+    assert len(_spill_actions(spilled, baseline)) == 4  # two checks, twice
     assert spill.SPILL_DIR_ENV not in os.environ
 
 
 def test_workers_spill_and_the_driver_reads_their_files(tmp_path: Path, small_shards: None) -> None:  # noqa: F811
     baseline = _run(tmp_path, RunOptions(workers=1))
     spilled = _run(tmp_path, RunOptions(workers=2, max_memory_mib=1))  # every worker is always over 1 MiB
-    actions = spilled["dataset"].pop("memory_actions")  # type: ignore[union-attr]
-    assert actions and all("rows' keys to disk" in a for a in actions)
-    assert spilled["dataset"].pop("stopped_early") is None  # type: ignore[union-attr]
-    baseline["dataset"].pop("memory_actions")  # type: ignore[union-attr]
-    baseline["dataset"].pop("stopped_early")  # type: ignore[union-attr]
-    assert spilled == baseline
+    _spill_actions(spilled, baseline)
 
 
 def test_ray_tasks_spill_and_take_their_keys_back_before_the_shuffle(tmp_path: Path, small_shards: None) -> None:  # noqa: F811
     pytest.importorskip("ray")
     baseline = _run(tmp_path, RunOptions(workers=1))
     spilled = _run(tmp_path, RunOptions(workers=2, engine="ray", max_memory_mib=1))
-    actions = spilled["dataset"].pop("memory_actions")  # type: ignore[union-attr]
-    assert actions and all("rows' keys to disk" in a for a in actions)
-    assert spilled["dataset"].pop("stopped_early") is None  # type: ignore[union-attr]
-    baseline["dataset"].pop("stopped_early")  # type: ignore[union-attr]
-    baseline["dataset"].pop("memory_actions")  # type: ignore[union-attr]
-    assert spilled == baseline
+    _spill_actions(spilled, baseline)

@@ -61,6 +61,7 @@ class Folded:
     worker_rss_mib: float = 0.0  # peak resident memory of the largest worker process that folded a part
     memory_actions: list[str] = field(default_factory=list)  # checks that sampled to stay under the limit
     blocks: dict[int, list[Span]] = field(default_factory=dict)  # JSON lines blocks read, by file (second look)
+    halvings: int = 0  # times the sampling checks of this fold halved their share
 
     @classmethod
     def empty(cls, validators: list[Validator[Any, Any]]) -> Folded:
@@ -75,7 +76,8 @@ class Folded:
                       StatsCollector().merge_states(self.stats, other.stats), self.faults.merge(other.faults),
                       self.rows_per_file + other.rows_per_file, self.rows + other.rows, self.stopped or other.stopped,
                       max(self.worker_rss_mib, other.worker_rss_mib), self.memory_actions + other.memory_actions,
-                      {i: self.blocks.get(i, []) + other.blocks.get(i, []) for i in self.blocks.keys() | other.blocks})
+                      {i: self.blocks.get(i, []) + other.blocks.get(i, []) for i in self.blocks.keys() | other.blocks},
+                      max(self.halvings, other.halvings))
 
 
 def _feed(validator: Validator[Any, Any], state: Any, batch: BatchContext) -> tuple[Any, str | None, float]:
@@ -139,28 +141,20 @@ def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[
 def _shed(validators: list[Validator[Any, Any]], out: Folded, where: str) -> bool:
     """Memory runs short: the checks that spill write their rows to disk, the checks that sample halve
     their share (at most MAX_SHEDS times in a fold). False when no check could let anything go."""
-    acted, halving = False, _halvings(out) < MAX_SHEDS
+    spilled = halved = False
     for i, validator in enumerate(validators):
         if out.errors[i] is not None:
             continue
         if isinstance(validator, SpillsRows) and (written := validator.spill(out.states[i])):
             out.memory_actions.append(f"{validator.check_id}: wrote {written} rows' keys to disk after {where}")
-            acted = True
-        elif isinstance(validator, ShedsRows) and halving:
+            spilled = True
+        elif isinstance(validator, ShedsRows) and out.halvings < MAX_SHEDS:
             out.states[i] = validator.shed(out.states[i])
-            out.memory_actions.append(f"{validator.check_id}: {HALVED} after {where}")
-            acted = True
+            out.memory_actions.append(f"{validator.check_id}: kept half of its rows' share by hash after {where}")
+            halved = True
+    out.halvings += halved
     gc.collect()
-    return acted
-
-
-HALVED = "kept half of its rows' share by hash"
-
-
-def _halvings(out: Folded) -> int:
-    """How many times the most-halved check of this fold has halved its share."""
-    counts = Counter(a.split(f": {HALVED}")[0] for a in out.memory_actions if HALVED in a)
-    return max(counts.values(), default=0)
+    return spilled or halved
 
 
 @contextmanager

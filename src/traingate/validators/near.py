@@ -114,10 +114,11 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
         return components(pairs), len(pairs), verified
 
     def wanted_rows(self, state: BandState) -> list[int]:
-        candidates = np.unique(self._pairs(state, False))
+        pairs = self._pairs(state, False)  # grouped once: the keys may be read back from disk
+        candidates = np.unique(pairs)
         if self.config.verify and len(candidates) <= self.config.max_verify_rows:
             return [int(i) for i in candidates]
-        return [int(i) for g in components(self._pairs(state, False))[: self.config.top_clusters] for i in g[:3]]
+        return [int(i) for g in components(pairs)[: self.config.top_clusters] for i in g[:3]]
 
     def finalize(self, state: BandState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         groups, candidate_pairs, verified = self._clusters(state, rows)

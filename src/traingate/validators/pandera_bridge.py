@@ -68,8 +68,12 @@ def failing_rows(columns: dict[str, ColumnSpec], arrays: dict[str, pa.Array],
         checks = _checks_of(spec) if array is not None and not pa.types.is_nested(array.type) else []
         if not checks or num_rows == 0:
             continue
+        views: dict[str, Any] = {}  # the column converted once per kind of check
         for check in checks:
-            passed = check(_series(array, check.name)).check_output  # boolean Series over the non-null rows, by row index
+            kind = _kind(array, check.name)
+            if kind not in views:
+                views[kind] = _series(array, kind)
+            passed = check(views[kind]).check_output  # boolean Series over the non-null rows, by row index
             failed = passed.index.to_numpy()[~passed.to_numpy(dtype=bool)]
             if len(failed):
                 mask = np.zeros(num_rows, dtype=bool)
@@ -78,14 +82,20 @@ def failing_rows(columns: dict[str, ColumnSpec], arrays: dict[str, pa.Array],
     return out
 
 
-def _series(array: pa.Array, check: str) -> Any:
-    """The column as a pandas Series for one check: string checks see non-text values as their text, bounds
-    see text parsed as numbers (text that does not parse is left to the dtype rule)."""
-    import pandas as pd
-
+def _kind(array: pa.Array, check: str) -> str:
+    """How a check sees the column: string checks see non-text values as text, bounds see text as numbers
+    (text that does not parse is left to the dtype rule), the rest see the values."""
     text = pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
     if check.startswith("str_") and not text:
+        return "as_text"
+    return "as_number" if check in NUMERIC and text else "values"
+
+
+def _series(array: pa.Array, kind: str) -> Any:
+    import pandas as pd
+
+    if kind == "as_text":
         return array.cast(pa.string()).to_pandas()
-    if check in NUMERIC and text:
+    if kind == "as_number":
         return pd.to_numeric(array.to_pandas(), errors="coerce")
     return array.to_pandas()
