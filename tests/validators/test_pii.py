@@ -4,6 +4,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import contract_text
@@ -148,3 +149,29 @@ def test_missing_model_names_the_install_command(tmp_path: Path, monkeypatch: py
     finally:
         presidio.analyzer.cache_clear()
     assert code == 3 and "pip install 'traingate[pii]'" in " ".join(output.split())  # rich wraps lines
+
+
+def test_evidence_columns_keep_every_finding_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Findings stored as columns (part of them written to disk) come back whole, ordered as the tuples
+    they were made from, with each row id turned into its file and line."""
+    from traingate.validators import spill
+    from traingate.validators.pii_evidence import Evidence
+
+    monkeypatch.setenv(spill.SPILL_DIR_ENV, str(tmp_path))
+    rng = np.random.default_rng(5)
+    findings = [(int(rng.integers(2)) << 40 | int(rng.integers(1, 6)), str(rng.choice(["response", "prompt", "messages"])),
+                 int(rng.integers(-1, 3)), str(rng.choice(["PERSON", "EMAIL_ADDRESS", "IBAN_CODE"])),
+                 int(rng.integers(0, 50)), int(rng.integers(50, 90)), float(rng.choice([0.4, 0.85, 1.0])))
+                for _ in range(300)]
+    left, right = Evidence(), Evidence()
+    left.add(findings[:100])
+    assert left.rows.spill() == 100 and len(list(tmp_path.iterdir())) == 1
+    left.add(findings[100:120])
+    right.add(findings[120:])
+    files = {0: ("a.jsonl", "line"), 1: ("b.jsonl", "line")}
+    records = left.merge(right).records(files)
+    expected = [{"file": files[r >> 40][0], "line": r & ((1 << 40) - 1), "unit": "line", "field": f,
+                 **({"turn": t} if t >= 0 else {}), "entity": e, "start": s, "end": n, "score": p}
+                for r, f, t, e, s, n, p in sorted(findings)]
+    assert records == expected and not list(tmp_path.iterdir())
+    assert Evidence().records(files) == []

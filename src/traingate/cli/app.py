@@ -55,7 +55,8 @@ def validate(
     engine: Annotated[str, typer.Option(help="local, or ray (pip install 'traingate[ray]').")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address; default: a local Ray instance.")] = None,
     max_memory: Annotated[str | None, typer.Option(help="e.g. 8GiB or 512MiB: when resident memory passes it, "
-                                                        "checks that compare rows spill them to disk or keep a "
+                                                        "checks that compare rows (and pii's findings) spill "
+                                                        "them to disk or keep a "
                                                         "hash-chosen share (and say so); when none can, reading "
                                                         "stops and the gate errs.")] = None,
 ) -> None:

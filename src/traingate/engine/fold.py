@@ -139,14 +139,14 @@ def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[
 
 
 def _shed(validators: list[Validator[Any, Any]], out: Folded, where: str) -> bool:
-    """Memory runs short: the checks that spill write their rows to disk, the checks that sample halve
+    """Memory runs short: the checks that spill write what they hold to disk, the checks that sample halve
     their share (at most MAX_SHEDS times in a fold). False when no check could let anything go."""
     spilled = halved = False
     for i, validator in enumerate(validators):
         if out.errors[i] is not None:
             continue
         if isinstance(validator, SpillsRows) and (written := validator.spill(out.states[i])):
-            out.memory_actions.append(f"{validator.check_id}: wrote {written} rows' keys to disk after {where}")
+            out.memory_actions.append(f"{validator.check_id}: wrote {written} {validator.spills} to disk after {where}")
             spilled = True
         elif isinstance(validator, ShedsRows) and out.halvings < MAX_SHEDS:
             out.states[i] = validator.shed(out.states[i])

@@ -13,7 +13,7 @@ import numpy as np
 
 from traingate.engine.fold import Folded, build_validators, fold_task
 from traingate.errors import MissingDependencyError
-from traingate.validators.base import PairsOf, ShufflesBandKeys
+from traingate.validators.base import PairsOf, ShufflesBandKeys, SpillsRows
 
 PARTITIONS = 32
 Pairs = dict[int, dict[int, np.ndarray]]  # check index -> bucket cap -> candidate pairs
@@ -28,6 +28,8 @@ def _fold_row(row: dict[str, Any]) -> dict[str, Any]:
     for c, validator in enumerate(validators):
         if isinstance(validator, ShufflesBandKeys) and folded.errors[c] is None:
             emitted.append((c, *validator.take_band_keys(folded.states[c])))
+        if isinstance(validator, SpillsRows) and folded.errors[c] is None:
+            validator.take_back(folded.states[c])  # the driver cannot read this node's disk
     return {"index": row["index"], "folded": pickle.dumps(folded), "keys": pickle.dumps(emitted), "error": ""}
 
 

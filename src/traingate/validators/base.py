@@ -100,11 +100,18 @@ class ShedsRows(Protocol):
 
 @runtime_checkable
 class SpillsRows(Protocol):
-    """A check whose rows must all meet each other: when the run's memory limit is reached, it writes the
-    per-row state it holds to disk (validators/spill.py) and reads it back at the end."""
+    """A check that cannot keep a share of what it holds (rows that must all meet each other, evidence that
+    must be whole): when the run's memory limit is reached, it writes it to disk (validators/spill.py) and
+    reads it back at the end."""
 
     check_id: str
+    spills: str  # what it writes, for the memory actions of the report: "rows' keys", "findings"
 
     def spill(self, state: Any) -> int:
-        """Rows written (0: none were held in memory)."""
+        """Records written (0: none were held in memory)."""
+        ...
+
+    def take_back(self, state: Any) -> None:
+        """Read what was written back into memory: the state leaves a node of a Ray cluster, whose disk
+        the driver cannot read."""
         ...

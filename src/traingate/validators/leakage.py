@@ -64,6 +64,7 @@ class SplitState:
 @register_validator
 class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
     config_model = SplitLeakageCheck
+    spills = "rows' keys"
     bucket_pairs = staticmethod(bucket_leaks)
 
     def create_state(self) -> SplitState:
@@ -95,6 +96,9 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
     def spill(self, state: SplitState) -> int:
         """Write the keys held in memory to disk: called when memory runs short."""
         return state.table.spill()
+
+    def take_back(self, state: SplitState) -> None:
+        state.table.load()
 
     def pair_caps(self) -> list[int]:
         return [0]

@@ -47,6 +47,7 @@ class BandState:
 @register_validator
 class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
     config_model = NearDuplicatesCheck
+    spills = "rows' keys"
     bucket_pairs = staticmethod(bucket_candidates)
 
     def fields(self) -> list[str]:
@@ -78,6 +79,9 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
     def spill(self, state: BandState) -> int:
         """Write the band keys held in memory to disk: called when memory runs short."""
         return state.table.spill()
+
+    def take_back(self, state: BandState) -> None:
+        state.table.load()
 
     def pair_caps(self) -> list[int]:
         """Bucket caps whose candidate pairs finalize reads (0: stars; a cap: complete small buckets)."""

@@ -1,6 +1,7 @@
 """Personal data, found by Presidio over the kind's text fields (see engine/presidio.py).
-State: counts, one evidence tuple per finding (~100 bytes: row, field, turn, entity, offsets, score),
-20 masked samples; with `sample`, the texts of at most `sample.rows` rows until the end."""
+State: counts, 56 bytes of evidence per finding (row, field, turn, entity, offsets, score; written to disk
+under --max-memory, see pii_evidence.py), 20 masked samples; with `sample`, the texts of at most
+`sample.rows` rows until the end."""
 
 from __future__ import annotations
 
@@ -17,13 +18,11 @@ from traingate.engine.batch import BatchContext
 from traingate.engine.presidio import Finding, analyze, mask
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
+from traingate.validators.pii_evidence import LINE_MASK, Evidence, Record
 from traingate.validators.pii_texts import Item, analyze_items, engine_spec, row_texts
 from traingate.validators.registry import register_validator
 from traingate.validators.samples import Reservoir, row_keys
 from traingate.validators.thresholds import Judgement, judge, judge_sampled, wilson_interval
-
-Evidence = tuple[int, str, int, str, int, int, float]  # row id, field, turn, entity, start, end, score
-LINE_MASK = (1 << 40) - 1  # a row id is file index << 40 | line
 
 
 @dataclass
@@ -33,7 +32,7 @@ class PiiState:
     patterns_only: int = 0  # rows in another language than `language`, scanned without NER
     flagged: int = 0
     per_entity: Counter[str] = field(default_factory=Counter)  # rows holding the entity
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: Evidence = field(default_factory=Evidence)
     samples: Reservoir = field(default_factory=Reservoir)
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
     pending: dict[int, tuple[int, list[Item]]] = field(default_factory=dict)  # sample: row id -> (priority, items)
@@ -42,6 +41,7 @@ class PiiState:
 @register_validator
 class PiiValidator(Validator[PiiCheck, PiiState]):
     config_model = PiiCheck
+    spills = "findings"
 
     def create_state(self) -> PiiState:
         return PiiState()
@@ -75,6 +75,7 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
     def _scan(self, state: PiiState, rows: int, items: list[Item]) -> PiiState:
         found = analyze_items(self.config, items)
         entities_of: dict[int, set[str]] = {}
+        evidence: list[Record] = []
         for (row_id, raw_name, turn, text), findings in zip(items, found):
             name = raw_name.removeprefix("~")
             if not findings:
@@ -83,7 +84,8 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
                 key = int(row_keys(np.array([row_id], dtype=np.uint64))[0])
                 state.samples.offer(key, partial(self._sample, state, row_id, name, text, findings))
             entities_of.setdefault(row_id, set()).update(f[2] for f in findings)
-            state.evidence.extend((row_id, name, turn, entity, start, end, score) for start, end, entity, score in findings)
+            evidence.extend((row_id, name, turn, entity, start, end, score) for start, end, entity, score in findings)
+        state.evidence.add(evidence)
         state.scanned += rows
         state.patterns_only += len({row_id for row_id, name, *_ in items if name.startswith("~")})
         state.flagged += len(entities_of)
@@ -104,7 +106,7 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
     def merge_states(self, a: PiiState, b: PiiState) -> PiiState:
         merged = PiiState(a.rows + b.rows, a.scanned + b.scanned, a.patterns_only + b.patterns_only,
                           a.flagged + b.flagged, a.per_entity + b.per_entity,
-                          a.evidence + b.evidence, a.samples.merge(b.samples), {**a.files, **b.files},
+                          a.evidence.merge(b.evidence), a.samples.merge(b.samples), {**a.files, **b.files},
                           {**a.pending, **b.pending})
         return self._cap(merged) if self.config.sample is not None else merged
 
@@ -122,7 +124,7 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
             "entities": list(self.config.entities), "by_reason": dict(sorted(state.per_entity.items())),
             "scanned_rows": state.scanned, "total_rows": state.rows, "failed_limits": failed,
             "patterns_only_rows": state.patterns_only,
-            "evidence": [self._evidence(state, e) for e in sorted(state.evidence)],
+            "evidence": state.evidence.records(state.files),
         }
         if self.config.sample is not None:
             details["rate_95"] = list(wilson_interval(state.flagged, state.scanned))
@@ -136,6 +138,13 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
                            threshold=total.threshold, rows=state.scanned, findings=state.flagged, rate=rate,
                            message=message, details=details, samples=[Sample(**s) for s in state.samples.samples()])
 
+    def spill(self, state: PiiState) -> int:
+        """Write the evidence held in memory to disk: called when memory runs short."""
+        return state.evidence.rows.spill()
+
+    def take_back(self, state: PiiState) -> None:
+        state.evidence.rows.load()
+
     def mask_texts(self, texts: list[str]) -> list[str | None]:
         found = analyze(engine_spec(self.config), texts)
         return [mask(text, findings) if findings else None for text, findings in zip(texts, found)]
@@ -147,10 +156,3 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
             own = self.config.model_copy(update={**limit.model_dump(), "min_share": None})
             verdicts[entity] = decide(own, state.scanned, state.per_entity[entity])
         return verdicts
-
-    @staticmethod
-    def _evidence(state: PiiState, e: Evidence) -> dict[str, Any]:
-        row_id, name, turn, entity, start, end, score = e
-        file, unit = state.files[row_id >> 40]
-        return {"file": file, "line": row_id & LINE_MASK, "unit": unit, "field": name,
-                **({"turn": turn} if turn >= 0 else {}), "entity": entity, "start": start, "end": end, "score": score}

@@ -107,6 +107,12 @@ class Rows:
         self.memory, self.disk = [], [*self.disk, Spilled(str(path), rows)]
         return rows
 
+    def load(self) -> None:
+        """Read the files back into memory and remove them: a state leaving a node of a Ray cluster, whose
+        disk the driver cannot read."""
+        if self.disk:
+            self.memory, self.disk = [self.table()], []
+
     def column(self, j: int) -> np.ndarray:
         """Column j over every row: batches in memory first, then the files, in the order they were added."""
         parts = [t[:, j] for t in self.memory] + [s.column(j) for s in self.disk]
