@@ -11,6 +11,7 @@ from traingate.contracts import parse_contract
 from traingate.engine.readers import open_raw, read_source
 from traingate.engine.runner import validate
 from traingate.engine.sources import resolve
+from traingate.errors import ContractError
 from traingate.results.model import CheckResult, RunResult
 
 # Column names that usually hold each logical field, most likely first.
@@ -38,6 +39,27 @@ def schema_of(data: list[str]) -> pa.Schema:
                 if chunk.table.num_columns:
                     return chunk.table.schema
     return pa.schema([])
+
+
+def guess_kind(schema: pa.Schema) -> str | None:
+    """The dataset kind its columns suggest: message lists are chat, chosen and rejected a preference
+    set, a prompt and response beside a numeric score a reward set, a prompt and response SFT, a text
+    column pretraining; None when the columns say none of these."""
+    def has(logical: str) -> bool:
+        return any(c in schema.names for c in CANDIDATES[logical])
+
+    def numeric_score() -> bool:
+        column = next((c for c in CANDIDATES["score"] if c in schema.names), None)
+        return column is not None and (pa.types.is_integer(schema.field(column).type)
+                                       or pa.types.is_floating(schema.field(column).type))
+
+    if has("messages"):
+        return "chat"
+    if has("chosen") and has("rejected"):
+        return "preference"
+    if has("prompt") and has("response"):
+        return "reward" if numeric_score() else "sft"
+    return "pretraining" if has("text") else None
 
 
 def guess_fields(kind: str, schema: pa.Schema) -> dict[str, str]:
@@ -106,8 +128,16 @@ def _max_tokens(run: RunResult) -> str:
             f"  # longest field observed: {longest:,.0f} tokens (p99 {p99:,.0f}); the next power of two")
 
 
-def init(data: list[str], kind: str, name: str, fields: dict[str, str] | None = None) -> tuple[str, RunResult]:
-    mapping = fields if fields is not None else guess_fields(kind, schema_of(data))
+def init(data: list[str], kind: str | None, name: str, fields: dict[str, str] | None = None
+         ) -> tuple[str, str, RunResult]:
+    """The starter contract, the kind it was written for (guessed from the columns when not given) and
+    the profiling run."""
+    schema = schema_of(data) if kind is None or fields is None else pa.schema([])
+    kind = kind or guess_kind(schema)
+    if kind is None:
+        raise ContractError(f"the columns ({', '.join(schema.names) or 'none'}) do not say which kind of data this is",
+                            hint="pass --kind pretraining, sft, preference, reward or chat, and --field logical=column")
+    mapping = fields if fields is not None else guess_fields(kind, schema)
     run = profile(data, kind, mapping)
-    return starter_contract(name, kind, mapping, run), run
+    return starter_contract(name, kind, mapping, run), kind, run
 

@@ -83,6 +83,34 @@ def test_report_markdown_github_and_card(tmp_path: Path) -> None:
     assert code == 3 and "is not a traingate run" in output
 
 
+def test_init_tells_the_kind_from_the_columns() -> None:
+    import pyarrow as pa
+
+    from traingate.profiling import guess_kind
+
+    turns = pa.list_(pa.struct([("from", pa.string()), ("value", pa.string())]))
+    cases = {"chat": [("conversations", turns), ("id", pa.string())],
+             "preference": [("prompt", pa.string()), ("chosen", pa.string()), ("rejected", pa.string())],
+             "reward": [("question", pa.string()), ("answer", pa.string()), ("rating", pa.float64())],
+             "sft": [("instruction", pa.string()), ("input", pa.string()), ("output", pa.string())],
+             "pretraining": [("text", pa.string()), ("url", pa.string())], None: [("a", pa.int64()), ("b", pa.string())]}
+    assert {kind: guess_kind(pa.schema(fields)) for kind, fields in cases.items()} == {k: k for k in cases}
+    # A score column that is text does not make a reward set.
+    assert guess_kind(pa.schema([("prompt", pa.string()), ("response", pa.string()), ("score", pa.string())])) == "sft"
+
+
+def test_init_without_a_kind_guesses_it_or_says_what_to_pass(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "d.jsonl", [{"messages": [{"role": "user", "content": f"hi {i}"},
+                                                            {"role": "assistant", "content": "hello"}]} for i in range(5)])
+    code, output = invoke("init", str(data), "-o", str(tmp_path / "c.yaml"))
+    assert code == 0 and "kind chat, guessed from the columns" in output
+    assert "kind: chat\n" in (tmp_path / "c.yaml").read_text()
+    data = write_jsonl(tmp_path / "e.jsonl", [{"a": i, "b": "x"} for i in range(5)])
+    code, output = invoke("init", str(data), "-o", str(tmp_path / "e.yaml"))
+    assert code == 3 and "columns (a, b) do not say which kind" in output and "--kind" in output
+    assert not (tmp_path / "e.yaml").exists()
+
+
 def test_init_thresholds_come_from_the_data(tmp_path: Path) -> None:
     rows = [{"instruction": f"Explain item {i}", "output": f"Item {i} is fine. " * (i % 5 + 1)} for i in range(40)]
     rows += [{"instruction": "Explain item 0", "output": "Item 0 is fine. "}, {"instruction": "x", "output": ""}]

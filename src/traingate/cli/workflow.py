@@ -116,7 +116,8 @@ def card(run: RunPath, output: Annotated[Path | None, typer.Option("-o", "--outp
 
 
 def init(data: Annotated[list[str], typer.Argument(help="Files, directories or globs to profile.")],
-         kind: Annotated[str, typer.Option(help="pretraining, sft, preference, reward or chat.")],
+         kind: Annotated[str | None, typer.Option(help="pretraining, sft, preference, reward or chat; default: "
+                                                      "guessed from the columns.")] = None,
          output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the contract.")] = Path("contract.yaml"),
          name: Annotated[str | None, typer.Option(help="The contract's name; default the output file's stem.")] = None,
          field: Annotated[list[str] | None, typer.Option(help="logical=column, when the guess is wrong.")] = None) -> None:
@@ -124,16 +125,18 @@ def init(data: Annotated[list[str], typer.Argument(help="Files, directories or g
     from traingate.profiling import KIND_PROFILE
     from traingate.profiling import init as write_contract
 
-    if kind not in KIND_PROFILE:
+    if kind is not None and kind not in KIND_PROFILE:
         raise typer.BadParameter(f"use one of {', '.join(KIND_PROFILE)}", param_hint="--kind")
     fields = dict(f.split("=", 1) for f in field) if field else None
     try:
-        text, run = write_contract(data, kind, name or output.stem, fields)
+        text, written_kind, run = write_contract(data, kind, name or output.stem, fields)
     except TraingateError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(int(ExitCode.ERROR)) from exc
     output.write_text(text, encoding="utf-8")
-    out.print(f"profiled {run.dataset.rows:,} rows; wrote {escape(str(output))} with {text.count('- type:')} checks")
+    guessed = "" if kind else f" (kind {written_kind}, guessed from the columns; --kind chooses another)"
+    out.print(f"profiled {run.dataset.rows:,} rows; wrote {escape(str(output))} with {text.count('- type:')} checks"
+              f"{guessed}")
 
 
 def export(contract: Annotated[Path, typer.Argument(help="The contract YAML file.")],
