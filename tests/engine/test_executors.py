@@ -146,12 +146,10 @@ def test_ray_groups_band_keys_and_returns_only_pairs(tmp_path: Path, small_shard
         assert len(expected) > 0 and np.array_equal(pairs[0][cap], expected)
 
 
-EXACT = "  uniqueness:\n    - type: exact_duplicates\n"
+CONFLICTS = "  consistency:\n    - type: conflicting_labels\n"
 
 
-SAMPLING = {"exact": ("sft", EXACT),
-            "schema unique": ("sft", "  format:\n    - type: schema\n      columns: {id: {unique: true}}\n"),
-            "conflicting labels": ("reward", "  consistency:\n    - type: conflicting_labels\n"),
+SAMPLING = {"conflicting labels": ("reward", CONFLICTS),
             "preference consistency": ("preference", "  consistency:\n    - type: preference_consistency\n"),
             "agreement": ("pretraining", "  consistency:\n    - type: agreement\n      min_alpha: 0.5\n")}
 
@@ -200,8 +198,8 @@ def test_max_memory_samples_a_check_that_can_and_goes_on(tmp_path: Path, monkeyp
     from traingate.engine import readers
 
     monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)  # several chunks, so the run goes on after sampling
-    contract = parse_contract(contract_text("sft", EXACT), str(tmp_path / "c.yaml"))
-    path = write_jsonl(tmp_path / "d.jsonl", _rows("sft", ROWS))
+    contract = parse_contract(contract_text("reward", CONFLICTS), str(tmp_path / "c.yaml"))
+    path = write_jsonl(tmp_path / "d.jsonl", _rows("reward", ROWS))
     result = validate(contract, [str(path)], options=RunOptions(workers=1, max_memory_mib=100))
     assert result.dataset.stopped_early is None and result.dataset.rows == ROWS
     assert len(result.dataset.memory_actions) == 1 and "kept half" in result.dataset.memory_actions[0]

@@ -1,6 +1,7 @@
-"""Checks that cannot keep a share of what they hold (the rows of near duplicates and split leakage, which
-must all meet each other; the findings of pii, which are evidence) spill it to disk under --max-memory and
-give the same result as a run that kept it in memory, in one process, across workers and on Ray."""
+"""Checks that spill under --max-memory (near duplicates and split leakage, whose rows must all meet each
+other; exact duplicates and schema `unique`, which group equal keys part by part; pii, whose findings are
+evidence) give the same result as a run that kept everything in memory, in one process, across workers
+and on Ray."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from traingate.validators import spill
 from traingate.validators.spill import Rows
 
 PAIRS = ("  uniqueness:\n    - type: near_duplicates\n      threshold: 0.5\n      size: 2\n"
-         "    - type: split_leakage\n      threshold: 0.5\n"
-         "  compliance:\n    - type: pii\n      recognizers: patterns\n")
+         "    - type: split_leakage\n      threshold: 0.5\n    - type: exact_duplicates\n"
+         "  compliance:\n    - type: pii\n      recognizers: patterns\n"
+         "  format:\n    - type: schema\n      columns: {id: {unique: true}}\n")
 
 
 def test_rows_read_back_column_by_column_and_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,6 +47,33 @@ def test_rows_read_back_column_by_column_and_whole(tmp_path: Path, monkeypatch: 
     assert np.array_equal(again.table(), expected)
 
 
+def test_partitioned_rows_come_back_part_by_part_with_equal_keys_together(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from traingate.validators.partitioned import PARTS, Partitioned
+
+    monkeypatch.setenv(spill.SPILL_DIR_ENV, str(tmp_path))
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 2**64, 50, dtype=np.uint64)[rng.integers(0, 50, 600)]  # 600 rows, 50 keys
+    rows = np.column_stack([np.arange(600, dtype=np.uint64), keys])
+    left, right = Partitioned(by=1), Partitioned(by=1)
+    for start in range(0, 300, 100):
+        left.add(rows[start: start + 100])
+        if start < 200:
+            assert left.spill() == 100
+    right.add(rows[300:])  # the other worker never spilled
+    merged = left.merge(right)
+    assert len(merged) == 600 and PARTS < len(list(tmp_path.iterdir())) <= 2 * PARTS  # a file per part and spill
+    parts = list(merged.tables(2))
+    assert len(parts) == PARTS and sum(len(p) for p in parts) == 600
+    assert sorted(np.concatenate(parts)[:, 0].tolist()) == list(range(600))
+    owner = {int(k): i for i, p in enumerate(parts) for k in p[:, 1]}
+    assert all(owner[int(k)] == i for i, p in enumerate(parts) for k in p[:, 1])  # a key lives in one part
+    assert len(list(merged.tables(2))) == PARTS  # reading leaves the files for a second look
+    merged.load()
+    assert not merged.parts and not list(tmp_path.iterdir())
+    assert sorted(np.concatenate(list(merged.tables(2)))[:, 0].tolist()) == list(range(600))
+
+
 def _run(tmp_path: Path, options: RunOptions) -> dict[str, Any]:
     from tests.conftest import write_jsonl
 
@@ -54,7 +83,7 @@ def _run(tmp_path: Path, options: RunOptions) -> dict[str, Any]:
     write_jsonl(tmp_path / "e.jsonl", rows[:50])
     result = validate(contract, [f"train={tmp_path / 'd.jsonl'}", f"test={tmp_path / 'e.jsonl'}"], options=options)
     assert all(check.findings for check in result.checks)
-    assert len(result.checks[2].details["evidence"]) > 10
+    assert len(next(c for c in result.checks if c.type == "pii").details["evidence"]) > 10
     return _comparable(result)
 
 
@@ -62,8 +91,9 @@ def _spill_actions(spilled: dict[str, Any], baseline: dict[str, Any]) -> list[st
     """The run's memory actions, after checking each wrote keys to disk, reading went to the end and the
     result is otherwise the in-memory one."""
     actions: list[str] = spilled["dataset"].pop("memory_actions")
-    assert actions and all(("rows' keys to disk" in a) != ("findings to disk" in a) for a in actions), actions
-    assert any("findings to disk" in a for a in actions), actions
+    written = ("rows' keys to disk", "findings to disk", "values' hashes to disk")
+    assert actions and all(sum(w in a for w in written) == 1 for a in actions), actions
+    assert all(any(w in a for a in actions) for w in written), actions
     assert spilled["dataset"].pop("stopped_early") is None
     baseline["dataset"].pop("memory_actions")
     baseline["dataset"].pop("stopped_early")
@@ -79,7 +109,7 @@ def test_spilled_keys_give_the_in_memory_result(tmp_path: Path, monkeypatch: pyt
     readings = iter([500.0, 500.0])  # over the limit twice, then under it
     monkeypatch.setattr(fold, "rss_mib", lambda: next(readings, 10.0))
     spilled = _run(tmp_path, RunOptions(workers=1, max_memory_mib=100))
-    assert len(_spill_actions(spilled, baseline)) == 6  # three checks, twice
+    assert len(_spill_actions(spilled, baseline)) == 10  # five checks, twice
     assert spill.SPILL_DIR_ENV not in os.environ
 
 

@@ -1,6 +1,6 @@
-"""Exact duplicates after normalisation. State: 24 bytes per row (row key, prompt key, row id); under
-memory pressure (`--max-memory`) it keeps only the rows whose prompt (or content) hash falls below a
-threshold that halves each time, so duplicate groups stay whole and the rate is estimated on a share."""
+"""Exact duplicates after normalisation. State: 24 bytes per row (row key, row id, prompt key); under
+memory pressure (`--max-memory`) the rows are written to disk split by prompt (or content) key, and read
+back and grouped one part at a time at the end (validators/partitioned.py): the counts stay exact."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from traingate.contracts.uniqueness import ExactDuplicatesCheck
 from traingate.engine.batch import BatchContext
 from traingate.engine.lookup import field_text, split_row_id
 from traingate.results.model import CheckResult, Sample
-from traingate.validators import shares
 from traingate.validators.base import Validator
 from traingate.validators.normalize import content_fields, row_keys
+from traingate.validators.partitioned import Partitioned
 from traingate.validators.registry import register_validator
 from traingate.validators.thresholds import judge
 
@@ -32,20 +32,8 @@ PROMPT_FIELDS = ("context", "prompt")
 @dataclass
 class KeyState:
     rows: int = 0
-    keys: list[np.ndarray] = field(default_factory=list)
-    prompts: list[np.ndarray] = field(default_factory=list)
-    ids: list[np.ndarray] = field(default_factory=list)
+    table: Partitioned = field(default_factory=Partitioned)  # row key, row id[, prompt key]
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
-    keep_below: int = shares.FULL_SHARE  # rows whose sampling hash is below this are kept
-
-
-def _kept(state: KeyState, below: int) -> KeyState:
-    """The state with only the rows whose sampling hash (prompt key, else row key) is below `below`."""
-    if below >= state.keep_below:
-        return state
-    sampler = state.prompts if state.prompts else state.keys
-    return KeyState(state.rows, shares.keep(state.keys, sampler, below), shares.keep(state.prompts, sampler, below),
-                    shares.keep(state.ids, sampler, below), state.files, below)
 
 
 def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None) -> list[np.ndarray]:
@@ -69,7 +57,8 @@ def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None
 @register_validator
 class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
     config_model = ExactDuplicatesCheck
-    _grouped: tuple[KeyState, tuple[list[np.ndarray], list[np.ndarray], int]] | None = None
+    spills = "rows' keys"
+    _grouped: tuple[KeyState, tuple[list[np.ndarray], list[np.ndarray]]] | None = None
 
     def fields(self) -> list[str]:
         return content_fields(self.spec.kind, self.spec.fields, self.config.on)
@@ -80,53 +69,57 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
         return prompt if prompt and len(prompt) < len(fields) else []
 
     def create_state(self) -> KeyState:
-        return KeyState()
+        return KeyState(table=Partitioned(by=2 if self.prompt_fields() else 0))  # rows sharing a prompt share a part
 
     def add_batch(self, state: KeyState, batch: BatchContext) -> KeyState:
         steps = self.config.normalize
-        new = KeyState(batch.num_rows, [row_keys(batch, self.fields(), steps)],
-                       [row_keys(batch, self.prompt_fields(), steps)] if self.prompt_fields() else [],
-                       [batch.row_ids(np.arange(batch.num_rows))], {batch.file_index: (batch.file, batch.unit)})
-        return self.merge_states(state, new)
+        columns = [row_keys(batch, self.fields(), steps), batch.row_ids(np.arange(batch.num_rows))]
+        if self.prompt_fields():
+            columns.append(row_keys(batch, self.prompt_fields(), steps))
+        state.table.add(np.column_stack(columns))
+        state.rows += batch.num_rows
+        state.files[batch.file_index] = (batch.file, batch.unit)
+        return state
 
     def merge_states(self, a: KeyState, b: KeyState) -> KeyState:
-        below = min(a.keep_below, b.keep_below)
-        a, b = _kept(a, below), _kept(b, below)
-        return KeyState(a.rows + b.rows, a.keys + b.keys, a.prompts + b.prompts, a.ids + b.ids, {**a.files, **b.files},
-                        below)
+        return KeyState(a.rows + b.rows, a.table.merge(b.table), {**a.files, **b.files})
 
-    def shed(self, state: KeyState) -> KeyState:
-        """Keep half of the current share of rows (by hash): called when memory runs short."""
-        return _kept(state, state.keep_below // 2)
+    def spill(self, state: KeyState) -> int:
+        """Write the keys held in memory to disk, split by key: called when memory runs short."""
+        return state.table.spill()
 
-    def _arrays(self, state: KeyState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        empty = np.zeros(0, np.uint64)
-        return (np.concatenate(state.keys) if state.keys else empty, np.concatenate(state.ids) if state.ids else empty,
-                np.concatenate(state.prompts) if state.prompts else empty)
+    def take_back(self, state: KeyState) -> None:
+        state.table.load()
 
     def _conflicts(self, keys: np.ndarray, ids: np.ndarray, prompts: np.ndarray) -> list[np.ndarray]:
         """Groups of rows sharing a prompt but not their full content."""
         return clusters(prompts, ids, keys) if len(prompts) else []
 
-    def _groups(self, state: KeyState) -> tuple[list[np.ndarray], list[np.ndarray], int]:
-        """Duplicate clusters, prompt conflicts and rows kept: computed once for wanted_rows and finalize."""
+    def _groups(self, state: KeyState) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Duplicate clusters and prompt conflicts, largest first: computed once for wanted_rows and finalize."""
         if self._grouped is not None and self._grouped[0] is state:
             return self._grouped[1]
-        keys, ids, prompts = self._arrays(state)
+        groups: list[np.ndarray] = []
+        conflicts: list[np.ndarray] = []
+        width = 3 if self.prompt_fields() else 2
         with ThreadPoolExecutor(max_workers=2) as pool:  # numpy sorts without the GIL: the two run side by side
-            conflicts = pool.submit(self._conflicts, keys, ids, prompts)
-            grouped = (clusters(keys, ids), conflicts.result(), len(ids))
+            for table in state.table.tables(width):
+                keys, ids = table[:, 0], table[:, 1]
+                found = pool.submit(self._conflicts, keys, ids, table[:, 2] if width == 3 else keys[:0])
+                groups += clusters(keys, ids)
+                conflicts += found.result()
+        grouped = (_largest_first(groups), _largest_first(conflicts)) if state.table.parts else (groups, conflicts)
         self._grouped = (state, grouped)
         return grouped
 
     def wanted_rows(self, state: KeyState) -> list[int]:
-        groups, conflicts, _ = self._groups(state)
+        groups, conflicts = self._groups(state)
         return [int(i) for g in groups[: self.config.top_clusters] + conflicts[:3] for i in g[:MEMBERS_SHOWN]]
 
     def finalize(self, state: KeyState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
-        groups, conflicts, kept = self._groups(state)
+        groups, conflicts = self._groups(state)
         self._grouped = None
-        duplicates = shares.scaled(sum(len(g) - 1 for g in groups), kept, state.rows, state.keep_below)
+        duplicates = sum(len(g) - 1 for g in groups)
         verdict = judge(self.config, state.rows, duplicates)
         rate = duplicates / state.rows if state.rows else 0.0
         shown = groups[: self.config.top_clusters]
@@ -136,7 +129,6 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
             "cluster_sizes": {str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
             "largest_clusters": [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in shown],
             "bytes_per_row": 24 if self.prompt_fields() else 16,
-            **shares.details(state.keep_below, kept, "prompt or content hash"),
         }
         if self.prompt_fields():
             details["same_prompt_different_content"] = {
@@ -144,11 +136,15 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
                 "examples": [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in conflicts[:3]]}
         samples = [Sample(**m) for c in details["largest_clusters"] for m in c["members"][1:2]]
         message = (f"{duplicates} duplicate rows in {len(groups)} clusters among {state.rows} rows ({rate:.2%})"
-                   + shares.note(state.keep_below, kept)
                    + (f"; {len(conflicts)} prompts repeat with different content" if conflicts else ""))
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=state.rows, findings=duplicates, rate=rate, message=message, details=details,
                            samples=samples[:20])
+
+def _largest_first(groups: list[np.ndarray]) -> list[np.ndarray]:
+    """Groups found part by part in the order `clusters` gives them: largest first, then by first row."""
+    return sorted(groups, key=lambda g: (-len(g), int(g[0])))
+
 
 def describe_cluster(group: np.ndarray, files: Mapping[int, tuple[str, str]], rows: Mapping[int, dict[str, Any]] | None,
                      spec: DatasetSpec, fields: list[str]) -> dict[str, Any]:

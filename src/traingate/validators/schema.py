@@ -1,12 +1,13 @@
 """The record schema: column presence and dtype on Arrow, value checks through pandera, uniqueness
 over the whole dataset from 16 bytes per row (an xxh64 of the value and the row's identity); under
-`--max-memory`, uniqueness keeps the values of a hash-chosen share and estimates the repeats."""
+`--max-memory`, uniqueness writes them to disk split by hash and counts the repeats part by part, exactly
+(validators/partitioned.py)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,9 +18,9 @@ import xxhash
 from traingate.contracts.checks import ColumnSpec, SchemaCheck
 from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult, Sample
-from traingate.validators import shares
 from traingate.validators.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.pandera_bridge import failing_rows
+from traingate.validators.partitioned import Partitioned
 from traingate.validators.registry import register_validator
 from traingate.validators.samples import Reservoir, row_keys
 from traingate.validators.thresholds import judge
@@ -51,19 +52,8 @@ def dtype_ok(spec: ColumnSpec, array: pa.Array) -> np.ndarray | bool:
 
 @dataclass
 class SchemaState(FlagState):
-    hashes: dict[str, list[np.ndarray]] = field(default_factory=dict)
-    ids: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    unique: dict[str, Partitioned] = field(default_factory=dict)  # per unique column: value hash, row id
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
-    seen: dict[str, int] = field(default_factory=dict)  # non-null values per unique column
-    keep_below: int = shares.FULL_SHARE  # values whose hash is below it are kept
-
-
-def _kept(state: SchemaState, below: int) -> SchemaState:
-    if below >= state.keep_below:
-        return state
-    return replace(state, hashes={name: shares.keep(parts, parts, below) for name, parts in state.hashes.items()},
-                   ids={name: shares.keep(state.ids[name], parts, below) for name, parts in state.hashes.items()},
-                   keep_below=below)
 
 
 def _hashes(values: list[str]) -> np.ndarray:
@@ -74,6 +64,7 @@ def _hashes(values: list[str]) -> np.ndarray:
 @register_validator
 class SchemaValidator(RowFlagValidator[SchemaCheck]):
     config_model = SchemaCheck
+    spills = "values' hashes"
     noun = "breaking the record schema"
 
     def columns(self) -> set[str]:
@@ -113,27 +104,23 @@ class SchemaValidator(RowFlagValidator[SchemaCheck]):
             if spec.unique and array is not None:
                 valid = np.flatnonzero(np.asarray(array.is_valid(), dtype=bool))
                 values = array.take(pa.array(valid)).cast(pa.string()).to_pylist() if len(valid) else []
-                hashes = _hashes(values)
-                state.hashes.setdefault(name, []).extend(shares.keep([hashes], [hashes], state.keep_below))
-                state.ids.setdefault(name, []).extend(shares.keep([batch.row_ids(valid)], [hashes], state.keep_below))
-                state.seen[name] = state.seen.get(name, 0) + len(valid)
+                state.unique.setdefault(name, Partitioned()).add(np.column_stack([_hashes(values), batch.row_ids(valid)]))
         return state
 
-    def shed(self, state: SchemaState) -> SchemaState:
-        """Keep half of the current share of values (by hash): called when memory runs short."""
-        return _kept(state, state.keep_below // 2)
+    def spill(self, state: SchemaState) -> int:
+        """Write the value hashes held in memory to disk, split by hash: called when memory runs short."""
+        return sum(table.spill() for table in state.unique.values())
+
+    def take_back(self, state: SchemaState) -> None:
+        for table in state.unique.values():
+            table.load()
 
     def merge_states(self, a: FlagState, b: FlagState) -> FlagState:
         assert isinstance(a, SchemaState) and isinstance(b, SchemaState)
         base = super().merge_states(a, b)
-        below = min(a.keep_below, b.keep_below)
-        a, b = _kept(a, below), _kept(b, below)
-        merged = SchemaState(base.rows, base.flagged, base.reasons, base.samples, files={**a.files, **b.files},
-                             seen=dict(Counter(a.seen) + Counter(b.seen)), keep_below=below)
-        for store, left, right in ((merged.hashes, a.hashes, b.hashes), (merged.ids, a.ids, b.ids)):
-            for key in left.keys() | right.keys():
-                store[key] = left.get(key, []) + right.get(key, [])
-        return merged
+        unique = {name: a.unique.get(name, Partitioned()).merge(b.unique.get(name, Partitioned()))
+                  for name in a.unique.keys() | b.unique.keys()}
+        return SchemaState(base.rows, base.flagged, base.reasons, base.samples, unique=unique, files={**a.files, **b.files})
 
     def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         assert isinstance(state, SchemaState)
@@ -143,26 +130,28 @@ class SchemaValidator(RowFlagValidator[SchemaCheck]):
         reasons = dict(sorted((state.reasons + Counter({f"unique:{k}": v for k, v in duplicates.items()})).items()))
         all_samples = sorted(state.samples.items + samples, key=lambda item: item[0])[: state.samples.cap]
         rate = findings / state.rows if state.rows else 0.0
-        kept = sum(len(h) for parts in state.hashes.values() for h in parts)
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value,
                            threshold=verdict.threshold, rows=state.rows, findings=findings, rate=rate,
-                           message=f"{findings} schema findings in {state.rows} rows ({rate:.2%})"
-                                   + (f"; repeats{note}" if (note := shares.note(state.keep_below, kept)) else ""),
-                           details={"by_reason": reasons, "columns": list(self.config.columns),
-                                    **shares.details(state.keep_below, kept, "value hash")},
+                           message=f"{findings} schema findings in {state.rows} rows ({rate:.2%})",
+                           details={"by_reason": reasons, "columns": list(self.config.columns)},
                            samples=[Sample(**s) for _, s in all_samples])
 
     def _duplicates(self, state: SchemaState) -> tuple[dict[str, int], list[tuple[int, dict[str, Any]]]]:
+        """Repeated values per unique column (every occurrence after a value's first row), and samples of
+        them chosen by row priority."""
         counts: dict[str, int] = {}
         samples: list[tuple[int, dict[str, Any]]] = []
-        for name, parts in sorted(state.hashes.items()):
-            hashes = np.concatenate(parts) if parts else np.zeros(0, np.uint64)
-            ids = np.concatenate(state.ids[name]) if parts else np.zeros(0, np.uint64)
-            order = np.lexsort((ids, hashes))
-            hashes, ids = hashes[order], ids[order]
-            repeat = np.concatenate(([False], hashes[1:] == hashes[:-1])) if len(hashes) else hashes.astype(bool)
-            counts[name] = shares.scaled(int(repeat.sum()), len(hashes), state.seen.get(name, 0), state.keep_below)
-            for row_id in ids[repeat][np.argsort(row_keys(ids[repeat]))][: Reservoir().cap]:
+        cap = Reservoir().cap
+        for name, table in sorted(state.unique.items()):
+            counts[name], chosen = 0, np.zeros(0, np.uint64)
+            for part in table.tables(2):
+                order = np.lexsort((part[:, 1], part[:, 0]))
+                hashes, ids = part[order, 0], part[order, 1]
+                repeat = np.concatenate(([False], hashes[1:] == hashes[:-1])) if len(hashes) else hashes.astype(bool)
+                counts[name] += int(repeat.sum())
+                chosen = np.concatenate([chosen, ids[repeat]])
+                chosen = chosen[np.argsort(row_keys(chosen))][:cap]
+            for row_id in chosen:
                 file, unit = state.files[int(row_id >> np.uint64(40))]
                 samples.append((int(row_keys(np.array([row_id]))[0]), Sample(
                     file=file, line=int(row_id & np.uint64((1 << 40) - 1)), unit=unit, field=name,
