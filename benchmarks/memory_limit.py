@@ -39,7 +39,7 @@ limit = float(sys.argv[3]) or None
 r = validate(load_contract(sys.argv[1]), [sys.argv[2]], options=RunOptions(workers=1, max_memory_mib=limit))
 print(json.dumps({"seconds": time.perf_counter() - t, "rss": r.resources["peak_rss_mib"],
                   "actions": r.dataset.memory_actions, "stopped": r.dataset.stopped_early,
-                  "counts": {c.check_id: [c.findings, c.details.get("by_reason"), c.details.get("clusters")]
+                  "counts": {c.id: [c.findings, c.details.get("by_reason"), c.details.get("clusters")]
                              for c in r.checks}}))
 """
 
