@@ -1,7 +1,7 @@
-"""Checks that group equal keys under a memory limit: exact duplicates and schema `unique` on the
-5,000,000 rows of benchmarks/scale.py, in one worker, without a limit and with `--max-memory`, each in a
-fresh process. Prints wall time, peak RSS, what the run wrote to disk, and whether the counts equal the
-unlimited run's (they must: these checks spill rather than sample).
+"""Checks that group equal keys under a memory limit: exact duplicates, schema `unique` and conflicting
+labels on the 5,000,000 rows of benchmarks/scale.py, in one worker, without a limit and with
+`--max-memory`, each in a fresh process. Prints wall time, peak RSS, what the run wrote to disk, and
+whether the counts equal the unlimited run's (they must: these checks spill rather than sample).
 
 Usage: python benchmarks/memory_limit.py [ROWS] [LIMIT_MIB]
 """
@@ -29,6 +29,8 @@ checks:
       max_rate: 1.0
   uniqueness:
     - {type: exact_duplicates, max_rate: 1.0}
+  consistency:
+    - {type: conflicting_labels, max_rate: 1.0}
 """
 RUN = """
 import json, sys, time

@@ -74,6 +74,42 @@ def test_partitioned_rows_come_back_part_by_part_with_equal_keys_together(tmp_pa
     assert sorted(np.concatenate(list(merged.tables(2)))[:, 0].tolist()) == list(range(600))
 
 
+GROUPING = {"exact duplicates": ("sft", "  uniqueness:\n    - type: exact_duplicates\n"),
+            "schema unique": ("sft", "  format:\n    - type: schema\n      columns: {id: {unique: true}}\n"),
+            "conflicting labels": ("reward", "  consistency:\n    - type: conflicting_labels\n      tolerance: 2\n"),
+            "preference consistency": ("preference", "  consistency:\n    - type: preference_consistency\n"),
+            "pii": ("chat", "  compliance:\n    - type: pii\n      recognizers: patterns\n")}
+
+
+@pytest.mark.parametrize("case", list(GROUPING))
+def test_a_check_that_spilled_finishes_as_if_it_had_not(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spilled after some batches, on one side of a merge only, or never: the same result."""
+    from tests.validators.test_merge_law import CASES, KIND_OF, _contexts
+    from traingate.engine.runner import check_ids
+    from traingate.validators import build
+    from traingate.validators.base import SpillsRows
+
+    monkeypatch.setenv(spill.SPILL_DIR_ENV, str(tmp_path))
+    monkeypatch.setitem(KIND_OF, "spilled", GROUPING[case][0])
+    monkeypatch.setitem(CASES, "spilled", GROUPING[case][1])
+    contract, batches = _contexts("spilled", [30, 60, 90])
+    v = build(contract.all_checks()[0], contract.dataset, check_ids(contract)[0])
+    assert isinstance(v, SpillsRows)
+    whole, spilled, left, right = (v.create_state() for _ in range(4))
+    for i, batch in enumerate(batches):
+        whole, spilled = v.add_batch(whole, batch), v.add_batch(spilled, batch)
+        if i in (0, 2):
+            assert v.spill(spilled) > 0
+        if i < 2:
+            left = v.add_batch(left, batch)
+        else:
+            right = v.add_batch(right, batch)
+    assert v.spill(left) > 0 and list(tmp_path.iterdir())
+    expected = v.finalize(whole).model_dump()
+    assert expected["findings"] > 0
+    assert v.finalize(spilled).model_dump() == expected == v.finalize(v.merge_states(left, right)).model_dump()
+
+
 def _run(tmp_path: Path, options: RunOptions) -> dict[str, Any]:
     from tests.conftest import write_jsonl
 

@@ -108,7 +108,7 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
                 found = pool.submit(self._conflicts, keys, ids, table[:, 2] if width == 3 else keys[:0])
                 groups += clusters(keys, ids)
                 conflicts += found.result()
-        grouped = (_largest_first(groups), _largest_first(conflicts)) if state.table.parts else (groups, conflicts)
+        grouped = (largest_first(groups), largest_first(conflicts)) if state.table.parts else (groups, conflicts)
         self._grouped = (state, grouped)
         return grouped
 
@@ -141,7 +141,7 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
                            rows=state.rows, findings=duplicates, rate=rate, message=message, details=details,
                            samples=samples[:20])
 
-def _largest_first(groups: list[np.ndarray]) -> list[np.ndarray]:
+def largest_first(groups: list[np.ndarray]) -> list[np.ndarray]:
     """Groups found part by part in the order `clusters` gives them: largest first, then by first row."""
     return sorted(groups, key=lambda g: (-len(g), int(g[0])))
 

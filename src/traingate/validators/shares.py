@@ -1,34 +1,18 @@
-"""A hash-chosen share of a check's rows, kept when the run's memory limit (`--max-memory`) is reached.
+"""A hash-chosen share of a check's rows, kept when the run's memory limit (`--max-memory`) is reached
+by a check whose figures need all its rows at once (`agreement`: Krippendorff's alpha over every item),
+so that it can neither spill nor group part by part.
 
-A row is kept while its sampling hash (a duplicate key, an input or prompt hash, a value hash) is below a
-threshold that halves at each shedding. Rows sharing the sampling hash are kept or dropped together, so
-every group found among the kept rows is whole, and counts scale by the rows seen over the rows kept. The
-decision depends on the hash alone: the same rows are kept whenever, and on whichever worker, the halving
-happens, and states merge at the lower threshold.
+A row is kept while its sampling hash (an item hash) is below a threshold that halves at each shedding.
+Rows sharing the sampling hash are kept or dropped together, so every item among the kept rows is whole.
+The decision depends on the hash alone: the same rows are kept whenever, and on whichever worker, the
+halving happens, and states merge at the lower threshold.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 FULL_SHARE = 1 << 64
-
-
-def keep(arrays: list[np.ndarray], samplers: list[np.ndarray], below: int) -> list[np.ndarray]:
-    """The rows (first axis) of each array whose matching sampler hash is below `below`."""
-    if below >= FULL_SHARE:
-        return arrays
-    limit = np.uint64(below)
-    return [a[s < limit] for a, s in zip(arrays, samplers)]
-
-
-def scaled(count: int, kept: int, seen: int, below: int) -> int:
-    """A count found among `kept` rows, scaled to the `seen` rows when only a share was kept."""
-    if below >= FULL_SHARE:
-        return count
-    return round(count / kept * seen) if kept else 0
 
 
 def details(below: int, kept: int, by: str, noun: str = "rows") -> dict[str, Any]:
