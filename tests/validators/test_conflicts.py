@@ -17,11 +17,14 @@ def test_same_prompt_different_scores_and_tolerance(run: Callable[..., RunResult
             {"prompt": "rate: the SKY is green!", "response": "y", "score": "4"},   # same input once normalised
             {"prompt": "Rate: water is wet", "response": "z", "score": "5"},
             {"prompt": "Rate: water is wet", "response": "z", "score": "4.5"},
-            {"prompt": "Rate: fire is cold", "response": "w", "score": "1"}]
+            {"prompt": "Rate: fire is cold", "response": "w", "score": "1"},
+            {"prompt": "Rate: snow is white", "response": "v", "score": "2"},
+            {"prompt": "Rate: snow is white", "response": "v", "score": "n/a"}]  # not a number: labels compared
     check = one(run, "reward", "    - type: conflicting_labels\n", rows)
-    assert check.findings == 4 and check.details["groups"] == 2
+    assert check.findings == 6 and check.details["groups"] == 3
     check = one(run, "reward", "    - type: conflicting_labels\n      tolerance: 0.5\n", rows)
-    assert check.findings == 2 and [m["line"] for m in check.details["largest_clusters"][0]["members"]] == [1, 2]
+    assert check.findings == 4 and [m["line"] for m in check.details["largest_clusters"][0]["members"]] == [1, 2]
+    assert [m["line"] for m in check.details["largest_clusters"][1]["members"]] == [6, 7]
 
 
 def test_same_prompt_different_responses(run: Callable[..., RunResult]) -> None:

@@ -104,20 +104,11 @@ class ConflictingLabelsValidator(_HashingValidator):
         return state
 
     def groups_in(self, table: np.ndarray) -> list[np.ndarray]:
+        """Rows sharing an input whose labels differ; when every label of the input is a number and
+        `tolerance` is set, whose labels span more than it."""
         inputs, labels, numbers, ids = table[:, 0], table[:, 1], table[:, 2].view(np.float64), table[:, 3]
-        numeric = self.config.tolerance > 0
-        label_of = dict(zip(ids.tolist(), labels.tolist()))
-        number_of = dict(zip(ids.tolist(), numbers.tolist())) if numeric else {}
-        out = []
-        for group in clusters(inputs, ids):
-            values = [number_of.get(int(i), float("nan")) for i in group]
-            if numeric and not np.isnan(values).any():
-                disagree = max(values) - min(values) > self.config.tolerance
-            else:
-                disagree = len({label_of[int(i)] for i in group}) > 1
-            if disagree:
-                out.append(group)
-        return out
+        spread = (numbers, self.config.tolerance) if self.config.tolerance > 0 else None
+        return clusters(inputs, ids, labels, spread)
 
     def finalize(self, state: HashState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         return self.report(state, rows, [*self.config.on, self.label()], "groups of one input with different labels")

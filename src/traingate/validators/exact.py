@@ -36,9 +36,11 @@ class KeyState:
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
-def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None) -> list[np.ndarray]:
+def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None,
+             spread: tuple[np.ndarray, float] | None = None) -> list[np.ndarray]:
     """Row ids grouped by equal key (groups of two or more), largest first, then by first row; with
-    `values`, only the groups whose rows do not all share one value."""
+    `values`, only the groups whose rows do not all share one value; with `spread` (numbers, tolerance)
+    too, a group whose numbers are all numbers (not NaN) is kept when they span more than the tolerance."""
     if not len(keys):
         return []
     order = np.lexsort((ids, keys))
@@ -48,7 +50,13 @@ def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None
     keep = sizes > 1
     if values is not None:
         ordered = values[order]
-        keep &= np.minimum.reduceat(ordered, starts) != np.maximum.reduceat(ordered, starts)
+        differ = np.minimum.reduceat(ordered, starts) != np.maximum.reduceat(ordered, starts)
+        if spread is not None:
+            numbers = spread[0][order]
+            numeric = ~np.logical_or.reduceat(np.isnan(numbers), starts)
+            wide = np.fmax.reduceat(numbers, starts) - np.fmin.reduceat(numbers, starts) > spread[1]
+            differ = np.where(numeric, wide, differ)
+        keep &= differ
     starts, sizes = starts[keep], sizes[keep]
     rank = np.lexsort((ids[starts], -sizes))
     return [ids[start: start + size] for start, size in zip(starts[rank].tolist(), sizes[rank].tolist())]
