@@ -30,6 +30,9 @@ from traingate.validators.registry import build
 from traingate.validators.stats import StatsCollector
 
 MAX_SHEDS = 8  # a check keeps at least 1/256 of its rows before the run stops instead
+# Over the limit, checks let memory go again only once resident memory grew by this share of the limit
+# since the last time: memory the checks do not hold (the process, a chunk) is not written out chunk by chunk.
+REACT_STEP = 0.05
 
 
 def build_validators(contract: Contract, ids: list[str]) -> list[Validator[Any, Any]]:
@@ -115,6 +118,7 @@ def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[
     tokenizer = get_tokenizer(contract.dataset.tokenizer)
     progress = progress or Progress(False, files)
     chunks = _chunks(files, shards, columns, limit, progress)
+    acted_at = 0.0  # resident memory after the last letting go
     with ThreadPoolExecutor(max_workers=threads) as pool, _arrow_threads(threads):
         for index, chunk in prefetch(chunks) if threads > 1 else chunks:
             batch = _batch(contract, tokenizer, files, index, chunk, out.rows)
@@ -129,12 +133,12 @@ def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[
             fed = feed(_feed, [validators[i] for i in live], [out.states[i] for i in live], [batch] * len(live))
             for i, (state, error, seconds) in zip(live, fed):
                 out.states[i], out.errors[i], out.seconds[i] = state, error, out.seconds[i] + seconds
-            if max_rss_mib is not None and rss_mib() > max_rss_mib:
+            if max_rss_mib is not None and rss_mib() > max(max_rss_mib, acted_at + REACT_STEP * max_rss_mib):
                 where = f"line {int(chunk.lines[-1]) if len(chunk.lines) else 0} of {files[index].path}"
-                if _shed(validators, out, where):
-                    continue
-                out.stopped = f"memory limit reached: {rss_mib():.0f} MiB resident over {max_rss_mib:.0f} MiB after {where}"
-                break
+                if not _shed(validators, out, where):
+                    out.stopped = f"memory limit reached: {rss_mib():.0f} MiB resident over {max_rss_mib:.0f} MiB after {where}"
+                    break
+                acted_at = rss_mib()
     return out
 
 
