@@ -221,3 +221,29 @@ def test_semantic_duplicates_halve_their_rows_by_the_seeded_priority() -> None:
     result = v.finalize(v.shed(state))  # type: ignore[attr-defined]
     assert result.details["embedded_rows"] == result.details["memory_cap"] == held // 2 > 0
     assert result.details["sampled"] and "to stay under --max-memory" in result.message
+
+
+def test_a_script_read_from_stdin_reads_in_one_process_and_says_so(tmp_path: Path) -> None:
+    """Spawned workers import the main script again, which a script read from stdin does not have."""
+    import subprocess
+    import sys
+
+    path = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}"} for i in range(200)])
+    script = (
+        "import json, sys, warnings\n"
+        "from traingate.engine import shards\n"
+        "shards.MIN_SHARD_BYTES = 1\n"
+        "from tests.conftest import contract_text\n"
+        "from traingate.contracts import parse_contract\n"
+        "from traingate.engine.runner import RunOptions, validate\n"
+        "contract = parse_contract(contract_text('pretraining', '  quantity:\\n    - {type: min_rows, min: 1}\\n'), 'c.yaml')\n"
+        "with warnings.catch_warnings(record=True) as seen:\n"
+        "    warnings.simplefilter('always')\n"
+        "    r = validate(contract, [sys.argv[1]], options=RunOptions(workers=2))\n"
+        "print(json.dumps({'rows': r.dataset.rows, 'shards': r.dataset.shards, 'verdict': r.gate.verdict,\n"
+        "                  'warnings': [str(w.message) for w in seen]}))\n")
+    done = subprocess.run([sys.executable, "-", str(path)], input=script, capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (out["rows"], out["shards"], out["verdict"]) == (200, 1, "passed")
+    assert any("read from standard input; reading in this process" in w for w in out["warnings"]), out

@@ -8,9 +8,7 @@ import atexit
 import bisect
 import itertools
 import multiprocessing
-import os
 import re
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from traingate.engine.spawn import can_spawn
 from traingate.errors import ContractError, MissingDependencyError
 
 Finding = tuple[int, int, str, float]  # start, end, entity, score
@@ -160,7 +159,7 @@ def _allowed(spec: EngineSpec) -> Any:
 def analyze_parallel(spec: EngineSpec, texts: list[str], workers: int) -> list[list[Finding]]:
     """The same findings as `analyze`, computed by `workers` processes on contiguous chunks. Where
     workers cannot start (a main script read from stdin) or die, this process does the work."""
-    if workers <= 1 or len(texts) < PARALLEL_FROM or not _can_spawn():
+    if workers <= 1 or len(texts) < PARALLEL_FROM or not can_spawn():
         return analyze(spec, texts)
     size = -(-len(texts) // workers)
     chunks = [texts[i: i + size] for i in range(0, len(texts), size)]
@@ -172,12 +171,6 @@ def analyze_parallel(spec: EngineSpec, texts: list[str], workers: int) -> list[l
         _pool.cache_clear()
         return analyze(spec, texts)
     return out
-
-
-def _can_spawn() -> bool:
-    """A spawned worker imports the main script again; that fails when it has no file (stdin)."""
-    path = getattr(sys.modules.get("__main__"), "__file__", None)
-    return path is None or os.path.exists(path)
 
 
 @lru_cache(maxsize=2)

@@ -6,6 +6,7 @@ import hashlib
 import os
 import time
 import uuid
+import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from traingate.engine.ray_engine import start_ray
 from traingate.engine.readers import open_raw
 from traingate.engine.shards import Shard, count_newlines, may_shard, plan_shards
 from traingate.engine.sources import SourceFile, resolve
+from traingate.engine.spawn import can_spawn
 from traingate.engine.tokenizers import get_tokenizer
 from traingate.results.gate import decide
 from traingate.results.model import CheckResult, ContractInfo, DatasetInfo, Fault, FileInfo, RunResult
@@ -64,7 +66,7 @@ def _fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: 
               run: RunOptions, progress: Progress) -> tuple[Folded, list[str], int]:
     """The data folded into one state per check, the shards that could not be read, and how many shards."""
     workers = run.workers or ((os.cpu_count() or 1) if sum(f.size for f in files) >= AUTO_PARALLEL_BYTES else 1)
-    parallel = run.limit is None and (run.engine == "ray" or (workers > 1 and may_shard(files)))
+    parallel = run.limit is None and (run.engine == "ray" or (workers > 1 and may_shard(files) and _spawns(run)))
     pool = start_workers(workers) if parallel and run.engine == "local" else None  # they start while we plan
     count = (lambda parts: list(pool.map(count_newlines, parts))) if pool is not None else None
     shards = plan_shards(files, workers, count) if parallel else []
@@ -91,6 +93,17 @@ def _fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: 
         if isinstance(validator, ShufflesBandKeys) and merged.errors[check] is None:
             merged.states[check] = validator.give_pairs(merged.states[check], by_cap)
     return merged, failed, len(shards)
+
+
+def _spawns(run: RunOptions) -> bool:
+    """Whether worker processes can start; when they were asked for and cannot, the run says so and
+    reads in this process."""
+    if can_spawn():
+        return True
+    if run.workers > 1:
+        warnings.warn(f"--workers {run.workers}: worker processes cannot start when the main script is read from "
+                      "standard input; reading in this process instead", RuntimeWarning, stacklevel=3)
+    return False
 
 
 def _finish(validator: Validator[Any, Any], state: Any, error: str | None,
