@@ -4,6 +4,7 @@ type; a worker that dies is retried once, then reported as an errored shard that
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -247,3 +248,26 @@ def test_a_script_read_from_stdin_reads_in_one_process_and_says_so(tmp_path: Pat
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert (out["rows"], out["shards"], out["verdict"]) == (200, 1, "passed")
     assert any("read from standard input; reading in this process" in w for w in out["warnings"]), out
+
+
+def test_a_script_without_a_main_guard_is_told_how_to_start_workers(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}"} for i in range(200)])
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import sys\n"
+        "from traingate.engine import shards\n"
+        "shards.MIN_SHARD_BYTES = 1\n"
+        "from tests.conftest import contract_text\n"
+        "from traingate.contracts import parse_contract\n"
+        "from traingate.engine.runner import RunOptions, validate\n"
+        "contract = parse_contract(contract_text('pretraining', '  quantity:\\n    - {type: min_rows, min: 1}\\n'), 'c.yaml')\n"
+        "validate(contract, [sys.argv[1]], options=RunOptions(workers=2))\n")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True, cwd=root,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode != 0
+    assert 'TraingateError: worker processes died as they started' in done.stderr
+    assert 'if __name__ == "__main__":' in done.stderr.splitlines()[-1]

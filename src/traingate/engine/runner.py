@@ -7,7 +7,8 @@ import os
 import time
 import uuid
 import warnings
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,10 +21,11 @@ from traingate.engine.lookup import fetch_rows
 from traingate.engine.progress import Progress
 from traingate.engine.ray_engine import start_ray
 from traingate.engine.readers import open_raw
-from traingate.engine.shards import Shard, count_newlines, may_shard, plan_shards
+from traingate.engine.shards import LineCounter, Shard, count_newlines, may_shard, plan_shards
 from traingate.engine.sources import SourceFile, resolve
 from traingate.engine.spawn import can_spawn
 from traingate.engine.tokenizers import get_tokenizer
+from traingate.errors import TraingateError
 from traingate.results.gate import decide
 from traingate.results.model import CheckResult, ContractInfo, DatasetInfo, Fault, FileInfo, RunResult
 from traingate.validators.base import ShufflesBandKeys, Validator
@@ -68,7 +70,7 @@ def _fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: 
     workers = run.workers or ((os.cpu_count() or 1) if sum(f.size for f in files) >= AUTO_PARALLEL_BYTES else 1)
     parallel = run.limit is None and (run.engine == "ray" or (workers > 1 and may_shard(files) and _spawns(run)))
     pool = start_workers(workers) if parallel and run.engine == "local" else None  # they start while we plan
-    count = (lambda parts: list(pool.map(count_newlines, parts))) if pool is not None else None
+    count = _counter(pool) if pool is not None else None
     shards = plan_shards(files, workers, count) if parallel else []
     if run.limit is not None or (run.engine == "local" and len(shards) <= 1):  # one process (--limit reads a prefix)
         if pool is not None:
@@ -93,6 +95,19 @@ def _fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: 
         if isinstance(validator, ShufflesBandKeys) and merged.errors[check] is None:
             merged.states[check] = validator.give_pairs(merged.states[check], by_cap)
     return merged, failed, len(shards)
+
+
+def _counter(pool: ProcessPoolExecutor) -> LineCounter:
+    """Newlines counted by the workers as they start; workers that die at once are explained."""
+    def count(parts: list[tuple[str, int, int]]) -> list[int]:
+        try:
+            return list(pool.map(count_newlines, parts))
+        except BrokenProcessPool as exc:
+            raise TraingateError(
+                "worker processes died as they started; a script that runs a validation on several workers must "
+                "start it under `if __name__ == \"__main__\":` (each worker imports the main script again), or "
+                "use one worker (--workers 1, RunOptions(workers=1))") from exc
+    return count
 
 
 def _spawns(run: RunOptions) -> bool:
