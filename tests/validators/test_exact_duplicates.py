@@ -81,3 +81,17 @@ def test_nfkc_leaves_ascii_alone_and_equals_pyarrow_nfkc(texts: list[str | None]
 
     array = pa.array(texts, pa.string()).slice(min(skip, len(texts)))
     assert nfkc(array).equals(pc.utf8_normalize(array, "NFKC"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.text(max_size=20)), max_size=12), skip=st.integers(0, 3),
+       large=st.booleans())
+def test_row_hashes_read_from_arrow_buffers_are_the_xxh64_of_each_text(texts: list[str | None], skip: int,
+                                                                        large: bool) -> None:
+    import xxhash
+
+    from traingate.validators.normalize import hash_texts
+
+    array = pa.array(texts, pa.large_string() if large else pa.string()).slice(min(skip, len(texts)))
+    expected = [xxhash.xxh64_intdigest((t or "").encode("utf-8")) for t in array.to_pylist()]
+    assert hash_texts(array).tolist() == expected

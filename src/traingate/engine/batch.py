@@ -44,6 +44,7 @@ class BatchContext:
         self._counts: dict[tuple[str, str], np.ndarray] = {}
         self._derived: dict[str, Any] = {}
         self._derived_lock = threading.RLock()
+        self._memo: dict[tuple[str, ...], Any] = {}
 
     def column(self, path: str) -> pa.Array | None:
         """The array at a dotted column path, or None when the batch lacks it."""
@@ -119,6 +120,13 @@ class BatchContext:
             if key not in self._derived:
                 self._derived[key] = compute(self)
             return self._derived[key]
+
+    def memo(self, key: tuple[str, ...], compute: Callable[[], Any]) -> Any:
+        """A cheap derived value (a field's normalised text) kept for the other checks of the batch. No
+        lock: two checks asking at the same moment may both compute it, and one result is kept."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def row_ids(self, rows: np.ndarray) -> np.ndarray:
         """Stable identity of rows across any split of the data: file index and line."""

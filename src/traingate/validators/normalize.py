@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
@@ -52,17 +53,26 @@ def per_row_text(view: TextView, num_rows: int, steps: Sequence[str]) -> pa.Arra
 
 def row_texts(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) -> pa.Array:
     """The normalised fields of each row joined into one string; a missing field counts as empty."""
-    parts = []
-    for name in fields:
-        view = batch.text(name)
-        parts.append(per_row_text(view, batch.num_rows, steps) if view is not None
-                     else pa.array([""] * batch.num_rows, pa.string()))
+    parts = [batch.memo(("normalized", name, *steps), partial(_field_text, batch, name, steps)) for name in fields]
     return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, FIELD_SEP)
 
 
+def _field_text(batch: BatchContext, name: str, steps: Sequence[str]) -> pa.Array:
+    view = batch.text(name)
+    return per_row_text(view, batch.num_rows, steps) if view is not None else pa.array([""] * batch.num_rows, pa.string())
+
+
 def hash_texts(values: pa.Array) -> np.ndarray:
-    texts = values.to_pylist()
-    return np.fromiter((xxhash.xxh64_intdigest((t or "").encode("utf-8")) for t in texts), np.uint64, len(texts))
+    """xxh64 of each value's UTF-8 bytes (a null hashes as the empty text), read from Arrow's buffers."""
+    if not len(values):
+        return np.zeros(0, np.uint64)
+    values = values.fill_null("") if values.null_count else values
+    wide = pa.types.is_large_string(values.type) or pa.types.is_large_binary(values.type)
+    offsets = np.frombuffer(values.buffers()[1], np.int64 if wide else np.int32)[values.offset: values.offset + len(values) + 1]
+    data = values.buffers()[2]
+    view, digest = memoryview(data if data is not None else b""), xxhash.xxh64_intdigest
+    bounds = offsets.tolist()
+    return np.fromiter((digest(view[a:b]) for a, b in zip(bounds, bounds[1:])), np.uint64, len(values))
 
 
 def row_keys(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) -> np.ndarray:
