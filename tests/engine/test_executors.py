@@ -271,3 +271,28 @@ def test_a_script_without_a_main_guard_is_told_how_to_start_workers(tmp_path: Pa
     assert done.returncode != 0
     assert 'TraingateError: worker processes died as they started' in done.stderr
     assert 'if __name__ == "__main__":' in done.stderr.splitlines()[-1]
+
+
+def test_shards_go_out_numbered_before_the_whole_file_is_counted(tmp_path: Path, small_shards: None,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from traingate.engine.shards import count_newlines, numbered, shard_ranges
+    from traingate.engine.sources import resolve
+
+    rows = [{"text": "x" * (i % 7)} for i in range(500)]
+    files = resolve([str(write_jsonl(tmp_path / "a.jsonl", rows)), str(write_jsonl(tmp_path / "b.jsonl", rows[:90]))],
+                    None, None)
+    counted: list[tuple[int, int]] = []
+
+    def counting(part: tuple[str, int, int]) -> int:
+        counted.append(part[1:])
+        return count_newlines(part)
+
+    monkeypatch.setattr(shards, "count_newlines", counting)
+    ranges = shard_ranges(files, 2)
+    assert len(ranges) >= 6 and not counted
+    stream = numbered(files, ranges)
+    assert next(stream).first_line == 1 and not counted  # the first shard needs no counting
+    rest = list(stream)
+    assert len(counted) == len(ranges) - 2  # every range but each file's last is counted once
+    data = [(tmp_path / name).read_bytes() for name in ("a.jsonl", "b.jsonl")]
+    assert all(shard.first_line == data[shard.file_index][: shard.start].count(b"\n") + 1 for shard in rest)

@@ -5,8 +5,8 @@ A shard that fails is tried once more; one that fails twice is reported, never d
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any
 
 from traingate.engine.fold import Folded, fold_shard, warm_up
@@ -16,17 +16,17 @@ Task = tuple[Any, ...]
 Outcome = Folded | str  # the folded shard, or why it failed
 
 
-def start_workers(workers: int) -> ProcessPoolExecutor:
-    """A pool of spawned worker processes, already starting (and importing traingate) when returned."""
+def start_workers(workers: int, preload: tuple[str, ...] = ()) -> tuple[ProcessPoolExecutor, list[Future[None]]]:
+    """A pool of spawned worker processes, already starting (importing traingate and `preload`) when
+    returned, with the futures of their warming up."""
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-    for _ in range(workers):
-        pool.submit(warm_up)
-    return pool
+    return pool, [pool.submit(warm_up, preload) for _ in range(workers)]
 
 
-def _processes(tasks: list[Task], pool: ProcessPoolExecutor, on_done: Callable[[int], None] | None = None
+def _processes(tasks: Iterable[Task], pool: ProcessPoolExecutor, on_done: Callable[[int], None] | None = None
                ) -> list[Outcome]:
-    """Outcomes in task order; `on_done(task index)` as each finishes (for progress)."""
+    """Outcomes in task order, each task submitted as soon as it comes; `on_done(task index)` as each
+    finishes (for progress)."""
     outcomes: dict[int, Outcome] = {}
     with pool:
         futures = {pool.submit(fold_shard, task): i for i, task in enumerate(tasks)}
@@ -37,18 +37,26 @@ def _processes(tasks: list[Task], pool: ProcessPoolExecutor, on_done: Callable[[
                 outcomes[futures[future]] = f"{type(exc).__name__}: {exc}"
             if on_done is not None:
                 on_done(futures[future])
-    return [outcomes[i] for i in range(len(tasks))]
+    return [outcomes[i] for i in range(len(futures))]
 
 
-def run_shards(tasks: list[Task], engine: str, workers: int, address: str | None,
+def run_shards(tasks: Iterable[Task], engine: str, workers: int, address: str | None,
                pool: ProcessPoolExecutor | None = None, on_done: Callable[[int], None] | None = None,
                ) -> tuple[list[Outcome], Pairs]:
     """Each shard folded (or why it failed twice), and the candidate pairs grouped on Ray (empty locally)."""
     if engine == "ray":
-        return run_on_ray(tasks, address)
-    outcomes = _processes(tasks, pool or start_workers(workers), on_done)
+        return run_on_ray(list(tasks), address)
+    submitted: list[Task] = []
+    outcomes = _processes(_kept(tasks, submitted), pool or start_workers(workers)[0], on_done)
     for i in [i for i, outcome in enumerate(outcomes) if isinstance(outcome, str)]:
         # each on a fresh process of its own: a dead worker breaks its pool and every shard in flight there
-        again = _processes([tasks[i]], start_workers(1))[0]
+        again = _processes([submitted[i]], start_workers(1)[0])[0]
         outcomes[i] = again if isinstance(again, Folded) else f"failed twice: {again}"
     return outcomes, {}
+
+
+def _kept(tasks: Iterable[Task], into: list[Task]) -> Iterator[Task]:
+    """The tasks, each also kept in `into` (for a second try) as it is handed out."""
+    for task in tasks:
+        into.append(task)
+        yield task

@@ -4,13 +4,14 @@ another). The same function runs in the driver for one worker and in each worker
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import resource
 import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,7 +210,11 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def warm_up() -> None:
-    """Import (and so register) the built-in checks: run first in each worker process, while the driver
-    plans the shards."""
+def warm_up(preload: tuple[str, ...] = ()) -> None:
+    """Import (and so register) the built-in checks, and the modules the run's checks import on first
+    use: run first in each worker process, while the driver plans the shards."""
     from traingate import validators as _validators  # noqa: F401
+
+    for name in preload:
+        with suppress(ImportError):  # the check that needs it says so when it runs
+            importlib.import_module(name)

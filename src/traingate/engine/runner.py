@@ -7,7 +7,7 @@ import os
 import time
 import uuid
 import warnings
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +21,7 @@ from traingate.engine.lookup import fetch_rows
 from traingate.engine.progress import Progress
 from traingate.engine.ray_engine import start_ray
 from traingate.engine.readers import open_raw
-from traingate.engine.shards import LineCounter, Shard, count_newlines, may_shard, plan_shards
+from traingate.engine.shards import Shard, may_shard, numbered, shard_ranges
 from traingate.engine.sources import SourceFile, resolve
 from traingate.engine.spawn import can_spawn
 from traingate.engine.tokenizers import get_tokenizer
@@ -69,9 +69,9 @@ def _fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: 
     """The data folded into one state per check, the shards that could not be read, and how many shards."""
     workers = run.workers or ((os.cpu_count() or 1) if sum(f.size for f in files) >= AUTO_PARALLEL_BYTES else 1)
     parallel = run.limit is None and (run.engine == "ray" or (workers > 1 and may_shard(files) and _spawns(run)))
-    pool = start_workers(workers) if parallel and run.engine == "local" else None  # they start while we plan
-    count = _counter(pool) if pool is not None else None
-    shards = plan_shards(files, workers, count) if parallel else []
+    local = parallel and run.engine == "local"
+    pool, warming = start_workers(workers, _preload(validators)) if local else (None, [])  # they start while we plan
+    shards = shard_ranges(files, workers) if parallel else []
     if run.limit is not None or (run.engine == "local" and len(shards) <= 1):  # one process (--limit reads a prefix)
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -81,8 +81,12 @@ def _fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: 
             [], len(shards)
     share = run.max_memory_mib / workers if run.max_memory_mib else None
     ids = [v.check_id for v in validators]
-    outcomes, pairs = run_shards([(contract, ids, files, shard, columns, share) for shard in shards], run.engine,
-                                 workers, run.address, pool, lambda i: progress.advance(shards[i].size(files)))
+    tasks = ((contract, ids, files, shard, columns, share) for shard in numbered(files, shards))  # counted as due
+    try:
+        outcomes, pairs = run_shards(tasks, run.engine, workers, run.address, pool,
+                                     lambda i: progress.advance(shards[i].size(files)))
+    finally:
+        _started(warming)  # workers that died as they started are explained, whatever else failed
     merged = Folded.empty(validators)
     failed = []
     for shard, outcome in zip(shards, outcomes):
@@ -97,17 +101,20 @@ def _fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: 
     return merged, failed, len(shards)
 
 
-def _counter(pool: ProcessPoolExecutor) -> LineCounter:
-    """Newlines counted by the workers as they start; workers that die at once are explained."""
-    def count(parts: list[tuple[str, int, int]]) -> list[int]:
-        try:
-            return list(pool.map(count_newlines, parts))
-        except BrokenProcessPool as exc:
-            raise TraingateError(
-                "worker processes died as they started; a script that runs a validation on several workers must "
-                "start it under `if __name__ == \"__main__\":` (each worker imports the main script again), or "
-                "use one worker (--workers 1, RunOptions(workers=1))") from exc
-    return count
+def _preload(validators: list[Validator[Any, Any]]) -> tuple[str, ...]:
+    return tuple(sorted({name for v in validators for name in v.preload}))
+
+
+def _started(warming: list[Future[None]]) -> None:
+    """Workers that died as they started (their warming up failed) are explained."""
+    try:
+        for future in warming:
+            future.result()
+    except BrokenProcessPool as exc:
+        raise TraingateError(
+            "worker processes died as they started; a script that runs a validation on several workers must "
+            "start it under `if __name__ == \"__main__\":` (each worker imports the main script again), or "
+            "use one worker (--workers 1, RunOptions(workers=1))") from exc
 
 
 def _spawns(run: RunOptions) -> bool:

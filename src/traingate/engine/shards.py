@@ -5,8 +5,8 @@ any other file is one shard. Rows keep the file and line they have in a single-p
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -43,7 +43,7 @@ def _splittable(source: SourceFile) -> bool:
 
 
 def count_newlines(part: tuple[str, int, int]) -> int:
-    """Newlines in bytes [start, end) of a file (run in workers, side by side, when there are some)."""
+    """Newlines in bytes [start, end) of a file (counted by the driver while the workers start)."""
     path, start, end = part
     lines = 0
     with open(path, "rb") as raw:
@@ -58,11 +58,8 @@ def count_newlines(part: tuple[str, int, int]) -> int:
     return lines
 
 
-LineCounter = Callable[[list[tuple[str, int, int]]], list[int]]
-
-
-def _jsonl_cuts(path: str, size: int, pieces: int, count: LineCounter) -> list[tuple[int, int, int]]:
-    """(start, end, first line) of `pieces` byte ranges cut just after a newline."""
+def _jsonl_cuts(path: str, size: int, pieces: int) -> list[tuple[int, int]]:
+    """(start, end) of `pieces` byte ranges cut just after a newline."""
     cuts = [0]
     with open(path, "rb") as raw:
         for k in range(1, pieces):
@@ -72,9 +69,7 @@ def _jsonl_cuts(path: str, size: int, pieces: int, count: LineCounter) -> list[t
             if cuts[-1] < position < size:
                 cuts.append(position)
     cuts.append(size)
-    counts = count([(path, start, end) for start, end in zip(cuts, cuts[1:])])
-    first = np.concatenate([[1], 1 + np.cumsum(counts)[:-1]]).astype(int).tolist()
-    return [(s, e, f) for s, e, f in zip(cuts, cuts[1:], first)]
+    return list(zip(cuts, cuts[1:]))
 
 
 def _parquet_groups(source: SourceFile, pieces: int) -> list[Shard]:
@@ -89,10 +84,28 @@ def may_shard(files: list[SourceFile]) -> bool:
     return len(files) > 1 or any(_splittable(f) and f.size >= 2 * MIN_SHARD_BYTES for f in files)
 
 
-def plan_shards(files: list[SourceFile], workers: int, count: LineCounter | None = None) -> list[Shard]:
-    """Shards in data order; large splittable files are cut so that every worker has several. `count`
-    counts the newlines of byte ranges (default: here, one after the other)."""
-    count = count or (lambda parts: [count_newlines(part) for part in parts])
+def plan_shards(files: list[SourceFile], workers: int) -> list[Shard]:
+    """Shards in data order, each with its first line; large splittable files are cut so that every
+    worker has several."""
+    return list(numbered(files, shard_ranges(files, workers)))
+
+
+def numbered(files: list[SourceFile], shards: list[Shard]) -> Iterator[Shard]:
+    """The shards in order, each with its first line: the newlines of a byte range are counted when the
+    next range of its file is due, so the first shards go out before the whole file was counted."""
+    before: Shard | None = None
+    for shard in shards:
+        if shard.first_line == 0:  # a JSON lines range after its file's first: lines before it are counted
+            assert before is not None and before.file_index == shard.file_index and before.end == shard.start
+            lines = count_newlines((files[shard.file_index].path, before.start, shard.start))
+            shard = replace(shard, first_line=before.first_line + lines)
+        yield shard
+        before = shard
+
+
+def shard_ranges(files: list[SourceFile], workers: int) -> list[Shard]:
+    """The shards of `plan_shards`, cut but not yet numbered: a JSON lines range after its file's first
+    has first line 0 until `numbered` counts the lines before it."""
     total = sum(f.size for f in files) or 1
     wanted = max(1, workers * SHARDS_PER_WORKER)
     shards: list[Shard] = []
@@ -101,7 +114,7 @@ def plan_shards(files: list[SourceFile], workers: int, count: LineCounter | None
         if workers == 1 or pieces == 1 or not _splittable(source):
             shards.append(Shard(index))
         elif source.format == "jsonl":
-            shards += [Shard(index, s, e, f) for s, e, f in _jsonl_cuts(source.path, source.size, pieces, count)]
+            shards += [Shard(index, s, e, 1 if s == 0 else 0) for s, e in _jsonl_cuts(source.path, source.size, pieces)]
         else:
             shards += [Shard(index, s.start, s.end, s.first_line) for s in _parquet_groups(source, pieces)]
     return shards

@@ -20,6 +20,8 @@ class Validator(ABC, Generic[ConfigT, StateT]):
     """State is plain picklable data; heavy resources live in per-process caches, never in state."""
 
     config_model: ClassVar[type[CheckConfig]]
+    # Modules the check imports on first use; a worker process imports them while the driver plans shards.
+    preload: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: ConfigT, spec: DatasetSpec, check_id: str, base_dir: str | None = None):
         self.config = config

@@ -42,6 +42,7 @@ class PiiState:
 class PiiValidator(Validator[PiiCheck, PiiState]):
     config_model = PiiCheck
     spills = "findings"
+    preload = ("presidio_analyzer",)
 
     def create_state(self) -> PiiState:
         return PiiState()

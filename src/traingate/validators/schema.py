@@ -65,6 +65,7 @@ def _hashes(values: list[str]) -> np.ndarray:
 class SchemaValidator(RowFlagValidator[SchemaCheck]):
     config_model = SchemaCheck
     spills = "values' hashes"
+    preload = ("pandera.pandas",)
     noun = "breaking the record schema"
 
     def columns(self) -> set[str]:
