@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from hypothesis import given, settings
@@ -95,3 +96,14 @@ def test_row_hashes_read_from_arrow_buffers_are_the_xxh64_of_each_text(texts: li
     array = pa.array(texts, pa.large_string() if large else pa.string()).slice(min(skip, len(texts)))
     expected = [xxhash.xxh64_intdigest((t or "").encode("utf-8")) for t in array.to_pylist()]
     assert hash_texts(array).tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(keys=st.lists(st.integers(0, 12), max_size=40), seed=st.integers(0, 3))
+def test_clusters_found_among_the_repeated_rows_alone_are_the_same(keys: list[int], seed: int) -> None:
+    from traingate.validators.exact import clusters
+
+    key_array = np.array(keys, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # spread over the 64 bits
+    ids = np.random.default_rng(seed).permutation(len(keys)).astype(np.uint64)
+    everything, picked = clusters(key_array, ids), clusters(key_array, ids, rare=True)
+    assert [g.tolist() for g in picked] == [g.tolist() for g in everything]

@@ -36,11 +36,26 @@ class KeyState:
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
+def repeated_rows(keys: np.ndarray) -> np.ndarray:
+    """Which rows hold a key that occurs more than once (one sort of the keys, no row order)."""
+    ordered = np.sort(keys)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    if not len(repeated):
+        return np.zeros(len(keys), dtype=bool)
+    mask: np.ndarray = repeated[np.minimum(np.searchsorted(repeated, keys), len(repeated) - 1)] == keys
+    return mask
+
+
 def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None,
-             spread: tuple[np.ndarray, float] | None = None) -> list[np.ndarray]:
+             spread: tuple[np.ndarray, float] | None = None, rare: bool = False) -> list[np.ndarray]:
     """Row ids grouped by equal key (groups of two or more), largest first, then by first row; with
     `values`, only the groups whose rows do not all share one value; with `spread` (numbers, tolerance)
-    too, a group whose numbers are all numbers (not NaN) is kept when they span more than the tolerance."""
+    too, a group whose numbers are all numbers (not NaN) is kept when they span more than the tolerance.
+    `rare`: repeats are expected to be few (content keys), so the rows holding one are picked out first
+    and only they are sorted with their row ids."""
+    if rare and values is None and len(keys) > 1:
+        chosen = repeated_rows(keys)
+        keys, ids = keys[chosen], ids[chosen]
     if not len(keys):
         return []
     order = np.lexsort((ids, keys))
@@ -114,7 +129,7 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
             for table in state.table.tables(width):
                 keys, ids = table[:, 0], table[:, 1]
                 found = pool.submit(self._conflicts, keys, ids, table[:, 2] if width == 3 else keys[:0])
-                groups += clusters(keys, ids)
+                groups += clusters(keys, ids, rare=True)
                 conflicts += found.result()
         grouped = (largest_first(groups), largest_first(conflicts)) if state.table.parts else (groups, conflicts)
         self._grouped = (state, grouped)

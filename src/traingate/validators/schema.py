@@ -18,6 +18,7 @@ import xxhash
 from traingate.contracts.checks import ColumnSpec, SchemaCheck
 from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult, Sample
+from traingate.validators.exact import repeated_rows
 from traingate.validators.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.pandera_bridge import failing_rows
 from traingate.validators.partitioned import Partitioned
@@ -146,6 +147,7 @@ class SchemaValidator(RowFlagValidator[SchemaCheck]):
         for name, table in sorted(state.unique.items()):
             counts[name], chosen = 0, np.zeros(0, np.uint64)
             for part in table.tables(2):
+                part = part[repeated_rows(part[:, 0])]  # the rows whose value occurs more than once
                 order = np.lexsort((part[:, 1], part[:, 0]))
                 hashes, ids = part[order, 0], part[order, 1]
                 repeat = np.concatenate(([False], hashes[1:] == hashes[:-1])) if len(hashes) else hashes.astype(bool)
