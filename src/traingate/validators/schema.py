@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import xxhash
 
 from traingate.contracts.checks import ColumnSpec, SchemaCheck
 from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.exact import repeated_rows
 from traingate.validators.flags import FlagState, Hit, RowFlagValidator
+from traingate.validators.normalize import hash_texts
 from traingate.validators.pandera_bridge import failing_rows
 from traingate.validators.partitioned import Partitioned
 from traingate.validators.registry import register_validator
@@ -55,11 +55,6 @@ def dtype_ok(spec: ColumnSpec, array: pa.Array) -> np.ndarray | bool:
 class SchemaState(FlagState):
     unique: dict[str, Partitioned] = field(default_factory=dict)  # per unique column: value hash, row id
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
-
-
-def _hashes(values: list[str]) -> np.ndarray:
-    digest = xxhash.xxh64_intdigest
-    return np.fromiter((digest(v.encode("utf-8")) for v in values), np.uint64, len(values))
 
 
 @register_validator
@@ -105,8 +100,8 @@ class SchemaValidator(RowFlagValidator[SchemaCheck]):
             array = batch.column(name)
             if spec.unique and array is not None:
                 valid = np.flatnonzero(np.asarray(array.is_valid(), dtype=bool))
-                values = array.take(pa.array(valid)).cast(pa.string()).to_pylist() if len(valid) else []
-                state.unique.setdefault(name, Partitioned()).add(np.column_stack([_hashes(values), batch.row_ids(valid)]))
+                values = array.take(pa.array(valid)).cast(pa.string())  # the value's text, hashed from Arrow's buffers
+                state.unique.setdefault(name, Partitioned()).add(np.column_stack([hash_texts(values), batch.row_ids(valid)]))
         return state
 
     def spill(self, state: SchemaState) -> int:
