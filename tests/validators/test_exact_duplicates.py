@@ -101,7 +101,7 @@ def test_row_hashes_read_from_arrow_buffers_are_the_xxh64_of_each_text(texts: li
 @settings(max_examples=200, deadline=None)
 @given(keys=st.lists(st.integers(0, 12), max_size=40), seed=st.integers(0, 3))
 def test_clusters_found_among_the_repeated_rows_alone_are_the_same(keys: list[int], seed: int) -> None:
-    from traingate.validators.exact import clusters
+    from traingate.validators.grouping import clusters
 
     key_array = np.array(keys, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # spread over the 64 bits
     ids = np.random.default_rng(seed).permutation(len(keys)).astype(np.uint64)

@@ -17,8 +17,9 @@ from traingate.contracts.mix import ConflictingLabelsCheck, PreferenceConsistenc
 from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
-from traingate.validators.exact import MEMBERS_SHOWN, clusters, describe_cluster, largest_first
+from traingate.validators.exact import MEMBERS_SHOWN, describe_cluster
 from traingate.validators.features import feature_values
+from traingate.validators.grouping import clusters, largest_first
 from traingate.validators.normalize import hash_texts, row_keys
 from traingate.validators.partitioned import Partitioned
 from traingate.validators.registry import register_validator

@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 from traingate.contracts.checks import ColumnSpec, SchemaCheck
 from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult, Sample
-from traingate.validators.exact import repeated_rows
 from traingate.validators.flags import FlagState, Hit, RowFlagValidator
+from traingate.validators.grouping import repeated_rows
 from traingate.validators.normalize import hash_texts
 from traingate.validators.pandera_bridge import failing_rows
 from traingate.validators.partitioned import Partitioned
