@@ -84,17 +84,20 @@ SCORER = ("  relevance:\n    - type: scorer\n      function: 'tests.validators.s
           "      min_score: 0\n")
 
 
-def test_a_dead_worker_is_retried_then_reported(tmp_path: Path, small_shards: None) -> None:
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_a_dead_worker_is_retried_then_reported(tmp_path: Path, small_shards: None, engine: str) -> None:
+    if engine == "ray":
+        pytest.importorskip("ray")
     contract = parse_contract(contract_text("pretraining", SCORER), str(tmp_path / "c.yaml"))
     rows = [{"text": f"row {i}"} for i in range(300)]
     rows[10] = {"text": f"CRASH-ONCE {tmp_path / 'marker'}"}
     path = write_jsonl(tmp_path / "d.jsonl", rows)
-    once = validate(contract, [str(path)], options=RunOptions(workers=2))
+    once = validate(contract, [str(path)], options=RunOptions(workers=2, engine=engine))
     assert (tmp_path / "marker").exists() and once.gate.verdict == "passed" and once.dataset.rows == 300
 
     rows[250] = {"text": "CRASH"}
     write_jsonl(path, rows)
-    twice = validate(contract, [str(path)], options=RunOptions(workers=2))
+    twice = validate(contract, [str(path)], options=RunOptions(workers=2, engine=engine))
     assert twice.gate.verdict == "errored" and len(twice.dataset.errored_shards) == 1
     failed = twice.dataset.errored_shards[0]
     assert failed.startswith(f"{path} bytes ") and "failed twice" in failed

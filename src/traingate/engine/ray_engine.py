@@ -7,6 +7,7 @@ from __future__ import annotations
 import pickle
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -101,19 +102,46 @@ def start_ray(address: str | None) -> float:
 
 def run_on_ray(tasks: list[tuple[Any, ...]], address: str | None) -> tuple[list[Folded | str], Pairs]:
     start_ray(address)
-    import ray
     rows = [{"index": i, "task": pickle.dumps(task)} for i, task in enumerate(tasks)]
-    first = ray.data.from_items(rows, override_num_blocks=len(rows)).map(_fold_row, max_retries=0).materialize()
-    errors = {r["index"]: r["error"] for r in first.select_columns(["index", "error"]).take_all() if r["error"]}
-    folded = first.filter(lambda r: not r["error"])
+    first = _map(rows)
+    states, errors = _outcomes(first, range(len(rows)))
+    runs = [first]
     if errors:  # one more try for the shards that failed
-        again = ray.data.from_items([rows[i] for i in sorted(errors)]).map(_fold_row, max_retries=0).materialize()
-        errors = {r["index"]: f"failed twice: {r['error']}" for r in again.select_columns(["index", "error"]).take_all()
-                  if r["error"]}
-        folded = folded.union(again.filter(lambda r: not r["error"]))
-    folded = folded.materialize()
-    states = {r["index"]: pickle.loads(r["folded"]) for r in folded.select_columns(["index", "folded"]).take_all()}
+        again = _map([rows[i] for i in sorted(errors)])
+        retried, still = _outcomes(again, sorted(errors))
+        states |= retried
+        errors = {i: f"failed twice: {error}" for i, error in still.items()}
+        runs.append(again)
     outcomes: list[Folded | str] = [states[i] if i in states else errors[i] for i in range(len(tasks))]
     caps = {c: (v.bucket_pairs, v.pair_caps()) for c, v in enumerate(build_validators(tasks[0][0], tasks[0][1]))
             if isinstance(v, ShufflesBandKeys)}
-    return outcomes, _shuffle(folded, caps) if caps and states else {}
+    if not caps or not states:
+        return outcomes, {}
+    folded = runs[0].filter(lambda r: not r["error"])  # only the band keys of shards that were folded
+    for run in runs[1:]:
+        folded = folded.union(run.filter(lambda r: not r["error"]))
+    return outcomes, _shuffle(folded.materialize(), caps)
+
+
+def _map(rows: list[dict[str, Any]]) -> Any:
+    """The shards folded by Ray Data tasks, one block each. A task whose worker dies drops its block
+    instead of failing the whole run (`max_errored_blocks`), so that its shard can be tried again."""
+    import ray
+
+    context = ray.data.DataContext.get_current()
+    before, context.max_errored_blocks = context.max_errored_blocks, len(rows)
+    try:
+        return ray.data.from_items(rows, override_num_blocks=len(rows)).map(_fold_row, max_retries=0).materialize()
+    finally:
+        context.max_errored_blocks = before
+
+
+def _outcomes(run: Any, expected: Iterable[int]) -> tuple[dict[int, Folded], dict[int, str]]:
+    """The folded states of a run's shards and, by shard index, why the others failed: their error, or
+    no block at all when the task's worker died."""
+    rows = run.select_columns(["index", "folded", "error"]).take_all()
+    states = {r["index"]: pickle.loads(r["folded"]) for r in rows if not r["error"]}
+    errors = {r["index"]: r["error"] for r in rows if r["error"]}
+    for i in set(expected) - states.keys() - errors.keys():
+        errors[i] = "the Ray task's worker died (crashed or was killed, e.g. out of memory)"
+    return states, errors
