@@ -299,3 +299,43 @@ def test_shards_go_out_numbered_before_the_whole_file_is_counted(tmp_path: Path,
     assert len(counted) == len(ranges) - 2  # every range but each file's last is counted once
     data = [(tmp_path / name).read_bytes() for name in ("a.jsonl", "b.jsonl")]
     assert all(shard.first_line == data[shard.file_index][: shard.start].count(b"\n") + 1 for shard in rest)
+
+
+@pytest.mark.parametrize("to", ["process group", "driver"])
+def test_ctrl_c_stops_a_sharded_run_at_once(tmp_path: Path, to: str) -> None:
+    """SIGINT (Ctrl-C reaches the whole process group; a job runner may signal the driver alone) ends the
+    run in seconds: pending shards are cancelled and the workers stopped, not left to fold every shard."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rows = [{"text": f"MARK {tmp_path / 'started'}" if i % 20 == 0 else f"row {i}"} for i in range(400)]
+    path = write_jsonl(tmp_path / "d.jsonl", rows)
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import sys\n"
+        "from traingate.engine import readers, shards\n"
+        "def main():\n"
+        "    shards.MIN_SHARD_BYTES, readers.BLOCK_BYTES = 1, 512\n"
+        "    from tests.conftest import contract_text\n"
+        "    from traingate.contracts import parse_contract\n"
+        "    from traingate.engine.runner import RunOptions, validate\n"
+        "    scorer = \"  relevance:\\n    - {type: scorer, min_score: 0,\"\n"
+        "    scorer += \" function: 'tests.validators.scorers:slow_after_marking'}\\n\"\n"
+        "    contract = parse_contract(contract_text('pretraining', scorer), 'c.yaml')\n"
+        "    validate(contract, [sys.argv[1]], options=RunOptions(workers=2))\n"
+        "if __name__ == '__main__':\n"
+        "    main()\n")
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.Popen([sys.executable, str(script), str(path)], cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert (tmp_path / "started").exists(), run.communicate()
+    interrupted = time.monotonic()
+    (os.killpg if to == "process group" else os.kill)(run.pid, signal.SIGINT)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode != 0 and b"KeyboardInterrupt" in err
+    assert time.monotonic() - interrupted < 5  # the shards left, 3 s a batch, would take about 15 s

@@ -24,3 +24,15 @@ def crash_on_marked_rows(rows: list[dict[str, Any]]) -> list[int]:
         elif text == "CRASH":
             os._exit(9)
     return [1] * len(rows)
+
+
+def slow_after_marking(rows: list[dict[str, Any]]) -> list[int]:
+    """Marks that a worker got here (a file named in the row), then takes 3 s per batch."""
+    import time
+
+    for row in rows:
+        text = str(row.get("text") or "")
+        if text.startswith("MARK "):
+            open(text.split(" ", 1)[1], "a").close()
+    time.sleep(3)
+    return [1] * len(rows)

@@ -28,7 +28,8 @@ def _processes(tasks: Iterable[Task], pool: ProcessPoolExecutor, on_done: Callab
     """Outcomes in task order, each task submitted as soon as it comes; `on_done(task index)` as each
     finishes (for progress)."""
     outcomes: dict[int, Outcome] = {}
-    with pool:
+    futures: dict[Future[Folded], int] = {}
+    try:
         futures = {pool.submit(fold_shard, task): i for i, task in enumerate(tasks)}
         for future in as_completed(futures):
             try:
@@ -37,6 +38,12 @@ def _processes(tasks: Iterable[Task], pool: ProcessPoolExecutor, on_done: Callab
                 outcomes[futures[future]] = f"{type(exc).__name__}: {exc}"
             if on_done is not None:
                 on_done(futures[future])
+    except BaseException:  # Ctrl-C (or the driver failing): stop the workers now, not after their shards
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():
+            child.terminate()
+        raise
+    pool.shutdown()
     return [outcomes[i] for i in range(len(futures))]
 
 
