@@ -106,15 +106,15 @@ def _preload(validators: list[Validator[Any, Any]]) -> tuple[str, ...]:
 
 
 def _started(warming: list[Future[None]]) -> None:
-    """Workers that died as they started (their warming up failed) are explained."""
-    try:
-        for future in warming:
-            future.result()
-    except BrokenProcessPool as exc:
+    """Workers that all died as they started (no warming up finished) are explained; a worker that died
+    on a shard later is the shard's failure, retried and reported as such."""
+    broken = [f.exception() for f in warming
+              if f.done() and not f.cancelled() and isinstance(f.exception(), BrokenProcessPool)]
+    if warming and len(broken) == len(warming):
         raise TraingateError(
             "worker processes died as they started; a script that runs a validation on several workers must "
             "start it under `if __name__ == \"__main__\":` (each worker imports the main script again), or "
-            "use one worker (--workers 1, RunOptions(workers=1))") from exc
+            "use one worker (--workers 1, RunOptions(workers=1))") from broken[0]
 
 
 def _spawns(run: RunOptions) -> bool:
