@@ -75,7 +75,8 @@ class DistributionValidator(_CountingValidator):
         if config.mix is not None and config.max_divergence is not None:
             weight = sum(config.mix.values()) or 1.0
             mix = {v: w / weight for v, w in config.mix.items()}
-            divergence = 0.5 * sum(abs(shares.get(v, 0.0) - mix.get(v, 0.0)) for v in set(shares) | set(mix))
+            # fsum: exact whatever order the values were merged in (the result may not depend on the split)
+            divergence = 0.5 * math.fsum(abs(shares.get(v, 0.0) - mix.get(v, 0.0)) for v in set(shares) | set(mix))
             details.update(mix=mix, divergence=divergence, max_divergence=config.max_divergence)
             if divergence > config.max_divergence:
                 violations.append(f"total variation distance {divergence:.3f} from the mix > {config.max_divergence}")
@@ -104,7 +105,7 @@ class DiversityValidator(_CountingValidator):
         config: DiversityCheck = self.config
         distinct = len(state.values)
         total = sum(state.values.values())
-        entropy = -sum(c / total * math.log(c / total) for c in state.values.values()) if total else 0.0
+        entropy = -math.fsum(c / total * math.log(c / total) for c in state.values.values()) if total else 0.0
         normalised = entropy / math.log(distinct) if distinct > 1 else 0.0
         figures = {"distinct_values": distinct, "normalised_entropy": normalised}
         figures.update({f"distinct_{n}": _distinct(*sketch) / max(sketch[0], 1) for n, sketch in state.ngrams.items()})
