@@ -102,9 +102,9 @@ class ShedsRows(Protocol):
 
 @runtime_checkable
 class SpillsRows(Protocol):
-    """A check that cannot keep a share of what it holds (rows that must all meet each other, evidence that
-    must be whole): when the run's memory limit is reached, it writes it to disk (validators/spill.py) and
-    reads it back at the end."""
+    """A check that keeps all it holds rather than a share (rows that must all meet each other, keys it
+    groups for exact counts, evidence that must be whole): when the run's memory limit is reached, it
+    writes them to disk (validators/spill.py, validators/partitioned.py) and reads them back at the end."""
 
     check_id: str
     spills: str  # what it writes, for the memory actions of the report: "rows' keys", "findings"
