@@ -15,10 +15,11 @@ import numpy as np
 
 from traingate.contracts.compliance import PiiCheck
 from traingate.engine.batch import BatchContext
+from traingate.engine.lookup import split_row_id
 from traingate.engine.presidio import Finding, analyze, mask
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
-from traingate.validators.pii_evidence import LINE_MASK, Evidence, Record
+from traingate.validators.pii_evidence import Evidence, Record
 from traingate.validators.pii_texts import Item, analyze_items, engine_spec, row_texts
 from traingate.validators.registry import register_validator
 from traingate.validators.samples import Reservoir, row_keys
@@ -99,9 +100,10 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
         first = findings[0][2]
         at = masked.find(f"<{first}>")
         start = max(0, at - 100)
-        file, unit = state.files[row_id >> 40]
+        file_index, line = split_row_id(row_id)
+        file, unit = state.files[file_index]
         span = (at - start, at - start + len(first) + 2) if at >= 0 else None
-        return Sample(file=file, line=row_id & LINE_MASK, unit=unit, field=name, reason=first,
+        return Sample(file=file, line=line, unit=unit, field=name, reason=first,
                       excerpt=masked[start: start + 300], span=span).model_dump()
 
     def merge_states(self, a: PiiState, b: PiiState) -> PiiState:

@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 import xxhash
 
+from traingate.engine.lookup import split_row_id
 from traingate.validators.spill import Rows
 
 # row id, field, turn (-1: one value), entity, start, end, score
 Record = tuple[int, str, int, str, int, int, float]
-LINE_MASK = (1 << 40) - 1  # a row id is file index << 40 | line
 
 
 def _code(name: str) -> int:
@@ -55,8 +55,9 @@ class Evidence:
         order = np.lexsort((score, end, start, self._ranks(entity), turn, self._ranks(name), row))
         out = []
         for r, n, t, e, s, f, p in zip(*(column[order].tolist() for column in (row, name, turn, entity, start, end, score))):
-            file, unit = files[r >> 40]
-            out.append({"file": file, "line": r & LINE_MASK, "unit": unit, "field": self.names[n],
+            file_index, line = split_row_id(r)
+            file, unit = files[file_index]
+            out.append({"file": file, "line": line, "unit": unit, "field": self.names[n],
                         **({"turn": t} if t >= 0 else {}), "entity": self.names[e], "start": s, "end": f, "score": p})
         return out
 

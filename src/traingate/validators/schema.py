@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from traingate.contracts.checks import ColumnSpec, SchemaCheck
 from traingate.engine.batch import BatchContext
+from traingate.engine.lookup import split_row_id
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.grouping import repeated_rows
@@ -150,8 +151,9 @@ class SchemaValidator(RowFlagValidator[SchemaCheck]):
                 chosen = np.concatenate([chosen, ids[repeat]])
                 chosen = chosen[np.argsort(row_keys(chosen))][:cap]
             for row_id in chosen:
-                file, unit = state.files[int(row_id >> np.uint64(40))]
+                file_index, line = split_row_id(int(row_id))
+                file, unit = state.files[file_index]
                 samples.append((int(row_keys(np.array([row_id]))[0]), Sample(
-                    file=file, line=int(row_id & np.uint64((1 << 40) - 1)), unit=unit, field=name,
+                    file=file, line=line, unit=unit, field=name,
                     reason=f"unique:{name}", excerpt=f"{name} repeats an earlier value").model_dump()))
         return counts, samples
