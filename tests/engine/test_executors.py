@@ -227,6 +227,17 @@ def test_semantic_duplicates_halve_their_rows_by_the_seeded_priority() -> None:
     assert result.details["sampled"] and "to stay under --max-memory" in result.message
 
 
+# The top of a script run in a subprocess: small shards, and a contract any rows pass.
+SMALL_SHARDS_SCRIPT = (
+    "import sys\n"
+    "from traingate.engine import shards\n"
+    "shards.MIN_SHARD_BYTES = 1\n"
+    "from tests.conftest import contract_text\n"
+    "from traingate.contracts import parse_contract\n"
+    "from traingate.engine.runner import RunOptions, validate\n"
+    "contract = parse_contract(contract_text('pretraining', '  quantity:\\n    - {type: min_rows, min: 1}\\n'), 'c.yaml')\n")
+
+
 def test_a_script_read_from_stdin_reads_in_one_process_and_says_so(tmp_path: Path) -> None:
     """Spawned workers import the main script again, which a script read from stdin does not have."""
     import subprocess
@@ -234,13 +245,7 @@ def test_a_script_read_from_stdin_reads_in_one_process_and_says_so(tmp_path: Pat
 
     path = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}"} for i in range(200)])
     script = (
-        "import json, sys, warnings\n"
-        "from traingate.engine import shards\n"
-        "shards.MIN_SHARD_BYTES = 1\n"
-        "from tests.conftest import contract_text\n"
-        "from traingate.contracts import parse_contract\n"
-        "from traingate.engine.runner import RunOptions, validate\n"
-        "contract = parse_contract(contract_text('pretraining', '  quantity:\\n    - {type: min_rows, min: 1}\\n'), 'c.yaml')\n"
+        "import json, warnings\n" + SMALL_SHARDS_SCRIPT +
         "with warnings.catch_warnings(record=True) as seen:\n"
         "    warnings.simplefilter('always')\n"
         "    r = validate(contract, [sys.argv[1]], options=RunOptions(workers=2))\n"
@@ -259,15 +264,7 @@ def test_a_script_without_a_main_guard_is_told_how_to_start_workers(tmp_path: Pa
 
     path = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}"} for i in range(200)])
     script = tmp_path / "unguarded.py"
-    script.write_text(
-        "import sys\n"
-        "from traingate.engine import shards\n"
-        "shards.MIN_SHARD_BYTES = 1\n"
-        "from tests.conftest import contract_text\n"
-        "from traingate.contracts import parse_contract\n"
-        "from traingate.engine.runner import RunOptions, validate\n"
-        "contract = parse_contract(contract_text('pretraining', '  quantity:\\n    - {type: min_rows, min: 1}\\n'), 'c.yaml')\n"
-        "validate(contract, [sys.argv[1]], options=RunOptions(workers=2))\n")
+    script.write_text(SMALL_SHARDS_SCRIPT + "validate(contract, [sys.argv[1]], options=RunOptions(workers=2))\n")
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True, cwd=root,
                           env={**os.environ, "PYTHONPATH": str(root)})
