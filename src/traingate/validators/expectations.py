@@ -28,7 +28,7 @@ from traingate.validators.expectation_judge import BY_HASH, BY_VALUE, MOMENTS, S
 from traingate.validators.expectation_rows import PREDICATES, missing
 from traingate.validators.expectation_stats import BottomK, Distinct, Moments
 from traingate.validators.registry import register_validator
-from traingate.validators.samples import Reservoir, excerpt_around, row_keys
+from traingate.validators.samples import Reservoir, excerpt_around, row_keys, seeded_keys
 
 
 @dataclass
@@ -93,7 +93,7 @@ class ExpectationValidator(Validator[ExpectationCheck, ExpectationState]):
             state.moments.add(numbers)
             if state.sample is not None:
                 seed = self.config.sample.seed if self.config.sample else 0
-                state.sample.add(row_keys(batch.row_ids(positions) ^ np.uint64(seed)), numbers)
+                state.sample.add(seeded_keys(batch.row_ids(positions), seed), numbers)
 
     @staticmethod
     def _keep_samples(state: ExpectationState, batch: BatchContext, positions: np.ndarray, values: list[Any]) -> None:

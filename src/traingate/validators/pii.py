@@ -22,7 +22,7 @@ from traingate.validators.base import Validator
 from traingate.validators.pii_evidence import Evidence, Record
 from traingate.validators.pii_texts import Item, analyze_items, engine_spec, row_texts
 from traingate.validators.registry import register_validator
-from traingate.validators.samples import Reservoir, row_keys
+from traingate.validators.samples import Reservoir, row_keys, seeded_keys
 from traingate.validators.thresholds import Judgement, judge, judge_sampled, wilson_interval
 
 
@@ -58,12 +58,12 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
         items = row_texts(batch, self.config)
         if self.config.sample is None:
             return self._scan(state, batch.num_rows, items)
-        seed = np.uint64(self.config.sample.seed)
+        seed = self.config.sample.seed
         for item in items:
-            priority = int(row_keys(np.array([item[0]], dtype=np.uint64) ^ seed)[0])
+            priority = int(seeded_keys(np.array([item[0]], dtype=np.uint64), seed)[0])
             state.pending.setdefault(item[0], (priority, []))[1].append(item)
         ids = batch.row_ids(np.arange(batch.num_rows))
-        for row_id, priority in zip(ids.tolist(), row_keys(ids ^ seed).tolist()):
+        for row_id, priority in zip(ids.tolist(), seeded_keys(ids, seed).tolist()):
             state.pending.setdefault(row_id, (priority, []))  # rows without text are sampled too
         return self._cap(state)
 

@@ -24,6 +24,16 @@ def row_keys(row_ids: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
+def seeded_keys(row_ids: np.ndarray, seed: int) -> np.ndarray:
+    """The rows' order under `seed`: the seed is hashed before it meets the row hash, so two seeds give
+    independent orders (XOR-ing the seed into the row id made seed s pick rows id ^ s, the neighbours of
+    seed 0's rows). Seed 0 keeps `row_keys`, the order every unseeded sample of failing rows uses."""
+    if seed == 0:
+        return row_keys(row_ids)
+    salt = row_keys(np.array([seed % 2**64], dtype=np.uint64))[0]
+    return row_keys(row_keys(row_ids) ^ salt)
+
+
 @dataclass
 class Reservoir:
     cap: int = SAMPLE_CAP

@@ -20,7 +20,7 @@ from traingate.validators.exact import describe_cluster
 from traingate.validators.lsh import components
 from traingate.validators.normalize import content_fields, row_texts
 from traingate.validators.registry import register_validator
-from traingate.validators.samples import row_keys
+from traingate.validators.samples import seeded_keys
 from traingate.validators.thresholds import judge
 
 
@@ -63,19 +63,40 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
         keep = np.flatnonzero(np.asarray(texts.to_pylist(), dtype=object) != "")
         state.rows += batch.num_rows
         state.files[batch.file_index] = (batch.file, batch.unit)
+        priority = row_keys(ids[keep] ^ np.uint64(self.config.sample.seed if self.config.sample else 0))
+        keep, priority = keep[self._entering(state, priority)], priority[self._entering(state, priority)]
         if len(keep):
             state.vectors.append(embed([texts[int(k)].as_py() for k in keep], self.config.model).astype(np.float16))
             state.ids.append(ids[keep])
-            state.priority.append(row_keys(ids[keep] ^ np.uint64(self.config.sample.seed if self.config.sample else 0)))
+            state.priority.append(priority)
         return self._cap(state)
+
+    def _cap_rows(self, state: VectorState) -> int | None:
+        caps = [c for c in (self.config.sample.rows if self.config.sample else None, state.memory_cap) if c is not None]
+        return min(caps) if caps else None
+
+    def _entering(self, state: VectorState, priority: np.ndarray) -> np.ndarray:
+        """Positions of the rows that can still enter the kept set (the `cap` smallest priorities): only
+        these are embedded, so `sample` embeds the sampled rows and not every row."""
+        cap = self._cap_rows(state)
+        if cap is None:
+            return np.arange(len(priority))
+        held = np.concatenate(state.priority) if state.priority else np.zeros(0, np.uint64)
+        if len(held) >= cap:  # _cap left exactly `cap` rows: a row enters only below the largest of them
+            positions = np.flatnonzero(priority < held.max())
+        else:
+            positions = np.arange(len(priority))
+        if len(positions) > cap:
+            positions = positions[np.argpartition(priority[positions], cap - 1)[:cap]]
+        return np.sort(positions)
 
     def _cap(self, state: VectorState) -> VectorState:
         """With `sample` (or a memory cap), keep the rows of smallest priority: any split of the data keeps
         the same rows."""
-        caps = [c for c in (self.config.sample.rows if self.config.sample else None, state.memory_cap) if c is not None]
-        if not caps or not state.ids:
+        cap = self._cap_rows(state)
+        if cap is None or not state.ids:
             return state
-        priority, cap = np.concatenate(state.priority), min(caps)
+        priority = np.concatenate(state.priority)
         if len(priority) <= cap:
             return state
         keep = np.sort(np.argpartition(priority, cap - 1)[:cap])
