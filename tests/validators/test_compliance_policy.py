@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -86,3 +87,54 @@ def test_secrets_are_masked_in_every_check_of_the_run(run: Callable[..., RunResu
     assert whitespace.samples and "<AWS Access Key>" in whitespace.samples[0].excerpt
     assert SECRETS["AWS Access Key"] not in result.model_dump_json()
     assert secrets.details["masked_excerpts"] == 1  # its own sample was masked when it was taken
+
+
+def _b64url(data: str) -> str:
+    return base64.urlsafe_b64encode(data.encode()).decode().rstrip("=")
+
+
+JWT_HEADER = _b64url('{"alg":"HS256","typ":"JWT"}')
+JWT_PAYLOAD = _b64url('{"sub":"1234567890","name":"John Doe","iat":1516239022}')
+JWT_SIGNATURE = "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+NO_ALG = _b64url('{"kid":"a"}')
+JWT = f"{JWT_HEADER}.{JWT_PAYLOAD}.{JWT_SIGNATURE}"
+
+
+def test_jwt_needs_a_decodable_header_with_alg(run: Callable[..., RunResult]) -> None:
+    rows = [{"text": "const pub = await privateKeyJwk.toPublic();"},                     # code, not a token
+            {"text": f"not a token: {NO_ALG}.{JWT_PAYLOAD}.{JWT_SIGNATURE}"},                 # header lacks alg
+            {"text": "a word eyJhbGciOiJIUzI1NiJ9.notjson.sig here"},                   # payload is not JSON
+            {"text": f"Authorization: Bearer {JWT}."}]
+    check = one(run, "pretraining", "  compliance:\n    - type: secrets\n", rows)
+    assert check.details["by_reason"] == {"JSON Web Token": 1}
+    assert [s.line for s in check.samples] == [4]
+
+
+def test_a_jwt_is_masked_whole_signature_included(run: Callable[..., RunResult]) -> None:
+    filler = "word " * 50  # the whitespace check's excerpt ends inside the token's payload
+    rows = [{"text": f"token: {JWT} end"}, {"text": f"  indented {filler}{JWT} and more text"}]
+    result = run(contract_text("pretraining", "  format:\n    - type: whitespace\n  compliance:\n    - type: secrets\n"),
+                 rows)
+    whitespace, secrets = result.checks
+    assert secrets.findings == 2 and any(s.excerpt == "token: <JSON Web Token> end" for s in secrets.samples)
+    assert whitespace.samples and "<JSON Web Token>" in whitespace.samples[0].excerpt
+    dumped, html = result.model_dump_json(), render_html(result)
+    for part in (JWT_HEADER, JWT_SIGNATURE, JWT_PAYLOAD[:12], JWT_SIGNATURE[-8:]):
+        assert part not in dumped and part not in html
+
+
+def test_a_private_key_is_masked_with_its_body(run: Callable[..., RunResult]) -> None:
+    body = "MIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun"
+    rows = [{"text": f"key:\n-----BEGIN RSA PRIVATE KEY-----\n{body}\n{body[::-1]}\n-----END RSA PRIVATE KEY-----\nthanks"}]
+    check = one(run, "pretraining", "  compliance:\n    - type: secrets\n", rows)
+    assert check.samples[0].excerpt == "key:\n-----<Private Key>\nthanks"
+
+
+def test_templated_and_placeholder_credentials_are_not_secrets(run: Callable[..., RunResult]) -> None:
+    rows = [{"text": "connect with postgresql://admin:<password>@db:5432/app"},
+            {"text": "curl https://user:$DB_PASS@host/api"},
+            {"text": "already hidden: https://user:********@host/api"},
+            {"text": "the form is mysql://username:password@localhost/db"},
+            {"text": "live one: https://deploy:hunter2pass@db.example.com/main"}]
+    check = one(run, "pretraining", "  compliance:\n    - type: secrets\n", rows)
+    assert check.details["by_reason"] == {"Basic Auth Credentials": 1} and check.samples[0].line == 5

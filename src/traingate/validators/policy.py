@@ -1,5 +1,6 @@
-"""Policy checks over text: secrets (the pattern detectors of detect-secrets) and blocklists.
-Secrets never reach a report: a sample shows the text around a secret with the secret replaced."""
+"""Policy checks over text: secrets (the pattern detectors of detect-secrets, their matches verified as
+that library does, see secret_rules) and blocklists.
+Secrets never reach a report: a sample shows the text around a secret with the whole secret replaced."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from traingate.validators.flags import Hit, RowFlagValidator
 from traingate.validators.hygiene import any_term, pattern_hits
 from traingate.validators.registry import register_validator
 from traingate.validators.samples import EXCERPT_CHARS
+from traingate.validators.secret_rules import Detector
 
 NOT_SECRETS = {"Public IP (ipv4)"}  # personal data, not a credential: the pii check's IP_ADDRESS
 
@@ -44,46 +46,54 @@ class SecretsValidator(RowFlagValidator[SecretsCheck]):
         unknown = sorted(set(self.config.detectors or []) - set(known))
         if unknown:
             raise ContractError(f"unknown secrets detector {unknown[0]!r}", hint=f"choose from: {', '.join(sorted(known))}")
-        names = self.config.detectors or sorted(known)
-        self.patterns = {name: known[name] for name in names}
-        self.patterns.update({name: [re.compile(regex)] for name, regex in self.config.extra_patterns.items()})
-        self.any = re.compile("|".join(f"(?:{_scoped(p)})" for ps in self.patterns.values() for p in ps))
+        self.detectors = [Detector(name, tuple(known[name])) for name in self.config.detectors or sorted(known)]
+        self.detectors += [Detector(name, (re.compile(regex),), verified=False)
+                           for name, regex in self.config.extra_patterns.items()]
+        self.any = re.compile("|".join(f"(?:{_scoped(p)})" for d in self.detectors for p in d.regexes))
 
     def find(self, batch: BatchContext) -> list[Hit]:
         hits = []
         for view in batch.views(self.config.fields):
             texts = view.values.to_pylist()
             candidates = [k for k, t in enumerate(texts) if t and self.any.search(t)]
-            for name, regexes in self.patterns.items():
+            for detector in self.detectors:
                 mask = np.zeros(len(texts), dtype=bool)
                 for k in candidates:
-                    mask[k] = any(r.search(texts[k]) for r in regexes)
+                    mask[k] = bool(detector.spans(texts[k]))
                 if mask.any():
-                    hits.append(Hit(name, mask, view))
+                    hits.append(Hit(detector.name, mask, view))
         return hits
 
     def mask_texts(self, texts: list[str]) -> list[str | None]:
+        """Each secret replaced whole by `<detector>`; excerpts may cut a token, so partial JWTs count here."""
         out: list[str | None] = []
         for text in texts:
-            masked = text
-            if self.any.search(text):
-                for name, regexes in self.patterns.items():
-                    for regex in regexes:
-                        masked = regex.sub(f"<{name}>", masked)
-            out.append(masked if masked != text else None)
+            spans = [(s, e, d.name) for d in self.detectors for s, e in d.spans(text, complete=False)]
+            out.append(_replace(text, spans) if self.any.search(text) and spans else None)
         return out
 
     def _sample(self, batch: BatchContext, hit: Hit, row: int) -> dict[str, object]:
         assert hit.view is not None
         index = int(np.flatnonzero(hit.mask & (hit.view.row_of() == row))[0])
         text = hit.view.values[index].as_py()
-        match = next(m for r in self.patterns[hit.reason] if (m := r.search(text)))
+        first, last = next(d for d in self.detectors if d.name == hit.reason).spans(text)[0]
         marker = f"<{hit.reason}>"
-        start = max(0, match.start() - EXCERPT_CHARS // 3)
-        excerpt = text[start: match.start()] + marker + text[match.end(): match.end() + EXCERPT_CHARS // 2]
-        at = match.start() - start
+        start = max(0, first - EXCERPT_CHARS // 3)
+        excerpt = text[start: first] + marker + text[last: last + EXCERPT_CHARS // 2]
+        at = first - start
         return Sample(file=batch.file, line=int(batch.lines[row]), unit=batch.unit, field=hit.view.field,
                       reason=hit.reason, excerpt=excerpt, span=(at, at + len(marker))).model_dump()
+
+
+def _replace(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """Text with each span replaced by its marker; overlapping spans merge into the first one's marker."""
+    parts, at = [], 0
+    for start, end, name in sorted(spans):
+        if end <= at:
+            continue
+        parts.append(text[at: start] + f"<{name}>" if start >= at else "")
+        at = end
+    return "".join(parts) + text[at:]
 
 
 def _scoped(pattern: re.Pattern[str]) -> str:
