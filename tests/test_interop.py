@@ -78,6 +78,16 @@ def test_pandera_export_loads_in_pandera(tmp_path: Path) -> None:
     assert code == 0 and [sorted(s.columns) for s in schemas] == [["id"], ["n", "topic"]]
 
 
+def test_pandera_export_of_nothing_exportable_is_an_error_saying_what_would_map(tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text(CONTRACT.split("  format:")[0] + "  format:\n    - type: schema\n      columns:\n"
+                                     "        prompt: {dtype: string, unique: true}\n    - type: empty_text\n")
+    out = tmp_path / "schema.yaml"
+    code, output = invoke("export", str(tmp_path / "c.yaml"), "--format", "pandera", "-o", str(out))
+    assert code == 3 and not out.exists()
+    assert "nothing in contract interop maps to pandera" in output
+    assert "regex" in output and "isin" in output and "min_length" in output
+
+
 SUITE = {"name": "orders", "expectations": [
     {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id", "batch_id": "b"}, "meta": {}},
     {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "id", "regex": "^r[0-9]+$"}, "meta": {}},

@@ -10,6 +10,7 @@ from typing import Any
 from traingate.contracts.checks import ColumnSpec, MinRowsCheck, SchemaCheck
 from traingate.contracts.expectations import SUPPORTED, ExpectationCheck, unsupported_reason
 from traingate.contracts.model import Contract
+from traingate.errors import TraingateError
 
 
 @dataclass
@@ -66,13 +67,27 @@ def to_gx_suite(contract: Contract, check_ids: list[str]) -> GxExport:
     return result
 
 
+class NothingToExport(TraingateError):
+    """No check of the contract has an equivalent in the target tool."""
+
+
+PANDERA_OPTIONS = "regex, isin, min_length/max_length, min/max"
+
+
 def to_pandera_yaml(contract: Contract) -> str:
     """The pandera schema (YAML) of the value checks each schema check has pandera run per batch; required,
-    nullable and unique are traingate's own checks, as they span batches."""
+    nullable and unique are traingate's own checks, as they span batches. Raises NothingToExport when no
+    schema check declares a value check."""
     from traingate.validators.pandera_bridge import build_schema
 
     schemas = [build_schema(check.columns) for check in contract.all_checks() if isinstance(check, SchemaCheck)]
-    return "\n---\n".join(schema.to_yaml() for schema in schemas if schema is not None)
+    found = [schema.to_yaml() for schema in schemas if schema is not None]
+    if not found:
+        raise NothingToExport(
+            f"nothing in contract {contract.contract} maps to pandera: only the value options of a schema "
+            f"check's columns do ({PANDERA_OPTIONS}); dtype, required, nullable and unique stay traingate's "
+            f"own checks; use --format gx for the other exportable checks")
+    return "\n---\n".join(found)
 
 
 GX_SEVERITY = {"critical": "error", "warning": "warn", "info": "info"}  # GX 1.x severity -> traingate's

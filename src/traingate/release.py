@@ -52,16 +52,18 @@ def verify_ledger(path: Path) -> LedgerCheck:
 
 
 def current_fingerprint(run: RunResult) -> list[str]:
-    """Files of the run whose bytes are no longer those the run read ('missing' when gone)."""
+    """Files of the run whose bytes are no longer those the run read ('missing' when gone), found by the
+    absolute path the run stored, so promote may run from any directory."""
     from traingate.engine.runner import sha256_file
     from traingate.engine.sources import describe
 
     changed = []
     for info in run.dataset.files:
-        if not os.path.exists(info.path) and "://" not in info.path:
-            changed.append(f"{info.path} (missing)")
-        elif sha256_file(describe(info.path, info.split)) != info.sha256:
-            changed.append(info.path)
+        path = info.absolute_path or info.path  # runs saved before absolute_path: relative to the current directory
+        if not os.path.exists(path) and "://" not in path:
+            changed.append(f"{path} (missing)")
+        elif sha256_file(describe(path, info.split)) != info.sha256:
+            changed.append(path)
     return changed
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import invoke
 from tests.conftest import write_jsonl
 
@@ -44,6 +46,54 @@ def test_diff_finds_planted_duplicates_and_pii(tmp_path: Path) -> None:
     assert code == 0 and "no regressions" in output
 
 
+DIFF_CONTRACT = """\
+contract: diffed
+version: 1.0.0
+dataset:
+  kind: sft
+checks:
+  format:
+    - {type: max_chars, limit: 60, max_rate: 0.05}
+  uniqueness:
+    - {type: exact_duplicates, max_rate: 0.1}
+  quantity:
+    - {type: min_rows, min: 50}
+"""
+LONG = {"prompt": "Tell me everything", "response": "a very long answer " * 10}
+
+
+def diff_runs_of(tmp_path: Path, old_rows: list[dict[str, str]], new_rows: list[dict[str, str]]) -> tuple[Path, Path]:
+    (tmp_path / "c.yaml").write_text(DIFF_CONTRACT)
+    saved = []
+    for name, rows in (("old", old_rows), ("new", new_rows)):
+        data = write_jsonl(tmp_path / f"{name}.jsonl", rows)
+        assert invoke("validate", str(tmp_path / "c.yaml"), str(data), "--json", str(tmp_path / f"{name}.json"))[0] == 0
+        saved.append(tmp_path / f"{name}.json")
+    return saved[0], saved[1]
+
+
+def test_diff_does_not_call_cleaning_a_regression(tmp_path: Path) -> None:
+    rows = [{"prompt": f"Question {i}?", "response": f"Answer {i}."} for i in range(95)] + [LONG]
+    # Cleaning drops 4 duplicate rows: the long-row rate creeps 1/100 -> 1/96 (1% of its room to 0.05) and
+    # the row count 100 -> 96 (8% of its room to 50); neither got worse in any sense that matters.
+    old, new = diff_runs_of(tmp_path, rows + rows[:4], rows)
+    code, output = invoke("diff", str(old), str(new))
+    assert code == 0 and "no regressions" in output and "uniqueness.exact_duplicates" not in output.split("no regressions")[0]
+    code, output = invoke("diff", str(old), str(new), "--tolerance", "quantity.min_rows=0.05")
+    assert code == 1 and "quantity.min_rows: rows 100 -> 96" in output and "format.max_chars" not in output
+
+
+def test_diff_flags_a_metric_that_used_up_much_of_its_room(tmp_path: Path) -> None:
+    rows = [{"prompt": f"Question {i}?", "response": f"Answer {i}."} for i in range(99)]
+    # Long rows 1 -> 3 of 100: the rate moves 0.01 -> 0.03, half the way to its threshold 0.05, still passing.
+    old, new = diff_runs_of(tmp_path, rows + [LONG], rows[:97] + [LONG] * 3)
+    code, output = invoke("diff", str(old), str(new))
+    assert code == 1 and "format.max_chars: rate 0.01 -> 0.03" in output and "quantity.min_rows" not in output
+    assert invoke("diff", str(old), str(new), "--tolerance", "0.6")[0] == 0
+    code, output = invoke("diff", str(old), str(new), "--tolerance", "no.such_check=0.5")
+    assert code == 2 and "no.such_check" in output
+
+
 def test_promote_refuses_failures_accepts_overrides_and_ledger_detects_edits(tmp_path: Path) -> None:
     _, good = run_saved(tmp_path, CLEAN, "good")
     _, bad = run_saved(tmp_path, CLEAN + CLEAN[:5], "bad")
@@ -67,6 +117,23 @@ def test_promote_refuses_a_dataset_changed_since_the_run(tmp_path: Path) -> None
     write_jsonl(tmp_path / "good.jsonl", CLEAN[:-1])
     code, output = invoke("promote", str(good), "--approver", "ana", "--ledger", str(tmp_path / "l.jsonl"))
     assert code == 1 and "the dataset changed since run" in output
+
+
+def test_promote_from_another_directory_finds_data_given_relative_to_where_validate_ran(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "project").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "project" / "c.yaml").write_text(CONTRACT)
+    write_jsonl(tmp_path / "project" / "d.jsonl", CLEAN)
+    monkeypatch.chdir(tmp_path / "project")
+    assert invoke("validate", "c.yaml", "d.jsonl", "--json", "run.json")[0] == 0
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    ledger = tmp_path / "elsewhere" / "l.jsonl"
+    code, output = invoke("promote", str(tmp_path / "project" / "run.json"), "--approver", "ana", "--ledger", str(ledger))
+    assert code == 0 and "promoted run" in output and len(ledger.read_text().splitlines()) == 1
+    write_jsonl(tmp_path / "project" / "d.jsonl", CLEAN[:-1])  # still caught when changed, from here too
+    code, output = invoke("promote", str(tmp_path / "project" / "run.json"), "--approver", "ana", "--ledger", str(ledger))
+    assert code == 1 and "the dataset changed since run" in output and "d.jsonl" in output
 
 
 def test_report_markdown_github_and_card(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from traingate.results.gate import ExitCode
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="A data contract and quality gate for machine-learning training data.")
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(exc: TraingateError) -> typer.Exit:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from traingate.results.model import RunResult
 
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 RunPath = Annotated[Path, typer.Argument(help="A run saved with `validate --json`.")]
 
 
@@ -61,11 +61,21 @@ def report(run: RunPath,
 
 
 def diff(old: RunPath, new: RunPath,
-         tolerance: Annotated[float, typer.Option(help="Metric moves up to this much are not regressions.")] = 0.0) -> None:
-    """What got worse from OLD to NEW; exit 1 on a regression."""
-    from traingate.reports.diff import diff_runs
+         tolerance: Annotated[list[str] | None, typer.Option(
+             help="[CHECK=]SHARE, repeatable: a metric may move this share of its distance to its threshold toward "
+                  "it before that is a regression (default 0.25); CHECK= sets one check's.")] = None) -> None:
+    """What got worse from OLD to NEW: a check whose verdict got worse, or whose metric moved toward its
+    threshold (or further past it) by more than its tolerance; exit 1 on a regression."""
+    from traingate.reports.diff import diff_runs, parse_tolerances, unknown_checks
 
-    result = diff_runs(_load(old), _load(new), tolerance)
+    try:
+        tolerances = parse_tolerances(tolerance or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--tolerance") from exc
+    before, after = _load(old), _load(new)
+    if unknown := unknown_checks(tolerances, before, after):
+        raise typer.BadParameter(f"no check {', '.join(unknown)} in either run", param_hint="--tolerance")
+    result = diff_runs(before, after, tolerances)
     for title, items in (("regressions", result.regressions), ("improvements", result.improvements),
                          ("notes", result.notes)):
         if items:
@@ -152,11 +162,12 @@ def export(contract: Annotated[Path, typer.Argument(help="The contract YAML file
         raise typer.BadParameter("use gx or pandera", param_hint="--format")
     try:
         loaded = load_contract(contract)
+        text = to_pandera_yaml(loaded) + "\n" if output_format == "pandera" else None
     except TraingateError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(int(ExitCode.ERROR)) from exc
-    if output_format == "pandera":
-        _write(to_pandera_yaml(loaded) + "\n", output)
+    if text is not None:
+        _write(text, output)
         return
     result = to_gx_suite(loaded, check_ids(loaded))
     _write(dumps(result) + "\n", output)

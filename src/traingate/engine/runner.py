@@ -169,6 +169,7 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
         fault_samples = folded.faults.samples(files)
         _mask_reports(validators, results, fault_samples)
         file_infos = [FileInfo(path=f.path, split=f.split, format=f.format, bytes=f.size, sha256=h.result(),
+                               absolute_path=f.path if "://" in f.path else os.path.abspath(f.path),
                                rows=folded.rows_per_file[i], bad_records=folded.faults.per_file.get(i, 0))
                       for i, (f, h) in enumerate(zip(files, hashes))]
     problems = [f"shard {s} could not be read" for s in failed_shards] + ([folded.stopped] if folded.stopped else [])

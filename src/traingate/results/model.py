@@ -60,6 +60,8 @@ class FileInfo(Model):
     sha256: str
     rows: int = 0
     bad_records: int = 0
+    absolute_path: str | None = Field(None, description="The file as validate found it, from the root (the "
+                                      "same as path for a URL): what promote hashes again, from any directory.")
 
 
 class Fault(Model):
