@@ -37,6 +37,22 @@ def test_truncated_endings_and_open_fences(run: Callable[..., RunResult]) -> Non
     assert check.details["by_reason"] == {"ends_mid_sentence": 1, "unclosed_code_fence": 1}
 
 
+def test_truncated_spares_lists_headings_urls_hashtags_signatures_and_titles(run: Callable[..., RunResult]) -> None:
+    rows = sft("Things to pack for the trip:\n- sunscreen and a hat\n- a towel for the beach",
+               "Here is the outline of the essay we discussed:\n## Part Two The Long Voyage Home",
+               "You can read the full documentation for this library at\nhttps://example.org/docs/start",
+               "Landed my first job today and I could not be happier! #NewJob #Grateful",
+               "Thank you for your help with the move last week.\n\nBest,\nAnna",
+               "Thank you for your help with the move last week, it meant a lot.\n— Anna",
+               "Here is a title for your blog post about the sea:\n\nThe Quiet Power of the Ocean Tides",
+               "Thanks for asking about the weather, it was a lovely sunny day 😊",
+               "The tide rises twice a day because the moon pulls the water and")  # still mid-sentence
+    check = one(run, "    - type: truncated\n", rows)
+    assert check.details["by_reason"] == {"ends_mid_sentence": 1} and check.samples[0].line == 9
+    kept = one(run, "    - type: truncated\n      finished_forms: [url]\n", rows)
+    assert kept.findings == 8
+
+
 def test_length_ratio_bounds(run: Callable[..., RunResult]) -> None:
     rows = sft("ok", "x" * 40, "y" * 400, prompt="p" * 20)  # ratios 0.1, 2, 20
     check = one(run, "    - type: length_ratio\n      min: 0.5\n      max: 10\n", rows)

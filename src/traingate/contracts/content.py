@@ -33,6 +33,11 @@ class TruncatedCheck(CheckConfig):
     type: Literal["truncated"]
     endings: str = Field(".!?…\"'”’)]}*`>|:;", description="Characters a finished response may end with.")
     min_words: int = Field(8, ge=1, description="Shorter responses are not judged for their ending.")
+    finished_forms: list[Literal["list_item", "heading", "url", "hashtags", "signature", "title", "emoji"]] = Field(
+        ["list_item", "heading", "url", "hashtags", "signature", "title", "emoji"],
+        description="Endings without punctuation that are not truncation: a last line that is a list item, a markdown "
+                    "heading, a URL, ends in a hashtag, a signature (`Best,` then a name, or `— Anna`), a title-case "
+                    "title, or ends in an emoji.")
 
 
 class LengthRatioCheck(CheckConfig):

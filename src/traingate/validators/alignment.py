@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from traingate.contracts.content import LengthRatioCheck, RefusalsCheck, ResponseFormatCheck, TruncatedCheck
 from traingate.engine.batch import BatchContext, TextView
 from traingate.engine.tokenizers import get_tokenizer
+from traingate.validators.endings import finished_form
 from traingate.validators.flags import C, Hit, RowFlagValidator
 from traingate.validators.hygiene import matches
 from traingate.validators.registry import register_validator
@@ -60,8 +61,11 @@ class TruncatedValidator(ResponseValidator[TruncatedCheck]):
         ended = np.asarray(pc.is_in(last, value_set=pa.array(list(self.config.endings))).fill_null(False), dtype=bool)
         long_enough = WORDS.count(view.values) >= self.config.min_words
         open_fence = fences % 2 == 1
+        mid = ~open_fence & ~ended & long_enough
+        for k in np.flatnonzero(mid):  # few: most responses end with punctuation
+            mid[k] = finished_form(view.values[int(k)].as_py(), list(self.config.finished_forms)) is None
         return [Hit("unclosed_code_fence", open_fence, view),
-                Hit("ends_mid_sentence", ~open_fence & ~ended & long_enough, view, r"\S[^\n]{0,80}\s*$")]
+                Hit("ends_mid_sentence", mid, view, r"\S[^\n]{0,80}\s*$")]
 
 
 @register_validator
