@@ -1,11 +1,25 @@
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
-from tests.conftest import contract_text
+from tests.conftest import ROOT, contract_text, write_jsonl
+from traingate.contracts import parse_contract
+from traingate.engine.batch import BatchContext
+from traingate.engine.embeddings import embed
+from traingate.engine.runner import check_ids
+from traingate.engine.tokenizers import get_tokenizer
 from traingate.results import RunResult
+from traingate.validators import build
+from traingate.validators.samples import seeded_keys
 
 pytest.importorskip("wordllama")
 
@@ -41,3 +55,88 @@ def test_a_lower_threshold_takes_the_looser_paraphrase(run: Callable[..., RunRes
 def test_sample_embeds_a_fixed_subset(run: Callable[..., RunResult]) -> None:
     d = semantic(run, "      sample: {rows: 4, seed: 1}\n")
     assert d["embedded_rows"] == 4 and d["sampled"] is True and d["total_rows"] == 9
+
+
+SENTENCE = ("The committee met on a rainy Tuesday to review the harbour budget, and after long debate it agreed to "
+            "repair the north pier before winter. ")
+
+
+def _batches(rows: list[dict[str, str]], options: str, cuts: list[int]) -> tuple[Any, list[BatchContext]]:
+    contract = parse_contract(contract_text("pretraining", f"  uniqueness:\n    - type: semantic_duplicates\n{options}"),
+                              "c.yaml")
+    table = pa.Table.from_pylist(rows)
+    bounds = sorted({0, *cuts, len(rows)})
+    return contract, [BatchContext(table.slice(a, b - a), contract.dataset, get_tokenizer("whitespace"), file="f.jsonl",
+                                   file_index=0, lines=np.arange(a + 1, b + 1), unit="line", split="train", row_offset=a)
+                      for a, b in zip(bounds, bounds[1:])]
+
+
+def _fold_counting(monkeypatch: pytest.MonkeyPatch, rows: list[dict[str, str]], options: str,
+                   cuts: list[int]) -> tuple[list[str], Any]:
+    """The texts handed to the model, and the check's state, folding the rows cut into batches at `cuts`."""
+    from traingate.validators import semantic
+
+    handed: list[str] = []
+
+    def counting(texts: list[str], model: str) -> np.ndarray:
+        handed.extend(texts)
+        return embed(texts, model)
+
+    monkeypatch.setattr(semantic, "embed", counting)
+    contract, batches = _batches(rows, options, cuts)
+    v = build(contract.all_checks()[0], contract.dataset, check_ids(contract)[0])
+    state = v.create_state()
+    for batch in batches:
+        state = v.add_batch(state, batch)
+    return handed, state
+
+
+def test_sample_embeds_only_rows_that_can_be_sampled(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [{"text": f"Question {i}: how many boats fit in harbour number {i * 7}?"} for i in range(300)]
+    ids = np.arange(1, 301, dtype=np.uint64)  # one file, file index 0: a row's id is its line
+    smallest = {int(i) for i in ids[np.argsort(seeded_keys(ids, 5))[:12]]}  # the sample, computed apart
+    handed, state = _fold_counting(monkeypatch, rows, "      sample: {rows: 12, seed: 5}\n", [])
+    assert len(handed) == 12 and {int(i) for i in np.concatenate(state.ids)} == smallest
+    handed, state = _fold_counting(monkeypatch, rows, "      sample: {rows: 12, seed: 5}\n", [50, 100, 150, 200, 250])
+    assert len(handed) <= 6 * 12 and {int(i) for i in np.concatenate(state.ids)} == smallest
+    assert set(handed) >= {rows[i - 1]["text"] for i in smallest}
+
+
+def test_a_long_row_embeds_as_the_mean_of_all_its_token_vectors() -> None:
+    from traingate.engine.embeddings import _wordllama
+
+    long_text = " ".join(f"{SENTENCE}Item {i}." for i in range(400))  # ~10,000 tokens: many windows and pieces
+    model = _wordllama()
+    ids = model.tokenizer.encode(long_text, add_special_tokens=False).ids
+    mean = model.embedding[np.asarray(ids)].mean(axis=0)
+    vectors = embed(["A short row.", long_text, "Another short row."], "wordllama")
+    assert float(vectors[1] @ (mean / np.linalg.norm(mean))) > 0.99999
+    alone = embed([long_text], "wordllama")[0]
+    assert np.array_equal(alone, vectors[1])  # a row's vector does not depend on the rows embedded with it
+
+
+MEMORY_SCRIPT = """
+import json, resource, sys
+from tests.conftest import contract_text
+from traingate.contracts import parse_contract
+from traingate.engine.runner import RunOptions, validate
+contract = parse_contract(contract_text("pretraining", "  uniqueness:\\n    - type: semantic_duplicates\\n"), "c.yaml")
+validate(contract, [sys.argv[1]], options=RunOptions(workers=1))  # imports and the model loaded
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+result = validate(contract, [sys.argv[2]], options=RunOptions(workers=1))
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"added_mib": (after - before) / 1024, "embedded": result.checks[0].details["embedded_rows"]}))
+"""
+
+
+def test_peak_memory_is_bounded_with_one_very_long_row(tmp_path: Path) -> None:
+    """255 short rows and one of 2,500 words: the model's own batching padded all 256 rows to the longest
+    (1.2 GB here); in token windows the run adds a few MiB."""
+    short = [{"text": f"{SENTENCE} Row {i}."} for i in range(255)]
+    warm, data = write_jsonl(tmp_path / "warm.jsonl", short), write_jsonl(tmp_path / "d.jsonl", short)
+    with data.open("a", encoding="utf-8") as out:
+        out.write(json.dumps({"text": " ".join([SENTENCE] * 100)}) + "\n")
+    done = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(warm), str(data)], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
+    figures = json.loads(done.stdout.splitlines()[-1])
+    assert figures["embedded"] == 256 and figures["added_mib"] < 150, figures

@@ -1,6 +1,8 @@
 """Semantic duplicates: cosine similarity of offline sentence embeddings, searched block by block.
 State per row: a float16 embedding (256 dims: 512 bytes) and a row id; `sample` caps the rows kept, and
-under `--max-memory` the cap halves (the same seeded priority chooses the rows)."""
+under `--max-memory` the cap halves (the same seeded priority chooses the rows). Under a cap only the rows
+whose priority can still enter the kept set are embedded (see engine/embeddings.py for how a row is
+embedded in bounded memory)."""
 
 from __future__ import annotations
 
@@ -63,8 +65,9 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
         keep = np.flatnonzero(np.asarray(texts.to_pylist(), dtype=object) != "")
         state.rows += batch.num_rows
         state.files[batch.file_index] = (batch.file, batch.unit)
-        priority = row_keys(ids[keep] ^ np.uint64(self.config.sample.seed if self.config.sample else 0))
-        keep, priority = keep[self._entering(state, priority)], priority[self._entering(state, priority)]
+        priority = seeded_keys(ids[keep], self.config.sample.seed if self.config.sample else 0)
+        entering = self._entering(state, priority)
+        keep, priority = keep[entering], priority[entering]
         if len(keep):
             state.vectors.append(embed([texts[int(k)].as_py() for k in keep], self.config.model).astype(np.float16))
             state.ids.append(ids[keep])
@@ -82,8 +85,8 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
         if cap is None:
             return np.arange(len(priority))
         held = np.concatenate(state.priority) if state.priority else np.zeros(0, np.uint64)
-        if len(held) >= cap:  # _cap left exactly `cap` rows: a row enters only below the largest of them
-            positions = np.flatnonzero(priority < held.max())
+        if len(held) >= cap:  # a row enters only below the cap-th smallest priority held
+            positions = np.flatnonzero(priority < np.partition(held, cap - 1)[cap - 1])
         else:
             positions = np.arange(len(priority))
         if len(positions) > cap:
