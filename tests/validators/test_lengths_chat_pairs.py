@@ -4,6 +4,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import contract_text
+from traingate.reports.html import render_html
 from traingate.results import RunResult
 
 CHAT = ("  fields: {messages: conversations, role: from, content: value}\n"
@@ -41,6 +42,21 @@ def test_chat_structure_reasons(run: Callable[..., RunResult]) -> None:
     assert c.details["by_reason"] == {"empty_turn": 1, "first_role_not_user": 1, "last_role_not_assistant": 2,
                                       "not_a_conversation": 1, "not_alternating": 1, "tool_call_not_json": 1,
                                       "unknown_role": 1}
+
+
+def test_chat_structure_names_unknown_roles_and_samples_every_reason(run: Callable[..., RunResult]) -> None:
+    rows = [{"conversations": turns(("gpt", f"hello {k}"), ("human", "hi"), ("gpt", "ok"))} for k in range(40)]
+    rows += [{"conversations": turns(("human", "q"), ("bing", "a"), ("gpt", "b"))},
+             {"conversations": turns(("human", "q"), ("chatgpt", "a"), ("chatgpt", "b"), ("gpt", "c"))},
+             {"conversations": turns(("human", "q"), ("chatgpt", "a"), ("gpt", "c"))},
+             {"conversations": turns(("human", "q"), ("<b>bard</b>", "a"), ("gpt", "c"))},
+             {"conversations": turns(("human", "q"), ("gpt", " "))}]
+    result = run(contract_text("chat", "  format:\n    - type: chat_structure\n", CHAT), rows)
+    (c,) = result.checks
+    assert c.details["unknown_roles"] == {"chatgpt": 2, "<b>bard</b>": 1, "bing": 1}
+    assert {s.reason for s in c.samples} == set(c.details["by_reason"]) and len(c.samples) == 20
+    html = render_html(result)
+    assert "&lt;b&gt;bard&lt;/b&gt;" in html and "<b>bard</b>" not in html
 
 
 def test_preference_pairs_on_transcripts(run: Callable[..., RunResult]) -> None:

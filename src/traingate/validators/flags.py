@@ -56,7 +56,9 @@ class RowFlagValidator(Validator[C, FlagState]):
         return FlagState()
 
     def add_batch(self, state: FlagState, batch: BatchContext) -> FlagState:
-        hits = self.find(batch)
+        return self.add_hits(state, batch, self.find(batch))
+
+    def add_hits(self, state: FlagState, batch: BatchContext, hits: list[Hit]) -> FlagState:
         flagged = np.zeros(batch.num_rows, dtype=bool)
         hit_rows = []
         by_reason: dict[str, np.ndarray] = {}
