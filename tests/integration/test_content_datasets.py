@@ -75,17 +75,19 @@ def test_lima_and_chinese_oasst_language_mix(shared: Path, tmp_path: Path) -> No
     zh = json.loads((shared / "lima_and_oasst_zh" / "oaast_sft_zh.json").read_text(encoding="utf-8"))
     (tmp_path / "lima.json").write_text(json.dumps(lima))
     checks = ("  coverage:\n    - type: distribution\n      feature: language\n"
-              f"      mix: {{en: {len(lima)}, zh: {len(zh)}}}\n      max_divergence: 0.05\n")
+              f"      mix: {{en: {len(lima)}, zh: {len(zh)}}}\n      max_divergence: 0.06\n")
     fields = "  fields: {prompt: instruction, response: output}\n"
     data = [str(tmp_path / "lima.json"), str(shared / "lima_and_oasst_zh" / "oaast_sft_zh.json")]
     (check,) = run("sft", fields, checks, data, tmp_path).checks
     counts = check.details["counts"]
     assert check.rows == len(lima) + len(zh) == 1718 and check.status == "passed"
-    # 97% of rows read as the language of their file. LIMA is not all English: it holds Portuguese and
-    # Spanish StackExchange questions (read by hand: 'Para que serve o "with" no Python?'); the small model
-    # reads some short Chinese rows as Japanese.
-    print(counts)
-    assert counts["en"] + counts["zh"] >= 0.97 * check.rows and counts["pt"] >= 1 and counts["es"] >= 1
+    # 97% of rows read as the language of their file or as unknown (fastText less than 50% sure: 55 rows,
+    # mostly short technical questions such as 'How do I add Git submodule to a sub-directory?'). LIMA is
+    # not all English: it holds Portuguese and Spanish StackExchange questions (read by hand: 'Para que
+    # serve o "with" no Python?'); the small model reads some short Chinese rows as Japanese.
+    named = counts["en"] + counts["zh"]
+    assert named + counts["unknown"] >= 0.97 * check.rows and named >= 0.94 * check.rows
+    assert counts["pt"] >= 1 and counts["es"] >= 1 and "" not in counts
 
 
 def truncated(text: str) -> str | None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.conftest import contract_text
+from tests.validators.test_relevance import CHAT
 from traingate.errors import ContractError
 from traingate.results import RunResult
 
@@ -97,3 +98,15 @@ def test_divergence_and_entropy_do_not_depend_on_the_order_values_were_merged_in
             result = v.finalize(state).model_dump()
             results.add(repr((result["details"].get("divergence"), result["details"].get("normalised_entropy"))))
         assert len(results) == 1, results
+
+
+def test_the_language_feature_counts_as_the_language_check(run: Callable[..., RunResult]) -> None:
+    """One computation on one text: a low-confidence row is 'unknown' in both, a row without text 'none'
+    (not a blank value), an assistant-only row has the language of its turns."""
+    rows = [*CHAT, {"messages": [{"role": "user", "content": "Hmm"}]}, {"messages": []},
+            {"messages": [{"role": "user", "content": "Wie spät ist es jetzt in Berlin, bitte?"}]}]
+    checks = ("  relevance:\n    - type: language\n      allowed: [en]\n"
+              "  coverage:\n    - type: distribution\n      feature: language\n      required: [en]\n")
+    language, distribution = run(contract_text("chat", checks), rows).checks
+    assert distribution.details["counts"] == language.details["languages"]
+    assert distribution.details["counts"] == {"en": 1, "de": 3, "ko": 1, "unknown": 1, "none": 1}

@@ -27,4 +27,19 @@ def test_languages_outside_the_allowed_set(run: Callable[..., RunResult]) -> Non
     checks = "  relevance:\n    - type: language\n      allowed: [en, de]\n"
     (check,) = run(contract_text("pretraining", checks), rows).checks
     assert check.details["by_reason"] == {"language_es": 1, "language_zh": 1}
-    assert check.details["languages"] == {"en": 1, "es": 1, "zh": 1, "de": 1}
+    assert check.details["languages"] == {"en": 1, "es": 1, "zh": 1, "de": 1, "none": 1}  # the empty row: no text
+
+
+GERMAN = "Der Hund läuft schnell über die große grüne Wiese und bellt dabei laut."
+KOREAN = "안녕하세요, 오늘 날씨가 정말 좋네요. 공원에서 산책하러 갈까요?"
+CHAT = [{"messages": [{"role": "user", "content": "What is the weather like today in London?"},
+                      {"role": "assistant", "content": "It is raining in London and quite cold today."}]},
+        {"messages": [{"role": "assistant", "content": GERMAN}]},  # assistant turns only
+        {"messages": [{"role": "system", "content": "Be brief."}, {"role": "assistant", "content": KOREAN}]},
+        {"messages": [{"role": "user", "content": "   "}, {"role": "assistant", "content": GERMAN}]}]
+
+
+def test_rows_with_only_assistant_turns_are_judged_on_their_text(run: Callable[..., RunResult]) -> None:
+    (check,) = run(contract_text("chat", "  relevance:\n    - type: language\n      allowed: [en]\n"), CHAT).checks
+    assert check.details["by_reason"] == {"language_de": 2, "language_ko": 1}
+    assert check.details["languages"] == {"en": 1, "de": 2, "ko": 1} and check.findings == 3

@@ -23,6 +23,8 @@ FEATURES = ("language", "output_format", "length_bucket", "turns", "file", "spli
 FENCE_TAG = re.compile(r"(?m)^[ \t]*```[ \t]*([\w+#.-]+)")
 TYPO_BANDS = ((0.02, "clean"), (0.10, "some_typos"), (1.01, "many_typos"))  # share of unknown words
 LANGUAGE_CHARS = 400  # fastText reads this much of a row
+MIN_CONFIDENCE = 0.5  # below this a row's language is UNKNOWN (the default of `relevance.language`)
+UNKNOWN, NO_TEXT = "unknown", "none"  # language labels of a row fastText is unsure of, and of a row without text
 
 
 @lru_cache(maxsize=1)
@@ -36,20 +38,22 @@ def _detector() -> Any:
 
 
 def row_text(batch: BatchContext) -> list[str]:
-    """One text per row for features about the row as a whole: its prompt side, else its response
-    (computed once per batch: language, typo rate, similarity and samples all read it)."""
+    """One text per row for features about the row as a whole: its prompt side; a row without one, its
+    response (an assistant-only conversation); a row without either, any text it holds (computed once per
+    batch: language, typo rate, similarity and samples all read it)."""
     texts: list[str] = batch.derived("row_text", _row_text)
     return texts
 
 
 def _row_text(batch: BatchContext) -> list[str]:
-    view = prompts(batch) or responses(batch)
     texts = [""] * batch.num_rows
-    if view is None:
-        return texts
-    for row, value in zip(view.row_of().tolist(), view.values.to_pylist()):
-        if value and len(texts[row]) < LANGUAGE_CHARS:
-            texts[row] = f"{texts[row]} {value}".strip()
+    for view in (prompts(batch), responses(batch), *batch.views()):
+        if view is None:
+            continue
+        empty = [not t for t in texts]  # rows this view may fill: those still without text
+        for row, value in zip(view.row_of().tolist(), view.values.to_pylist()):
+            if empty[row] and value and value.strip() and len(texts[row]) < LANGUAGE_CHARS:
+                texts[row] = f"{texts[row]} {value}".strip()
     return texts
 
 
@@ -68,6 +72,15 @@ def languages(batch: BatchContext) -> tuple[list[str], np.ndarray]:
 
     result: tuple[list[str], np.ndarray] = batch.derived("language", compute)
     return result
+
+
+def language_labels(batch: BatchContext, min_confidence: float = MIN_CONFIDENCE) -> list[str]:
+    """The language of each row as `relevance.language` and the coverage feature `language` both count it:
+    the ISO 639-1 code when fastText is at least `min_confidence` sure, UNKNOWN below, NO_TEXT for a row
+    without text."""
+    codes, scores = languages(batch)
+    return [NO_TEXT if not code else code if score >= min_confidence else UNKNOWN
+            for code, score in zip(codes, scores.tolist())]
 
 
 def output_format(batch: BatchContext) -> list[str]:
@@ -118,7 +131,7 @@ def turns(batch: BatchContext) -> list[str]:
 def feature_values(batch: BatchContext, name: str, bounds: Sequence[int] = (200, 1000)) -> list[str]:
     """A named feature, or else the column of that name, as one string per row ('' when missing)."""
     if name == "language":
-        return languages(batch)[0]
+        return language_labels(batch)
     if name == "output_format":
         return output_format(batch)
     if name == "length_bucket":

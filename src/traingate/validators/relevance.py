@@ -12,7 +12,7 @@ import pyarrow as pa
 from traingate.contracts.content import KeywordsCheck, LanguageCheck
 from traingate.engine.batch import BatchContext, TextView
 from traingate.results.model import CheckResult
-from traingate.validators.features import languages, row_text
+from traingate.validators.features import NO_TEXT, language_labels, row_text
 from traingate.validators.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.hygiene import any_term, matches
 from traingate.validators.registry import register_validator
@@ -44,16 +44,14 @@ class LanguageValidator(RowFlagValidator[LanguageCheck]):
     noun = "in a language not allowed"
 
     def find(self, batch: BatchContext) -> list[Hit]:
-        codes, scores = languages(batch)
-        named = np.array([c if s >= self.config.min_confidence else "unknown" for c, s in zip(codes, scores)], dtype=object)
-        has_text = np.array([bool(c) for c in codes])
+        named = np.array(language_labels(batch, self.config.min_confidence), dtype=object)
         view = TextView("text", _as_array(row_text(batch)), None)
-        return [Hit(f"language_{lang}", has_text & (named == lang), view) for lang in sorted(set(named[has_text]))
-                if lang not in self.config.allowed]
+        return [Hit(f"language_{lang}", named == lang, view) for lang in sorted(set(named))
+                if lang not in self.config.allowed and lang != NO_TEXT]
 
     def tally(self, batch: BatchContext) -> Counter[str]:
-        codes, scores = languages(batch)
-        return Counter(c if s >= self.config.min_confidence else "unknown" for c, s in zip(codes, scores) if c)
+        """Rows per language, as the coverage feature `language` counts them (rows without text as NO_TEXT)."""
+        return Counter(language_labels(batch, self.config.min_confidence))
 
     def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         result = super().finalize(state, rows)
