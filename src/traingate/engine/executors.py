@@ -10,6 +10,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any
 
 from traingate.engine.fold import Folded, fold_shard, warm_up
+from traingate.engine.presidio import mark_shard_worker
 from traingate.engine.ray_engine import Pairs, run_on_ray
 
 Task = tuple[Any, ...]
@@ -19,7 +20,8 @@ Outcome = Folded | str  # the folded shard, or why it failed
 def start_workers(workers: int, preload: tuple[str, ...] = ()) -> tuple[ProcessPoolExecutor, list[Future[None]]]:
     """A pool of spawned worker processes, already starting (importing traingate and `preload`) when
     returned, with the futures of their warming up."""
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=mark_shard_worker)
     return pool, [pool.submit(warm_up, preload) for _ in range(workers)]
 
 

@@ -1,13 +1,14 @@
 """Presidio, offline: one analyzer per process (spaCy NER from a registry package, or pattern and
-checksum recognizers only), fed in batches, spread over a pool of processes; and masking with
-presidio-anonymizer. Nothing here downloads anything."""
+checksum recognizers only), fed in batches, spread over a pool of processes (none in a worker of a
+sharded run, whose cores are already in use); and masking with presidio-anonymizer. Nothing here
+downloads anything."""
 
 from __future__ import annotations
 
-import atexit
 import bisect
 import itertools
 import multiprocessing
+import multiprocessing.util
 import re
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +26,7 @@ PARALLEL_FROM = 256  # fewer texts than this are analysed in this process: start
 NLP_BATCH = 64
 JOINED_TEXTS = 64
 JOIN = "\n\n\u241e\n\n"  # blank lines around a symbol: no word, digit or address part runs through it
+_in_shard_worker = False  # set in the worker processes and Ray tasks that fold shards
 
 
 @dataclass(frozen=True)
@@ -156,10 +158,18 @@ def _allowed(spec: EngineSpec) -> Any:
     return lambda value: value in literal or any(p.fullmatch(value) for p in patterns)
 
 
+def mark_shard_worker() -> None:
+    """This process folds shards of a sharded run (a worker process or a Ray task): every core already
+    has a worker, so the pii check analyses its texts here instead of starting a pool of its own."""
+    global _in_shard_worker
+    _in_shard_worker = True
+
+
 def analyze_parallel(spec: EngineSpec, texts: list[str], workers: int) -> list[list[Finding]]:
-    """The same findings as `analyze`, computed by `workers` processes on contiguous chunks. Where
-    workers cannot start (a main script read from stdin) or die, this process does the work."""
-    if workers <= 1 or len(texts) < PARALLEL_FROM or not can_spawn():
+    """The same findings as `analyze`, computed by `workers` processes on contiguous chunks. This process
+    does the work in a shard worker, where workers cannot start (a main script read from stdin), and
+    when they die."""
+    if workers <= 1 or len(texts) < PARALLEL_FROM or _in_shard_worker or not can_spawn():
         return analyze(spec, texts)
     size = -(-len(texts) // workers)
     chunks = [texts[i: i + size] for i in range(0, len(texts), size)]
@@ -168,6 +178,7 @@ def analyze_parallel(spec: EngineSpec, texts: list[str], workers: int) -> list[l
         for part in _pool(workers).map(analyze, [spec] * len(chunks), chunks):
             out.extend(part)
     except BrokenProcessPool:
+        _pool(workers).shutdown(wait=False, cancel_futures=True)
         _pool.cache_clear()
         return analyze(spec, texts)
     return out
@@ -175,9 +186,13 @@ def analyze_parallel(spec: EngineSpec, texts: list[str], workers: int) -> list[l
 
 @lru_cache(maxsize=2)
 def _pool(workers: int) -> ProcessPoolExecutor:
+    """A pool kept for the next batches, shut down when this process ends: not by atexit, which a spawned
+    process does not reach before it joins its children (waiting forever on a pool left running), but by
+    a multiprocessing finalizer, which every process runs first; its priority puts it before the
+    finalizers of the pool's own queues, which would stop them before the pool's workers are told to end."""
     # spawn: the run's reader and checker threads make fork unsafe
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-    atexit.register(pool.shutdown, cancel_futures=True)
+    multiprocessing.util.Finalize(None, pool.shutdown, kwargs={"cancel_futures": True}, exitpriority=100)
     return pool
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from traingate.engine.fold import Folded, build_validators, fold_task
+from traingate.engine.presidio import mark_shard_worker
 from traingate.errors import MissingDependencyError
 from traingate.validators.base import PairsOf, ShufflesBandKeys, SpillsRows
 
@@ -21,6 +22,7 @@ Pairs = dict[int, dict[int, np.ndarray]]  # check index -> bucket cap -> candida
 
 
 def _fold_row(row: dict[str, Any]) -> dict[str, Any]:
+    mark_shard_worker()  # the cluster's cores already run tasks: no pii pool of its own in a task
     try:
         folded, validators = fold_task(pickle.loads(row["task"]))
     except Exception as exc:
