@@ -150,6 +150,35 @@ def test_report_markdown_github_and_card(tmp_path: Path) -> None:
     assert code == 3 and "is not a traingate run" in output
 
 
+def test_github_annotation_points_at_the_first_failing_row_in_data_order(tmp_path: Path) -> None:
+    # 60 empty responses from line 41 on: more than the 20 samples kept, so the first is not always sampled.
+    rows = CLEAN * 2 + [{"prompt": f"q{i}", "response": ""} for i in range(60)]
+    (tmp_path / "c.yaml").write_text(CONTRACT)
+    files = [write_jsonl(tmp_path / "a.jsonl", CLEAN), write_jsonl(tmp_path / "b.jsonl", rows)]
+    code, output = invoke("validate", str(tmp_path / "c.yaml"), *map(str, files), "--format", "github",
+                          "--json", str(tmp_path / "run.json"))
+    first = next(n for n, r in enumerate(rows, start=1) if not r["response"])  # computed here, from the rows
+    assert code == 1 and f"::error file={files[1]},line={first},title=format.empty_text::" in output
+    assert f"line={first},title" in invoke("report", str(tmp_path / "run.json"), "--format", "github")[1]
+    saved = json.loads((tmp_path / "run.json").read_text())
+    (check,) = [c for c in saved["checks"] if c["id"] == "format.empty_text"]
+    assert first not in [s["line"] for s in check["samples"]]  # the case the samples alone got wrong
+
+
+def test_github_annotation_of_a_json_array_gives_the_item_line_or_says_item(tmp_path: Path) -> None:
+    items = [{"prompt": f"Question {i}?", "response": "" if i == 7 else f"Answer {i}."} for i in range(10)]
+    (tmp_path / "c.yaml").write_text(CONTRACT.split("  compliance:")[0])
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps(items, indent=2))
+    start = pretty.read_text().splitlines().index('    "prompt": "Question 7?",')  # 0-based line after the "{"
+    code, output = invoke("validate", str(tmp_path / "c.yaml"), str(pretty), "--format", "github")
+    assert code == 1 and f"::error file={pretty},line={start},title=format.empty_text::" in output
+    compact = tmp_path / "compact.json"
+    compact.write_text(json.dumps(items))
+    code, output = invoke("validate", str(tmp_path / "c.yaml"), str(compact), "--format", "github")
+    assert code == 1 and f"::error file={compact},title=format.empty_text::item 8: " in output
+
+
 def test_init_tells_the_kind_from_the_columns() -> None:
     import pyarrow as pa
 

@@ -77,8 +77,30 @@ def test_compressed_jsonl(tmp_path: Path, suffix: str) -> None:
 def test_json_array_reports_items(tmp_path: Path) -> None:
     path = tmp_path / "d.json"
     path.write_text(json.dumps([ROWS[0], "not an object", ROWS[1]]))
-    rows, lines, faults = rows_and_faults(read_all(path))
+    chunks = read_all(path)
+    rows, lines, faults = rows_and_faults(chunks)
+    # All on one line: a line number would not tell items apart, so they are counted as items.
     assert rows == ROWS[:2] and lines == [1, 3] and faults == [(2, "not_an_object")]
+    assert {c.unit for c in chunks} == {"item"} and {f.unit for c in chunks for f in c.faults} == {"item"}
+
+
+def test_pretty_printed_json_array_gives_the_line_each_item_starts_on(tmp_path: Path) -> None:
+    items: list[object] = [{"conversations": [{"from": "human", "value": f"q{i} [x] {{y}}, \"z\""},
+                                              {"from": "gpt", "value": "a\nb"}], "id": i} for i in range(5)]
+    items.insert(3, "not an object")
+    parts, starts, line = [], [], 2  # the opening bracket is alone on line 1
+    for item in items:
+        text = json.dumps(item, indent=2)
+        parts.append("  " + text.replace("\n", "\n  "))
+        starts.append(line)
+        line += text.count("\n") + 1
+    path = tmp_path / "d.json"
+    path.write_text("[\n" + ",\n".join(parts) + "\n]\n")
+    chunks = read_all(path)
+    rows, lines, faults = rows_and_faults(chunks)
+    assert rows == [i for i in items if isinstance(i, dict)] and {c.unit for c in chunks} == {"line"}
+    assert lines == starts[:3] + starts[4:] and faults == [(starts[3], "not_an_object")]
+    assert path.read_text().splitlines()[lines[3] - 1] == "  {"  # item 5 (id 3) starts there
 
 
 def test_json_file_holding_lines_is_read_as_jsonl(tmp_path: Path) -> None:

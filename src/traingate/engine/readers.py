@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -163,28 +164,65 @@ def parse_block(block: bytes, first_line: int, columns: set[str] | None, source:
     return Chunk(table, -1, np.arange(first_line, first_line + table.num_rows, dtype=np.int64), "line")
 
 
+_BLANK = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_blank(text: str, position: int) -> int:
+    match = _BLANK.match(text, position)
+    return match.end() if match else position
+
+
+def _array_items(text: str, path: str) -> tuple[list[Any], list[int]]:
+    """The items of a JSON array and the line each starts on (the standard library's decoder, item by item,
+    as it says where each item ends)."""
+    decoder, items, lines = json.JSONDecoder(), [], []
+    position, line = _skip_blank(text, text.index("[") + 1), 1
+    counted = 0
+    try:
+        while text[position: position + 1] != "]":
+            line, counted = line + text.count("\n", counted, position), position
+            value, end = decoder.raw_decode(text, position)
+            items.append(value)
+            lines.append(line)
+            position = _skip_blank(text, end)
+            if text[position: position + 1] == ",":
+                position = _skip_blank(text, position + 1)
+            elif text[position: position + 1] != "]":
+                raise json.JSONDecodeError("expected ',' or ']'", text, position)
+        if text[_skip_blank(text, position + 1):]:
+            raise json.JSONDecodeError("content after the array", text, position + 1)
+    except (json.JSONDecodeError, IndexError) as exc:
+        raise SourceError(f"{path}: not valid JSON ({exc}); a JSON array file must parse as a whole") from exc
+    return items, lines
+
+
 def read_json(stream: Any, source: SourceFile, columns: set[str] | None,
               wanted: LineFilter | None = None) -> Iterator[Chunk]:
+    """A JSON array: each item at the line it starts on, or, when items share lines (a compact array), at
+    its item number (unit "item"), so a location always tells one row from another."""
     head = stream.read(64)
     if head.lstrip()[:1] != b"[":
         yield from read_jsonl(stream, source, columns, first=head, wanted=wanted)
         return
     try:
-        items = orjson.loads(head + stream.read())
-    except orjson.JSONDecodeError as exc:
-        raise SourceError(f"{source.path}: not valid JSON ({exc}); a JSON array file must parse as a whole") from exc
+        text = (head + stream.read()).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{source.path}: not valid UTF-8 ({exc}); a JSON array file must decode as a whole") from exc
+    items, starts = _array_items(text, source.path)
+    unit = "line" if len(set(starts)) == len(starts) else "item"
+    numbers_of = starts if unit == "line" else list(range(1, len(items) + 1))
     for start in range(0, len(items), ROWS_PER_CHUNK):
         faults: list[Fault] = []
         rows, numbers = [], []
-        for number, item in enumerate(items[start: start + ROWS_PER_CHUNK], start=start + 1):
+        for number, item in zip(numbers_of[start: start + ROWS_PER_CHUNK], items[start: start + ROWS_PER_CHUNK]):
             if isinstance(item, dict):
                 rows.append(item)
                 numbers.append(number)
             else:
-                faults.append(Fault(file=source.path, line=number, unit="item", kind="not_an_object",
+                faults.append(Fault(file=source.path, line=number, unit=unit, kind="not_an_object",
                                     message=f"array item is {type(item).__name__}, not an object"))
-        table = rows_to_table(rows, numbers, columns, source.path, "item", faults)
-        yield Chunk(table, -1, np.asarray(numbers, dtype=np.int64), "item", faults)
+        table = rows_to_table(rows, numbers, columns, source.path, unit, faults)
+        yield Chunk(table, -1, np.asarray(numbers, dtype=np.int64), unit, faults)
 
 
 def _dialect(source: SourceFile) -> dict[str, Any]:

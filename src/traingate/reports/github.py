@@ -1,8 +1,10 @@
-"""GitHub Actions workflow commands: one annotation per failing check, pointing at a failing row."""
+"""GitHub Actions workflow commands: one annotation per failing check, at its first failing row in data
+order (checks that compare rows, such as duplicates, at the earliest of the rows they show). A row counted
+by item or row number (a compact JSON array, Parquet) is named in the message, not given as a line."""
 
 from __future__ import annotations
 
-from traingate.results.model import RunResult
+from traingate.results.model import CheckResult, Location, RunResult
 
 
 def _escape(text: str, prop: bool = False) -> str:
@@ -10,15 +12,30 @@ def _escape(text: str, prop: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
 
+def first_failing(check: CheckResult, files: list[str]) -> Location | None:
+    """The check's first failing row; else its sample earliest in data order (files in run order, then line)."""
+    if check.first_failure is not None or not check.samples:
+        return check.first_failure
+    order = {path: index for index, path in enumerate(files)}
+    first = min(check.samples, key=lambda s: (order.get(s.file, len(order)), s.line))
+    return Location(file=first.file, line=first.line, unit=first.unit)
+
+
 def render_github(run: RunResult) -> str:
     lines = []
+    files = [info.path for info in run.dataset.files]
     for check in run.checks:
         if check.status not in ("failed", "errored"):
             continue
         level = "error" if check.status == "errored" or check.severity == "error" else "warning"
-        props = [f"file={_escape(check.samples[0].file, True)}", f"line={check.samples[0].line}"] if check.samples else []
+        where, message = first_failing(check, files), check.message
+        props = [f"file={_escape(where.file, True)}"] if where else []
+        if where is not None and where.unit == "line":
+            props.append(f"line={where.line}")
+        elif where is not None:
+            message = f"{where.unit} {where.line}: {message}"
         props.append(f"title={_escape(check.id, True)}")
-        lines.append(f"::{level} {','.join(props)}::{_escape(check.message)}")
+        lines.append(f"::{level} {','.join(props)}::{_escape(message)}")
     level = "error" if run.gate.verdict in ("failed", "errored") else "notice"
     summary = "; ".join(run.gate.reasons) or "every check passed"
     lines.append(f"::{level} title=traingate::gate {run.gate.verdict}: {_escape(summary)}")

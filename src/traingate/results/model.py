@@ -19,12 +19,21 @@ class Sample(Model):
     """One failing row, capped and reproducible (bottom-k by a seeded row hash)."""
 
     file: str = Field(description="Data file the row came from.")
-    line: int = Field(description="1-based line (JSONL/CSV), item (JSON array) or row (Parquet/Arrow).")
+    line: int = Field(description="1-based line (JSONL/CSV; the line a JSON array item starts on), item (a JSON "
+                      "array whose items share lines) or row (Parquet/Arrow).")
     unit: str = Field("line", description="What `line` counts: line, item or row.")
     field: str | None = Field(None, description="Logical field holding the finding.")
     reason: str = Field(description="Short reason code, e.g. empty_turn.")
     excerpt: str = Field("", description="Text around the finding, truncated; never more than 400 characters.")
     span: tuple[int, int] | None = Field(None, description="Offending span inside `excerpt` (start, end).")
+
+
+class Location(Model):
+    """Where a row is: its file and line (or item, or row, as `unit` says)."""
+
+    file: str
+    line: int
+    unit: str = "line"
 
 
 class Threshold(Model):
@@ -49,6 +58,8 @@ class CheckResult(Model):
     message: str = Field("", description="One sentence a reviewer reads.")
     details: dict[str, Any] = Field(default_factory=dict, description="Counts per reason and other figures.")
     samples: list[Sample] = Field(default_factory=list)
+    first_failure: Location | None = Field(None, description="The first failing row in data order (files in order, "
+                                           "then line), for checks that flag rows one by one.")
     error: str | None = Field(None, description="Reason code and message when status is errored.")
 
 

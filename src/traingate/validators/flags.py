@@ -75,6 +75,9 @@ class RowFlagValidator(Validator[C, FlagState]):
         state.tally.update(self.tally(batch) or Counter())
         positions = np.flatnonzero(flagged)
         if len(positions):
+            first = int(positions[0])
+            state.samples.note_first(int(batch.row_ids(positions[:1])[0]), lambda: {
+                "file": batch.file, "line": int(batch.lines[first]), "unit": batch.unit})
             keys = row_keys(batch.row_ids(positions))
             for pos in state.samples.candidates(keys):
                 row = int(positions[pos])
@@ -115,4 +118,5 @@ class RowFlagValidator(Validator[C, FlagState]):
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value,
                            threshold=verdict.threshold, rows=state.rows, findings=state.flagged, rate=rate,
                            message=message, details={"by_reason": dict(sorted(state.reasons.items()))},
-                           samples=[Sample(**s) for s in state.samples.samples()])
+                           samples=[Sample(**s) for s in state.samples.samples()],
+                           first_failure=state.samples.first_location())

@@ -83,6 +83,7 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
             if not findings:
                 continue
             if row_id not in entities_of:  # a row's first text with findings stands for it in the samples
+                state.samples.note_first(row_id, partial(self._location, state, row_id))
                 key = int(row_keys(np.array([row_id], dtype=np.uint64))[0])
                 state.samples.offer(key, partial(self._sample, state, row_id, name, text, findings))
             entities_of.setdefault(row_id, set()).update(f[2] for f in findings)
@@ -93,6 +94,12 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
         state.flagged += len(entities_of)
         state.per_entity.update(e for entities in entities_of.values() for e in entities)
         return state
+
+    @staticmethod
+    def _location(state: PiiState, row_id: int) -> dict[str, Any]:
+        file_index, line = split_row_id(row_id)
+        file, unit = state.files[file_index]
+        return {"file": file, "line": line, "unit": unit}
 
     def _sample(self, state: PiiState, row_id: int, name: str, text: str, findings: list[Finding]) -> dict[str, Any]:
         """The text masked with presidio-anonymizer (<EMAIL_ADDRESS>), around the first finding."""
@@ -139,7 +146,8 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
                    + (f"; limits exceeded: {', '.join(failed)}" if failed else ""))
         return self.result(status="failed" if failed else "passed", metric=total.metric, value=total.value,
                            threshold=total.threshold, rows=state.scanned, findings=state.flagged, rate=rate,
-                           message=message, details=details, samples=[Sample(**s) for s in state.samples.samples()])
+                           message=message, details=details, samples=[Sample(**s) for s in state.samples.samples()],
+                           first_failure=state.samples.first_location())
 
     def spill(self, state: PiiState) -> int:
         """Write the evidence held in memory to disk: called when memory runs short."""

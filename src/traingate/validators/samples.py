@@ -38,6 +38,12 @@ def seeded_keys(row_ids: np.ndarray, seed: int) -> np.ndarray:
 class Reservoir:
     cap: int = SAMPLE_CAP
     items: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    first: tuple[int, dict[str, Any]] | None = None  # the failing row of smallest row id: first in data order
+
+    def note_first(self, row_id: int, location: Callable[[], dict[str, Any]]) -> None:
+        """Keep the location (file, line, unit) of the failing row with the smallest row id seen."""
+        if self.first is None or row_id < self.first[0]:
+            self.first = (row_id, location())
 
     def threshold(self) -> int | None:
         return self.items[-1][0] if len(self.items) >= self.cap else None
@@ -63,7 +69,11 @@ class Reservoir:
 
     def merge(self, other: Reservoir) -> Reservoir:
         merged = sorted(self.items + other.items, key=lambda item: item[0])
-        return Reservoir(self.cap, merged[: self.cap])
+        firsts = [f for f in (self.first, other.first) if f is not None]
+        return Reservoir(self.cap, merged[: self.cap], min(firsts, key=lambda f: f[0]) if firsts else None)
+
+    def first_location(self) -> dict[str, Any] | None:
+        return None if self.first is None else self.first[1]
 
     def samples(self) -> list[dict[str, Any]]:
         return [sample for _, sample in self.items]
