@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import ROOT, contract_text
 from traingate.reports.html import render_html
 from traingate.reports.junit import render_junit
+from traingate.reports.markdown import render_card
 from traingate.results import RunResult
 
 GOLDEN = ROOT / "tests" / "golden"
@@ -114,3 +115,32 @@ def test_chart_labels_from_the_data_are_escaped(run: Callable[..., RunResult]) -
     checks = "  coverage:\n    - type: distribution\n      feature: topic\n      required: [plain]\n"
     html = render_html(run(contract_text("sft", checks), rows))
     assert "<script" not in html and "&lt;script&gt;" in html  # in the chart's axis labels and its table
+
+
+def with_distribution(result: RunResult, **fields: object) -> RunResult:
+    base = {"name": "chars.response", "count": 3, "sum": 1_234_600.0, "min": 2.0, "max": 1_234_567.0, "mean": 411_533.3,
+            "quantiles": {"p50": 31.0, "p90": 1_234_567.0, "p99": 1_234_567.0}, "quantile_basis": "exact",
+            "quantile_sample": 3, "histogram": {"edges": [2.0, 64.0, 1_245_000.0], "counts": [2, 1]}}
+    return RunResult.model_validate({**result.model_dump(), "distributions": [{**base, **fields}]})
+
+
+def test_card_and_html_show_exact_figures_and_say_what_the_quantiles_are(result: RunResult) -> None:
+    exact = with_distribution(result)
+    row = next(line for line in render_card(exact).splitlines() if line.startswith("| chars.response"))
+    assert row == "| chars.response | 3 | 411,533.3 | 31 | 1,234,567 | 1,234,567 | 1,234,567 | exact |"
+    assert "p99 1,234,567 (exact)" in render_html(exact)  # not 1.23457e+06
+    sampled = with_distribution(result, count=40_000, quantile_basis="sample", quantile_sample=16_384)
+    note = "bins of all 40,000 values, placed in the bin by a seeded sample of 16,384"
+    assert note in render_card(sampled) and f"p50 31 · p90 1,234,567 · p99 1,234,567 ({note})" in render_html(sampled)
+
+
+def test_a_run_saved_before_exact_quantiles_renders_its_bin_edges_as_such(result: RunResult) -> None:
+    saved = result.model_dump(mode="json")
+    for dist in saved["distributions"]:  # the 1.0 layout: lower edges only, no quantile basis
+        del dist["quantile_basis"], dist["quantile_sample"]
+        dist["histogram"]["edges"] = dist["histogram"]["edges"][:-1]
+    old = RunResult.model_validate(saved)
+    assert all(d.quantile_basis == "bin_edge" for d in old.distributions)
+    assert "upper histogram bin edges, up to 4.4% high" in render_card(old)
+    html = render_html(old)
+    assert "(upper histogram bin edges, up to 4.4% high)" in html and 'aria-label="histogram of tokens.response"' in html

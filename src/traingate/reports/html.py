@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 from traingate.contracts.model import GROUPS
 from traingate.reports import charts
+from traingate.reports.markdown import number
 from traingate.results.model import RunResult, Sample
 
 
@@ -26,6 +27,7 @@ def _environment() -> Environment:
                       autoescape=select_autoescape(["html", "j2"], default=True), trim_blocks=True,
                       lstrip_blocks=True)
     env.filters["highlight"] = highlight
+    env.filters["number"] = number
     env.filters["sample_highlight"] = lambda raw: highlight(Sample(**raw))
     env.globals.update(histogram=charts.histogram, bars=charts.bars, coverage=charts.coverage)
     return env

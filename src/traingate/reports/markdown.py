@@ -18,6 +18,12 @@ def _threshold(check: CheckResult) -> str:
     return "no findings" if check.threshold.kind == "none" else f"{check.threshold.kind} {check.threshold.value:g}"
 
 
+def number(x: float | None) -> str:
+    """A measured figure: whole numbers as such (1,234,567), others to one decimal."""
+    value = float(x or 0)
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
+
+
 def _value(check: CheckResult) -> str:
     return f"{check.metric} = {check.value:.4g}" if check.value is not None else ""
 
@@ -44,9 +50,9 @@ def render_card(run: RunResult) -> str:
     lines += [f"| {_cell(f.path)} | {f.split} | {f.rows:,} | `{f.sha256[:16]}` |" for f in d.files]
     lines += ["", "## Claims and measurements", "", "| dimension | check | claim | measured | status |", "|---|---|---|---|---|"]
     lines += [f"| {ch.group} | {ch.id} | {_threshold(ch)} | {_value(ch)} | {ch.status} |" for ch in run.checks]
-    lines += ["", "## Distributions", "", "| field | n | mean | p50 | p90 | p99 | max |", "|---|---|---|---|---|---|---|"]
+    lines += ["", "## Distributions", "", "| field | n | mean | p50 | p90 | p99 | max | quantiles |", "|---" * 8 + "|"]
     for dist in run.distributions:
-        q = dist.quantiles
-        lines.append(f"| {dist.name} | {dist.count:,} | {dist.mean or 0:.1f} | {q.get('p50', 0):g} | {q.get('p90', 0):g} | "
-                     f"{q.get('p99', 0):g} | {dist.max or 0:g} |")
+        q = [number(dist.quantiles.get(k)) for k in ("p50", "p90", "p99")]
+        lines.append(f"| {dist.name} | {dist.count:,} | {dist.mean or 0:,.1f} | {' | '.join(q)} | {number(dist.max)} | "
+                     f"{dist.quantile_note() if dist.quantiles else ''} |")
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 Status = Literal["passed", "failed", "errored", "skipped"]
 Verdict = Literal["passed", "warned", "failed", "errored"]
 
@@ -104,7 +104,9 @@ class DatasetInfo(Model):
 
 
 class Histogram(Model):
-    edges: list[float] = Field(description="Bin lower edges; the last bin is open-ended.")
+    edges: list[float] = Field(description="Bin edges, one more than counts: bin i holds edges[i] <= value < edges[i + 1], "
+                               "the last bin also its upper edge, which is at or above the maximum. (Runs written before "
+                               "1.1 hold lower edges only, as many as counts, the last bin open-ended.)")
     counts: list[int]
 
 
@@ -115,8 +117,22 @@ class Distribution(Model):
     min: float | None
     max: float | None
     mean: float | None
-    quantiles: dict[str, float] = Field(default_factory=dict, description="p50, p90, p99 (from the histogram).")
+    quantiles: dict[str, float] = Field(default_factory=dict, description="p50, p90, p99: the smallest value with at least "
+                                        "that share of the values at or below it (numpy's inverted_cdf), over `quantile_basis`.")
+    quantile_basis: Literal["exact", "sample", "bin_edge"] = Field(
+        "bin_edge", description="exact: over every value; sample (more values than the sample holds): the histogram bin "
+        "from every value (exact below 64), the place in it from the `quantile_sample` rows of smallest row hash, the "
+        "same rows for any split, so within the bin's 4.4%; bin_edge (runs before 1.1): upper bin edges, up to 4.4% high.")
+    quantile_sample: int | None = Field(None, description="Values the quantiles were computed from.")
     histogram: Histogram
+
+    def quantile_note(self) -> str:
+        """What the quantiles are, in words, wherever they are shown."""
+        if self.quantile_basis == "exact":
+            return "exact"
+        if self.quantile_basis == "sample":
+            return f"bins of all {self.count:,} values, placed in the bin by a seeded sample of {self.quantile_sample or 0:,}"
+        return "upper histogram bin edges, up to 4.4% high"
 
 
 class ContractInfo(Model):
