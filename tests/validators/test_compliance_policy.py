@@ -123,6 +123,17 @@ def test_a_jwt_is_masked_whole_signature_included(run: Callable[..., RunResult])
         assert part not in dumped and part not in html
 
 
+def test_a_jwt_whose_start_an_excerpt_cut_off_is_masked(run: Callable[..., RunResult]) -> None:
+    """An excerpt that starts inside a token's header or payload still shows a token's payload and signature
+    (with a guessable header, the token itself): that rest is masked too."""
+    aws = SECRETS["AWS Access Key"]
+    for gap in range(0, 40, 3):  # the AWS key's sample window starts in the header, then in the payload
+        rows = [{"text": f"token {JWT} {'w ' * gap}key {aws} end"}]
+        result = run(contract_text("pretraining", "  compliance:\n    - type: secrets\n"), rows)
+        dumped = result.model_dump_json()
+        assert JWT_PAYLOAD[-12:] not in dumped and f".{JWT_SIGNATURE[:8]}" not in dumped, gap
+
+
 def test_a_private_key_is_masked_with_its_body(run: Callable[..., RunResult]) -> None:
     body = "MIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun"
     rows = [{"text": f"key:\n-----BEGIN RSA PRIVATE KEY-----\n{body}\n{body[::-1]}\n-----END RSA PRIVATE KEY-----\nthanks"}]

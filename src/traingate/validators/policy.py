@@ -69,7 +69,7 @@ class SecretsValidator(RowFlagValidator[SecretsCheck]):
         out: list[str | None] = []
         for text in texts:
             spans = [(s, e, d.name) for d in self.detectors for s, e in d.spans(text, complete=False)]
-            out.append(_replace(text, spans) if self.any.search(text) and spans else None)
+            out.append(_replace(text, spans) if spans else None)
         return out
 
     def _sample(self, batch: BatchContext, hit: Hit, row: int) -> dict[str, object]:

@@ -21,6 +21,7 @@ _TOKEN_CHAR = re.compile(r"[A-Za-z0-9_-]")
 _JWT_TAIL = re.compile(r"[A-Za-z0-9_\-.+/=]*")
 _PEM_END = re.compile(r"-----END [A-Z0-9 ]*-----")
 _PEM_BODY = re.compile(r"[^\n]*(?:\r?\n[ \t]*[A-Za-z0-9+/=]{8,}[ \t]*)*")
+_CUT_HEAD = re.compile(r"([A-Za-z0-9_=-]*)\.([A-Za-z0-9_=-]+)(\.[A-Za-z0-9_\-+/=]*)?")
 
 Span = tuple[int, int]
 
@@ -37,6 +38,8 @@ class Detector:
         """Spans of the secrets in `text`. `complete=False` is for excerpts, which may cut a token short:
         a JWT then counts when its header alone is valid."""
         found = []
+        if self.verified and self.name == JWT and not complete and (head := _cut_jwt_head(text)) is not None:
+            found.append(head)
         for regex in self.regexes:
             for match in regex.finditer(text):
                 span = self._secret(text, match, complete) if self.verified else match.span()
@@ -82,6 +85,50 @@ def _jwt(text: str, match: re.Match[str], complete: bool) -> Span | None:
         if token.count(".") != 2 or not JwtTokenDetector.is_formally_valid(token):
             return None
     return start, end
+
+
+def _cut_jwt_head(text: str) -> Span | None:
+    """The rest of a JWT whose start an excerpt cut off: the text opens with the tail of a header and a
+    whole payload (a JSON object), or with the tail of a payload (decoding to text that ends in `}`) and a
+    signature. Either shows what, with a guessable header, is the token, so it is masked from the start."""
+    match = _CUT_HEAD.match(text)
+    if match is None:
+        return None
+    first, second, third = match.groups()
+    if _decodes_to_object(second) or (third is None and len(second) >= 16 and _ends_json(first)):
+        return match.span()
+    return None
+
+
+def _b64decode(part: str) -> bytes | None:
+    if len(part) % 4 == 1:
+        return None
+    try:
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    except (ValueError, binascii.Error):
+        return None
+
+
+def _decodes_to_object(part: str) -> bool:
+    raw = _b64decode(part.rstrip("="))
+    try:
+        return raw is not None and isinstance(json.loads(raw), dict)
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
+def _ends_json(tail: str) -> bool:
+    """Whether `tail`, the end of a base64url segment cut at an unknown place, decodes (at one of the four
+    alignments) to printable text ending in `}`."""
+    for skip in range(4):
+        raw = _b64decode(tail[skip:].rstrip("="))
+        if raw and raw.endswith(b"}"):
+            try:
+                if raw.decode().isprintable():
+                    return True
+            except UnicodeDecodeError:
+                continue
+    return False
 
 
 def _header_has_alg(part: str) -> bool:
