@@ -103,6 +103,31 @@ def test_pretty_printed_json_array_gives_the_line_each_item_starts_on(tmp_path: 
     assert path.read_text().splitlines()[lines[3] - 1] == "  {"  # item 5 (id 3) starts there
 
 
+@pytest.mark.parametrize("item", ['{"prompt": "a \\ud800 b"}', '{"score": NaN, "prompt": "a \\ud800 b"}'])
+def test_json_array_rejects_what_a_jsonl_line_may_not_hold(tmp_path: Path, item: str) -> None:
+    """A lone surrogate is not JSON the JSONL reader accepts (nor, beside a NaN, its standard-library
+    fallback): an array holding one is invalid as before, not left to crash the run on a string Arrow
+    cannot encode."""
+    (tmp_path / "d.jsonl").write_text(item + "\n")
+    assert [f.kind for c in read_all(tmp_path / "d.jsonl") for f in c.faults] == ["invalid_json"]
+    for text in (f"[\n{item}\n]\n", f'[{{"prompt": "x"}}, {item}]'):
+        (tmp_path / "d.json").write_text(text)
+        with pytest.raises(SourceError, match="not valid JSON"):
+            read_all(tmp_path / "d.json")
+
+
+def test_json_array_with_a_trailing_comma_is_invalid_and_nan_is_read_as_in_jsonl(tmp_path: Path) -> None:
+    (tmp_path / "d.json").write_text('[\n{"prompt": "x"},\n]\n')
+    with pytest.raises(SourceError, match="not valid JSON"):
+        read_all(tmp_path / "d.json")
+    (tmp_path / "d.json").write_text('[\n{"prompt": "x", "score": NaN},\n{"prompt": "y", "score": 1.5}\n]\n')
+    (tmp_path / "d.jsonl").write_text('{"prompt": "x", "score": NaN, "n": 123456789012345678901234567890}\n')
+    assert rows_and_faults(read_all(tmp_path / "d.jsonl"))[0][0]["n"] == 1.2345678901234568e29  # as without NaN
+    (tmp_path / "d.jsonl").write_text('{"prompt": "x", "score": NaN}\n{"prompt": "y", "score": 1.5}\n')
+    array, lines = (rows_and_faults(read_all(tmp_path / name)) for name in ("d.json", "d.jsonl"))
+    assert str(array[0]) == str(lines[0]) and array[1] == [2, 3] and lines[1] == [1, 2]
+
+
 def test_json_file_holding_lines_is_read_as_jsonl(tmp_path: Path) -> None:
     path = tmp_path / "d.json"
     path.write_text("".join(json.dumps(r) + "\n" for r in ROWS))

@@ -85,7 +85,18 @@ def _loads(text: str) -> Any:
     except orjson.JSONDecodeError as exc:
         if "NaN" not in text and "Infinity" not in text:
             raise ValueError(str(exc)) from exc
-        return json.loads(text)
+        value = json.loads(text, parse_int=_int_as_orjson)
+        try:
+            orjson.dumps(value)  # what else orjson refused: a lone surrogate
+        except orjson.JSONEncodeError:
+            raise ValueError(str(exc)) from exc
+        return value
+
+
+def _int_as_orjson(text: str) -> int | float:
+    """An integer as orjson reads it: a float past the 64-bit range."""
+    value = int(text)
+    return value if -(1 << 63) <= value < (1 << 64) else float(value)
 
 
 def _jsonl_slow(block: bytes, first_line: int, columns: set[str] | None, source: SourceFile) -> Chunk:
@@ -208,7 +219,11 @@ def read_json(stream: Any, source: SourceFile, columns: set[str] | None,
         text = (head + stream.read()).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SourceError(f"{source.path}: not valid UTF-8 ({exc}); a JSON array file must decode as a whole") from exc
-    items, starts = _array_items(text, source.path)
+    try:
+        items = _loads(text)  # the values a JSONL line would give (no lone surrogates)
+    except ValueError as exc:
+        raise SourceError(f"{source.path}: not valid JSON ({exc}); a JSON array file must parse as a whole") from exc
+    _, starts = _array_items(text, source.path)
     unit = "line" if len(set(starts)) == len(starts) else "item"
     numbers_of = starts if unit == "line" else list(range(1, len(items) + 1))
     for start in range(0, len(items), ROWS_PER_CHUNK):
