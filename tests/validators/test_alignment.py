@@ -53,6 +53,18 @@ def test_truncated_spares_lists_headings_urls_hashtags_signatures_and_titles(run
     assert kept.findings == 8
 
 
+def test_truncated_finds_a_list_item_or_title_cut_mid_sentence(run: Callable[..., RunResult]) -> None:
+    rows = sft("Steps to bake the bread at home:\n1. Mix the flour and water\n2. Preheat the oven to",
+               "Things to pack for the trip:\n- sunscreen and a hat\n- a towel for the beach,",
+               "Here is a title for your blog post about the sea:\n\nThe Quiet Power of the",
+               "Here is the outline of the essay we discussed:\n## Part Two and the Long Voyage of the",
+               "Landed my first job today and I could not be happier! #NewJob and",
+               "Things to pack for the trip:\n- sunscreen and a hat\n- a towel for the beach")  # finished
+    check = one(run, "    - type: truncated\n", rows)
+    assert check.details["by_reason"] == {"ends_mid_sentence": 5}
+    assert sorted(s.line for s in check.samples) == [1, 2, 3, 4, 5]
+
+
 def test_length_ratio_bounds(run: Callable[..., RunResult]) -> None:
     rows = sft("ok", "x" * 40, "y" * 400, prompt="p" * 20)  # ratios 0.1, 2, 20
     check = one(run, "    - type: length_ratio\n      min: 0.5\n      max: 10\n", rows)

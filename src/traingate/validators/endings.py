@@ -14,6 +14,9 @@ HASHTAGS = re.compile(r"#\w+$")
 VALEDICTION = re.compile(r"^[^\n.!?]{1,40},\s*$")
 DASH_SIGNATURE = re.compile(r"^\s*(?:—|–|--|~)\s*\S[^\n]{0,60}$")
 DASH_END = re.compile(r"(?:—|--)\s*$")
+# words a finished line does not end on: a list item or title ending in one was cut mid-sentence
+DANGLING = frozenset({"a", "an", "the", "and", "or", "but", "nor", "of", "to", "with", "from", "into", "than",
+                      "my", "your", "our", "their", "its"})
 SMALL_WORDS = frozenset({"a", "an", "the", "of", "in", "on", "and", "or", "for", "to", "at", "by", "with", "from", "vs"})
 
 
@@ -66,9 +69,19 @@ RULES: dict[str, Callable[[list[str]], bool]] = {
     "title": title, "emoji": emoji}
 
 
+def _dangling(line: str) -> bool:
+    """The line stops where no form ends: on a comma, or on an article, conjunction or preposition
+    (`- preheat the oven to`), so it was cut whatever form it has."""
+    if line.endswith(","):
+        return True
+    words = re.findall(r"[^\W\d_][\w'’-]*", line)
+    return bool(words) and line.endswith(words[-1]) and words[-1].lower() in DANGLING
+
+
 def finished_form(text: str, rules: list[str]) -> str | None:
-    """The first rule (of `rules`) whose finished form the end of `text` has, or None."""
+    """The first rule (of `rules`) whose finished form the end of `text` has, or None; none when the last
+    line ends on a comma or a word no sentence ends on."""
     lines = _lines(text)
-    if not lines:
+    if not lines or _dangling(lines[-1]):
         return None
     return next((name for name in rules if RULES[name](lines)), None)
