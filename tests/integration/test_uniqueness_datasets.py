@@ -25,8 +25,9 @@ def ngrams(w: list[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(w[i: i + n]) for i in range(len(w) - n + 1)}
 
 
-def leaked(train: list[str], items: list[str], n: int = 13, share: float = 0.5, min_words: int = 4) -> tuple[int, int]:
-    """(leaked items, contaminated rows) by the rule the check documents, the slow way."""
+def leaked(train: list[str], items: list[str], n: int = 13, share: float = 0.5, min_words: int = 5) -> tuple[int, int]:
+    """(leaked items, contaminated rows) by the rule the check documents, the slow way (short items searched
+    over the whole row, where the check searches each field: the same on these sets)."""
     rows = [words(t) for t in train]
     row_grams = [ngrams(r, n) for r in rows]
     owners: dict[tuple[str, ...], set[int]] = defaultdict(set)
@@ -97,7 +98,7 @@ def test_alpaca_eval_holds_self_instruct_and_vicuna_questions(shared: Path, tmp_
     by_name = {s["name"]: s for s in check.details["eval_sets"]}
     si_expected = leaked(train, [r["instruction"] for r in load(si)])[0]
     vicuna_expected = leaked(train, [" ".join(r["turns"]) for r in load(vicuna)])[0]
-    assert by_name["user_oriented_instructions.jsonl"]["leaked_items"] == si_expected == 251  # 1 item has < 4 words
+    assert by_name["user_oriented_instructions.jsonl"]["leaked_items"] == si_expected == 249  # 3 items have < 5 words
     assert by_name["vicuna_bench_question.jsonl"]["leaked_items"] == vicuna_expected == 80
     labels = [r["dataset"] for r in load(data)]
     assert labels.count("selfinstruct") == 252 and labels.count("vicuna") == 80  # the source labels agree

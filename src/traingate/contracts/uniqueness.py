@@ -45,6 +45,9 @@ class EvalSet(StrictModel):
     path: str = Field(description="Eval file (any format traingate reads), relative to the contract.")
     field: str = Field("question", description="Column holding the eval item's text.")
     answer_field: str | None = Field(None, description="Column appended to the item, so n-grams span both.")
+    match: Literal["question_and_answer", "question", "either"] = Field(
+        "question_and_answer", description="With `answer_field`: search the question and answer joined, the question "
+                                           "alone (found when copied without its answer), or either.")
     name: str | None = None
 
 
@@ -54,10 +57,11 @@ class ContaminationCheck(CheckConfig):
     type: Literal["contamination"]
     against: list[EvalSet] = Field(min_length=1)
     on: list[str] | None = Field(None, description="Dataset fields searched; default the kind's content fields.")
-    ngram: int = Field(13, ge=1, le=64, description="Word n-gram length.")
+    ngram: int = Field(13, ge=1, le=64, description="Word n-gram length (a smaller n finds edited copies more often).")
     min_overlap: float = Field(0.5, gt=0, le=1, description="Share of an item's n-grams that makes a row contaminated.")
-    min_words: int = Field(4, ge=1, description="Items shorter than `ngram` words match by their whole word sequence "
-                                                "when they have at least this many words; shorter ones are skipped.")
+    min_words: int = Field(5, ge=1, description="Shortest item searched, in words, whatever `ngram` is (shorter ones "
+                                                "are generic phrases). Items shorter than `ngram` match by their whole "
+                                                "word sequence within one turn or field.")
     normalize: list[Normalisation] = Field(default_factory=lambda: list(FULL_NORMALISATION))
 
 
@@ -71,6 +75,8 @@ class SplitLeakageCheck(CheckConfig):
     normalize: list[Normalisation] = Field(default_factory=lambda: list(FULL_NORMALISATION))
     threshold: float | None = Field(0.8, gt=0, lt=1, description="Near-duplicate Jaccard; null for exact only.")
     shingle_size: int = Field(3, ge=1, le=32, description="Word shingle length for near-duplicates.")
+    verify: bool = Field(False, description="Re-read candidate rows and keep only near pairs whose exact Jaccard passes.")
+    max_verify_rows: int = Field(50_000, ge=1, description="Candidate rows beyond this are reported unverified.")
 
 
 class SemanticDuplicatesCheck(CheckConfig):

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from traingate.contracts.uniqueness import ContaminationCheck, EvalSet
 from traingate.engine.batch import BatchContext
@@ -17,7 +18,7 @@ from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
 from traingate.validators.evalsets import EvalIndex, load_index, overlaps
 from traingate.validators.exact import describe_cluster
-from traingate.validators.normalize import content_fields, row_texts
+from traingate.validators.normalize import content_fields, normalize
 from traingate.validators.registry import register_validator
 from traingate.validators.shingles import token_hashes
 from traingate.validators.thresholds import judge
@@ -30,6 +31,23 @@ class HitState:
     rows: int = 0
     hits: list[np.ndarray] = field(default_factory=list)  # (n, 4): row id, set, item, share * 1e6
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+def segments(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) -> tuple[pa.Array, np.ndarray]:
+    """The normalised turns and fields of the batch, row by row (fields in order, turns in order), and the row
+    of each. No role names: an eval item has none, and one glued to a turn's first word hid the turn."""
+    values: list[pa.Array] = []
+    rows: list[np.ndarray] = []
+    for name in fields:
+        view = batch.text(name)
+        if view is not None:
+            values.append(normalize(view.values, steps).cast(pa.large_string()))
+            rows.append(view.row_of())
+    if not values:
+        return pa.array([], pa.large_string()), np.zeros(0, np.int64)
+    row_of = np.concatenate(rows)
+    order = np.argsort(row_of, kind="stable")
+    return pa.concat_arrays(values).take(pa.array(order)), row_of[order]
 
 
 @register_validator
@@ -49,18 +67,18 @@ class ContaminationValidator(Validator[ContaminationCheck, HitState]):
 
     def index(self, k: int) -> EvalIndex:
         s = self.config.against[k]
-        return load_index(self._path(s), s.field, s.answer_field, self.config.ngram, self.config.min_words,
-                          tuple(self.config.normalize),
-                          s.name or os.path.basename(s.path))
+        return load_index(self._path(s), s.field, s.answer_field, s.match, self.config.ngram, self.config.min_words,
+                          tuple(self.config.normalize), s.name or os.path.basename(s.path))
 
     def create_state(self) -> HitState:
         return HitState()
 
     def add_batch(self, state: HitState, batch: BatchContext) -> HitState:
-        texts = row_texts(batch, content_fields(self.spec.kind, self.spec.fields, self.config.on), self.config.normalize)
+        texts, segment_rows = segments(batch, content_fields(self.spec.kind, self.spec.fields, self.config.on),
+                                       self.config.normalize)
         tokens, offsets = token_hashes(texts, "word")
         for k in range(len(self.config.against)):
-            rows, items, share = overlaps(self.index(k), tokens, offsets)
+            rows, items, share = overlaps(self.index(k), tokens, offsets, segment_rows, batch.num_rows)
             keep = share >= self.config.min_overlap
             if keep.any():
                 ids = batch.row_ids(rows[keep]).astype(np.int64)
@@ -110,6 +128,6 @@ class ContaminationValidator(Validator[ContaminationCheck, HitState]):
                 member["span"] = None
             items.append({"item": int(item), "line": int(index.lines[item]), "excerpt": index.excerpts[item],
                           "best_share": float(mine[:, 3].max() / 1e6), "row_count": len(mine), "rows": shown["members"]})
-        return {"name": index.name, "item_count": len(index.sizes), "too_short": int((index.sizes == 0).sum()),
+        return {"name": index.name, "item_count": index.count, "too_short": index.too_short(),
                 "leaked_items": len(np.unique(hits[:, 2])), "contaminated_rows": len(np.unique(hits[:, 0])),
                 "leaked": items}

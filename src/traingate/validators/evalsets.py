@@ -24,15 +24,21 @@ class Lookup:
     length: int
     hashes: np.ndarray
     items: np.ndarray
+    whole: bool  # the items' whole word sequences, searched within one turn or field (not across a row)
 
 
 @dataclass(frozen=True)
 class EvalIndex:
     name: str
     lookups: tuple[Lookup, ...]  # n-grams of long items, then whole word sequences of short ones
-    sizes: np.ndarray            # distinct shingles per item (0: too short to match)
+    sizes: np.ndarray            # distinct shingles per variant (0: too short to match)
     lines: np.ndarray            # line (or item/row number) of each item in its file
     excerpts: tuple[str, ...]
+    count: int                   # items; variant v (question and answer, or question alone) is item v % count
+
+    def too_short(self) -> int:
+        """Items none of whose variants can match."""
+        return int((self.sizes.reshape(-1, self.count).max(axis=0) == 0).sum()) if self.count else 0
 
 
 def _column(table: pa.Table, path: str) -> pa.Array | None:
@@ -60,49 +66,69 @@ def read_text_column(path: str, field: str) -> Iterator[tuple[pa.Table, pa.Array
 
 
 @lru_cache(maxsize=16)
-def load_index(path: str, field: str, answer: str | None, ngram: int, min_words: int, steps: tuple[str, ...],
-               name: str) -> EvalIndex:
-    texts: list[pa.Array] = []
+def load_index(path: str, field: str, answer: str | None, match: str, ngram: int, min_words: int,
+               steps: tuple[str, ...], name: str) -> EvalIndex:
+    questions, answers, lines = _read(path, field, answer)
+    joined = questions if answers is None else pc.binary_join_element_wise(questions, answers, " ")
+    variants = [joined] if answers is None or match == "question_and_answer" else \
+        [questions] if match == "question" else [joined, questions]
+    tokens, offsets = token_hashes(normalize(pa.concat_arrays(variants), steps), "word")
+    words = np.diff(offsets)
+    lookups = [_lookup(ngram, False, *ngram_hashes(tokens, offsets, ngram), words >= max(ngram, min_words))]
+    for length in sorted(set(words[(words >= min_words) & (words < ngram)].tolist())):
+        lookups.append(_lookup(length, True, *ngram_hashes(tokens, offsets, length), words == length))
+    sizes = np.zeros(len(words), dtype=np.int64)
+    for lookup in lookups:
+        sizes += np.bincount(lookup.items, minlength=len(words))
+    excerpts = tuple((t or "")[:300] for t in joined.to_pylist())
+    return EvalIndex(name, tuple(lookups), sizes, lines, excerpts, len(questions))
+
+
+def _read(path: str, field: str, answer: str | None) -> tuple[pa.Array, pa.Array | None, np.ndarray]:
+    """The questions, the answers (None without `answer`) and the line of each item."""
+    questions: list[pa.Array] = []
+    answers: list[pa.Array] = []
     lines: list[np.ndarray] = []
     for table, question, chunk_lines in read_text_column(path, field):
         if answer is not None:
             extra = _column(table, answer)
             if extra is None:
                 raise SourceError(f"{path}: eval set has no column {answer!r}")
-            question = pc.binary_join_element_wise(question.fill_null(""), extra.fill_null(""), " ")
-        texts.append(question)
+            answers.append(extra.fill_null(""))
+        questions.append(question.fill_null(""))
         lines.append(chunk_lines)
-    raw_text = pa.concat_arrays(texts) if texts else pa.array([], pa.string())
-    tokens, offsets = token_hashes(normalize(raw_text, steps), "word")
-    words = np.diff(offsets)
-    lookups = [_lookup(ngram, *ngram_hashes(tokens, offsets, ngram), words >= ngram)]
-    for length in sorted(set(words[(words >= min_words) & (words < ngram)].tolist())):
-        lookups.append(_lookup(length, *ngram_hashes(tokens, offsets, length), words == length))
-    sizes = np.zeros(len(words), dtype=np.int64)
-    for lookup in lookups:
-        sizes += np.bincount(lookup.items, minlength=len(words))
-    excerpts = tuple((t or "")[:300] for t in raw_text.to_pylist())
-    return EvalIndex(name, tuple(lookups), sizes, np.concatenate(lines) if lines else np.zeros(0), excerpts)
+    return _concat(questions), _concat(answers) if answer is not None else None, \
+        np.concatenate(lines) if lines else np.zeros(0, np.int64)
 
 
-def _lookup(length: int, hashes: np.ndarray, offsets: np.ndarray, wanted: np.ndarray) -> Lookup:
+def _concat(arrays: list[pa.Array]) -> pa.Array:
+    return pa.concat_arrays(arrays) if arrays else pa.array([], pa.string())
+
+
+def _lookup(length: int, whole: bool, hashes: np.ndarray, offsets: np.ndarray, wanted: np.ndarray) -> Lookup:
     """Distinct (hash, item) pairs of the wanted items, sorted by hash."""
     item_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
     keep = wanted[item_of]
     pairs = np.unique(np.stack([hashes[keep].view(np.int64), item_of[keep]], axis=1), axis=0)
     unsigned = pairs[:, 0].copy().view(np.uint64)
     order = np.argsort(unsigned, kind="stable")  # unique() sorted them as signed numbers
-    return Lookup(length, unsigned[order], pairs[order, 1])
+    return Lookup(length, unsigned[order], pairs[order, 1], whole)
 
 
-def overlaps(index: EvalIndex, tokens: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row, item, share) for every row and eval item sharing shingles; share = found / item's shingles."""
+def overlaps(index: EvalIndex, tokens: np.ndarray, offsets: np.ndarray, segment_rows: np.ndarray,
+             num_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, item, share) for every row and eval item sharing shingles; share = found / item's shingles (the
+    best of the item's variants). `tokens` are the turns and fields of the rows one after another, `offsets`
+    bound each turn or field and `segment_rows` gives its row: n-grams run across a row's turns and fields,
+    short items' whole sequences within one."""
+    row_offsets = offsets[np.searchsorted(segment_rows, np.arange(num_rows + 1))]
     found: list[np.ndarray] = []
     for lookup in index.lookups:
         if not len(lookup.hashes):
             continue
-        hashes, row_offsets = ngram_hashes(tokens, offsets, lookup.length)
-        rows = np.repeat(np.arange(len(row_offsets) - 1), np.diff(row_offsets))
+        hashes, value_offsets = ngram_hashes(tokens, offsets if lookup.whole else row_offsets, lookup.length)
+        values = np.repeat(np.arange(len(value_offsets) - 1), np.diff(value_offsets))
+        rows = segment_rows[values] if lookup.whole else values
         left = np.searchsorted(lookup.hashes, hashes, side="left")
         counts = np.searchsorted(lookup.hashes, hashes, side="right") - left
         starts = np.cumsum(counts) - counts
@@ -113,4 +139,9 @@ def overlaps(index: EvalIndex, tokens: np.ndarray, offsets: np.ndarray) -> tuple
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     triples = np.unique(np.concatenate(found), axis=0)
     keys, count = np.unique(triples[:, :2], axis=0, return_counts=True)
-    return keys[:, 0], keys[:, 1], count / index.sizes[keys[:, 1]]
+    share = count / index.sizes[keys[:, 1]]
+    pairs = np.stack([keys[:, 0], keys[:, 1] % index.count], axis=1)
+    order = np.lexsort((-share, pairs[:, 1], pairs[:, 0]))  # per (row, item), the best variant first
+    pairs, share = pairs[order], share[order]
+    first = np.concatenate(([True], (pairs[1:] != pairs[:-1]).any(axis=1)))[: len(pairs)]
+    return pairs[first, 0], pairs[first, 1], share[first]

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from traingate.contracts.uniqueness import SplitLeakageCheck
 from traingate.engine.batch import BatchContext
+from traingate.engine.tokenizers import get_tokenizer
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
 from traingate.validators.exact import describe_cluster
@@ -23,17 +25,19 @@ from traingate.validators.spill import Rows
 from traingate.validators.thresholds import judge
 
 NUM_PERM = 128
+VERIFY_ALL_PAIRS_UP_TO = 50
 TRAIN, TEST = 1, 2
 
 
-def leak_pairs(keys: np.ndarray, ids: np.ndarray, tags: np.ndarray) -> np.ndarray:
+def leak_pairs(keys: np.ndarray, ids: np.ndarray, tags: np.ndarray, all_pairs_up_to: int = 0) -> np.ndarray:
     """(test row id, train row id) for every test row sharing a key column's bucket with a train row (the
-    bucket's first train row by id), unique and sorted."""
-    return leaks_by_column(lambda column: keys[:, column], keys.shape[1], ids, tags)
+    bucket's first train row by id; every train row of buckets of at most `all_pairs_up_to` rows, for
+    verification), unique and sorted."""
+    return leaks_by_column(lambda column: keys[:, column], keys.shape[1], ids, tags, all_pairs_up_to)
 
 
 def leaks_by_column(column_of: Callable[[int], np.ndarray], columns: int, ids: np.ndarray,
-                    tags: np.ndarray) -> np.ndarray:
+                    tags: np.ndarray, all_pairs_up_to: int = 0) -> np.ndarray:
     """`leak_pairs` with the keys given one column at a time."""
     found = []
     for column in range(columns if len(ids) else 0):
@@ -45,12 +49,26 @@ def leaks_by_column(column_of: Callable[[int], np.ndarray], columns: int, ids: n
         first_train = np.minimum.reduceat(train_at, np.flatnonzero(new_bucket))[np.cumsum(new_bucket) - 1]
         leaks = (t == TEST) & (first_train < len(k))
         found.append(np.stack([i[leaks], i[first_train[leaks]]], axis=1))
+        if all_pairs_up_to > 2:
+            found.extend(_complete(i, t, np.flatnonzero(new_bucket), all_pairs_up_to))
     return union_pairs(*found).astype(np.uint64).reshape(-1, 2)
 
 
+def _complete(ids: np.ndarray, tags: np.ndarray, starts: np.ndarray, cap: int) -> list[np.ndarray]:
+    """Every (test, train) pair of the buckets (sorted rows from `starts`) with 3 to `cap` rows."""
+    sizes = np.diff(np.append(starts, len(ids)))
+    out = []
+    for start, size in zip(starts[(sizes > 2) & (sizes <= cap)], sizes[(sizes > 2) & (sizes <= cap)]):
+        members, kinds = ids[start: start + size], tags[start: start + size]
+        tests, trains = members[kinds == TEST], members[kinds == TRAIN]
+        if len(tests) and len(trains) > 1:
+            out.append(np.stack([np.repeat(tests, len(trains)), np.tile(trains, len(tests))], axis=1))
+    return out
+
+
 def bucket_leaks(keys: np.ndarray, ids: np.ndarray, tags: np.ndarray, cap: int) -> np.ndarray:
-    """`leak_pairs` in the shape a shuffle calls (no cap: each test row links to one train row)."""
-    return leak_pairs(keys, ids, tags.astype(np.uint8))
+    """`leak_pairs` in the shape a shuffle calls."""
+    return leak_pairs(keys, ids, tags.astype(np.uint8), cap)
 
 
 @dataclass
@@ -58,7 +76,7 @@ class SplitState:
     rows: dict[str, int] = field(default_factory=dict)
     table: Rows = field(default_factory=Rows)  # per row: row id, split tag, exact key, then band keys
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
-    pairs: np.ndarray | None = None  # (test, train) pairs, when the keys were grouped elsewhere (Ray)
+    pairs: dict[int, np.ndarray] | None = None  # bucket cap -> (test, train) pairs, when grouped elsewhere (Ray)
 
 
 @register_validator
@@ -90,7 +108,10 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
 
     def merge_states(self, a: SplitState, b: SplitState) -> SplitState:
         rows = {k: a.rows.get(k, 0) + b.rows.get(k, 0) for k in a.rows.keys() | b.rows.keys()}
-        pairs = None if a.pairs is None and b.pairs is None else union_pairs(a.pairs, b.pairs)
+        pairs = None
+        if a.pairs is not None or b.pairs is not None:
+            left, right = a.pairs or {}, b.pairs or {}
+            pairs = {cap: union_pairs(left.get(cap), right.get(cap)) for cap in left.keys() | right.keys()}
         return SplitState(rows, a.table.merge(b.table), {**a.files, **b.files}, pairs)
 
     def spill(self, state: SplitState) -> int:
@@ -101,31 +122,44 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
         state.table.load()
 
     def pair_caps(self) -> list[int]:
-        return [0]
+        """Bucket caps whose pairs finalize reads (0: each test row to a bucket's first train row; a cap: all
+        train rows of small buckets, so that verification can keep any of them)."""
+        return [0, VERIFY_ALL_PAIRS_UP_TO] if self._verifies() else [0]
+
+    def _verifies(self) -> bool:
+        return self.config.verify and self.config.threshold is not None
 
     def take_band_keys(self, state: SplitState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Exact and band keys, row ids and split tags, removed from the state (grouped elsewhere)."""
         table = state.table.table()
-        state.table, state.pairs = Rows(), np.zeros((0, 2), np.uint64)
+        state.table, state.pairs = Rows(), {}
         return table[:, 2:], table[:, 0], table[:, 1].astype(np.uint8)
 
     def give_pairs(self, state: SplitState, pairs: dict[int, np.ndarray]) -> SplitState:
-        state.pairs = pairs.get(0, np.zeros((0, 2), np.uint64))
+        state.pairs = pairs
         return state
 
-    def _leaks(self, state: SplitState) -> np.ndarray:
+    def _leaks(self, state: SplitState, complete: bool = False) -> np.ndarray:
         """(m, 2) pairs (test row id, train row id) sharing the exact key or a band, sorted."""
+        cap = VERIFY_ALL_PAIRS_UP_TO if complete else 0
         if state.pairs is not None:
-            return state.pairs
+            return state.pairs.get(cap, np.zeros((0, 2), np.uint64))
         table = state.table
         return leaks_by_column(lambda column: table.column(column + 2), table.width() - 2, table.column(0),
-                               table.column(1).astype(np.uint8))
+                               table.column(1).astype(np.uint8), cap)
 
     def wanted_rows(self, state: SplitState) -> list[int]:
+        if self._verifies():
+            candidates = np.unique(self._leaks(state, True))
+            if len(candidates) <= self.config.max_verify_rows:
+                return [int(i) for i in candidates]
         return [int(i) for pair in self._leaks(state)[:10] for i in pair]
 
     def finalize(self, state: SplitState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
-        leaks = self._leaks(state)
+        leaks = self._leaks(state, self._verifies())
+        verified = bool(self._verifies() and rows and len(np.unique(leaks)) <= self.config.max_verify_rows)
+        if verified and rows:
+            leaks = self._verify(leaks, rows)
         leaked = len(np.unique(leaks[:, 0]))
         test_rows = sum(n for split, n in state.rows.items() if split in self.config.test)
         verdict = judge(self.config, test_rows, leaked)
@@ -135,11 +169,25 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
         splits_seen = sorted(state.rows)
         missing = [s for s in ("train", "test") if not any(x in getattr(self.config, s) for x in splits_seen)]
         message = (f"{leaked} of {test_rows} test rows also stand in train"
+                   + ("" if self.config.threshold is None else " (verified)" if verified else " (near part: MinHash estimate)")
                    + (f"; no {' or '.join(missing)} split in the data (label files with split=path)" if missing else ""))
         status = "failed" if missing else verdict.status
         return self.result(status=status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=test_rows, findings=leaked, rate=rate, message=message,
                            details={"rows_by_split": dict(sorted(state.rows.items())), "pairs": len(leaks),
-                                    "threshold": self.config.threshold, "largest_clusters": shown,
+                                    "threshold": self.config.threshold, "verified": verified, "largest_clusters": shown,
                                     "cluster_sizes": {"2": len(leaks)} if len(leaks) else {}, "clusters": len(leaks)},
                            samples=[Sample(**c["members"][0]) for c in shown])
+
+    def _verify(self, pairs: np.ndarray, rows: Mapping[int, dict[str, Any]]) -> np.ndarray:
+        """The pairs whose exact Jaccard of word shingle sets reaches the threshold (equal texts: 1)."""
+        ids = sorted({int(i) for i in np.unique(pairs)} & set(rows))
+        batch = BatchContext(pa.Table.from_pylist([rows[i] for i in ids]), self.spec, get_tokenizer("whitespace"), file="",
+                             file_index=0, lines=np.arange(len(ids)), unit="row", split="", row_offset=0)
+        texts = row_texts(batch, content_fields(self.spec.kind, self.spec.fields, self.config.on), self.config.normalize)
+        hashes, offsets = shingle_sets(texts, "word", self.config.shingle_size)
+        sets = {row_id: set(hashes[offsets[k]: offsets[k + 1]].tolist()) for k, row_id in enumerate(ids)}
+        threshold = self.config.threshold or 0.0  # rows with no text hold no key, so no set is empty
+        keep = [k for k, (a, b) in enumerate(pairs.tolist()) if a in sets and b in sets
+                and len(sets[a] & sets[b]) / len(sets[a] | sets[b]) >= threshold]
+        return pairs[keep].reshape(-1, 2)

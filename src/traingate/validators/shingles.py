@@ -78,9 +78,20 @@ def ngram_hashes(tokens: np.ndarray, offsets: np.ndarray, n: int) -> tuple[np.nd
     long_shingle = np.repeat(lengths >= n, counts)
     out = np.empty(int(out_offsets[-1]), dtype=np.uint64)
     out[long_shingle] = rolling[~crossing[: len(rolling)]]
-    for i, value in zip(np.flatnonzero(~long_shingle), np.flatnonzero((lengths > 0) & (lengths < n))):
-        out[i] = _window_hashes(tokens[offsets[value]: offsets[value + 1]], int(lengths[value]))[0]  # one of all its tokens
+    out[~long_shingle] = _whole_hashes(tokens, offsets, np.flatnonzero((lengths > 0) & (lengths < n)))
     return _finish(out), out_offsets
+
+
+def _whole_hashes(tokens: np.ndarray, offsets: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each of the given values (all shorter than n), the rolling hash of all its tokens, as
+    `_window_hashes` of the value alone: one step per token position, not one Python call per value."""
+    starts, lengths = offsets[values], offsets[values + 1] - offsets[values]
+    acc = np.zeros(len(values), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(int(lengths.max()) if len(values) else 0):
+            live = lengths > k
+            acc[live] = acc[live] * MIX + tokens[starts[live] + k]
+    return acc
 
 
 def _window_hashes(tokens: np.ndarray, n: int) -> np.ndarray:
