@@ -20,6 +20,18 @@ class Location:
 class TraingateError(Exception):
     """Base of every error traingate raises on purpose (exit code 3)."""
 
+    exit_code = 3
+
+
+class UsageError(TraingateError):
+    """The command line asks for something that cannot be done, such as an output onto an input (exit code 2)."""
+
+    exit_code = 2
+
+
+class OutputError(TraingateError):
+    """An output (report, JSON, ledger...) cannot be written: a missing folder, a read-only file, a full disk."""
+
 
 class ContractError(TraingateError):
     """The contract cannot be used as written."""

@@ -33,10 +33,24 @@ def record_hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+class LedgerError(TraingateError):
+    """The ledger cannot be read: a line that is not a record (truncated, edited by hand)."""
+
+
 def read_ledger(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            record = json.loads(line) if line.strip() else {}
+        except ValueError as exc:
+            raise LedgerError(f"{path}:{number}: not a ledger record ({exc}); the ledger is damaged") from None
+        if not isinstance(record, dict):
+            raise LedgerError(f"{path}:{number}: not a ledger record (a JSON {type(record).__name__}); the ledger is damaged")
+        if record:
+            records.append(record)
+    return records
 
 
 def verify_ledger(path: Path) -> LedgerCheck:

@@ -155,3 +155,19 @@ def test_a_run_saved_before_exact_quantiles_renders_its_bin_edges_as_such(result
     assert "upper histogram bin edges, up to 4.4% high" in render_card(old)
     html = render_html(old)
     assert "(upper histogram bin edges, up to 4.4% high)" in html and 'aria-label="histogram of tokens.response"' in html
+
+
+def test_an_output_is_replaced_whole_or_not_at_all(tmp_path: Path) -> None:
+    """A write that fails half-way (here the presenter raises after writing part) leaves the old file and no
+    temporary file; one that completes replaces the file, keeping its permission bits."""
+    from traingate.reports.files import atomic_writer, write_text
+
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    target.chmod(0o640)
+    with pytest.raises(RuntimeError), atomic_writer(target) as stream:
+        stream.write("half of the new")
+        raise RuntimeError("presenter failed")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["report.json"]
+    write_text(target, "new \udcff")
+    assert target.read_text() == "new \\udcff" and target.stat().st_mode & 0o777 == 0o640

@@ -4,26 +4,39 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from traingate.cli import workflow
+from traingate.cli.errors import Guarded, fail, say, state
+from traingate.cli.outputs import guard, inputs_of
 from traingate.errors import TraingateError
+from traingate.reports.sanitize import visible
 from traingate.results.gate import ExitCode
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+if TYPE_CHECKING:
+    from traingate.results.model import RunResult
+
+app = typer.Typer(cls=Guarded, add_completion=False, no_args_is_help=True,
                   help="A data contract and quality gate for machine-learning training data.")
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, soft_wrap=True)
 
 
+@app.callback()
+def _options(debug: Annotated[bool, typer.Option("--debug", envvar="TRAINGATE_DEBUG",
+                                                 help="Show the traceback of an unexpected error.")] = False) -> None:
+    state.debug = debug
+
+
 def _fail(exc: TraingateError) -> typer.Exit:
-    err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-    return typer.Exit(int(ExitCode.ERROR))
+    return fail(exc)
 
 
 _UNITS = {"": 1.0, "m": 1.0, "mb": 1.0, "mib": 1.0, "g": 1024.0, "gb": 1024.0, "gib": 1024.0}
@@ -59,6 +72,8 @@ def validate(
                                                         "them to disk or keep a "
                                                         "hash-chosen share (and say so); when none can, reading "
                                                         "stops and the gate errs.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="A glob of files not to read (name or path, e.g. "
+                                                          "'*.txt'); repeatable. Skipped files are listed.")] = None,
 ) -> None:
     """Check DATA against CONTRACT; exit 0 when the gate passes, 1 when it fails, 3 on errors."""
     if fail_on not in (None, "error", "warn"):
@@ -70,31 +85,70 @@ def validate(
     from traingate.contracts import load_contract
     from traingate.engine.runner import RunOptions
     from traingate.engine.runner import validate as run
+
+    outputs = [("--report", report), ("--json", json_out), ("--junit", junit), ("--evidence", evidence)]
+    guard(outputs, inputs_of([contract, *(data or [])]))
+    max_memory_mib = _mebibytes(max_memory) if max_memory else None
+    loaded = load_contract(contract)
+    if not data:  # the contract's splits, relative to its folder, are the inputs
+        guard(outputs, inputs_of(contract.parent / p for paths in (loaded.dataset.splits or {}).values() for p in paths))
+    if fail_on is not None:
+        loaded = loaded.model_copy(update={"gate": loaded.gate.model_copy(update={"fail_on": fail_on})})
+    options = RunOptions(limit=limit, workers=workers or 0, engine=engine, address=address, max_memory_mib=max_memory_mib,
+                         exclude=tuple(exclude or ()))
+    result = run(loaded, data or [], show_progress=True, options=options)
+    failed = _present(result, report, json_out, junit, evidence, output_format)
+    raise typer.Exit(int(ExitCode.ERROR) if failed else result.gate.exit_code)
+
+
+def _present(result: RunResult, report: Path | None, json_out: Path | None, junit: Path | None, evidence: Path | None,
+             output_format: str) -> list[str]:
+    """The JSON first, then each presenter on its own: one that fails (a chart the renderer refuses, a full
+    disk) is named on stderr and loses nothing else. Returns the failed ones."""
     from traingate.reports.html import write_html
     from traingate.reports.json import write_evidence, write_json
     from traingate.reports.junit import write_junit
     from traingate.reports.terminal import render_terminal
 
-    try:
-        loaded = load_contract(contract)
-        if fail_on is not None:
-            loaded = loaded.model_copy(update={"gate": loaded.gate.model_copy(update={"fail_on": fail_on})})
-        options = RunOptions(limit=limit, workers=workers or 0, engine=engine, address=address,
-                             max_memory_mib=_mebibytes(max_memory) if max_memory else None)
-        result = run(loaded, data or [], show_progress=True, options=options)
-    except TraingateError as exc:
-        raise _fail(exc) from exc
-    for path, write in ((report, write_html), (json_out, write_json), (junit, write_junit), (evidence, write_evidence)):
+    failed: list[str] = []
+
+    def attempt(what: str, present: Callable[[], object]) -> None:
+        try:
+            present()
+        except Exception as exc:  # a presenter's failure is reported, never the end of the others
+            failed.append(what)
+            say("[red]error:[/]", [f"{what} failed: {exc if isinstance(exc, TraingateError) else repr(exc)}"])
+
+    for label, path, write in (("the JSON result (--json)", json_out, write_json),
+                               ("the HTML report (--report)", report, write_html),
+                               ("the JUnit XML (--junit)", junit, write_junit),
+                               ("the evidence (--evidence)", evidence, write_evidence)):
         if path is not None:
-            write(result, path)
-    render_terminal(result, out)
+            attempt(label, partial(write, result, path))
+    attempt("the terminal summary", partial(_terminal, result, output_format == "github", render_terminal))
     if output_format == "github":
         from traingate.reports.github import render_github
 
-        sys.stdout.write(render_github(result))
-    if report is not None:
-        out.print(f"report: {escape(str(report))}")
-    raise typer.Exit(result.gate.exit_code)
+        attempt("the GitHub annotations", lambda: out.file.write(render_github(result)))
+    if report is not None and "the HTML report (--report)" not in failed:
+        out.print(f"report: {escape(visible(str(report)))}", highlight=False)
+    return failed
+
+
+def _terminal(result: RunResult, github: bool, render: Callable[[RunResult, Console], None]) -> None:
+    """The summary; under --format github inside ::stop-commands::, so no line of it is read as a workflow
+    command."""
+    if not github:
+        render(result, out)
+        return
+    from traingate.reports.github import stop_commands
+
+    start, end = stop_commands()
+    out.file.write(start)
+    try:
+        render(result, out)
+    finally:
+        out.file.write(end)
 
 
 @app.command()
@@ -111,7 +165,7 @@ def lint(contracts: Annotated[list[Path], typer.Argument(help="Contract YAML fil
                 build(check, loaded.dataset, check.type, str(contract.parent))
         except TraingateError as exc:
             raise _fail(exc) from exc
-        out.print(explain(loaded), highlight=False)
+        out.print(visible(explain(loaded), keep="\n"), highlight=False)
 
 
 @app.command("checks")
@@ -129,11 +183,14 @@ def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="W
     from traingate import validators  # noqa: F401  (every registered type is in the schema)
     from traingate.contracts.jsonschema import contract_json_schema
 
+    guard([("--output", output)], inputs_of([]))
     text = json.dumps(contract_json_schema(), indent=2)
     if output is None:
         sys.stdout.write(text + "\n")
     else:
-        output.write_text(text + "\n", encoding="utf-8")
+        from traingate.reports.files import write_text
+
+        write_text(output, text + "\n")
 
 
 for name, command in (("report", workflow.report), ("diff", workflow.diff), ("promote", workflow.promote),

@@ -11,7 +11,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from traingate.errors import TraingateError
+from traingate.cli.errors import fail, say
+from traingate.cli.outputs import guard, inputs_of
+from traingate.reports.sanitize import visible
 from traingate.results.gate import ExitCode
 
 if TYPE_CHECKING:
@@ -19,6 +21,13 @@ if TYPE_CHECKING:
 
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, soft_wrap=True)
+
+
+def _safe(text: str) -> str:
+    """Rich markup escaped and control characters made visible (text from a run, a ledger or a suite)."""
+    return escape(visible(text))
+
+
 RunPath = Annotated[Path, typer.Argument(help="A run saved with `validate --json`.")]
 
 
@@ -28,15 +37,18 @@ def _load(path: Path) -> RunResult:
     try:
         return read_json(path)
     except (OSError, ValueError) as exc:
-        err.print(f"[red]error:[/] {escape(str(path))} is not a traingate run: {escape(str(exc).splitlines()[0])}")
+        say("[red]error:[/]", [f"{path} is not a traingate run: {(str(exc).splitlines() or [type(exc).__name__])[0]}"])
         raise typer.Exit(int(ExitCode.ERROR)) from exc
 
 
 def _write(text: str, output: Path | None) -> None:
+    """To stdout, or atomically to `output` (a failure is an OutputError, exit 3)."""
+    from traingate.reports.files import write_text
+
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_text(output, text)
 
 
 def report(run: RunPath,
@@ -49,13 +61,14 @@ def report(run: RunPath,
     from traingate.reports.html import write_html
     from traingate.reports.markdown import render_markdown
 
+    if output_format not in (None, "github"):
+        raise typer.BadParameter("use github", param_hint="--format")
+    guard([("--html", html), ("--markdown", markdown)], inputs_of([run]))
     result = _load(run)
     if html is not None:
         write_html(result, html)
     if markdown is not None:
         _write(render_markdown(result), None if str(markdown) == "-" else markdown)
-    if output_format not in (None, "github"):
-        raise typer.BadParameter("use github", param_hint="--format")
     if output_format == "github":
         sys.stdout.write(render_github(result))
 
@@ -81,7 +94,7 @@ def diff(old: RunPath, new: RunPath,
         if items:
             out.print(f"[bold]{title}[/]")
             for item in items:
-                out.print(f"  {escape(item)}", highlight=False)
+                out.print(f"  {_safe(item)}", highlight=False)
     if not result.regressions:
         out.print("no regressions")
     raise typer.Exit(int(ExitCode.GATE_FAILED) if result.regressions else int(ExitCode.PASSED))
@@ -92,25 +105,33 @@ def promote(run: RunPath,
             ledger: Annotated[Path, typer.Option(help="The append-only ledger file.")] = Path("traingate-ledger.jsonl"),
             note: Annotated[str | None, typer.Option(help="Why, or what for.")] = None,
             override: Annotated[str | None, typer.Option(help="Promote a failed run anyway, for this reason.")] = None) -> None:
-    """Sign a run off into the ledger: refuses a failed gate (unless --override) and changed data files."""
+    """Sign a run off into the ledger: refuses a failed gate (unless --override) and changed data files
+    (exit 1); a damaged ledger or one that cannot be written is an error (exit 3)."""
+    from traingate.release import PromotionRefused
     from traingate.release import promote as sign
 
+    guard([("--ledger", ledger)], inputs_of([run]))
+    loaded = _load(run)
+    guard([("--ledger", ledger)], inputs_of(info.absolute_path or info.path for info in loaded.dataset.files))
     try:
-        record = sign(_load(run), ledger, approver, note, override)
-    except TraingateError as exc:
-        err.print(f"[red]refused:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(int(ExitCode.GATE_FAILED)) from exc
-    out.print(f"promoted run {record['run_id']} ({record['verdict']}) by {escape(approver)}; record {record['hash'][:16]}")
+        record = sign(loaded, ledger, approver, note, override)
+    except PromotionRefused as exc:
+        raise fail(exc, "[red]refused:[/]", int(ExitCode.GATE_FAILED)) from exc
+    out.print(f"promoted run {record['run_id']} ({record['verdict']}) by {_safe(approver)}; record {record['hash'][:16]}")
 
 
 def ledger(path: Annotated[Path, typer.Argument(help="The ledger file.")] = Path("traingate-ledger.jsonl")) -> None:
     """List the ledger's records and verify their hash chain; exit 1 when a record was altered."""
     from traingate.release import read_ledger, verify_ledger
 
+    if not path.is_file():
+        say("[red]error:[/]", [f"no ledger at {path}" + (" (a directory)" if path.is_dir() else "")])
+        raise typer.Exit(int(ExitCode.ERROR))
     for record in read_ledger(path):
-        out.print(f"{record.get('time', '')}  {record.get('contract')} {record.get('contract_version')}  "
-                  f"run {str(record.get('run_id'))[:12]}  {record.get('verdict')}  by {escape(str(record.get('approver')))}"
-                  + (f"  override: {escape(str(record['override']))}" if record.get("override") else ""), highlight=False)
+        line = (f"{record.get('time', '')}  {record.get('contract')} {record.get('contract_version')}  "
+                f"run {str(record.get('run_id'))[:12]}  {record.get('verdict')}  by {record.get('approver')}"
+                + (f"  override: {record['override']}" if record.get("override") else ""))
+        out.print(_safe(line), highlight=False)
     check = verify_ledger(path)
     if check.broken_at is not None:
         err.print(f"[red]ledger broken:[/] record {check.broken_at} {check.reason}")
@@ -122,6 +143,7 @@ def card(run: RunPath, output: Annotated[Path | None, typer.Option("-o", "--outp
     """A dataset card (markdown): the contract's claims beside the measured figures."""
     from traingate.reports.markdown import render_card
 
+    guard([("--output", output)], inputs_of([run]))
     _write(render_card(_load(run)), output)
 
 
@@ -138,14 +160,11 @@ def init(data: Annotated[list[str], typer.Argument(help="Files, directories or g
     if kind is not None and kind not in KIND_PROFILE:
         raise typer.BadParameter(f"use one of {', '.join(KIND_PROFILE)}", param_hint="--kind")
     fields = dict(f.split("=", 1) for f in field) if field else None
-    try:
-        text, written_kind, run = write_contract(data, kind, name or output.stem, fields)
-    except TraingateError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(int(ExitCode.ERROR)) from exc
-    output.write_text(text, encoding="utf-8")
+    guard([("--output", output)], inputs_of(data))
+    text, written_kind, run = write_contract(data, kind, name or output.stem, fields)
+    _write(text, output)
     guessed = "" if kind else f" (kind {written_kind}, guessed from the columns; --kind chooses another)"
-    out.print(f"profiled {run.dataset.rows:,} rows; wrote {escape(str(output))} with {text.count('- type:')} checks"
+    out.print(f"profiled {run.dataset.rows:,} rows; wrote {_safe(str(output))} with {text.count('- type:')} checks"
               f"{guessed}")
 
 
@@ -160,19 +179,16 @@ def export(contract: Annotated[Path, typer.Argument(help="The contract YAML file
 
     if output_format not in ("gx", "pandera"):
         raise typer.BadParameter("use gx or pandera", param_hint="--format")
-    try:
-        loaded = load_contract(contract)
-        text = to_pandera_yaml(loaded) + "\n" if output_format == "pandera" else None
-    except TraingateError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(int(ExitCode.ERROR)) from exc
+    guard([("--output", output)], inputs_of([contract]))
+    loaded = load_contract(contract)
+    text = to_pandera_yaml(loaded) + "\n" if output_format == "pandera" else None
     if text is not None:
         _write(text, output)
         return
     result = to_gx_suite(loaded, check_ids(loaded))
     _write(dumps(result) + "\n", output)
     for line in result.not_exportable:
-        err.print(f"not exportable: {escape(line)}", highlight=False)
+        err.print(f"not exportable: {_safe(line)}", highlight=False)
 
 
 def import_gx(suite: Annotated[Path, typer.Argument(help="A Great Expectations suite (JSON).")],
@@ -190,20 +206,17 @@ def import_gx(suite: Annotated[Path, typer.Argument(help="A Great Expectations s
     from traingate.contracts import parse_contract
     from traingate.interop import from_gx_suite
 
+    guard([("--output", output)], inputs_of([suite]))
     try:
         imported = from_gx_suite(json.loads(suite.read_text(encoding="utf-8")), kind)
     except (OSError, ValueError, AttributeError) as exc:
-        err.print(f"[red]error:[/] {escape(str(suite))} is not a Great Expectations suite: {escape(str(exc))}")
+        err.print(f"[red]error:[/] {_safe(str(suite))} is not a Great Expectations suite: {_safe(str(exc))}")
         raise typer.Exit(int(ExitCode.ERROR)) from exc
     for line in imported.unsupported:
-        err.print(f"{'left out' if skip_unsupported else '[red]error:[/]'} {escape(line)}", highlight=False)
+        err.print(f"{'left out' if skip_unsupported else '[red]error:[/]'} {_safe(line)}", highlight=False)
     if imported.unsupported and not skip_unsupported:
         err.print("nothing written; pass --skip-unsupported to write the contract without them")
         raise typer.Exit(int(ExitCode.ERROR))
     text = yaml.safe_dump(imported.contract, sort_keys=False, allow_unicode=True)
-    try:
-        parse_contract(text, str(output or "<stdout>"))
-    except TraingateError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(int(ExitCode.ERROR)) from exc
+    parse_contract(text, str(output or "<stdout>"))
     _write(text, output)

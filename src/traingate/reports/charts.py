@@ -9,6 +9,7 @@ from typing import Any
 from markupsafe import Markup
 
 from traingate.errors import MissingDependencyError
+from traingate.reports.sanitize import visible, visible_all
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 BLUE, RED, GREY, PURPLE = "#3b6fb6", "#c0392b", "#d9dde3", "#8a5cb8"
@@ -24,9 +25,11 @@ def _converter() -> Any:
 
 
 def svg(spec: dict[str, Any], label: str) -> Markup:
-    """Inline SVG of a Vega-Lite spec; vl-convert escapes every text it draws."""
-    drawn: str = _converter().vegalite_to_svg({"$schema": SCHEMA, "config": {"view": {"stroke": None}}, **spec})
-    return Markup(drawn.replace("<svg ", f'<svg role="img" aria-label="{Markup.escape(label)}" ', 1))
+    """Inline SVG of a Vega-Lite spec; vl-convert escapes every text it draws. Every string in the spec is made
+    visible first: a control character in a drawn value makes vl-convert abort the whole process."""
+    safe = visible_all({"$schema": SCHEMA, "config": {"view": {"stroke": None}}, **spec})
+    drawn: str = _converter().vegalite_to_svg(safe)
+    return Markup(drawn.replace("<svg ", f'<svg role="img" aria-label="{Markup.escape(visible(label))}" ', 1))
 
 
 def histogram(edges: list[float], counts: list[int], title: str) -> Markup:

@@ -4,11 +4,15 @@ by item or row number (a compact JSON array, Parquet) is named in the message, n
 
 from __future__ import annotations
 
+import secrets
+
+from traingate.reports.sanitize import visible
 from traingate.results.model import CheckResult, Location, RunResult
 
 
 def _escape(text: str, prop: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Workflow-command escaping (% and line breaks; : and , in properties); other control characters visible."""
+    text = visible(text, keep="\r\n").replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
 
@@ -40,3 +44,11 @@ def render_github(run: RunResult) -> str:
     summary = "; ".join(run.gate.reasons) or "every check passed"
     lines.append(f"::{level} title=traingate::gate {run.gate.verdict}: {_escape(summary)}")
     return "\n".join(lines) + "\n"
+
+
+def stop_commands() -> tuple[str, str]:
+    """The lines that open and close a stretch of output the runner reads no workflow command in (GitHub's
+    ::stop-commands::), so no line of the summary printed around the annotations (a file name holding
+    "\\n::error::") can start one. The token is random, so the data cannot close the stretch early."""
+    token = secrets.token_hex(16)
+    return f"::stop-commands::{token}\n", f"::{token}::\n"

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 from traingate.contracts.model import GROUPS
 from traingate.reports import charts
+from traingate.reports.files import write_text
 from traingate.reports.markdown import number
 from traingate.results.model import RunResult, Sample
 
@@ -40,4 +41,4 @@ def render_html(result: RunResult) -> str:
 
 
 def write_html(result: RunResult, path: str | Path) -> None:
-    Path(path).write_text(render_html(result), encoding="utf-8")
+    write_text(path, render_html(result))

@@ -5,11 +5,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from traingate.reports.files import atomic_writer, write_text
+from traingate.reports.sanitize import encodable
 from traingate.results.model import RunResult
 
 
+def render_json(result: RunResult) -> str:
+    """The run as JSON; a lone surrogate from the data (a "\\ud800" escape in a JSON row, a file name that
+    is not UTF-8) is kept as the text \\ud800 rather than failing the write."""
+    try:
+        return result.model_dump_json(indent=2)
+    except ValueError:
+        return json.dumps(encodable(result.model_dump(mode="json")), indent=2, ensure_ascii=False)
+
+
 def write_json(result: RunResult, path: str | Path) -> None:
-    Path(path).write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    write_text(path, render_json(result))
 
 
 def read_json(path: str | Path) -> RunResult:
@@ -19,7 +30,7 @@ def read_json(path: str | Path) -> RunResult:
 def write_evidence(result: RunResult, path: str | Path) -> None:
     """One JSON line per personal-data finding of every pii check: where (file, line, field, turn,
     character offsets), what (entity) and how sure (score); never the value itself."""
-    with Path(path).open("w", encoding="utf-8") as out:
+    with atomic_writer(path) as out:
         for check in result.checks:
             for finding in check.details.get("evidence", []) if check.type == "pii" else []:
-                out.write(json.dumps({"check": check.id, **finding}, ensure_ascii=False) + "\n")
+                out.write(json.dumps(encodable({"check": check.id, **finding}), ensure_ascii=False) + "\n")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from traingate.reports.files import write_text
+from traingate.reports.sanitize import visible
 from traingate.results.model import RunResult
 
 
@@ -36,9 +38,12 @@ def render_junit(result: RunResult) -> str:
         node.text = "\n".join(f"{f.file}:{f.line} [{f.kind}] {f.message}" for f in result.dataset.faults)
         suite.set("tests", str(len(result.checks) + 1))
         suite.set("failures", str(failures + 1))
+    for node in suite.iter():  # XML 1.0 allows no C0 control but tab, newline and return, no lone surrogate
+        node.text = visible(node.text, keep="\t\n\r") if node.text else node.text
+        node.attrib = {key: visible(value) for key, value in node.attrib.items()}
     ET.indent(suite)
     return ET.tostring(suite, encoding="unicode", xml_declaration=True)
 
 
 def write_junit(result: RunResult, path: str | Path) -> None:
-    Path(path).write_text(render_junit(result), encoding="utf-8")
+    write_text(path, render_junit(result))
