@@ -258,3 +258,14 @@ def test_an_unexpected_error_is_exit_3_and_debug_shows_its_traceback(tmp_path: P
 
     monkeypatch.setattr(runner, "validate", interrupt)
     assert invoke("validate", str(contract), str(data))[0] == 130
+
+
+def test_a_closed_output_pipe_is_exit_3_not_a_failed_gate(tmp_path: Path) -> None:
+    """`traingate validate ... | head`: rich ends a closed pipe with exit 1, which reads as a failed gate."""
+    contract, data = workspace(tmp_path)
+    run = subprocess.Popen([sys.executable, "-m", "traingate", "validate", str(contract), str(data)], cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert run.stdout is not None
+    run.stdout.close()  # long before the run prints: it takes a second to import
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 3 and b"terminal summary failed" in stderr and b"Traceback" not in stderr

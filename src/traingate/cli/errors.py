@@ -5,6 +5,8 @@ command on a line of its own."""
 
 from __future__ import annotations
 
+import os
+import sys
 import traceback
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,18 @@ from traingate.reports.sanitize import visible
 from traingate.results.gate import ExitCode
 
 INTERRUPTED = 130
+
+
+class Terminal(Console):
+    """A console whose closed pipe (`traingate ... | head`) is an error like any other, not rich's exit 1,
+    which would read as a failed gate."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more reaches the closed pipe
+        raise BrokenPipeError("the output pipe was closed")
+
+
 err = Console(stderr=True, soft_wrap=True)
 
 

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from traingate.cli.errors import fail, say
+from traingate.cli.errors import Terminal, fail, say
 from traingate.cli.outputs import guard, inputs_of
 from traingate.reports.sanitize import visible
 from traingate.results.gate import ExitCode
@@ -19,7 +19,7 @@ from traingate.results.gate import ExitCode
 if TYPE_CHECKING:
     from traingate.results.model import RunResult
 
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 140)
+out = Terminal(soft_wrap=True, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, soft_wrap=True)
 
 
