@@ -27,7 +27,7 @@ PLANTED = [
     ("CREDIT_CARD", "4111 1111 1111 1111", "Card number {} on file."),
     ("IBAN_CODE", "GB82 WEST 1234 5698 7654 32", "Wire it to {} please."),
     ("US_SSN", "536-22-1234", "His SSN is {} apparently."),
-    ("IP_ADDRESS", "192.168.10.45", "The server answers on {} today."),
+    ("IP_ADDRESS", "81.2.69.160", "The server answers on {} today."),  # a private address would not count
     ("CRYPTO", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "Send the coins to {} now."),
 ]
 CLEAN = ["The assistant answered politely.", "Water boils at one hundred degrees."]
@@ -61,8 +61,8 @@ def test_patterns_mode_says_so_and_finds_no_person(run: Callable[..., RunResult]
 
 
 def test_allow_list_literals_and_regexes_are_never_counted(run: Callable[..., RunResult]) -> None:
-    data = [{"prompt": "x", "response": "Mail info@example.com or support@example.org or bob@real.com"}]
-    options = "      allow: [support@example.org, {regex: '.*@example\\.com'}]\n"
+    data = [{"prompt": "x", "response": "Mail info@acme.com or support@acme.org or bob@real.com"}]
+    options = "      allow: [support@acme.org, {regex: '.*@acme\\.com'}]\n"
     (check,) = pii(run, options, data).checks
     assert [e["start"] for e in check.details["evidence"]] == [data[0]["response"].index("bob@real.com")]
 

@@ -44,6 +44,13 @@ class PiiCheck(TextCheck):
     allow: list[str | AllowRegex] = Field(default_factory=list,
                                           description="Literal values, or {regex: ...}, never counted.")
     context: list[str] = Field(default_factory=list, description="Words that raise a nearby finding's score.")
+    skip_code: bool = Field(True, description="NER does not read code (fenced blocks, inline code, lines that read as "
+                                              "code) and PERSON spans naming tools or identifiers (Python, JSON, "
+                                              "getName) do not count; patterns still read code.")
+    allow_reserved: bool = Field(True, description="E-mail addresses at domains reserved for examples (example.com, "
+                                                   ".net, .org, *.example, *.test, *.invalid, *.localhost) and IP "
+                                                   "addresses that are not global (private, loopback, documentation) "
+                                                   "do not count.")
     per_entity: dict[str, Limit] = Field(default_factory=dict, description="Entity -> its own limit.")
     sample: SampleSpec | None = Field(None, description="Scan a seeded random sample of rows; the gate then "
                                                         "compares the rate's 95% upper bound with max_rate.")

@@ -9,7 +9,7 @@ import bisect
 import itertools
 import multiprocessing
 import multiprocessing.util
-import re
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -17,6 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from traingate.contracts.regexes import compile_re2
+from traingate.engine.pii_filters import reserved_value, technical_name, without_code
 from traingate.engine.spawn import can_spawn
 from traingate.errors import ContractError, MissingDependencyError
 
@@ -40,6 +42,8 @@ class EngineSpec:
     allow: tuple[str, ...] = ()
     allow_regex: tuple[str, ...] = ()
     context: tuple[str, ...] = ()
+    skip_code: bool = True  # NER does not read code; PERSON spans that name tools or identifiers do not count
+    allow_reserved: bool = True  # e-mail addresses at example domains and IP addresses that are not global do not count
 
 
 def offline_tldextract() -> None:
@@ -114,15 +118,20 @@ def analyze(spec: EngineSpec, texts: list[str]) -> list[list[Finding]]:
     engine = analyzer(spec.recognizers, spec.language)
     options: dict[str, Any] = {"language": spec.language, "entities": list(spec.entities),
                                "score_threshold": spec.score_threshold, "context": list(spec.context) or None}
-    if spec.recognizers == "ner":
-        from presidio_analyzer import BatchAnalyzerEngine
+    found = _analyze_ner(engine, spec, texts, options) if spec.recognizers == "ner" else _analyze_joined(engine, texts, options)
+    allowed, counts = _allowed(spec), _counts(spec)
+    resolved = [_resolve([f for f in fs if not allowed(text[f[0]: f[1]])]) for text, fs in zip(texts, found)]
+    return [[f for f in fs if counts(f[2], text[f[0]: f[1]], text[f[1]: f[1] + 16])] for text, fs in zip(texts, resolved)]
 
-        results = BatchAnalyzerEngine(engine).analyze_iterator(texts, batch_size=NLP_BATCH, **options)
-        found = [[(r.start, r.end, r.entity_type, round(float(r.score), 4)) for r in rs] for rs in results]
-    else:
-        found = _analyze_joined(engine, texts, options)
-    allowed = _allowed(spec)
-    return [_resolve([f for f in fs if not allowed(text[f[0]: f[1]])]) for text, fs in zip(texts, found)]
+
+def _analyze_ner(engine: Any, spec: EngineSpec, texts: list[str], options: dict[str, Any]) -> list[list[Finding]]:
+    """spaCy reads each text with its code blanked out (`skip_code`: offsets stay), the pattern
+    recognizers read the text itself, so an e-mail address or a key inside code is still found."""
+    read = [without_code(t) for t in texts] if spec.skip_code else texts
+    artifacts = engine.nlp_engine.process_batch(texts=read, language=spec.language, batch_size=NLP_BATCH)
+    return [[(r.start, r.end, r.entity_type, round(float(r.score), 4))
+             for r in engine.analyze(text=text, nlp_artifacts=nlp_artifacts, **options)]
+            for text, (_, nlp_artifacts) in zip(texts, artifacts)]
 
 
 def _analyze_joined(engine: Any, texts: list[str], options: dict[str, Any]) -> list[list[Finding]]:
@@ -152,10 +161,23 @@ def _resolve(findings: list[Finding]) -> list[Finding]:
     return sorted(kept)
 
 
-def _allowed(spec: EngineSpec) -> Any:
+def _allowed(spec: EngineSpec) -> Callable[[str], bool]:
     literal = set(spec.allow)
-    patterns = [re.compile(p) for p in spec.allow_regex]
+    patterns = [compile_re2(p) for p in spec.allow_regex]  # linear time: checked to be RE2 when loaded
     return lambda value: value in literal or any(p.fullmatch(value) for p in patterns)
+
+
+def _counts(spec: EngineSpec) -> Callable[[str, str, str], bool]:
+    """Whether a finding (entity, value, the text after it) counts, once each stretch of text has its one
+    entity (a private IP address read as a phone number too is left out, not counted as a phone): by
+    default not a reserved e-mail or IP address, nor a PERSON that names a tool or an identifier."""
+
+    def counts(entity: str, value: str, after: str) -> bool:
+        if spec.allow_reserved and reserved_value(entity, value):
+            return False
+        return not (spec.skip_code and entity == "PERSON" and technical_name(value, after))
+
+    return counts
 
 
 def mark_shard_worker() -> None:

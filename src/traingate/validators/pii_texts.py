@@ -21,7 +21,7 @@ def engine_spec(config: PiiCheck) -> EngineSpec:
     literal = tuple(a for a in config.allow if isinstance(a, str))
     regexes = tuple(a.regex for a in config.allow if isinstance(a, AllowRegex))
     return EngineSpec(config.recognizers, config.language, tuple(config.entities), config.score_threshold,
-                      literal, regexes, tuple(config.context))
+                      literal, regexes, tuple(config.context), config.skip_code, config.allow_reserved)
 
 
 def row_texts(batch: BatchContext, config: PiiCheck) -> list[Item]:
