@@ -2,16 +2,19 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 
-from traingate.engine.readers import Chunk, open_raw, read_source
-from traingate.engine.sources import resolve
+from traingate.engine.column_types import ColumnTypes
+from traingate.engine.readers import Chunk, open_raw, read_jsonl, read_source
+from traingate.engine.sources import resolve, resolve_all
 from traingate.errors import SourceError
 
 ROWS = [{"prompt": f"question {i}", "response": f"answer {i}", "n": i} for i in range(5)]
@@ -165,10 +168,14 @@ def test_csv_bad_row_is_a_fault(tmp_path: Path) -> None:
 
 def test_directories_globs_and_splits(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
-    for name in ("a.jsonl", "sub/b.jsonl.gz", "notes.txt"):
+    for name in ("a.jsonl", "sub/b.jsonl.gz", "notes.txt", "README.md"):
         (tmp_path / name).write_bytes(b"")
-    files = resolve([str(tmp_path)], None, None)
+    with pytest.raises(SourceError, match=r"notes\.txt: .*cannot read it.*--exclude"):
+        resolve([str(tmp_path)], None, None)
+    files, skipped = resolve_all([str(tmp_path)], None, None, ("*.txt",))
     assert [Path(f.path).name for f in files] == ["a.jsonl", "b.jsonl.gz"]
+    assert [(Path(s.path).name, s.reason) for s in skipped] == [("README.md", "a dataset card"),
+                                                                ("notes.txt", "excluded by '*.txt'")]
     assert [f.split for f in resolve([f"train={tmp_path}/*.jsonl"], None, None)] == ["train"]
     assert [f.split for f in resolve([], {"test": ["a.jsonl"]}, str(tmp_path))] == ["test"]
     with pytest.raises(SourceError, match="no such file"):
@@ -201,3 +208,71 @@ def test_second_look_reads_only_the_blocks_holding_wanted_rows(tmp_path: Path, m
     assert json.dumps(sorted(indexed.items())) == json.dumps(sorted(plain.items()))
     assert sorted(indexed) == [1, 401, 600] and indexed[401]["text"] == "nan"  # line 251 is broken, 252 blank
     assert len(parsed) == 4  # the blocks holding lines 1, 251-252, 401 and 600, not all 9
+
+
+def test_csv_unclosed_quote_is_one_bad_record_and_the_rows_after_it_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text('prompt,response\n"a,b\nc,d\n"e",f\n')  # the quote at line 2 closes at line 4, then text
+    rows, lines, faults = rows_and_faults(read_all(path))
+    assert rows == [{"prompt": "c", "response": "d"}, {"prompt": "e", "response": "f"}] and lines == [3, 4]
+    assert faults == [(2, "bad_csv_row")]
+
+
+def test_csv_values_with_newlines_across_block_edges_keep_the_line_they_start_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("traingate.engine.readers.BLOCK_BYTES", 64)
+    monkeypatch.setattr("traingate.engine.csv_reader.BLOCK_BYTES", 64)
+    path = tmp_path / "d.csv"
+    path.write_text("prompt,response\n" + "".join(f'q{i},"line one\nline ""two"" {i}"\n' for i in range(20)))
+    rows, lines, faults = rows_and_faults(read_all(path))
+    assert faults == [] and lines == list(range(2, 42, 2))
+    assert rows[7] == {"prompt": "q7", "response": 'line one\nline "two" 7'}
+
+
+def test_a_line_past_the_limit_is_one_fault_and_reading_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAINGATE_MAX_LINE_BYTES", "1000")
+    monkeypatch.setattr("traingate.engine.readers.BLOCK_BYTES", 300)
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(b'{"prompt": "a"}\n{"prompt": "' + b"x" * 5000 + b'"}\n{"prompt": "b"}\n' + b"y" * 3000)
+    rows, lines, faults = rows_and_faults(read_all(path))
+    assert rows == [{"prompt": "a"}, {"prompt": "b"}] and lines == [1, 3]
+    assert faults == [(2, "line_too_long"), (4, "line_too_long")]
+
+
+class Trickle:
+    """A stream that gives at most 16 KiB a read, as a decompressor or a network stream may."""
+
+    def __init__(self, data: bytes):
+        self.data, self.at = data, 0
+
+    def read(self, n: int = -1) -> bytes:
+        piece = self.data[self.at: self.at + min(n if n >= 0 else len(self.data), 16 << 10)]
+        self.at += len(piece)
+        return piece
+
+
+def test_a_line_without_newlines_is_read_in_linear_time(tmp_path: Path) -> None:
+    """32 MiB without a newline, 16 KiB a read: each byte is searched once (the former reader searched and
+    copied the whole growing line at every read: about 32 GiB of copies here, many seconds)."""
+    (tmp_path / "d.jsonl").write_bytes(b"")
+    (source,) = resolve([str(tmp_path / "d.jsonl")], None, None)
+    start = time.perf_counter()
+    faults = [f.kind for chunk in read_jsonl(Trickle(b"x" * (32 << 20)), source, None) for f in chunk.faults]
+    assert faults == ["invalid_json"] and time.perf_counter() - start < 3
+
+
+def test_column_types_of_parts_merge_to_the_judgement_of_one_pass() -> None:
+    def part(file_index: int, kinds: list[object]) -> ColumnTypes:
+        types = ColumnTypes()
+        table = pa.table({"prompt": pa.array(kinds)})
+        types.judge(table, np.arange(1, len(kinds) + 1), file_index, [])
+        return types
+
+    whole = ColumnTypes()
+    for index, values in enumerate((["a", "b"], [1, 2, 3], ["c"])):
+        whole.judge(pa.table({"prompt": pa.array(values)}), np.arange(1, len(values) + 1), index, [])
+    merged = part(2, ["c"]).merge(part(1, [1, 2, 3])).merge(part(0, ["a", "b"]))
+    expected = [(1, 3, [("f1", line) for line in (1, 2, 3)])]
+    for types in (whole, merged):
+        found = [(i, n, [(f.file, f.line) for f in sample]) for i, n, sample in types.faults(["f0", "f1", "f2"])]
+        assert found == expected

@@ -52,6 +52,8 @@ class DatasetSpec(StrictModel):
     tokenizer: str = Field("whitespace", description="whitespace, cl100k_base (needs traingate[tokens]).")
     splits: dict[str, list[str]] | None = Field(
         None, description="Split name -> data paths relative to the contract; used when no DATA is given.")
+    exclude: list[str] = Field(default_factory=list, description="Glob patterns of files not to read (matched "
+                               "against the file name and its path); the run lists them as skipped.")
 
     @model_validator(mode="after")
     def _known_fields(self) -> DatasetSpec:

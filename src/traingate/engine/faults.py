@@ -25,6 +25,14 @@ class FaultLog:
             self._kept.append((file_index, fault.line, fault))
         self._trim()
 
+    def add_counted(self, kind: str, file_index: int, count: int, sample: list[Fault]) -> None:
+        """`count` faults of one kind in one file, of which `sample` are kept (the rest are only counted)."""
+        self.total += count
+        self.by_kind[kind] += count
+        self.per_file[file_index] += count
+        self._kept += [(file_index, f.line, f) for f in sample]
+        self._trim()
+
     def _trim(self) -> None:
         """Keep the first faults in file and line order, whatever order the pieces of the data came in."""
         if len(self._kept) > FAULT_SAMPLE_CAP:

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from traingate.contracts.model import Contract
 from traingate.engine.batch import BatchContext
+from traingate.engine.column_types import ColumnTypes
 from traingate.engine.faults import FaultLog
 from traingate.engine.prefetch import prefetch
 from traingate.engine.progress import Progress
@@ -66,6 +67,7 @@ class Folded:
     memory_actions: list[str] = field(default_factory=list)  # checks that sampled to stay under the limit
     blocks: dict[int, list[Span]] = field(default_factory=dict)  # JSON lines blocks read, by file (second look)
     halvings: int = 0  # times the sampling checks of this fold halved their share
+    types: ColumnTypes = field(default_factory=ColumnTypes)  # each column's type, first in data order
 
     @classmethod
     def empty(cls, validators: list[Validator[Any, Any]]) -> Folded:
@@ -81,7 +83,7 @@ class Folded:
                       self.rows_per_file + other.rows_per_file, self.rows + other.rows, self.stopped or other.stopped,
                       max(self.worker_rss_mib, other.worker_rss_mib), self.memory_actions + other.memory_actions,
                       {i: self.blocks.get(i, []) + other.blocks.get(i, []) for i in self.blocks.keys() | other.blocks},
-                      max(self.halvings, other.halvings))
+                      max(self.halvings, other.halvings), self.types.merge(other.types))
 
 
 def _feed(validator: Validator[Any, Any], state: Any, batch: BatchContext) -> tuple[Any, str | None, float]:
@@ -93,13 +95,13 @@ def _feed(validator: Validator[Any, Any], state: Any, batch: BatchContext) -> tu
 
 
 def _chunks(files: list[SourceFile], shards: list[Shard], columns: set[str] | None, limit: int | None,
-            progress: Progress) -> Any:
+            progress: Progress, types: ColumnTypes | None = None) -> Any:
     remaining = limit
     for shard in shards:
         source = files[shard.file_index]
         with open_raw(source) as raw:
             progress.start_file(source, raw)
-            for chunk in read_shard(source, shard, columns, raw):
+            for chunk in read_shard(source, shard, columns, raw, types):
                 if remaining is not None:
                     if remaining <= 0:
                         return
@@ -118,7 +120,7 @@ def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[
     out = Folded.empty(validators)
     tokenizer = get_tokenizer(contract.dataset.tokenizer)
     progress = progress or Progress(False, files)
-    chunks = _chunks(files, shards, columns, limit, progress)
+    chunks = _chunks(files, shards, columns, limit, progress, out.types)
     acted_at = 0.0  # resident memory after the last letting go
     with ThreadPoolExecutor(max_workers=threads) as pool, _arrow_threads(threads):
         for index, chunk in prefetch(chunks) if threads > 1 else chunks:

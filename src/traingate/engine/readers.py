@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -11,7 +12,6 @@ from typing import Any, BinaryIO
 import numpy as np
 import orjson
 import pyarrow as pa
-import pyarrow.csv as pcsv
 import pyarrow.ipc as ipc
 import pyarrow.json as pjson
 
@@ -22,6 +22,7 @@ from traingate.results.model import Fault
 
 BLOCK_BYTES = 8 << 20
 ROWS_PER_CHUNK = 8192
+DEFAULT_MAX_LINE_BYTES = 64 << 20
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Chunk:
     unit: str
     faults: list[Fault] = field(default_factory=list)
     span: Span | None = None  # where a JSON lines block lies in an uncompressed local file
+    mismatched: list[tuple[str, str, int]] = field(default_factory=list)  # (column, type, line) set to null
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,10 @@ def open_raw(source: SourceFile) -> BinaryIO:
         fs, inner = pafs.FileSystem.from_uri(source.path)
         stream: BinaryIO = fs.open_input_stream(inner)
         return stream
-    return open(source.path, "rb")
+    try:
+        return open(source.path, "rb")
+    except OSError as exc:  # e.g. removed or made unreadable after the run listed it
+        raise SourceError(f"{source.path}: cannot be read ({exc.strerror or exc})") from exc
 
 
 def _stream(raw: BinaryIO, source: SourceFile) -> Any:
@@ -99,12 +104,17 @@ def _int_as_orjson(text: str) -> int | float:
     return value if -(1 << 63) <= value < (1 << 64) else float(value)
 
 
-def _jsonl_slow(block: bytes, first_line: int, columns: set[str] | None, source: SourceFile) -> Chunk:
+def _jsonl_slow(block: bytes, first_line: int, columns: set[str] | None, source: SourceFile,
+                expected: dict[str, str] | None = None) -> Chunk:
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
     faults: list[Fault] = []
+    limit = max_line_bytes()
     for offset, raw_line in enumerate(block.split(b"\n")):
         line_no = first_line + offset
+        if len(raw_line) > limit:
+            faults.append(too_long(source, line_no, limit))
+            continue
         if not raw_line.strip():
             continue
         try:
@@ -127,37 +137,78 @@ def _jsonl_slow(block: bytes, first_line: int, columns: set[str] | None, source:
             continue
         rows.append(value)
         lines.append(line_no)
-    table = rows_to_table(rows, lines, columns, source.path, "line", faults)
-    return Chunk(table, -1, np.asarray(lines, dtype=np.int64), "line", faults)
+    mismatched: list[tuple[str, str, int]] | None = None if expected is None else []
+    table = rows_to_table(rows, lines, columns, source.path, "line", faults, expected, mismatched)
+    return Chunk(table, -1, np.asarray(lines, dtype=np.int64), "line", faults, mismatched=mismatched or [])
 
 
 LineFilter = Callable[[int, int], bool | None]  # (first line, last line) of a block -> parse it? None: stop
 
 
+def max_line_bytes() -> int:
+    """The longest line (or CSV record) read, in bytes: TRAINGATE_MAX_LINE_BYTES, default 64 MiB. A longer
+    one is one unreadable record (`line_too_long`), so a file without newlines is read in linear time and
+    bounded memory."""
+    return int(os.environ.get("TRAINGATE_MAX_LINE_BYTES", DEFAULT_MAX_LINE_BYTES))
+
+
+def too_long(source: SourceFile, line: int, limit: int, unit: str = "line") -> Fault:
+    return Fault(file=source.path, line=line, kind="line_too_long",
+                 message=f"{unit} {line} is longer than {limit:,} bytes (TRAINGATE_MAX_LINE_BYTES); it is not read")
+
+
+def _fault_chunk(faults: list[Fault]) -> Chunk:
+    return Chunk(pa.table({}), -1, np.zeros(0, dtype=np.int64), "line", faults)
+
+
+def _skip_line(stream: Any) -> tuple[int, bytes | None]:
+    """Read past the end of an overlong line: the bytes skipped and what follows its newline (None at the end)."""
+    skipped = 0
+    while data := stream.read(BLOCK_BYTES):
+        cut = data.find(b"\n")
+        if cut >= 0:
+            return skipped + cut + 1, data[cut + 1:]
+        skipped += len(data)
+    return skipped, None
+
+
 def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first: bytes = b"",
-               first_line: int = 1, wanted: LineFilter | None = None, offset: int = 0) -> Iterator[Chunk]:
+               first_line: int = 1, wanted: LineFilter | None = None, offset: int = 0,
+               expected: dict[str, str] | None = None) -> Iterator[Chunk]:
     """Chunks of 8 MiB blocks cut at line ends; with `wanted`, blocks it declines are counted, not parsed.
     `offset`: where in the file `first` (or the stream) begins; blocks of an uncompressed local file carry
-    their span, so a second look reads only the blocks that hold the rows it wants (`parse_block`)."""
+    their span, so a second look reads only the blocks that hold the rows it wants (`parse_block`).
+    Each byte is searched for a newline once (linear), and a line longer than `max_line_bytes()` is one
+    `line_too_long` record, skipped without being held."""
     seekable = source.compression is None and "://" not in source.path
-    leftover, line_no, position = first, first_line, offset
+    limit = max_line_bytes()
+    pieces, pending, line_no, position = [first] if first else [], len(first), first_line, offset
+    carry = b""  # what followed an overlong line's newline in the read that found it
     while True:
-        data = stream.read(BLOCK_BYTES)
-        buf = leftover + data
-        if not data:
-            block, leftover = buf, b""
-        else:
-            cut = buf.rfind(b"\n")
+        data, carry = carry or stream.read(BLOCK_BYTES), b""
+        if data:
+            cut = data.rfind(b"\n")
             if cut < 0:
-                leftover = buf
+                pieces.append(data)
+                pending += len(data)
+                if pending > limit:
+                    yield _fault_chunk([too_long(source, line_no, limit)])
+                    skipped, rest = _skip_line(stream)
+                    pieces, position, line_no, pending = [], position + pending + skipped, line_no + 1, 0
+                    if rest is None:
+                        return
+                    carry = rest
                 continue
-            block, leftover = buf[: cut + 1], buf[cut + 1:]
+            block, pieces = b"".join([*pieces, data[: cut + 1]]), [data[cut + 1:]]
+            pending = len(pieces[0])
+        else:
+            block, pieces = b"".join(pieces), []
         newlines = block.count(b"\n")
         verdict = True if wanted is None else wanted(line_no, line_no + newlines)
         if verdict is None:
             return
         if verdict and block and not block.isspace():
-            chunk = parse_block(block, line_no, columns, source, newlines)
+            chunk = parse_block(block, line_no, columns, source, newlines, expected)
             chunk.span = Span(line_no, position, position + len(block)) if seekable else None
             yield chunk
         line_no, position = line_no + newlines, position + len(block)
@@ -166,12 +217,12 @@ def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first:
 
 
 def parse_block(block: bytes, first_line: int, columns: set[str] | None, source: SourceFile,
-                newlines: int | None = None) -> Chunk:
+                newlines: int | None = None, expected: dict[str, str] | None = None) -> Chunk:
     """One block of whole JSON lines: pyarrow's parser when the block is clean, else line by line."""
     newlines = block.count(b"\n") if newlines is None else newlines
-    table = _jsonl_fast(block, columns, newlines)
+    table = _jsonl_fast(block, columns, newlines) if len(block) <= max_line_bytes() else None
     if table is None:
-        return _jsonl_slow(block, first_line, columns, source)
+        return _jsonl_slow(block, first_line, columns, source, expected)
     return Chunk(table, -1, np.arange(first_line, first_line + table.num_rows, dtype=np.int64), "line")
 
 
@@ -208,12 +259,12 @@ def _array_items(text: str, path: str) -> tuple[list[Any], list[int]]:
 
 
 def read_json(stream: Any, source: SourceFile, columns: set[str] | None,
-              wanted: LineFilter | None = None) -> Iterator[Chunk]:
+              wanted: LineFilter | None = None, expected: dict[str, str] | None = None) -> Iterator[Chunk]:
     """A JSON array: each item at the line it starts on, or, when items share lines (a compact array), at
     its item number (unit "item"), so a location always tells one row from another."""
     head = stream.read(64)
     if head.lstrip()[:1] != b"[":
-        yield from read_jsonl(stream, source, columns, first=head, wanted=wanted)
+        yield from read_jsonl(stream, source, columns, first=head, wanted=wanted, expected=expected)
         return
     try:
         text = (head + stream.read()).decode("utf-8")
@@ -236,48 +287,19 @@ def read_json(stream: Any, source: SourceFile, columns: set[str] | None,
             else:
                 faults.append(Fault(file=source.path, line=number, unit=unit, kind="not_an_object",
                                     message=f"array item is {type(item).__name__}, not an object"))
-        table = rows_to_table(rows, numbers, columns, source.path, unit, faults)
-        yield Chunk(table, -1, np.asarray(numbers, dtype=np.int64), unit, faults)
-
-
-def _dialect(source: SourceFile) -> dict[str, Any]:
-    """CSV quotes fields; TSV does not (a tab never occurs in a value, quotes may)."""
-    return {"delimiter": "\t", "quote_char": False} if source.format == "tsv" else {}
-
-
-def _csv_names(source: SourceFile) -> list[str]:
-    with open_raw(source) as raw:
-        skip = pcsv.ParseOptions(invalid_row_handler=lambda row: "skip", **_dialect(source))
-        return list(pcsv.open_csv(_stream(raw, source), parse_options=skip).schema.names)
+        mismatched: list[tuple[str, str, int]] | None = None if expected is None else []
+        table = rows_to_table(rows, numbers, columns, source.path, unit, faults, expected, mismatched)
+        yield Chunk(table, -1, np.asarray(numbers, dtype=np.int64), unit, faults, mismatched=mismatched or [])
 
 
 def read_csv(stream: Any, source: SourceFile, columns: set[str] | None) -> Iterator[Chunk]:
-    """Every CSV or TSV value is read as text; checks that need numbers parse them and report failures."""
-    faults: list[Fault] = []
+    """Every CSV or TSV value is read as text; checks that need numbers parse them and report failures.
+    Records are parsed strictly (`csv_reader`): a broken quote is one unreadable record at its line."""
+    from traingate.engine.csv_reader import read_csv_records
 
-    def on_invalid(row: Any) -> str:
-        faults.append(Fault(file=source.path, line=row.number or 0, kind="bad_csv_row",
-                            message=f"expected {row.expected_columns} columns, got {row.actual_columns}",
-                            excerpt=excerpt(row.text or "")))
-        return "skip"
-
-    types = {name: pa.string() for name in _csv_names(source)}
-    reader = pcsv.open_csv(stream, read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False),
-                           parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid, **_dialect(source)),
-                           convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=False))
-    next_line = 2
-    for batch in reader:
-        table = _project(pa.Table.from_batches([batch]), columns)
-        skipped = {f.line for f in faults}
-        lines = np.empty(table.num_rows, dtype=np.int64)
-        for i in range(table.num_rows):  # rows after a skipped bad row keep their true line
-            while next_line in skipped:
-                next_line += 1
-            lines[i], next_line = next_line, next_line + 1
-        yield Chunk(table, -1, lines, "line", faults[:])
-        faults.clear()
-    if faults:
-        yield Chunk(pa.table({}), -1, np.zeros(0, dtype=np.int64), "row", faults[:])
+    for table, lines, faults in read_csv_records(stream, source.path, source.format == "tsv", columns,
+                                                 max_line_bytes(), ROWS_PER_CHUNK):
+        yield Chunk(table, -1, lines, "line", faults)
 
 
 def read_parquet(raw: Any, source: SourceFile, columns: set[str] | None) -> Iterator[Chunk]:
@@ -304,14 +326,15 @@ def read_arrow(raw: Any, source: SourceFile, columns: set[str] | None) -> Iterat
 
 
 def read_source(source: SourceFile, columns: set[str] | None, raw: BinaryIO,
-                wanted: LineFilter | None = None) -> Iterator[Chunk]:
-    """`wanted` lets JSON lines skip parsing blocks whose lines are not needed (other formats read all)."""
+                wanted: LineFilter | None = None, expected: dict[str, str] | None = None) -> Iterator[Chunk]:
+    """`wanted` lets JSON lines skip parsing blocks whose lines are not needed (other formats read all);
+    `expected`: column types decided earlier in the run, which mixed JSON values keep (`column_types`)."""
     stream = _stream(raw, source)
     try:
         if source.format == "jsonl":
-            yield from read_jsonl(stream, source, columns, wanted=wanted)
+            yield from read_jsonl(stream, source, columns, wanted=wanted, expected=expected)
         elif source.format == "json":
-            yield from read_json(stream, source, columns, wanted)
+            yield from read_json(stream, source, columns, wanted, expected)
         elif source.format in ("csv", "tsv"):
             yield from read_csv(stream, source, columns)
         elif source.format == "parquet":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import pyarrow as pa
@@ -21,18 +20,23 @@ def excerpt(text: str, limit: int = 160) -> str:
 
 
 def _column(name: str, values: list[Any], lines: list[int], file: str, unit: str,
-            faults: list[Fault]) -> pa.Array:
+            faults: list[Fault], expected: str | None = None,
+            mismatched: list[tuple[str, str, int]] | None = None) -> pa.Array:
+    """The values as one Arrow array; when their types differ, the type decided earlier in the run
+    (`expected`), else the first one here, is kept and each other value is null plus a fault."""
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
         pass
-    kinds = Counter(_kind(v) for v in values if v is not None)
-    majority = kinds.most_common(1)[0][0]
+    first = expected or next(_kind(v) for v in values if v is not None)
     cleaned: list[Any] = []
     for value, line in zip(values, lines):
-        if value is not None and _kind(value) != majority:
+        if value is not None and _kind(value) != first and mismatched is not None:
+            mismatched.append((name, _kind(value), line))
+            value = None
+        elif value is not None and _kind(value) != first:
             faults.append(Fault(file=file, line=line, unit=unit, kind="type_mismatch",
-                                message=f"field {name!r} is {_kind(value)}, other rows have {majority}"))
+                                message=f"field {name!r} is {_kind(value)}, its first value in the data is {first}"))
             value = None
         cleaned.append(value)
     try:
@@ -62,8 +66,12 @@ def _column_by_value(name: str, values: list[Any], lines: list[int], file: str, 
 
 
 def rows_to_table(rows: list[dict[str, Any]], lines: list[int], columns: set[str] | None, file: str,
-                  unit: str, faults: list[Fault]) -> pa.Table:
-    """Build the projected table; values that do not fit their column become null plus a fault."""
+                  unit: str, faults: list[Fault], expected: dict[str, str] | None = None,
+                  mismatched: list[tuple[str, str, int]] | None = None) -> pa.Table:
+    """Build the projected table; values that do not fit their column become null plus a fault.
+    `expected`: the type of each column decided earlier in the run (`column_types`); with `mismatched`,
+    a value of another type is listed there as (column, type, line) for the run to count, not a fault."""
+    expected = expected or {}
     names: list[str] = []
     seen: set[str] = set()
     for row in rows:
@@ -71,7 +79,7 @@ def rows_to_table(rows: list[dict[str, Any]], lines: list[int], columns: set[str
             if key not in seen and (columns is None or key in columns):
                 seen.add(key)
                 names.append(key)
-    arrays = [_column(n, [r.get(n) for r in rows], lines, file, unit, faults) for n in names]
+    arrays = [_column(n, [r.get(n) for r in rows], lines, file, unit, faults, expected.get(n), mismatched) for n in names]
     if not names:
         return pa.table({"__row__": pa.nulls(len(rows))}).drop_columns(["__row__"]) if rows else pa.table({})
     return pa.table(dict(zip(names, arrays)))

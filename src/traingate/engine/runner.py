@@ -22,12 +22,12 @@ from traingate.engine.progress import Progress
 from traingate.engine.ray_engine import start_ray
 from traingate.engine.readers import open_raw
 from traingate.engine.shards import Shard, may_shard, numbered, shard_ranges
-from traingate.engine.sources import SourceFile, resolve
+from traingate.engine.sources import SourceFile, resolve_all
 from traingate.engine.spawn import can_spawn
 from traingate.engine.tokenizers import get_tokenizer
 from traingate.errors import TraingateError
 from traingate.results.gate import decide
-from traingate.results.model import CheckResult, ContractInfo, DatasetInfo, Fault, FileInfo, RunResult
+from traingate.results.model import CheckResult, ContractInfo, DatasetInfo, Fault, FileInfo, RunResult, SkippedFile
 from traingate.validators.base import ShufflesBandKeys, Validator
 from traingate.validators.spill import run_spill_dir
 from traingate.validators.stats import StatsCollector
@@ -52,6 +52,7 @@ def sha256_file(source: SourceFile) -> str:
     return digest.hexdigest()
 
 
+NO_ROWS = "no rows were read: the data holds no records, and an empty dataset never passes"
 AUTO_PARALLEL_BYTES = 512 << 20  # below it, starting worker processes costs about what they save
 
 
@@ -62,6 +63,7 @@ class RunOptions:
     engine: str = "local"  # local or ray
     address: str | None = None  # a Ray cluster; default: start a local instance
     max_memory_mib: float | None = None
+    exclude: tuple[str, ...] = ()  # glob patterns of files not to read, besides the contract's dataset.exclude
 
 
 def _fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: list[SourceFile], columns: set[str],
@@ -152,8 +154,9 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
     run = options or RunOptions(limit=limit)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    files = resolve(data, contract.dataset.splits,
-                    os.path.dirname(contract.source_path) if contract.source_path else None)
+    files, skipped = resolve_all(data, contract.dataset.splits,
+                                 os.path.dirname(contract.source_path) if contract.source_path else None,
+                                 (*contract.dataset.exclude, *run.exclude))
     validators = build_validators(contract, check_ids(contract))
     columns = {c for v in validators for c in v.columns()} | _stats_columns(contract)
     with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress, \
@@ -161,6 +164,8 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
         ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
         hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files]
         folded, failed_shards, shard_count = _fold_all(contract, validators, files, columns, run, progress)
+        for index, count, sample in folded.types.faults([f.path for f in files]):
+            folded.faults.add_counted("type_mismatch", index, count, sample)
         read_seconds = time.perf_counter() - t0
         looked = [_wanted(v, s, e) for v, s, e in zip(validators, folded.states, folded.errors)]
         wanted = set().union(*(w for w, _ in looked))
@@ -173,7 +178,9 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
                                rows=folded.rows_per_file[i], bad_records=folded.faults.per_file.get(i, 0))
                       for i, (f, h) in enumerate(zip(files, hashes))]
     problems = [f"shard {s} could not be read" for s in failed_shards] + ([folded.stopped] if folded.stopped else [])
+    problems += [] if folded.rows else [NO_ROWS]
     dataset = _dataset_info(contract, file_infos, folded, fault_samples, run, shard_count, failed_shards)
+    dataset.skipped_files = [SkippedFile(path=s.path, reason=s.reason) for s in skipped]
     gate = decide(results, contract.gate.fail_on, folded.faults.total, contract.gate.max_bad_records, problems)
     timings = {"total": time.perf_counter() - t0, "read_and_check": read_seconds,
                **({"ray_start": ray_start} if ray_start is not None else {})}

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from traingate.engine.column_types import ColumnTypes
 from traingate.engine.readers import Chunk, parquet_file, read_jsonl, read_source
 from traingate.engine.sources import SourceFile
 
@@ -134,10 +135,22 @@ class _Range:
         return data
 
 
-def read_shard(source: SourceFile, shard: Shard, columns: set[str] | None, raw: Any) -> Iterator[Chunk]:
-    """The chunks of one shard; `raw` is the file opened by the caller (who reports progress on it)."""
+def read_shard(source: SourceFile, shard: Shard, columns: set[str] | None, raw: Any,
+               types: ColumnTypes | None = None) -> Iterator[Chunk]:
+    """The chunks of one shard; `raw` is the file opened by the caller (who reports progress on it).
+    With `types`, each column's values are judged against the type decided earlier in the run."""
+    if types is None:
+        yield from _read_shard(source, shard, columns, raw, None)
+        return
+    for chunk in _read_shard(source, shard, columns, raw, types.expected()):
+        chunk.table = types.judge(chunk.table, chunk.lines, shard.file_index, chunk.mismatched)
+        yield chunk
+
+
+def _read_shard(source: SourceFile, shard: Shard, columns: set[str] | None, raw: Any,
+                expected: dict[str, str] | None) -> Iterator[Chunk]:
     if shard.end is None and shard.start == 0:
-        yield from read_source(source, columns, raw)
+        yield from read_source(source, columns, raw, expected=expected)
         return
     if source.format == "parquet":
         pf = parquet_file(source.path)
@@ -148,4 +161,4 @@ def read_shard(source: SourceFile, shard: Shard, columns: set[str] | None, raw: 
             row += batch.num_rows
         return
     yield from read_jsonl(_Range(raw, shard.start, shard.end or os.path.getsize(source.path)), source, columns,
-                          first_line=shard.first_line, offset=shard.start)
+                          first_line=shard.first_line, offset=shard.start, expected=expected)

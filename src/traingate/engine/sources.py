@@ -1,10 +1,16 @@
-"""Data paths -> an ordered list of files with their format, compression and split."""
+"""Data paths -> an ordered list of files with their format, compression and split, and the files skipped.
+
+Every file a run is given, directly or inside a directory, is either read or skipped with a reason: a file
+that looks like data but cannot be read (an unknown compression, a Spark `part-*` file, `notes.txt`) is an
+error naming it, unless an exclude pattern (`--exclude`, `dataset.exclude`) matches it."""
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +19,12 @@ from traingate.errors import SourceError
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2"}
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet",
            ".csv": "csv", ".tsv": "tsv", ".arrow": "arrow", ".feather": "arrow", ".ipc": "arrow"}
+# Files that sit beside data and are not data: skipped, and listed as skipped with the reason.
+COMPANIONS = {"readme.md": "a dataset card", ".gitattributes": "git attributes", ".gitignore": "a git ignore file",
+              "dataset_info.json": "Hugging Face dataset metadata", "dataset_dict.json": "Hugging Face dataset metadata",
+              "state.json": "Hugging Face dataset metadata", "_success": "a Spark job marker",
+              ".ds_store": "a macOS folder file"}
+EXCLUDE_HINT = "exclude it with --exclude GLOB or `dataset.exclude` in the contract"
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,12 @@ class SourceFile:
     size: int
 
 
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+
 def describe(path: str, split: str) -> SourceFile:
     name = path.lower()
     compression = None
@@ -32,12 +50,43 @@ def describe(path: str, split: str) -> SourceFile:
             compression, name = codec, name[: -len(suffix)]
     fmt = FORMATS.get(os.path.splitext(name)[1])
     if fmt is None:
-        raise SourceError(f"{path}: unknown data format; traingate reads "
-                          f"{', '.join(sorted(FORMATS))}, optionally with {', '.join(COMPRESSIONS)}")
+        raise SourceError(f"{path}: unknown data format; traingate reads {', '.join(sorted(FORMATS))}, optionally "
+                          f"with {', '.join(COMPRESSIONS)}; {EXCLUDE_HINT}")
     if compression and fmt in ("parquet", "arrow"):
         raise SourceError(f"{path}: {fmt} files carry their own compression; decompress the outer {compression}")
     size = os.path.getsize(path) if "://" not in path else 0
     return SourceFile(path, fmt, compression, split, size)
+
+
+def _readable(path: str) -> None:
+    """A local file that cannot be opened (permissions, a broken link, not a regular file) is an error now,
+    before any reading."""
+    if "://" in path:
+        return
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise SourceError(f"{path}: not a regular file; {EXCLUDE_HINT}")
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot be read ({exc.strerror or exc}); {EXCLUDE_HINT}") from exc
+
+
+def _excluded(path: str, root: str, patterns: tuple[str, ...]) -> str | None:
+    relative = os.path.relpath(path, root) if root else path
+    for pattern in patterns:
+        if any(fnmatch.fnmatch(p, pattern) for p in (path, relative, os.path.basename(path))):
+            return pattern
+    return None
+
+
+def _companion(relative: Path) -> str | None:
+    name = relative.name.lower()
+    if name in COMPANIONS:
+        return COMPANIONS[name]
+    if name.endswith(".crc"):
+        return "a checksum file"
+    return "a hidden file" if any(part.startswith(".") for part in relative.parts) else None
 
 
 def _hf_saved_dataset(directory: Path) -> list[str] | None:
@@ -51,36 +100,66 @@ def _hf_saved_dataset(directory: Path) -> list[str] | None:
         raise SourceError(f"{state}: not a Hugging Face save_to_disk state file ({exc})") from exc
 
 
-def _expand_one(pattern: str) -> list[str]:
+def _walk(directory: Path, patterns: tuple[str, ...], skipped: list[Skipped]) -> list[str]:
+    saved = _hf_saved_dataset(directory)
+    found: list[str] = []
+    for path in sorted(directory.rglob("*")):
+        if path.is_dir() and not path.is_symlink():
+            continue
+        text, relative = str(path), path.relative_to(directory)
+        pattern = _excluded(text, str(directory), patterns)
+        reason = f"excluded by {pattern!r}" if pattern else _companion(relative)
+        if saved is not None and text not in saved:
+            reason = reason or "not listed in the saved dataset's state.json"
+        if reason:
+            skipped.append(Skipped(text, reason))
+        elif not _is_data(path.name):
+            raise SourceError(f"{text}: in {directory}, looks like data but traingate cannot read it (it reads "
+                              f"{', '.join(sorted(FORMATS))}, optionally with {', '.join(COMPRESSIONS)}); {EXCLUDE_HINT}")
+        else:
+            found.append(text)
+    if saved is not None:
+        found = [f for f in saved if not _excluded(f, str(directory), patterns)]
+    if not found:
+        raise SourceError(f"{directory}: the directory holds no data files" +
+                          (f" ({len(skipped)} skipped: {', '.join(s.path for s in skipped[:3])})" if skipped else ""))
+    return found
+
+
+def _expand_one(pattern: str, patterns: tuple[str, ...], skipped: list[Skipped]) -> list[str]:
     if "://" in pattern:
         return [pattern]
     path = Path(pattern)
     if path.is_dir():
-        saved = _hf_saved_dataset(path)
-        if saved is not None:
-            return saved
-        found = [str(p) for p in sorted(path.rglob("*")) if p.is_file() and _is_data(p.name)]
-        if not found:
-            raise SourceError(f"{pattern}: the directory holds no data files")
-        return found
-    if path.is_file():
-        return [str(path)]
-    matches = sorted(m for m in glob.glob(pattern, recursive=True) if os.path.isfile(m))
+        return _walk(path, patterns, skipped)
+    if path.exists() or path.is_symlink():
+        return [pattern]
+    matches = sorted(glob.glob(pattern, recursive=True))
     if not matches:
         raise SourceError(f"{pattern}: no such file, directory or glob match")
-    return matches
+    kept = []
+    for match in matches:
+        if os.path.isdir(match):
+            skipped.append(Skipped(match, f"a directory matched by {pattern!r}"))
+        elif hit := _excluded(match, "", patterns):
+            skipped.append(Skipped(match, f"excluded by {hit!r}"))
+        else:
+            kept.append(match)
+    return kept
 
 
 def _is_data(name: str) -> bool:
     lower = name.lower()
     for suffix in COMPRESSIONS:
         lower = lower.removesuffix(suffix)
-    return os.path.splitext(lower)[1] in FORMATS and not lower.endswith(("dataset_info.json", "state.json"))
+    return os.path.splitext(lower)[1] in FORMATS
 
 
-def resolve(data: list[str], splits: dict[str, list[str]] | None, base_dir: str | None) -> list[SourceFile]:
-    """`data` items are paths, globs or directories, optionally prefixed `split=`; without data,
-    the contract's `dataset.splits` (relative to the contract's folder) supply the files."""
+def resolve_all(data: list[str], splits: dict[str, list[str]] | None, base_dir: str | None,
+                exclude: tuple[str, ...] = ()) -> tuple[list[SourceFile], list[Skipped]]:
+    """`data` items are paths, globs or directories, optionally prefixed `split=`; without data, the
+    contract's `dataset.splits` (relative to the contract's folder) supply the files. Returns the files to
+    read and those skipped, each with its reason; a file that cannot be read is a SourceError."""
     labelled: list[tuple[str, str]] = []
     for item in data:
         split, sep, rest = item.partition("=")
@@ -92,10 +171,17 @@ def resolve(data: list[str], splits: dict[str, list[str]] | None, base_dir: str 
     if not labelled:
         raise SourceError("no data given: pass DATA paths, or list `dataset.splits` in the contract")
     files: list[SourceFile] = []
+    skipped: list[Skipped] = []
     seen: set[str] = set()
     for split, pattern in labelled:
-        for path in _expand_one(pattern):
+        for path in _expand_one(pattern, exclude, skipped):
             if path not in seen:
                 seen.add(path)
+                _readable(path)
                 files.append(describe(path, split))
-    return files
+    return files, skipped
+
+
+def resolve(data: list[str], splits: dict[str, list[str]] | None, base_dir: str | None,
+            exclude: tuple[str, ...] = ()) -> list[SourceFile]:
+    return resolve_all(data, splits, base_dir, exclude)[0]

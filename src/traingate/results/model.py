@@ -84,6 +84,11 @@ class Fault(Model):
     excerpt: str = ""
 
 
+class SkippedFile(Model):
+    path: str
+    reason: str = Field(description="Why it was not read: a dataset card, excluded by a pattern, ...")
+
+
 class DatasetInfo(Model):
     kind: str
     files: list[FileInfo]
@@ -101,6 +106,8 @@ class DatasetInfo(Model):
     stopped_early: str | None = Field(None, description="Why reading stopped before the end (--max-memory).")
     memory_actions: list[str] = Field(default_factory=list,
                                       description="Checks that kept a hash-chosen share of rows to stay under --max-memory.")
+    skipped_files: list[SkippedFile] = Field(default_factory=list,
+                                             description="Files given (or found in a folder) and not read, each with the reason.")
 
 
 class Histogram(Model):
