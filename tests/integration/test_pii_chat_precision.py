@@ -49,5 +49,5 @@ def test_chat_defaults_raise_precision_and_keep_the_personal_data(shared: Path, 
     recall = sum(t and k for t, k in zip(true, kept)) / sum(true)
     print(f"\n{mode}: precision {before:.3f} -> {after:.3f} on {len(sample)} labelled findings "
           f"({sum(kept)} still found); personal data still found {recall:.3f}")
-    assert after >= before + 0.15  # measured: ner 0.364 -> 0.562, patterns 0.250 -> 0.833
+    assert after >= before + 0.15  # measured: ner 0.364 -> 0.554, patterns 0.250 -> 0.789
     assert recall >= 0.9

@@ -20,6 +20,7 @@ WORD = r"[\p{L}][\p{L}'.\-]*"
 CAPITALISED = r"\p{Lu}[\p{L}'\-]*"
 # A house number: not the end of a time (12:13 PM), a version (2272.76), a range or a fraction.
 NUMBER = r"(?<![\d:.,/\-])\d{1,6}(?:[ ]\d{1,3})?"
+FUNCTION_WORDS = r"(?:and|or|in|on|of|the|over|at|to|for|with|from|by|is|was|are|were|than|per)\b"
 # Words after a number that make a date, an amount or a measure, not a street: 7 May 1983, 500 British
 # Pounds, 200 Hz, 12 PM.
 NOT_STREET = ("(?:Jan|January|Feb|February|Mar|March|Apr|April|May|Jun|June|Jul|July|Aug|August|Sep|Sept|September|"
@@ -33,9 +34,10 @@ STREETS = {
     "street_prefix": rf"\b(?:{NUMBER}[ ](?i:{PREFIXES})|(?-i:{PREFIXES_CAPITALISED}))(?:[ ]{WORD}){{1,4}}[ ]\d{{1,5}}\b",
     "street_number_prefix": rf"\b{NUMBER}[ ](?i:{PREFIXES})(?:[ ]{WORD}){{1,4}}",
     "street_compound": rf"\b(?:{NUMBER}[ ])?(?!String\b)\p{{Lu}}\p{{L}}*(?i:{COMPOUNDS})[ ]\d{{1,5}}[a-z]?\b",
-    # "12 Church Road 4" style: capitalised words only, none of them a month, a currency or a unit.
-    "street_number_name_number": rf"\b{NUMBER}[ ](?!{NOT_STREET}|\p{{Lu}}{{2}}){CAPITALISED}"
-                                 rf"(?:[ ](?!{NOT_STREET}|\p{{Lu}}{{2}}){CAPITALISED}){{0,3}}"
+    # "233 Erzsébet tér 19", "6076 Piroska u. 97": none of the words a month, a currency, a unit or an English
+    # function word (8 Carbon atoms and 18 ...), the first capitalised and not an acronym (5 NHL players).
+    "street_number_name_number": rf"\b{NUMBER}[ ](?!{NOT_STREET}|\p{{Lu}}{{2}})\p{{Lu}}[\p{{L}}'.\-]*"
+                                 rf"(?:[ ](?!{NOT_STREET}|{FUNCTION_WORDS}){WORD}){{0,3}}"
                                  r"[ ]\d{1,5}\b(?![.:,]\d)",
     "unit": rf"\b(?i:{UNITS})\.?[ ]?#?\d{{1,5}}[A-Z]?\b",
     "po_box": r"\b(?i:p\.?[ ]?o\.?[ ]box|psc[ ]\d{1,5},[ ]box)[ ]\d{1,6}\b(?:\s+(?i:apo|fpo|dpo)[ ](?i:a[aep])[ ]\d{5})?",
@@ -44,10 +46,11 @@ STREETS = {
 # After a street: up to four more parts, each on its own line (after any quoting such as "> ") or after
 # a comma: a unit, a place name with an optional postcode, or a postcode.
 PART = (rf"(?:(?i:{UNITS})\.?[ ]?#?\d{{1,5}}[A-Z]?"
-        r"|\p{Lu}[\p{L}'.\-]*(?:[ ]+[\p{L}'.()\-]+){0,3}(?:[ ]+\d{4,6}(?:-\d{3,4})?)?|\d{1,6}(?:-\d{3,4})?)")
-# A part follows on a new line (after quoting such as "> "), after a comma, or after a space when it is
-# a unit or a capitalised place name.
-SEPARATOR = rf"(?:[ ]*\n[ \t>?*|]*|,[ ]*|[ ]+(?=(?i:{UNITS})\b|\p{{Lu}}))"
+        r"|\p{L}[\p{L}'.\-]*(?:[ ]+[\p{L}'.()\-]+){0,3}(?:[ ]+\d{4,6}(?:-\d{3,4})?)?|\d{1,6}(?:-\d{3,4})?)")
+# A part follows on a new line (after quoting such as "> "), or after a space when it is a unit or a
+# capitalised place name; after a comma only a unit, a capitalised name or a number: the sentence may go
+# on there ("at 655 Jackson St, with a rating of 4.2").
+SEPARATOR = rf"(?:[ ]*\n[ \t>?*|]*|[ ]+(?=(?i:{UNITS})\b|\p{{Lu}})|,[ ]*(?=(?i:{UNITS})\b|\p{{Lu}}|\d))"
 
 
 def block_pattern() -> str:
@@ -90,13 +93,14 @@ def phone_recognizer(language: str, standalone: bool) -> Any:
 
 def phone_shaped(value: str) -> bool:
     """Whether digits read as a phone number rather than a date (2021-02-14), a range (113-122), a list of
-    small numbers (12 19 11 15 32) or a time: seven digits or more, and not only groups of one or two."""
+    small numbers (12 19 11 15 32) or a time: seven digits or more, and not only groups of one or two digits
+    apart by spaces (60-56-85-91 and 01.84.17.61.18 are numbers)."""
     import regex
 
     groups = regex.findall(r"\d+", value)
     if sum(map(len, groups)) < 7 or regex.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
         return False
-    return value.lstrip().startswith("+") or any(len(g) >= 3 for g in groups)
+    return value.lstrip().startswith("+") or any(len(g) >= 3 for g in groups) or not regex.search(r"\d[ ]+\d", value)
 
 
 def windowed_phone_recognizer(language: str) -> Any:
