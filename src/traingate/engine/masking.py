@@ -1,59 +1,202 @@
-"""When a contract looks for personal data or secrets, no report may show any: every excerpt of every
-check (samples, duplicate clusters, contamination rows, unreadable records) is masked before reporting."""
+"""When a contract looks for personal data or secrets, no output may show any. Every text of the run that
+data can reach goes through the check's masker: excerpts (samples, duplicate and conflict clusters,
+contamination and leakage rows, unreadable records, GX observed values), every string and dictionary key
+in a check's details (feature values, annotators, labels, role names), messages, gate reasons and file
+names. An excerpt cut at a limit is marked with CUT at the cut (`window`); masking drops the word a cut
+split, with the digit groups beside it, since a recognizer cannot tell what a piece of an e-mail, a key or a
+phone number was. Without a `pii` or `secrets` check nothing is masked: that is the contract's choice."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
-from traingate.results.model import CheckResult, Fault
+from traingate.results.model import CheckResult, Fault, RunResult
 
 Setter = Callable[[str], None]
 Masker = Callable[[list[str]], list[str | None]]  # each text masked, or None when it holds nothing
+CUT = "…"
+# at a cut: the split word, then any whitespace-separated groups of digits (+, -, ., parentheses) beside it
+_HEAD = re.compile(r"^…\S*(?:\s+[-+.()\d]+(?=\s|$))*")
+_TAIL = re.compile(r"(?:(?<=\s)[-+.()\d]+\s+)*\S*…$")
+_MARKER_HEAD, _MARKER_TAIL = re.compile(r"^…<[^<>]*>"), re.compile(r"<[^<>]*>…$")
+# a file name is shown to the recognizers with a break at each / and before its data suffixes, so that an
+# e-mail naming a folder or a file (maria@example.org.jsonl) ends where the name does; the break goes after
+_BREAK = "\ue000 "
+_DATA_SUFFIX = re.compile(r"\.(?:jsonl|ndjson|json|csv|tsv|txt|parquet|pq|arrow|feather|gz|bz2|xz|zst|lz4|zip)\b", re.I)
+
+
+def window(text: str, start: int, stop: int) -> str:
+    """text[start:stop], with CUT where it cuts the text (so masking can see the cut)."""
+    start, stop = max(0, start), min(len(text), stop)
+    return (CUT if start > 0 else "") + text[start:stop] + (CUT if stop < len(text) else "")
+
+
+def trim_cuts(text: str) -> str:
+    """The excerpt without the word split at each marked cut (nor the digit groups beside it); a cut
+    that the masker already turned into its <name> stays."""
+    if text.startswith(CUT) and not _MARKER_HEAD.match(text):
+        text = CUT + text[_HEAD.match(text).end():]  # type: ignore[union-attr]  # the pattern always matches
+    if text.endswith(CUT) and len(text) > 1 and not _MARKER_TAIL.search(text):
+        found = _TAIL.search(text)
+        text = text[: found.start() if found else len(text) - 1] + CUT
+    return text
+
+
+def _broken(path: str) -> str:
+    return _DATA_SUFFIX.sub(lambda m: _BREAK + m.group(), path).replace("/", f"{_BREAK}/{_BREAK}")
+
+
+def _unbroken(setter: Setter) -> Setter:
+    return lambda text: setter(text.replace(_BREAK, ""))
+
+
+class _Places:
+    """Every text to mask, each distinct text once, with the setters that put its masked form back."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[tuple[Setter, bool]]] = {}  # and whether the text is an excerpt
+        self.keys: dict[str, list[Setter]] = {}  # renamed after the values, whose setters name their key
+        self.evidence: list[list[dict[str, Any]]] = []  # pii findings: a file name each, one per finding
+
+    def add(self, text: str | None, setter: Setter, excerpt: bool = False) -> None:
+        if text:
+            self.values.setdefault(text, []).append((setter, excerpt))
+
+    def attr(self, owner: Any, name: str, excerpt: bool = False) -> None:
+        self.add(getattr(owner, name), lambda text: setattr(owner, name, text), excerpt)
+
+    def path(self, owner: Any, name: str) -> None:
+        """A file name, masked as its parts (`_broken`)."""
+        text = owner[name] if isinstance(owner, dict) else getattr(owner, name)
+        setter = _dict_setter(owner, name) if isinstance(owner, dict) else (lambda t: setattr(owner, name, t))
+        self.add(_broken(text) if text else text, _unbroken(setter))
+
+    def naming_files(self, texts: list[str]) -> None:
+        """Messages that name files (errored shards, gate reasons): masked with the breaks of a file name."""
+        for k, text in enumerate(texts):
+            self.add(_broken(text), _unbroken(_list_setter(texts, k)))
+
+    def sample(self, sample: Any) -> None:
+        def put(text: str) -> None:
+            sample.excerpt, sample.span = text, None  # the span pointed into the unmasked text
+        self.add(sample.excerpt, put, excerpt=True)
+        self.path(sample, "file")
+
+    def tree(self, node: Any) -> None:
+        """Strings and keys of a details tree; an 'excerpt' entry loses its 'span' when masked."""
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "evidence" and isinstance(value, list):
+                    self.evidence.append(value)
+                elif key == "file" and isinstance(value, str):
+                    self.path(node, key)
+                elif isinstance(value, str):
+                    self.add(value, _dict_setter(node, key), excerpt=key == "excerpt")
+                else:
+                    self.tree(value)
+            for key in [k for k in node if isinstance(k, str)]:
+                self.keys.setdefault(key, []).append(_key_setter(node, key))
+        elif isinstance(node, list):
+            for k, value in enumerate(node):
+                if isinstance(value, str):
+                    self.add(value, _list_setter(node, k))
+                else:
+                    self.tree(value)
+
+    def apply(self, masker: Masker) -> int:
+        files = {r["file"]: _broken(r["file"]) for records in self.evidence for r in records if isinstance(r.get("file"), str)}
+        texts = list(dict.fromkeys([*self.values, *self.keys, *files.values()]))
+        masked = {text: new for text, new in zip(texts, masker(texts)) if new is not None}
+        changed = 0
+        for text, places in self.values.items():
+            for setter, excerpt in places:
+                new = trim_cuts(masked.get(text, text)) if excerpt else masked.get(text)
+                if new is not None and new != text:
+                    setter(new)
+                    changed += 1
+        for text, new in masked.items():
+            for setter in self.keys.get(text, []):
+                setter(new)
+                changed += 1
+        named = {file: masked[shown].replace(_BREAK, "") for file, shown in files.items() if shown in masked}
+        for records in self.evidence if named else []:
+            for record in records:
+                record["file"] = named.get(record.get("file"), record.get("file"))
+        return changed
+
+
+def mask_run(run: RunResult, masker: Masker) -> int:
+    """Mask every text of the run that data can reach; returns how many places changed."""
+    places = _Places()
+    for check in run.checks:
+        _check_places(check, places)
+    ds = run.dataset
+    for info in ds.files:
+        places.path(info, "path")
+        places.path(info, "absolute_path")
+    for skipped in ds.skipped_files:
+        places.path(skipped, "path")
+        places.attr(skipped, "reason")
+    _fault_places(ds.faults, places)
+    places.attr(ds, "stopped_early")
+    places.naming_files(ds.errored_shards)
+    places.naming_files(run.gate.reasons)
+    return places.apply(masker)
 
 
 def mask_excerpts(results: list[CheckResult], faults: list[Fault], masker: Masker) -> int:
-    """Mask every excerpt; returns how many changed. A masked excerpt loses its highlight span, which
-    pointed into the unmasked text."""
-    places: list[tuple[str, Setter]] = []
+    """The checks' and faults' texts alone, for a run not yet assembled (its dataset's file list is left)."""
+    places = _Places()
     for check in results:
-        for sample in check.samples:
-            places.append((sample.excerpt, _sample_setter(sample)))
-        _collect(check.details, places)
+        _check_places(check, places)
+    _fault_places(faults, places)
+    return places.apply(masker)
+
+
+def _check_places(check: CheckResult, places: _Places) -> None:
+    places.attr(check, "message")
+    places.attr(check, "error")
+    for sample in check.samples:
+        places.sample(sample)
+    if check.first_failure is not None:
+        places.path(check.first_failure, "file")
+    places.tree(check.details)
+
+
+def _fault_places(faults: list[Fault], places: _Places) -> None:
     for fault in faults:
-        places.append((fault.excerpt, _attr_setter(fault, "excerpt")))
-    masked = masker([text for text, _ in places])
-    for (_, setter), text in zip(places, masked):
-        if text is not None:
-            setter(text)
-    return sum(1 for text in masked if text is not None)
+        places.attr(fault, "excerpt", excerpt=True)
+        places.path(fault, "file")
+        places.attr(fault, "message")
 
 
-def _collect(node: Any, places: list[tuple[str, Setter]]) -> None:
-    if isinstance(node, dict):
-        if isinstance(node.get("excerpt"), str):
-            places.append((node["excerpt"], _dict_setter(node)))
-        for key, value in node.items():
-            if key != "evidence":  # offsets only, never text
-                _collect(value, places)
-    elif isinstance(node, list):
-        for value in node:
-            _collect(value, places)
-
-
-def _sample_setter(sample: Any) -> Setter:
+def _dict_setter(node: dict[str, Any], key: str) -> Setter:
     def put(text: str) -> None:
-        sample.excerpt, sample.span = text, None
+        node[key] = text
+        if key == "excerpt" and "span" in node:
+            node["span"] = None
     return put
 
 
-def _attr_setter(owner: Any, name: str) -> Setter:
-    return lambda text: setattr(owner, name, text)
-
-
-def _dict_setter(node: dict[str, Any]) -> Setter:
+def _list_setter(node: list[Any], index: int) -> Setter:
     def put(text: str) -> None:
-        node["excerpt"] = text
-        if "span" in node:
-            node["span"] = None
+        node[index] = text
+    return put
+
+
+def _key_setter(node: dict[str, Any], key: str) -> Setter:
+    """Rename a key in place, keeping the order; a masked key that meets another is numbered (#2, #3, ...)
+    so that no value is lost: two e-mails of a distribution stay two values."""
+    def put(text: str) -> None:
+        if key not in node:
+            return
+        new, k = text, 1
+        while new in node and new != key:
+            k += 1
+            new = f"{text} #{k}"
+        items = [(new if name == key else name, value) for name, value in node.items()]
+        node.clear()
+        node.update(items)
     return put

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from traingate.engine.masking import window
 from traingate.engine.readers import open_raw, read_source
 from traingate.engine.sources import resolve
 from traingate.errors import SourceError
@@ -80,7 +81,7 @@ def load_index(path: str, field: str, answer: str | None, match: str, ngram: int
     sizes = np.zeros(len(words), dtype=np.int64)
     for lookup in lookups:
         sizes += np.bincount(lookup.items, minlength=len(words))
-    excerpts = tuple((t or "")[:300] for t in joined.to_pylist())
+    excerpts = tuple(window(t or "", 0, 299) for t in joined.to_pylist())
     return EvalIndex(name, tuple(lookups), sizes, lines, excerpts, len(questions))
 
 

@@ -18,6 +18,7 @@ from traingate.contracts.model import DatasetSpec
 from traingate.contracts.uniqueness import ExactDuplicatesCheck
 from traingate.engine.batch import BatchContext
 from traingate.engine.lookup import field_text, split_row_id
+from traingate.engine.masking import window
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
 from traingate.validators.grouping import clusters, largest_first
@@ -138,7 +139,7 @@ def describe_cluster(group: np.ndarray, files: Mapping[int, tuple[str, str]], ro
         span = _first_difference(first_text, text) if first_text is not None else None
         first_text = text if first_text is None else first_text
         members.append(Sample(file=file, line=line, unit=unit, field=",".join(fields), reason="duplicate",
-                              excerpt=text[:400], span=span).model_dump())
+                              excerpt=window(text, 0, 399), span=span).model_dump())
     return {"size": len(group), "members": members}
 
 
