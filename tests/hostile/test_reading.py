@@ -158,7 +158,7 @@ def test_an_empty_dataset_never_passes(tmp_path: Path) -> None:
     assert code == 3 and "no rows were read" in out and "ERRORED" in out
 
 
-def test_a_line_past_the_limit_is_one_unreadable_record_read_in_linear_time(tmp_path: Path) -> None:
+def test_a_line_past_the_limit_is_one_unreadable_record_the_gate_errs_and_reading_is_linear(tmp_path: Path) -> None:
     data = tmp_path / "d.jsonl"
     data.write_bytes(b'{"prompt": "' + b"a" * (12 << 20) + b'"}\n' + ROW + b"x" * (12 << 20))
     started = time.perf_counter()
@@ -166,6 +166,7 @@ def test_a_line_past_the_limit_is_one_unreadable_record_read_in_linear_time(tmp_
                    env={"TRAINGATE_MAX_LINE_BYTES": str(1 << 20)}, timeout=60)
     assert time.perf_counter() - started < 60
     result = json.loads((tmp_path / "r.json").read_text())["dataset"]
-    assert done.returncode == 1 and result["rows"] == 1, done.stderr
+    assert done.returncode == 3 and result["rows"] == 1, done.stderr
+    assert "2 line(s) longer than TRAINGATE_MAX_LINE_BYTES were not read" in done.stdout
     assert [(f["line"], f["kind"]) for f in result["faults"]] == [(1, "line_too_long"), (3, "line_too_long")]
     assert "longer than 1,048,576 bytes" in result["faults"][0]["message"]

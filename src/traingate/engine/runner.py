@@ -179,6 +179,8 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
                       for i, (f, h) in enumerate(zip(files, hashes))]
     problems = [f"shard {s} could not be read" for s in failed_shards] + ([folded.stopped] if folded.stopped else [])
     problems += [] if folded.rows else [NO_ROWS]
+    if too_long := folded.faults.by_kind.get("line_too_long", 0):  # not read at all: the verdict cannot rest on it
+        problems.append(f"{too_long} line(s) longer than TRAINGATE_MAX_LINE_BYTES were not read")
     dataset = _dataset_info(contract, file_infos, folded, fault_samples, run, shard_count, failed_shards)
     dataset.skipped_files = [SkippedFile(path=s.path, reason=s.reason) for s in skipped]
     gate = decide(results, contract.gate.fail_on, folded.faults.total, contract.gate.max_bad_records, problems)
