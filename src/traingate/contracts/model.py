@@ -54,6 +54,8 @@ class DatasetSpec(StrictModel):
         None, description="Split name -> data paths relative to the contract; used when no DATA is given.")
     exclude: list[str] = Field(default_factory=list, description="Glob patterns of files not to read (matched "
                                "against the file name and its path); the run lists them as skipped.")
+    optional_fields: list[str] = Field(default_factory=list, description="Logical fields or columns that may be in "
+                                       "no row of the data; a check that reads a field no row holds errs otherwise.")
 
     @model_validator(mode="after")
     def _known_fields(self) -> DatasetSpec:

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS, DatasetSpec
 from traingate.engine.tokenizers import Tokenizer
 
-_CONTENT_KEYS = ("content", "value", "text")
+CONTENT_KEYS = ("content", "value", "text")  # keys of a turn read as its text, when the contract maps none
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,28 @@ class BatchContext:
             array = pc.struct_field(array, part)
         return array
 
+    def holds(self, path: str, keys: tuple[str, ...] = ()) -> bool | None:
+        """Whether this batch has a column path (by its type; null values count as held). With `keys`: whether
+        the column's items (records, or lists of them: turns) hold one of the keys; text items need none.
+        None when the batch cannot tell: a null-typed parent or items, or (with keys) no such column."""
+        head, *rest = path.split(".")
+        if head not in self.table.column_names:
+            return None if keys else False
+        kind = self.table.schema.field(head).type
+        for part in rest:
+            if pa.types.is_null(kind):
+                return None
+            if not pa.types.is_struct(kind) or kind.get_field_index(part) < 0:
+                return None if keys else False
+            kind = kind.field(part).type
+        if not keys:
+            return True
+        while pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            kind = kind.value_type
+        if pa.types.is_null(kind):
+            return None
+        return any(kind.get_field_index(k) >= 0 for k in keys) if pa.types.is_struct(kind) else True
+
     def field(self, logical: str) -> pa.Array | None:
         return self.column(self.spec.column(logical))
 
@@ -85,7 +107,7 @@ class BatchContext:
             array = pc.list_flatten(array)
         if pa.types.is_struct(array.type):
             names = [array.type.field(i).name for i in range(array.type.num_fields)]
-            key = content_key if content_key in names else next((k for k in _CONTENT_KEYS if k in names), None)
+            key = content_key if content_key in names else next((k for k in CONTENT_KEYS if k in names), None)
             roles = pc.struct_field(array, role_key) if role_key in names else None
             array = pc.struct_field(array, key) if key else pa.nulls(len(array), pa.string())
         if not pa.types.is_string(array.type) and not pa.types.is_large_string(array.type):

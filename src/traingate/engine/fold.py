@@ -22,6 +22,7 @@ from traingate.engine.batch import BatchContext
 from traingate.engine.column_types import ColumnTypes
 from traingate.engine.faults import FaultLog
 from traingate.engine.prefetch import prefetch
+from traingate.engine.presence import Presence, all_needs
 from traingate.engine.progress import Progress
 from traingate.engine.readers import Chunk, Span, open_raw
 from traingate.engine.shards import Shard, read_shard
@@ -68,6 +69,7 @@ class Folded:
     blocks: dict[int, list[Span]] = field(default_factory=dict)  # JSON lines blocks read, by file (second look)
     halvings: int = 0  # times the sampling checks of this fold halved their share
     types: ColumnTypes = field(default_factory=ColumnTypes)  # each column's type, first in data order
+    presence: Presence = field(default_factory=Presence)  # the fields checks read that some row holds
 
     @classmethod
     def empty(cls, validators: list[Validator[Any, Any]]) -> Folded:
@@ -83,7 +85,8 @@ class Folded:
                       self.rows_per_file + other.rows_per_file, self.rows + other.rows, self.stopped or other.stopped,
                       max(self.worker_rss_mib, other.worker_rss_mib), self.memory_actions + other.memory_actions,
                       {i: self.blocks.get(i, []) + other.blocks.get(i, []) for i in self.blocks.keys() | other.blocks},
-                      max(self.halvings, other.halvings), self.types.merge(other.types))
+                      max(self.halvings, other.halvings), self.types.merge(other.types),
+                      self.presence.merge(other.presence))
 
 
 def _feed(validator: Validator[Any, Any], state: Any, batch: BatchContext) -> tuple[Any, str | None, float]:
@@ -122,6 +125,7 @@ def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[
     progress = progress or Progress(False, files)
     chunks = _chunks(files, shards, columns, limit, progress, out.types)
     acted_at = 0.0  # resident memory after the last letting go
+    needs = all_needs(validators)
     with ThreadPoolExecutor(max_workers=threads) as pool, _arrow_threads(threads):
         for index, chunk in prefetch(chunks) if threads > 1 else chunks:
             batch = _batch(contract, tokenizer, files, index, chunk, out.rows)
@@ -130,6 +134,7 @@ def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[
                 out.blocks.setdefault(index, []).append(chunk.span)
             out.rows += batch.num_rows
             out.rows_per_file[index] += batch.num_rows
+            out.presence.observe(batch, needs)
             out.stats = stats.add_batch(out.stats, batch)  # also fills the shared length caches
             live = [i for i, e in enumerate(out.errors) if e is None]
             feed = pool.map if threads > 1 else map

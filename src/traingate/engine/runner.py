@@ -18,6 +18,7 @@ from traingate.contracts.model import Contract
 from traingate.engine.executors import run_shards, start_workers
 from traingate.engine.fold import Folded, build_validators, fold, peak_rss_mib
 from traingate.engine.lookup import fetch_rows
+from traingate.engine.presence import judge, needed_columns
 from traingate.engine.progress import Progress
 from traingate.engine.ray_engine import start_ray
 from traingate.engine.readers import open_raw
@@ -158,7 +159,7 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
                                  os.path.dirname(contract.source_path) if contract.source_path else None,
                                  (*contract.dataset.exclude, *run.exclude))
     validators = build_validators(contract, check_ids(contract))
-    columns = {c for v in validators for c in v.columns()} | _stats_columns(contract)
+    columns = {c for v in validators for c in v.columns()} | _stats_columns(contract) | needed_columns(validators)
     with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress, \
             run_spill_dir(run.max_memory_mib is not None):
         ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
@@ -166,6 +167,7 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
         folded, failed_shards, shard_count = _fold_all(contract, validators, files, columns, run, progress)
         for index, count, sample in folded.types.faults([f.path for f in files]):
             folded.faults.add_counted("type_mismatch", index, count, sample)
+        judge(validators, folded.errors, folded.presence, files)  # a check whose field no row holds errs
         read_seconds = time.perf_counter() - t0
         looked = [_wanted(v, s, e) for v, s, e in zip(validators, folded.states, folded.errors)]
         wanted = set().union(*(w for w, _ in looked))

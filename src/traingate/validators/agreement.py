@@ -43,9 +43,14 @@ class AgreementValidator(Validator[AgreementCheck, AgreementState]):
     config_model = AgreementCheck
 
     def columns(self) -> set[str]:
+        return {n.split(".")[0] for n in self.reads_columns()}
+
+    def reads(self) -> list[str]:
+        return []
+
+    def reads_columns(self) -> list[str]:
         c = self.config
-        names = c.annotators if c.layout == "wide" else [c.item, c.annotator, c.label]
-        return {n.split(".")[0] for n in names}
+        return c.annotators if c.layout == "wide" else [c.item, c.annotator, c.label]
 
     def create_state(self) -> AgreementState:
         return AgreementState()

@@ -19,7 +19,7 @@ from traingate.validators.endings import finished_form
 from traingate.validators.flags import C, Hit, RowFlagValidator
 from traingate.validators.hygiene import matches
 from traingate.validators.registry import register_validator
-from traingate.validators.turns import per_row_chars, prompts, responses
+from traingate.validators.turns import RESPONSE_FIELDS, per_row_chars, prompt_fields, prompts, responses
 
 WORDS = get_tokenizer("whitespace")
 FENCED = re.compile(r"^\s*```[\w+-]*[ \t]*\n(.*?)\n?```\s*$", re.S)
@@ -27,6 +27,9 @@ FENCED = re.compile(r"^\s*```[\w+-]*[ \t]*\n(.*?)\n?```\s*$", re.S)
 
 class ResponseValidator(RowFlagValidator[C]):
     """A check of the responses (response, chosen, or the assistant turns): a batch without any has no findings."""
+
+    def reads(self) -> list[str]:
+        return [RESPONSE_FIELDS[self.spec.kind]]
 
     def find(self, batch: BatchContext) -> list[Hit]:
         view = responses(batch)
@@ -73,6 +76,9 @@ class LengthRatioValidator(ResponseValidator[LengthRatioCheck]):
     config_model = LengthRatioCheck
     noun = "with a response/prompt length ratio out of bounds"
 
+    def reads(self) -> list[str]:
+        return list(dict.fromkeys([*super().reads(), *prompt_fields(self.spec)]))
+
     def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]:
         ratio = per_row_chars(batch, view) / np.maximum(per_row_chars(batch, prompts(batch)), 1)
         of_value = ratio[view.row_of()]  # each response value carries its row's ratio
@@ -88,6 +94,10 @@ class LengthRatioValidator(ResponseValidator[LengthRatioCheck]):
 class ResponseFormatValidator(ResponseValidator[ResponseFormatCheck]):
     config_model = ResponseFormatCheck
     noun = "whose response is not in the required format"
+
+    def reads(self) -> list[str]:
+        prompt = prompt_fields(self.spec) if self.config.when_prompt_matches else []
+        return list(dict.fromkeys([*super().reads(), *prompt]))
 
     def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]:
         judged = self._judged_rows(batch)[view.row_of()]

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
-from traingate.contracts.model import KIND_FIELDS, CheckConfig, DatasetSpec
+from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS, CheckConfig, DatasetSpec
 from traingate.engine.batch import BatchContext
 from traingate.results.model import CheckResult
 
@@ -34,6 +34,19 @@ class Validator(ABC, Generic[ConfigT, StateT]):
         required, optional = KIND_FIELDS[self.spec.kind]
         return {self.spec.column(f).split(".")[0] for f in required + optional}
 
+    def reads(self) -> list[str]:
+        """Fields this check reads as text (logical fields or columns). The run errs the check when one is in
+        no row of the data, or when its items are records without the content key (engine/presence.py).
+        By default: the fields named in its `fields` or `on` option, else the kind's text fields that are
+        required or mapped in dataset.fields (without `system` for checks that take `on`, as they compare)."""
+        named: list[str] | None = getattr(self.config, "fields", None) or getattr(self.config, "on", None)
+        return list(named) if named else default_text_fields(self.spec, system=not hasattr(self.config, "on"))
+
+    def reads_columns(self) -> list[str]:
+        """Other fields or columns this check reads as values (a feature, a score, a licence): each must
+        be in some row of the data, as `reads`."""
+        return []
+
     @abstractmethod
     def create_state(self) -> StateT: ...
 
@@ -56,6 +69,12 @@ class Validator(ABC, Generic[ConfigT, StateT]):
         cfg = self.config
         return CheckResult(id=self.check_id, group=cfg.group, type=cfg.type, severity=cfg.severity,
                            description=cfg.description or cfg.summary, **values)
+
+
+def default_text_fields(spec: DatasetSpec, system: bool = True) -> list[str]:
+    """The kind's text fields a check reads when it names none: the required ones and the ones mapped."""
+    required = KIND_FIELDS[spec.kind][0]
+    return [f for f in TEXT_FIELDS[spec.kind] if (system or f != "system") and (f in required or f in spec.fields)]
 
 
 @runtime_checkable

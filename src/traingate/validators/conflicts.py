@@ -24,6 +24,7 @@ from traingate.validators.normalize import hash_texts, row_keys
 from traingate.validators.partitioned import Partitioned
 from traingate.validators.registry import register_validator
 from traingate.validators.thresholds import judge
+from traingate.validators.turns import prompt_fields
 
 TEXT_LABELS = {"sft": "response", "chat": "messages", "preference": "chosen", "pretraining": "text"}
 
@@ -90,6 +91,9 @@ class ConflictingLabelsValidator(_HashingValidator):
     def columns(self) -> set[str]:
         return super().columns() | {self.spec.column(self.label()).split(".")[0]}
 
+    def reads(self) -> list[str]:
+        return list(dict.fromkeys([*self.config.on, self.label()]))
+
     def add_batch(self, state: HashState, batch: BatchContext) -> HashState:
         steps, label = self.config.normalize, self.label()
         inputs = row_keys(batch, self.config.on, steps)
@@ -125,6 +129,9 @@ def _number(value: str) -> float:
 @register_validator
 class PreferenceConsistencyValidator(_HashingValidator):
     config_model = PreferenceConsistencyCheck
+
+    def reads(self) -> list[str]:
+        return ["chosen", "rejected", *prompt_fields(self.spec)]
 
     def add_batch(self, state: HashState, batch: BatchContext) -> HashState:
         steps = self.config.normalize

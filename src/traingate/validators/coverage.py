@@ -37,6 +37,14 @@ class _CountingValidator(Validator[Any, CountState]):
         own = set() if config.feature in FEATURES else {config.feature.split(".")[0]}
         return super().columns() | own
 
+    def reads(self) -> list[str]:
+        """A feature drawn from the text reads the kind's text fields; a column or `file`/`split` reads none."""
+        return super().reads() if self.config.feature in FEATURES and self.config.feature not in ("file", "split") else []
+
+    def reads_columns(self) -> list[str]:
+        feature: str = self.config.feature
+        return [] if feature in FEATURES else [feature]
+
     def create_state(self) -> CountState:
         return CountState()
 
@@ -86,6 +94,10 @@ class DistributionValidator(_CountingValidator):
 @register_validator
 class DiversityValidator(_CountingValidator):
     config_model = DiversityCheck
+
+    def reads(self) -> list[str]:
+        distinct_n = self.config.min_distinct_1 is not None or self.config.min_distinct_2 is not None
+        return content_fields(self.spec.kind, self.spec.fields, None) if distinct_n else super().reads()
 
     def add_batch(self, state: CountState, batch: BatchContext) -> CountState:
         super().add_batch(state, batch)

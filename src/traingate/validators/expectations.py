@@ -57,6 +57,13 @@ class ExpectationValidator(Validator[ExpectationCheck, ExpectationState]):
         column = self._column()
         return {column.split(".")[0]} if column else set()
 
+    def reads(self) -> list[str]:
+        return []
+
+    def reads_columns(self) -> list[str]:
+        column = self._column()  # expect_column_to_exist judges the column's absence itself
+        return [column] if column and self.config.expectation != "expect_column_to_exist" else []
+
     def create_state(self) -> ExpectationState:
         sample = self.config.sample
         return ExpectationState(sample=BottomK(sample.rows if sample else SAMPLE_ROWS)

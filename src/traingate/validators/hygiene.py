@@ -68,11 +68,13 @@ class EmptyTextValidator(RowFlagValidator[EmptyTextCheck]):
     config_model = EmptyTextCheck
     noun = "with empty text"
 
-    def find(self, batch: BatchContext) -> list[Hit]:
+    def reads(self) -> list[str]:
         required = KIND_FIELDS[self.spec.kind][0]
-        fields = self.config.fields or [f for f in TEXT_FIELDS[self.spec.kind] if f in required]
+        return self.config.fields or [f for f in TEXT_FIELDS[self.spec.kind] if f in required]
+
+    def find(self, batch: BatchContext) -> list[Hit]:
         hits = []
-        for view in batch.views(fields):
+        for view in batch.views(self.reads()):
             missing = np.asarray(view.values.is_null(), dtype=bool)
             blank = np.asarray(pc.match_substring_regex(view.values, r"^\s*$").fill_null(False), dtype=bool)
             hits += [Hit("missing", missing, view), Hit("empty", blank, view)]

@@ -63,6 +63,12 @@ class ScoreRangeValidator(RowFlagValidator[ScoreRangeCheck]):
     def columns(self) -> set[str]:
         return {self.spec.column(self.config.field).split(".")[0]}
 
+    def reads(self) -> list[str]:
+        return []
+
+    def reads_columns(self) -> list[str]:
+        return [self.spec.column(self.config.field)]
+
     def find(self, batch: BatchContext) -> list[Hit]:
         raw = batch.field(self.config.field)
         if raw is None:

@@ -52,6 +52,9 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
         extra = {self.config.language_field.split(".")[0]} if self.config.language_field else set()
         return super().columns() | extra
 
+    def reads_columns(self) -> list[str]:
+        return [self.config.language_field] if self.config.language_field else []
+
     def add_batch(self, state: PiiState, batch: BatchContext) -> PiiState:
         state.rows += batch.num_rows
         state.files[batch.file_index] = (batch.file, batch.unit)

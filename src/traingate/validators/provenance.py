@@ -38,6 +38,12 @@ class LicenceValidator(RowFlagValidator[LicenceCheck]):
     def columns(self) -> set[str]:
         return {self.config.column.split(".")[0]}
 
+    def reads(self) -> list[str]:
+        return []
+
+    def reads_columns(self) -> list[str]:
+        return [self.config.column]
+
     def find(self, batch: BatchContext) -> list[Hit]:
         values = text_column(batch, self.config.column)
         view = TextView(self.config.column, values, None)
@@ -64,6 +70,15 @@ class LineageValidator(RowFlagValidator[LineageCheck]):
         config = self.config
         paths = [*config.required, config.generator_column] + ([config.synthetic.column] if config.synthetic else [])
         return {p.split(".")[0] for p in paths}
+
+    def reads(self) -> list[str]:
+        return []
+
+    def reads_columns(self) -> list[str]:
+        """`required` columns in no row are this check's own finding (every row lacks them), as in schema."""
+        config = self.config
+        generator = [config.generator_column] if config.deny_generators else []
+        return generator + ([config.synthetic.column] if config.synthetic else [])
 
     def find(self, batch: BatchContext) -> list[Hit]:
         hits = [Hit(f"missing_{name}", blank(text_column(batch, name)), TextView(name, text_column(batch, name), None))

@@ -59,6 +59,9 @@ class MinRowsValidator(_MinimumValidator):
     def columns(self) -> set[str]:
         return set()
 
+    def reads(self) -> list[str]:
+        return []
+
     def amount(self, batch: BatchContext) -> int:
         return batch.num_rows
 

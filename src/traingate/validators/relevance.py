@@ -23,6 +23,9 @@ class KeywordsValidator(RowFlagValidator[KeywordsCheck]):
     config_model = KeywordsCheck
     noun = "missing a required term or holding a forbidden one"
 
+    def reads(self) -> list[str]:
+        return list(dict.fromkeys([*self.config.required, *self.config.forbidden]))
+
     def find(self, batch: BatchContext) -> list[Hit]:
         hits = []
         for name, terms in self.config.required.items():

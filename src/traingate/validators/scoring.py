@@ -69,6 +69,9 @@ class ScorerValidator(RowFlagValidator[ScorerCheck]):
     def columns(self) -> set[str]:
         return super().columns() | {c.split(".")[0] for c in self.config.columns}
 
+    def reads_columns(self) -> list[str]:
+        return list(self.config.columns)
+
     def find(self, batch: BatchContext) -> list[Hit]:
         scores = np.asarray(self.score(batch.table.to_pylist()), dtype=float)
         if scores.shape != (batch.num_rows,):

@@ -7,6 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from traingate.contracts.model import DatasetSpec
 from traingate.engine.batch import BatchContext, TextView
 
 
@@ -20,11 +21,21 @@ def _by_role(batch: BatchContext, canonical: str) -> TextView | None:
     return TextView(view.field, view.values.filter(pa.array(keep)), view.rows[keep], view.roles.filter(pa.array(keep)))
 
 
+RESPONSE_FIELDS = {"sft": "response", "reward": "response", "preference": "chosen", "chat": "messages", "pretraining": "text"}
+
+
 def responses(batch: BatchContext) -> TextView | None:
     kind = batch.spec.kind
     if kind == "chat":
         return _by_role(batch, "assistant")
-    return batch.text({"sft": "response", "reward": "response", "preference": "chosen"}.get(kind, "text"))
+    return batch.text(RESPONSE_FIELDS[kind])
+
+
+def prompt_fields(spec: DatasetSpec) -> list[str]:
+    """The field `prompts` reads: a chat's messages; preference's optional prompt only when mapped."""
+    if spec.kind == "chat":
+        return ["messages"]
+    return ["prompt"] if spec.kind in ("sft", "reward") or "prompt" in spec.fields else []
 
 
 def prompts(batch: BatchContext) -> TextView | None:
