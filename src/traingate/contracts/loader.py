@@ -8,22 +8,33 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from traingate.contracts import expectations, registry
+from traingate.contracts import expectations, regexes, registry
 from traingate.contracts.model import GROUPS, CheckConfig, Contract, ContractHeader
 from traingate.contracts.yamlpos import Path, PositionedDocument, load_positioned
-from traingate.errors import ContractError, ContractErrors, NotImplementedCheckError
+from traingate.errors import ContractError, ContractErrors, Location, NotImplementedCheckError
+
+MAX_CONTRACT_BYTES = 1 << 20  # 1 MiB: a contract is a few KiB; past this it is not one (or it is /dev/zero)
 
 
 def load_contract(path: str | FsPath) -> Contract:
     file = str(path)
     try:
-        raw_bytes = FsPath(path).read_bytes()
+        with open(path, "rb") as handle:
+            raw_bytes = handle.read(MAX_CONTRACT_BYTES + 1)  # never more: the file may not end
     except OSError as exc:
         raise ContractError(f"cannot read contract: {exc.strerror}", None, f"check the path {file!r}") from exc
+    _check_size(len(raw_bytes), file)
     return parse_contract(raw_bytes.decode("utf-8", errors="replace"), file, hashlib.sha256(raw_bytes).hexdigest())
 
 
+def _check_size(size: int, file: str) -> None:
+    if size > MAX_CONTRACT_BYTES:
+        raise ContractError(f"the contract is larger than {MAX_CONTRACT_BYTES >> 20} MiB", Location(file, 1, 1),
+                            "a contract is a YAML file of a few KiB: check that the path names the contract")
+
+
 def parse_contract(text: str, file: str = "<contract>", sha256: str = "") -> Contract:
+    _check_size(len(text), file)
     doc = load_positioned(text, file)
     if not isinstance(doc.data, dict):
         raise ContractError("a contract is a YAML mapping with keys contract, version, dataset, checks",
@@ -77,7 +88,21 @@ def _parse_check(group: str, index: int, item: Any, doc: PositionedDocument,
         errors.append(_unknown_type(group, type_name, doc.locate((*where, "type"))))
         return None
     result = _validate(model, item, where, doc, errors)
-    return result if isinstance(result, CheckConfig) else None
+    refused = _regex_errors(type_name, item, where, doc)
+    errors.extend(refused)
+    return result if isinstance(result, CheckConfig) and not refused else None
+
+
+def _regex_errors(type_name: str, item: dict[str, Any], where: Path, doc: PositionedDocument) -> list[ContractError]:
+    """Each regex of the check that RE2 cannot take: checks match in linear time, so such a pattern is refused."""
+    out = []
+    for inner, pattern in regexes.patterns_in(type_name, item):
+        problem = regexes.re2_problem(pattern)
+        if problem is not None:
+            dotted = ".".join(str(p) for p in (*where, *inner))
+            out.append(ContractError(f"{dotted}: RE2 cannot take the regex {pattern!r} ({problem[0]})",
+                                     doc.locate((*where, *inner)), problem[1]))
+    return out
 
 
 def parse_expectations(raw: Any, doc: PositionedDocument, errors: list[ContractError]) -> list[CheckConfig]:

@@ -10,6 +10,8 @@ import yaml
 from traingate.errors import ContractError, Location
 
 Path = tuple[str | int, ...]
+MAX_ALIAS_NODES = 10_000  # nodes that YAML aliases may add to a contract once expanded ("billion laughs" past it)
+MAX_DEPTH = 64  # nesting of mappings and lists
 
 
 @dataclass
@@ -57,10 +59,52 @@ def _build(node: yaml.Node, path: Path, doc: PositionedDocument, loader: yaml.Sa
     return loader.construct_object(node, deep=True)
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """Composes nodes while counting what aliases add once expanded, and how deep nesting goes, so that an
+    alias bomb or a deeply nested document is refused at the alias (or node) that passes the bound, before
+    anything is expanded."""
+
+    def __init__(self, text: str, file: str) -> None:
+        super().__init__(text)
+        self.file = file
+        self.sizes: dict[int, int] = {}  # id(node) -> nodes in it once aliases are expanded
+        self.alias_nodes = 0
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._count_alias(self.peek_event())  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ContractError(f"the contract nests more than {MAX_DEPTH} levels deep",
+                                self._at(self.peek_event()),  # type: ignore[no-untyped-call]
+                                "a contract is a few levels of mappings and lists")
+        node: Any = super().compose_node(parent, index)
+        self.depth -= 1
+        children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else \
+            node.value if isinstance(node, yaml.SequenceNode) else []
+        self.sizes[id(node)] = 1 + sum(self.sizes.get(id(child), 1) for child in children)
+        return node
+
+    def _count_alias(self, event: Any) -> None:
+        anchor = getattr(event, "anchor", None)
+        if anchor in self.anchors and id(self.anchors[anchor]) not in self.sizes:
+            raise ContractError(f"alias *{anchor} stands inside the node it names, which never ends", self._at(event),
+                                "write the value out instead of the alias")
+        self.alias_nodes += self.sizes.get(id(self.anchors.get(anchor)), 1)
+        if self.alias_nodes > MAX_ALIAS_NODES:
+            raise ContractError(f"YAML aliases expand the contract past {MAX_ALIAS_NODES:,} nodes at alias *{anchor}",
+                                self._at(event), "write the values out, or use fewer nested aliases")
+
+    def _at(self, event: Any) -> Location:
+        return Location(self.file, event.start_mark.line + 1, event.start_mark.column + 1)
+
+
 def load_positioned(text: str, file: str) -> PositionedDocument:
     """Parse one YAML document; syntax errors become ContractErrors with a location."""
     doc = PositionedDocument(data=None, file=file)
-    loader = yaml.SafeLoader(text)
+    loader = _BoundedLoader(text, file)
     try:
         root = loader.get_single_node()
         if root is None:

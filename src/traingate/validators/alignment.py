@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from traingate.contracts.content import LengthRatioCheck, RefusalsCheck, ResponseFormatCheck, TruncatedCheck
+from traingate.contracts.regexes import compile_re2
 from traingate.engine.batch import BatchContext, TextView
 from traingate.engine.tokenizers import get_tokenizer
 from traingate.validators.endings import finished_form
@@ -120,7 +121,7 @@ class ResponseFormatValidator(ResponseValidator[ResponseFormatCheck]):
         fenced = FENCED.match(text) if self.config.strip_fences else None
         body = fenced.group(1) if fenced else text
         if self.config.format == "regex":
-            return re.fullmatch(self.config.pattern or "", body, re.S) is not None
+            return compile_re2(self.config.pattern or "", dot_all=True).fullmatch(body) is not None
         if self.config.format == "python":
             try:
                 ast.parse(body)

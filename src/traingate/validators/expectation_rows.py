@@ -1,18 +1,20 @@
 """Row-level Great Expectations conditions over one Arrow column, with GX's pandas semantics: nulls (and NaN)
-are missing, regexes are Python `re.search` over `str(value)`, sets compare with Python equality."""
+are missing, regexes are Python `re.search` over `str(value)` (the
+`regex` module, each value under a time bound past which the check errs), sets compare with Python equality."""
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import regex
 
 from traingate.contracts.gx_args import GxArgs
+from traingate.contracts.regexes import search_bounded
 
 Predicate = Callable[[list[Any], GxArgs], np.ndarray]  # non-null values -> True where unexpected
 
@@ -30,13 +32,13 @@ def _as_text(value: Any) -> str:
 
 
 def _searches(patterns: list[str], values: list[Any]) -> list[list[bool]]:
-    compiled = [re.compile(p) for p in patterns]
-    return [[c.search(_as_text(v)) is not None for c in compiled] for v in values]
+    compiled = [regex.compile(p) for p in patterns]  # `re` semantics, each value under a time bound
+    return [[search_bounded(c, _as_text(v)) for c in compiled] for v in values]
 
 
 def _match_regex(values: list[Any], args: Any) -> np.ndarray:
-    found = re.compile(args.regex)
-    return np.array([found.search(_as_text(v)) is None for v in values], dtype=bool)
+    found = regex.compile(args.regex)
+    return np.array([not search_bounded(found, _as_text(v)) for v in values], dtype=bool)
 
 
 def _not_match_regex(values: list[Any], args: Any) -> np.ndarray:

@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 
 from traingate.contracts.compliance import BlocklistCheck, SecretsCheck
+from traingate.contracts.regexes import compile_re2
 from traingate.engine.batch import BatchContext
+from traingate.engine.masking import CUT, window
 from traingate.errors import ContractError
 from traingate.results.model import Sample
 from traingate.validators.flags import Hit, RowFlagValidator
@@ -47,15 +49,23 @@ class SecretsValidator(RowFlagValidator[SecretsCheck]):
         if unknown:
             raise ContractError(f"unknown secrets detector {unknown[0]!r}", hint=f"choose from: {', '.join(sorted(known))}")
         self.detectors = [Detector(name, tuple(known[name])) for name in self.config.detectors or sorted(known)]
-        self.detectors += [Detector(name, (re.compile(regex),), verified=False)
+        builtin = "|".join(f"(?:{_scoped(p)})" for d in self.detectors for p in d.regexes)
+        self.builtin = re.compile(builtin) if builtin else None  # detect-secrets' own regexes, fixed and known
+        # your own patterns run on RE2 (linear time): a pattern like (a+)+$ cannot hang the run
+        self.detectors += [Detector(name, (compile_re2(regex),), verified=False)
                            for name, regex in self.config.extra_patterns.items()]
-        self.any = re.compile("|".join(f"(?:{_scoped(p)})" for d in self.detectors for p in d.regexes))
+        extra = "|".join(f"(?:{regex})" for regex in self.config.extra_patterns.values())
+        self.extra = compile_re2(extra) if extra else None
+
+    def any(self, text: str) -> bool:
+        """Whether any detector's regex finds something in the text (before each detector's own rules)."""
+        return bool(self.builtin and self.builtin.search(text)) or bool(self.extra and self.extra.search(text))
 
     def find(self, batch: BatchContext) -> list[Hit]:
         hits = []
         for view in batch.views(self.config.fields):
             texts = view.values.to_pylist()
-            candidates = [k for k, t in enumerate(texts) if t and self.any.search(t)]
+            candidates = [k for k, t in enumerate(texts) if t and self.any(t)]
             for detector in self.detectors:
                 mask = np.zeros(len(texts), dtype=bool)
                 for k in candidates:
@@ -79,8 +89,9 @@ class SecretsValidator(RowFlagValidator[SecretsCheck]):
         first, last = next(d for d in self.detectors if d.name == hit.reason).spans(text)[0]
         marker = f"<{hit.reason}>"
         start = max(0, first - EXCERPT_CHARS // 3)
-        excerpt = text[start: first] + marker + text[last: last + EXCERPT_CHARS // 2]
-        at = first - start
+        head, tail = window(text, start, first), window(text, last, last + EXCERPT_CHARS // 2)  # cuts marked
+        excerpt = head.removesuffix(CUT) + marker + tail.removeprefix(CUT)
+        at = len(head.removesuffix(CUT))
         return Sample(file=batch.file, line=int(batch.lines[row]), unit=batch.unit, field=hit.view.field,
                       reason=hit.reason, excerpt=excerpt, span=(at, at + len(marker))).model_dump()
 
