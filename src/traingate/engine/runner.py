@@ -174,7 +174,6 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
         rows = fetch_rows(files, columns, wanted, folded.blocks) if wanted else {}
         results = [_finish(v, s, e, rows) for v, s, (_, e) in zip(validators, folded.states, looked)]
         fault_samples = folded.faults.samples(files)
-        _mask_reports(validators, results, fault_samples)
         file_infos = [FileInfo(path=f.path, split=f.split, format=f.format, bytes=f.size, sha256=h.result(),
                                absolute_path=f.path if "://" in f.path else os.path.abspath(f.path),
                                rows=folded.rows_per_file[i], bad_records=folded.faults.per_file.get(i, 0))
@@ -189,13 +188,15 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
     timings = {"total": time.perf_counter() - t0, "read_and_check": read_seconds,
                **({"ray_start": ray_start} if ray_start is not None else {})}
     timings.update({v.check_id: s for v, s in zip(validators, folded.seconds)})
-    return RunResult(tool_version=__version__, run_id=uuid.uuid4().hex, started_at=started.isoformat(),
+    result = RunResult(tool_version=__version__, run_id=uuid.uuid4().hex, started_at=started.isoformat(),
                      finished_at=datetime.now(UTC).isoformat(),
                      contract=ContractInfo(name=contract.contract, version=contract.version, sha256=contract.sha256,
                                            path=contract.source_path, description=contract.description),
                      dataset=dataset, checks=results, distributions=StatsCollector().finalize(folded.stats), gate=gate,
                      timings=timings, resources={"peak_rss_mib": round(peak_rss_mib(), 1),
                                                  "worker_peak_rss_mib": round(folded.worker_rss_mib, 1)})
+    _mask_reports(validators, result)
+    return result
 
 
 def _dataset_info(contract: Contract, file_infos: list[FileInfo], folded: Folded, fault_samples: list[Fault],
@@ -210,16 +211,17 @@ def _dataset_info(contract: Contract, file_infos: list[FileInfo], folded: Folded
                        memory_actions=folded.memory_actions)
 
 
-def _mask_reports(validators: list[Validator[Any, Any]], results: list[CheckResult], faults: list[Fault]) -> None:
-    """Checks that guard against what text may hold (personal data, secrets) mask every excerpt that
-    reporters will show, each check's own findings first; the count goes into that check's details."""
-    from traingate.engine.masking import mask_excerpts
+def _mask_reports(validators: list[Validator[Any, Any]], run: RunResult) -> None:
+    """Checks that guard against what text may hold (personal data, secrets) mask every text of the run
+    that data can reach (engine/masking.py), each check's own findings first; the count goes into that
+    check's details."""
+    from traingate.engine.masking import mask_run
     from traingate.validators.base import MasksExcerpts
 
-    by_id = {r.id: r for r in results}
+    by_id = {r.id: r for r in run.checks}
     for validator in validators:
         if isinstance(validator, MasksExcerpts):
-            by_id[validator.check_id].details["masked_excerpts"] = mask_excerpts(results, faults, validator.mask_texts)
+            by_id[validator.check_id].details["masked_excerpts"] = mask_run(run, validator.mask_texts)
 
 
 def _stats_columns(contract: Contract) -> set[str]:

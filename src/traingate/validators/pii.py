@@ -16,6 +16,7 @@ import numpy as np
 from traingate.contracts.compliance import PiiCheck
 from traingate.engine.batch import BatchContext
 from traingate.engine.lookup import split_row_id
+from traingate.engine.masking import window
 from traingate.engine.presidio import Finding, analyze, mask
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
@@ -112,9 +113,10 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
         start = max(0, at - 100)
         file_index, line = split_row_id(row_id)
         file, unit = state.files[file_index]
+        at += start > 0  # window marks the cut with one character
         span = (at - start, at - start + len(first) + 2) if at >= 0 else None
         return Sample(file=file, line=line, unit=unit, field=name, reason=first,
-                      excerpt=masked[start: start + 300], span=span).model_dump()
+                      excerpt=window(masked, start, start + 300), span=span).model_dump()
 
     def merge_states(self, a: PiiState, b: PiiState) -> PiiState:
         merged = PiiState(a.rows + b.rows, a.scanned + b.scanned, a.patterns_only + b.patterns_only,

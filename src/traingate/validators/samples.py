@@ -3,12 +3,14 @@ Merging two reservoirs keeps the k smallest of both, so any split of the data gi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from traingate.contracts.regexes import compile_re2
+from traingate.engine.masking import window
 
 SAMPLE_CAP = 20
 EXCERPT_CHARS = 300
@@ -81,10 +83,10 @@ class Reservoir:
 
 def excerpt_around(text: str, pattern: str | None) -> tuple[str, tuple[int, int] | None]:
     """A window of the text around the first match of `pattern`, with the match's span in the window."""
-    match = re.search(pattern, text) if pattern else None
+    match = compile_re2(pattern).search(text) if pattern else None  # the check's own (RE2) pattern: linear time
     if match is None:
-        return (text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"), None
+        return (text if len(text) <= EXCERPT_CHARS else window(text, 0, EXCERPT_CHARS - 1)), None
     start = max(0, match.start() - EXCERPT_CHARS // 3)
-    window = text[start: start + EXCERPT_CHARS]
-    end = min(match.end(), start + EXCERPT_CHARS) - start
-    return window, (match.start() - start, max(end, match.start() - start))
+    shown = window(text, start, start + EXCERPT_CHARS)  # each cut marked, for masking (engine/masking.py)
+    at = match.start() - start + (start > 0)
+    return shown, (at, max(at, min(match.end(), start + EXCERPT_CHARS) - start + (start > 0)))
