@@ -17,6 +17,7 @@ from traingate.contracts import parse_contract
 from traingate.contracts.content import DEFAULT_REFUSALS
 from traingate.engine.runner import validate
 from traingate.results import RunResult
+from traingate.validators.endings import RULES, finished_form
 
 pytestmark = pytest.mark.integration
 ENDINGS = ".!?…\"'”’)]}*`>|:;"
@@ -94,7 +95,11 @@ def truncated(text: str) -> str | None:
     if len(re.findall(r"(?m)^[ \t]*```", text)) % 2:
         return "unclosed_code_fence"
     body = text.rstrip()
-    return "ends_mid_sentence" if body and body[-1] not in ENDINGS and len(text.split()) >= 8 else None
+    if not body or body[-1] in ENDINGS or len(text.split()) < 8:
+        return None
+    # a finished form (list item, heading, URL, hashtags, signature, title, emoji; validators/endings.py,
+    # whose rules the unit tests and a labelled sample pin) is not a cut: 13 of this file's 17 rows
+    return None if finished_form(text, list(RULES)) else "ends_mid_sentence"
 
 
 def test_refusals_and_truncation_in_gpt4_answers(shared: Path, tmp_path: Path) -> None:

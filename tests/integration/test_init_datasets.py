@@ -33,7 +33,7 @@ def test_diff_finds_duplicates_and_pii_planted_in_a_copy(shared: Path, tmp_path:
     import json
 
     rows = json.loads((shared / "code_alpaca" / "code_alpaca_2k.json").read_text(encoding="utf-8"))
-    planted = rows + rows[:40] + [{"instruction": f"Email user {i}", "input": "", "output": f"Write to dev{i}@corp.example.org"}
+    planted = rows + rows[:40] + [{"instruction": f"Email user {i}", "input": "", "output": f"Write to dev{i}@corpmail-inbox.com"}
                                   for i in range(10)]
     (tmp_path / "old.json").write_text(json.dumps(rows))
     (tmp_path / "new.json").write_text(json.dumps(planted))
@@ -46,4 +46,4 @@ def test_diff_finds_duplicates_and_pii_planted_in_a_copy(shared: Path, tmp_path:
         invoke("validate", str(contract), str(tmp_path / f"{name}.json"), "--json", str(tmp_path / f"{name}.run.json"))
     code, output = invoke("diff", str(tmp_path / "old.run.json"), str(tmp_path / "new.run.json"))
     assert code == 1 and "uniqueness.exact_duplicates now failed (was passed)" in output
-    assert "compliance.pii: rate" in output  # 10 more rows with an e-mail address
+    assert "compliance.pii: rate" in output  # 10 more rows with an e-mail address (not at a reserved example domain)
