@@ -336,3 +336,52 @@ def test_ctrl_c_stops_a_sharded_run_at_once(tmp_path: Path, to: str) -> None:
     _, err = run.communicate(timeout=60)
     assert run.returncode != 0 and b"KeyboardInterrupt" in err
     assert time.monotonic() - interrupted < 5  # the shards left, 3 s a batch, would take about 15 s
+
+
+def test_sigterm_in_stop_on_sigterm_unwinds_a_script_run_and_exits_143(tmp_path: Path) -> None:
+    """A script that runs `validate` inside stop_on_sigterm(): SIGTERM to it ends its workers (reaped, in
+    the time a batch takes to start, not the 3 s each takes) and exits 143 without a traceback."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from contextlib import suppress
+
+    rows = [{"text": f"MARK {tmp_path / 'started'}" if i % 20 == 0 else f"row {i}"} for i in range(400)]
+    path = write_jsonl(tmp_path / "d.jsonl", rows)
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import sys\n"
+        "from traingate.engine import readers, shards\n"
+        "def main():\n"
+        "    shards.MIN_SHARD_BYTES, readers.BLOCK_BYTES = 1, 512\n"
+        "    from tests.conftest import contract_text\n"
+        "    from traingate.contracts import parse_contract\n"
+        "    from traingate.engine.lifecycle import stop_on_sigterm\n"
+        "    from traingate.engine.runner import RunOptions, validate\n"
+        "    scorer = \"  relevance:\\n    - {type: scorer, min_score: 0,\"\n"
+        "    scorer += \" function: 'tests.validators.scorers:slow_after_marking'}\\n\"\n"
+        "    contract = parse_contract(contract_text('pretraining', scorer), 'c.yaml')\n"
+        "    with stop_on_sigterm():\n"
+        "        validate(contract, [sys.argv[1]], options=RunOptions(workers=2))\n"
+        "if __name__ == '__main__':\n"
+        "    main()\n")
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.Popen([sys.executable, str(script), str(path)], cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "started").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (tmp_path / "started").exists(), run.communicate()
+        children = [int(p) for p in Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()]
+        signalled = time.monotonic()
+        run.send_signal(signal.SIGTERM)
+        _, err = run.communicate(timeout=30)
+        assert run.returncode == 143 and b"Traceback" not in err, err
+        assert time.monotonic() - signalled < 2
+        assert children and not [pid for pid in children if Path(f"/proc/{pid}").exists()]  # reaped, not zombies
+    finally:
+        with suppress(ProcessLookupError):  # whatever is left of the run
+            os.killpg(run.pid, signal.SIGKILL)
+        run.communicate()

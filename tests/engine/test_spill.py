@@ -173,3 +173,62 @@ def test_ray_tasks_spill_and_take_their_keys_back_before_the_shuffle(tmp_path: P
     baseline = _run(tmp_path, RunOptions(workers=1))
     spilled = _run(tmp_path, RunOptions(workers=2, engine="ray", max_memory_mib=1))
     _spill_actions(spilled, baseline)
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Any:
+    """A 64 KiB tmpfs (it fills up at once); skips where mounting is not allowed."""
+    import subprocess
+
+    where = tmp_path / "full"
+    where.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    yield where
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_a_spill_that_fills_the_disk_is_a_spill_error_and_leaves_no_file(full_disk: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file that cannot grow was a memory map that killed the process with SIGBUS; now an error naming the
+    folder and TMPDIR, the half-written file removed, the rows still held."""
+    monkeypatch.setenv(spill.SPILL_DIR_ENV, str(full_disk))
+    rows = Rows()
+    rows.add(np.arange(3 * 20_000, dtype=np.uint64).reshape(20_000, 3))  # 480 KB
+    with pytest.raises(spill.SpillError, match=f"spill folder {full_disk}: No space left on device; .*TMPDIR"):
+        rows.spill()
+    assert not list(full_disk.iterdir()) and len(rows) == 20_000 and not rows.disk
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_full_spill_disk_ends_the_run_on_every_local_engine(tmp_path: Path, full_disk: Path, workers: int,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              small_shards: None) -> None:  # noqa: F811
+    """The run raises the SpillError (a full disk is not retried as a failed shard) and its folder goes."""
+    import tempfile
+
+    from tests.conftest import write_jsonl
+
+    monkeypatch.setattr(tempfile, "tempdir", str(full_disk))  # where the run makes its spill folder
+    contract = parse_contract(contract_text("sft", "  uniqueness:\n    - type: exact_duplicates\n"), str(tmp_path / "c.yaml"))
+    rows = _rows("sft", 4000)
+    data = [str(write_jsonl(tmp_path / f"d{i}.jsonl", rows[i::2])) for i in range(2)]
+    with pytest.raises(spill.SpillError, match=f"{full_disk}/traingate-spill-{os.getpid()}-"):
+        validate(contract, data, options=RunOptions(workers=workers, max_memory_mib=1))
+    assert not list(full_disk.iterdir()) and spill.SPILL_DIR_ENV not in os.environ
+
+
+def test_the_folders_of_drivers_that_no_longer_run_are_swept(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True).stdout)
+    stale, live, elsewhere, other = (tmp_path / f"traingate-spill-{dead}-{spill.HOST}-abcd1234",
+                                     tmp_path / f"traingate-spill-{os.getpid()}-{spill.HOST}-abcd1234",
+                                     tmp_path / f"traingate-spill-{dead}-{spill.HOST}x-abcd1234",  # another host's
+                                     tmp_path / "traingate-spill-abc")
+    for folder in (stale, live, elsewhere, other):
+        folder.mkdir()
+        (folder / "a.npy").write_bytes(b"x")
+    assert spill.sweep_stale(str(tmp_path)) == [str(stale)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, elsewhere.name, other.name])

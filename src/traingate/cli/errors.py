@@ -17,6 +17,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from traingate.engine.lifecycle import TERMINATED, Terminated, stop_on_sigterm
 from traingate.errors import ContractErrors, TraingateError
 from traingate.reports.sanitize import visible
 from traingate.results.gate import ExitCode
@@ -75,12 +76,16 @@ class Guarded(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            with stop_on_sigterm():  # a run unwinds on SIGTERM as on Ctrl-C: workers ended, spill folder removed
+                return super().invoke(ctx)
         except (typer.Exit, typer.Abort, TyperException):  # exits, usage errors (2) and their messages
             raise
         except KeyboardInterrupt:
             err.print("interrupted")
             raise typer.Exit(INTERRUPTED) from None
+        except Terminated:
+            err.print("terminated")
+            raise typer.Exit(TERMINATED) from None
         except TraingateError as exc:
             raise fail(exc) from exc
         except Exception as exc:

@@ -1,17 +1,23 @@
 """Where shards are folded: worker processes on this machine, or tasks of Ray Data on a Ray cluster
 (engine/ray_engine.py).
-A shard that fails is tried once more; one that fails twice is reported, never dropped silently."""
+A shard that fails is tried once more; one that fails twice is reported, never dropped silently. A full
+spill disk is not retried: it ends the run (SpillError). However the run ends, its workers are ended and
+reaped (engine/lifecycle.py)."""
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from traingate.engine.fold import Folded, fold_shard, warm_up
+from traingate.engine.lifecycle import end_processes, reap_tracker_at_exit, start_as_worker
 from traingate.engine.presidio import mark_shard_worker
 from traingate.engine.ray_engine import Pairs, run_on_ray
+from traingate.validators.spill import SpillError
 
 Task = tuple[Any, ...]
 Outcome = Folded | str  # the folded shard, or why it failed
@@ -20,9 +26,20 @@ Outcome = Folded | str  # the folded shard, or why it failed
 def start_workers(workers: int, preload: tuple[str, ...] = ()) -> tuple[ProcessPoolExecutor, list[Future[None]]]:
     """A pool of spawned worker processes, already starting (importing traingate and `preload`) when
     returned, with the futures of their warming up."""
+    reap_tracker_at_exit()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=mark_shard_worker)
+                               initializer=_start_worker, initargs=(os.getpid(),))
     return pool, [pool.submit(warm_up, preload) for _ in range(workers)]
+
+
+def _start_worker(driver: int) -> None:
+    mark_shard_worker()
+    start_as_worker(driver)
+
+
+def _pool_processes(pool: ProcessPoolExecutor) -> list[BaseProcess]:
+    """The pool's worker processes (those it started, not every child of this process)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
 
 
 def _processes(tasks: Iterable[Task], pool: ProcessPoolExecutor, on_done: Callable[[int], None] | None = None
@@ -36,14 +53,16 @@ def _processes(tasks: Iterable[Task], pool: ProcessPoolExecutor, on_done: Callab
         for future in as_completed(futures):
             try:
                 outcomes[futures[future]] = future.result()
+            except SpillError:  # a full disk stays full: no second try, the run ends
+                raise
             except Exception as exc:  # a crashed worker breaks the pool: every unfinished shard is retried
                 outcomes[futures[future]] = f"{type(exc).__name__}: {exc}"
             if on_done is not None:
                 on_done(futures[future])
-    except BaseException:  # Ctrl-C (or the driver failing): stop the workers now, not after their shards
+    except BaseException:  # Ctrl-C, SIGTERM, a full disk: stop the workers now, not after their shards
+        processes = _pool_processes(pool)
         pool.shutdown(wait=False, cancel_futures=True)
-        for child in multiprocessing.active_children():
-            child.terminate()
+        end_processes(processes)  # reaped before the run removes its spill folder, which they write to
         raise
     pool.shutdown()
     return [outcomes[i] for i in range(len(futures))]

@@ -16,6 +16,7 @@ from traingate.engine.fold import Folded, build_validators, fold_task
 from traingate.engine.presidio import mark_shard_worker
 from traingate.errors import MissingDependencyError
 from traingate.validators.base import PairsOf, ShufflesBandKeys, SpillsRows
+from traingate.validators.spill import SpillError
 
 PARTITIONS = 32
 Pairs = dict[int, dict[int, np.ndarray]]  # check index -> bucket cap -> candidate pairs
@@ -107,10 +108,12 @@ def run_on_ray(tasks: list[tuple[Any, ...]], address: str | None) -> tuple[list[
     rows = [{"index": i, "task": pickle.dumps(task)} for i, task in enumerate(tasks)]
     first = _map(rows)
     states, errors = _outcomes(first, range(len(rows)))
+    _full_disk(errors)
     runs = [first]
     if errors:  # one more try for the shards that failed
         again = _map([rows[i] for i in sorted(errors)])
         retried, still = _outcomes(again, sorted(errors))
+        _full_disk(still)
         states |= retried
         errors = {i: f"failed twice: {error}" for i, error in still.items()}
         runs.append(again)
@@ -123,6 +126,13 @@ def run_on_ray(tasks: list[tuple[Any, ...]], address: str | None) -> tuple[list[
     for run in runs[1:]:
         folded = folded.union(run.filter(lambda r: not r["error"]))
     return outcomes, _shuffle(folded.materialize(), caps)
+
+
+def _full_disk(errors: dict[int, str]) -> None:
+    """A task that could not write its spill files ends the run as a full disk does locally (no retry)."""
+    for error in errors.values():
+        if error.startswith(f"{SpillError.__name__}: "):
+            raise SpillError(error.split(": ", 1)[1])
 
 
 def _map(rows: list[dict[str, Any]]) -> Any:

@@ -4,14 +4,19 @@ Checks whose every row must meet every other (near duplicates, split leakage) ca
 their rows; when the run's memory limit (`--max-memory`) is reached they write the columns they hold to a
 temporary file instead and read them back one column at a time at the end, so the final grouping needs
 memory for one key column, not all. Files go to the run's spill directory (removed when the run ends, or
-when the process exits) on the machine that wrote them.
+when the process exits) on the machine that wrote them. The directory is made in the temporary folder
+(TMPDIR) and named by the driver's pid and host (traingate-spill-<pid>-<host>-*): a driver killed with SIGKILL
+cannot remove its own, so each run first removes the folders of this host's pids that no longer run. A file that cannot be written
+(a full disk) is a SpillError naming the folder, never a half-written file read back.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -22,12 +27,51 @@ from pathlib import Path
 
 import numpy as np
 
+from traingate.errors import TraingateError
+
 SPILL_DIR_ENV = "TRAINGATE_SPILL_DIR"
+HOST = re.sub(r"[^A-Za-z0-9.]", "", socket.gethostname()) or "host"  # a temporary folder may be shared
+_NAMED = re.compile(r"traingate-spill-(\d+)-(.*)-[a-z0-9_]{8}")
+
+
+class SpillError(TraingateError):
+    """A spill file cannot be written (a full disk, no permission): the run errs (exit 3), naming the folder."""
+
+
+def _new_dir() -> str:
+    return tempfile.mkdtemp(prefix=f"traingate-spill-{os.getpid()}-{HOST}-")
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def sweep_stale(folder: str | None = None) -> list[str]:
+    """Remove the spill folders in `folder` (the temporary folder) whose driver no longer runs, as a driver
+    killed with SIGKILL leaves them; a folder of another user or host, or of a pid now reused, stays. Returns them."""
+    removed = []
+    with os.scandir(folder or tempfile.gettempdir()) as entries:
+        for entry in entries:
+            named = _NAMED.fullmatch(entry.name)
+            try:
+                mine = entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_uid == os.getuid()
+            except OSError:
+                continue
+            if named and mine and named.group(2) == HOST and not _running(int(named.group(1))):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(entry.path)
+    return removed
 
 
 @lru_cache(maxsize=1)
 def _own_dir() -> Path:
-    path = Path(tempfile.mkdtemp(prefix="traingate-spill-"))
+    path = Path(_new_dir())
     atexit.register(shutil.rmtree, path, True)
     return path
 
@@ -38,7 +82,8 @@ def run_spill_dir(enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    before, path = os.environ.get(SPILL_DIR_ENV), tempfile.mkdtemp(prefix="traingate-spill-")
+    sweep_stale()
+    before, path = os.environ.get(SPILL_DIR_ENV), _new_dir()
     os.environ[SPILL_DIR_ENV] = path
     try:
         yield
@@ -71,6 +116,16 @@ class Spilled:
         return np.array(np.load(self.path, mmap_mode="r")[j])
 
 
+def _write(path: Path, tables: list[np.ndarray], width: int, rows: int) -> None:
+    """(width x rows) uint64 as .npy, one column at a time, with plain writes: a full disk is an OSError
+    here, where a memory map of a file that could not grow killed the process with SIGBUS."""
+    with open(path, "wb") as out:
+        np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint64)),
+                                                   "fortran_order": False, "shape": (width, rows)})
+        for j in range(width):
+            out.write(np.ascontiguousarray(np.concatenate([t[:, j] for t in tables]), dtype=np.uint64).data)
+
+
 @dataclass
 class Rows:
     """A check's per-row columns: (n, width) uint64 tables per batch in memory, then spilled files."""
@@ -99,11 +154,12 @@ class Rows:
         if not rows:
             return 0
         path = spill_dir() / f"{uuid.uuid4().hex}.npy"
-        out = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint64, shape=(self.width(), rows))
-        for j in range(out.shape[0]):
-            out[j] = np.concatenate([t[:, j] for t in self.memory])
-        out.flush()
-        del out
+        try:
+            _write(path, self.memory, self.width(), rows)
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            raise SpillError(f"cannot write to the spill folder {path.parent}: {exc.strerror or exc}; free space "
+                             "there or set TMPDIR to a folder with room (the spill folder is made in TMPDIR)") from exc
         self.memory, self.disk = [], [*self.disk, Spilled(str(path), rows)]
         return rows
 
