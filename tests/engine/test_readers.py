@@ -3,6 +3,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -276,3 +277,57 @@ def test_column_types_of_parts_merge_to_the_judgement_of_one_pass() -> None:
     for types in (whole, merged):
         found = [(i, n, [(f.file, f.line) for f in sample]) for i, n, sample in types.faults(["f0", "f1", "f2"])]
         assert found == expected
+
+
+def _csv_reference(text: str) -> tuple[list[list[str]], list[int]]:
+    """Python's csv module over the whole text: each non-blank record and the line it starts on."""
+    import csv
+    import io
+
+    reader, rows, starts, end = csv.reader(io.StringIO(text, newline=""), strict=True), [], [], 0
+    for values in reader:
+        if values:
+            rows.append(values)
+            starts.append(end + 1)
+        end = reader.line_num
+    return rows, starts
+
+
+@pytest.mark.parametrize("block", [97, 4096, 8 << 20])
+def test_csv_fast_path_gives_the_rows_and_lines_of_the_strict_parser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   block: int) -> None:
+    import csv
+
+    monkeypatch.setattr("traingate.engine.csv_reader.BLOCK_BYTES", block)
+    monkeypatch.setattr("traingate.engine.csv_reader.MIN_WINDOW", min(block, 64 << 10))
+    monkeypatch.setattr("traingate.engine.csv_reader.MIN_STRICT", 64)
+    values = ["plain", "", '"a, b"', '"two\nlines"', '"crlf\r\ninside"', '"say ""hi"""', '""', "naïve"]
+    tall = '5" tall'  # a quote inside an unquoted value: the strict parser reads it
+    body = "".join(f"{i},{values[i % 8]},{tall if i % 100 == 50 else values[(i * 7) % 8]}\r\n"
+                   + ("\r\n" if i % 13 == 0 else "") for i in range(600))
+    text = "\ufeffid,a,b\r\n" + body
+    path = tmp_path / "d.csv"
+    path.write_bytes(text.encode())
+    strict_records: list[list[str]] = []
+    real = csv.reader
+
+    def counted(*args: object, **kwargs: object) -> Iterator[list[str]]:
+        for values in real(*args, **kwargs):  # type: ignore[call-overload]
+            strict_records.append(values)
+            yield values
+
+    monkeypatch.setattr(csv, "reader", counted)
+    rows, lines, faults = rows_and_faults(read_all(path))
+    monkeypatch.undo()
+    (header, *expected), starts = _csv_reference(text)
+    assert faults == [] and header == ["\ufeffid", "a", "b"]
+    assert [list(r.values()) for r in rows] == expected and lines == starts[1:]
+    assert len(strict_records) < 0.2 * len(expected)  # the header and records near 5" tall; pyarrow reads the rest
+
+
+def test_csv_line_with_bad_bytes_in_a_quoted_value_is_never_read_as_a_row(tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_bytes(b'prompt\n"one\ntw\xffo"\nok\n')
+    rows, lines, faults = rows_and_faults(read_all(path))
+    assert rows == [{"prompt": "ok"}] and lines == [4]
+    assert faults == [(2, "invalid_utf8"), (3, "invalid_utf8")]

@@ -170,3 +170,24 @@ def test_a_line_past_the_limit_is_one_unreadable_record_the_gate_errs_and_readin
     assert "2 line(s) longer than TRAINGATE_MAX_LINE_BYTES were not read" in done.stdout
     assert [(f["line"], f["kind"]) for f in result["faults"]] == [(1, "line_too_long"), (3, "line_too_long")]
     assert "longer than 1,048,576 bytes" in result["faults"][0]["message"]
+
+
+def test_broken_csv_quotes_among_many_clean_records_are_each_one_unreadable_record(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path reads the clean runs; each broken record is still caught at its line, whatever the block edges."""
+    monkeypatch.setattr("traingate.engine.csv_reader.BLOCK_BYTES", 4096)
+    rows = [f'{i},"an answer, with ""quotes""\nand a second line {i}"\r\n' for i in range(3000)]
+    rows[700] = '700,"a quote that closes early"and text\r\n'
+    rows[2100] = '2100,"a quote that is not closed\r\n'  # the next record's quote closes it, then comes text
+    data = tmp_path / "d.csv"
+    data.write_bytes(("prompt,response\r\n" + "".join(rows)).encode())
+    before = digests(tmp_path)
+    started = time.perf_counter()
+    code, out, _ = invoke("validate", str(contract_in(tmp_path)), str(data), "--json", str(tmp_path / "r.json"))
+    assert time.perf_counter() - started < 60
+    result = json.loads((tmp_path / "r.json").read_text())["dataset"]
+    line_of = {i: 2 + "".join(rows[:i]).count("\n") for i in (700, 2100)}  # the header is line 1
+    assert code == 1 and result["rows"] == 2998
+    assert [(f["line"], f["kind"]) for f in result["faults"]] == [(line_of[700], "bad_csv_row"), (line_of[2100], "bad_csv_row")]
+    assert f"d.csv:{line_of[2100]} [bad_csv_row] a closing quote is followed by more text" in out
+    assert {k: v for k, v in digests(tmp_path).items() if k in before} == before
