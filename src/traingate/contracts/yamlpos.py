@@ -104,7 +104,10 @@ class _BoundedLoader(yaml.SafeLoader):
 def load_positioned(text: str, file: str) -> PositionedDocument:
     """Parse one YAML document; syntax errors become ContractErrors with a location."""
     doc = PositionedDocument(data=None, file=file)
-    loader = _BoundedLoader(text, file)
+    try:
+        loader = _BoundedLoader(text, file)  # checks every character first
+    except yaml.reader.ReaderError as exc:
+        raise _unprintable(exc, text, file) from exc
     try:
         root = loader.get_single_node()
         if root is None:
@@ -119,3 +122,13 @@ def load_positioned(text: str, file: str) -> PositionedDocument:
     finally:
         loader.dispose()
     return doc
+
+
+def _unprintable(exc: yaml.reader.ReaderError, text: str, file: str) -> ContractError:
+    """A character YAML does not allow in a file (a NUL, a control character), at its line and column."""
+    start = text.rfind("\n", 0, exc.position) + 1
+    where = Location(file, text.count("\n", 0, exc.position) + 1, exc.position - start + 1)
+    code = int(exc.character)
+    escaped = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return ContractError(f"YAML does not allow the character #x{code:04x} ({exc.reason})", where,
+                         f'remove it, or write it as an escape inside a double-quoted string ("{escaped}")')

@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import pyarrow.json as pjson
 
@@ -71,15 +72,39 @@ def _project(table: pa.Table, columns: set[str] | None) -> pa.Table:
 def _jsonl_fast(block: bytes, columns: set[str] | None, newlines: int) -> pa.Table | None:
     """pyarrow's parser for a clean block; None sends the block to the tolerant path. pyarrow skips
     blank lines and accepts invalid UTF-8, so a row count that differs from the line count, or bytes
-    that do not decode, also send the block there (it keeps true line numbers)."""
+    that do not decode, also send the block there (it keeps true line numbers). It also crashes the
+    process (SIGSEGV, pyarrow 26) on a block whose first record is `null`, reads a later `null` line as
+    a row of nulls, and builds an invalid array from a list of two or more nulls (`[null, null]`): such
+    blocks go there too, where `null` is a `not_an_object` record like `1`."""
+    if _NULL_FIRST.match(block):
+        return None
     try:
         block.decode("utf-8")
         opts = pjson.ReadOptions(block_size=max(1 << 20, len(block) // 4 + 1))
         table = pjson.read_json(pa.BufferReader(block), read_options=opts)
+        table.validate()  # offsets and lengths only: O(columns)
     except (UnicodeDecodeError, pa.ArrowInvalid):
         return None
     expected = newlines + (0 if block.endswith(b"\n") else 1)
-    return _project(table, columns) if table.num_rows == expected else None
+    if table.num_rows != expected or _maybe_null_line(table):
+        return None
+    return _project(table, columns)
+
+
+_NULL_FIRST = re.compile(rb"[ \t\r\n]*null")
+
+
+def _maybe_null_line(table: pa.Table) -> bool:
+    """Whether a row is null in every column, as a `null` line (or `{}`) reads; O(columns) while any
+    column has no null, as in almost every block."""
+    if table.num_rows == 0 or any(column.null_count == 0 for column in table.columns):
+        return False
+    if table.num_columns == 0:
+        return True
+    every = pc.is_null(table.column(0))
+    for column in table.columns[1:]:
+        every = pc.and_(every, pc.is_null(column))
+    return bool(pc.any(every).as_py())
 
 
 def _loads(text: str) -> Any:
