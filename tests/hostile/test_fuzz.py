@@ -193,6 +193,7 @@ def test_random_bytes_as_data_end_with_an_exit_code(suffix: str, payload: bytes)
 @example(items=[None])  # a block that began with a `null` line crashed pyarrow's JSON reader (SIGSEGV)
 @example(items=[{"prompt": "p", "response": "r"}, None])  # a later `null` line read as a row of nulls
 @example(items=[{"prompt": None, "response": [None, None]}])  # pyarrow built an invalid list array: a crash
+@example(items=[{"prompt": [{}], "response": None}, {"prompt": [[]], "response": None}])  # pyarrow took [] alone as a struct
 def test_random_json_values_as_jsonl_lines_end_with_an_exit_code(items: list[Any]) -> None:
     with folder() as where:
         fuzz_jsonl(where, items)

@@ -47,16 +47,19 @@ def _column(name: str, values: list[Any], lines: list[int], file: str, unit: str
 
 def _column_by_value(name: str, values: list[Any], lines: list[int], file: str, unit: str,
                      faults: list[Fault]) -> pa.Array:
-    """Last resort for nested values of differing shapes: the first shape that converts wins."""
+    """Last resort for nested values of differing shapes: the first shape that converts wins. Each value is
+    tried beside the first one kept, as pyarrow converts some alone that it refuses among others (`[]` as
+    an empty struct)."""
     target: pa.DataType | None = None
     kept: list[Any] = []
+    anchor: list[Any] = []
     for value, line in zip(values, lines):
         if value is None:
             kept.append(None)
             continue
         try:
-            converted = pa.array([value], type=target)
-            target = target or converted.type
+            converted = pa.array([*anchor, value], type=target)
+            target, anchor = target or converted.type, anchor or [value]
             kept.append(value)
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
             faults.append(Fault(file=file, line=line, unit=unit, kind="type_mismatch",
