@@ -151,6 +151,22 @@ def test_a_type_that_changes_at_a_block_edge_is_caught(tmp_path: Path, monkeypat
     assert [(f["line"], f["kind"]) for f in result["faults"]] == [(line, "type_mismatch") for line in range(11, 21)]
 
 
+def test_a_value_of_another_type_nulls_only_its_own_row(tmp_path: Path) -> None:
+    """One list among strings in a block: that value is the unreadable record; the rows around it keep
+    their text (the column once became null for every row of the block, and empty_text counted them)."""
+    data = tmp_path / "d.jsonl"
+    data.write_bytes(b'{"prompt": "a", "response": "hello"}\n{"prompt": "b", "response": "world"}\n'
+                     b'{"prompt": "c", "response": ["x"]}\n')
+    contract = tmp_path / "c.yaml"
+    contract.write_text("contract: t\nversion: 1.0.0\ndataset:\n  kind: sft\ngate: {max_bad_records: 5}\n"
+                        "checks:\n  format:\n    - {type: empty_text, max_count: 0}\n")
+    invoke("validate", str(contract), str(data), "--json", str(tmp_path / "r.json"))
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert [(f["line"], f["kind"]) for f in result["dataset"]["faults"]] == [(3, "type_mismatch")]
+    (check,) = result["checks"]
+    assert check["findings"] == 1 and [s["line"] for s in check["samples"]] == [3]
+
+
 def test_an_empty_dataset_never_passes(tmp_path: Path) -> None:
     data = tmp_path / "empty.jsonl"
     data.write_bytes(b"\n\n")

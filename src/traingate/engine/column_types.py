@@ -84,9 +84,8 @@ class ColumnTypes:
     def judge(self, table: pa.Table, lines: np.ndarray, file_index: int,
               mismatched: list[tuple[str, str, int]]) -> pa.Table:
         """Count each column's values by type; a column whose type is not the kept one becomes null.
-        `mismatched`: (column, type, line) of values the reader already set to null."""
-        for name, other, line in mismatched:
-            self._tally(name, other, (file_index, line)).add(file_index, 1, partial(np.asarray, [line]))
+        `mismatched`: (column, type, line) of values the reader already set to null, tallied after the
+        table's own columns: the type the reader kept is the one this fold keeps."""
         for position, name in enumerate(table.column_names):
             column = table.column(name)
             kind = kind_of(column.type)
@@ -98,6 +97,8 @@ class ColumnTypes:
             tally.add(file_index, len(column) - column.null_count, valid)
             if self.kinds[name] != kind:
                 table = table.set_column(position, name, pa.nulls(len(column), column.type))
+        for name, other, line in mismatched:
+            self._tally(name, other, (file_index, line)).add(file_index, 1, partial(np.asarray, [line]))
         return table
 
     def merge(self, other: ColumnTypes) -> ColumnTypes:
