@@ -3,11 +3,13 @@ own for a batch of 256 texts or more and never shut it down, so the worker waite
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,44 @@ def test_a_pii_pool_made_in_a_spawned_process_is_shut_down_when_it_ends(tmp_path
     script.write_text(POOL_SCRIPT)
     code, _, stderr = bounded([sys.executable, str(script)], 60)
     assert code == 0, stderr
+
+
+DRIVER = (
+    "import sys, time\n"
+    "from traingate.engine import presidio\n"
+    "if __name__ == '__main__':\n"
+    "    pool = presidio._pool(2)\n"
+    "    list(pool.map(time.sleep, [1.0, 1.0]))\n"
+    "    print(' '.join(str(p) for p in pool._processes), flush=True)\n"
+    "    time.sleep(60)\n"
+)
+
+
+def test_the_pii_pool_of_a_driver_killed_with_sigkill_exits_within_seconds(tmp_path: Path) -> None:
+    """A one-process run's pii pool watches its driver, as shard workers do: kill -9 of the driver leaves
+    no pool worker waiting for work that will never come."""
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    run = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                           text=True, stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        assert run.stdout is not None
+        workers = [int(p) for p in run.stdout.readline().split()]
+        assert len(workers) == 2
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait(timeout=10)
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and any(alive(p) for p in workers):
+            time.sleep(0.1)
+        assert not [p for p in workers if alive(p)]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for init to reap it has exited)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False

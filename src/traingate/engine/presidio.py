@@ -9,6 +9,7 @@ import bisect
 import itertools
 import multiprocessing
 import multiprocessing.util
+import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from traingate.contracts.regexes import compile_re2
+from traingate.engine.lifecycle import start_as_worker
 from traingate.engine.pii_filters import reserved_value, technical_name, without_code
 from traingate.engine.spawn import can_spawn
 from traingate.errors import ContractError, MissingDependencyError
@@ -225,7 +227,8 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     a multiprocessing finalizer, which every process runs first; its priority puts it before the
     finalizers of the pool's own queues, which would stop them before the pool's workers are told to end."""
     # spawn: the run's reader and checker threads make fork unsafe
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=start_as_worker, initargs=(os.getpid(),))  # they exit if this process dies
     multiprocessing.util.Finalize(None, pool.shutdown, kwargs={"cancel_futures": True}, exitpriority=100)
     return pool
 
