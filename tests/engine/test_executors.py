@@ -3,8 +3,13 @@ type; a worker that dies is retried once, then reported as an errored shard that
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -298,17 +303,15 @@ def test_shards_go_out_numbered_before_the_whole_file_is_counted(tmp_path: Path,
     assert all(shard.first_line == data[shard.file_index][: shard.start].count(b"\n") + 1 for shard in rest)
 
 
-@pytest.mark.parametrize("to", ["process group", "driver"])
-def test_ctrl_c_stops_a_sharded_run_at_once(tmp_path: Path, to: str) -> None:
-    """SIGINT (Ctrl-C reaches the whole process group; a job runner may signal the driver alone) ends the
-    run in seconds: pending shards are cancelled and the workers stopped, not left to fold every shard."""
-    import signal
-    import subprocess
-    import sys
-    import time
-
+def start_marked_run(tmp_path: Path, guard: str = "") -> subprocess.Popen[bytes]:
+    """A script that validates 400 rows on 2 workers with a scorer taking 3 s a batch, started in its own
+    session and returned once a worker has begun a batch. `guard`: a context manager (from
+    traingate.engine.lifecycle) the script runs `validate` inside."""
     rows = [{"text": f"MARK {tmp_path / 'started'}" if i % 20 == 0 else f"row {i}"} for i in range(400)]
     path = write_jsonl(tmp_path / "d.jsonl", rows)
+    call = "validate(contract, [sys.argv[1]], options=RunOptions(workers=2))"
+    body = (f"    from traingate.engine.lifecycle import {guard}\n    with {guard}():\n        {call}\n" if guard
+            else f"    {call}\n")
     script = tmp_path / "run.py"
     script.write_text(
         "import sys\n"
@@ -321,7 +324,7 @@ def test_ctrl_c_stops_a_sharded_run_at_once(tmp_path: Path, to: str) -> None:
         "    scorer = \"  relevance:\\n    - {type: scorer, min_score: 0,\"\n"
         "    scorer += \" function: 'tests.validators.scorers:slow_after_marking'}\\n\"\n"
         "    contract = parse_contract(contract_text('pretraining', scorer), 'c.yaml')\n"
-        "    validate(contract, [sys.argv[1]], options=RunOptions(workers=2))\n"
+        f"{body}"
         "if __name__ == '__main__':\n"
         "    main()\n")
     root = Path(__file__).resolve().parents[2]
@@ -329,8 +332,16 @@ def test_ctrl_c_stops_a_sharded_run_at_once(tmp_path: Path, to: str) -> None:
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 60
     while not (tmp_path / "started").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.05)
     assert (tmp_path / "started").exists(), run.communicate()
+    return run
+
+
+@pytest.mark.parametrize("to", ["process group", "driver"])
+def test_ctrl_c_stops_a_sharded_run_at_once(tmp_path: Path, to: str) -> None:
+    """SIGINT (Ctrl-C reaches the whole process group; a job runner may signal the driver alone) ends the
+    run in seconds: pending shards are cancelled and the workers stopped, not left to fold every shard."""
+    run = start_marked_run(tmp_path)
     interrupted = time.monotonic()
     (os.killpg if to == "process group" else os.kill)(run.pid, signal.SIGINT)
     _, err = run.communicate(timeout=60)
@@ -341,39 +352,8 @@ def test_ctrl_c_stops_a_sharded_run_at_once(tmp_path: Path, to: str) -> None:
 def test_sigterm_in_stop_on_sigterm_unwinds_a_script_run_and_exits_143(tmp_path: Path) -> None:
     """A script that runs `validate` inside stop_on_sigterm(): SIGTERM to it ends its workers (reaped, in
     the time a batch takes to start, not the 3 s each takes) and exits 143 without a traceback."""
-    import signal
-    import subprocess
-    import sys
-    import time
-    from contextlib import suppress
-
-    rows = [{"text": f"MARK {tmp_path / 'started'}" if i % 20 == 0 else f"row {i}"} for i in range(400)]
-    path = write_jsonl(tmp_path / "d.jsonl", rows)
-    script = tmp_path / "run.py"
-    script.write_text(
-        "import sys\n"
-        "from traingate.engine import readers, shards\n"
-        "def main():\n"
-        "    shards.MIN_SHARD_BYTES, readers.BLOCK_BYTES = 1, 512\n"
-        "    from tests.conftest import contract_text\n"
-        "    from traingate.contracts import parse_contract\n"
-        "    from traingate.engine.lifecycle import stop_on_sigterm\n"
-        "    from traingate.engine.runner import RunOptions, validate\n"
-        "    scorer = \"  relevance:\\n    - {type: scorer, min_score: 0,\"\n"
-        "    scorer += \" function: 'tests.validators.scorers:slow_after_marking'}\\n\"\n"
-        "    contract = parse_contract(contract_text('pretraining', scorer), 'c.yaml')\n"
-        "    with stop_on_sigterm():\n"
-        "        validate(contract, [sys.argv[1]], options=RunOptions(workers=2))\n"
-        "if __name__ == '__main__':\n"
-        "    main()\n")
-    root = Path(__file__).resolve().parents[2]
-    run = subprocess.Popen([sys.executable, str(script), str(path)], cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    run = start_marked_run(tmp_path, guard="stop_on_sigterm")
     try:
-        deadline = time.monotonic() + 60
-        while not (tmp_path / "started").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert (tmp_path / "started").exists(), run.communicate()
         children = [int(p) for p in Path(f"/proc/{run.pid}/task/{run.pid}/children").read_text().split()]
         signalled = time.monotonic()
         run.send_signal(signal.SIGTERM)
@@ -382,6 +362,6 @@ def test_sigterm_in_stop_on_sigterm_unwinds_a_script_run_and_exits_143(tmp_path:
         assert time.monotonic() - signalled < 2
         assert children and not [pid for pid in children if Path(f"/proc/{pid}").exists()]  # reaped, not zombies
     finally:
-        with suppress(ProcessLookupError):  # whatever is left of the run
+        with contextlib.suppress(ProcessLookupError):  # whatever is left of the run
             os.killpg(run.pid, signal.SIGKILL)
         run.communicate()
