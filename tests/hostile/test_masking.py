@@ -197,18 +197,21 @@ def test_a_cut_already_masked_keeps_its_name() -> None:
 
 MANY_KEYS = """\
 import json, re, sys, time
-from traingate.engine.masking import mask_excerpts
-from traingate.results.model import CheckResult
+from pathlib import Path
+from traingate.engine.masking import mask_run
+from traingate.results.model import CheckResult, RunResult
 
 n = int(sys.argv[1])
+run = RunResult.model_validate_json(Path(sys.argv[2]).read_text())  # any run: its checks are replaced
 emails = [f"user{i}.name@mailhost{i % 97}.com" for i in range(n)]
 counts = {e: n - i for i, e in enumerate(emails)}
 shares = {e: (n - i) / n for i, e in reversed(list(enumerate(emails)))}  # another order than counts
 check = CheckResult(id="d", group="coverage", type="distribution", severity="error", status="passed",
                     details={"counts": counts, "shares": shares})
+run.checks = [check]
 pattern = re.compile(r"\\S+@\\S+")
 start = time.perf_counter()
-changed = mask_excerpts([check], [], lambda texts: [pattern.sub("<EMAIL_ADDRESS>", t) if "@" in t else None for t in texts])
+changed = mask_run(run, lambda texts: [pattern.sub("<EMAIL_ADDRESS>", t) if "@" in t else None for t in texts])
 print(json.dumps({"seconds": time.perf_counter() - start, "changed": changed, "details": check.details}))
 """
 
@@ -218,7 +221,8 @@ def test_masking_many_distinct_keys_is_linear() -> None:
     rebuilt once, not once per key (which took minutes), and every value keeps its own count and the same
     name in both dicts."""
     n = 20_000
-    done = subprocess.run([sys.executable, "-c", MANY_KEYS, str(n)], capture_output=True, text=True, timeout=60,
+    saved = ROOT / "tests" / "golden" / "sft_run.json"
+    done = subprocess.run([sys.executable, "-c", MANY_KEYS, str(n), str(saved)], capture_output=True, text=True, timeout=60,
                           env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)

@@ -147,15 +147,6 @@ def mask_run(run: RunResult, masker: Masker) -> int:
     return places.apply(masker)
 
 
-def mask_excerpts(results: list[CheckResult], faults: list[Fault], masker: Masker) -> int:
-    """The checks' and faults' texts alone, for a run not yet assembled (its dataset's file list is left)."""
-    places = _Places()
-    for check in results:
-        _check_places(check, places)
-    _fault_places(faults, places)
-    return places.apply(masker)
-
-
 def _check_places(check: CheckResult, places: _Places) -> None:
     places.attr(check, "message")
     places.attr(check, "error")
