@@ -6,6 +6,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from traingate.engine.masking import window
 from traingate.results.model import Fault
 
 _KINDS = {str: "string", bool: "bool", int: "number", float: "number", list: "list", dict: "object"}
@@ -16,7 +17,7 @@ def _kind(value: Any) -> str:
 
 
 def excerpt(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else window(text, 0, limit - 1)  # the cut marked as masking expects
 
 
 def _column(name: str, values: list[Any], lines: list[int], file: str, unit: str,
