@@ -9,11 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from traingate.contracts.uniqueness import SplitLeakageCheck
 from traingate.engine.batch import BatchContext
-from traingate.engine.tokenizers import get_tokenizer
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
 from traingate.validators.exact import describe_cluster
@@ -23,6 +21,7 @@ from traingate.validators.registry import register_validator
 from traingate.validators.shingles import shingle_sets
 from traingate.validators.spill import Rows
 from traingate.validators.thresholds import judge
+from traingate.validators.verify import verified_pairs
 
 NUM_PERM = 128
 VERIFY_ALL_PAIRS_UP_TO = 50
@@ -159,7 +158,7 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
         leaks = self._leaks(state, self._verifies())
         verified = bool(self._verifies() and rows and len(np.unique(leaks)) <= self.config.max_verify_rows)
         if verified and rows:
-            leaks = self._verify(leaks, rows)
+            leaks = verified_pairs(leaks, rows, self.spec, self._shingles, self.config.threshold or 0.0)
         leaked = len(np.unique(leaks[:, 0]))
         test_rows = sum(n for split, n in state.rows.items() if split in self.config.test)
         verdict = judge(self.config, test_rows, leaked)
@@ -179,15 +178,6 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
                                     "cluster_sizes": {"2": len(leaks)} if len(leaks) else {}, "clusters": len(leaks)},
                            samples=[Sample(**c["members"][0]) for c in shown])
 
-    def _verify(self, pairs: np.ndarray, rows: Mapping[int, dict[str, Any]]) -> np.ndarray:
-        """The pairs whose exact Jaccard of word shingle sets reaches the threshold (equal texts: 1)."""
-        ids = sorted({int(i) for i in np.unique(pairs)} & set(rows))
-        batch = BatchContext(pa.Table.from_pylist([rows[i] for i in ids]), self.spec, get_tokenizer("whitespace"), file="",
-                             file_index=0, lines=np.arange(len(ids)), unit="row", split="", row_offset=0)
+    def _shingles(self, batch: BatchContext) -> tuple[np.ndarray, np.ndarray]:
         texts = row_texts(batch, content_fields(self.spec.kind, self.spec.fields, self.config.on), self.config.normalize)
-        hashes, offsets = shingle_sets(texts, "word", self.config.shingle_size)
-        sets = {row_id: set(hashes[offsets[k]: offsets[k + 1]].tolist()) for k, row_id in enumerate(ids)}
-        threshold = self.config.threshold or 0.0  # rows with no text hold no key, so no set is empty
-        keep = [k for k, (a, b) in enumerate(pairs.tolist()) if a in sets and b in sets
-                and len(sets[a] & sets[b]) / len(sets[a] | sets[b]) >= threshold]
-        return pairs[keep].reshape(-1, 2)
+        return shingle_sets(texts, "word", self.config.shingle_size)

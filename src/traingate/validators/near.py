@@ -10,11 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from traingate.contracts.uniqueness import NearDuplicatesCheck
 from traingate.engine.batch import BatchContext
-from traingate.engine.tokenizers import get_tokenizer
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.base import Validator
 from traingate.validators.exact import describe_cluster
@@ -32,6 +30,7 @@ from traingate.validators.registry import register_validator
 from traingate.validators.shingles import shingle_sets
 from traingate.validators.spill import Rows
 from traingate.validators.thresholds import judge
+from traingate.validators.verify import verified_pairs
 
 VERIFY_ALL_PAIRS_UP_TO = 50
 
@@ -114,7 +113,7 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
         pairs = self._pairs(state, self.config.verify)
         verified = bool(self.config.verify and rows and len(np.unique(pairs)) <= self.config.max_verify_rows)
         if verified and rows:
-            pairs = self._verify(pairs, rows)
+            pairs = verified_pairs(pairs, rows, self.spec, self.shingles, self.config.threshold)
         return components(pairs), len(pairs), verified
 
     def wanted_rows(self, state: BandState) -> list[int]:
@@ -145,19 +144,3 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=state.rows, findings=duplicates, rate=rate, message=message, details=details,
                            samples=[Sample(**m) for c in shown for m in c["members"][1:2]][:20])
-
-    def _verify(self, pairs: np.ndarray, rows: Mapping[int, dict[str, Any]]) -> np.ndarray:
-        """Keep the candidate pairs whose exact Jaccard of shingle sets reaches the threshold."""
-        ids = sorted({int(i) for i in np.unique(pairs)} & set(rows))
-        table = pa.Table.from_pylist([rows[i] for i in ids])
-        batch = BatchContext(table, self.spec, get_tokenizer("whitespace"), file="", file_index=0,
-                             lines=np.arange(len(ids)), unit="row", split="", row_offset=0)
-        hashes, offsets = self.shingles(batch)
-        sets = {row_id: set(hashes[offsets[k]: offsets[k + 1]].tolist()) for k, row_id in enumerate(ids)}
-        keep = [k for k, (a, b) in enumerate(pairs.tolist()) if a in sets and b in sets
-                and _jaccard(sets[a], sets[b]) >= self.config.threshold]
-        return pairs[keep]
-
-
-def _jaccard(a: set[int], b: set[int]) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
