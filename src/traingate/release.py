@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from traingate.errors import TraingateError
+from traingate.reports.files import write_text
 from traingate.results.model import RunResult
 
 GENESIS = "0" * 64
@@ -112,6 +113,4 @@ def _append(ledger: Path, record: dict[str, Any]) -> None:
     old = ledger.read_text(encoding="utf-8") if ledger.exists() else ""
     if old and not old.endswith("\n"):
         old += "\n"
-    temporary = ledger.with_name(f".{ledger.name}.{os.getpid()}.tmp")
-    temporary.write_text(old + json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temporary, ledger)
+    write_text(ledger, old + json.dumps(record, ensure_ascii=False) + "\n")
