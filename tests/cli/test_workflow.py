@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -106,10 +107,12 @@ def test_promote_refuses_failures_accepts_overrides_and_ledger_detects_edits(tmp
     assert code == 0 and "2 record(s), chain intact" in output and "override: known dupes" in output
     records = ledger.read_text().splitlines()
     first = json.loads(records[0])
-    first["approver"] = "mallory"
+    statement = json.loads(base64.b64decode(first["payload"]))
+    statement["predicate"]["approver"] = "mallory"
+    first["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
     ledger.write_text(json.dumps(first) + "\n" + records[1] + "\n")
     code, output = invoke("ledger", str(ledger))
-    assert code == 1 and "record 1 was changed after it was written" in output
+    assert code == 1 and "record 2" in output and "broken link" in output
 
 
 def test_promote_refuses_a_dataset_changed_since_the_run(tmp_path: Path) -> None:

@@ -222,8 +222,7 @@ def test_faults_are_exit_2_or_3_in_one_line_never_exit_1(tmp_path: Path) -> None
     garbage = tmp_path / "garbage.json"
     garbage.write_bytes(b"\x00\xff not json")
     kept = ledger.read_bytes()
-    cases = [(("ledger", str(ledger)), 3, "ledger.jsonl:2"),
-             (("promote", str(saved), "--approver", "a", "--override", "x", "--ledger", str(ledger)), 3, ":2:"),
+    cases = [(("promote", str(saved), "--approver", "a", "--override", "x", "--ledger", str(ledger)), 3, ":2:"),
              (("ledger", str(tmp_path / "none.jsonl")), 3, "no ledger"),
              (("report", str(garbage)), 3, "not a traingate run"), (("report", str(tmp_path)), 3, "not a traingate run"),
              (("diff", str(saved), str(tmp_path / "missing.json")), 3, "not a traingate run"),

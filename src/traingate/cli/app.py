@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from traingate.cli import workflow
+from traingate.cli import signoff, workflow
 from traingate.cli.errors import Guarded, Terminal, fail, say, state
 from traingate.cli.outputs import guard, inputs_of
 from traingate.errors import TraingateError
@@ -74,6 +74,8 @@ def validate(
                                                         "stops and the gate errs.")] = None,
     exclude: Annotated[list[str] | None, typer.Option(help="A glob of files not to read (name or path, e.g. "
                                                           "'*.txt'); repeatable. Skipped files are listed.")] = None,
+    key: Annotated[Path | None, typer.Option(help="Sign the run saved by --json with this OpenSSH Ed25519 "
+                                                  "private key (an in-toto statement in a DSSE envelope).")] = None,
 ) -> None:
     """Check DATA against CONTRACT; exit 0 when the gate passes, 1 when it fails, 3 on errors."""
     if fail_on not in (None, "error", "warn"):
@@ -87,8 +89,11 @@ def validate(
     from traingate.engine.runner import validate as run
 
     outputs = [("--report", report), ("--json", json_out), ("--junit", junit), ("--evidence", evidence)]
-    guard(outputs, inputs_of([contract, *(data or [])]))
+    guard(outputs, inputs_of([contract, *(data or []), *([key] if key else [])]))
     max_memory_mib = _mebibytes(max_memory) if max_memory else None
+    if key is not None and json_out is None:
+        raise typer.BadParameter("the signature lives in the run's JSON: add --json RUN.json", param_hint="--key")
+    signer = signoff.signing_key(key)  # a key that does not load stops here, before the run
     loaded = load_contract(contract)
     if not data:  # the contract's splits, relative to its folder, are the inputs
         guard(outputs, inputs_of(contract.parent / p for paths in (loaded.dataset.splits or {}).values() for p in paths))
@@ -97,6 +102,10 @@ def validate(
     options = RunOptions(limit=limit, workers=workers or 0, engine=engine, address=address, max_memory_mib=max_memory_mib,
                          exclude=tuple(exclude or ()))
     result = run(loaded, data or [], show_progress=True, options=options)
+    if signer is not None:
+        from traingate.release import sign_run
+
+        result = sign_run(result, signer)
     failed = _present(result, report, json_out, junit, evidence, output_format)
     raise typer.Exit(int(ExitCode.ERROR) if failed else result.gate.exit_code)
 
@@ -193,9 +202,9 @@ def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="W
         write_text(output, text + "\n")
 
 
-for name, command in (("report", workflow.report), ("diff", workflow.diff), ("promote", workflow.promote),
-                      ("ledger", workflow.ledger), ("card", workflow.card), ("init", workflow.init),
-                      ("export", workflow.export), ("import-gx", workflow.import_gx)):
+for name, command in (("report", workflow.report), ("diff", workflow.diff), ("promote", signoff.promote),
+                      ("ledger", signoff.ledger), ("attestation", signoff.attestation), ("card", workflow.card),
+                      ("init", workflow.init), ("export", workflow.export), ("import-gx", workflow.import_gx)):
     app.command(name)(command)
 
 

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from traingate.cli.errors import Terminal, fail, say
+from traingate.cli.errors import Terminal, say
 from traingate.cli.outputs import guard, inputs_of
 from traingate.reports.sanitize import visible
 from traingate.results.gate import ExitCode
@@ -98,45 +98,6 @@ def diff(old: RunPath, new: RunPath,
     if not result.regressions:
         out.print("no regressions")
     raise typer.Exit(int(ExitCode.GATE_FAILED) if result.regressions else int(ExitCode.PASSED))
-
-
-def promote(run: RunPath,
-            approver: Annotated[str, typer.Option(help="Who signs the release off.")],
-            ledger: Annotated[Path, typer.Option(help="The append-only ledger file.")] = Path("traingate-ledger.jsonl"),
-            note: Annotated[str | None, typer.Option(help="Why, or what for.")] = None,
-            override: Annotated[str | None, typer.Option(help="Promote a failed run anyway, for this reason.")] = None) -> None:
-    """Sign a run off into the ledger: refuses a failed gate (unless --override) and changed data files
-    (exit 1); a damaged ledger or one that cannot be written is an error (exit 3)."""
-    from traingate.release import PromotionRefused
-    from traingate.release import promote as sign
-
-    guard([("--ledger", ledger)], inputs_of([run]))
-    loaded = _load(run)
-    guard([("--ledger", ledger)], inputs_of(info.absolute_path or info.path for info in loaded.dataset.files))
-    try:
-        record = sign(loaded, ledger, approver, note, override)
-    except PromotionRefused as exc:
-        raise fail(exc, "[red]refused:[/]", int(ExitCode.GATE_FAILED)) from exc
-    out.print(f"promoted run {record['run_id']} ({record['verdict']}) by {_safe(approver)}; record {record['hash'][:16]}")
-
-
-def ledger(path: Annotated[Path, typer.Argument(help="The ledger file.")] = Path("traingate-ledger.jsonl")) -> None:
-    """List the ledger's records and verify their hash chain; exit 1 when a record was altered."""
-    from traingate.release import read_ledger, verify_ledger
-
-    if not path.is_file():
-        say("[red]error:[/]", [f"no ledger at {path}" + (" (a directory)" if path.is_dir() else "")])
-        raise typer.Exit(int(ExitCode.ERROR))
-    for record in read_ledger(path):
-        line = (f"{record.get('time', '')}  {record.get('contract')} {record.get('contract_version')}  "
-                f"run {str(record.get('run_id'))[:12]}  {record.get('verdict')}  by {record.get('approver')}"
-                + (f"  override: {record['override']}" if record.get("override") else ""))
-        out.print(_safe(line), highlight=False)
-    check = verify_ledger(path)
-    if check.broken_at is not None:
-        err.print(f"[red]ledger broken:[/] record {check.broken_at} {check.reason}")
-        raise typer.Exit(int(ExitCode.GATE_FAILED))
-    out.print(f"{check.records} record(s), chain intact")
 
 
 def card(run: RunPath, output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here.")] = None) -> None:

@@ -171,3 +171,8 @@ class RunResult(Model):
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds: total, read, per check id.")
     resources: dict[str, float] = Field(default_factory=dict, description="peak_rss_mib of the driver, "
                                         "worker_peak_rss_mib of the largest worker process or Ray worker (0 in one process).")
+    attestation: dict[str, Any] | None = Field(
+        None, description="Set by `validate --key`: a DSSE envelope around an in-toto Statement v1 of this run (its "
+        "files and their sha256, the contract, the verdict, every check's status and value, whether it was limited "
+        "or sampled). The statement's predicate.run_sha256 is the sha256 of this JSON without this field, so an "
+        "edit anywhere breaks the signature.")

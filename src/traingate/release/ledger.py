@@ -1,0 +1,147 @@
+"""The ledger: one DSSE envelope per line, each a signed promotion statement naming the sha256 of the line
+before it (64 zeros for the first). The head is the sha256 of the last line. Appends hold an exclusive
+lock (`fcntl`) on `<ledger>.lock` from reading the head to renaming the new ledger into place."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from traingate.errors import OutputError, TraingateError
+from traingate.release.dsse import Opened, SignatureProblem, canonical, open_envelope, verify
+from traingate.release.keys import Signer
+from traingate.release.statements import PROMOTION_PREDICATE
+from traingate.reports.files import write_text
+
+GENESIS = "0" * 64
+
+
+class LedgerError(TraingateError):
+    """The ledger is missing or cannot be extended (exit 3)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    line: int
+    hash: str
+    predicate: dict[str, Any]
+    signer: str | None = None  # the trusted principal, when signatures were verified
+
+
+@dataclass
+class LedgerCheck:
+    records: list[Record] = field(default_factory=list)  # those that verified, in order
+    bad_line: int | None = None
+    kind: str = ""  # corrupt line, broken link, unsigned, untrusted key, bad signature, empty, head
+    reason: str = ""
+
+    @property
+    def head(self) -> str:
+        return self.records[-1].hash if self.records else GENESIS
+
+    @property
+    def intact(self) -> bool:
+        return self.bad_line is None and not self.kind
+
+
+def _lines(path: Path) -> list[bytes]:
+    try:
+        lines = path.read_bytes().split(b"\n")
+    except FileNotFoundError:
+        raise LedgerError(f"no ledger at {path}; a ledger is made by the first `traingate promote`") from None
+    except IsADirectoryError:
+        raise LedgerError(f"no ledger at {path} (a directory)") from None
+    except OSError as exc:
+        raise LedgerError(f"cannot read the ledger {path}: {exc.strerror or exc}") from None
+    return lines[:-1] if lines[-1] == b"" else lines
+
+
+def verify_ledger(path: Path, trust: list[Signer] | None = None, head: str | None = None) -> LedgerCheck:
+    """Every line an envelope of a promotion statement linked to the line before; with `trust`, each signed
+    by an allowed signer; with `head`, the chain ending there. Stops at the first record that fails."""
+    check = LedgerCheck()
+    lines = _lines(path)
+    for number, line in enumerate(lines, start=1):
+        try:
+            check.records.append(_record(number, line, check.head, trust))
+        except SignatureProblem as exc:
+            check.bad_line, check.kind, check.reason = number, exc.kind, str(exc)
+            return check
+    if not lines:
+        check.kind, check.reason = "empty", "the ledger holds no record (truncated?)"
+    elif head is not None:
+        _pin(check, head.strip().lower())
+    return check
+
+
+def _record(number: int, line: bytes, previous: str, trust: list[Signer] | None) -> Record:
+    try:
+        opened = open_envelope(json.loads(line.decode("utf-8")))
+    except ValueError as exc:
+        raise SignatureProblem("corrupt line", f"not a JSON record ({exc})") from None
+    except SignatureProblem as exc:
+        raise SignatureProblem("corrupt line", str(exc)) from None
+    predicate = opened.statement.get("predicate")
+    if opened.statement.get("predicateType") != PROMOTION_PREDICATE or not isinstance(predicate, dict):
+        raise SignatureProblem("corrupt line", f"its statement is not a promotion ({PROMOTION_PREDICATE})")
+    if predicate.get("previous") != previous:
+        raise SignatureProblem("broken link", f"it names {str(predicate.get('previous'))[:16]}... as the record "
+                                              f"before it, but that record's hash is {previous[:16]}... "
+                                              "(a record was removed, inserted or rewritten)")
+    signer = _signer(opened, predicate, trust) if trust is not None else None
+    return Record(number, hashlib.sha256(line).hexdigest(), predicate, signer)
+
+
+def _signer(opened: Opened, predicate: dict[str, Any], trust: list[Signer]) -> str:
+    try:
+        signed_at = datetime.fromisoformat(str(predicate.get("time")))
+    except ValueError:
+        raise SignatureProblem("corrupt line", "its statement has no time") from None
+    return verify(opened, trust, signed_at).principals
+
+
+def _pin(check: LedgerCheck, head: str) -> None:
+    hashes = [r.hash for r in check.records]
+    if hashes[-1] == head:
+        return
+    check.kind = "head"
+    if head in hashes:
+        after = len(hashes) - hashes.index(head) - 1
+        check.reason = f"the chain goes on for {after} record(s) after the pinned head {head[:16]}..."
+    else:
+        check.reason = (f"the pinned head {head[:16]}... is not in the chain, which ends at {hashes[-1][:16]}... "
+                        "(records were removed or rewritten)")
+
+
+@contextlib.contextmanager
+def locked(ledger: Path) -> Iterator[None]:
+    """Hold the ledger's exclusive lock; a second promote waits here."""
+    lock = ledger.with_name(ledger.name + ".lock")
+    try:
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise OutputError(f"cannot lock the ledger ({lock}): {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def append(ledger: Path, record: dict[str, Any]) -> str:
+    """Append an envelope as one line (under `locked`); returns the new head. The whole ledger is rewritten
+    to a temporary file renamed into place, so a crash leaves the old ledger or the new one."""
+    old = ledger.read_text(encoding="utf-8") if ledger.exists() else ""
+    if old and not old.endswith("\n"):
+        old += "\n"
+    line = canonical(record).decode()
+    write_text(ledger, old + line + "\n")
+    return hashlib.sha256(line.encode()).hexdigest()

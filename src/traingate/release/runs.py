@@ -1,0 +1,113 @@
+"""Signed runs: `validate --key` puts a DSSE envelope of the run's statement into the run's JSON, and a
+promotion checks it against an allowed-signers file before it believes anything the run says."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from traingate.errors import TraingateError
+from traingate.release.dsse import SignatureProblem, canonical, envelope, open_envelope, verify
+from traingate.release.keys import Signer, SigningKey
+from traingate.release.statements import run_statement
+from traingate.results.model import RunResult
+
+
+class PromotionRefused(TraingateError):
+    """The run may not be promoted as it stands (exit 1)."""
+
+    exit_code = 1
+
+
+def sign_run(run: RunResult, key: SigningKey) -> RunResult:
+    """The run with its statement signed by `key` in `attestation`."""
+    return run.model_copy(update={"attestation": envelope(canonical(run_statement(run)), key)})
+
+
+@dataclass(frozen=True)
+class Integrity:
+    verified: bool
+    message: str  # for the terminal and the ledger record
+    keyid: str | None = None
+
+
+def check_integrity(run: RunResult, trust: list[Signer] | None) -> Integrity:
+    """Verified: signed by a trusted key and unchanged since. Without `trust`, a signed run is still
+    compared with its statement (an edit is refused), but the signature itself is not verified."""
+    name = f"run {run.run_id}"
+    if run.attestation is None:
+        if trust is not None:
+            raise PromotionRefused(f"{name} is not signed; sign it with `validate --key KEY --json RUN.json`")
+        return Integrity(False, "the run's integrity was not verified (unsigned; pass --trust to require a signature)")
+    try:
+        opened = open_envelope(run.attestation)
+    except SignatureProblem as exc:
+        raise PromotionRefused(f"{name}: its attestation is damaged: {exc}") from None
+    changed = _difference(opened.statement, run_statement(run))
+    if changed:
+        raise PromotionRefused(f"{name} no longer matches its signed statement ({changed}); it was edited "
+                               "after validate signed it")
+    if trust is None:
+        return Integrity(False, "the run's integrity was not verified (no --trust): its signature was not checked")
+    try:
+        signer = verify(opened, trust, _signed_at(opened.statement))
+    except SignatureProblem as exc:
+        raise PromotionRefused(f"{name}: {exc}") from None
+    return Integrity(True, f"signed by {signer.principals} ({signer.keyid}), verified", signer.keyid)
+
+
+def _signed_at(statement: dict[str, Any]) -> datetime:
+    predicate = statement.get("predicate")
+    try:
+        return datetime.fromisoformat(str(predicate.get("finished_at") if isinstance(predicate, dict) else None))
+    except ValueError:
+        raise PromotionRefused("the run's signed statement has no finish time") from None
+
+
+def _difference(signed: dict[str, Any], now: dict[str, Any]) -> str:
+    """What differs between the signed statement and the one the run gives now ('' when nothing)."""
+    if canonical(signed) == canonical(now):
+        return ""
+    before, after = signed.get("predicate") or {}, now.get("predicate") or {}
+    named = [f"{key} signed as {_short(before.get(key))}, now {_short(after.get(key))}"
+             for key in ("verdict", "limited", "sampled", "rows", "contract") if before.get(key) != after.get(key)]
+    if canonical(signed.get("subject")) != canonical(now.get("subject")):
+        named.append("the data files or their sha256")
+    if not named and before.get("checks") != after.get("checks"):
+        named.append("check statuses or values")
+    return "; ".join(named[:3]) or "its content"
+
+
+def _short(value: Any) -> str:
+    text = str(canonical(value).decode())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def current_fingerprint(run: RunResult) -> list[str]:
+    """Files of the run whose bytes are no longer those the run read ('missing' when gone), found by the
+    absolute path the run stored, so promote may run from any directory."""
+    from traingate.engine.runner import sha256_file
+    from traingate.engine.sources import describe
+
+    changed = []
+    for info in run.dataset.files:
+        path = info.absolute_path or info.path  # runs saved before absolute_path: relative to the current directory
+        if not os.path.exists(path) and "://" not in path:
+            changed.append(f"{path} (missing)")
+        elif sha256_file(describe(path, info.split)) != info.sha256:
+            changed.append(path)
+    return changed
+
+
+def inconsistent_verdict(run: RunResult) -> str | None:
+    """A verdict the run's own checks contradict (a failed run edited to passed without a signature)."""
+    if run.gate.verdict not in ("passed", "warned"):
+        return None
+    blocking = [c.id for c in run.checks if c.status == "errored" or (c.status == "failed" and (
+        c.severity == "error" or (run.gate.fail_on == "warn" and c.severity == "warn")))]
+    if not blocking:
+        return None
+    return (f"run {run.run_id} says {run.gate.verdict}, but its checks {', '.join(blocking[:3])} did not pass; "
+            "the file was edited")

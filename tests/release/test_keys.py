@@ -1,0 +1,92 @@
+"""OpenSSH keys and git's allowed-signers format, read as ssh-keygen reads them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, PrivateFormat
+
+from tests.release.conftest import Key, make_key
+from traingate.release import SigningError, load_signing_key, read_allowed_signers
+from traingate.release.dsse import SignatureProblem, canonical, envelope, open_envelope, verify
+
+SIGNED_AT = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def trusted(tmp_path: Path, key: Key, options: str) -> str:
+    """The kind of problem (or 'trusted') when the only line for `key` carries `options`."""
+    allowed = tmp_path / "allowed"
+    allowed.write_text(f"ana@example.com {options} {key.public_line}\n".replace("  ", " "))
+    opened = open_envelope(envelope(canonical({"x": 1}), load_signing_key(key.private)))
+    try:
+        return "trusted by " + verify(opened, read_allowed_signers(allowed), SIGNED_AT).principals
+    except SignatureProblem as exc:
+        return f"{exc.kind}: {exc}"
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    ("", "trusted by ana@example.com"),
+    ('namespaces="git,traingate"', "trusted by ana@example.com"),
+    ('namespaces="git"', "limits the key to namespaces 'git', not 'traingate'"),
+    ('valid-after="20260101"', "trusted by ana@example.com"),
+    ('valid-after="20270101Z"', "trusts the key only from 20270101Z"),
+    ('valid-before="20260501Z",namespaces="traingate"', "trusts the key only until 20260501Z"),
+    ("cert-authority", "trusts certificates signed by the key (cert-authority)"),
+])
+def test_allowed_signer_options_are_honoured(tmp_path: Path, options: str, expected: str) -> None:
+    result = trusted(tmp_path, make_key(tmp_path, "k"), options)
+    assert expected in result and (result.startswith("trusted") == expected.startswith("trusted")), result
+
+
+def test_a_key_missing_from_the_file_and_a_changed_payload_are_told_apart(tmp_path: Path) -> None:
+    ana, bo = make_key(tmp_path, "ana"), make_key(tmp_path, "bo")
+    allowed = tmp_path / "allowed"
+    allowed.write_text(f"  # comment\n\n\"ana@example.com,ana@corp\" {ana.public_line} ana's laptop\n")
+    signers = read_allowed_signers(allowed)
+    assert signers[0].principals == "ana@example.com,ana@corp"
+    with pytest.raises(SignatureProblem, match="which the allowed-signers file does not trust"):
+        verify(open_envelope(envelope(b'{"x":1}', load_signing_key(bo.private))), signers, SIGNED_AT)
+    signed = envelope(b'{"x":1}', load_signing_key(ana.private))
+    signed["payload"] = "eyJ4IjoyfQ=="  # {"x":2}
+    with pytest.raises(SignatureProblem, match="does not match its content") as problem:
+        verify(open_envelope(signed), signers, SIGNED_AT)
+    assert problem.value.kind == "bad signature"
+    with pytest.raises(SignatureProblem, match="not signed"):
+        verify(open_envelope(envelope(b'{"x":1}', None)), signers, SIGNED_AT)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("ana@example.com\n", "allowed:1: not an allowed-signers line"),
+    ("# only a comment\n", "names no signer"),
+    ("ana@example.com ssh-ed25519 not-base64!\n", "allowed:1: the ssh-ed25519 key does not read"),
+    ('ana valid-after="2026" ssh-ed25519 {key}\n', "allowed:1: '2026' is not a time"),
+])
+def test_a_bad_allowed_signers_line_is_named_by_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    allowed = tmp_path / "allowed"
+    allowed.write_text(text.replace("{key}", make_key(tmp_path, "k").public_line.split()[1]))
+    with pytest.raises(SigningError, match=message):
+        signers = read_allowed_signers(allowed)
+        opened = open_envelope(envelope(b"{}", load_signing_key(tmp_path / "k")))
+        verify(opened, signers, SIGNED_AT)
+
+
+def test_keys_that_cannot_sign_say_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    locked = tmp_path / "locked"
+    locked.write_bytes(Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.OpenSSH,
+                                                                BestAvailableEncryption(b"pw")))
+    monkeypatch.delenv("TRAINGATE_KEY_PASSPHRASE", raising=False)
+    with pytest.raises(SigningError, match="protected by a passphrase: set TRAINGATE_KEY_PASSPHRASE"):
+        load_signing_key(locked)
+    monkeypatch.setenv("TRAINGATE_KEY_PASSPHRASE", "pw")
+    assert load_signing_key(locked).keyid.startswith("SHA256:")
+    rsa_key = tmp_path / "rsa"
+    rsa_key.write_bytes(rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        Encoding.PEM, PrivateFormat.OpenSSH, BestAvailableEncryption(b"pw")))
+    with pytest.raises(SigningError, match="only Ed25519 keys sign"):
+        load_signing_key(rsa_key)
+    with pytest.raises(SigningError, match="cannot read the key"):
+        load_signing_key(tmp_path / "absent")

@@ -1,0 +1,168 @@
+"""Attacks on the ledger: forged, rewritten, truncated, corrupt, missing, raced, and an approver that
+tries to drive the terminal. Each asserts the exit code and the message."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import multiprocessing
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.test_cli import invoke
+from tests.release.conftest import Setup
+from traingate.release import load_signing_key, promote, verify_ledger
+from traingate.release.dsse import canonical, envelope
+from traingate.reports.json import read_json
+
+
+def signed_ledger(saved: Path, setup: Setup, folder: Path, records: int = 3) -> Path:
+    ledger = folder / "ledger.jsonl"
+    for number in range(records):
+        code, output = invoke("promote", str(saved), "--approver", f"rm{number}", "--ledger", str(ledger),
+                              "--key", str(setup.manager.private), "--trust", str(setup.trust))
+        assert code == 0, output
+    return ledger
+
+
+def check(ledger: Path, setup: Setup, *extra: str) -> tuple[int, str]:
+    return invoke("ledger", str(ledger), "--trust", str(setup.trust), *extra)
+
+
+def head_of(ledger: Path) -> str:
+    return hashlib.sha256(ledger.read_bytes().rstrip(b"\n").split(b"\n")[-1]).hexdigest()
+
+
+def test_an_intact_signed_ledger_verifies_and_ends_with_its_head(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, setup = signed_run
+    ledger = signed_ledger(saved, setup, tmp_path)
+    code, output = check(ledger, setup, "--head", head_of(ledger))
+    assert code == 0, output
+    assert "3 record(s), chain intact; every signature trusted by" in output
+    assert output.count("signed by release@example.com") == 3
+    assert output.rstrip("\n").splitlines()[-1] == f"head {head_of(ledger)}"
+
+
+def test_a_forged_record_is_caught_by_trust_and_by_the_head(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, setup = signed_run
+    ledger = signed_ledger(saved, setup, tmp_path)
+    pinned = head_of(ledger)
+    promote(read_json(saved), ledger, "mallory")  # unsigned, correctly linked: the chain alone cannot tell
+    assert invoke("ledger", str(ledger))[0] == 0
+    code, output = check(ledger, setup)
+    assert code == 1 and "record 4" in output and "unsigned: it is not signed" in output
+    code, output = invoke("ledger", str(ledger), "--head", pinned)
+    assert code == 1 and "the chain goes on for 1 record(s) after the pinned head" in output
+    promote(read_json(saved), tmp_path / "other.jsonl", "mallory", key=load_signing_key(setup.mallory.private))
+    code, output = check(tmp_path / "other.jsonl", setup)
+    assert code == 1 and "record 1" in output and "untrusted key" in output
+
+
+def _rewrite(ledger: Path, first: dict[str, Any], key: Any) -> None:
+    """Rewrite record 1 with `first` as its predicate and re-link every later record, signed with `key`."""
+    lines, out, previous = ledger.read_text().splitlines(), [], "0" * 64
+    for number, line in enumerate(lines):
+        statement = json.loads(base64.b64decode(json.loads(line)["payload"]))
+        statement["predicate"] = {**statement["predicate"], **(first if number == 0 else {}), "previous": previous}
+        record = canonical(envelope(canonical(statement), key)).decode()
+        out.append(record)
+        previous = hashlib.sha256(record.encode()).hexdigest()
+    ledger.write_text("\n".join(out) + "\n")
+
+
+def test_rewritten_history_is_caught(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, setup = signed_run
+    ledger = signed_ledger(saved, setup, tmp_path)
+    original = ledger.read_text()
+    _rewrite(ledger, {"approver": "mallory"}, load_signing_key(setup.mallory.private))
+    assert invoke("ledger", str(ledger))[0] == 0  # re-linked: the chain alone holds
+    code, output = check(ledger, setup)
+    assert code == 1 and "record 1" in output and "untrusted key" in output
+    ledger.write_text(original)  # an edit that keeps the trusted signature: the signature no longer matches
+    lines = original.splitlines()
+    envelope_1 = json.loads(lines[0])
+    statement = json.loads(base64.b64decode(envelope_1["payload"]))
+    statement["predicate"]["approver"] = "mallory"
+    envelope_1["payload"] = base64.b64encode(canonical(statement)).decode()
+    ledger.write_text("\n".join([json.dumps(envelope_1), *lines[1:]]) + "\n")
+    code, output = check(ledger, setup)
+    assert code == 1 and "record 1" in output and "bad signature" in output
+
+
+def test_a_dropped_last_record_is_caught_by_the_head(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, setup = signed_run
+    ledger = signed_ledger(saved, setup, tmp_path)
+    pinned = head_of(ledger)
+    ledger.write_text("".join(ledger.read_text().splitlines(keepends=True)[:-1]))
+    assert check(ledger, setup)[0] == 0  # what is left verifies
+    code, output = check(ledger, setup, "--head", pinned)
+    assert code == 1 and f"the pinned head {pinned[:16]}... is not in the chain" in output
+    assert not any(line.startswith("head ") for line in output.splitlines())  # no head is vouched for
+
+
+def test_missing_empty_and_corrupt_ledgers(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, setup = signed_run
+    code, output = invoke("ledger", str(tmp_path / "none.jsonl"))
+    assert code == 3 and "no ledger at" in output
+    (tmp_path / "empty.jsonl").write_text("")
+    code, output = invoke("ledger", str(tmp_path / "empty.jsonl"))
+    assert code == 1 and "holds no record" in output
+    ledger = signed_ledger(saved, setup, tmp_path)
+    ledger.write_text(ledger.read_text() + '{"payload": "eyJf\n')
+    code, output = check(ledger, setup)
+    assert code == 1 and "record 4" in output and "corrupt line" in output
+    kept = ledger.read_bytes()
+    code, output = invoke("promote", str(saved), "--approver", "a", "--ledger", str(ledger))
+    assert code == 3 and "cannot be extended" in output and ledger.read_bytes() == kept
+
+
+def test_an_approver_cannot_drive_the_terminal(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, _ = signed_run
+    ledger, approver = tmp_path / "l.jsonl", "\x1b[2J\x1b]0;owned\x07root\rmallory"
+    code, output = invoke("promote", str(saved), "--approver", approver, "--ledger", str(ledger), "--note", "\x1b[31mx")
+    assert code == 0 and "\x1b" not in output and "\x07" not in output and "\\x1b[2J" in output
+    code, output = invoke("ledger", str(ledger))
+    assert code == 0 and "\x1b" not in output and "\r" not in output and "\\x1b]0;owned\\x07root\\x0dmallory" in output
+
+
+def _promote_at_once(saved: str, ledger: str, key: str, barrier: Any, name: str) -> None:
+    """In a forked child: promote as soon as the other side of the pair is ready. Writing the record is
+    slowed by 50 ms, so without the lock both would read the same head and one record would be lost."""
+    import traingate.release.promotion as module
+
+    write = module.append
+    module.append = lambda *args: (time.sleep(0.05), write(*args))[1]
+    run, signer = read_json(saved), load_signing_key(Path(key))
+    barrier.wait()
+    promote(run, Path(ledger), name, key=signer)
+
+
+def test_twenty_concurrent_pairs_keep_all_forty_records(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, setup = signed_run
+    ledger, context = tmp_path / "raced.jsonl", multiprocessing.get_context("fork")
+    for pair in range(20):
+        barrier = context.Barrier(2)
+        workers = [context.Process(target=_promote_at_once, args=(str(saved), str(ledger), str(setup.manager.private),
+                                                                   barrier, f"rm{pair}-{side}")) for side in (0, 1)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+        assert [w.exitcode for w in workers] == [0, 0]
+    result = verify_ledger(ledger, trust=None)
+    assert result.intact and len(result.records) == 40
+    assert sorted(r.predicate["approver"] for r in result.records) == sorted(f"rm{p}-{s}" for p in range(20) for s in (0, 1))
+    code, output = check(ledger, setup)
+    assert code == 0 and "40 record(s), chain intact" in output
+
+
+@pytest.mark.parametrize("head", ["", "0" * 64])
+def test_head_must_be_the_full_hash_of_the_last_record(signed_run: tuple[Path, Setup], tmp_path: Path, head: str) -> None:
+    saved, setup = signed_run
+    ledger = signed_ledger(saved, setup, tmp_path, records=1)
+    code, output = check(ledger, setup, "--head", head)
+    assert code == 1 and "is not in the chain" in output

@@ -1,0 +1,122 @@
+"""Attacks on a run before it is promoted: edited, re-signed, stripped, limited, sampled, its data changed.
+Each asserts the exit code and the message."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.test_cli import invoke
+from tests.conftest import write_jsonl
+from tests.release.conftest import CLEAN, Setup, copied
+from traingate.release import PromotionRefused, load_signing_key, sign_run
+from traingate.release.promotion import refusals
+from traingate.reports.json import read_json, write_json
+
+
+def promote(run: Path, setup: Setup, *extra: str) -> tuple[int, str]:
+    return invoke("promote", str(run), "--approver", "ana", "--ledger", str(setup.folder / "ledger.jsonl"), *extra)
+
+
+def passed(body: dict[str, Any]) -> None:
+    """What an editor changes to make a failed run read as passed, consistently."""
+    body["gate"].update(verdict="passed", exit_code=0, reasons=[])
+    for check in body["checks"]:
+        check.update(status="passed", findings=0)
+
+
+def test_a_failed_run_edited_to_passed_is_refused_with_and_without_trust(setup: Setup) -> None:
+    code, failed = setup.validate("dupes", CLEAN + CLEAN[:5], key=setup.ci)
+    assert code == 1
+    edited = copied(failed, setup.folder, passed)
+    for extra in ((), ("--trust", str(setup.trust))):
+        code, output = promote(edited, setup, *extra)
+        assert code == 1, output
+        assert "no longer matches its signed statement" in output and 'verdict signed as "failed", now "passed"' in output
+    assert not (setup.folder / "ledger.jsonl").exists()
+
+
+def test_an_edited_run_with_its_signature_removed_or_replaced_is_refused_under_trust(setup: Setup) -> None:
+    _, failed = setup.validate("dupes", CLEAN + CLEAN[:5], key=setup.ci)
+    stripped = copied(failed, setup.folder, lambda body: (passed(body), body.update(attestation=None)))
+    code, output = promote(stripped, setup, "--trust", str(setup.trust))
+    assert code == 1 and "is not signed" in output
+    resigned = setup.folder / "resigned.json"
+    write_json(sign_run(read_json(stripped), load_signing_key(setup.mallory.private)), resigned)
+    code, output = promote(resigned, setup, "--trust", str(setup.trust))
+    assert code == 1 and "which the allowed-signers file does not trust" in output
+    code, output = promote(stripped, setup)  # without --trust nothing proves it: promoted, and said so
+    assert code == 0 and "integrity was not verified" in output
+
+
+def test_a_forged_signature_is_refused(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, setup = signed_run
+
+    def forge(body: dict[str, Any]) -> None:
+        signature = body["attestation"]["signatures"][0]
+        signature["sig"] = signature["sig"][:10] + ("A" if signature["sig"][10] != "A" else "B") + signature["sig"][11:]
+
+    code, output = promote(copied(saved, tmp_path, forge), setup, "--trust", str(setup.trust))
+    assert code == 1 and "does not match its content" in output
+
+
+def test_a_verdict_its_own_checks_contradict_is_refused_without_a_signature(setup: Setup) -> None:
+    _, failed = setup.validate("dupes", CLEAN + CLEAN[:5])
+    edited = copied(failed, setup.folder, lambda body: body["gate"].update(verdict="passed", exit_code=0))
+    code, output = promote(edited, setup)
+    assert code == 1 and "says passed, but its checks uniqueness.exact_duplicates did not pass" in output
+
+
+def test_a_limited_run_is_refused_even_when_signed_and_passing(setup: Setup) -> None:
+    code, limited = setup.validate("limited", CLEAN + CLEAN[:5], "--limit", "10", key=setup.ci)
+    assert code == 0  # the first 10 rows hold no duplicate: the gate passed on what it read
+    for extra in ((), ("--trust", str(setup.trust))):
+        code, output = promote(limited, setup, *extra)
+        assert code == 1 and "read only the first 10 rows (--limit)" in output
+    assert not (setup.folder / "ledger.jsonl").exists()
+
+
+def test_a_sampled_run_is_refused(signed_run: tuple[Path, Setup]) -> None:
+    saved, _ = signed_run
+    run = read_json(saved)
+    sampled = run.model_copy(update={"attestation": None, "dataset": run.dataset.model_copy(
+        update={"memory_actions": ["near_duplicates kept 1/4 of rows"]})})
+    with pytest.raises(PromotionRefused, match="kept a hash-chosen share of rows under --max-memory"):
+        refusals(sampled, None, None)
+
+
+def test_a_run_over_changed_data_is_refused_under_trust(setup: Setup) -> None:
+    _, saved = setup.validate("good", CLEAN, key=setup.ci)
+    write_jsonl(setup.folder / "good.jsonl", CLEAN[:-1])
+    code, output = promote(saved, setup, "--trust", str(setup.trust))
+    assert code == 1 and "the dataset changed since run" in output and "good.jsonl" in output
+
+
+def test_a_failed_run_needs_an_override_which_the_record_keeps(setup: Setup) -> None:
+    _, failed = setup.validate("dupes", CLEAN + CLEAN[:5], key=setup.ci)
+    code, output = promote(failed, setup, "--trust", str(setup.trust))
+    assert code == 1 and "did not pass its gate" in output
+    code, output = promote(failed, setup, "--trust", str(setup.trust), "--override", "dupes are known")
+    assert code == 0 and "signed by ci@example.com" in output
+    record = json.loads((setup.folder / "ledger.jsonl").read_text())
+    assert json.loads(base64.b64decode(record["payload"]))["predicate"]["override"] == "dupes are known"
+
+
+def test_unusable_keys_and_trust_files_are_errors_before_anything_is_written(setup: Setup) -> None:
+    _, saved = setup.validate("good", CLEAN, key=setup.ci)
+    public = setup.folder / "ci.pub"
+    public.write_text(setup.ci.public_line + "\n")
+    cases = [(("--trust", str(setup.folder / "none")), 3, "cannot read the allowed-signers file"),
+             (("--key", str(public)), 3, "is a public key; --key takes the private key"),
+             (("--key", str(setup.folder / "c.yaml")), 3, "is not an OpenSSH private key")]
+    for extra, expected, message in cases:
+        code, output = promote(saved, setup, *extra)
+        assert (code, message in " ".join(output.split())) == (expected, True), output
+    code, output = invoke("validate", str(setup.folder / "c.yaml"), str(setup.folder / "good.jsonl"),
+                          "--key", str(setup.ci.private))
+    assert code == 2 and "--json" in output
+    assert not (setup.folder / "ledger.jsonl").exists()
