@@ -44,8 +44,15 @@ def make_key(folder: Path, name: str) -> Key:
 
 
 def allowed_signers(path: Path, *entries: tuple[str, Key]) -> Path:
+    """`who` may hold options after the principals, as in `ci@example.com namespaces="traingate-run"`."""
     path.write_text("# who may sign\n" + "".join(f"{who} {key.public_line}\n" for who, key in entries))
     return path
+
+
+def team(folder: Path, ci: Key, manager: Key) -> Path:
+    """The CI key signs runs only; the release manager's key signs promotions (and git commits)."""
+    return allowed_signers(folder / "allowed_signers", ('ci@example.com namespaces="traingate-run"', ci),
+                           ('release@example.com,rm* namespaces="git,traingate-release"', manager))
 
 
 @dataclass(frozen=True)
@@ -69,8 +76,7 @@ class Setup:
 @pytest.fixture
 def setup(tmp_path: Path) -> Setup:
     ci, manager, mallory = (make_key(tmp_path, n) for n in ("ci", "manager", "mallory"))
-    trust = allowed_signers(tmp_path / "allowed_signers", ("ci@example.com", ci), ("release@example.com", manager))
-    return Setup(tmp_path, ci, manager, mallory, trust)
+    return Setup(tmp_path, ci, manager, mallory, team(tmp_path, ci, manager))
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +84,7 @@ def signed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Setup]:
     """One passing run signed by the CI key, made once for the module; copy before changing it."""
     folder = tmp_path_factory.mktemp("signed")
     ci, manager, mallory = (make_key(folder, n) for n in ("ci", "manager", "mallory"))
-    trust = allowed_signers(folder / "allowed_signers", ("ci@example.com", ci), ("release@example.com", manager))
-    made = Setup(folder, ci, manager, mallory, trust)
+    made = Setup(folder, ci, manager, mallory, team(folder, ci, manager))
     code, saved = made.validate("good", CLEAN, key=ci)
     assert code == 0
     return saved, made

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.serialization import BestAvailableEncryption
 from tests.release.conftest import Key, make_key
 from traingate.release import SigningError, load_signing_key, read_allowed_signers
 from traingate.release.dsse import SignatureProblem, canonical, envelope, open_envelope, verify
+from traingate.release.signers import RUN_NAMESPACE
 
 SIGNED_AT = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -23,18 +24,22 @@ def trusted(tmp_path: Path, key: Key, options: str) -> str:
     allowed.write_text(f"ana@example.com {options} {key.public_line}\n".replace("  ", " "))
     opened = open_envelope(envelope(canonical({"x": 1}), load_signing_key(key.private)))
     try:
-        return "trusted by " + verify(opened, read_allowed_signers(allowed), SIGNED_AT).principals
+        return "trusted by " + verify(opened, read_allowed_signers(allowed), SIGNED_AT, RUN_NAMESPACE).principals
     except SignatureProblem as exc:
         return f"{exc.kind}: {exc}"
 
 
 @pytest.mark.parametrize(("options", "expected"), [
     ("", "trusted by ana@example.com"),
-    ('namespaces="git,traingate"', "trusted by ana@example.com"),
-    ('namespaces="git"', "limits the key to namespaces 'git', not 'traingate'"),
+    ('namespaces="git,traingate-*"', "trusted by ana@example.com"),
+    ('namespaces="traingate-run"', "trusted by ana@example.com"),
+    ('namespaces="git,traingate-release"', "limits the key to namespaces 'git,traingate-release', not 'traingate-run'"),
     ('valid-after="20260101"', "trusted by ana@example.com"),
-    ('valid-after="20270101Z"', "trusts the key only from 20270101Z"),
-    ('valid-before="20260501Z",namespaces="traingate"', "trusts the key only until 20260501Z"),
+    ('valid-after="20260531235959Z"', "trusted by ana@example.com"),
+    ('valid-after="20260601000001Z"', "trusts the key only from 20260601000001Z"),
+    ('valid-after="20261130Z"', "trusts the key only from 20261130Z"),  # not read as 2026-01-01 03:00
+    ('valid-before="20261231Z"', "trusted by ana@example.com"),  # not read as 2026-01-02 03:01
+    ('valid-before="20260501Z",namespaces="traingate-run"', "trusts the key only until 20260501Z"),
     ("cert-authority", "trusts certificates signed by the key (cert-authority)"),
 ])
 def test_allowed_signer_options_are_honoured(tmp_path: Path, options: str, expected: str) -> None:
@@ -49,14 +54,14 @@ def test_a_key_missing_from_the_file_and_a_changed_payload_are_told_apart(tmp_pa
     signers = read_allowed_signers(allowed)
     assert signers[0].principals == "ana@example.com,ana@corp"
     with pytest.raises(SignatureProblem, match="which the allowed-signers file does not trust"):
-        verify(open_envelope(envelope(b'{"x":1}', load_signing_key(bo.private))), signers, SIGNED_AT)
+        verify(open_envelope(envelope(b'{"x":1}', load_signing_key(bo.private))), signers, SIGNED_AT, RUN_NAMESPACE)
     signed = envelope(b'{"x":1}', load_signing_key(ana.private))
     signed["payload"] = "eyJ4IjoyfQ=="  # {"x":2}
     with pytest.raises(SignatureProblem, match="does not match its content") as problem:
-        verify(open_envelope(signed), signers, SIGNED_AT)
+        verify(open_envelope(signed), signers, SIGNED_AT, RUN_NAMESPACE)
     assert problem.value.kind == "bad signature"
     with pytest.raises(SignatureProblem, match="not signed"):
-        verify(open_envelope(envelope(b'{"x":1}', None)), signers, SIGNED_AT)
+        verify(open_envelope(envelope(b'{"x":1}', None)), signers, SIGNED_AT, RUN_NAMESPACE)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -64,6 +69,11 @@ def test_a_key_missing_from_the_file_and_a_changed_payload_are_told_apart(tmp_pa
     ("# only a comment\n", "names no signer"),
     ("ana@example.com ssh-ed25519 not-base64!\n", "allowed:1: the ssh-ed25519 key does not read"),
     ('ana valid-after="2026" ssh-ed25519 {key}\n', "allowed:1: '2026' is not a time"),
+    ('ana valid-after="20261332" ssh-ed25519 {key}\n', "allowed:1: '20261332' is not a time"),
+    ('ana namspaces="git" ssh-ed25519 {key}\n', "allowed:1: unknown option 'namspaces'"),
+    ('ana namespaces="git",namespaces="traingate-run" ssh-ed25519 {key}\n', "option 'namespaces' is given twice"),
+    ('"ana ssh-ed25519 {key}\n', "allowed:1: a quote is not closed"),
+    ('"" ssh-ed25519 {key}\n', "allowed:1: no principal names the key"),
 ])
 def test_a_bad_allowed_signers_line_is_named_by_file_and_line(tmp_path: Path, text: str, message: str) -> None:
     allowed = tmp_path / "allowed"
@@ -71,7 +81,7 @@ def test_a_bad_allowed_signers_line_is_named_by_file_and_line(tmp_path: Path, te
     with pytest.raises(SigningError, match=message):
         signers = read_allowed_signers(allowed)
         opened = open_envelope(envelope(b"{}", load_signing_key(tmp_path / "k")))
-        verify(opened, signers, SIGNED_AT)
+        verify(opened, signers, SIGNED_AT, RUN_NAMESPACE)
 
 
 def test_keys_that_cannot_sign_say_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,3 +100,24 @@ def test_keys_that_cannot_sign_say_what_to_do(tmp_path: Path, monkeypatch: pytes
         load_signing_key(rsa_key)
     with pytest.raises(SigningError, match="cannot read the key"):
         load_signing_key(tmp_path / "absent")
+
+
+def test_a_passphrase_is_used_only_by_a_key_that_has_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = make_key(tmp_path, "plain")
+    monkeypatch.setenv("TRAINGATE_KEY_PASSPHRASE", "set for another key")
+    assert load_signing_key(plain.private).keyid.startswith("SHA256:")
+    locked = tmp_path / "locked"
+    locked.write_bytes(Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.OpenSSH,
+                                                                  BestAvailableEncryption(b"right")))
+    with pytest.raises(SigningError, match="the passphrase in TRAINGATE_KEY_PASSPHRASE does not open it"):
+        load_signing_key(locked)
+
+
+def test_a_signature_without_a_keyid_is_tried_against_every_trusted_key(tmp_path: Path) -> None:
+    ana, bo = make_key(tmp_path, "ana"), make_key(tmp_path, "bo")
+    allowed = tmp_path / "allowed"
+    allowed.write_text(f"bo@example.com {bo.public_line}\nana@example.com valid-after=\"20260101Z\" {ana.public_line}\n")
+    signed = envelope(b'{"x":1}', load_signing_key(ana.private))
+    del signed["signatures"][0]["keyid"]
+    naive = datetime(2026, 6, 1)  # a time without a zone is read as UTC, never a crash
+    assert verify(open_envelope(signed), read_allowed_signers(allowed), naive, RUN_NAMESPACE).principals == "ana@example.com"

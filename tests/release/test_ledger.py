@@ -43,7 +43,8 @@ def test_an_intact_signed_ledger_verifies_and_ends_with_its_head(signed_run: tup
     code, output = check(ledger, setup, "--head", head_of(ledger))
     assert code == 0, output
     assert "3 record(s), chain intact; every signature trusted by" in output
-    assert output.count("signed by release@example.com") == 3
+    assert output.count("record signed by release@example.com") == 3
+    assert output.count("run: signed by ci@example.com") == 3 and json.loads(saved.read_text())["run_id"] in output
     assert output.rstrip("\n").splitlines()[-1] == f"head {head_of(ledger)}"
 
 
@@ -122,11 +123,12 @@ def test_missing_empty_and_corrupt_ledgers(signed_run: tuple[Path, Setup], tmp_p
 
 def test_an_approver_cannot_drive_the_terminal(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
     saved, _ = signed_run
-    ledger, approver = tmp_path / "l.jsonl", "\x1b[2J\x1b]0;owned\x07root\rmallory"
+    ledger, approver = tmp_path / "l.jsonl", "\x1b[2J\x1b]0;owned\x07root\rmallory\u202e\u200f\ufeff"
     code, output = invoke("promote", str(saved), "--approver", approver, "--ledger", str(ledger), "--note", "\x1b[31mx")
     assert code == 0 and "\x1b" not in output and "\x07" not in output and "\\x1b[2J" in output
     code, output = invoke("ledger", str(ledger))
     assert code == 0 and "\x1b" not in output and "\r" not in output and "\\x1b]0;owned\\x07root\\x0dmallory" in output
+    assert "\u202e" not in output and "\u200f" not in output and "\ufeff" not in output and "\\u202e\\u200f\\ufeff" in output
 
 
 def _promote_at_once(saved: str, ledger: str, key: str, barrier: Any, name: str) -> None:
@@ -166,3 +168,64 @@ def test_head_must_be_the_full_hash_of_the_last_record(signed_run: tuple[Path, S
     ledger = signed_ledger(saved, setup, tmp_path, records=1)
     code, output = check(ledger, setup, "--head", head)
     assert code == 1 and "is not in the chain" in output
+
+
+def test_a_crlf_ledger_and_a_symlinked_ledger_are_extended_not_broken_or_replaced(
+        signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, setup = signed_run
+    ledger = signed_ledger(saved, setup, tmp_path, records=2)
+    ledger.write_bytes(ledger.read_bytes().replace(b"\n", b"\r\n"))  # as a checkout with autocrlf leaves it
+    signed_ledger(saved, setup, tmp_path, records=1)
+    code, output = check(ledger, setup)
+    assert code == 0 and "3 record(s), chain intact" in output and ledger.read_bytes().count(b"\r\n") == 2
+    (tmp_path / "elsewhere").mkdir()
+    link = tmp_path / "elsewhere" / "ledger.jsonl"
+    link.symlink_to(ledger)
+    assert invoke("promote", str(saved), "--approver", "rm9", "--ledger", str(link), "--key", str(setup.manager.private),
+                  "--trust", str(setup.trust))[0] == 0
+    assert link.is_symlink() and check(ledger, setup)[1].count("record signed by") == 4
+
+
+def test_promote_under_trust_will_not_extend_a_ledger_holding_a_forged_record(
+        signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, setup = signed_run
+    ledger = signed_ledger(saved, setup, tmp_path, records=1)
+    promote(read_json(saved), ledger, "rm-forged", key=load_signing_key(setup.mallory.private))
+    kept = ledger.read_bytes()
+    code, output = invoke("promote", str(saved), "--approver", "rm1", "--ledger", str(ledger),
+                          "--key", str(setup.manager.private), "--trust", str(setup.trust))
+    assert code == 3 and ":2: untrusted key" in output and "cannot be extended" in output and ledger.read_bytes() == kept
+
+
+def test_each_key_signs_only_its_role_and_only_for_its_own_principal(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, setup = signed_run
+    ledger = tmp_path / "roles.jsonl"
+    base = ("promote", str(saved), "--ledger", str(ledger), "--trust", str(setup.trust))
+    code, output = invoke(*base, "--approver", "ci@example.com", "--key", str(setup.ci.private))
+    assert code == 1 and "limits the key to namespaces 'traingate-run', not 'traingate-release'" in output
+    code, output = invoke(*base, "--approver", "ana@example.com", "--key", str(setup.manager.private))
+    assert code == 1 and "names 'ana@example.com' as approver, but is signed by the key of release@example.com" in output
+    assert not ledger.exists()
+    promote(read_json(saved), ledger, "ana@example.com", key=load_signing_key(setup.manager.private))  # no trust given
+    code, output = check(ledger, setup)
+    assert code == 1 and "record 1" in output and "wrong approver" in output
+
+
+def test_a_record_dated_before_the_one_before_it_is_out_of_order(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, setup = signed_run
+    ledger = signed_ledger(saved, setup, tmp_path, records=2)
+    lines = ledger.read_text().splitlines()
+    statement = json.loads(base64.b64decode(json.loads(lines[1])["payload"]))
+    statement["predicate"]["time"] = "2020-01-01T00:00:00+00:00"  # backdated, re-signed by the right key
+    lines[1] = canonical(envelope(canonical(statement), load_signing_key(setup.manager.private))).decode()
+    ledger.write_text("\n".join(lines) + "\n")
+    code, output = check(ledger, setup)
+    assert code == 1 and "record 2" in output and "out of order" in output
+
+
+def test_a_deeply_nested_line_is_a_corrupt_line_not_a_crash(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, setup = signed_run
+    ledger = signed_ledger(saved, setup, tmp_path, records=1)
+    ledger.write_text(ledger.read_text() + "[" * 100_000 + "\n")
+    code, output = check(ledger, setup)
+    assert code == 1 and "record 2" in output and "corrupt line" in output and "Traceback" not in output

@@ -31,8 +31,8 @@ def ssh_keygen(folder: Path, name: str) -> tuple[Path, str]:
 def test_ssh_keygen_keys_sign_a_run_a_promotion_and_verify_end_to_end(tmp_path: Path) -> None:
     (ci, ci_id), (manager, manager_id) = ssh_keygen(tmp_path, "ci"), ssh_keygen(tmp_path, "manager")
     trust = tmp_path / "allowed_signers"
-    trust.write_text(f"ci@example.com {' '.join((ci.with_suffix('.pub')).read_text().split()[:2])}\n"
-                     f'release@example.com namespaces="git,traingate" {(manager.with_suffix(".pub")).read_text()}')
+    trust.write_text(f"ci@example.com namespaces=\"traingate-run\" {' '.join(ci.with_suffix('.pub').read_text().split()[:2])}\n"
+                     f'release@example.com namespaces="git,traingate-release" {manager.with_suffix(".pub").read_text()}')
     (tmp_path / "c.yaml").write_text(CONTRACT)
     data = write_jsonl(tmp_path / "d.jsonl", CLEAN)
     run = tmp_path / "run.json"

@@ -12,7 +12,7 @@ import pytest
 
 from tests.cli.test_cli import invoke
 from tests.conftest import write_jsonl
-from tests.release.conftest import CLEAN, Setup, copied
+from tests.release.conftest import CLEAN, CONTRACT, Setup, copied
 from traingate.release import PromotionRefused, load_signing_key, sign_run
 from traingate.release.promotion import refusals
 from traingate.reports.json import read_json, write_json
@@ -120,3 +120,33 @@ def test_unusable_keys_and_trust_files_are_errors_before_anything_is_written(set
                           "--key", str(setup.ci.private))
     assert code == 2 and "--json" in output
     assert not (setup.folder / "ledger.jsonl").exists()
+
+
+def test_a_file_added_to_a_folder_the_run_read_is_refused(setup: Setup) -> None:
+    folder = setup.folder / "data"
+    folder.mkdir()
+    write_jsonl(folder / "a.jsonl", CLEAN)
+    (setup.folder / "c.yaml").write_text(CONTRACT)
+    saved = setup.folder / "folder.json"
+    assert invoke("validate", str(setup.folder / "c.yaml"), str(folder), "--json", str(saved),
+                  "--key", str(setup.ci.private))[0] == 0
+    write_jsonl(folder / "b.jsonl", [{"prompt": "", "response": ""}] * 50)  # the gate would fail on it now
+    code, output = promote(saved, setup, "--trust", str(setup.trust))
+    assert code == 1 and "the dataset changed since run" in output and "b.jsonl (added)" in output
+    (folder / "b.jsonl").unlink()
+    assert promote(saved, setup, "--trust", str(setup.trust))[0] == 0
+
+
+def test_a_run_of_another_contract_or_signed_by_a_release_key_is_refused(signed_run: tuple[Path, Setup],
+                                                                       tmp_path: Path) -> None:
+    saved, setup = signed_run
+    looser = tmp_path / "looser.yaml"
+    looser.write_text(CONTRACT.replace("max_rate: 0.1", "max_rate: 0.5"))
+    code, output = promote(copied(saved, tmp_path), setup, "--contract", str(looser))
+    assert code == 1 and "checked contract signed 2.0.0" in output and "not " + str(looser) in output
+    code, output = promote(copied(saved, tmp_path), setup, "--contract", str(setup.folder / "c.yaml"))
+    assert code == 0, output
+    by_manager = tmp_path / "by-manager.json"
+    write_json(sign_run(read_json(saved), load_signing_key(setup.manager.private)), by_manager)
+    code, output = promote(by_manager, setup, "--trust", str(setup.trust))
+    assert code == 1 and "limits the key to namespaces 'git,traingate-release', not 'traingate-run'" in output

@@ -7,19 +7,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from traingate.cli.errors import fail, say
 from traingate.cli.outputs import guard, inputs_of
-from traingate.cli.workflow import RunPath, _load, _safe, _write, out
+from traingate.cli.workflow import RunPath, _load, _write, out
+from traingate.reports.sanitize import printable
 from traingate.results.gate import ExitCode
 
 if TYPE_CHECKING:
-    from traingate.release.keys import Signer, SigningKey
+    from traingate.release.keys import SigningKey
+    from traingate.release.signers import Signer
 
 KeyPath = Annotated[Path | None, typer.Option("--key", help="Sign with this OpenSSH Ed25519 private key "
                                                              "(passphrase from $TRAINGATE_KEY_PASSPHRASE).")]
 TrustPath = Annotated[Path | None, typer.Option("--trust", help="An allowed-signers file (git's format: "
                                                                  "`principal ssh-ed25519 AAAA...`).")]
+
+
+def _safe(text: str) -> str:
+    """Rich markup escaped; controls, bidi and invisible characters made visible."""
+    return escape(printable(text))
 
 
 def signing_key(path: Path | None) -> SigningKey | None:
@@ -39,19 +47,21 @@ def promote(run: RunPath,
             ledger: Annotated[Path, typer.Option(help="The append-only ledger file.")] = Path("traingate-ledger.jsonl"),
             note: Annotated[str | None, typer.Option(help="Why, or what for.")] = None,
             override: Annotated[str | None, typer.Option(help="Promote a failed run anyway, for this reason.")] = None,
-            key: KeyPath = None, trust: TrustPath = None) -> None:
+            key: KeyPath = None, trust: TrustPath = None,
+            contract: Annotated[Path | None, typer.Option(help="Refuse a run of any other contract (this file's "
+                                                                "sha256 must be the run's).")] = None) -> None:
     """Sign a run off into the ledger. Refused (exit 1): a failed gate without --override, a limited or
     sampled run, changed data, an edited run; with --trust, an unsigned run or one signed by a key the
     file does not trust. A damaged ledger, a key that does not load: exit 3."""
     from traingate.release import PromotionRefused
     from traingate.release import promote as sign
 
-    guard([("--ledger", ledger)], inputs_of([run, *(p for p in (key, trust) if p)]))
+    guard([("--ledger", ledger)], inputs_of([run, *(p for p in (key, trust, contract) if p)]))
     loaded = _load(run)
     guard([("--ledger", ledger)], inputs_of(info.absolute_path or info.path for info in loaded.dataset.files))
     signer, trusted = signing_key(key), _trusted(trust)
     try:
-        done = sign(loaded, ledger, approver, note=note, override=override, key=signer, trust=trusted)
+        done = sign(loaded, ledger, approver, note=note, override=override, key=signer, trust=trusted, contract=contract)
     except PromotionRefused as exc:
         raise fail(exc, "[red]refused:[/]", int(ExitCode.GATE_FAILED)) from exc
     out.print(_safe(f"promoted run {done.run_id} ({done.verdict}) by {approver}; {done.integrity}; record "
@@ -71,11 +81,13 @@ def ledger(path: Annotated[Path, typer.Argument(help="The ledger file.")] = Path
     for record in check.records:
         p = record.predicate
         contract = p["contract"] if isinstance(p.get("contract"), dict) else {}
-        line = (f"{p.get('time', '')}  {contract.get('name')} {contract.get('version')}  "
-                f"run {str(p.get('run_id'))[:12]}  {p.get('verdict')}  by {p.get('approver')}"
+        line = (f"{p.get('time', '')}  {contract.get('name')} {contract.get('version')}  run {p.get('run_id')}  "
+                f"{p.get('verdict')}  by {p.get('approver')}"
                 + (f"  override: {p['override']}" if p.get("override") else "")
-                + (f"  signed by {record.signer}" if record.signer else ""))
+                + (f"  note: {p['note']}" if p.get("note") else "")
+                + (f"  record signed by {record.signer}" if record.signer else ""))
         out.print(_safe(line), highlight=False)
+        out.print("    run: " + _safe(str(p.get("integrity", "integrity not recorded"))), highlight=False)
     if not check.intact:
         where = f"record {check.bad_line} ({path}:{check.bad_line})" if check.bad_line else str(path)
         say("[red]ledger does not verify:[/]", [f"{where}: {check.kind}: {check.reason}"])

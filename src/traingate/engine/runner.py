@@ -23,7 +23,7 @@ from traingate.engine.progress import Progress
 from traingate.engine.ray_engine import start_ray
 from traingate.engine.readers import open_raw
 from traingate.engine.shards import Shard, may_shard, numbered, shard_ranges
-from traingate.engine.sources import SourceFile, resolve_all
+from traingate.engine.sources import SourceFile, given_inputs, resolve_all
 from traingate.engine.spawn import can_spawn
 from traingate.engine.tokenizers import get_tokenizer
 from traingate.errors import TraingateError
@@ -155,9 +155,9 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
     run = options or RunOptions(limit=limit)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    files, skipped = resolve_all(data, contract.dataset.splits,
-                                 os.path.dirname(contract.source_path) if contract.source_path else None,
-                                 (*contract.dataset.exclude, *run.exclude))
+    base_dir = os.path.dirname(contract.source_path) if contract.source_path else None
+    exclude = (*contract.dataset.exclude, *run.exclude)
+    files, skipped = resolve_all(data, contract.dataset.splits, base_dir, exclude)
     validators = build_validators(contract, check_ids(contract))
     columns = {c for v in validators for c in v.columns()} | _stats_columns(contract) | needed_columns(validators)
     with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress, \
@@ -184,6 +184,7 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
         problems.append(f"{too_long} line(s) longer than TRAINGATE_MAX_LINE_BYTES were not read")
     dataset = _dataset_info(contract, file_infos, folded, fault_samples, run, shard_count, failed_shards)
     dataset.skipped_files = [SkippedFile(path=s.path, reason=s.reason) for s in skipped]
+    dataset.inputs, dataset.exclude = given_inputs(data, contract.dataset.splits, base_dir), list(exclude)
     gate = decide(results, contract.gate.fail_on, folded.faults.total, contract.gate.max_bad_records, problems)
     timings = {"total": time.perf_counter() - t0, "read_and_check": read_seconds,
                **({"ray_start": ray_start} if ray_start is not None else {})}

@@ -160,16 +160,7 @@ def resolve_all(data: list[str], splits: dict[str, list[str]] | None, base_dir: 
     """`data` items are paths, globs or directories, optionally prefixed `split=`; without data, the
     contract's `dataset.splits` (relative to the contract's folder) supply the files. Returns the files to
     read and those skipped, each with its reason; a file that cannot be read is a SourceError."""
-    labelled: list[tuple[str, str]] = []
-    for item in data:
-        split, sep, rest = item.partition("=")
-        labelled.append((split, rest) if sep and "/" not in split and "://" not in item[: len(split) + 3]
-                        else ("all", item))
-    if not labelled and splits:
-        root = Path(base_dir or ".")
-        labelled = [(name, str(root / p)) for name, paths in splits.items() for p in paths]
-    if not labelled:
-        raise SourceError("no data given: pass DATA paths, or list `dataset.splits` in the contract")
+    labelled = _labelled(data, splits, base_dir)
     files: list[SourceFile] = []
     skipped: list[Skipped] = []
     seen: set[str] = set()
@@ -180,6 +171,26 @@ def resolve_all(data: list[str], splits: dict[str, list[str]] | None, base_dir: 
                 _readable(path)
                 files.append(describe(path, split))
     return files, skipped
+
+
+def _labelled(data: list[str], splits: dict[str, list[str]] | None, base_dir: str | None) -> list[tuple[str, str]]:
+    labelled: list[tuple[str, str]] = []
+    for item in data:
+        split, sep, rest = item.partition("=")
+        labelled.append((split, rest) if sep and "/" not in split and "://" not in item[: len(split) + 3]
+                        else ("all", item))
+    if not labelled and splits:
+        root = Path(base_dir or ".")
+        labelled = [(name, str(root / p)) for name, paths in splits.items() for p in paths]
+    if not labelled:
+        raise SourceError("no data given: pass DATA paths, or list `dataset.splits` in the contract")
+    return labelled
+
+
+def given_inputs(data: list[str], splits: dict[str, list[str]] | None, base_dir: str | None) -> list[str]:
+    """The inputs as `split=path`, local paths absolute, so they can be listed again from anywhere."""
+    return [f"{split}={path if '://' in path else os.path.abspath(path)}"
+            for split, path in _labelled(data, splits, base_dir)]
 
 
 def resolve(data: list[str], splits: dict[str, list[str]] | None, base_dir: str | None,

@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from traingate.release.keys import Signer, SigningKey
+from traingate.release.keys import SigningKey
+from traingate.release.signers import Signer
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 
@@ -62,35 +64,40 @@ def open_envelope(value: Any) -> Opened:
     try:
         payload = base64.b64decode(str(value.get("payload")), validate=True)
         statement = json.loads(payload)
-    except (binascii.Error, ValueError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:
         raise SignatureProblem("corrupt", f"the envelope's payload does not decode ({exc})") from None
     if not isinstance(statement, dict):
         raise SignatureProblem("corrupt", "the envelope's payload is not a JSON object")
     return Opened(payload, statement, signatures)
 
 
-def verify(opened: Opened, signers: list[Signer], signed_at: datetime) -> Signer:
-    """The allowed signer whose signature on the envelope holds, or SignatureProblem saying why none does."""
+def verify(opened: Opened, signers: list[Signer], signed_at: datetime, namespace: str) -> Signer:
+    """The allowed signer whose signature on the envelope holds, or SignatureProblem saying why none does.
+    A signature's keyid is a hint (DSSE): one that names no trusted key is tried against every one."""
     if not opened.signatures:
         raise SignatureProblem("unsigned", "it is not signed")
     reasons: list[SignatureProblem] = []
-    message = pae(PAYLOAD_TYPE, opened.payload)
     for signature in opened.signatures:
         keyid = signature.get("keyid", "")
-        matching = [s for s in signers if s.keyid == keyid and s.public is not None]
-        if not matching:
-            reasons.append(SignatureProblem("untrusted key", f"it is signed by {keyid or 'a key without id'}, "
-                                                             "which the allowed-signers file does not trust"))
+        named = [s for s in signers if s.keyid == keyid and s.public is not None]
+        holding = [s for s in named or signers if s.public is not None and _holds(s.public, signature, opened.payload)]
+        if not holding:
+            reasons.append(SignatureProblem("bad signature", f"its signature by {keyid} does not match its content "
+                                                             "(changed after signing, or forged)") if named else
+                           SignatureProblem("untrusted key", f"it is signed by {keyid or 'a key without id'}, which "
+                                                             "the allowed-signers file does not trust"))
             continue
-        try:
-            matching[0].public.verify(base64.b64decode(signature["sig"], validate=True), message)  # type: ignore[union-attr]
-        except (InvalidSignature, binascii.Error, ValueError):
-            reasons.append(SignatureProblem("bad signature", f"its signature by {keyid} does not match its "
-                                                             "content (changed after signing, or forged)"))
-            continue
-        refusals = [r for r in (s.refusal(signed_at) for s in matching) if r]
-        if len(refusals) < len(matching):
-            return next(s for s in matching if s.refusal(signed_at) is None)
-        reasons.append(SignatureProblem("untrusted key", f"{keyid} is not trusted for it: {refusals[0]}"))
+        refusals = [s.refusal(signed_at, namespace) for s in holding]
+        if None in refusals:
+            return holding[refusals.index(None)]
+        reasons.append(SignatureProblem("untrusted key", f"{holding[0].keyid} is not trusted for it: {refusals[0]}"))
     bad = [r for r in reasons if r.kind == "bad signature"]
     raise (bad or reasons)[0]
+
+
+def _holds(public: Ed25519PublicKey, signature: dict[str, str], payload: bytes) -> bool:
+    try:
+        public.verify(base64.b64decode(signature["sig"], validate=True), pae(PAYLOAD_TYPE, payload))
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+    return True

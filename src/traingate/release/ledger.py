@@ -11,13 +11,13 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from traingate.errors import OutputError, TraingateError
 from traingate.release.dsse import Opened, SignatureProblem, canonical, open_envelope, verify
-from traingate.release.keys import Signer
+from traingate.release.signers import RELEASE_NAMESPACE, Signer
 from traingate.release.statements import PROMOTION_PREDICATE
 from traingate.reports.files import write_text
 
@@ -33,6 +33,7 @@ class Record:
     line: int
     hash: str
     predicate: dict[str, Any]
+    time: datetime
     signer: str | None = None  # the trusted principal, when signatures were verified
 
 
@@ -40,7 +41,8 @@ class Record:
 class LedgerCheck:
     records: list[Record] = field(default_factory=list)  # those that verified, in order
     bad_line: int | None = None
-    kind: str = ""  # corrupt line, broken link, unsigned, untrusted key, bad signature, empty, head
+    kind: str = ""  # corrupt line, broken link, out of order, unsigned, untrusted key, bad signature, wrong approver,
+    # empty, head
     reason: str = ""
 
     @property
@@ -61,7 +63,8 @@ def _lines(path: Path) -> list[bytes]:
         raise LedgerError(f"no ledger at {path} (a directory)") from None
     except OSError as exc:
         raise LedgerError(f"cannot read the ledger {path}: {exc.strerror or exc}") from None
-    return lines[:-1] if lines[-1] == b"" else lines
+    lines = lines[:-1] if lines[-1] == b"" else lines
+    return [line.removesuffix(b"\r") for line in lines]  # a checkout with CRLF line ends holds the same records
 
 
 def verify_ledger(path: Path, trust: list[Signer] | None = None, head: str | None = None) -> LedgerCheck:
@@ -71,7 +74,11 @@ def verify_ledger(path: Path, trust: list[Signer] | None = None, head: str | Non
     lines = _lines(path)
     for number, line in enumerate(lines, start=1):
         try:
-            check.records.append(_record(number, line, check.head, trust))
+            record = _record(number, line, check.head, trust)
+            if check.records and record.time < check.records[-1].time:
+                raise SignatureProblem("out of order", f"it is dated {record.time.isoformat()}, before the record "
+                                                       f"before it ({check.records[-1].time.isoformat()})")
+            check.records.append(record)
         except SignatureProblem as exc:
             check.bad_line, check.kind, check.reason = number, exc.kind, str(exc)
             return check
@@ -85,27 +92,33 @@ def verify_ledger(path: Path, trust: list[Signer] | None = None, head: str | Non
 def _record(number: int, line: bytes, previous: str, trust: list[Signer] | None) -> Record:
     try:
         opened = open_envelope(json.loads(line.decode("utf-8")))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise SignatureProblem("corrupt line", f"not a JSON record ({exc})") from None
     except SignatureProblem as exc:
         raise SignatureProblem("corrupt line", str(exc)) from None
     predicate = opened.statement.get("predicate")
     if opened.statement.get("predicateType") != PROMOTION_PREDICATE or not isinstance(predicate, dict):
         raise SignatureProblem("corrupt line", f"its statement is not a promotion ({PROMOTION_PREDICATE})")
+    try:
+        time = datetime.fromisoformat(str(predicate.get("time")))
+    except ValueError:
+        raise SignatureProblem("corrupt line", "its statement has no time") from None
+    time = time if time.tzinfo else time.replace(tzinfo=UTC)
     if predicate.get("previous") != previous:
         raise SignatureProblem("broken link", f"it names {str(predicate.get('previous'))[:16]}... as the record "
                                               f"before it, but that record's hash is {previous[:16]}... "
                                               "(a record was removed, inserted or rewritten)")
-    signer = _signer(opened, predicate, trust) if trust is not None else None
-    return Record(number, hashlib.sha256(line).hexdigest(), predicate, signer)
+    signer = None if trust is None else approving(opened, trust, time, str(predicate.get("approver"))).principals
+    return Record(number, hashlib.sha256(line).hexdigest(), predicate, time, signer)
 
 
-def _signer(opened: Opened, predicate: dict[str, Any], trust: list[Signer]) -> str:
-    try:
-        signed_at = datetime.fromisoformat(str(predicate.get("time")))
-    except ValueError:
-        raise SignatureProblem("corrupt line", "its statement has no time") from None
-    return verify(opened, trust, signed_at).principals
+def approving(opened: Opened, trust: list[Signer], time: datetime, approver: str) -> Signer:
+    """The trusted signer of a promotion, which must name its approver among the key's principals."""
+    signer = verify(opened, trust, time, RELEASE_NAMESPACE)
+    if not signer.names(approver):
+        raise SignatureProblem("wrong approver", f"it names {approver!r} as approver, but is signed by the key of "
+                                                 f"{signer.principals} ({signer.where})")
+    return signer
 
 
 def _pin(check: LedgerCheck, head: str) -> None:
@@ -137,9 +150,10 @@ def locked(ledger: Path) -> Iterator[None]:
 
 
 def append(ledger: Path, record: dict[str, Any]) -> str:
-    """Append an envelope as one line (under `locked`); returns the new head. The whole ledger is rewritten
-    to a temporary file renamed into place, so a crash leaves the old ledger or the new one."""
-    old = ledger.read_text(encoding="utf-8") if ledger.exists() else ""
+    """Append an envelope as one line (under `locked`); returns the new head. The ledger's bytes are kept
+    as they are (a line ending in CR included); the whole is written to a temporary file renamed into
+    place, so a crash leaves the old ledger or the new one."""
+    old = ledger.read_bytes().decode("utf-8") if ledger.exists() else ""  # verified before: UTF-8
     if old and not old.endswith("\n"):
         old += "\n"
     line = canonical(record).decode()

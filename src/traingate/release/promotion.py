@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from traingate.release.dsse import canonical, envelope
-from traingate.release.keys import Signer, SigningKey
-from traingate.release.ledger import GENESIS, LedgerCheck, LedgerError, append, locked, verify_ledger
-from traingate.release.runs import PromotionRefused, check_integrity, current_fingerprint, inconsistent_verdict
+from traingate.errors import TraingateError
+from traingate.release.dsse import SignatureProblem, canonical, envelope, open_envelope
+from traingate.release.keys import SigningKey
+from traingate.release.ledger import LedgerCheck, LedgerError, append, approving, locked, verify_ledger
+from traingate.release.runs import PromotionRefused, changed_data, check_integrity, inconsistent_verdict
+from traingate.release.signers import Signer
 from traingate.release.statements import limits, promotion_statement
 from traingate.results.model import RunResult
 
@@ -23,7 +26,7 @@ class Promotion:
     signed_by: str | None  # the key id the record was signed with
 
 
-def refusals(run: RunResult, override: str | None, trust: list[Signer] | None) -> str:
+def refusals(run: RunResult, override: str | None, trust: list[Signer] | None, contract: Path | None = None) -> str:
     """Raise PromotionRefused for a run that may not be promoted; return what is known of its integrity."""
     integrity = check_integrity(run, trust)
     partial = limits(run)
@@ -33,27 +36,50 @@ def refusals(run: RunResult, override: str | None, trust: list[Signer] | None) -
     contradiction = inconsistent_verdict(run)
     if contradiction:
         raise PromotionRefused(contradiction)
+    if contract is not None and _sha256(contract) != run.contract.sha256:
+        raise PromotionRefused(f"run {run.run_id} checked contract {run.contract.name} {run.contract.version} "
+                               f"(sha256 {run.contract.sha256[:16]}...), not {contract}; run validate with it")
     if run.gate.verdict in ("failed", "errored") and not override:
         raise PromotionRefused(f"run {run.run_id} did not pass its gate ({run.gate.verdict}: "
                                f"{'; '.join(run.gate.reasons[:3])}); promote it only with --override \"reason\"")
-    changed = current_fingerprint(run)
+    changed = changed_data(run)
     if changed:
         raise PromotionRefused(f"the dataset changed since run {run.run_id}: {', '.join(changed[:5])}; run it again")
     return integrity.message
 
 
+def _sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise TraingateError(f"cannot read the contract {path}: {exc.strerror or exc}") from None
+
+
 def promote(run: RunResult, ledger: Path, approver: str, *, note: str | None = None, override: str | None = None,
-            key: SigningKey | None = None, trust: list[Signer] | None = None) -> Promotion:
-    """Append a record for the run, signed with `key` when given; refuse what `refusals` refuses, and a
-    ledger that does not verify (LedgerError)."""
-    integrity = refusals(run, override, trust)
+            key: SigningKey | None = None, trust: list[Signer] | None = None, contract: Path | None = None) -> Promotion:
+    """Append a record for the run, signed with `key` when given. Refuses what `refusals` refuses, and, with
+    `trust`, a key not trusted to sign promotions for `approver`. A ledger that does not verify (with
+    `trust`, its signatures too) is a LedgerError. A symbolic link is followed to the ledger it names."""
+    integrity = refusals(run, override, trust, contract)
+    ledger = ledger.resolve()
+    if ledger.name.endswith(".lock"):
+        raise LedgerError(f"{ledger} is a ledger's lock file, not a ledger")
     with locked(ledger):
-        check = verify_ledger(ledger) if ledger.exists() else LedgerCheck()
+        check = verify_ledger(ledger, trust) if ledger.exists() else LedgerCheck()
         if not check.intact and check.kind != "empty":
             raise LedgerError(f"{ledger}:{check.bad_line}: {check.kind}: {check.reason}; the ledger cannot be "
                               "extended until it is restored")
-        statement = promotion_statement(run, approver=approver, note=note, override=override,
-                                        time=datetime.now(UTC).isoformat(), previous=check.head or GENESIS,
-                                        integrity=integrity)
-        head = append(ledger, envelope(canonical(statement), key))
+        time = datetime.now(UTC)  # taken under the lock, so records are in time order
+        if check.records and time < check.records[-1].time:
+            raise LedgerError(f"this machine's clock ({time.isoformat()}) is behind the ledger's last record "
+                              f"({check.records[-1].time.isoformat()}); set the clock right and promote again")
+        statement = promotion_statement(run, approver=approver, note=note, override=override, time=time.isoformat(),
+                                        previous=check.head, integrity=integrity)
+        record = envelope(canonical(statement), key)
+        if key is not None and trust is not None:
+            try:
+                approving(open_envelope(record), trust, time, approver)
+            except SignatureProblem as exc:
+                raise PromotionRefused(f"--key cannot sign this promotion: {exc}") from None
+        head = append(ledger, record)
     return Promotion(run.run_id, run.gate.verdict, head, integrity, key.keyid if key else None)

@@ -10,7 +10,8 @@ from typing import Any
 
 from traingate.errors import TraingateError
 from traingate.release.dsse import SignatureProblem, canonical, envelope, open_envelope, verify
-from traingate.release.keys import Signer, SigningKey
+from traingate.release.keys import SigningKey
+from traingate.release.signers import RUN_NAMESPACE, Signer
 from traingate.release.statements import run_statement
 from traingate.results.model import RunResult
 
@@ -52,7 +53,7 @@ def check_integrity(run: RunResult, trust: list[Signer] | None) -> Integrity:
     if trust is None:
         return Integrity(False, "the run's integrity was not verified (no --trust): its signature was not checked")
     try:
-        signer = verify(opened, trust, _signed_at(opened.statement))
+        signer = verify(opened, trust, _signed_at(opened.statement), RUN_NAMESPACE)
     except SignatureProblem as exc:
         raise PromotionRefused(f"{name}: {exc}") from None
     return Integrity(True, f"signed by {signer.principals} ({signer.keyid}), verified", signer.keyid)
@@ -85,11 +86,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def current_fingerprint(run: RunResult) -> list[str]:
-    """Files of the run whose bytes are no longer those the run read ('missing' when gone), found by the
-    absolute path the run stored, so promote may run from any directory."""
+def changed_data(run: RunResult) -> list[str]:
+    """What differs from the data the run read: files whose bytes changed or that are gone (found by the
+    absolute path the run stored, so promote may run from any directory), and files that the run's inputs
+    (a folder, a glob) hold now and did not then, or no longer hold."""
     from traingate.engine.runner import sha256_file
-    from traingate.engine.sources import describe
+    from traingate.engine.sources import describe, resolve_all
+    from traingate.errors import SourceError
 
     changed = []
     for info in run.dataset.files:
@@ -98,7 +101,16 @@ def current_fingerprint(run: RunResult) -> list[str]:
             changed.append(f"{path} (missing)")
         elif sha256_file(describe(path, info.split)) != info.sha256:
             changed.append(path)
-    return changed
+    local = [item for item in run.dataset.inputs or [] if "://" not in item]
+    if changed or not local:
+        return changed
+    try:
+        now = {f.path for f in resolve_all(local, None, None, tuple(run.dataset.exclude))[0]}
+    except SourceError as exc:
+        return [f"the inputs cannot be listed again ({exc})"]
+    before = {info.absolute_path or info.path for info in run.dataset.files}
+    return [f"{p} (added)" for p in sorted(now - before)] + [f"{p} (no longer listed)" for p in sorted(before - now)
+                                                              if "://" not in p]
 
 
 def inconsistent_verdict(run: RunResult) -> str | None:

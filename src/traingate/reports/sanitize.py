@@ -26,6 +26,18 @@ def visible(text: str, keep: str = "") -> str:
     return _UNSAFE.sub(lambda m: m.group(0) if m.group(0) in keep else _escaped(m), text)
 
 
+# Characters that hide or reorder what a terminal line shows without being controls: zero-width spaces,
+# marks and joiners, line and paragraph separators, the byte-order mark, the soft hyphen.
+_HIDDEN = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff]")
+
+
+def printable(text: str) -> str:
+    """`visible`, and every character that hides or reorders text escaped too: for a name, a note or a
+    path printed on a terminal, where it must read as it is (not for data drawn in a report, where an
+    emoji's zero-width joiner is part of the text)."""
+    return _HIDDEN.sub(_escaped, visible(text))
+
+
 def visible_all(value: Any, keep: str = "") -> Any:
     """Every string in a JSON-like structure (dict keys too) made visible."""
     if isinstance(value, str):

@@ -108,6 +108,10 @@ class DatasetInfo(Model):
                                       description="Checks that kept a hash-chosen share of rows to stay under --max-memory.")
     skipped_files: list[SkippedFile] = Field(default_factory=list,
                                              description="Files given (or found in a folder) and not read, each with the reason.")
+    inputs: list[str] | None = Field(None, description="The data as given, `split=path` with local paths absolute (or "
+                                     "the contract's splits): promote lists them again to find files added or removed.")
+    exclude: list[str] = Field(default_factory=list, description="Glob patterns of files not read: the contract's "
+                               "dataset.exclude, then --exclude.")
 
 
 class Histogram(Model):
