@@ -24,7 +24,7 @@ def trusted(tmp_path: Path, key: Key, options: str) -> str:
     allowed.write_text(f"ana@example.com {options} {key.public_line}\n".replace("  ", " "))
     opened = open_envelope(envelope(canonical({"x": 1}), load_signing_key(key.private)))
     try:
-        return "trusted by " + verify(opened, read_allowed_signers(allowed), SIGNED_AT, RUN_NAMESPACE).principals
+        return "trusted by " + verify(opened, read_allowed_signers(allowed), SIGNED_AT, RUN_NAMESPACE)[0].principals
     except SignatureProblem as exc:
         return f"{exc.kind}: {exc}"
 
@@ -120,4 +120,52 @@ def test_a_signature_without_a_keyid_is_tried_against_every_trusted_key(tmp_path
     signed = envelope(b'{"x":1}', load_signing_key(ana.private))
     del signed["signatures"][0]["keyid"]
     naive = datetime(2026, 6, 1)  # a time without a zone is read as UTC, never a crash
-    assert verify(open_envelope(signed), read_allowed_signers(allowed), naive, RUN_NAMESPACE).principals == "ana@example.com"
+    assert verify(open_envelope(signed), read_allowed_signers(allowed), naive, RUN_NAMESPACE)[0].principals == "ana@example.com"
+
+
+@pytest.mark.parametrize(("options", "namespace_or_approver", "trusted"), [
+    ('namespaces="*,!traingate-release"', "traingate-release", False),  # ssh's negation refuses outright
+    ('namespaces="*,!traingate-release"', "traingate-run", True),
+    ('namespaces="[t]raingate-run"', "traingate-run", False),  # only * and ? are wildcards, as in ssh
+    ('namespaces="traingate-r?n"', "traingate-run", True),
+])
+def test_namespace_patterns_follow_ssh(tmp_path: Path, options: str, namespace_or_approver: str, trusted: bool) -> None:
+    key = make_key(tmp_path, "k")
+    allowed = tmp_path / "allowed"
+    allowed.write_text(f"ana@example.com {options} {key.public_line}\n")
+    opened = open_envelope(envelope(b"{}", load_signing_key(key.private)))
+    try:
+        verify(opened, read_allowed_signers(allowed), SIGNED_AT, namespace_or_approver)
+    except SignatureProblem:
+        assert not trusted
+    else:
+        assert trusted
+
+
+def test_principal_patterns_follow_ssh_and_one_key_may_have_several_lines(tmp_path: Path) -> None:
+    from traingate.release.ledger import approving
+
+    key, wide = make_key(tmp_path, "k"), make_key(tmp_path, "wide")
+    allowed = tmp_path / "allowed"
+    allowed.write_text(f"ana@x {key.public_line}\nbob@x {key.public_line}\n*,!mallory@x {wide.public_line}\n")
+    signers = read_allowed_signers(allowed)
+    opened = open_envelope(envelope(b"{}", load_signing_key(key.private)))
+    assert approving(opened, signers, SIGNED_AT, "ana@x").principals == "ana@x"
+    assert approving(opened, signers, SIGNED_AT, "bob@x").principals == "bob@x"  # the second line names bob
+    opened = open_envelope(envelope(b"{}", load_signing_key(wide.private)))
+    assert approving(opened, signers, SIGNED_AT, "anyone@x").principals == "*,!mallory@x"
+    with pytest.raises(SignatureProblem, match="names 'mallory@x' as approver"):
+        approving(opened, signers, SIGNED_AT, "mallory@x")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("ana valid-before=20990101 {key}", "the value of 'valid-before' must be in double quotes"),
+    ("ana namespaces=traingate-run {key}", "the value of 'namespaces' must be in double quotes"),
+    ("ana , {key}", "an empty option"),
+    ("ana {key}==", "its base64 is not in canonical form"),
+])
+def test_lines_ssh_keygen_refuses_are_refused(tmp_path: Path, line: str, message: str) -> None:
+    allowed = tmp_path / "allowed"
+    allowed.write_text(line.replace("{key}", make_key(tmp_path, "k").public_line) + "\n")
+    with pytest.raises(SigningError, match=message):
+        read_allowed_signers(allowed)

@@ -7,6 +7,8 @@ import base64
 import hashlib
 import json
 import multiprocessing
+import os
+import stat
 import time
 from pathlib import Path
 from typing import Any
@@ -229,3 +231,32 @@ def test_a_deeply_nested_line_is_a_corrupt_line_not_a_crash(signed_run: tuple[Pa
     ledger.write_text(ledger.read_text() + "[" * 100_000 + "\n")
     code, output = check(ledger, setup)
     assert code == 1 and "record 2" in output and "corrupt line" in output and "Traceback" not in output
+
+
+def test_an_emptied_or_special_ledger_is_not_extended_and_a_shared_one_keeps_its_mode_and_links(
+        signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, setup = signed_run
+    base = ("promote", str(saved), "--approver", "rm1", "--key", str(setup.manager.private), "--trust", str(setup.trust))
+    (tmp_path / "emptied.jsonl").write_text("")
+    code, output = invoke(*base, "--ledger", str(tmp_path / "emptied.jsonl"))
+    assert code == 3 and "holds no record: was it truncated?" in output
+    os.mkfifo(tmp_path / "fifo.jsonl")
+    code, output = invoke("ledger", str(tmp_path / "fifo.jsonl"))
+    assert code == 3 and "not a regular file" in output
+    shared = signed_ledger(saved, setup, tmp_path, records=1)
+    shared.chmod(0o664)
+    os.link(shared, tmp_path / "hard-link.jsonl")
+    assert invoke(*base, "--ledger", str(shared))[0] == 0
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o664
+    assert (tmp_path / "hard-link.jsonl").read_bytes() == shared.read_bytes() and shared.read_text().count("\n") == 2
+
+
+def test_a_refusal_escapes_invisible_characters_from_the_run(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, _ = signed_run
+    body = json.loads(saved.read_text())
+    body.update(run_id="run\u202e\u200fgnp.exe", attestation=None)
+    body["gate"].update(verdict="failed")
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(body))
+    code, output = invoke("promote", str(edited), "--approver", "a", "--ledger", str(tmp_path / "l.jsonl"))
+    assert code == 1 and "\u202e" not in output and "\u200f" not in output and "run\\u202e\\u200fgnp.exe" in output

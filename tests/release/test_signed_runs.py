@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,10 @@ from traingate.reports.json import read_json, write_json
 
 
 def promote(run: Path, setup: Setup, *extra: str) -> tuple[int, str]:
-    return invoke("promote", str(run), "--approver", "ana", "--ledger", str(setup.folder / "ledger.jsonl"), *extra)
+    """Promote as the release manager; under --trust the record is signed with the manager's key."""
+    signing = ("--key", str(setup.manager.private)) if "--trust" in extra else ()
+    return invoke("promote", str(run), "--approver", "rm-ana", "--ledger", str(setup.folder / "ledger.jsonl"),
+                  *signing, *extra)
 
 
 def passed(body: dict[str, Any]) -> None:
@@ -150,3 +154,58 @@ def test_a_run_of_another_contract_or_signed_by_a_release_key_is_refused(signed_
     write_json(sign_run(read_json(saved), load_signing_key(setup.manager.private)), by_manager)
     code, output = promote(by_manager, setup, "--trust", str(setup.trust))
     assert code == 1 and "limits the key to namespaces 'git,traingate-release', not 'traingate-run'" in output
+
+
+def test_trust_without_a_key_and_an_empty_approver_are_usage_errors(signed_run: tuple[Path, Setup]) -> None:
+    saved, setup = signed_run
+    ledger = setup.folder / "usage.jsonl"
+    code, output = invoke("promote", str(saved), "--approver", "rm-ana", "--trust", str(setup.trust), "--ledger", str(ledger))
+    assert code == 2 and "add --key KEY" in output
+    code, output = invoke("promote", str(saved), "--approver", " ", "--ledger", str(ledger))
+    assert code == 2 and "--approver is empty" in output and not ledger.exists()
+
+
+def test_a_path_exclusion_is_applied_again_when_the_folder_is_listed_again(setup: Setup,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    (setup.folder / "e" / "skip").mkdir(parents=True)
+    write_jsonl(setup.folder / "e" / "a.jsonl", CLEAN)
+    write_jsonl(setup.folder / "e" / "skip" / "b.jsonl", [{"prompt": "", "response": ""}])
+    (setup.folder / "c.yaml").write_text(CONTRACT)
+    monkeypatch.chdir(setup.folder)
+    assert invoke("validate", "c.yaml", "e", "--exclude", "e/skip/*", "--json", "e.json", "--key",
+                  str(setup.ci.private))[0] == 0
+    monkeypatch.chdir("/")
+    code, output = promote(setup.folder / "e.json", setup, "--trust", str(setup.trust))
+    assert code == 0, output
+
+
+def test_a_looser_gate_and_a_changed_eval_set_are_refused(setup: Setup) -> None:
+    (setup.folder / "c.yaml").write_text(CONTRACT + "gate: {fail_on: warn}\n")
+    saved = setup.folder / "loose.json"
+    write_jsonl(setup.folder / "d.jsonl", CLEAN)
+    invoke("validate", str(setup.folder / "c.yaml"), str(setup.folder / "d.jsonl"), "--fail-on", "error",
+           "--json", str(saved))
+    code, output = promote(saved, setup, "--contract", str(setup.folder / "c.yaml"))
+    assert code == 1 and "judged with --fail-on error" in output and "gate fails on warn" in output
+    write_jsonl(setup.folder / "eval.jsonl", [{"question": "a question nobody asked about the deep blue sea today"}])
+    (setup.folder / "c.yaml").write_text(CONTRACT + "    - {type: contamination, against: [{path: eval.jsonl}], max_count: 0}\n")
+    saved = setup.folder / "eval-run.json"
+    assert invoke("validate", str(setup.folder / "c.yaml"), str(setup.folder / "d.jsonl"), "--json", str(saved))[0] == 0
+    write_jsonl(setup.folder / "eval.jsonl", [{"question": "Question 3 about the sea? Answer 3: the sea is deep."}])
+    code, output = promote(saved, setup)
+    assert code == 1 and "eval.jsonl" in output and "the dataset changed since run" in output
+
+
+def test_a_fifo_in_place_of_a_data_file_is_refused_without_reading_it(setup: Setup) -> None:
+    _, saved = setup.validate("good", CLEAN)
+    (setup.folder / "good.jsonl").unlink()
+    os.mkfifo(setup.folder / "good.jsonl")
+    code, output = promote(saved, setup)
+    assert code == 1 and "good.jsonl (not a regular file)" in output
+
+
+def test_an_edited_run_exports_no_attestation(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
+    saved, _ = signed_run
+    edited = copied(saved, tmp_path, lambda body: body["dataset"].update(rows=1))
+    code, output = invoke("attestation", str(edited), "-o", str(tmp_path / "out.jsonl"))
+    assert code == 3 and "no longer matches its signed statement" in output and not (tmp_path / "out.jsonl").exists()

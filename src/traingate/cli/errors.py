@@ -1,6 +1,6 @@
 """Every problem becomes its exit code and a one-line message: 1 is only ever a failed gate, 2 a usage error,
 3 anything else (a contract, a source, an output that cannot be written, a bug); `--debug` adds the
-traceback. Messages go through `visible`, so a file name cannot drive the terminal or start a workflow
+traceback. Messages go through `printable`, so a file name cannot drive the terminal or start a workflow
 command on a line of its own."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typer.exceptions import TyperException
 
 from traingate.engine.lifecycle import TERMINATED, Terminated, stop_on_sigterm
 from traingate.errors import ContractErrors, TraingateError
-from traingate.reports.sanitize import visible
+from traingate.reports.sanitize import printable
 from traingate.results.gate import ExitCode
 
 INTERRUPTED = 130
@@ -49,7 +49,7 @@ state = State()
 def say(prefix: str, lines: list[str]) -> None:
     """Each line on stderr after `prefix`, made visible (a newline in a value stays on its line)."""
     for line in lines:
-        err.print(f"{prefix} {escape(visible(line))}", highlight=False)
+        err.print(f"{prefix} {escape(printable(line))}", highlight=False)
 
 
 def fail(exc: TraingateError, prefix: str = "[red]error:[/]", code: int | None = None) -> typer.Exit:

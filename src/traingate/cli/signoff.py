@@ -103,8 +103,9 @@ def attestation(run: RunPath,
                 key: KeyPath = None) -> None:
     """The run's DSSE envelope (an in-toto Statement v1) as one JSON line, for cosign and in-toto tools.
     A run signed by validate --key gives its own envelope; --key signs (or re-signs) it now."""
-    from traingate.release import sign_run
+    from traingate.release import PromotionRefused, sign_run
     from traingate.release.dsse import canonical
+    from traingate.release.runs import check_integrity
 
     guard([("--output", output)], inputs_of([run, *([key] if key else [])]))
     loaded = _load(run)
@@ -114,4 +115,9 @@ def attestation(run: RunPath,
     elif loaded.attestation is None:
         say("[red]error:[/]", [f"{run} is not signed: pass --key KEY, or sign at validate --key"])
         raise typer.Exit(int(ExitCode.ERROR))
+    else:
+        try:
+            check_integrity(loaded, None)  # an envelope the run no longer matches is not exported as its own
+        except PromotionRefused as exc:
+            raise fail(exc, code=int(ExitCode.ERROR)) from exc
     _write(canonical(loaded.attestation).decode() + "\n", output)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import time
@@ -23,12 +24,21 @@ from traingate.engine.progress import Progress
 from traingate.engine.ray_engine import start_ray
 from traingate.engine.readers import open_raw
 from traingate.engine.shards import Shard, may_shard, numbered, shard_ranges
-from traingate.engine.sources import SourceFile, given_inputs, resolve_all
+from traingate.engine.sources import SourceFile, absolute_exclusions, describe, given_inputs, resolve_all
 from traingate.engine.spawn import can_spawn
 from traingate.engine.tokenizers import get_tokenizer
 from traingate.errors import TraingateError
 from traingate.results.gate import decide
-from traingate.results.model import CheckResult, ContractInfo, DatasetInfo, Fault, FileInfo, RunResult, SkippedFile
+from traingate.results.model import (
+    CheckResult,
+    ContractInfo,
+    DatasetInfo,
+    Fault,
+    FileInfo,
+    RunResult,
+    SideFile,
+    SkippedFile,
+)
 from traingate.validators.base import ShufflesBandKeys, Validator
 from traingate.validators.spill import run_spill_dir
 from traingate.validators.stats import StatsCollector
@@ -51,6 +61,14 @@ def sha256_file(source: SourceFile) -> str:
         while block := raw.read(1 << 22):
             digest.update(block)
     return digest.hexdigest()
+
+
+def side_files(validators: list[Validator[Any, Any]]) -> list[SideFile]:
+    """The files checks read besides the data, globs expanded, each with its sha256 (local files)."""
+    paths = [p for v in validators for pattern in v.side_files()
+             for p in (sorted(glob.glob(pattern)) if "://" not in pattern and glob.has_magic(pattern) else [pattern])]
+    return [SideFile(path=p if "://" in p else os.path.abspath(p),
+                     sha256=None if "://" in p else sha256_file(describe(p, "side"))) for p in dict.fromkeys(paths)]
 
 
 NO_ROWS = "no rows were read: the data holds no records, and an empty dataset never passes"
@@ -184,7 +202,8 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
         problems.append(f"{too_long} line(s) longer than TRAINGATE_MAX_LINE_BYTES were not read")
     dataset = _dataset_info(contract, file_infos, folded, fault_samples, run, shard_count, failed_shards)
     dataset.skipped_files = [SkippedFile(path=s.path, reason=s.reason) for s in skipped]
-    dataset.inputs, dataset.exclude = given_inputs(data, contract.dataset.splits, base_dir), list(exclude)
+    dataset.inputs = given_inputs(data, contract.dataset.splits, base_dir)
+    dataset.exclude = absolute_exclusions(exclude)
     gate = decide(results, contract.gate.fail_on, folded.faults.total, contract.gate.max_bad_records, problems)
     timings = {"total": time.perf_counter() - t0, "read_and_check": read_seconds,
                **({"ray_start": ray_start} if ray_start is not None else {})}
@@ -192,7 +211,8 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
     result = RunResult(tool_version=__version__, run_id=uuid.uuid4().hex, started_at=started.isoformat(),
                      finished_at=datetime.now(UTC).isoformat(),
                      contract=ContractInfo(name=contract.contract, version=contract.version, sha256=contract.sha256,
-                                           path=contract.source_path, description=contract.description),
+                                           path=contract.source_path, description=contract.description,
+                                           side_files=side_files(validators)),
                      dataset=dataset, checks=results, distributions=StatsCollector().finalize(folded.stats), gate=gate,
                      timings=timings, resources={"peak_rss_mib": round(peak_rss_mib(), 1),
                                                  "worker_peak_rss_mib": round(folded.worker_rss_mib, 1)})

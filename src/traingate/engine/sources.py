@@ -193,6 +193,13 @@ def given_inputs(data: list[str], splits: dict[str, list[str]] | None, base_dir:
             for split, path in _labelled(data, splits, base_dir)]
 
 
+def absolute_exclusions(patterns: tuple[str, ...]) -> list[str]:
+    """The patterns as given, and each relative path pattern also from the root: listing absolute inputs
+    again from elsewhere then excludes the same files."""
+    extra = [os.path.abspath(p) for p in patterns if "/" in p and not os.path.isabs(p) and "://" not in p]
+    return list(dict.fromkeys([*patterns, *extra]))
+
+
 def resolve(data: list[str], splits: dict[str, list[str]] | None, base_dir: str | None,
             exclude: tuple[str, ...] = ()) -> list[SourceFile]:
     return resolve_all(data, splits, base_dir, exclude)[0]

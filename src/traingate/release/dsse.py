@@ -71,9 +71,10 @@ def open_envelope(value: Any) -> Opened:
     return Opened(payload, statement, signatures)
 
 
-def verify(opened: Opened, signers: list[Signer], signed_at: datetime, namespace: str) -> Signer:
-    """The allowed signer whose signature on the envelope holds, or SignatureProblem saying why none does.
-    A signature's keyid is a hint (DSSE): one that names no trusted key is tried against every one."""
+def verify(opened: Opened, signers: list[Signer], signed_at: datetime, namespace: str) -> list[Signer]:
+    """Every allowed-signers line that trusts a signature on the envelope (one key may be listed for
+    several principals), or SignatureProblem saying why none does. A signature's keyid is a hint (DSSE):
+    one that names no trusted key is tried against every one."""
     if not opened.signatures:
         raise SignatureProblem("unsigned", "it is not signed")
     reasons: list[SignatureProblem] = []
@@ -87,9 +88,11 @@ def verify(opened: Opened, signers: list[Signer], signed_at: datetime, namespace
                            SignatureProblem("untrusted key", f"it is signed by {keyid or 'a key without id'}, which "
                                                              "the allowed-signers file does not trust"))
             continue
-        refusals = [s.refusal(signed_at, namespace) for s in holding]
-        if None in refusals:
-            return holding[refusals.index(None)]
+        holders = [s for s in signers if s.public is not None and s.keyid == holding[0].keyid]
+        refusals = [s.refusal(signed_at, namespace) for s in holders]
+        trusting = [s for s, refusal in zip(holders, refusals) if refusal is None]
+        if trusting:
+            return trusting
         reasons.append(SignatureProblem("untrusted key", f"{holding[0].keyid} is not trusted for it: {refusals[0]}"))
     bad = [r for r in reasons if r.kind == "bad signature"]
     raise (bad or reasons)[0]

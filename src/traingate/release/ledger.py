@@ -1,6 +1,6 @@
 """The ledger: one DSSE envelope per line, each a signed promotion statement naming the sha256 of the line
 before it (64 zeros for the first). The head is the sha256 of the last line. Appends hold an exclusive
-lock (`fcntl`) on `<ledger>.lock` from reading the head to renaming the new ledger into place."""
+lock (`fcntl`) on `<ledger>.lock` from reading the head to the record's fsync."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +20,6 @@ from traingate.errors import OutputError, TraingateError
 from traingate.release.dsse import Opened, SignatureProblem, canonical, open_envelope, verify
 from traingate.release.signers import RELEASE_NAMESPACE, Signer
 from traingate.release.statements import PROMOTION_PREDICATE
-from traingate.reports.files import write_text
 
 GENESIS = "0" * 64
 
@@ -56,11 +56,11 @@ class LedgerCheck:
 
 def _lines(path: Path) -> list[bytes]:
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise LedgerError(f"{path} is not a ledger: not a regular file")
         lines = path.read_bytes().split(b"\n")
     except FileNotFoundError:
         raise LedgerError(f"no ledger at {path}; a ledger is made by the first `traingate promote`") from None
-    except IsADirectoryError:
-        raise LedgerError(f"no ledger at {path} (a directory)") from None
     except OSError as exc:
         raise LedgerError(f"cannot read the ledger {path}: {exc.strerror or exc}") from None
     lines = lines[:-1] if lines[-1] == b"" else lines
@@ -114,11 +114,12 @@ def _record(number: int, line: bytes, previous: str, trust: list[Signer] | None)
 
 def approving(opened: Opened, trust: list[Signer], time: datetime, approver: str) -> Signer:
     """The trusted signer of a promotion, which must name its approver among the key's principals."""
-    signer = verify(opened, trust, time, RELEASE_NAMESPACE)
-    if not signer.names(approver):
+    lines = verify(opened, trust, time, RELEASE_NAMESPACE)
+    named = [line for line in lines if line.names(approver)]
+    if not named:
         raise SignatureProblem("wrong approver", f"it names {approver!r} as approver, but is signed by the key of "
-                                                 f"{signer.principals} ({signer.where})")
-    return signer
+                                                 f"{', '.join(line.principals for line in lines)} ({lines[0].where})")
+    return named[0]
 
 
 def _pin(check: LedgerCheck, head: str) -> None:
@@ -150,12 +151,24 @@ def locked(ledger: Path) -> Iterator[None]:
 
 
 def append(ledger: Path, record: dict[str, Any]) -> str:
-    """Append an envelope as one line (under `locked`); returns the new head. The ledger's bytes are kept
-    as they are (a line ending in CR included); the whole is written to a temporary file renamed into
-    place, so a crash leaves the old ledger or the new one."""
-    old = ledger.read_bytes().decode("utf-8") if ledger.exists() else ""  # verified before: UTF-8
-    if old and not old.endswith("\n"):
-        old += "\n"
-    line = canonical(record).decode()
-    write_text(ledger, old + line + "\n")
-    return hashlib.sha256(line.encode()).hexdigest()
+    """Append an envelope as one line, in place (under `locked`, after the ledger verified): the file keeps
+    its owner, mode and hard links, and the line is on disk (fsync) before this returns the new head. A
+    crash in the middle of the write can leave the line cut short, which `ledger` reports as a corrupt
+    last line and nothing follows."""
+    line = canonical(record)
+    try:
+        with open(ledger, "ab") as stream:
+            if stream.tell() and _last_byte(ledger) != b"\n":
+                stream.write(b"\n")
+            stream.write(line + b"\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+    except OSError as exc:
+        raise OutputError(f"cannot write {ledger}: {exc.strerror or exc}") from None
+    return hashlib.sha256(line).hexdigest()
+
+
+def _last_byte(path: Path) -> bytes:
+    with open(path, "rb") as stream:
+        stream.seek(-1, os.SEEK_END)
+        return stream.read(1)

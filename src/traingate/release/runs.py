@@ -4,6 +4,7 @@ promotion checks it against an allowed-signers file before it believes anything 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,7 +54,7 @@ def check_integrity(run: RunResult, trust: list[Signer] | None) -> Integrity:
     if trust is None:
         return Integrity(False, "the run's integrity was not verified (no --trust): its signature was not checked")
     try:
-        signer = verify(opened, trust, _signed_at(opened.statement), RUN_NAMESPACE)
+        signer = verify(opened, trust, _signed_at(opened.statement), RUN_NAMESPACE)[0]
     except SignatureProblem as exc:
         raise PromotionRefused(f"{name}: {exc}") from None
     return Integrity(True, f"signed by {signer.principals} ({signer.keyid}), verified", signer.keyid)
@@ -88,19 +89,14 @@ def _short(value: Any) -> str:
 
 def changed_data(run: RunResult) -> list[str]:
     """What differs from the data the run read: files whose bytes changed or that are gone (found by the
-    absolute path the run stored, so promote may run from any directory), and files that the run's inputs
-    (a folder, a glob) hold now and did not then, or no longer hold."""
-    from traingate.engine.runner import sha256_file
-    from traingate.engine.sources import describe, resolve_all
+    absolute path the run stored, so promote may run from any directory), files that the run's inputs
+    (a folder, a glob) hold now and did not then or no longer hold, and files the checks read besides
+    the data (eval sets, reference texts)."""
+    from traingate.engine.sources import resolve_all
     from traingate.errors import SourceError
 
-    changed = []
-    for info in run.dataset.files:
-        path = info.absolute_path or info.path  # runs saved before absolute_path: relative to the current directory
-        if not os.path.exists(path) and "://" not in path:
-            changed.append(f"{path} (missing)")
-        elif sha256_file(describe(path, info.split)) != info.sha256:
-            changed.append(path)
+    sides = [(f.path, f.sha256) for f in run.contract.side_files if f.sha256 is not None]
+    changed = _changed([(i.absolute_path or i.path, i.sha256) for i in run.dataset.files] + sides)
     local = [item for item in run.dataset.inputs or [] if "://" not in item]
     if changed or not local:
         return changed
@@ -111,6 +107,28 @@ def changed_data(run: RunResult) -> list[str]:
     before = {info.absolute_path or info.path for info in run.dataset.files}
     return [f"{p} (added)" for p in sorted(now - before)] + [f"{p} (no longer listed)" for p in sorted(before - now)
                                                               if "://" not in p]
+
+
+def _changed(files: list[tuple[str, str]]) -> list[str]:
+    """Paths whose bytes are not the sha256 given: missing, not a regular file (never read: a FIFO or a
+    device would not end), or different."""
+    from traingate.engine.runner import sha256_file
+    from traingate.engine.sources import describe
+
+    changed = []
+    for path, digest in files:
+        if "://" not in path:
+            try:
+                regular = stat.S_ISREG(os.stat(path).st_mode)
+            except OSError:
+                changed.append(f"{path} (missing)")
+                continue
+            if not regular:
+                changed.append(f"{path} (not a regular file)")
+                continue
+        if sha256_file(describe(path, "all")) != digest:
+            changed.append(path)
+    return changed
 
 
 def inconsistent_verdict(run: RunResult) -> str | None:

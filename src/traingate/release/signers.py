@@ -13,7 +13,6 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from fnmatch import fnmatch
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -44,7 +43,7 @@ class Signer:
         if "cert-authority" in self.options:
             return f"{self.where} trusts certificates signed by the key (cert-authority), not the key itself"
         namespaces = self.options.get("namespaces")
-        if namespaces is not None and not any(fnmatch(namespace, p) for p in namespaces.split(",")):
+        if namespaces is not None and not matches_list(namespace, namespaces):
             return f"{self.where} limits the key to namespaces {namespaces!r}, not {namespace!r}"
         at = signed_at if signed_at.tzinfo else signed_at.replace(tzinfo=UTC)
         after, before = self.options.get("valid-after"), self.options.get("valid-before")
@@ -56,7 +55,21 @@ class Signer:
 
     def names(self, approver: str) -> bool:
         """Whether `approver` is one of this line's principals (patterns, comma-separated)."""
-        return any(fnmatch(approver, pattern) for pattern in self.principals.split(","))
+        return matches_list(approver, self.principals)
+
+
+def matches_list(value: str, patterns: str) -> bool:
+    """ssh's match_pattern_list: comma-separated patterns with `*` and `?`; a `!pattern` that matches
+    refuses outright, otherwise any plain pattern that matches accepts."""
+    accepted = False
+    for pattern in patterns.split(","):
+        negated = pattern.startswith("!")
+        expression = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern[negated:])
+        if re.fullmatch(expression, value, re.DOTALL):
+            if negated:
+                return False
+            accepted = True
+    return accepted
 
 
 def ssh_time(text: str, where: str) -> datetime:
@@ -104,6 +117,8 @@ def _signer(line: str, where: str) -> Signer:
     try:
         public = load_ssh_public_key(f"{tokens[1]} {tokens[2]}".encode())
         blob = base64.b64decode(tokens[2], validate=True)
+        if base64.b64encode(blob).decode() != tokens[2]:
+            raise ValueError("its base64 is not in canonical form")
     except (ValueError, TypeError) as exc:  # binascii.Error is a ValueError
         raise SigningError(f"{where}: the {tokens[1]} key does not read ({exc})") from None
     keyid = "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
@@ -112,14 +127,20 @@ def _signer(line: str, where: str) -> Signer:
 
 def _options(text: str, where: str) -> dict[str, str]:
     options: dict[str, str] = {}
+    if ",".join(_OPTION.findall(text)) != text:
+        raise SigningError(f"{where}: an empty option (a stray comma?)")
     for option in _OPTION.findall(text):
         name, _, value = option.partition("=")
         name = name.strip().lower()
+        if not name:
+            raise SigningError(f"{where}: an empty option (a stray comma?)")
         if name not in OPTIONS:
             raise SigningError(f"{where}: unknown option {name!r} (ssh-keygen knows {', '.join(OPTIONS)})")
         if name in options:
             raise SigningError(f"{where}: option {name!r} is given twice")
-        options[name] = value.strip().strip('"')
+        if name != "cert-authority" and not (len(value) >= 2 and value[0] == value[-1] == '"'):
+            raise SigningError(f'{where}: the value of {name!r} must be in double quotes ({name}="...")')
+        options[name] = value[1:-1] if name != "cert-authority" else ""
     return options
 
 

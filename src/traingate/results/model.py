@@ -111,7 +111,7 @@ class DatasetInfo(Model):
     inputs: list[str] | None = Field(None, description="The data as given, `split=path` with local paths absolute (or "
                                      "the contract's splits): promote lists them again to find files added or removed.")
     exclude: list[str] = Field(default_factory=list, description="Glob patterns of files not read: the contract's "
-                               "dataset.exclude, then --exclude.")
+                               "dataset.exclude, then --exclude, then each relative path pattern made absolute.")
 
 
 class Histogram(Model):
@@ -146,12 +146,20 @@ class Distribution(Model):
         return "upper histogram bin edges, up to 4.4% high"
 
 
+class SideFile(Model):
+    path: str = Field(description="Absolute path (or URL) of a file a check read besides the data.")
+    sha256: str | None = Field(None, description="Its sha256 (none for a remote file).")
+
+
 class ContractInfo(Model):
     name: str
     version: str
     sha256: str
     path: str | None
     description: str | None = None
+    side_files: list[SideFile] = Field(default_factory=list, description="Files the checks read besides the data "
+                                       "(eval sets, reference texts), with their sha256: promote refuses a run "
+                                       "when one changed since.")
 
 
 class Gate(Model):

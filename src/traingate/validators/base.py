@@ -47,6 +47,11 @@ class Validator(ABC, Generic[ConfigT, StateT]):
         be in some row of the data, as `reads`."""
         return []
 
+    def side_files(self) -> list[str]:
+        """Files the check reads besides the data (an eval set, reference texts), as paths or globs: the
+        run records their sha256, so a sign-off notices when one changed."""
+        return []
+
     @abstractmethod
     def create_state(self) -> StateT: ...
 

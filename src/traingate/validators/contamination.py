@@ -62,6 +62,9 @@ class ContaminationValidator(Validator[ContaminationCheck, HitState]):
                 raise SourceError(f"eval set {eval_set.path!r} not found (looked at {path}); paths are relative "
                                   "to the contract's folder")
 
+    def side_files(self) -> list[str]:
+        return [self._path(eval_set) for eval_set in self.config.against]
+
     def _path(self, eval_set: EvalSet) -> str:
         return os.path.join(self.base_dir or ".", eval_set.path)
 

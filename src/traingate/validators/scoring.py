@@ -38,12 +38,14 @@ class SimilarityValidator(RowFlagValidator[SimilarityCheck]):
     config_model = SimilarityCheck
     noun = "off topic"
 
+    def side_files(self) -> list[str]:
+        path = self.config.references
+        return [path if os.path.isabs(path) else os.path.join(self.base_dir or ".", path)] if path else []
+
     def references(self) -> tuple[str, ...]:
         texts = [self.config.task] if self.config.task else []
-        if self.config.references:
-            path = self.config.references
-            texts += read_references(path if os.path.isabs(path) else os.path.join(self.base_dir or ".", path),
-                                     self.config.reference_field)
+        for path in self.side_files():
+            texts += read_references(path, self.config.reference_field)
         return tuple(texts)
 
     def find(self, batch: BatchContext) -> list[Hit]:
