@@ -16,8 +16,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from traingate.engine.readers import open_raw, read_source
-from traingate.engine.sources import resolve
+from traingate.data.readers import open_raw, read_source
+from traingate.data.sources import resolve
 
 CACHE = Path(os.environ.get("TRAINGATE_BENCH_DIR", "/tmp/traingate-bench"))
 WORDS = ["the", "model", "data", "answer", "question", "python", "list", "value,", "return", "function", '"quoted"',

@@ -13,11 +13,11 @@ import pyarrow as pa
 
 from traingate.contracts import parse_contract
 from traingate.contracts.uniqueness import FULL_NORMALISATION
-from traingate.engine.batch import BatchContext
-from traingate.engine.tokenizers import get_tokenizer
-from traingate.validators.lsh import components
-from traingate.validators.normalize import normalize
-from traingate.validators.registry import build
+from traingate.data.batch import BatchContext
+from traingate.data.tokenizers import get_tokenizer
+from traingate.validators.common.lsh import components
+from traingate.validators.common.normalize import normalize
+from traingate.validators.common.registry import build
 
 Pair = tuple[int, int]
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from traingate.contracts.compliance import DEFAULT_PII_ENTITIES
-from traingate.engine.presidio import EngineSpec, Finding, analyze, offline_tldextract, spacy_model_path
+from traingate.data.presidio import EngineSpec, Finding, analyze, offline_tldextract, spacy_model_path
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "presidio_research" / "synth_dataset_v2.json"
 GOLD_TO_PRESIDIO = {"GPE": "LOCATION", "DOMAIN_NAME": "URL", "ZIP_CODE": "STREET_ADDRESS", "TITLE": None, "AGE": None}

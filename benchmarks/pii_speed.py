@@ -21,7 +21,7 @@ from pathlib import Path
 
 from traingate.contracts import parse_contract
 from traingate.contracts.compliance import DEFAULT_PII_ENTITIES
-from traingate.engine.presidio import offline_tldextract, spacy_model_path
+from traingate.data.presidio import offline_tldextract, spacy_model_path
 from traingate.engine.runner import validate
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "presidio_research" / "synth_dataset_v2.json"

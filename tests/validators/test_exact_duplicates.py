@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import contract_text
 from traingate.results import RunResult
-from traingate.validators.normalize import normalize
+from traingate.validators.common.normalize import normalize
 
 SFT = "  fields: {prompt: instruction, response: output}\n"
 
@@ -78,7 +78,7 @@ def test_whitespace_normalisation_collapses_every_run(texts: list[str]) -> None:
 @given(texts=st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from("aZ1 .\ufb01\uff23\u00e9e\u0301\u2460\u3000")),
                                 st.text(max_size=5)), max_size=12), skip=st.integers(0, 3))
 def test_nfkc_leaves_ascii_alone_and_equals_pyarrow_nfkc(texts: list[str | None], skip: int) -> None:
-    from traingate.validators.normalize import nfkc
+    from traingate.validators.common.normalize import nfkc
 
     array = pa.array(texts, pa.string()).slice(min(skip, len(texts)))
     assert nfkc(array).equals(pc.utf8_normalize(array, "NFKC"))
@@ -91,7 +91,7 @@ def test_row_hashes_read_from_arrow_buffers_are_the_xxh64_of_each_text(texts: li
                                                                         large: bool) -> None:
     import xxhash
 
-    from traingate.validators.normalize import hash_texts
+    from traingate.validators.common.normalize import hash_texts
 
     array = pa.array(texts, pa.large_string() if large else pa.string()).slice(min(skip, len(texts)))
     expected = [xxhash.xxh64_intdigest((t or "").encode("utf-8")) for t in array.to_pylist()]
@@ -101,7 +101,7 @@ def test_row_hashes_read_from_arrow_buffers_are_the_xxh64_of_each_text(texts: li
 @settings(max_examples=200, deadline=None)
 @given(keys=st.lists(st.integers(0, 12), max_size=40), seed=st.integers(0, 3))
 def test_clusters_found_among_the_repeated_rows_alone_are_the_same(keys: list[int], seed: int) -> None:
-    from traingate.validators.grouping import clusters
+    from traingate.validators.common.grouping import clusters
 
     key_array = np.array(keys, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # spread over the 64 bits
     ids = np.random.default_rng(seed).permutation(len(keys)).astype(np.uint64)

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from tests.conftest import contract_text
 from traingate.contracts import parse_contract
-from traingate.engine.batch import BatchContext
+from traingate.data.batch import BatchContext
+from traingate.data.tokenizers import get_tokenizer
 from traingate.engine.runner import check_ids
-from traingate.engine.tokenizers import get_tokenizer
 from traingate.validators import build, validators
 
 TEXTS = ["fine text", "", "  lead", "<|im_start|> leak", "{{slot}}", "```open", "caf\ufffd", "a     b",

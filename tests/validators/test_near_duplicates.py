@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import contract_text
 from traingate.results import RunResult
-from traingate.validators.lsh import optimal_bands
-from traingate.validators.shingles import _finish, _window_hashes, shingle_sets, split_words, token_hashes
+from traingate.validators.common.lsh import optimal_bands
+from traingate.validators.common.shingles import _finish, _window_hashes, shingle_sets, split_words, token_hashes
 
 VOCAB = [f"w{i}" for i in range(5000)]
 

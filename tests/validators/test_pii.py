@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import contract_text
 from traingate.contracts import parse_contract
-from traingate.engine.presidio import EngineSpec, analyze, analyze_parallel
+from traingate.data.presidio import EngineSpec, analyze, analyze_parallel
 from traingate.errors import ContractError
 from traingate.reports.html import render_html
 from traingate.reports.json import write_evidence
@@ -138,7 +138,7 @@ def test_missing_model_names_the_install_command(tmp_path: Path, monkeypatch: py
     import sys
 
     from tests.cli.test_cli import invoke
-    from traingate.engine import presidio
+    from traingate.data import presidio
 
     presidio.analyzer.cache_clear()
     presidio._pool.cache_clear()  # the workers earlier tests started load the model: no process may have it
@@ -155,8 +155,8 @@ def test_missing_model_names_the_install_command(tmp_path: Path, monkeypatch: py
 def test_evidence_columns_keep_every_finding_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Findings stored as columns (part of them written to disk) come back whole, ordered as the tuples
     they were made from, with each row id turned into its file and line."""
-    from traingate.validators import spill
-    from traingate.validators.pii_evidence import Evidence
+    from traingate.data import spill
+    from traingate.validators.compliance.pii_evidence import Evidence
 
     monkeypatch.setenv(spill.SPILL_DIR_ENV, str(tmp_path))
     rng = np.random.default_rng(5)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import contract_text
 from traingate.results import RunResult
-from traingate.validators.samples import row_keys, seeded_keys
+from traingate.validators.common.samples import row_keys, seeded_keys
 
 N, K = 4096, 256
 

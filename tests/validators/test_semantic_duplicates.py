@@ -13,13 +13,13 @@ import pytest
 
 from tests.conftest import ROOT, contract_text, write_jsonl
 from traingate.contracts import parse_contract
-from traingate.engine.batch import BatchContext
-from traingate.engine.embeddings import embed
+from traingate.data.batch import BatchContext
+from traingate.data.embeddings import embed
+from traingate.data.tokenizers import get_tokenizer
 from traingate.engine.runner import check_ids
-from traingate.engine.tokenizers import get_tokenizer
 from traingate.results import RunResult
 from traingate.validators import build
-from traingate.validators.samples import seeded_keys
+from traingate.validators.common.samples import seeded_keys
 
 pytest.importorskip("wordllama")
 
@@ -74,7 +74,7 @@ def _batches(rows: list[dict[str, str]], options: str, cuts: list[int]) -> tuple
 def _fold_counting(monkeypatch: pytest.MonkeyPatch, rows: list[dict[str, str]], options: str,
                    cuts: list[int]) -> tuple[list[str], Any]:
     """The texts handed to the model, and the check's state, folding the rows cut into batches at `cuts`."""
-    from traingate.validators import semantic
+    from traingate.validators.uniqueness import semantic
 
     handed: list[str] = []
 
@@ -103,7 +103,7 @@ def test_sample_embeds_only_rows_that_can_be_sampled(monkeypatch: pytest.MonkeyP
 
 
 def test_a_long_row_embeds_as_the_mean_of_all_its_token_vectors() -> None:
-    from traingate.engine.embeddings import _wordllama
+    from traingate.data.embeddings import _wordllama
 
     long_text = " ".join(f"{SENTENCE}Item {i}." for i in range(400))  # ~10,000 tokens: many windows and pieces
     model = _wordllama()

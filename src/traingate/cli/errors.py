@@ -17,7 +17,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from traingate.engine.lifecycle import TERMINATED, Terminated, stop_on_sigterm
+from traingate.data.lifecycle import TERMINATED, Terminated, stop_on_sigterm
 from traingate.errors import ContractErrors, TraingateError
 from traingate.reports.sanitize import printable
 from traingate.results.gate import ExitCode

@@ -2,7 +2,7 @@
 (engine/ray_engine.py).
 A shard that fails is tried once more; one that fails twice is reported, never dropped silently. A full
 spill disk is not retried: it ends the run (SpillError). However the run ends, its workers are ended and
-reaped (engine/lifecycle.py)."""
+reaped (data/lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from traingate.data.lifecycle import end_processes, reap_tracker_at_exit, start_as_worker
+from traingate.data.presidio import mark_shard_worker
+from traingate.data.spill import SpillError
 from traingate.engine.fold import Folded, fold_shard, warm_up
-from traingate.engine.lifecycle import end_processes, reap_tracker_at_exit, start_as_worker
-from traingate.engine.presidio import mark_shard_worker
 from traingate.engine.ray_engine import Pairs, run_on_ray
-from traingate.validators.spill import SpillError
 
 Task = tuple[Any, ...]
 Outcome = Folded | str  # the folded shard, or why it failed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from traingate.engine.sources import SourceFile
+from traingate.data.sources import SourceFile
 from traingate.results.model import Fault
 
 FAULT_SAMPLE_CAP = 50

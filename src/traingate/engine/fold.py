@@ -18,19 +18,19 @@ from typing import Any
 import pyarrow as pa
 
 from traingate.contracts.model import Contract
-from traingate.engine.batch import BatchContext
+from traingate.data.batch import BatchContext
+from traingate.data.readers import Chunk, Span, open_raw
+from traingate.data.sources import SourceFile
+from traingate.data.tokenizers import get_tokenizer
 from traingate.engine.column_types import ColumnTypes
 from traingate.engine.faults import FaultLog
 from traingate.engine.prefetch import prefetch
 from traingate.engine.presence import Presence, all_needs
 from traingate.engine.progress import Progress
-from traingate.engine.readers import Chunk, Span, open_raw
 from traingate.engine.shards import Shard, read_shard
-from traingate.engine.sources import SourceFile
-from traingate.engine.tokenizers import get_tokenizer
-from traingate.validators.base import ShedsRows, SpillsRows, Validator
-from traingate.validators.registry import build
-from traingate.validators.stats import StatsCollector
+from traingate.engine.stats import StatsCollector
+from traingate.validators.common.base import ShedsRows, SpillsRows, Validator
+from traingate.validators.common.registry import build
 
 MAX_SHEDS = 8  # a check keeps at least 1/256 of its rows before the run stops instead
 # Over the limit, checks let memory go again only once resident memory grew by this share of the limit

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from traingate.contracts.model import KIND_FIELDS, DatasetSpec
-from traingate.engine.batch import CONTENT_KEYS, BatchContext
+from traingate.data.batch import CONTENT_KEYS, BatchContext
 
 if TYPE_CHECKING:
-    from traingate.engine.sources import SourceFile
-    from traingate.validators.base import Validator
+    from traingate.data.sources import SourceFile
+    from traingate.validators.common.base import Validator
 
 LOOKED_FILES = 16  # files whose first chunk is read again to name the columns, when a field is absent
 
@@ -135,7 +135,7 @@ class Shape:
 
     @classmethod
     def of(cls, files: list[SourceFile]) -> Shape:
-        from traingate.engine.readers import open_raw, read_source
+        from traingate.data.readers import open_raw, read_source
 
         shape = cls()
         for source in files[:LOOKED_FILES]:

@@ -7,7 +7,7 @@ import sys
 from types import TracebackType
 from typing import Any
 
-from traingate.engine.sources import SourceFile
+from traingate.data.sources import SourceFile
 
 
 class Progress:

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from traingate.data.presidio import mark_shard_worker
+from traingate.data.spill import SpillError
 from traingate.engine.fold import Folded, build_validators, fold_task
-from traingate.engine.presidio import mark_shard_worker
 from traingate.errors import MissingDependencyError
-from traingate.validators.base import PairsOf, ShufflesBandKeys, SpillsRows
-from traingate.validators.spill import SpillError
+from traingate.validators.common.base import PairsOf, ShufflesBandKeys, SpillsRows
 
 PARTITIONS = 32
 Pairs = dict[int, dict[int, np.ndarray]]  # check index -> bucket cap -> candidate pairs

@@ -16,17 +16,19 @@ from typing import Any
 
 from traingate import validators as _validators  # noqa: F401  (registers the built-in checks)
 from traingate.contracts.model import Contract
+from traingate.data.lookup import fetch_rows
+from traingate.data.readers import open_raw
+from traingate.data.sources import SourceFile, absolute_exclusions, describe, given_inputs, resolve_all
+from traingate.data.spawn import can_spawn
+from traingate.data.spill import run_spill_dir
+from traingate.data.tokenizers import get_tokenizer
 from traingate.engine.executors import run_shards, start_workers
 from traingate.engine.fold import Folded, build_validators, fold, peak_rss_mib
-from traingate.engine.lookup import fetch_rows
 from traingate.engine.presence import judge, needed_columns
 from traingate.engine.progress import Progress
 from traingate.engine.ray_engine import start_ray
-from traingate.engine.readers import open_raw
 from traingate.engine.shards import Shard, may_shard, numbered, shard_ranges
-from traingate.engine.sources import SourceFile, absolute_exclusions, describe, given_inputs, resolve_all
-from traingate.engine.spawn import can_spawn
-from traingate.engine.tokenizers import get_tokenizer
+from traingate.engine.stats import StatsCollector
 from traingate.errors import TraingateError
 from traingate.results.gate import decide
 from traingate.results.model import (
@@ -39,9 +41,7 @@ from traingate.results.model import (
     SideFile,
     SkippedFile,
 )
-from traingate.validators.base import ShufflesBandKeys, Validator
-from traingate.validators.spill import run_spill_dir
-from traingate.validators.stats import StatsCollector
+from traingate.validators.common.base import ShufflesBandKeys, Validator
 from traingate.version import __version__
 
 
@@ -234,10 +234,10 @@ def _dataset_info(contract: Contract, file_infos: list[FileInfo], folded: Folded
 
 def _mask_reports(validators: list[Validator[Any, Any]], run: RunResult) -> None:
     """Checks that guard against what text may hold (personal data, secrets) mask every text of the run
-    that data can reach (engine/masking.py), each check's own findings first; the count goes into that
+    that data can reach (data/masking.py), each check's own findings first; the count goes into that
     check's details."""
-    from traingate.engine.masking import mask_run
-    from traingate.validators.base import MasksExcerpts
+    from traingate.data.masking import mask_run
+    from traingate.validators.common.base import MasksExcerpts
 
     by_id = {r.id: r for r in run.checks}
     for validator in validators:

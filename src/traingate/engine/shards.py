@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from traingate.data.readers import Chunk, parquet_file, read_jsonl, read_source
+from traingate.data.sources import SourceFile
 from traingate.engine.column_types import ColumnTypes
-from traingate.engine.readers import Chunk, parquet_file, read_jsonl, read_source
-from traingate.engine.sources import SourceFile
 
 SHARDS_PER_WORKER = 4
 MIN_SHARD_BYTES = 16 << 20

@@ -92,7 +92,7 @@ def changed_data(run: RunResult) -> list[str]:
     absolute path the run stored, so promote may run from any directory), files that the run's inputs
     (a folder, a glob) hold now and did not then or no longer hold, and files the checks read besides
     the data (eval sets, reference texts)."""
-    from traingate.engine.sources import resolve_all
+    from traingate.data.sources import resolve_all
     from traingate.errors import SourceError
 
     sides = [(f.path, f.sha256) for f in run.contract.side_files if f.sha256 is not None]
@@ -112,8 +112,8 @@ def changed_data(run: RunResult) -> list[str]:
 def _changed(files: list[tuple[str, str]]) -> list[str]:
     """Paths whose bytes are not the sha256 given: missing, not a regular file (never read: a FIFO or a
     device would not end), or different."""
+    from traingate.data.sources import describe
     from traingate.engine.runner import sha256_file
-    from traingate.engine.sources import describe
 
     changed = []
     for path, digest in files:

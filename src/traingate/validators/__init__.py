@@ -1,29 +1,24 @@
-"""Validators. Importing this package registers every built-in check type; the list is explicit."""
+"""The checks: one subpackage per contract group, each module defining check types where they are
+registered (validators/common/registry.py); `common/` holds what the checks share. Importing this
+package imports every module of every group package, so a new check module needs no list."""
 
-from traingate.validators import (  # noqa: F401
-    agreement,
-    alignment,
-    chat,
-    conflicts,
-    contamination,
-    coverage,
-    exact,
-    expectations,
-    hygiene,
-    leakage,
-    lengths,
-    near,
-    pairs,
-    pii,
-    policy,
-    provenance,
-    quantity,
-    relevance,
-    schema,
-    scoring,
-    semantic,
-)
-from traingate.validators.base import Validator
-from traingate.validators.registry import build, register_validator, validators
+import importlib
+import pkgutil
 
-__all__ = ["Validator", "build", "register_validator", "validators"]
+from traingate.validators.common.base import Validator
+from traingate.validators.common.registry import build, register_validator, validators
+
+GROUP_PACKAGES = ("format", "quantity", "uniqueness", "compliance", "alignment", "relevance", "coverage",
+                  "consistency", "expectations")
+
+
+def load_builtins() -> None:
+    for group in GROUP_PACKAGES:
+        package = importlib.import_module(f"traingate.validators.{group}")
+        for module in pkgutil.iter_modules(package.__path__):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+
+
+load_builtins()
+
+__all__ = ["GROUP_PACKAGES", "Validator", "build", "load_builtins", "register_validator", "validators"]

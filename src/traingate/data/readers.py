@@ -1,0 +1,376 @@
+"""One reader per format: a file -> chunks of projected Arrow rows plus the faults met on the way."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
+import pyarrow.json as pjson
+
+from traingate.data.rows import excerpt, rows_to_table
+from traingate.data.sources import SourceFile
+from traingate.errors import SourceError
+from traingate.results.model import Fault
+
+BLOCK_BYTES = 8 << 20
+ROWS_PER_CHUNK = 8192
+DEFAULT_MAX_LINE_BYTES = 64 << 20
+
+
+@dataclass
+class Chunk:
+    table: pa.Table
+    file_index: int
+    lines: np.ndarray  # 1-based line, item or row number of each row in the file
+    unit: str
+    faults: list[Fault] = field(default_factory=list)
+    span: Span | None = None  # where a JSON lines block lies in an uncompressed local file
+    mismatched: list[tuple[str, str, int]] = field(default_factory=list)  # (column, type, line) set to null
+
+
+@dataclass(frozen=True)
+class Span:
+    """A block of JSON lines: its first line number and byte range, so a second look can read it alone."""
+
+    first_line: int
+    start: int
+    end: int
+
+
+Progress = Callable[[int], None]
+
+
+def open_raw(source: SourceFile) -> BinaryIO:
+    if "://" in source.path:
+        import pyarrow.fs as pafs
+        fs, inner = pafs.FileSystem.from_uri(source.path)
+        stream: BinaryIO = fs.open_input_stream(inner)
+        return stream
+    try:
+        return open(source.path, "rb")
+    except OSError as exc:  # e.g. removed or made unreadable after the run listed it
+        raise SourceError(f"{source.path}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def _stream(raw: BinaryIO, source: SourceFile) -> Any:
+    return pa.CompressedInputStream(raw, source.compression) if source.compression else raw
+
+
+def _project(table: pa.Table, columns: set[str] | None) -> pa.Table:
+    return table if columns is None else table.select([c for c in table.column_names if c in columns])
+
+
+def _jsonl_fast(block: bytes, columns: set[str] | None, newlines: int) -> pa.Table | None:
+    """pyarrow's parser for a clean block; None sends the block to the tolerant path. pyarrow skips
+    blank lines and accepts invalid UTF-8, so a row count that differs from the line count, or bytes
+    that do not decode, also send the block there (it keeps true line numbers). It also crashes the
+    process (SIGSEGV, pyarrow 26) on a block whose first record is `null`, reads a later `null` line as
+    a row of nulls, and builds an invalid array from a list of two or more nulls (`[null, null]`): such
+    blocks go there too, where `null` is a `not_an_object` record like `1`."""
+    if _NULL_FIRST.match(block):
+        return None
+    try:
+        block.decode("utf-8")
+        opts = pjson.ReadOptions(block_size=max(1 << 20, len(block) // 4 + 1))
+        table = pjson.read_json(pa.BufferReader(block), read_options=opts)
+        table.validate()  # offsets and lengths only: O(columns)
+    except (UnicodeDecodeError, pa.ArrowInvalid):
+        return None
+    expected = newlines + (0 if block.endswith(b"\n") else 1)
+    if table.num_rows != expected or _maybe_null_line(table):
+        return None
+    return _project(table, columns)
+
+
+_NULL_FIRST = re.compile(rb"[ \t\r\n]*null")
+
+
+def _maybe_null_line(table: pa.Table) -> bool:
+    """Whether a row is null in every column, as a `null` line (or `{}`) reads; O(columns) while any
+    column has no null, as in almost every block."""
+    if table.num_rows == 0 or any(column.null_count == 0 for column in table.columns):
+        return False
+    if table.num_columns == 0:
+        return True
+    every = pc.is_null(table.column(0))
+    for column in table.columns[1:]:
+        every = pc.and_(every, pc.is_null(column))
+    return bool(pc.any(every).as_py())
+
+
+def _loads(text: str) -> Any:
+    """orjson, or the standard library for what pyarrow's parser also reads (NaN, Infinity), so a line is
+    read the same whether its block went the fast or the tolerant way."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if "NaN" not in text and "Infinity" not in text:
+            raise ValueError(str(exc)) from exc
+        value = json.loads(text, parse_int=_int_as_orjson)
+        try:
+            orjson.dumps(value)  # what else orjson refused: a lone surrogate
+        except orjson.JSONEncodeError:
+            raise ValueError(str(exc)) from exc
+        return value
+
+
+def _int_as_orjson(text: str) -> int | float:
+    """An integer as orjson reads it: a float past the 64-bit range."""
+    value = int(text)
+    return value if -(1 << 63) <= value < (1 << 64) else float(value)
+
+
+def _jsonl_slow(block: bytes, first_line: int, columns: set[str] | None, source: SourceFile,
+                expected: dict[str, str] | None = None) -> Chunk:
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    faults: list[Fault] = []
+    limit = max_line_bytes()
+    for offset, raw_line in enumerate(block.split(b"\n")):
+        line_no = first_line + offset
+        if len(raw_line) > limit:
+            faults.append(too_long(source, line_no, limit))
+            continue
+        if not raw_line.strip():
+            continue
+        try:
+            text = raw_line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            faults.append(Fault(file=source.path, line=line_no, kind="invalid_utf8",
+                                message=f"byte {exc.start} is not valid UTF-8",
+                                excerpt=excerpt(raw_line.decode("utf-8", "replace"))))
+            continue
+        try:
+            value = _loads(text)
+        except ValueError as exc:
+            faults.append(Fault(file=source.path, line=line_no, kind="invalid_json", message=str(exc),
+                                excerpt=excerpt(text)))
+            continue
+        if not isinstance(value, dict):
+            faults.append(Fault(file=source.path, line=line_no, kind="not_an_object",
+                                message=f"a record must be a JSON object, got {type(value).__name__}",
+                                excerpt=excerpt(text)))
+            continue
+        rows.append(value)
+        lines.append(line_no)
+    mismatched: list[tuple[str, str, int]] | None = None if expected is None else []
+    table = rows_to_table(rows, lines, columns, source.path, "line", faults, expected, mismatched)
+    return Chunk(table, -1, np.asarray(lines, dtype=np.int64), "line", faults, mismatched=mismatched or [])
+
+
+LineFilter = Callable[[int, int], bool | None]  # (first line, last line) of a block -> parse it? None: stop
+
+
+def max_line_bytes() -> int:
+    """The longest line (or CSV record) read, in bytes: TRAINGATE_MAX_LINE_BYTES, default 64 MiB. A longer
+    one is one unreadable record (`line_too_long`), so a file without newlines is read in linear time and
+    bounded memory."""
+    return int(os.environ.get("TRAINGATE_MAX_LINE_BYTES", DEFAULT_MAX_LINE_BYTES))
+
+
+def too_long(source: SourceFile, line: int, limit: int, unit: str = "line") -> Fault:
+    return Fault(file=source.path, line=line, kind="line_too_long",
+                 message=f"{unit} {line} is longer than {limit:,} bytes (TRAINGATE_MAX_LINE_BYTES); it is not read")
+
+
+def _fault_chunk(faults: list[Fault]) -> Chunk:
+    return Chunk(pa.table({}), -1, np.zeros(0, dtype=np.int64), "line", faults)
+
+
+def _skip_line(stream: Any) -> tuple[int, bytes | None]:
+    """Read past the end of an overlong line: the bytes skipped and what follows its newline (None at the end)."""
+    skipped = 0
+    while data := stream.read(BLOCK_BYTES):
+        cut = data.find(b"\n")
+        if cut >= 0:
+            return skipped + cut + 1, data[cut + 1:]
+        skipped += len(data)
+    return skipped, None
+
+
+def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first: bytes = b"",
+               first_line: int = 1, wanted: LineFilter | None = None, offset: int = 0,
+               expected: dict[str, str] | None = None) -> Iterator[Chunk]:
+    """Chunks of 8 MiB blocks cut at line ends; with `wanted`, blocks it declines are counted, not parsed.
+    `offset`: where in the file `first` (or the stream) begins; blocks of an uncompressed local file carry
+    their span, so a second look reads only the blocks that hold the rows it wants (`parse_block`).
+    Each byte is searched for a newline once (linear), and a line longer than `max_line_bytes()` is one
+    `line_too_long` record, skipped without being held."""
+    seekable = source.compression is None and "://" not in source.path
+    limit = max_line_bytes()
+    pieces, pending, line_no, position = [first] if first else [], len(first), first_line, offset
+    carry = b""  # what followed an overlong line's newline in the read that found it
+    while True:
+        data, carry = carry or stream.read(BLOCK_BYTES), b""
+        if data:
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                pieces.append(data)
+                pending += len(data)
+                if pending > limit:
+                    yield _fault_chunk([too_long(source, line_no, limit)])
+                    skipped, rest = _skip_line(stream)
+                    pieces, position, line_no, pending = [], position + pending + skipped, line_no + 1, 0
+                    if rest is None:
+                        return
+                    carry = rest
+                continue
+            block, pieces = b"".join([*pieces, data[: cut + 1]]), [data[cut + 1:]]
+            pending = len(pieces[0])
+        else:
+            block, pieces = b"".join(pieces), []
+        newlines = block.count(b"\n")
+        verdict = True if wanted is None else wanted(line_no, line_no + newlines)
+        if verdict is None:
+            return
+        if verdict and block and not block.isspace():
+            chunk = parse_block(block, line_no, columns, source, newlines, expected)
+            chunk.span = Span(line_no, position, position + len(block)) if seekable else None
+            yield chunk
+        line_no, position = line_no + newlines, position + len(block)
+        if not data:
+            return
+
+
+def parse_block(block: bytes, first_line: int, columns: set[str] | None, source: SourceFile,
+                newlines: int | None = None, expected: dict[str, str] | None = None) -> Chunk:
+    """One block of whole JSON lines: pyarrow's parser when the block is clean, else line by line."""
+    newlines = block.count(b"\n") if newlines is None else newlines
+    table = _jsonl_fast(block, columns, newlines) if len(block) <= max_line_bytes() else None
+    if table is None:
+        return _jsonl_slow(block, first_line, columns, source, expected)
+    return Chunk(table, -1, np.arange(first_line, first_line + table.num_rows, dtype=np.int64), "line")
+
+
+_BLANK = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_blank(text: str, position: int) -> int:
+    match = _BLANK.match(text, position)
+    return match.end() if match else position
+
+
+def _array_items(text: str, path: str) -> tuple[list[Any], list[int]]:
+    """The items of a JSON array and the line each starts on (the standard library's decoder, item by item,
+    as it says where each item ends)."""
+    decoder, items, lines = json.JSONDecoder(), [], []
+    position, line = _skip_blank(text, text.index("[") + 1), 1
+    counted = 0
+    try:
+        while text[position: position + 1] != "]":
+            line, counted = line + text.count("\n", counted, position), position
+            value, end = decoder.raw_decode(text, position)
+            items.append(value)
+            lines.append(line)
+            position = _skip_blank(text, end)
+            if text[position: position + 1] == ",":
+                position = _skip_blank(text, position + 1)
+            elif text[position: position + 1] != "]":
+                raise json.JSONDecodeError("expected ',' or ']'", text, position)
+        if text[_skip_blank(text, position + 1):]:
+            raise json.JSONDecodeError("content after the array", text, position + 1)
+    except (json.JSONDecodeError, IndexError) as exc:
+        raise SourceError(f"{path}: not valid JSON ({exc}); a JSON array file must parse as a whole") from exc
+    return items, lines
+
+
+def read_json(stream: Any, source: SourceFile, columns: set[str] | None,
+              wanted: LineFilter | None = None, expected: dict[str, str] | None = None) -> Iterator[Chunk]:
+    """A JSON array: each item at the line it starts on, or, when items share lines (a compact array), at
+    its item number (unit "item"), so a location always tells one row from another."""
+    head = stream.read(64)
+    if head.lstrip()[:1] != b"[":
+        yield from read_jsonl(stream, source, columns, first=head, wanted=wanted, expected=expected)
+        return
+    try:
+        text = (head + stream.read()).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{source.path}: not valid UTF-8 ({exc}); a JSON array file must decode as a whole") from exc
+    try:
+        items = _loads(text)  # the values a JSONL line would give (no lone surrogates)
+    except ValueError as exc:
+        raise SourceError(f"{source.path}: not valid JSON ({exc}); a JSON array file must parse as a whole") from exc
+    _, starts = _array_items(text, source.path)
+    unit = "line" if len(set(starts)) == len(starts) else "item"
+    numbers_of = starts if unit == "line" else list(range(1, len(items) + 1))
+    for start in range(0, len(items), ROWS_PER_CHUNK):
+        faults: list[Fault] = []
+        rows, numbers = [], []
+        for number, item in zip(numbers_of[start: start + ROWS_PER_CHUNK], items[start: start + ROWS_PER_CHUNK]):
+            if isinstance(item, dict):
+                rows.append(item)
+                numbers.append(number)
+            else:
+                faults.append(Fault(file=source.path, line=number, unit=unit, kind="not_an_object",
+                                    message=f"array item is {type(item).__name__}, not an object"))
+        mismatched: list[tuple[str, str, int]] | None = None if expected is None else []
+        table = rows_to_table(rows, numbers, columns, source.path, unit, faults, expected, mismatched)
+        yield Chunk(table, -1, np.asarray(numbers, dtype=np.int64), unit, faults, mismatched=mismatched or [])
+
+
+def read_csv(stream: Any, source: SourceFile, columns: set[str] | None) -> Iterator[Chunk]:
+    """Every CSV or TSV value is read as text; checks that need numbers parse them and report failures.
+    Records are parsed strictly (`csv_reader`): a broken quote is one unreadable record at its line."""
+    from traingate.data.csv_reader import read_csv_records
+
+    for table, lines, faults in read_csv_records(stream, source.path, source.format == "tsv", columns,
+                                                 max_line_bytes(), ROWS_PER_CHUNK):
+        yield Chunk(table, -1, lines, "line", faults)
+
+
+def read_parquet(raw: Any, source: SourceFile, columns: set[str] | None) -> Iterator[Chunk]:
+    pf = parquet_file(raw)
+    names = [c for c in pf.schema_arrow.names if columns is None or c in columns]
+    row = 0
+    for batch in pf.iter_batches(batch_size=ROWS_PER_CHUNK, columns=names):
+        yield Chunk(pa.Table.from_batches([batch]), -1, np.arange(row + 1, row + 1 + batch.num_rows), "row")
+        row += batch.num_rows
+
+
+def read_arrow(raw: Any, source: SourceFile, columns: set[str] | None) -> Iterator[Chunk]:
+    data = pa.py_buffer(raw.read())
+    try:
+        batches: Any = ipc.open_file(data)
+        batches = [batches.get_batch(i) for i in range(batches.num_record_batches)]
+    except pa.ArrowInvalid:
+        batches = ipc.open_stream(data)
+    row = 0
+    for batch in batches:
+        table = _project(pa.Table.from_batches([batch]), columns)
+        yield Chunk(table, -1, np.arange(row + 1, row + 1 + table.num_rows), "row")
+        row += table.num_rows
+
+
+def read_source(source: SourceFile, columns: set[str] | None, raw: BinaryIO,
+                wanted: LineFilter | None = None, expected: dict[str, str] | None = None) -> Iterator[Chunk]:
+    """`wanted` lets JSON lines skip parsing blocks whose lines are not needed (other formats read all);
+    `expected`: column types decided earlier in the run, which mixed JSON values keep (`column_types`)."""
+    stream = _stream(raw, source)
+    try:
+        if source.format == "jsonl":
+            yield from read_jsonl(stream, source, columns, wanted=wanted, expected=expected)
+        elif source.format == "json":
+            yield from read_json(stream, source, columns, wanted, expected)
+        elif source.format in ("csv", "tsv"):
+            yield from read_csv(stream, source, columns)
+        elif source.format == "parquet":
+            yield from read_parquet(raw, source, columns)
+        else:
+            yield from read_arrow(raw, source, columns)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SourceError(f"{source.path}: cannot read as {source.format}: {exc}") from exc
+
+
+def parquet_file(source: Any) -> Any:
+    import pyarrow.parquet as pq  # imported when a Parquet file is read: ~50 ms at start-up otherwise
+
+    return pq.ParquetFile(source)

@@ -1,0 +1,144 @@
+"""Alignment with the task's requirements: refusal boilerplate, truncated responses, the response to
+prompt length ratio, and responses that must be JSON, Python or match a pattern."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from abc import abstractmethod
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from traingate.contracts.content import LengthRatioCheck, RefusalsCheck, ResponseFormatCheck, TruncatedCheck
+from traingate.contracts.regexes import compile_re2
+from traingate.data.batch import BatchContext, TextView
+from traingate.data.tokenizers import get_tokenizer
+from traingate.validators.alignment.endings import finished_form
+from traingate.validators.common.flags import C, Hit, RowFlagValidator
+from traingate.validators.common.registry import register_validator
+from traingate.validators.common.turns import RESPONSE_FIELDS, per_row_chars, prompt_fields, prompts, responses
+from traingate.validators.format.hygiene import matches
+
+WORDS = get_tokenizer("whitespace")
+FENCED = re.compile(r"^\s*```[\w+-]*[ \t]*\n(.*?)\n?```\s*$", re.S)
+
+
+class ResponseValidator(RowFlagValidator[C]):
+    """A check of the responses (response, chosen, or the assistant turns): a batch without any has no findings."""
+
+    def reads(self) -> list[str]:
+        return [RESPONSE_FIELDS[self.spec.kind]]
+
+    def find(self, batch: BatchContext) -> list[Hit]:
+        view = responses(batch)
+        return [] if view is None else self.find_in(batch, view)
+
+    @abstractmethod
+    def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]: ...
+
+
+@register_validator
+class RefusalsValidator(ResponseValidator[RefusalsCheck]):
+    config_model = RefusalsCheck
+    noun = "with a refusal or AI boilerplate"
+
+    def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]:
+        phrases = self.config.phrases + self.config.extra_phrases
+        if not phrases:
+            return []
+        pattern = "(?i)" + "|".join(re.escape(p) for p in phrases)
+        return [Hit("refusal", matches(view.values, pattern), view, pattern)]
+
+
+@register_validator
+class TruncatedValidator(ResponseValidator[TruncatedCheck]):
+    config_model = TruncatedCheck
+    noun = "with a truncated response"
+
+    def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]:
+        fences = np.asarray(pc.count_substring_regex(view.values, r"(?m)^[ \t]*```").fill_null(0), dtype=np.int64)
+        trimmed = pc.utf8_rtrim_whitespace(view.values.fill_null(""))
+        last = pc.utf8_slice_codeunits(trimmed, -1)
+        ended = np.asarray(pc.is_in(last, value_set=pa.array(list(self.config.endings))).fill_null(False), dtype=bool)
+        long_enough = WORDS.count(view.values) >= self.config.min_words
+        open_fence = fences % 2 == 1
+        mid = ~open_fence & ~ended & long_enough
+        for k in np.flatnonzero(mid):  # few: most responses end with punctuation
+            mid[k] = finished_form(view.values[int(k)].as_py(), list(self.config.finished_forms)) is None
+        return [Hit("unclosed_code_fence", open_fence, view),
+                Hit("ends_mid_sentence", mid, view, r"\S[^\n]{0,80}\s*$")]
+
+
+@register_validator
+class LengthRatioValidator(ResponseValidator[LengthRatioCheck]):
+    config_model = LengthRatioCheck
+    noun = "with a response/prompt length ratio out of bounds"
+
+    def reads(self) -> list[str]:
+        return list(dict.fromkeys([*super().reads(), *prompt_fields(self.spec)]))
+
+    def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]:
+        ratio = per_row_chars(batch, view) / np.maximum(per_row_chars(batch, prompts(batch)), 1)
+        of_value = ratio[view.row_of()]  # each response value carries its row's ratio
+        hits = []
+        if self.config.min is not None:
+            hits.append(Hit(f"ratio_below_{self.config.min:g}", of_value < self.config.min, view))
+        if self.config.max is not None:
+            hits.append(Hit(f"ratio_above_{self.config.max:g}", of_value > self.config.max, view))
+        return hits
+
+
+@register_validator
+class ResponseFormatValidator(ResponseValidator[ResponseFormatCheck]):
+    config_model = ResponseFormatCheck
+    noun = "whose response is not in the required format"
+
+    def reads(self) -> list[str]:
+        prompt = prompt_fields(self.spec) if self.config.when_prompt_matches else []
+        return list(dict.fromkeys([*super().reads(), *prompt]))
+
+    def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]:
+        judged = self._judged_rows(batch)[view.row_of()]
+        bad = np.zeros(len(view.values), dtype=bool)
+        for k, text in enumerate(view.values.to_pylist()):
+            if judged[k]:
+                bad[k] = not self._valid(text or "")
+        return [Hit(f"not_{self.config.format}", bad, view)]
+
+    def _judged_rows(self, batch: BatchContext) -> np.ndarray:
+        pattern = self.config.when_prompt_matches
+        asked = prompts(batch)
+        if pattern is None or asked is None:
+            return np.ones(batch.num_rows, dtype=bool)
+        rows = np.zeros(batch.num_rows, dtype=bool)
+        rows[asked.row_of()[matches(asked.values, pattern)]] = True
+        return rows
+
+    def _valid(self, text: str) -> bool:
+        fenced = FENCED.match(text) if self.config.strip_fences else None
+        body = fenced.group(1) if fenced else text
+        if self.config.format == "regex":
+            return compile_re2(self.config.pattern or "", dot_all=True).fullmatch(body) is not None
+        if self.config.format == "python":
+            try:
+                ast.parse(body)
+            except (SyntaxError, ValueError):
+                return False
+            return True
+        return _valid_json(body, self.config.json_schema)
+
+
+def _valid_json(body: str, schema: dict[str, object] | None) -> bool:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return False
+    if schema is None:
+        return True
+    import jsonschema
+
+    return bool(jsonschema.Draft202012Validator(schema).is_valid(value))
+

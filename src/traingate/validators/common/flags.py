@@ -1,0 +1,122 @@
+"""The common shape of most checks: flag rows, count them per reason, keep samples, apply a threshold."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+
+from traingate.contracts.model import CheckConfig
+from traingate.data.batch import BatchContext, TextView
+from traingate.results.model import CheckResult, Sample
+from traingate.validators.common.base import Validator
+from traingate.validators.common.samples import Reservoir, excerpt_around, row_keys
+from traingate.validators.common.thresholds import judge
+
+C = TypeVar("C", bound=CheckConfig)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """Values of a view (or rows, when view is None) that show `reason`; `pattern` locates the span."""
+
+    reason: str
+    mask: np.ndarray
+    view: TextView | None = None
+    pattern: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class FlagState:
+    rows: int = 0
+    flagged: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    samples: Reservoir = field(default_factory=Reservoir)
+    tally: Counter[str] = field(default_factory=Counter)  # what `tally` counts besides findings
+
+
+class RowFlagValidator(Validator[C, FlagState]):
+    """Subclasses say what is wrong in a batch (`find`); this class does the bookkeeping."""
+
+    noun: str = "with a finding"
+
+    @abstractmethod
+    def find(self, batch: BatchContext) -> list[Hit]: ...
+
+    def tally(self, batch: BatchContext) -> Counter[str] | None:
+        """Counts a check reports beside its findings (languages seen, synthetic rows); none by default."""
+        return None
+
+    def create_state(self) -> FlagState:
+        return FlagState()
+
+    def add_batch(self, state: FlagState, batch: BatchContext) -> FlagState:
+        return self.add_hits(state, batch, self.find(batch))
+
+    def add_hits(self, state: FlagState, batch: BatchContext, hits: list[Hit]) -> FlagState:
+        flagged = np.zeros(batch.num_rows, dtype=bool)
+        hit_rows = []
+        by_reason: dict[str, np.ndarray] = {}
+        for hit in hits:
+            rows = self._rows_of(hit, batch.num_rows)
+            hit_rows.append(rows)
+            by_reason[hit.reason] = by_reason[hit.reason] | rows if hit.reason in by_reason else rows
+            flagged |= rows
+        for reason, rows in by_reason.items():
+            if rows.any():
+                state.reasons[reason] += int(rows.sum())
+        state.rows += batch.num_rows
+        state.flagged += int(flagged.sum())
+        state.tally.update(self.tally(batch) or Counter())
+        positions = np.flatnonzero(flagged)
+        if len(positions):
+            first = int(positions[0])
+            state.samples.note_first(int(batch.row_ids(positions[:1])[0]), lambda: {
+                "file": batch.file, "line": int(batch.lines[first]), "unit": batch.unit})
+            keys = row_keys(batch.row_ids(positions))
+            for pos in state.samples.candidates(keys):
+                row = int(positions[pos])
+                hit = next(h for h, rows in zip(hits, hit_rows) if rows[row])
+                state.samples.add(int(keys[pos]), self._sample(batch, hit, row))
+        return state
+
+    @staticmethod
+    def _rows_of(hit: Hit, num_rows: int) -> np.ndarray:
+        if hit.view is None or hit.view.rows is None:
+            return np.asarray(hit.mask, dtype=bool)
+        rows = np.zeros(num_rows, dtype=bool)
+        rows[hit.view.rows[np.asarray(hit.mask, dtype=bool)]] = True
+        return rows
+
+    def _sample(self, batch: BatchContext, hit: Hit, row: int) -> dict[str, object]:
+        text = ""
+        if hit.view is not None:
+            indices = np.flatnonzero(hit.mask & (hit.view.row_of() == row))
+            value = hit.view.values[int(indices[0])].as_py() if len(indices) else None
+            text = value if isinstance(value, str) else ""
+        excerpt, span = excerpt_around(text, hit.pattern)
+        if hit.note:
+            excerpt = f"{hit.note}: {excerpt}" if excerpt else hit.note
+            span = (span[0] + len(hit.note) + 2, span[1] + len(hit.note) + 2) if span else None
+        return Sample(file=batch.file, line=int(batch.lines[row]), unit=batch.unit,
+                      field=hit.view.field if hit.view else None, reason=hit.reason, excerpt=excerpt,
+                      span=span).model_dump()
+
+    def merge_states(self, a: FlagState, b: FlagState) -> FlagState:
+        return FlagState(a.rows + b.rows, a.flagged + b.flagged, a.reasons + b.reasons, a.samples.merge(b.samples),
+                         a.tally + b.tally)
+
+    def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        verdict = judge(self.config, state.rows, state.flagged)
+        rate = state.flagged / state.rows if state.rows else 0.0
+        message = f"{state.flagged} of {state.rows} rows {self.noun} ({rate:.2%})"
+        return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value,
+                           threshold=verdict.threshold, rows=state.rows, findings=state.flagged, rate=rate,
+                           message=message, details={"by_reason": dict(sorted(state.reasons.items()))},
+                           samples=[Sample(**s) for s in state.samples.samples()],
+                           first_failure=state.samples.first_location())

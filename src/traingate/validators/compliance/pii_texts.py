@@ -1,0 +1,60 @@
+"""The texts a pii check reads from a batch, and their analysis: rows in another language than the
+check's go to the pattern recognizers only, since an English NER model reads names into any language."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import numpy as np
+import pyarrow as pa
+
+from traingate.contracts.compliance import AllowRegex, PiiCheck
+from traingate.data.batch import BatchContext
+from traingate.data.presidio import EngineSpec, Finding, analyze_parallel
+
+# One text to scan: row id, field ('~field' for a row in another language), turn (-1: one value), text.
+Item = tuple[int, str, int, str]
+
+
+def engine_spec(config: PiiCheck) -> EngineSpec:
+    literal = tuple(a for a in config.allow if isinstance(a, str))
+    regexes = tuple(a.regex for a in config.allow if isinstance(a, AllowRegex))
+    return EngineSpec(config.recognizers, config.language, tuple(config.entities), config.score_threshold,
+                      literal, regexes, tuple(config.context), config.skip_code, config.allow_reserved)
+
+
+def row_texts(batch: BatchContext, config: PiiCheck) -> list[Item]:
+    """Every non-blank text value of the check's fields, turn by turn for message lists."""
+    ids = batch.row_ids(np.arange(batch.num_rows))
+    foreign = _foreign(batch, config)
+    out: list[Item] = []
+    for view in batch.views(config.fields):
+        rows = view.row_of()
+        turns = np.arange(len(rows)) - np.searchsorted(rows, rows) if view.rows is not None else None
+        for k, text in enumerate(view.values.to_pylist()):
+            if text and text.strip():
+                name = f"~{view.field}" if foreign[rows[k]] else view.field
+                out.append((int(ids[rows[k]]), name, int(turns[k]) if turns is not None else -1, text))
+    return out
+
+
+def _foreign(batch: BatchContext, config: PiiCheck) -> np.ndarray:
+    column = batch.column(config.language_field) if config.language_field else None
+    if column is None or config.recognizers != "ner":
+        return np.zeros(batch.num_rows, dtype=bool)
+    languages = column.cast(pa.string()).to_pylist()
+    return np.array([lang is not None and lang != config.language for lang in languages], dtype=bool)
+
+
+def analyze_items(config: PiiCheck, items: list[Item]) -> list[list[Finding]]:
+    """Findings per item, on all the check's workers."""
+    spec, workers = engine_spec(config), config.workers or os.cpu_count() or 1
+    found: list[list[Finding]] = [[] for _ in items]
+    for foreign in (False, True):
+        chosen = [k for k, item in enumerate(items) if item[1].startswith("~") == foreign]
+        if chosen:
+            mode = replace(spec, recognizers="patterns") if foreign else spec
+            for k, findings in zip(chosen, analyze_parallel(mode, [items[k][3] for k in chosen], workers)):
+                found[k] = findings
+    return found

@@ -1,0 +1,134 @@
+"""Consistency between annotators. Krippendorff's alpha (the `krippendorff` package) at any level of
+measurement, with missing data; Fleiss' kappa and Cohen's kappa (statsmodels) for nominal labels.
+State: every (item, annotator, label) triple, about 100 bytes each; under `--max-memory`, the triples
+of a hash-chosen share of items, on which the figures are estimated."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xxhash
+
+from traingate.contracts.mix import AgreementCheck
+from traingate.data.batch import BatchContext
+from traingate.results.model import CheckResult, Threshold
+from traingate.validators.common import shares
+from traingate.validators.common.base import Validator
+from traingate.validators.common.features import feature_values
+from traingate.validators.common.registry import register_validator
+from traingate.validators.consistency.agreement_stats import agreement_figures, deviation
+
+Triple = tuple[str, str, str]
+
+
+@dataclass
+class AgreementState:
+    rows: int = 0
+    triples: list[Triple] = field(default_factory=list)
+    keep_below: int = shares.FULL_SHARE  # triples whose item hash is below it are kept
+
+
+def _kept(triples: list[Triple], below: int) -> list[Triple]:
+    if below >= shares.FULL_SHARE:
+        return triples
+    return [t for t in triples if xxhash.xxh64_intdigest(t[0].encode("utf-8")) < below]
+
+
+@register_validator
+class AgreementValidator(Validator[AgreementCheck, AgreementState]):
+    config_model = AgreementCheck
+
+    def columns(self) -> set[str]:
+        return {n.split(".")[0] for n in self.reads_columns()}
+
+    def reads(self) -> list[str]:
+        return []
+
+    def reads_columns(self) -> list[str]:
+        c = self.config
+        return c.annotators if c.layout == "wide" else [c.item, c.annotator, c.label]
+
+    def create_state(self) -> AgreementState:
+        return AgreementState()
+
+    def add_batch(self, state: AgreementState, batch: BatchContext) -> AgreementState:
+        c = self.config
+        state.rows += batch.num_rows
+        if c.layout == "long":
+            items, who, labels = (feature_values(batch, name) for name in (c.item, c.annotator, c.label))
+            state.triples += _kept([t for t in zip(items, who, labels) if t[0] and t[1] and t[2]], state.keep_below)
+        else:
+            ids = batch.row_ids(np.arange(batch.num_rows)).tolist()
+            for name in c.annotators:
+                state.triples += _kept([(str(i), name, v) for i, v in zip(ids, feature_values(batch, name)) if v],
+                                       state.keep_below)
+        return state
+
+    def merge_states(self, a: AgreementState, b: AgreementState) -> AgreementState:
+        below = min(a.keep_below, b.keep_below)
+        return AgreementState(a.rows + b.rows, _kept(a.triples, below) + _kept(b.triples, below), below)
+
+    def shed(self, state: AgreementState) -> AgreementState:
+        """Keep the triples of half of the current share of items (by hash): called when memory runs short."""
+        below = state.keep_below // 2
+        return AgreementState(state.rows, _kept(state.triples, below), below)
+
+    def finalize(self, state: AgreementState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        c = self.config
+        triples, repeats = _one_label_per_cell(state.triples)
+        items = sorted({t[0] for t in triples})
+        people = sorted({t[1] for t in triples})
+        codes, values = self._codes(triples)
+        matrix = np.full((len(people), len(items)), np.nan)
+        where_item, where_person = {v: k for k, v in enumerate(items)}, {v: k for k, v in enumerate(people)}
+        for (item, person, _), code in zip(triples, codes):
+            matrix[where_person[person], where_item[item]] = code
+        figures = agreement_figures(matrix, c.level)
+        minimums = {"krippendorff_alpha": c.min_alpha, "fleiss_kappa": c.min_fleiss_kappa, "cohen_kappa": c.min_cohen_kappa}
+        failed = [f"{name} {figures.get(name, float('nan')):.3f} < {low}" for name, low in minimums.items()
+                  if low is not None and not figures.get(name, -2.0) >= low]
+        annotators = len({person for _, person, _ in state.triples})
+        message = (f"{len(items)} items, {annotators} annotators, {len(triples)} labels: "
+                   + ", ".join(f"{k} {v:.3f}" for k, v in figures.items())
+                   + shares.note(state.keep_below, len(items), "items") + ("; " + "; ".join(failed) if failed else ""))
+        return self.result(status="failed" if failed else "passed", metric="krippendorff_alpha",
+                           value=figures.get("krippendorff_alpha"), threshold=Threshold(kind="min", value=c.min_alpha or 0),
+                           rows=state.rows, findings=len(failed), message=message,
+                           details={**figures, "items": len(items), "annotators": annotators, "labels": len(triples),
+                                    "duplicate_labels": len(state.triples) - len(set(state.triples)),
+                                    "relabelled": repeats,
+                                    "values": values, "violations": failed,
+                                    "annotator_deviation": deviation(matrix, people, c.level),
+                                    **shares.details(state.keep_below, len(items), "item hash", "items")})
+
+    def _codes(self, triples: list[Triple]) -> tuple[list[float], list[str]]:
+        """Labels as numbers: their own value on interval and ratio scales, else their rank."""
+        values = sorted({t[2] for t in triples}, key=_numeric_first)
+        if self.config.level in ("interval", "ratio"):
+            return [float(t[2]) for t in triples], values
+        rank = {v: k for k, v in enumerate(values)}
+        return [float(rank[t[2]]) for t in triples], values
+
+
+def _one_label_per_cell(triples: list[Triple]) -> tuple[list[Triple], int]:
+    """Sorted distinct triples (a label submitted twice counts once); when an annotator gave an item
+    several different labels, each further one counts as from another coder ('name#2'), which alpha's
+    pairing of values within an item allows. Returns the triples and how many were relabelled."""
+    seen: Counter[tuple[str, str]] = Counter()
+    out = []
+    for item, person, label in sorted(set(triples)):
+        seen[(item, person)] += 1
+        k = seen[(item, person)]
+        out.append((item, person if k == 1 else f"{person}#{k}", label))
+    return sorted(out), sum(k - 1 for k in seen.values())
+
+
+def _numeric_first(value: str) -> tuple[int, float, str]:
+    try:
+        return 0, float(value), value
+    except ValueError:
+        return 1, 0.0, value

@@ -1,0 +1,165 @@
+"""Consistency of labels: the same input labelled differently, and preferences that contradict each
+other. State: per row, hashes of input and label, the label as a number and the row id (32 bytes), or
+hashes of prompt, chosen and rejected and the row id (32 bytes); under `--max-memory`, written to disk
+split by input (or prompt) hash and grouped one part at a time (validators/common/partitioned.py), so every
+group stays whole and the counts exact."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from traingate.contracts.mix import ConflictingLabelsCheck, PreferenceConsistencyCheck
+from traingate.data.batch import BatchContext
+from traingate.results.model import CheckResult, Sample
+from traingate.validators.common.base import Validator
+from traingate.validators.common.features import feature_values
+from traingate.validators.common.grouping import clusters, largest_first
+from traingate.validators.common.normalize import hash_texts, row_keys
+from traingate.validators.common.partitioned import Partitioned
+from traingate.validators.common.registry import register_validator
+from traingate.validators.common.thresholds import judge
+from traingate.validators.common.turns import prompt_fields
+from traingate.validators.uniqueness.exact import MEMBERS_SHOWN, describe_cluster
+
+TEXT_LABELS = {"sft": "response", "chat": "messages", "preference": "chosen", "pretraining": "text"}
+
+
+@dataclass
+class HashState:
+    rows: int = 0
+    table: Partitioned = field(default_factory=Partitioned)  # (n, 4) uint64: input or prompt hash first, row id last
+    files: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def merge(self, other: HashState) -> HashState:
+        return HashState(self.rows + other.rows, self.table.merge(other.table), {**self.files, **other.files})
+
+
+class _HashingValidator(Validator[Any, HashState]):
+    spills = "rows' hashes"
+
+    def create_state(self) -> HashState:
+        return HashState()
+
+    def merge_states(self, a: HashState, b: HashState) -> HashState:
+        return a.merge(b)
+
+    def spill(self, state: HashState) -> int:
+        """Write the hashes held in memory to disk, split by input or prompt: called when memory runs short."""
+        return state.table.spill()
+
+    def take_back(self, state: HashState) -> None:
+        state.table.load()
+
+    def groups(self, state: HashState) -> list[np.ndarray]:
+        """The flagged groups, largest first, then by first row."""
+        found = [g for table in state.table.tables(4) for g in self.groups_in(table)]
+        return largest_first(found) if state.table.parts else found
+
+    def groups_in(self, table: np.ndarray) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def wanted_rows(self, state: HashState) -> list[int]:
+        return [int(i) for g in self.groups(state)[:10] for i in g[:MEMBERS_SHOWN]]
+
+    def report(self, state: HashState, rows: Mapping[int, dict[str, Any]] | None, fields: list[str],
+               what: str) -> CheckResult:
+        groups = self.groups(state)
+        findings = int(sum(len(g) for g in groups))
+        verdict = judge(self.config, state.rows, findings)
+        rate = findings / state.rows if state.rows else 0.0
+        shown = [describe_cluster(g, state.files, rows, self.spec, fields) for g in groups[:10]]
+        return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
+                           rows=state.rows, findings=findings, rate=rate, details={
+                               "groups": len(groups), "largest_clusters": shown, "fields": fields,
+                               "cluster_sizes": {str(len(g)): sum(1 for h in groups if len(h) == len(g)) for g in groups}},
+                           message=f"{findings} rows in {len(groups)} {what} ({rate:.2%})",
+                           samples=[Sample(**m) for c in shown for m in c["members"][:1]])
+
+
+@register_validator
+class ConflictingLabelsValidator(_HashingValidator):
+    config_model = ConflictingLabelsCheck
+
+    def label(self) -> str:
+        return self.config.label or ("score" if self.spec.kind == "reward" else TEXT_LABELS[self.spec.kind])
+
+    def columns(self) -> set[str]:
+        return super().columns() | {self.spec.column(self.label()).split(".")[0]}
+
+    def reads(self) -> list[str]:
+        return list(dict.fromkeys([*self.config.on, self.label()]))
+
+    def add_batch(self, state: HashState, batch: BatchContext) -> HashState:
+        steps, label = self.config.normalize, self.label()
+        inputs = row_keys(batch, self.config.on, steps)
+        labels = row_keys(batch, [label], steps) if batch.text(label) is not None and label != "score" else None
+        numbers = np.full(batch.num_rows, np.nan)  # NaN: the label is no number
+        if labels is None:
+            raw = feature_values(batch, self.spec.column(label))
+            labels = hash_texts(pa.array(raw, pa.string()))
+            numbers = np.array([_number(v) for v in raw], dtype=np.float64)
+        state.table.add(np.stack([inputs, labels, numbers.view(np.uint64), batch.row_ids(np.arange(batch.num_rows))], axis=1))
+        state.rows += batch.num_rows
+        state.files[batch.file_index] = (batch.file, batch.unit)
+        return state
+
+    def groups_in(self, table: np.ndarray) -> list[np.ndarray]:
+        """Rows sharing an input whose labels differ; when every label of the input is a number and
+        `tolerance` is set, whose labels span more than it."""
+        inputs, labels, numbers, ids = table[:, 0], table[:, 1], table[:, 2].view(np.float64), table[:, 3]
+        spread = (numbers, self.config.tolerance) if self.config.tolerance > 0 else None
+        return clusters(inputs, ids, labels, spread)
+
+    def finalize(self, state: HashState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        return self.report(state, rows, [*self.config.on, self.label()], "groups of one input with different labels")
+
+
+def _number(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return float("nan")
+
+
+@register_validator
+class PreferenceConsistencyValidator(_HashingValidator):
+    config_model = PreferenceConsistencyCheck
+
+    def reads(self) -> list[str]:
+        return ["chosen", "rejected", *prompt_fields(self.spec)]
+
+    def add_batch(self, state: HashState, batch: BatchContext) -> HashState:
+        steps = self.config.normalize
+        prompt = row_keys(batch, ["prompt"], steps) if batch.text("prompt") is not None else np.zeros(batch.num_rows, np.uint64)
+        chosen, rejected = row_keys(batch, ["chosen"], steps), row_keys(batch, ["rejected"], steps)
+        state.table.add(np.stack([prompt, chosen, rejected, batch.row_ids(np.arange(batch.num_rows))], axis=1))
+        state.rows += batch.num_rows
+        state.files[batch.file_index] = (batch.file, batch.unit)
+        return state
+
+    def groups_in(self, table: np.ndarray) -> list[np.ndarray]:
+        """Rows whose preference lies on a cycle of one prompt's answers (a swapped pair is a 2-cycle):
+        strongly connected components of the graph chosen -> rejected."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        if not len(table):
+            return []
+        with np.errstate(over="ignore"):
+            heads = table[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ table[:, 1]
+            tails = table[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ table[:, 2]
+        nodes, index = np.unique(np.concatenate([heads, tails]), return_inverse=True)
+        a, b = index[: len(table)], index[len(table):]
+        graph = coo_matrix((np.ones(len(table)), (a, b)), shape=(len(nodes), len(nodes)))
+        _, component = connected_components(graph, directed=True, connection="strong")
+        inside = (component[a] == component[b]) & (a != b)
+        return [g for g in clusters(component[a][inside].astype(np.uint64), table[inside, 3])]
+
+    def finalize(self, state: HashState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        return self.report(state, rows, ["prompt", "chosen", "rejected"],
+                           "contradicting preference groups (swapped pairs or cycles)")

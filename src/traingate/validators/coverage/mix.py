@@ -1,0 +1,150 @@
+"""Coverage and data mix: a feature's share per value against target bands, required values and a
+target mix (total variation distance); diversity as distinct values, normalised entropy and distinct-n.
+State: a count per feature value; distinct-n keeps the 8,192 smallest n-gram hashes (exact below that)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from traingate.contracts.mix import DistributionCheck, DiversityCheck, _FeatureCheck
+from traingate.data.batch import BatchContext
+from traingate.results.model import CheckResult, Threshold
+from traingate.validators.common.base import Validator
+from traingate.validators.common.features import FEATURES, feature_values
+from traingate.validators.common.normalize import content_fields, row_texts
+from traingate.validators.common.registry import register_validator
+from traingate.validators.common.shingles import shingle_sets
+
+SKETCH = 8192
+
+
+@dataclass
+class CountState:
+    rows: int = 0
+    values: Counter[str] = field(default_factory=Counter)
+    ngrams: dict[int, tuple[int, np.ndarray]] = field(default_factory=dict)  # n -> (total, smallest hashes)
+
+
+class _CountingValidator(Validator[Any, CountState]):
+    def columns(self) -> set[str]:
+        config: _FeatureCheck = self.config
+        own = set() if config.feature in FEATURES else {config.feature.split(".")[0]}
+        return super().columns() | own
+
+    def reads(self) -> list[str]:
+        """A feature drawn from the text reads the kind's text fields; a column or `file`/`split` reads none."""
+        return super().reads() if self.config.feature in FEATURES and self.config.feature not in ("file", "split") else []
+
+    def reads_columns(self) -> list[str]:
+        feature: str = self.config.feature
+        return [] if feature in FEATURES else [feature]
+
+    def create_state(self) -> CountState:
+        return CountState()
+
+    def add_batch(self, state: CountState, batch: BatchContext) -> CountState:
+        state.rows += batch.num_rows
+        state.values.update(feature_values(batch, self.config.feature, self.config.buckets))
+        return state
+
+    def merge_states(self, a: CountState, b: CountState) -> CountState:
+        ngrams = {n: _merge_sketch(a.ngrams.get(n), b.ngrams.get(n)) for n in set(a.ngrams) | set(b.ngrams)}
+        return CountState(a.rows + b.rows, a.values + b.values, ngrams)
+
+    def verdict(self, state: CountState, violations: list[str], details: dict[str, Any], what: str) -> CheckResult:
+        message = f"{what}: " + ("; ".join(violations) if violations else "every target met")
+        return self.result(status="failed" if violations else "passed", metric="targets_missed", value=len(violations),
+                           threshold=Threshold(kind="none", value=0), rows=state.rows, findings=len(violations),
+                           message=message, details={"feature": self.config.feature,
+                                                     "counts": dict(state.values.most_common()),
+                                                     "violations": violations, **details})
+
+
+@register_validator
+class DistributionValidator(_CountingValidator):
+    config_model = DistributionCheck
+
+    def finalize(self, state: CountState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        config: DistributionCheck = self.config
+        total = max(state.rows, 1)
+        shares = {value: count / total for value, count in state.values.items()}
+        violations = [f"{value!r} missing" for value in config.required if not state.values.get(value)]
+        for value, band in config.targets.items():
+            share = shares.get(value, 0.0)
+            if (band.min is not None and share < band.min) or (band.max is not None and share > band.max):
+                violations.append(f"{value!r} at {share:.1%}, outside [{band.min or 0:.0%}, {band.max or 1:.0%}]")
+        details: dict[str, Any] = {"shares": shares, "targets": {v: b.model_dump() for v, b in config.targets.items()}}
+        if config.mix is not None and config.max_divergence is not None:
+            weight = sum(config.mix.values()) or 1.0
+            mix = {v: w / weight for v, w in config.mix.items()}
+            # fsum: exact whatever order the values were merged in (the result may not depend on the split)
+            divergence = 0.5 * math.fsum(abs(shares.get(v, 0.0) - mix.get(v, 0.0)) for v in set(shares) | set(mix))
+            details.update(mix=mix, divergence=divergence, max_divergence=config.max_divergence)
+            if divergence > config.max_divergence:
+                violations.append(f"total variation distance {divergence:.3f} from the mix > {config.max_divergence}")
+        return self.verdict(state, violations, details, f"{len(state.values)} values of {config.feature}")
+
+
+@register_validator
+class DiversityValidator(_CountingValidator):
+    config_model = DiversityCheck
+
+    def reads(self) -> list[str]:
+        distinct_n = self.config.min_distinct_1 is not None or self.config.min_distinct_2 is not None
+        return content_fields(self.spec.kind, self.spec.fields, None) if distinct_n else super().reads()
+
+    def add_batch(self, state: CountState, batch: BatchContext) -> CountState:
+        super().add_batch(state, batch)
+        if self.config.min_distinct_1 is None and self.config.min_distinct_2 is None:
+            return state
+        texts = row_texts(batch, content_fields(self.spec.kind, self.spec.fields, None), ["unicode", "case", "whitespace"])
+        for n in (1, 2):
+            hashes, offsets = shingle_sets(texts, "word", n)
+            full = np.diff(offsets) > 0 if n == 1 else _at_least_two_words(texts)
+            kept = hashes[np.repeat(full, np.diff(offsets))]
+            sketch = state.ngrams.get(n)
+            small = kept[kept <= sketch[1][-1]] if sketch is not None and len(sketch[1]) >= SKETCH else kept
+            state.ngrams[n] = _merge_sketch(sketch, (len(kept), np.unique(small)[:SKETCH]))  # only hashes that can enter
+        return state
+
+    def finalize(self, state: CountState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        config: DiversityCheck = self.config
+        distinct = len(state.values)
+        total = sum(state.values.values())
+        entropy = -math.fsum(c / total * math.log(c / total) for c in state.values.values()) if total else 0.0
+        normalised = entropy / math.log(distinct) if distinct > 1 else 0.0
+        figures = {"distinct_values": distinct, "normalised_entropy": normalised}
+        figures.update({f"distinct_{n}": _distinct(*sketch) / max(sketch[0], 1) for n, sketch in state.ngrams.items()})
+        minimums = {"normalised_entropy": config.min_entropy, "distinct_values": config.min_distinct,
+                    "distinct_1": config.min_distinct_1, "distinct_2": config.min_distinct_2}
+        violations = [f"{name} {figures[name]:.3g} < {low}" for name, low in minimums.items()
+                      if low is not None and name in figures and figures[name] < low]
+        return self.verdict(state, violations, figures, f"{distinct} values of {config.feature}, "
+                                                        f"normalised entropy {normalised:.3f}")
+
+
+def _merge_sketch(a: tuple[int, np.ndarray] | None, b: tuple[int, np.ndarray] | None) -> tuple[int, np.ndarray]:
+    """k-minimum-values sketches of two streams: totals add, the smallest SKETCH distinct hashes stay."""
+    if a is None or b is None:
+        return a or b or (0, np.zeros(0, np.uint64))
+    return a[0] + b[0], np.union1d(a[1], b[1])[:SKETCH]
+
+
+def _distinct(total: int, smallest: np.ndarray) -> float:
+    """Distinct n-grams: exact while fewer than SKETCH, else (k - 1) / (k-th smallest hash / 2^64)."""
+    if len(smallest) < SKETCH:
+        return float(len(smallest))
+    return (SKETCH - 1) / (float(smallest[-1]) / 2.0**64)
+
+
+def _at_least_two_words(texts: Any) -> np.ndarray:
+    """Rows whose bigram shingles are real bigrams (a one-word row gives a one-word 'shingle')."""
+    from traingate.data.tokenizers import get_tokenizer
+
+    return np.asarray(get_tokenizer("whitespace").count(texts)) >= 2

@@ -1,0 +1,150 @@
+"""Embedded Great Expectations: traingate computes the metrics in its one pass (exact counts for row-level
+expectations, mergeable statistics for aggregates, a seeded sample for quantiles) and GX's own `_validate`
+of the expectation decides success, so `mostly`, strictness and vacuous truth are GX's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from traingate.contracts.expectations import (
+    SAMPLE_ROWS,
+    CoverageExpectation,
+    ExpectationCheck,
+    FormatExpectation,
+    QuantityExpectation,
+    UniquenessExpectation,
+)
+from traingate.contracts.gx_args import GxArgs
+from traingate.data.batch import BatchContext
+from traingate.results.model import CheckResult, Sample, Threshold
+from traingate.validators.common.base import Validator
+from traingate.validators.common.registry import register_validator
+from traingate.validators.common.samples import Reservoir, excerpt_around, row_keys, seeded_keys
+from traingate.validators.expectations.judge import BY_HASH, BY_VALUE, MOMENTS, SAMPLED, judge_expectation
+from traingate.validators.expectations.rows import PREDICATES, missing
+from traingate.validators.expectations.stats import BottomK, Distinct, Moments
+
+
+@dataclass
+class ExpectationState:
+    rows: int = 0
+    present: bool = False  # the column appeared in the data
+    missing: int = 0
+    unexpected: int = 0
+    samples: Reservoir = field(default_factory=Reservoir)
+    moments: Moments = field(default_factory=Moments)
+    distinct: Distinct = field(default_factory=Distinct)
+    sample: BottomK | None = None
+
+
+class ExpectationValidator(Validator[ExpectationCheck, ExpectationState]):
+    @cached_property
+    def _args(self) -> GxArgs:
+        """The expectation's arguments as their model, parsed once rather than per batch."""
+        return self.config.args()
+
+    def _column(self) -> str | None:
+        column = self.config.kwargs.get("column")
+        return str(column) if column is not None else None
+
+    def columns(self) -> set[str]:
+        column = self._column()
+        return {column.split(".")[0]} if column else set()
+
+    def reads(self) -> list[str]:
+        return []
+
+    def reads_columns(self) -> list[str]:
+        column = self._column()  # expect_column_to_exist judges the column's absence itself
+        return [column] if column and self.config.expectation != "expect_column_to_exist" else []
+
+    def create_state(self) -> ExpectationState:
+        sample = self.config.sample
+        return ExpectationState(sample=BottomK(sample.rows if sample else SAMPLE_ROWS)
+                                if self.config.expectation in SAMPLED else None)
+
+    def add_batch(self, state: ExpectationState, batch: BatchContext) -> ExpectationState:
+        state.rows += batch.num_rows
+        column = self._column()
+        if column is None:
+            return state
+        array = batch.column(column)
+        if array is None:
+            state.missing += batch.num_rows
+            return state
+        state.present = True
+        gone = missing(array)
+        state.missing += int(gone.sum())
+        positions = np.flatnonzero(~gone)
+        values = array.take(pa.array(positions)).to_pylist() if len(positions) < len(array) else array.to_pylist()
+        self._fold(state, batch, positions, values)
+        return state
+
+    def _fold(self, state: ExpectationState, batch: BatchContext, positions: np.ndarray, values: list[Any]) -> None:
+        name = self.config.expectation
+        predicate = PREDICATES.get(name)
+        if predicate is not None:
+            bad = predicate(values, self._args)
+            state.unexpected += int(bad.sum())
+            self._keep_samples(state, batch, positions[bad], [v for v, b in zip(values, bad) if b])
+        if name in BY_HASH or name in BY_VALUE:
+            state.distinct.add(values, keep_values=name in BY_VALUE)
+        if name in MOMENTS or name in SAMPLED:
+            numbers = np.array(values, dtype=np.float64)
+            state.moments.add(numbers)
+            if state.sample is not None:
+                seed = self.config.sample.seed if self.config.sample else 0
+                state.sample.add(seeded_keys(batch.row_ids(positions), seed), numbers)
+
+    @staticmethod
+    def _keep_samples(state: ExpectationState, batch: BatchContext, positions: np.ndarray, values: list[Any]) -> None:
+        if not len(positions):
+            return
+        keys = row_keys(batch.row_ids(positions))
+        for pos in state.samples.candidates(keys):
+            text = values[pos] if isinstance(values[pos], str) else repr(values[pos])
+            state.samples.add(int(keys[pos]), Sample(
+                file=batch.file, line=int(batch.lines[int(positions[pos])]), unit=batch.unit, reason="unexpected",
+                excerpt=excerpt_around(text, None)[0]).model_dump())
+
+    def merge_states(self, a: ExpectationState, b: ExpectationState) -> ExpectationState:
+        sample = a.sample.merge(b.sample) if a.sample is not None and b.sample is not None else None
+        return ExpectationState(a.rows + b.rows, a.present or b.present, a.missing + b.missing,
+                                a.unexpected + b.unexpected, a.samples.merge(b.samples), a.moments.merge(b.moments),
+                                a.distinct.merge(b.distinct), sample)
+
+    def finalize(self, state: ExpectationState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        verdict = judge_expectation(self.config, state)
+        mostly = self.config.kwargs.get("mostly")
+        samples = [Sample(**s) for s in state.samples.samples()]
+        return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value,
+                           threshold=Threshold(kind="min_share", value=mostly) if mostly is not None else None,
+                           rows=state.rows, findings=verdict.findings,
+                           rate=verdict.findings / state.rows if state.rows else None, message=verdict.message,
+                           details=verdict.details, samples=samples, error=verdict.error)
+
+
+@register_validator
+class FormatExpectationValidator(ExpectationValidator):
+    config_model = FormatExpectation
+
+
+@register_validator
+class UniquenessExpectationValidator(ExpectationValidator):
+    config_model = UniquenessExpectation
+
+
+@register_validator
+class QuantityExpectationValidator(ExpectationValidator):
+    config_model = QuantityExpectation
+
+
+@register_validator
+class CoverageExpectationValidator(ExpectationValidator):
+    config_model = CoverageExpectation

@@ -1,0 +1,162 @@
+"""Conversation structure: known roles, first and last role, alternation, empty turns, JSON tool calls.
+Every reason found gets a sample of its own (the row with the smallest key for that reason), and the unknown
+role names are counted per conversation."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from traingate.contracts.checks import ChatStructureCheck
+from traingate.data.batch import BatchContext, TextView
+from traingate.results.model import CheckResult, Sample
+from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
+from traingate.validators.common.registry import register_validator
+from traingate.validators.common.samples import SAMPLE_CAP, Reservoir, row_keys
+
+CANONICAL = ("user", "assistant", "system", "tool")
+ROLES_SHOWN = 20  # unknown role names listed in the details; the rest are summed
+ROLE_CHARS = 60
+
+
+@dataclass
+class ChatState(FlagState):
+    by_reason: dict[str, Reservoir] = field(default_factory=dict)  # one sample per reason
+
+
+def _ends(parents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the first and last element of each run of equal parents."""
+    if len(parents) == 0:
+        return parents, parents
+    change = np.flatnonzero(np.diff(parents)) + 1
+    return np.concatenate(([0], change)), np.concatenate((change - 1, [len(parents) - 1]))
+
+
+@register_validator
+class ChatStructureValidator(RowFlagValidator[ChatStructureCheck]):
+    config_model = ChatStructureCheck
+    noun = "with a malformed conversation"
+
+    def create_state(self) -> ChatState:
+        return ChatState()
+
+    def add_batch(self, state: FlagState, batch: BatchContext) -> FlagState:
+        assert isinstance(state, ChatState)
+        hits = self.find(batch)
+        self.add_hits(state, batch, hits)
+        for hit in hits:
+            positions = np.flatnonzero(self._rows_of(hit, batch.num_rows))
+            if hit.reason == "unknown_role" and hit.view is not None and hit.view.roles is not None:
+                state.tally.update(_unknown_names(hit))
+            if len(positions):
+                keys = row_keys(batch.row_ids(positions))
+                reservoir = state.by_reason.setdefault(hit.reason, Reservoir(cap=1))
+                for pos in reservoir.candidates(keys):
+                    reservoir.add(int(keys[pos]), self._sample(batch, hit, int(positions[pos])))
+        return state
+
+    def merge_states(self, a: FlagState, b: FlagState) -> FlagState:
+        assert isinstance(a, ChatState) and isinstance(b, ChatState)
+        merged = super().merge_states(a, b)
+        by_reason = {r: a.by_reason[r].merge(b.by_reason[r]) if r in a.by_reason and r in b.by_reason
+                     else a.by_reason.get(r) or b.by_reason[r] for r in a.by_reason.keys() | b.by_reason.keys()}
+        return ChatState(merged.rows, merged.flagged, merged.reasons, merged.samples, merged.tally, by_reason)
+
+    def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        assert isinstance(state, ChatState)
+        result = super().finalize(state, rows)
+        chosen = sorted((item for r in sorted(state.by_reason) for item in state.by_reason[r].items), key=lambda i: i[0])
+        taken = {(key, sample["reason"]) for key, sample in chosen}
+        chosen += [(k, s) for k, s in state.samples.items if (k, s["reason"]) not in taken][: SAMPLE_CAP - len(chosen)]
+        result.samples = [Sample(**sample) for _, sample in sorted(chosen, key=lambda i: (i[0], i[1]["reason"]))]
+        names = sorted(state.tally.items(), key=lambda kv: (-kv[1], kv[0]))
+        if names:
+            result.details["unknown_roles"] = dict(names[:ROLES_SHOWN])
+            shown = ", ".join(f"{name} ({n})" for name, n in names[:5])
+            result.message += f"; unknown roles: {shown}" + (", ..." if len(names) > 5 else "")
+            if len(names) > ROLES_SHOWN:
+                result.details["unknown_roles_other"] = sum(n for _, n in names[ROLES_SHOWN:])
+        return result
+
+    def _role_ids(self, view: TextView) -> np.ndarray:
+        raw = self.spec.raw_roles()
+        names = list(raw)
+        ids = np.array([CANONICAL.index(raw[n]) for n in names] + [-1], dtype=np.int64)
+        roles = view.roles if view.roles is not None else pa.nulls(len(view.values), pa.string())
+        index = pc.index_in(roles.cast(pa.string()), value_set=pa.array(names, pa.string())).fill_null(-1)
+        return ids[np.asarray(index, dtype=np.int64)]
+
+    def _json_roles(self) -> set[str]:
+        if self.config.json_roles is not None:
+            return set(self.config.json_roles)
+        return {r for r in self.spec.roles.get("tool", []) if "call" in r}
+
+    def find(self, batch: BatchContext) -> list[Hit]:
+        messages = batch.field("messages")
+        view = batch.text("messages")
+        if messages is None or view is None or view.rows is None:
+            return [Hit("not_a_conversation", np.ones(batch.num_rows, dtype=bool))]
+        not_list = np.asarray(messages.is_null(), dtype=bool) | (
+            np.asarray(pc.list_value_length(messages).fill_null(0)) == 0)
+        roles = self._role_ids(view)
+        rows = view.rows
+        hits = [Hit("not_a_conversation", not_list), Hit("unknown_role", roles == -1, view)]
+        if not self.config.allow_empty_turns:
+            empty = np.asarray(pc.match_substring_regex(view.values, r"^\s*$").fill_null(True), dtype=bool)
+            hits.append(Hit("empty_turn", empty, view))
+        hits += self._order_hits(roles, rows, view, batch.num_rows)
+        hits.append(self._json_hit(view))
+        return hits
+
+    def _order_hits(self, roles: np.ndarray, rows: np.ndarray, view: TextView, n: int) -> list[Hit]:
+        hits = []
+        cfg = self.config
+        system = CANONICAL.index("system")
+        keep = np.flatnonzero(roles != system)
+        first, last = _ends(rows[keep])
+        if cfg.first_role is not None:
+            bad = keep[first][roles[keep[first]] != CANONICAL.index(cfg.first_role)]
+            hits.append(Hit(f"first_role_not_{cfg.first_role}", _mask(bad, len(roles)), view))
+        if cfg.last_role is not None:
+            bad = keep[last][roles[keep[last]] != CANONICAL.index(cfg.last_role)]
+            hits.append(Hit(f"last_role_not_{cfg.last_role}", _mask(bad, len(roles)), view))
+        if cfg.alternate:
+            talk = np.flatnonzero(np.isin(roles, [CANONICAL.index("user"), CANONICAL.index("assistant")]))
+            same = (rows[talk][1:] == rows[talk][:-1]) & (roles[talk][1:] == roles[talk][:-1])
+            hits.append(Hit("not_alternating", _mask(talk[1:][same], len(roles)), view))
+        return hits
+
+    def _json_hit(self, view: TextView) -> Hit:
+        wanted = self._json_roles()
+        bad = np.zeros(len(view.values), dtype=bool)
+        if wanted and view.roles is not None:
+            is_call = pc.is_in(view.roles.cast(pa.string()), value_set=pa.array(sorted(wanted), pa.string()))
+            for i in np.flatnonzero(np.asarray(is_call.fill_null(False), dtype=bool)):
+                text = view.values[int(i)].as_py()
+                try:
+                    orjson.loads(text or "")
+                except orjson.JSONDecodeError:
+                    bad[i] = True
+        return Hit("tool_call_not_json", bad, view)
+
+
+def _unknown_names(hit: Hit) -> Counter[str]:
+    """Conversations per unknown role name (a missing role is `(missing)`), names cut to ROLE_CHARS."""
+    assert hit.view is not None and hit.view.rows is not None and hit.view.roles is not None
+    mask = np.asarray(hit.mask, dtype=bool)
+    names = hit.view.roles.filter(pa.array(mask)).cast(pa.string()).to_pylist()
+    pairs = {(int(row), "(missing)" if name is None else name[:ROLE_CHARS]) for row, name in zip(hit.view.rows[mask], names)}
+    return Counter(name for _, name in pairs)
+
+
+def _mask(positions: np.ndarray, size: int) -> np.ndarray:
+    mask = np.zeros(size, dtype=bool)
+    mask[positions] = True
+    return mask

@@ -1,0 +1,162 @@
+"""The record schema: column presence and dtype on Arrow, value checks through pandera, uniqueness
+over the whole dataset from 16 bytes per row (an xxh64 of the value and the row's identity); under
+`--max-memory`, uniqueness writes them to disk split by hash and counts the repeats part by part, exactly
+(validators/common/partitioned.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from traingate.contracts.checks import ColumnSpec, SchemaCheck
+from traingate.data.batch import BatchContext
+from traingate.data.lookup import split_row_id
+from traingate.results.model import CheckResult, Sample
+from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
+from traingate.validators.common.grouping import repeated_rows
+from traingate.validators.common.normalize import hash_texts
+from traingate.validators.common.partitioned import Partitioned
+from traingate.validators.common.registry import register_validator
+from traingate.validators.common.samples import Reservoir, row_keys
+from traingate.validators.common.thresholds import judge
+from traingate.validators.format.pandera_bridge import failing_rows
+
+INTEGER = r"^\s*[-+]?\d+\s*$"
+FLOAT = r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$"
+
+
+def dtype_ok(spec: ColumnSpec, array: pa.Array) -> np.ndarray | bool:
+    """True where the value has the declared dtype; CSV text counts as numeric when it parses."""
+    t = array.type
+    if spec.dtype == "any" or pa.types.is_null(t):
+        return True
+    if pa.types.is_string(t) and spec.dtype in ("int", "float", "number"):
+        pattern = INTEGER if spec.dtype == "int" else FLOAT
+        parsed: np.ndarray = np.asarray(pc.match_substring_regex(array, pattern).fill_null(True), dtype=bool)
+        return parsed
+    kinds: dict[str, bool] = {
+        "string": pa.types.is_string(t) or pa.types.is_large_string(t),
+        "int": pa.types.is_integer(t),
+        "float": pa.types.is_floating(t) or pa.types.is_integer(t),
+        "number": pa.types.is_floating(t) or pa.types.is_integer(t),
+        "bool": pa.types.is_boolean(t),
+        "list": pa.types.is_list(t) or pa.types.is_large_list(t),
+        "struct": pa.types.is_struct(t) or pa.types.is_map(t),
+    }
+    return kinds[spec.dtype]
+
+
+@dataclass
+class SchemaState(FlagState):
+    unique: dict[str, Partitioned] = field(default_factory=dict)  # per unique column: value hash, row id
+    files: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+@register_validator
+class SchemaValidator(RowFlagValidator[SchemaCheck]):
+    config_model = SchemaCheck
+    spills = "values' hashes"
+    preload = ("pandera.pandas",)
+    noun = "breaking the record schema"
+
+    def columns(self) -> set[str]:
+        return {name.split(".")[0] for name in self.config.columns}
+
+    def reads(self) -> list[str]:
+        return []  # a required column in no row is this check's own finding, not an error
+
+    def create_state(self) -> SchemaState:
+        return SchemaState()
+
+    def find(self, batch: BatchContext) -> list[Hit]:
+        hits: list[Hit] = []
+        present: dict[str, pa.Array] = {}
+        for name, spec in self.config.columns.items():
+            array = batch.column(name)
+            if array is None:
+                if spec.required:
+                    hits.append(Hit(f"missing_column:{name}", np.ones(batch.num_rows, dtype=bool),
+                                    note=f"column {name!r} is absent"))
+                continue
+            ok = dtype_ok(spec, array)
+            if ok is not True:
+                bad = ~np.asarray(ok, dtype=bool) & np.asarray(array.is_valid(), dtype=bool)
+                hits.append(Hit(f"dtype:{name}", bad, note=f"{name} is not {spec.dtype} ({array.type})"))
+            if not spec.nullable:
+                hits.append(Hit(f"null:{name}", np.asarray(array.is_null(), dtype=bool),
+                                note=f"{name} is missing or null"))
+            present[name] = array
+        for (name, check), rows in failing_rows(self.config.columns, present, batch.num_rows).items():
+            hits.append(Hit(f"{check}:{name}", rows, note=f"{name} fails {check}"))
+        return hits
+
+    def add_batch(self, state: FlagState, batch: BatchContext) -> FlagState:
+        assert isinstance(state, SchemaState)
+        super().add_batch(state, batch)
+        state.files[batch.file_index] = (batch.file, batch.unit)
+        for name, spec in self.config.columns.items():
+            array = batch.column(name)
+            if spec.unique and array is not None:
+                valid = np.flatnonzero(np.asarray(array.is_valid(), dtype=bool))
+                values = array.take(pa.array(valid)).cast(pa.string())  # the value's text, hashed from Arrow's buffers
+                state.unique.setdefault(name, Partitioned()).add(np.column_stack([hash_texts(values), batch.row_ids(valid)]))
+        return state
+
+    def spill(self, state: SchemaState) -> int:
+        """Write the value hashes held in memory to disk, split by hash: called when memory runs short."""
+        return sum(table.spill() for table in state.unique.values())
+
+    def take_back(self, state: SchemaState) -> None:
+        for table in state.unique.values():
+            table.load()
+
+    def merge_states(self, a: FlagState, b: FlagState) -> FlagState:
+        assert isinstance(a, SchemaState) and isinstance(b, SchemaState)
+        base = super().merge_states(a, b)
+        unique = {name: a.unique.get(name, Partitioned()).merge(b.unique.get(name, Partitioned()))
+                  for name in a.unique.keys() | b.unique.keys()}
+        return SchemaState(base.rows, base.flagged, base.reasons, base.samples, unique=unique, files={**a.files, **b.files})
+
+    def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        assert isinstance(state, SchemaState)
+        duplicates, samples = self._duplicates(state)
+        findings = state.flagged + sum(duplicates.values())
+        verdict = judge(self.config, state.rows, findings)
+        reasons = dict(sorted((state.reasons + Counter({f"unique:{k}": v for k, v in duplicates.items()})).items()))
+        all_samples = sorted(state.samples.items + samples, key=lambda item: item[0])[: state.samples.cap]
+        rate = findings / state.rows if state.rows else 0.0
+        return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value,
+                           threshold=verdict.threshold, rows=state.rows, findings=findings, rate=rate,
+                           message=f"{findings} schema findings in {state.rows} rows ({rate:.2%})",
+                           details={"by_reason": reasons, "columns": list(self.config.columns)},
+                           samples=[Sample(**s) for _, s in all_samples])
+
+    def _duplicates(self, state: SchemaState) -> tuple[dict[str, int], list[tuple[int, dict[str, Any]]]]:
+        """Repeated values per unique column (every occurrence after a value's first row), and samples of
+        them chosen by row priority."""
+        counts: dict[str, int] = {}
+        samples: list[tuple[int, dict[str, Any]]] = []
+        cap = Reservoir().cap
+        for name, table in sorted(state.unique.items()):
+            counts[name], chosen = 0, np.zeros(0, np.uint64)
+            for part in table.tables(2):
+                part = part[repeated_rows(part[:, 0])]  # the rows whose value occurs more than once
+                order = np.lexsort((part[:, 1], part[:, 0]))
+                hashes, ids = part[order, 0], part[order, 1]
+                repeat = np.concatenate(([False], hashes[1:] == hashes[:-1])) if len(hashes) else hashes.astype(bool)
+                counts[name] += int(repeat.sum())
+                chosen = np.concatenate([chosen, ids[repeat]])
+                chosen = chosen[np.argsort(row_keys(chosen))][:cap]
+            for row_id in chosen:
+                file_index, line = split_row_id(int(row_id))
+                file, unit = state.files[file_index]
+                samples.append((int(row_keys(np.array([row_id]))[0]), Sample(
+                    file=file, line=line, unit=unit, field=name,
+                    reason=f"unique:{name}", excerpt=f"{name} repeats an earlier value").model_dump()))
+        return counts, samples

@@ -1,0 +1,75 @@
+"""Quantity: enough rows and enough tokens, overall or per split."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from traingate.contracts.checks import MinRowsCheck, MinTotalTokensCheck
+from traingate.data.batch import BatchContext
+from traingate.results.model import CheckResult, Threshold
+from traingate.validators.common.base import Validator
+from traingate.validators.common.registry import register_validator
+
+
+class _MinimumValidator(Validator[MinRowsCheck | MinTotalTokensCheck, Counter[str]]):
+    unit = "rows"
+
+    def amount(self, batch: BatchContext) -> int:
+        raise NotImplementedError
+
+    def create_state(self) -> Counter[str]:
+        return Counter()
+
+    def add_batch(self, state: Counter[str], batch: BatchContext) -> Counter[str]:
+        state[batch.split] += self.amount(batch)
+        return state
+
+    def merge_states(self, a: Counter[str], b: Counter[str]) -> Counter[str]:
+        merged = Counter(a)
+        merged.update(b)
+        return merged
+
+    def finalize(self, state: Counter[str], rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        cfg = self.config
+        splits = sorted(set(state) | set(cfg.per_split)) or ["all"]
+        short = {s: (state.get(s, 0), cfg.per_split.get(s, cfg.min)) for s in splits
+                 if state.get(s, 0) < cfg.per_split.get(s, cfg.min)}
+        total = sum(state.values())
+        by_split = {s: state.get(s, 0) for s in splits}
+        if short:
+            message = "; ".join(f"split {s}: {have} {self.unit}, at least {need} required"
+                                for s, (have, need) in short.items())
+        else:
+            message = f"{total} {self.unit}" + (f" ({', '.join(f'{s}: {n}' for s, n in by_split.items())})"
+                                                 if len(splits) > 1 else "") + f", at least {cfg.min} required"
+        return self.result(status="failed" if short else "passed", metric=self.unit, value=float(total),
+                           threshold=Threshold(kind="min", value=cfg.min), rows=total if self.unit == "rows" else 0,
+                           findings=len(short), message=message, details={"by_split": by_split})
+
+
+@register_validator
+class MinRowsValidator(_MinimumValidator):
+    config_model = MinRowsCheck
+    unit = "rows"
+
+    def columns(self) -> set[str]:
+        return set()
+
+    def reads(self) -> list[str]:
+        return []
+
+    def amount(self, batch: BatchContext) -> int:
+        return batch.num_rows
+
+
+@register_validator
+class MinTotalTokensValidator(_MinimumValidator):
+    config_model = MinTotalTokensCheck
+    unit = "tokens"
+
+    def amount(self, batch: BatchContext) -> int:
+        return sum(int(np.sum(batch.counts(v, "tokens"))) for v in batch.views())

@@ -1,0 +1,136 @@
+"""Eval items inside the training data, by word n-gram overlap. State: only the hits
+(row id, eval set, item, share: 32 bytes each); the eval indexes live in a per-process cache."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from traingate.contracts.uniqueness import ContaminationCheck, EvalSet
+from traingate.data.batch import BatchContext
+from traingate.errors import SourceError
+from traingate.results.model import CheckResult, Sample
+from traingate.validators.common.base import Validator
+from traingate.validators.common.evalsets import EvalIndex, load_index, overlaps
+from traingate.validators.common.normalize import content_fields, normalize
+from traingate.validators.common.registry import register_validator
+from traingate.validators.common.shingles import token_hashes
+from traingate.validators.common.thresholds import judge
+from traingate.validators.uniqueness.exact import describe_cluster
+
+ITEMS_SHOWN = 20
+
+
+@dataclass
+class HitState:
+    rows: int = 0
+    hits: list[np.ndarray] = field(default_factory=list)  # (n, 4): row id, set, item, share * 1e6
+    files: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+def segments(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) -> tuple[pa.Array, np.ndarray]:
+    """The normalised turns and fields of the batch, row by row (fields in order, turns in order), and the row
+    of each. No role names: an eval item has none, and one glued to a turn's first word hid the turn."""
+    values: list[pa.Array] = []
+    rows: list[np.ndarray] = []
+    for name in fields:
+        view = batch.text(name)
+        if view is not None:
+            values.append(normalize(view.values, steps).cast(pa.large_string()))
+            rows.append(view.row_of())
+    if not values:
+        return pa.array([], pa.large_string()), np.zeros(0, np.int64)
+    row_of = np.concatenate(rows)
+    order = np.argsort(row_of, kind="stable")
+    return pa.concat_arrays(values).take(pa.array(order)), row_of[order]
+
+
+@register_validator
+class ContaminationValidator(Validator[ContaminationCheck, HitState]):
+    config_model = ContaminationCheck
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for eval_set in self.config.against:
+            path = self._path(eval_set)
+            if "://" not in path and not any(ch in path for ch in "*?[") and not os.path.exists(path):
+                raise SourceError(f"eval set {eval_set.path!r} not found (looked at {path}); paths are relative "
+                                  "to the contract's folder")
+
+    def side_files(self) -> list[str]:
+        return [self._path(eval_set) for eval_set in self.config.against]
+
+    def _path(self, eval_set: EvalSet) -> str:
+        return os.path.join(self.base_dir or ".", eval_set.path)
+
+    def index(self, k: int) -> EvalIndex:
+        s = self.config.against[k]
+        return load_index(self._path(s), s.field, s.answer_field, s.match, self.config.ngram, self.config.min_words,
+                          tuple(self.config.normalize), s.name or os.path.basename(s.path))
+
+    def create_state(self) -> HitState:
+        return HitState()
+
+    def add_batch(self, state: HitState, batch: BatchContext) -> HitState:
+        texts, segment_rows = segments(batch, content_fields(self.spec.kind, self.spec.fields, self.config.on),
+                                       self.config.normalize)
+        tokens, offsets = token_hashes(texts, "word")
+        for k in range(len(self.config.against)):
+            rows, items, share = overlaps(self.index(k), tokens, offsets, segment_rows, batch.num_rows)
+            keep = share >= self.config.min_overlap
+            if keep.any():
+                ids = batch.row_ids(rows[keep]).astype(np.int64)
+                state.hits.append(np.stack([ids, np.full(keep.sum(), k), items[keep],
+                                            np.round(share[keep] * 1e6).astype(np.int64)], axis=1))
+        state.rows += batch.num_rows
+        state.files[batch.file_index] = (batch.file, batch.unit)
+        return state
+
+    def merge_states(self, a: HitState, b: HitState) -> HitState:
+        return HitState(a.rows + b.rows, a.hits + b.hits, {**a.files, **b.files})
+
+    def _hits(self, state: HitState) -> np.ndarray:
+        if not state.hits:
+            return np.zeros((0, 4), dtype=np.int64)
+        hits = np.concatenate(state.hits)
+        return hits[np.lexsort((hits[:, 0], hits[:, 2], hits[:, 1]))]
+
+    def wanted_rows(self, state: HitState) -> list[int]:
+        return [int(h[0]) for h in self._hits(state)[: ITEMS_SHOWN * 2]]
+
+    def finalize(self, state: HitState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        hits = self._hits(state)
+        contaminated = len(np.unique(hits[:, 0]))
+        verdict = judge(self.config, state.rows, contaminated)
+        rate = contaminated / state.rows if state.rows else 0.0
+        sets = [self._describe_set(k, hits[hits[:, 1] == k], state, rows) for k in range(len(self.config.against))]
+        leaked = sum(s["leaked_items"] for s in sets)
+        message = (f"{contaminated} of {state.rows} rows hold at least {self.config.min_overlap:.0%} of an eval item's "
+                   f"{self.config.ngram}-grams; {leaked} eval items leaked")
+        samples = [Sample(**m) for s in sets for item in s["leaked"] for m in item["rows"][:1]][:20]
+        return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
+                           rows=state.rows, findings=contaminated, rate=rate, message=message,
+                           details={"ngram": self.config.ngram, "min_overlap": self.config.min_overlap,
+                                    "eval_sets": sets, "bytes_per_hit": 32}, samples=samples)
+
+    def _describe_set(self, k: int, hits: np.ndarray, state: HitState,
+                      rows: Mapping[int, dict[str, Any]] | None) -> dict[str, Any]:
+        index = self.index(k)
+        items = []
+        for item in np.unique(hits[:, 2])[:ITEMS_SHOWN]:
+            mine = hits[hits[:, 2] == item]
+            shown = describe_cluster(mine[:, 0].astype(np.uint64), state.files, rows, self.spec,
+                                     content_fields(self.spec.kind, self.spec.fields, self.config.on))
+            for member, hit in zip(shown["members"], mine):
+                member["reason"] = f"{hit[3] / 1e4:.0f}% of the item's n-grams"
+                member["span"] = None
+            items.append({"item": int(item), "line": int(index.lines[item]), "excerpt": index.excerpts[item],
+                          "best_share": float(mine[:, 3].max() / 1e6), "row_count": len(mine), "rows": shown["members"]})
+        return {"name": index.name, "item_count": index.count, "too_short": index.too_short(),
+                "leaked_items": len(np.unique(hits[:, 2])), "contaminated_rows": len(np.unique(hits[:, 0])),
+                "leaked": items}

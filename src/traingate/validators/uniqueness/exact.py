@@ -1,0 +1,156 @@
+"""Exact duplicates after normalisation. State: 24 bytes per row (row key, row id, prompt key); under
+memory pressure (`--max-memory`) the rows are written to disk split by prompt (or content) key, and read
+back and grouped one part at a time at the end (validators/common/partitioned.py): the counts stay exact."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from traingate.contracts.model import DatasetSpec
+from traingate.contracts.uniqueness import ExactDuplicatesCheck
+from traingate.data.batch import BatchContext
+from traingate.data.lookup import field_text, split_row_id
+from traingate.data.masking import window
+from traingate.results.model import CheckResult, Sample
+from traingate.validators.common.base import Validator
+from traingate.validators.common.grouping import clusters, largest_first
+from traingate.validators.common.normalize import content_fields, row_keys
+from traingate.validators.common.partitioned import Partitioned
+from traingate.validators.common.registry import register_validator
+from traingate.validators.common.thresholds import judge
+
+MEMBERS_SHOWN = 3
+PROMPT_FIELDS = ("context", "prompt")
+
+
+@dataclass
+class KeyState:
+    rows: int = 0
+    table: Partitioned = field(default_factory=Partitioned)  # row key, row id[, prompt key]
+    files: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+@register_validator
+class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
+    config_model = ExactDuplicatesCheck
+    spills = "rows' keys"
+    _grouped: tuple[KeyState, tuple[list[np.ndarray], list[np.ndarray]]] | None = None
+
+    def fields(self) -> list[str]:
+        return content_fields(self.spec.kind, self.spec.fields, self.config.on)
+
+    def prompt_fields(self) -> list[str]:
+        fields = self.fields()
+        prompt = [f for f in PROMPT_FIELDS if f in fields]
+        return prompt if prompt and len(prompt) < len(fields) else []
+
+    def create_state(self) -> KeyState:
+        return KeyState(table=Partitioned(by=2 if self.prompt_fields() else 0))  # rows sharing a prompt share a part
+
+    def add_batch(self, state: KeyState, batch: BatchContext) -> KeyState:
+        steps = self.config.normalize
+        columns = [row_keys(batch, self.fields(), steps), batch.row_ids(np.arange(batch.num_rows))]
+        if self.prompt_fields():
+            columns.append(row_keys(batch, self.prompt_fields(), steps))
+        state.table.add(np.column_stack(columns))
+        state.rows += batch.num_rows
+        state.files[batch.file_index] = (batch.file, batch.unit)
+        return state
+
+    def merge_states(self, a: KeyState, b: KeyState) -> KeyState:
+        return KeyState(a.rows + b.rows, a.table.merge(b.table), {**a.files, **b.files})
+
+    def spill(self, state: KeyState) -> int:
+        """Write the keys held in memory to disk, split by key: called when memory runs short."""
+        return state.table.spill()
+
+    def take_back(self, state: KeyState) -> None:
+        state.table.load()
+
+    def _conflicts(self, keys: np.ndarray, ids: np.ndarray, prompts: np.ndarray) -> list[np.ndarray]:
+        """Groups of rows sharing a prompt but not their full content."""
+        return clusters(prompts, ids, keys) if len(prompts) else []
+
+    def _groups(self, state: KeyState) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Duplicate clusters and prompt conflicts, largest first: computed once for wanted_rows and finalize."""
+        if self._grouped is not None and self._grouped[0] is state:
+            return self._grouped[1]
+        groups: list[np.ndarray] = []
+        conflicts: list[np.ndarray] = []
+        width = 3 if self.prompt_fields() else 2
+        with ThreadPoolExecutor(max_workers=2) as pool:  # numpy sorts without the GIL: the two run side by side
+            for table in state.table.tables(width):
+                keys, ids = table[:, 0], table[:, 1]
+                found = pool.submit(self._conflicts, keys, ids, table[:, 2] if width == 3 else keys[:0])
+                groups += clusters(keys, ids, rare=True)
+                conflicts += found.result()
+        grouped = (largest_first(groups), largest_first(conflicts)) if state.table.parts else (groups, conflicts)
+        self._grouped = (state, grouped)
+        return grouped
+
+    def wanted_rows(self, state: KeyState) -> list[int]:
+        groups, conflicts = self._groups(state)
+        return [int(i) for g in groups[: self.config.top_clusters] + conflicts[:3] for i in g[:MEMBERS_SHOWN]]
+
+    def finalize(self, state: KeyState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        groups, conflicts = self._groups(state)
+        self._grouped = None
+        duplicates = sum(len(g) - 1 for g in groups)
+        verdict = judge(self.config, state.rows, duplicates)
+        rate = duplicates / state.rows if state.rows else 0.0
+        shown = groups[: self.config.top_clusters]
+        details: dict[str, Any] = {
+            "fields": self.fields(), "normalize": list(self.config.normalize), "clusters": len(groups),
+            "duplicate_rows": duplicates,
+            "cluster_sizes": {str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
+            "largest_clusters": [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in shown],
+            "bytes_per_row": 24 if self.prompt_fields() else 16,
+        }
+        if self.prompt_fields():
+            details["same_prompt_different_content"] = {
+                "prompts": len(conflicts), "rows": int(sum(len(g) for g in conflicts)),
+                "examples": [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in conflicts[:3]]}
+        samples = [Sample(**m) for c in details["largest_clusters"] for m in c["members"][1:2]]
+        message = (f"{duplicates} duplicate rows in {len(groups)} clusters among {state.rows} rows ({rate:.2%})"
+                   + (f"; {len(conflicts)} prompts repeat with different content" if conflicts else ""))
+        return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
+                           rows=state.rows, findings=duplicates, rate=rate, message=message, details=details,
+                           samples=samples[:20])
+
+def describe_cluster(group: np.ndarray, files: Mapping[int, tuple[str, str]], rows: Mapping[int, dict[str, Any]] | None,
+                     spec: DatasetSpec, fields: list[str]) -> dict[str, Any]:
+    """A cluster for the report: its size and its first members, each marked where it differs."""
+    members = []
+    first_text: str | None = None
+    content_keys = tuple(k for k in (spec.fields.get("content"), "content", "value", "text") if k)
+    for row_id in group[:MEMBERS_SHOWN]:
+        file_index, line = split_row_id(int(row_id))
+        file, unit = files[file_index]
+        record = (rows or {}).get(int(row_id))
+        text = " │ ".join(field_text(record, spec.column(f), content_keys) for f in fields) if record else ""
+        span = _first_difference(first_text, text) if first_text is not None else None
+        first_text = text if first_text is None else first_text
+        members.append(Sample(file=file, line=line, unit=unit, field=",".join(fields), reason="duplicate",
+                              excerpt=window(text, 0, 399), span=span).model_dump())
+    return {"size": len(group), "members": members}
+
+
+def _first_difference(a: str, b: str) -> tuple[int, int] | None:
+    """The first run of words of `b` that differs from `a` (within the shown excerpt), if any; compared
+    word by word, so a changed word is marked whole rather than the letters two words happen to share."""
+    words_a = [m.group() for m in re.finditer(r"\S+|\s+", a[:400])]
+    spans_b = [m.span() for m in re.finditer(r"\S+|\s+", b[:400])]
+    words_b = [b[i:j] for i, j in spans_b]
+    for tag, _, _, j1, j2 in difflib.SequenceMatcher(None, words_a, words_b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            start = spans_b[j1][0] if j1 < len(spans_b) else len(b[:400])
+            return (start, spans_b[j2 - 1][1] if j2 > j1 else start)
+    return None

@@ -1,0 +1,183 @@
+"""Test rows that also stand in train: equal after normalisation, or sharing an LSH band with a train
+row (MinHash over word shingles). State per row: row id, split tag, exact key, band keys (spilled to
+disk under `--max-memory` and read back one key column at a time)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from traingate.contracts.uniqueness import SplitLeakageCheck
+from traingate.data.batch import BatchContext
+from traingate.data.spill import Rows
+from traingate.results.model import CheckResult, Sample
+from traingate.validators.common.base import Validator
+from traingate.validators.common.lsh import band_keys, optimal_bands, signatures, union_pairs
+from traingate.validators.common.normalize import content_fields, hash_texts, row_texts
+from traingate.validators.common.registry import register_validator
+from traingate.validators.common.shingles import shingle_sets
+from traingate.validators.common.thresholds import judge
+from traingate.validators.common.verify import verified_pairs
+from traingate.validators.uniqueness.exact import describe_cluster
+
+NUM_PERM = 128
+VERIFY_ALL_PAIRS_UP_TO = 50
+TRAIN, TEST = 1, 2
+
+
+def leak_pairs(keys: np.ndarray, ids: np.ndarray, tags: np.ndarray, all_pairs_up_to: int = 0) -> np.ndarray:
+    """(test row id, train row id) for every test row sharing a key column's bucket with a train row (the
+    bucket's first train row by id; every train row of buckets of at most `all_pairs_up_to` rows, for
+    verification), unique and sorted."""
+    return leaks_by_column(lambda column: keys[:, column], keys.shape[1], ids, tags, all_pairs_up_to)
+
+
+def leaks_by_column(column_of: Callable[[int], np.ndarray], columns: int, ids: np.ndarray,
+                    tags: np.ndarray, all_pairs_up_to: int = 0) -> np.ndarray:
+    """`leak_pairs` with the keys given one column at a time."""
+    found = []
+    for column in range(columns if len(ids) else 0):
+        keys = column_of(column)
+        order = np.lexsort((ids, keys))
+        k, i, t = keys[order], ids[order], tags[order]
+        new_bucket = np.concatenate(([True], k[1:] != k[:-1]))
+        train_at = np.where(t == TRAIN, np.arange(len(k)), len(k))  # len(k): no train row
+        first_train = np.minimum.reduceat(train_at, np.flatnonzero(new_bucket))[np.cumsum(new_bucket) - 1]
+        leaks = (t == TEST) & (first_train < len(k))
+        found.append(np.stack([i[leaks], i[first_train[leaks]]], axis=1))
+        if all_pairs_up_to > 2:
+            found.extend(_complete(i, t, np.flatnonzero(new_bucket), all_pairs_up_to))
+    return union_pairs(*found).astype(np.uint64).reshape(-1, 2)
+
+
+def _complete(ids: np.ndarray, tags: np.ndarray, starts: np.ndarray, cap: int) -> list[np.ndarray]:
+    """Every (test, train) pair of the buckets (sorted rows from `starts`) with 3 to `cap` rows."""
+    sizes = np.diff(np.append(starts, len(ids)))
+    out = []
+    for start, size in zip(starts[(sizes > 2) & (sizes <= cap)], sizes[(sizes > 2) & (sizes <= cap)]):
+        members, kinds = ids[start: start + size], tags[start: start + size]
+        tests, trains = members[kinds == TEST], members[kinds == TRAIN]
+        if len(tests) and len(trains) > 1:
+            out.append(np.stack([np.repeat(tests, len(trains)), np.tile(trains, len(tests))], axis=1))
+    return out
+
+
+def bucket_leaks(keys: np.ndarray, ids: np.ndarray, tags: np.ndarray, cap: int) -> np.ndarray:
+    """`leak_pairs` in the shape a shuffle calls."""
+    return leak_pairs(keys, ids, tags.astype(np.uint8), cap)
+
+
+@dataclass
+class SplitState:
+    rows: dict[str, int] = field(default_factory=dict)
+    table: Rows = field(default_factory=Rows)  # per row: row id, split tag, exact key, then band keys
+    files: dict[int, tuple[str, str]] = field(default_factory=dict)
+    pairs: dict[int, np.ndarray] | None = None  # bucket cap -> (test, train) pairs, when grouped elsewhere (Ray)
+
+
+@register_validator
+class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
+    config_model = SplitLeakageCheck
+    spills = "rows' keys"
+    bucket_pairs = staticmethod(bucket_leaks)
+
+    def create_state(self) -> SplitState:
+        return SplitState()
+
+    def add_batch(self, state: SplitState, batch: BatchContext) -> SplitState:
+        state.rows[batch.split] = state.rows.get(batch.split, 0) + batch.num_rows
+        tag = TRAIN if batch.split in self.config.train else TEST if batch.split in self.config.test else 0
+        if not tag:
+            return state
+        texts = row_texts(batch, content_fields(self.spec.kind, self.spec.fields, self.config.on), self.config.normalize)
+        hashes, offsets = shingle_sets(texts, "word", self.config.shingle_size)
+        exact = hash_texts(texts).reshape(-1, 1)
+        keys = exact
+        if self.config.threshold is not None:
+            bands, rows = optimal_bands(self.config.threshold, NUM_PERM)
+            keys = np.hstack([exact, band_keys(signatures(hashes, offsets, NUM_PERM), bands, rows)])
+        has_text = np.diff(offsets) > 0
+        state.table.add(np.column_stack([batch.row_ids(np.flatnonzero(has_text)),
+                                         np.full(int(has_text.sum()), tag, dtype=np.uint64), keys[has_text]]))
+        state.files[batch.file_index] = (batch.file, batch.unit)
+        return state
+
+    def merge_states(self, a: SplitState, b: SplitState) -> SplitState:
+        rows = {k: a.rows.get(k, 0) + b.rows.get(k, 0) for k in a.rows.keys() | b.rows.keys()}
+        pairs = None
+        if a.pairs is not None or b.pairs is not None:
+            left, right = a.pairs or {}, b.pairs or {}
+            pairs = {cap: union_pairs(left.get(cap), right.get(cap)) for cap in left.keys() | right.keys()}
+        return SplitState(rows, a.table.merge(b.table), {**a.files, **b.files}, pairs)
+
+    def spill(self, state: SplitState) -> int:
+        """Write the keys held in memory to disk: called when memory runs short."""
+        return state.table.spill()
+
+    def take_back(self, state: SplitState) -> None:
+        state.table.load()
+
+    def pair_caps(self) -> list[int]:
+        """Bucket caps whose pairs finalize reads (0: each test row to a bucket's first train row; a cap: all
+        train rows of small buckets, so that verification can keep any of them)."""
+        return [0, VERIFY_ALL_PAIRS_UP_TO] if self._verifies() else [0]
+
+    def _verifies(self) -> bool:
+        return self.config.verify and self.config.threshold is not None
+
+    def take_band_keys(self, state: SplitState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact and band keys, row ids and split tags, removed from the state (grouped elsewhere)."""
+        table = state.table.table()
+        state.table, state.pairs = Rows(), {}
+        return table[:, 2:], table[:, 0], table[:, 1].astype(np.uint8)
+
+    def give_pairs(self, state: SplitState, pairs: dict[int, np.ndarray]) -> SplitState:
+        state.pairs = pairs
+        return state
+
+    def _leaks(self, state: SplitState, complete: bool = False) -> np.ndarray:
+        """(m, 2) pairs (test row id, train row id) sharing the exact key or a band, sorted."""
+        cap = VERIFY_ALL_PAIRS_UP_TO if complete else 0
+        if state.pairs is not None:
+            return state.pairs.get(cap, np.zeros((0, 2), np.uint64))
+        table = state.table
+        return leaks_by_column(lambda column: table.column(column + 2), table.width() - 2, table.column(0),
+                               table.column(1).astype(np.uint8), cap)
+
+    def wanted_rows(self, state: SplitState) -> list[int]:
+        if self._verifies():
+            candidates = np.unique(self._leaks(state, True))
+            if len(candidates) <= self.config.max_verify_rows:
+                return [int(i) for i in candidates]
+        return [int(i) for pair in self._leaks(state)[:10] for i in pair]
+
+    def finalize(self, state: SplitState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        leaks = self._leaks(state, self._verifies())
+        verified = bool(self._verifies() and rows and len(np.unique(leaks)) <= self.config.max_verify_rows)
+        if verified and rows:
+            leaks = verified_pairs(leaks, rows, self.spec, self._shingles, self.config.threshold or 0.0)
+        leaked = len(np.unique(leaks[:, 0]))
+        test_rows = sum(n for split, n in state.rows.items() if split in self.config.test)
+        verdict = judge(self.config, test_rows, leaked)
+        rate = leaked / test_rows if test_rows else 0.0
+        fields = content_fields(self.spec.kind, self.spec.fields, self.config.on)
+        shown = [describe_cluster(pair, state.files, rows, self.spec, fields) for pair in leaks[:10]]
+        splits_seen = sorted(state.rows)
+        missing = [s for s in ("train", "test") if not any(x in getattr(self.config, s) for x in splits_seen)]
+        message = (f"{leaked} of {test_rows} test rows also stand in train"
+                   + ("" if self.config.threshold is None else " (verified)" if verified else " (near part: MinHash estimate)")
+                   + (f"; no {' or '.join(missing)} split in the data (label files with split=path)" if missing else ""))
+        status = "failed" if missing else verdict.status
+        return self.result(status=status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
+                           rows=test_rows, findings=leaked, rate=rate, message=message,
+                           details={"rows_by_split": dict(sorted(state.rows.items())), "pairs": len(leaks),
+                                    "threshold": self.config.threshold, "verified": verified, "largest_clusters": shown,
+                                    "cluster_sizes": {"2": len(leaks)} if len(leaks) else {}, "clusters": len(leaks)},
+                           samples=[Sample(**c["members"][0]) for c in shown])
+
+    def _shingles(self, batch: BatchContext) -> tuple[np.ndarray, np.ndarray]:
+        texts = row_texts(batch, content_fields(self.spec.kind, self.spec.fields, self.config.on), self.config.normalize)
+        return shingle_sets(texts, "word", self.config.shingle_size)

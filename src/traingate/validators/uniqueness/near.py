@@ -1,0 +1,146 @@
+"""Near duplicates: MinHash (rensa) over shingles, LSH banding, connected components.
+State per row: one uint64 row id and `bands` uint64 band keys (9 bands at 0.8: 80 bytes), spilled to
+disk under `--max-memory` and read back one band at a time."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from traingate.contracts.uniqueness import NearDuplicatesCheck
+from traingate.data.batch import BatchContext
+from traingate.data.spill import Rows
+from traingate.results.model import CheckResult, Sample
+from traingate.validators.common.base import Validator
+from traingate.validators.common.lsh import (
+    band_keys,
+    bucket_candidates,
+    components,
+    optimal_bands,
+    pairs_by_band,
+    signatures,
+    union_pairs,
+)
+from traingate.validators.common.normalize import content_fields, row_texts
+from traingate.validators.common.registry import register_validator
+from traingate.validators.common.shingles import shingle_sets
+from traingate.validators.common.thresholds import judge
+from traingate.validators.common.verify import verified_pairs
+from traingate.validators.uniqueness.exact import describe_cluster
+
+VERIFY_ALL_PAIRS_UP_TO = 50
+
+
+@dataclass
+class BandState:
+    rows: int = 0
+    table: Rows = field(default_factory=Rows)  # per row: row id, then the band keys
+    files: dict[int, tuple[str, str]] = field(default_factory=dict)
+    pairs: dict[int, np.ndarray] | None = None  # bucket cap -> candidate pairs, when grouped elsewhere (Ray)
+
+
+@register_validator
+class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
+    config_model = NearDuplicatesCheck
+    spills = "rows' keys"
+    bucket_pairs = staticmethod(bucket_candidates)
+
+    def fields(self) -> list[str]:
+        return content_fields(self.spec.kind, self.spec.fields, self.config.on)
+
+    def shingles(self, batch: BatchContext) -> tuple[np.ndarray, np.ndarray]:
+        return shingle_sets(row_texts(batch, self.fields(), self.config.normalize), self.config.shingle, self.config.size)
+
+    def create_state(self) -> BandState:
+        return BandState()
+
+    def add_batch(self, state: BandState, batch: BatchContext) -> BandState:
+        hashes, offsets = self.shingles(batch)
+        bands, rows = optimal_bands(self.config.threshold, self.config.num_perm)
+        has_text = np.diff(offsets) > 0
+        keys = band_keys(signatures(hashes, offsets, self.config.num_perm), bands, rows)
+        state.rows += batch.num_rows
+        state.table.add(np.column_stack([batch.row_ids(np.flatnonzero(has_text)), keys[has_text]]))
+        state.files[batch.file_index] = (batch.file, batch.unit)
+        return state
+
+    def merge_states(self, a: BandState, b: BandState) -> BandState:
+        pairs = None
+        if a.pairs is not None or b.pairs is not None:
+            left, right = a.pairs or {}, b.pairs or {}
+            pairs = {cap: union_pairs(left.get(cap), right.get(cap)) for cap in left.keys() | right.keys()}
+        return BandState(a.rows + b.rows, a.table.merge(b.table), {**a.files, **b.files}, pairs)
+
+    def spill(self, state: BandState) -> int:
+        """Write the band keys held in memory to disk: called when memory runs short."""
+        return state.table.spill()
+
+    def take_back(self, state: BandState) -> None:
+        state.table.load()
+
+    def pair_caps(self) -> list[int]:
+        """Bucket caps whose candidate pairs finalize reads (0: stars; a cap: complete small buckets)."""
+        return [0, VERIFY_ALL_PAIRS_UP_TO] if self.config.verify else [0]
+
+    def take_band_keys(self, state: BandState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The state's band keys and row ids, removed from it: they are grouped by key elsewhere and only
+        candidate pairs come back (`give_pairs`)."""
+        table = state.table.table()
+        state.table, state.pairs = Rows(), {}
+        return table[:, 1:], table[:, 0], np.zeros(len(table), np.uint8)
+
+    def give_pairs(self, state: BandState, pairs: dict[int, np.ndarray]) -> BandState:
+        state.pairs = pairs
+        return state
+
+    def _pairs(self, state: BandState, complete: bool) -> np.ndarray:
+        cap = VERIFY_ALL_PAIRS_UP_TO if complete else 0
+        if state.pairs is not None:
+            return state.pairs.get(cap, np.zeros((0, 2), dtype=np.uint64))
+        table = state.table
+        return pairs_by_band(lambda band: table.column(band + 1), table.width() - 1, table.column(0), cap)
+
+    def clusters(self, state: BandState, rows: Mapping[int, dict[str, Any]] | None = None) -> list[np.ndarray]:
+        """Row ids grouped by shared LSH buckets, largest first; with `verify` and the candidate rows
+        given, only pairs whose exact Jaccard reaches the threshold link rows."""
+        return self._clusters(state, rows)[0]
+
+    def _clusters(self, state: BandState, rows: Mapping[int, dict[str, Any]] | None) -> tuple[list[np.ndarray], int, bool]:
+        pairs = self._pairs(state, self.config.verify)
+        verified = bool(self.config.verify and rows and len(np.unique(pairs)) <= self.config.max_verify_rows)
+        if verified and rows:
+            pairs = verified_pairs(pairs, rows, self.spec, self.shingles, self.config.threshold)
+        return components(pairs), len(pairs), verified
+
+    def wanted_rows(self, state: BandState) -> list[int]:
+        pairs = self._pairs(state, False)  # grouped once: the keys may be read back from disk
+        candidates = np.unique(pairs)
+        if self.config.verify and len(candidates) <= self.config.max_verify_rows:
+            return [int(i) for i in candidates]
+        return [int(i) for g in components(pairs)[: self.config.top_clusters] for i in g[:3]]
+
+    def finalize(self, state: BandState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        groups, candidate_pairs, verified = self._clusters(state, rows)
+        duplicates = sum(len(g) - 1 for g in groups)
+        verdict = judge(self.config, state.rows, duplicates)
+        rate = duplicates / state.rows if state.rows else 0.0
+        bands, band_rows = optimal_bands(self.config.threshold, self.config.num_perm)
+        shown = [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in groups[: self.config.top_clusters]]
+        details: dict[str, Any] = {
+            "fields": self.fields(), "threshold": self.config.threshold, "bands": bands, "rows_per_band": band_rows,
+            "shingle": f"{self.config.shingle} {self.config.size}-grams", "clusters": len(groups),
+            "duplicate_rows": duplicates, "verified": verified, "candidate_pairs": candidate_pairs,
+            "cluster_sizes": {str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
+            "largest_clusters": shown, "bytes_per_row": 8 * bands + 8,
+        }
+        if self.config.verify and not verified:
+            details["not_verified"] = f"more than {self.config.max_verify_rows} candidate rows; estimates only"
+        message = (f"{duplicates} near-duplicate rows in {len(groups)} clusters among {state.rows} rows ({rate:.2%}), "
+                   f"Jaccard >= {self.config.threshold}" + (" (verified)" if verified else " (MinHash estimate)"))
+        return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
+                           rows=state.rows, findings=duplicates, rate=rate, message=message, details=details,
+                           samples=[Sample(**m) for c in shown for m in c["members"][1:2]][:20])

@@ -1,0 +1,151 @@
+"""Semantic duplicates: cosine similarity of offline sentence embeddings, searched block by block.
+State per row: a float16 embedding (256 dims: 512 bytes) and a row id; `sample` caps the rows kept, and
+under `--max-memory` the cap halves (the same seeded priority chooses the rows). Under a cap only the rows
+whose priority can still enter the kept set are embedded (see data/embeddings.py for how a row is
+embedded in bounded memory)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from traingate.contracts.uniqueness import SemanticDuplicatesCheck
+from traingate.data.batch import BatchContext
+from traingate.data.embeddings import embed
+from traingate.results.model import CheckResult, Sample
+from traingate.validators.common.base import Validator
+from traingate.validators.common.lsh import components
+from traingate.validators.common.normalize import content_fields, row_texts
+from traingate.validators.common.registry import register_validator
+from traingate.validators.common.samples import seeded_keys
+from traingate.validators.common.thresholds import judge
+from traingate.validators.uniqueness.exact import describe_cluster
+
+
+@dataclass
+class VectorState:
+    rows: int = 0
+    vectors: list[np.ndarray] = field(default_factory=list)
+    ids: list[np.ndarray] = field(default_factory=list)
+    priority: list[np.ndarray] = field(default_factory=list)
+    files: dict[int, tuple[str, str]] = field(default_factory=dict)
+    memory_cap: int | None = None  # rows kept at most, set when the run's memory limit was reached
+
+
+def similar_pairs(vectors: np.ndarray, ids: np.ndarray, threshold: float, block: int) -> np.ndarray:
+    """(m, 2) row-id pairs with cosine >= threshold; memory is one block x block tile at a time."""
+    out = []
+    for i in range(0, len(vectors), block):
+        left = vectors[i: i + block]
+        for j in range(i, len(vectors), block):
+            tile = left @ vectors[j: j + block].T
+            a, b = np.nonzero(tile >= threshold)
+            keep = (i + a) < (j + b)
+            out.append(np.stack([ids[i + a[keep]], ids[j + b[keep]]], axis=1))
+    return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.uint64)
+
+
+@register_validator
+class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState]):
+    config_model = SemanticDuplicatesCheck
+
+    def fields(self) -> list[str]:
+        return content_fields(self.spec.kind, self.spec.fields, self.config.on)
+
+    def create_state(self) -> VectorState:
+        return VectorState()
+
+    def add_batch(self, state: VectorState, batch: BatchContext) -> VectorState:
+        ids = batch.row_ids(np.arange(batch.num_rows))
+        texts = row_texts(batch, self.fields(), ["unicode", "whitespace"])
+        keep = np.flatnonzero(np.asarray(texts.to_pylist(), dtype=object) != "")
+        state.rows += batch.num_rows
+        state.files[batch.file_index] = (batch.file, batch.unit)
+        priority = seeded_keys(ids[keep], self.config.sample.seed if self.config.sample else 0)
+        entering = self._entering(state, priority)
+        keep, priority = keep[entering], priority[entering]
+        if len(keep):
+            state.vectors.append(embed([texts[int(k)].as_py() for k in keep], self.config.model).astype(np.float16))
+            state.ids.append(ids[keep])
+            state.priority.append(priority)
+        return self._cap(state)
+
+    def _cap_rows(self, state: VectorState) -> int | None:
+        caps = [c for c in (self.config.sample.rows if self.config.sample else None, state.memory_cap) if c is not None]
+        return min(caps) if caps else None
+
+    def _entering(self, state: VectorState, priority: np.ndarray) -> np.ndarray:
+        """Positions of the rows that can still enter the kept set (the `cap` smallest priorities): only
+        these are embedded, so `sample` embeds the sampled rows and not every row."""
+        cap = self._cap_rows(state)
+        if cap is None:
+            return np.arange(len(priority))
+        held = np.concatenate(state.priority) if state.priority else np.zeros(0, np.uint64)
+        if len(held) >= cap:  # a row enters only below the cap-th smallest priority held
+            positions = np.flatnonzero(priority < np.partition(held, cap - 1)[cap - 1])
+        else:
+            positions = np.arange(len(priority))
+        if len(positions) > cap:
+            positions = positions[np.argpartition(priority[positions], cap - 1)[:cap]]
+        return np.sort(positions)
+
+    def _cap(self, state: VectorState) -> VectorState:
+        """With `sample` (or a memory cap), keep the rows of smallest priority: any split of the data keeps
+        the same rows."""
+        cap = self._cap_rows(state)
+        if cap is None or not state.ids:
+            return state
+        priority = np.concatenate(state.priority)
+        if len(priority) <= cap:
+            return state
+        keep = np.sort(np.argpartition(priority, cap - 1)[:cap])
+        state.vectors = [np.concatenate(state.vectors)[keep]]
+        state.ids, state.priority = [np.concatenate(state.ids)[keep]], [priority[keep]]
+        return state
+
+    def merge_states(self, a: VectorState, b: VectorState) -> VectorState:
+        caps = [c for c in (a.memory_cap, b.memory_cap) if c is not None]
+        merged = VectorState(a.rows + b.rows, a.vectors + b.vectors, a.ids + b.ids, a.priority + b.priority,
+                             {**a.files, **b.files}, min(caps) if caps else None)
+        return self._cap(merged)
+
+    def shed(self, state: VectorState) -> VectorState:
+        """Keep half of the rows held (by the seeded priority): called when memory runs short."""
+        state.memory_cap = max(1, sum(len(i) for i in state.ids) // 2)
+        return self._cap(state)
+
+    def clusters(self, state: VectorState) -> list[np.ndarray]:
+        """Row ids grouped by cosine >= threshold (connected components), largest first."""
+        if not state.ids:
+            return []
+        ids = np.concatenate(state.ids)
+        order = np.argsort(ids, kind="stable")
+        vectors = np.concatenate(state.vectors).astype(np.float32)[order]
+        return components(similar_pairs(vectors, ids[order], self.config.threshold, self.config.block_rows))
+
+    def wanted_rows(self, state: VectorState) -> list[int]:
+        return [int(i) for g in self.clusters(state)[: self.config.top_clusters] for i in g[:3]]
+
+    def finalize(self, state: VectorState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        groups, embedded = self.clusters(state), sum(len(i) for i in state.ids)
+        duplicates = sum(len(g) - 1 for g in groups)
+        verdict = judge(self.config, embedded, duplicates)
+        rate = duplicates / embedded if embedded else 0.0
+        shown = [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in groups[: self.config.top_clusters]]
+        sampled = (self.config.sample is not None or state.memory_cap is not None) and embedded < state.rows
+        message = (f"{duplicates} semantic duplicates in {len(groups)} clusters among {embedded} "
+                   f"{'sampled ' if sampled else ''}rows ({rate:.2%}), cosine >= {self.config.threshold}"
+                   + (f"; rows capped at {state.memory_cap} to stay under --max-memory" if state.memory_cap else ""))
+        return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
+                           rows=embedded, findings=duplicates, rate=rate, message=message,
+                           details={"fields": self.fields(), "model": self.config.model, "threshold": self.config.threshold,
+                                    "embedded_rows": embedded, "total_rows": state.rows, "sampled": sampled,
+                                    **({"memory_cap": state.memory_cap} if state.memory_cap else {}),
+                                    "clusters": len(groups), "duplicate_rows": duplicates,
+                                    "cluster_sizes": {str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
+                                    "largest_clusters": shown, "bytes_per_row": 256 * 2 + 16},
+                           samples=[Sample(**m) for c in shown for m in c["members"][1:2]][:20])
