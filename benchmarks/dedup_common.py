@@ -12,11 +12,11 @@ import numpy as np
 import pyarrow as pa
 
 from traingate.contracts import parse_contract
-from traingate.contracts.uniqueness import FULL_NORMALISATION
 from traingate.data.batch import BatchContext
 from traingate.data.tokenizers import get_tokenizer
 from traingate.validators.common.lsh import components
 from traingate.validators.common.normalize import normalize
+from traingate.validators.common.options import FULL_NORMALISATION
 from traingate.validators.common.registry import build
 
 Pair = tuple[int, int]

@@ -22,8 +22,8 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from traingate.contracts.compliance import DEFAULT_PII_ENTITIES
 from traingate.data.presidio import EngineSpec, Finding, analyze, offline_tldextract, spacy_model_path
+from traingate.validators.compliance.pii import DEFAULT_PII_ENTITIES
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "presidio_research" / "synth_dataset_v2.json"
 GOLD_TO_PRESIDIO = {"GPE": "LOCATION", "DOMAIN_NAME": "URL", "ZIP_CODE": "STREET_ADDRESS", "TITLE": None, "AGE": None}

@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 from traingate.contracts import parse_contract
-from traingate.contracts.compliance import DEFAULT_PII_ENTITIES
 from traingate.data.presidio import offline_tldextract, spacy_model_path
 from traingate.engine.runner import validate
+from traingate.validators.compliance.pii import DEFAULT_PII_ENTITIES
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "presidio_research" / "synth_dataset_v2.json"
 

@@ -13,14 +13,7 @@ def validate(contract: str, data: list[str], *, limit: int | None = None) -> Run
     return run(load_contract(contract), data, limit=limit)
 
 
-def register_validator(cls: type) -> type:
-    """Add a check type from outside the package (entry point group `traingate.validators`)."""
-    from traingate.validators.common.registry import register_validator as register
-
-    return register(cls)
-
-
 __all__ = [
     "CheckResult", "ContractError", "ExitCode", "MissingDependencyError", "RunResult", "SourceError",
-    "TraingateError", "__version__", "load_contract", "parse_contract", "register_validator", "validate",
+    "TraingateError", "__version__", "load_contract", "parse_contract", "validate",
 ]

@@ -7,10 +7,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from traingate.contracts.checks import ColumnSpec, MinRowsCheck, SchemaCheck
 from traingate.contracts.expectations import SUPPORTED, ExpectationCheck, unsupported_reason
 from traingate.contracts.model import Contract
 from traingate.errors import TraingateError
+from traingate.validators.format.pandera_bridge import ColumnSpec
+from traingate.validators.format.schema import SchemaCheck
+from traingate.validators.quantity.minimums import MinRowsCheck
 
 
 @dataclass

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from traingate.contracts import load_contract, parse_contract, registry
-from traingate.contracts.checks import ChatStructureCheck
 from traingate.errors import ContractError, ContractErrors, NotImplementedCheckError
+from traingate.validators.format.chat import ChatStructureCheck
 
 ISSUE_CONTRACT = """\
 contract: helpful-chat-sft

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from traingate.contracts import parse_contract
-from traingate.contracts.content import DEFAULT_REFUSALS
 from traingate.engine.runner import validate
 from traingate.results import RunResult
 from traingate.validators.alignment.endings import RULES, finished_form
+from traingate.validators.alignment.responses import DEFAULT_REFUSALS
 
 pytestmark = pytest.mark.integration
 ENDINGS = ".!?…\"'”’)]}*`>|:;"

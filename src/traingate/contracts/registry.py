@@ -1,22 +1,41 @@
-"""Which check types the contract language knows, keyed by (group, type)."""
+"""The check types the contract language knows: one table, keyed by (group, type), filled by the one
+decorator `traingate.validators.common.registry.check` as check modules are imported.
+
+Built-in checks and third-party checks take the same path: each is published under the entry-point group
+`traingate.validators` (the built-ins as `traingate = traingate.validators`, in pyproject.toml), and the
+table loads that group the first time anyone asks it anything (parsing a contract, `lint`, `checks`,
+`schema`, a run). This module imports no check: the language sits below the checks that implement it."""
 
 from __future__ import annotations
 
 import difflib
+import importlib
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 
-from traingate.contracts.checks import BUILTIN_CHECKS
 from traingate.contracts.model import GROUPS, CheckConfig
 
-ENTRY_POINT_GROUP = "traingate.check_configs"
+ENTRY_POINT_GROUP = "traingate.validators"
+BUILTIN_ENTRY_POINT = "traingate"
+BUILTIN_MODULE = "traingate.validators"  # loaded by name only from a source tree, where no entry point is installed
 
 # Check types the contract language reserves for families not built yet: naming one is a
 # contract error that says so, never a silent pass.
 PLANNED: dict[str, str] = {
 }
 
-_TYPES: dict[tuple[str, str], type[CheckConfig]] = {}
-_plugins_loaded = False
+
+@dataclass(frozen=True)
+class CheckType:
+    name: str
+    group: str
+    options: type[CheckConfig]
+    validator: type  # a traingate.validators Validator subclass
+    origin: str  # the module that registered it
+
+
+_TYPES: dict[tuple[str, str], CheckType] = {}
+_state = {"loaded": False, "loading": False}
 
 
 def check_type_name(model: type[CheckConfig]) -> str:
@@ -28,41 +47,53 @@ def check_type_name(model: type[CheckConfig]) -> str:
     return name
 
 
-def register_check_config(model: type[CheckConfig]) -> type[CheckConfig]:
-    """Add a check type to the language; a name taken twice in one group raises."""
-    if model.group not in GROUPS:
-        raise ValueError(f"{model.__name__}: unknown group {model.group!r}")
-    key = (model.group, check_type_name(model))
-    if key in _TYPES and _TYPES[key] is not model:
-        raise ValueError(f"check type {key[1]!r} is registered twice in group {key[0]!r}")
-    _TYPES[key] = model
-    return model
+def register(entry: CheckType) -> None:
+    """Add a check type; its group must be a contract group and its options' `type` its name."""
+    if entry.group not in GROUPS:
+        raise ValueError(f"{entry.origin}: check type {entry.name!r} names unknown group {entry.group!r}; "
+                         f"use one of {', '.join(GROUPS)}")
+    if check_type_name(entry.options) != entry.name:
+        raise ValueError(f"{entry.origin}: {entry.options.__name__}.type is {check_type_name(entry.options)!r}, "
+                         f"not {entry.name!r}")
+    key = (entry.group, entry.name)
+    if key in _TYPES and _TYPES[key].validator is not entry.validator:
+        raise ValueError(f"check type {entry.name!r} is registered twice in group {entry.group!r} "
+                         f"({_TYPES[key].origin} and {entry.origin})")
+    _TYPES[key] = entry
 
 
-def _load() -> None:
-    global _plugins_loaded
-    if _plugins_loaded:
+def load() -> None:
+    """Import every module published under the entry-point group, once (the built-ins first)."""
+    if _state["loaded"] or _state["loading"]:
         return
-    _plugins_loaded = True
-    for model in BUILTIN_CHECKS:
-        register_check_config(model)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        register_check_config(ep.load())
+    _state["loading"] = True
+    try:
+        published = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name != BUILTIN_ENTRY_POINT)
+        if not any(e.name == BUILTIN_ENTRY_POINT for e in published):
+            importlib.import_module(BUILTIN_MODULE)
+        for entry in published:
+            entry.load()
+        _state["loaded"] = True
+    finally:
+        _state["loading"] = False
 
 
-def check_types() -> dict[tuple[str, str], type[CheckConfig]]:
-    _load()
+def entries() -> dict[tuple[str, str], CheckType]:
+    load()
     return dict(_TYPES)
 
 
+def check_types() -> dict[tuple[str, str], type[CheckConfig]]:
+    return {key: entry.options for key, entry in entries().items()}
+
+
 def lookup(group: str, type_name: str) -> type[CheckConfig] | None:
-    _load()
-    return _TYPES.get((group, type_name))
+    entry = entries().get((group, type_name))
+    return entry.options if entry else None
 
 
 def groups_of(type_name: str) -> list[str]:
-    _load()
-    return [g for (g, t) in _TYPES if t == type_name]
+    return [g for (g, t) in entries() if t == type_name]
 
 
 def suggest(word: str, candidates: list[str] | tuple[str, ...]) -> str | None:
@@ -71,5 +102,5 @@ def suggest(word: str, candidates: list[str] | tuple[str, ...]) -> str | None:
 
 
 def all_type_names() -> list[str]:
-    _load()
-    return sorted({t for (_, t) in _TYPES} | set(PLANNED))
+    return sorted({t for (_, t) in entries()} | set(PLANNED))
+

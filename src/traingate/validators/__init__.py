@@ -6,7 +6,7 @@ import importlib
 import pkgutil
 
 from traingate.validators.common.base import Validator
-from traingate.validators.common.registry import build, register_validator, validators
+from traingate.validators.common.registry import build, check, validators
 
 GROUP_PACKAGES = ("format", "quantity", "uniqueness", "compliance", "alignment", "relevance", "coverage",
                   "consistency", "expectations")
@@ -21,4 +21,4 @@ def load_builtins() -> None:
 
 load_builtins()
 
-__all__ = ["GROUP_PACKAGES", "Validator", "build", "load_builtins", "register_validator", "validators"]
+__all__ = ["GROUP_PACKAGES", "Validator", "build", "check", "load_builtins", "validators"]

@@ -7,20 +7,83 @@ import ast
 import json
 import re
 from abc import abstractmethod
+from typing import ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import Field, model_validator
 
-from traingate.contracts.content import LengthRatioCheck, RefusalsCheck, ResponseFormatCheck, TruncatedCheck
+from traingate.contracts.model import CheckConfig
 from traingate.contracts.regexes import compile_re2
 from traingate.data.batch import BatchContext, TextView
 from traingate.data.tokenizers import get_tokenizer
 from traingate.validators.alignment.endings import finished_form
 from traingate.validators.common.flags import C, Hit, RowFlagValidator
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
 from traingate.validators.common.turns import RESPONSE_FIELDS, per_row_chars, prompt_fields, prompts, responses
 from traingate.validators.format.hygiene import matches
+
+DEFAULT_REFUSALS = [
+    "as an ai language model", "as an ai assistant", "as a language model", "i'm just an ai", "i am just an ai",
+    "i cannot assist with", "i can't assist with", "i cannot help with", "i can't help with that",
+    "i'm sorry, but i can't", "i'm sorry, but i cannot", "i am sorry, but i cannot", "i'm unable to provide",
+    "i am unable to provide", "i cannot fulfill", "i can't fulfill", "i cannot provide", "i can't provide",
+    "i don't have personal opinions", "i do not have personal opinions", "my knowledge cutoff",
+    "i don't have access to real-time", "openai's content policy", "against my programming",
+]
+
+
+class RefusalsCheck(CheckConfig):
+    summary: ClassVar[str] = "responses with refusal or AI boilerplate phrases ('As an AI language model', ...)"
+    type: Literal["refusals"]
+    phrases: list[str] = Field(default_factory=lambda: list(DEFAULT_REFUSALS),
+                               description="Phrases matched without case anywhere in a response.")
+    extra_phrases: list[str] = Field(default_factory=list, description="Added to `phrases`.")
+
+
+class TruncatedCheck(CheckConfig):
+    summary: ClassVar[str] = "responses that end mid-sentence or leave a code fence open"
+    type: Literal["truncated"]
+    endings: str = Field(".!?…\"'”’)]}*`>|:;", description="Characters a finished response may end with.")
+    min_words: int = Field(8, ge=1, description="Shorter responses are not judged for their ending.")
+    finished_forms: list[Literal["list_item", "heading", "url", "hashtags", "signature", "title", "emoji"]] = Field(
+        ["list_item", "heading", "url", "hashtags", "signature", "title", "emoji"],
+        description="Endings without punctuation that are not truncation: a last line that is a list item, a markdown "
+                    "heading, a URL, ends in a hashtag, a signature (`Best,` then a name, or `— Anna`), a title-case "
+                    "title, or ends in an emoji.")
+
+
+class LengthRatioCheck(CheckConfig):
+    summary: ClassVar[str] = "response length over prompt length outside [min, max] (characters)"
+    type: Literal["length_ratio"]
+    min: float | None = Field(None, ge=0, description="Smallest response/prompt ratio.")
+    max: float | None = Field(None, ge=0, description="Largest response/prompt ratio.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> LengthRatioCheck:
+        if self.min is None and self.max is None:
+            raise ValueError("length_ratio needs `min` or `max`")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is greater than max")
+        return self
+
+
+class ResponseFormatCheck(CheckConfig):
+    summary: ClassVar[str] = "responses that must parse as JSON (optionally against a schema), compile as Python, or match"
+    type: Literal["response_format"]
+    format: Literal["json", "python", "regex"]
+    json_schema: dict[str, object] | None = Field(None, description="JSON Schema the parsed response must satisfy.")
+    pattern: str | None = Field(None, description="With format: regex, the pattern the whole response must match.")
+    when_prompt_matches: str | None = Field(None, description="Judge only rows whose prompt matches this regex, "
+                                                              "e.g. '(?i)\\bjson\\b'.")
+    strip_fences: bool = Field(True, description="Read the inside of a response wrapped in one ``` code block.")
+
+    @model_validator(mode="after")
+    def _pattern(self) -> ResponseFormatCheck:
+        if (self.format == "regex") != (self.pattern is not None):
+            raise ValueError("`pattern` goes with format: regex, and only with it")
+        return self
 
 WORDS = get_tokenizer("whitespace")
 FENCED = re.compile(r"^\s*```[\w+-]*[ \t]*\n(.*?)\n?```\s*$", re.S)
@@ -40,9 +103,8 @@ class ResponseValidator(RowFlagValidator[C]):
     def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]: ...
 
 
-@register_validator
+@check("refusals", group="alignment", options=RefusalsCheck)
 class RefusalsValidator(ResponseValidator[RefusalsCheck]):
-    config_model = RefusalsCheck
     noun = "with a refusal or AI boilerplate"
 
     def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]:
@@ -53,9 +115,8 @@ class RefusalsValidator(ResponseValidator[RefusalsCheck]):
         return [Hit("refusal", matches(view.values, pattern), view, pattern)]
 
 
-@register_validator
+@check("truncated", group="alignment", options=TruncatedCheck)
 class TruncatedValidator(ResponseValidator[TruncatedCheck]):
-    config_model = TruncatedCheck
     noun = "with a truncated response"
 
     def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]:
@@ -72,9 +133,8 @@ class TruncatedValidator(ResponseValidator[TruncatedCheck]):
                 Hit("ends_mid_sentence", mid, view, r"\S[^\n]{0,80}\s*$")]
 
 
-@register_validator
+@check("length_ratio", group="alignment", options=LengthRatioCheck)
 class LengthRatioValidator(ResponseValidator[LengthRatioCheck]):
-    config_model = LengthRatioCheck
     noun = "with a response/prompt length ratio out of bounds"
 
     def reads(self) -> list[str]:
@@ -91,9 +151,8 @@ class LengthRatioValidator(ResponseValidator[LengthRatioCheck]):
         return hits
 
 
-@register_validator
+@check("response_format", group="alignment", options=ResponseFormatCheck)
 class ResponseFormatValidator(ResponseValidator[ResponseFormatCheck]):
-    config_model = ResponseFormatCheck
     noun = "whose response is not in the required format"
 
     def reads(self) -> list[str]:

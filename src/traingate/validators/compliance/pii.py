@@ -10,22 +10,76 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from traingate.contracts.compliance import PiiCheck
+from traingate.contracts.model import SampleSpec, StrictModel, TextCheck
 from traingate.data.batch import BatchContext
 from traingate.data.lookup import split_row_id
 from traingate.data.masking import window
 from traingate.data.presidio import Finding, analyze_batch, mask
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
 from traingate.validators.common.samples import Reservoir, row_keys, seeded_keys
 from traingate.validators.common.thresholds import Judgement, judge, judge_sampled, wilson_interval
 from traingate.validators.compliance.pii_evidence import Evidence, Record
-from traingate.validators.compliance.pii_texts import Item, analyze_items, engine_spec, row_texts
+from traingate.validators.compliance.pii_texts import AllowRegex, Item, analyze_items, engine_spec, row_texts
+
+# Entities a training-data gate looks for by default: people and the identifiers that single one out.
+# Presidio's LOCATION, DATE_TIME, NRP, ORGANIZATION and URL are left out: in training text they name
+# places, dates and companies far more often than people; UK_NHS, because one in eleven 10-digit phone
+# numbers passes its checksum. STREET_ADDRESS is traingate's own recognizer.
+DEFAULT_PII_ENTITIES = [
+    "PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "STREET_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN",
+    "IP_ADDRESS", "US_BANK_NUMBER", "US_PASSPORT", "US_ITIN", "CRYPTO", "MEDICAL_LICENSE",
+]
+
+
+class Limit(StrictModel):
+    max_count: int | None = Field(None, ge=0, description="Most rows with this entity allowed.")
+    max_rate: float | None = Field(None, ge=0, le=1, description="Largest share of rows with this entity allowed.")
+
+
+class PiiCheck(TextCheck):
+    summary: ClassVar[str] = "personal data found by Presidio (spaCy NER and pattern/checksum recognizers)"
+    type: Literal["pii"]
+    entities: list[str] = Field(default_factory=lambda: list(DEFAULT_PII_ENTITIES),
+                                description="Presidio entity names looked for.")
+    recognizers: Literal["ner", "patterns"] = Field(
+        "ner", description="ner: spaCy NER plus patterns (pip install 'traingate[pii]'); patterns: regex and "
+                           "checksum recognizers only, much faster, no PERSON.")
+    score_threshold: float = Field(0.4, ge=0, le=1, description="Findings scored below this are dropped.")
+    language: str = Field("en", description="Text language; the offline NER model is English.")
+    language_field: str | None = Field(
+        None, description="Column naming each row's language: rows in another language are scanned with the "
+                          "pattern recognizers only (an English NER model reads names into any other language).")
+    allow: list[str | AllowRegex] = Field(default_factory=list,
+                                          description="Literal values, or {regex: ...}, never counted.")
+    context: list[str] = Field(default_factory=list, description="Words that raise a nearby finding's score.")
+    skip_code: bool = Field(True, description="NER does not read code (fenced blocks, inline code, lines that read as "
+                                              "code) and PERSON spans naming tools or identifiers (Python, JSON, "
+                                              "getName) do not count; patterns still read code.")
+    allow_reserved: bool = Field(True, description="E-mail addresses at domains reserved for examples (example.com, "
+                                                   ".net, .org, *.example, *.test, *.invalid, *.localhost) and IP "
+                                                   "addresses that are not global (private, loopback, documentation) "
+                                                   "do not count.")
+    per_entity: dict[str, Limit] = Field(default_factory=dict, description="Entity -> its own limit.")
+    sample: SampleSpec | None = Field(None, description="Scan a seeded random sample of rows; the gate then "
+                                                        "compares the rate's 95% upper bound with max_rate.")
+    workers: int | None = Field(None, ge=1, description="Processes, each with its own engine; default all cores.")
+
+    @model_validator(mode="after")
+    def _sampled_rates(self) -> PiiCheck:
+        counted = self.max_count is not None or any(limit.max_count is not None for limit in self.per_entity.values())
+        if self.sample is not None and counted:
+            raise ValueError("with `sample`, limits are rates (max_rate): a count in a sample says nothing of the whole")
+        unknown = sorted(set(self.per_entity) - set(self.entities))
+        if unknown:
+            raise ValueError(f"per_entity names {unknown[0]!r}, which is not in `entities`")
+        return self
 
 
 @dataclass
@@ -41,9 +95,8 @@ class PiiState:
     pending: dict[int, tuple[int, list[Item]]] = field(default_factory=dict)  # sample: row id -> (priority, items)
 
 
-@register_validator
+@check("pii", group="compliance", options=PiiCheck)
 class PiiValidator(Validator[PiiCheck, PiiState]):
-    config_model = PiiCheck
     spills = "findings"
     preload = ("presidio_analyzer",)
 

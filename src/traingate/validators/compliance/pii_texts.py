@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+from pydantic import Field
 
-from traingate.contracts.compliance import AllowRegex, PiiCheck
+from traingate.contracts.model import StrictModel
 from traingate.data.batch import BatchContext
 from traingate.data.presidio import EngineSpec, Finding, analyze_parallel
+
+if TYPE_CHECKING:
+    from traingate.validators.compliance.pii import PiiCheck
+
+
+class AllowRegex(StrictModel):
+    regex: str = Field(description="Values fully matching this pattern are never counted.")
 
 # One text to scan: row id, field ('~field' for a row in another language), turn (-1: one value), text.
 Item = tuple[int, str, int, str]

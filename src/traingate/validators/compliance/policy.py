@@ -6,21 +6,44 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from traingate.contracts.compliance import BlocklistCheck, SecretsCheck
+from traingate.contracts.model import TextCheck
 from traingate.contracts.regexes import compile_re2
 from traingate.data.batch import BatchContext
 from traingate.data.masking import CUT, window
 from traingate.errors import ContractError
 from traingate.results.model import Sample
 from traingate.validators.common.flags import Hit, RowFlagValidator
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
 from traingate.validators.common.samples import EXCERPT_CHARS
 from traingate.validators.compliance.secret_rules import Detector
 from traingate.validators.format.hygiene import any_term, pattern_hits
+
+
+class SecretsCheck(TextCheck):
+    summary: ClassVar[str] = "API keys, tokens, private keys and passwords in URLs (detect-secrets' patterns)"
+    type: Literal["secrets"]
+    detectors: list[str] | None = Field(
+        None, description="detect-secrets detector names (e.g. 'AWS Access Key'); default all pattern detectors "
+                          "but 'Public IP (ipv4)', which the pii check covers.")
+    extra_patterns: dict[str, str] = Field(default_factory=dict, description="Name -> regex of your own secrets.")
+
+
+class BlocklistCheck(TextCheck):
+    summary: ClassVar[str] = "terms or regexes that must not appear (policy words, internal hostnames)"
+    type: Literal["blocklist"]
+    terms: list[str] = Field(default_factory=list, description="Whole words or phrases, matched without case.")
+    patterns: list[str] = Field(default_factory=list, description="Regular expressions (RE2 syntax).")
+
+    @model_validator(mode="after")
+    def _something(self) -> BlocklistCheck:
+        if not self.terms and not self.patterns:
+            raise ValueError("a blocklist needs `terms` or `patterns`")
+        return self
 
 NOT_SECRETS = {"Public IP (ipv4)"}  # personal data, not a credential: the pii check's IP_ADDRESS
 
@@ -37,9 +60,8 @@ def detect_secrets_patterns() -> dict[str, list[re.Pattern[str]]]:
             if issubclass(cls, RegexBasedDetector) and name not in NOT_SECRETS}
 
 
-@register_validator
+@check("secrets", group="compliance", options=SecretsCheck)
 class SecretsValidator(RowFlagValidator[SecretsCheck]):
-    config_model = SecretsCheck
     noun = "holding a secret"
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -113,9 +135,8 @@ def _scoped(pattern: re.Pattern[str]) -> str:
     return f"(?{flags}:{pattern.pattern})" if flags else pattern.pattern
 
 
-@register_validator
+@check("blocklist", group="compliance", options=BlocklistCheck)
 class BlocklistValidator(RowFlagValidator[BlocklistCheck]):
-    config_model = BlocklistCheck
     noun = "with a blocked term"
 
     def find(self, batch: BatchContext) -> list[Hit]:

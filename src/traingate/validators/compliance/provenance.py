@@ -5,17 +5,47 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import Field
 
-from traingate.contracts.compliance import LicenceCheck, LineageCheck
+from traingate.contracts.model import CheckConfig, StrictModel
 from traingate.data.batch import BatchContext, TextView
 from traingate.results.model import CheckResult
 from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
+
+
+class LicenceCheck(CheckConfig):
+    summary: ClassVar[str] = "SPDX licence per row: missing, denied, or not in the allowed list"
+    type: Literal["licence"]
+    column: str = Field("license", description="Column (dots for nested paths) holding an SPDX identifier.")
+    allow: list[str] = Field(default_factory=list, description="SPDX identifiers allowed; empty: any not denied.")
+    deny: list[str] = Field(default_factory=list, description="SPDX identifiers never allowed.")
+
+
+SYNTHETIC_VALUES: list[str | bool | int] = [True, "true", "yes", 1, "synthetic"]
+
+
+class SyntheticSpec(StrictModel):
+    column: str = Field(description="Column telling whether a row is synthetic.")
+    values: list[str | bool | int] = Field(default_factory=lambda: list(SYNTHETIC_VALUES),
+                                           description="Values of `column` that mean synthetic.")
+    max_share: float = Field(ge=0, le=1, description="Largest share of synthetic rows allowed.")
+
+
+class LineageCheck(CheckConfig):
+    summary: ClassVar[str] = "provenance per row: required fields, share of synthetic rows, denied generators"
+    type: Literal["lineage"]
+    required: list[str] = Field(default_factory=list, description="Columns every row must fill (source, ...).")
+    synthetic: SyntheticSpec | None = None
+    generator_column: str = Field("generator", description="Column naming the model that wrote the row.")
+    deny_generators: list[str] = Field(default_factory=list,
+                                       description="Models whose terms forbid training on their outputs; "
+                                                   "matched case-insensitively as substrings of the generator.")
 
 
 def text_column(batch: BatchContext, path: str) -> pa.Array:
@@ -30,9 +60,8 @@ def blank(values: pa.Array) -> np.ndarray:
     return np.asarray(pc.or_kleene(pc.is_null(values), pc.equal(values, "")).fill_null(True), dtype=bool)
 
 
-@register_validator
+@check("licence", group="compliance", options=LicenceCheck)
 class LicenceValidator(RowFlagValidator[LicenceCheck]):
-    config_model = LicenceCheck
     noun = "with a missing or disallowed licence"
 
     def columns(self) -> set[str]:
@@ -61,9 +90,8 @@ def _isin(lowered: pa.Array, names: list[str]) -> np.ndarray:
     return np.asarray(pc.is_in(lowered, value_set=wanted).fill_null(False), dtype=bool)
 
 
-@register_validator
+@check("lineage", group="compliance", options=LineageCheck)
 class LineageValidator(RowFlagValidator[LineageCheck]):
-    config_model = LineageCheck
     noun = "with missing provenance or a denied generator"
 
     def columns(self) -> set[str]:

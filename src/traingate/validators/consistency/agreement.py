@@ -8,19 +8,41 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import xxhash
+from pydantic import Field, model_validator
 
-from traingate.contracts.mix import AgreementCheck
+from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult, Threshold
 from traingate.validators.common import shares
 from traingate.validators.common.base import Validator
 from traingate.validators.common.features import feature_values
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
 from traingate.validators.consistency.agreement_stats import agreement_figures, deviation
+
+
+class AgreementCheck(CheckConfig):
+    summary: ClassVar[str] = "inter-annotator agreement: Krippendorff's alpha, Fleiss' kappa, Cohen's kappa (two annotators)"
+    type: Literal["agreement"]
+    layout: Literal["long", "wide"] = Field("long", description="long: a row per (item, annotator, label); "
+                                                                "wide: a row per item, a column per annotator.")
+    item: str = Field("item", description="long: column naming the item.")
+    annotator: str = Field("annotator", description="long: column naming the annotator.")
+    label: str = Field("label", description="long: column holding the label.")
+    annotators: list[str] = Field(default_factory=list, description="wide: one column per annotator.")
+    level: Literal["nominal", "ordinal", "interval", "ratio"] = Field("nominal", description="Scale of the labels.")
+    min_alpha: float | None = Field(None, ge=-1, le=1, description="Smallest Krippendorff's alpha.")
+    min_fleiss_kappa: float | None = Field(None, ge=-1, le=1, description="Smallest Fleiss' kappa (nominal).")
+    min_cohen_kappa: float | None = Field(None, ge=-1, le=1, description="Smallest Cohen's kappa (two annotators).")
+
+    @model_validator(mode="after")
+    def _layout(self) -> AgreementCheck:
+        if self.layout == "wide" and len(self.annotators) < 2:
+            raise ValueError("layout: wide needs `annotators`, two columns or more")
+        return self
 
 Triple = tuple[str, str, str]
 
@@ -38,9 +60,8 @@ def _kept(triples: list[Triple], below: int) -> list[Triple]:
     return [t for t in triples if xxhash.xxh64_intdigest(t[0].encode("utf-8")) < below]
 
 
-@register_validator
+@check("agreement", group="consistency", options=AgreementCheck)
 class AgreementValidator(Validator[AgreementCheck, AgreementState]):
-    config_model = AgreementCheck
 
     def columns(self) -> set[str]:
         return {n.split(".")[0] for n in self.reads_columns()}

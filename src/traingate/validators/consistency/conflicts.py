@@ -8,23 +8,42 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
+from pydantic import Field
 
-from traingate.contracts.mix import ConflictingLabelsCheck, PreferenceConsistencyCheck
+from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
 from traingate.validators.common.features import feature_values
 from traingate.validators.common.grouping import clusters, largest_first
 from traingate.validators.common.normalize import hash_texts, row_keys
+from traingate.validators.common.options import DEFAULT_NORMALISATION, FULL_NORMALISATION, Normalisation
 from traingate.validators.common.partitioned import Partitioned
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
 from traingate.validators.common.thresholds import judge
 from traingate.validators.common.turns import prompt_fields
 from traingate.validators.uniqueness.exact import MEMBERS_SHOWN, describe_cluster
+
+
+class ConflictingLabelsCheck(CheckConfig):
+    summary: ClassVar[str] = "the same normalised input with different labels, scores or responses"
+    type: Literal["conflicting_labels"]
+    on: list[str] = Field(default_factory=lambda: ["prompt"], description="Logical fields forming the input.")
+    label: str | None = Field(None, description="Logical field or column that must agree; default score (reward), "
+                                                "chosen (preference), response (others).")
+    normalize: list[Normalisation] = Field(default_factory=lambda: list(FULL_NORMALISATION))
+    tolerance: float = Field(0.0, ge=0, description="Numeric labels: largest spread that still agrees.")
+    top_clusters: int = Field(10, ge=0, le=100)
+
+
+class PreferenceConsistencyCheck(CheckConfig):
+    summary: ClassVar[str] = "preference pairs that contradict each other: swapped (A>B, B>A) or cycles (A>B>C>A)"
+    type: Literal["preference_consistency"]
+    normalize: list[Normalisation] = Field(default_factory=lambda: list(DEFAULT_NORMALISATION))
 
 TEXT_LABELS = {"sft": "response", "chat": "messages", "preference": "chosen", "pretraining": "text"}
 
@@ -81,9 +100,8 @@ class _HashingValidator(Validator[Any, HashState]):
                            samples=[Sample(**m) for c in shown for m in c["members"][:1]])
 
 
-@register_validator
+@check("conflicting_labels", group="consistency", options=ConflictingLabelsCheck)
 class ConflictingLabelsValidator(_HashingValidator):
-    config_model = ConflictingLabelsCheck
 
     def label(self) -> str:
         return self.config.label or ("score" if self.spec.kind == "reward" else TEXT_LABELS[self.spec.kind])
@@ -126,9 +144,8 @@ def _number(value: str) -> float:
         return float("nan")
 
 
-@register_validator
+@check("preference_consistency", group="consistency", options=PreferenceConsistencyCheck)
 class PreferenceConsistencyValidator(_HashingValidator):
-    config_model = PreferenceConsistencyCheck
 
     def reads(self) -> list[str]:
         return ["chosen", "rejected", *prompt_fields(self.spec)]

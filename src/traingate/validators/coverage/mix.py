@@ -8,18 +8,57 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from traingate.contracts.mix import DistributionCheck, DiversityCheck, _FeatureCheck
+from traingate.contracts.model import CheckConfig, StrictModel
 from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult, Threshold
 from traingate.validators.common.base import Validator
 from traingate.validators.common.features import FEATURES, feature_values
 from traingate.validators.common.normalize import content_fields, row_texts
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
 from traingate.validators.common.shingles import shingle_sets
+
+
+class Band(StrictModel):
+    min: float | None = Field(None, ge=0, le=1, description="Smallest share of rows with this value.")
+    max: float | None = Field(None, ge=0, le=1, description="Largest share of rows with this value.")
+
+
+class _FeatureCheck(CheckConfig):
+    feature: str = Field(description="language, output_format, length_bucket, turns, or a column name.")
+    buckets: tuple[int, int] = Field((200, 1000), description="length_bucket: characters where short and medium end.")
+
+
+class DistributionCheck(_FeatureCheck):
+    summary: ClassVar[str] = "a feature's share per value against target bands, required values and a target mix"
+    type: Literal["distribution"]
+    targets: dict[str, Band] = Field(default_factory=dict, description="Value -> {min, max} share of rows.")
+    required: list[str] = Field(default_factory=list, description="Values that must occur at least once.")
+    mix: dict[str, float] | None = Field(None, description="Target share per value (normalised to sum 1).")
+    max_divergence: float | None = Field(None, ge=0, le=1,
+                                         description="Largest total variation distance from `mix`.")
+
+    @model_validator(mode="after")
+    def _something(self) -> DistributionCheck:
+        if not self.targets and not self.required and self.mix is None:
+            raise ValueError("distribution needs `targets`, `required` or a `mix`")
+        if (self.mix is None) != (self.max_divergence is None):
+            raise ValueError("`mix` and `max_divergence` go together")
+        return self
+
+
+class DiversityCheck(_FeatureCheck):
+    summary: ClassVar[str] = "distinct values and normalised entropy of a feature; distinct-n of the text"
+    type: Literal["diversity"]
+    feature: str = Field("output_format", description="Feature whose values are counted.")
+    min_entropy: float | None = Field(None, ge=0, le=1, description="Smallest entropy / log(distinct values).")
+    min_distinct: int | None = Field(None, ge=1, description="Fewest distinct values of the feature.")
+    min_distinct_1: float | None = Field(None, ge=0, le=1, description="Smallest distinct unigrams / unigrams.")
+    min_distinct_2: float | None = Field(None, ge=0, le=1, description="Smallest distinct bigrams / bigrams.")
 
 SKETCH = 8192
 
@@ -66,9 +105,8 @@ class _CountingValidator(Validator[Any, CountState]):
                                                      "violations": violations, **details})
 
 
-@register_validator
+@check("distribution", group="coverage", options=DistributionCheck)
 class DistributionValidator(_CountingValidator):
-    config_model = DistributionCheck
 
     def finalize(self, state: CountState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         config: DistributionCheck = self.config
@@ -91,9 +129,8 @@ class DistributionValidator(_CountingValidator):
         return self.verdict(state, violations, details, f"{len(state.values)} values of {config.feature}")
 
 
-@register_validator
+@check("diversity", group="coverage", options=DiversityCheck)
 class DiversityValidator(_CountingValidator):
-    config_model = DiversityCheck
 
     def reads(self) -> list[str]:
         distinct_n = self.config.min_distinct_1 is not None or self.config.min_distinct_2 is not None

@@ -24,7 +24,7 @@ from traingate.contracts.gx_args import GxArgs
 from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult, Sample, Threshold
 from traingate.validators.common.base import Validator
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
 from traingate.validators.common.samples import Reservoir, excerpt_around, row_keys, seeded_keys
 from traingate.validators.expectations.judge import BY_HASH, BY_VALUE, MOMENTS, SAMPLED, judge_expectation
 from traingate.validators.expectations.rows import PREDICATES, missing
@@ -130,21 +130,21 @@ class ExpectationValidator(Validator[ExpectationCheck, ExpectationState]):
                            details=verdict.details, samples=samples, error=verdict.error)
 
 
-@register_validator
+@check("expectation", group="format", options=FormatExpectation)
 class FormatExpectationValidator(ExpectationValidator):
-    config_model = FormatExpectation
+    """Expectations the contract lists under format."""
 
 
-@register_validator
+@check("expectation", group="uniqueness", options=UniquenessExpectation)
 class UniquenessExpectationValidator(ExpectationValidator):
-    config_model = UniquenessExpectation
+    """Expectations the contract lists under uniqueness."""
 
 
-@register_validator
+@check("expectation", group="quantity", options=QuantityExpectation)
 class QuantityExpectationValidator(ExpectationValidator):
-    config_model = QuantityExpectation
+    """Expectations the contract lists under quantity."""
 
 
-@register_validator
+@check("expectation", group="coverage", options=CoverageExpectation)
 class CoverageExpectationValidator(ExpectationValidator):
-    config_model = CoverageExpectation
+    """Expectations the contract lists under coverage."""

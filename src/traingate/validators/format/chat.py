@@ -7,19 +7,31 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import Field
 
-from traingate.contracts.checks import ChatStructureCheck
+from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext, TextView
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
 from traingate.validators.common.samples import SAMPLE_CAP, Reservoir, row_keys
+
+
+class ChatStructureCheck(CheckConfig):
+    summary: ClassVar[str] = "known roles, first/last role, alternation, empty turns, tool calls as JSON"
+    type: Literal["chat_structure"]
+    first_role: str | None = Field("user", description="Canonical role of the first non-system turn.")
+    last_role: str | None = Field("assistant", description="Canonical role of the last turn.")
+    alternate: bool = Field(True, description="user and assistant turns alternate (system/tool turns aside).")
+    allow_empty_turns: bool = False
+    json_roles: list[str] | None = Field(
+        None, description="Raw roles whose content must be JSON; default: tool roles whose name has 'call'.")
 
 CANONICAL = ("user", "assistant", "system", "tool")
 ROLES_SHOWN = 20  # unknown role names listed in the details; the rest are summed
@@ -39,9 +51,8 @@ def _ends(parents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(([0], change)), np.concatenate((change - 1, [len(parents) - 1]))
 
 
-@register_validator
+@check("chat_structure", group="format", options=ChatStructureCheck)
 class ChatStructureValidator(RowFlagValidator[ChatStructureCheck]):
-    config_model = ChatStructureCheck
     noun = "with a malformed conversation"
 
     def create_state(self) -> ChatState:

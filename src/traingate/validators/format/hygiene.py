@@ -3,23 +3,70 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import Field
 
-from traingate.contracts.checks import (
-    CodeFencesCheck,
-    EmptyTextCheck,
-    EncodingCheck,
-    PlaceholdersCheck,
-    SpecialTokensCheck,
-    WhitespaceCheck,
-)
 from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS, TextCheck
 from traingate.data.batch import BatchContext
 from traingate.validators.common.flags import Hit, RowFlagValidator
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
+
+DEFAULT_SPECIAL_TOKENS = [
+    "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>",
+    "<|begin_of_text|>", "<|end_of_text|>", "[INST]", "[/INST]", "<<SYS>>", "<</SYS>>", "<s>", "</s>",
+    "<|user|>", "<|assistant|>", "<|system|>", "<start_of_turn>", "<end_of_turn>", "<|pad|>", "<pad>", "<unk>",
+]
+
+
+DEFAULT_PLACEHOLDERS = [
+    r"\{\{\s*[A-Za-z_][\w.\-]*\s*\}\}",  # {{name}}
+    r"\[\[\s*[A-Z_][A-Z0-9_]*\s*\]\]",  # [[NAME]]
+    r"<\s*(?:INSERT|YOUR)[ _][^>]{0,40}>",  # <INSERT NAME HERE>, <YOUR_NAME>
+]
+
+
+class EmptyTextCheck(TextCheck):
+    summary: ClassVar[str] = "text fields that are empty or whitespace only"
+    type: Literal["empty_text"]
+
+
+class WhitespaceCheck(TextCheck):
+    summary: ClassVar[str] = "leading/trailing whitespace, long space runs, blank-line runs, CRLF"
+    type: Literal["whitespace"]
+    leading_trailing: bool = True
+    space_run: int = Field(4, ge=0, description="Flag this many spaces in a row after text; 0 turns it off.")
+    blank_lines: int = Field(3, ge=0, description="Flag more than this many blank lines in a row; 0 turns it off.")
+    crlf: bool = True
+
+
+class EncodingCheck(TextCheck):
+    summary: ClassVar[str] = "replacement characters, control characters, mojibake"
+    type: Literal["encoding"]
+    replacement: bool = True
+    control: bool = True
+    mojibake: bool = True
+
+
+class SpecialTokensCheck(TextCheck):
+    summary: ClassVar[str] = "chat-template tokens such as <|im_start|> or [INST] leaking into content"
+    type: Literal["special_tokens"]
+    tokens: list[str] = Field(default_factory=lambda: list(DEFAULT_SPECIAL_TOKENS))
+    extra_tokens: list[str] = Field(default_factory=list, description="Added to `tokens`.")
+
+
+class CodeFencesCheck(TextCheck):
+    summary: ClassVar[str] = "unbalanced ``` code fences"
+    type: Literal["code_fences"]
+
+
+class PlaceholdersCheck(TextCheck):
+    summary: ClassVar[str] = "unfilled template slots such as {{name}}"
+    type: Literal["placeholders"]
+    patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_PLACEHOLDERS))
 
 CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u0080-\u009f]"
 MOJIBAKE = "(?:Ã|Â|â€)[\u00a0-\u00bf\u2018-\u201e\u2020-\u2026\u2030\u2039\u203a\u20ac\u2122\u0152\u0153\u0160\u0161\u0178]"
@@ -63,9 +110,8 @@ def pattern_hits(batch: BatchContext, fields: list[str] | None, patterns: list[t
     return hits
 
 
-@register_validator
+@check("empty_text", group="format", options=EmptyTextCheck)
 class EmptyTextValidator(RowFlagValidator[EmptyTextCheck]):
-    config_model = EmptyTextCheck
     noun = "with empty text"
 
     def reads(self) -> list[str]:
@@ -81,9 +127,8 @@ class EmptyTextValidator(RowFlagValidator[EmptyTextCheck]):
         return hits
 
 
-@register_validator
+@check("whitespace", group="format", options=WhitespaceCheck)
 class WhitespaceValidator(_PatternValidator):
-    config_model = WhitespaceCheck
     noun = "with whitespace problems"
 
     def patterns(self) -> list[tuple[str, str]]:
@@ -99,9 +144,8 @@ class WhitespaceValidator(_PatternValidator):
         return out
 
 
-@register_validator
+@check("encoding", group="format", options=EncodingCheck)
 class EncodingValidator(_PatternValidator):
-    config_model = EncodingCheck
     noun = "with encoding damage"
 
     def patterns(self) -> list[tuple[str, str]]:
@@ -112,9 +156,8 @@ class EncodingValidator(_PatternValidator):
                                       (("mojibake", MOJIBAKE), cfg.mojibake)) if on]
 
 
-@register_validator
+@check("special_tokens", group="format", options=SpecialTokensCheck)
 class SpecialTokensValidator(_PatternValidator):
-    config_model = SpecialTokensCheck
     noun = "with template tokens in content"
 
     def patterns(self) -> list[tuple[str, str]]:
@@ -124,9 +167,8 @@ class SpecialTokensValidator(_PatternValidator):
         return [("special_token", "|".join(re.escape(t) for t in tokens))] if tokens else []
 
 
-@register_validator
+@check("code_fences", group="format", options=CodeFencesCheck)
 class CodeFencesValidator(RowFlagValidator[CodeFencesCheck]):
-    config_model = CodeFencesCheck
     noun = "with unbalanced code fences"
 
     def find(self, batch: BatchContext) -> list[Hit]:
@@ -138,9 +180,8 @@ class CodeFencesValidator(RowFlagValidator[CodeFencesCheck]):
         return hits
 
 
-@register_validator
+@check("placeholders", group="format", options=PlaceholdersCheck)
 class PlaceholdersValidator(_PatternValidator):
-    config_model = PlaceholdersCheck
     noun = "with unfilled template slots"
 
     def patterns(self) -> list[tuple[str, str]]:

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import ClassVar, Literal
 
-from traingate.contracts.checks import MaxCharsCheck, MaxTokensCheck, MinCharsCheck, MinTokensCheck
-from traingate.contracts.checks import _LengthCheck as LengthCheck
+import numpy as np
+from pydantic import Field
+
+from traingate.contracts.model import TextCheck
 from traingate.data.batch import BatchContext, TextView
 from traingate.validators.common.flags import Hit, RowFlagValidator
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
 
 
-class _LengthValidator(RowFlagValidator[LengthCheck]):
+class _LengthCheck(TextCheck):
+    limit: int = Field(ge=0)
+    per: Literal["row", "field"] = Field("row", description="row: sum over the row's text fields.")
+
+
+class MinTokensCheck(_LengthCheck):
+    summary: ClassVar[str] = "rows (or fields) with fewer tokens than `limit`"
+    type: Literal["min_tokens"]
+
+
+class MaxTokensCheck(_LengthCheck):
+    summary: ClassVar[str] = "rows (or fields) with more tokens than `limit`"
+    type: Literal["max_tokens"]
+
+
+class MinCharsCheck(_LengthCheck):
+    summary: ClassVar[str] = "rows (or fields) with fewer characters than `limit`"
+    type: Literal["min_chars"]
+
+
+class MaxCharsCheck(_LengthCheck):
+    summary: ClassVar[str] = "rows (or fields) with more characters than `limit`"
+    type: Literal["max_chars"]
+
+
+class _LengthValidator(RowFlagValidator[_LengthCheck]):
     unit = "chars"
     too_long = True
 
@@ -43,25 +70,21 @@ def _first_view(views: list[TextView]) -> TextView | None:
     return views[0] if views else None
 
 
-@register_validator
+@check("min_tokens", group="format", options=MinTokensCheck)
 class MinTokensValidator(_LengthValidator):
-    config_model = MinTokensCheck
     unit, too_long = "tokens", False
 
 
-@register_validator
+@check("max_tokens", group="format", options=MaxTokensCheck)
 class MaxTokensValidator(_LengthValidator):
-    config_model = MaxTokensCheck
     unit, too_long = "tokens", True
 
 
-@register_validator
+@check("min_chars", group="format", options=MinCharsCheck)
 class MinCharsValidator(_LengthValidator):
-    config_model = MinCharsCheck
     unit, too_long = "chars", False
 
 
-@register_validator
+@check("max_chars", group="format", options=MaxCharsCheck)
 class MaxCharsValidator(_LengthValidator):
-    config_model = MaxCharsCheck
     unit, too_long = "chars", True

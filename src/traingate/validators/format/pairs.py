@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import Field, model_validator
 
-from traingate.contracts.checks import PreferencePairCheck, ScoreRangeCheck
+from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.validators.common.flags import Hit, RowFlagValidator
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
+
+
+class PreferencePairCheck(CheckConfig):
+    summary: ClassVar[str] = "chosen differs from rejected, and both answer the same prompt"
+    type: Literal["preference_pair"]
+    shared_prefix_until: str | None = Field(
+        None, description="For transcripts: text before the last occurrence of this marker must match.")
+
+
+class ScoreRangeCheck(CheckConfig):
+    summary: ClassVar[str] = "reward scores numeric, finite and within [min, max]"
+    type: Literal["score_range"]
+    field: str = "score"
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ScoreRangeCheck:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is greater than max")
+        return self
 
 NUMBER = r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$|^\s*[-+]?(?:inf|nan)\s*$"
 
@@ -20,9 +43,8 @@ def _bool(array: pa.Array, null_as: bool = False) -> np.ndarray:
     return np.asarray(array.fill_null(null_as), dtype=bool)
 
 
-@register_validator
+@check("preference_pair", group="format", options=PreferencePairCheck)
 class PreferencePairValidator(RowFlagValidator[PreferencePairCheck]):
-    config_model = PreferencePairCheck
     noun = "with a broken preference pair"
 
     def find(self, batch: BatchContext) -> list[Hit]:
@@ -55,9 +77,8 @@ class PreferencePairValidator(RowFlagValidator[PreferencePairCheck]):
         return [Hit("identical", same), Hit("different_prompt", prompt_differs)]
 
 
-@register_validator
+@check("score_range", group="format", options=ScoreRangeCheck)
 class ScoreRangeValidator(RowFlagValidator[ScoreRangeCheck]):
-    config_model = ScoreRangeCheck
     noun = "with an invalid score"
 
     def columns(self) -> set[str]:

@@ -6,13 +6,27 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import Field
 
-from traingate.contracts.checks import ColumnSpec
+from traingate.contracts.model import StrictModel
+
+
+class ColumnSpec(StrictModel):
+    dtype: Literal["string", "int", "float", "number", "bool", "list", "struct", "any"] = "any"
+    required: bool = Field(True, description="The column must exist in the data.")
+    nullable: bool = Field(False, description="Null or missing values are allowed.")
+    regex: str | None = Field(None, description="Every value must fully match this pattern.")
+    isin: list[str | int | float | bool] | None = Field(None, description="Allowed values.")
+    min_length: int | None = Field(None, ge=0)
+    max_length: int | None = Field(None, ge=0)
+    min: float | None = None
+    max: float | None = None
+    unique: bool = Field(False, description="No value may repeat anywhere in the dataset.")
 
 
 @lru_cache(maxsize=1)

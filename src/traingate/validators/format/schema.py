@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import Field
 
-from traingate.contracts.checks import ColumnSpec, SchemaCheck
+from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.data.lookup import split_row_id
 from traingate.results.model import CheckResult, Sample
@@ -22,10 +23,16 @@ from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.common.grouping import repeated_rows
 from traingate.validators.common.normalize import hash_texts
 from traingate.validators.common.partitioned import Partitioned
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
 from traingate.validators.common.samples import Reservoir, row_keys
 from traingate.validators.common.thresholds import judge
-from traingate.validators.format.pandera_bridge import failing_rows
+from traingate.validators.format.pandera_bridge import ColumnSpec, failing_rows
+
+
+class SchemaCheck(CheckConfig):
+    summary: ClassVar[str] = "record schema via pandera: dtype, required, nullable, regex, isin, lengths, unique"
+    type: Literal["schema"]
+    columns: dict[str, ColumnSpec] = Field(min_length=1)
 
 INTEGER = r"^\s*[-+]?\d+\s*$"
 FLOAT = r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$"
@@ -58,9 +65,8 @@ class SchemaState(FlagState):
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
-@register_validator
+@check("schema", group="format", options=SchemaCheck)
 class SchemaValidator(RowFlagValidator[SchemaCheck]):
-    config_model = SchemaCheck
     spills = "values' hashes"
     preload = ("pandera.pandas",)
     noun = "breaking the record schema"
@@ -92,8 +98,8 @@ class SchemaValidator(RowFlagValidator[SchemaCheck]):
                 hits.append(Hit(f"null:{name}", np.asarray(array.is_null(), dtype=bool),
                                 note=f"{name} is missing or null"))
             present[name] = array
-        for (name, check), rows in failing_rows(self.config.columns, present, batch.num_rows).items():
-            hits.append(Hit(f"{check}:{name}", rows, note=f"{name} fails {check}"))
+        for (name, rule), rows in failing_rows(self.config.columns, present, batch.num_rows).items():
+            hits.append(Hit(f"{rule}:{name}", rows, note=f"{name} fails {rule}"))
         return hits
 
     def add_batch(self, state: FlagState, batch: BatchContext) -> FlagState:

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field
 
-from traingate.contracts.checks import MinRowsCheck, MinTotalTokensCheck
+from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult, Threshold
 from traingate.validators.common.base import Validator
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
+
+
+class MinRowsCheck(CheckConfig):
+    summary: ClassVar[str] = "at least `min` rows, per split when the contract lists splits"
+    type: Literal["min_rows"]
+    min: int = Field(ge=0)
+    per_split: dict[str, int] = Field(default_factory=dict, description="Split name -> its own minimum.")
+
+
+class MinTotalTokensCheck(CheckConfig):
+    summary: ClassVar[str] = "at least `min` tokens in all text fields together, per split"
+    type: Literal["min_tokens"]
+    min: int = Field(ge=0)
+    per_split: dict[str, int] = Field(default_factory=dict)
 
 
 class _MinimumValidator(Validator[MinRowsCheck | MinTotalTokensCheck, Counter[str]]):
@@ -51,9 +66,8 @@ class _MinimumValidator(Validator[MinRowsCheck | MinTotalTokensCheck, Counter[st
                            findings=len(short), message=message, details={"by_split": by_split})
 
 
-@register_validator
+@check("min_rows", group="quantity", options=MinRowsCheck)
 class MinRowsValidator(_MinimumValidator):
-    config_model = MinRowsCheck
     unit = "rows"
 
     def columns(self) -> set[str]:
@@ -66,9 +80,8 @@ class MinRowsValidator(_MinimumValidator):
         return batch.num_rows
 
 
-@register_validator
+@check("min_tokens", group="quantity", options=MinTotalTokensCheck)
 class MinTotalTokensValidator(_MinimumValidator):
-    config_model = MinTotalTokensCheck
     unit = "tokens"
 
     def amount(self, batch: BatchContext) -> int:

@@ -4,23 +4,44 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
+from pydantic import Field, model_validator
 
-from traingate.contracts.content import KeywordsCheck, LanguageCheck
+from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext, TextView
 from traingate.results.model import CheckResult
 from traingate.validators.common.features import NO_TEXT, language_labels, row_text
 from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
 from traingate.validators.format.hygiene import any_term, matches
 
 
-@register_validator
+class KeywordsCheck(CheckConfig):
+    summary: ClassVar[str] = "required or forbidden terms per logical field"
+    type: Literal["keywords"]
+    required: dict[str, list[str]] = Field(default_factory=dict,
+                                           description="Field -> terms; a row lacking all of them is a finding.")
+    forbidden: dict[str, list[str]] = Field(default_factory=dict, description="Field -> terms that must not appear.")
+
+    @model_validator(mode="after")
+    def _some(self) -> KeywordsCheck:
+        if not self.required and not self.forbidden:
+            raise ValueError("keywords needs `required` or `forbidden` terms")
+        return self
+
+
+class LanguageCheck(CheckConfig):
+    summary: ClassVar[str] = "rows in a language outside `allowed` (offline fastText language identification)"
+    type: Literal["language"]
+    allowed: list[str] = Field(min_length=1, description="ISO 639-1 codes, e.g. [en, de].")
+    min_confidence: float = Field(0.5, ge=0, le=1, description="Below this the language counts as 'unknown'.")
+
+
+@check("keywords", group="relevance", options=KeywordsCheck)
 class KeywordsValidator(RowFlagValidator[KeywordsCheck]):
-    config_model = KeywordsCheck
     noun = "missing a required term or holding a forbidden one"
 
     def reads(self) -> list[str]:
@@ -41,9 +62,8 @@ class KeywordsValidator(RowFlagValidator[KeywordsCheck]):
         return hits
 
 
-@register_validator
+@check("language", group="relevance", options=LanguageCheck)
 class LanguageValidator(RowFlagValidator[LanguageCheck]):
-    config_model = LanguageCheck
     noun = "in a language not allowed"
 
     def find(self, batch: BatchContext) -> list[Hit]:

@@ -6,19 +6,47 @@ import importlib
 import os
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
+from pydantic import Field, model_validator
 
-from traingate.contracts.content import ScorerCheck, SimilarityCheck
+from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext, TextView
 from traingate.data.embeddings import embed
 from traingate.errors import ContractError, SourceError
 from traingate.validators.common.evalsets import read_text_column
 from traingate.validators.common.features import row_text
 from traingate.validators.common.flags import Hit, RowFlagValidator
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
+
+
+class SimilarityCheck(CheckConfig):
+    summary: ClassVar[str] = "rows whose embedding is far from the task description and reference examples"
+    type: Literal["similarity"]
+    task: str | None = Field(None, description="A description of the task the data is for.")
+    references: str | None = Field(None, description="File of reference examples (any format traingate reads), "
+                                                     "relative to the contract.")
+    reference_field: str = Field("text", description="Column of `references` holding the example text.")
+    min_similarity: float = Field(0.3, ge=-1, le=1, description="Rows whose best cosine is below this are off topic.")
+    model: Literal["wordllama"] = Field("wordllama", description="Offline embedding model (pip install 'traingate[semantic]').")
+
+    @model_validator(mode="after")
+    def _something(self) -> SimilarityCheck:
+        if self.task is None and self.references is None:
+            raise ValueError("similarity needs a `task` description or `references`")
+        return self
+
+
+class ScorerCheck(CheckConfig):
+    summary: ClassVar[str] = "a team's own scorer ('module:function', rows in, one number per row out), thresholded"
+    type: Literal["scorer"]
+    function: str = Field(pattern=r"^[\w.]+:\w+$", description="'package.module:function'; called with a list of "
+                                                                 "row dicts, returns one number per row.")
+    min_score: float | None = Field(None, description="Rows scoring below this are findings.")
+    max_score: float | None = Field(None, description="Rows scoring above this are findings.")
+    columns: list[str] = Field(default_factory=list, description="Columns passed besides the kind's fields.")
 
 
 @lru_cache(maxsize=8)
@@ -33,9 +61,8 @@ def read_references(path: str, field: str) -> list[str]:
     return texts
 
 
-@register_validator
+@check("similarity", group="relevance", options=SimilarityCheck)
 class SimilarityValidator(RowFlagValidator[SimilarityCheck]):
-    config_model = SimilarityCheck
     noun = "off topic"
 
     def side_files(self) -> list[str]:
@@ -59,9 +86,8 @@ class SimilarityValidator(RowFlagValidator[SimilarityCheck]):
         return [Hit(f"similarity_below_{self.config.min_similarity:g}", present & (best < self.config.min_similarity), view)]
 
 
-@register_validator
+@check("scorer", group="relevance", options=ScorerCheck)
 class ScorerValidator(RowFlagValidator[ScorerCheck]):
-    config_model = ScorerCheck
     noun = "scored out of bounds"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -6,22 +6,47 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
+from pydantic import Field
 
-from traingate.contracts.uniqueness import ContaminationCheck, EvalSet
+from traingate.contracts.model import CheckConfig, StrictModel
 from traingate.data.batch import BatchContext
 from traingate.errors import SourceError
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
 from traingate.validators.common.evalsets import EvalIndex, load_index, overlaps
 from traingate.validators.common.normalize import content_fields, normalize
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.options import FULL_NORMALISATION, Normalisation
+from traingate.validators.common.registry import check
 from traingate.validators.common.shingles import token_hashes
 from traingate.validators.common.thresholds import judge
 from traingate.validators.uniqueness.exact import describe_cluster
+
+
+class EvalSet(StrictModel):
+    path: str = Field(description="Eval file (any format traingate reads), relative to the contract.")
+    field: str = Field("question", description="Column holding the eval item's text.")
+    answer_field: str | None = Field(None, description="Column appended to the item, so n-grams span both.")
+    match: Literal["question_and_answer", "question", "either"] = Field(
+        "question_and_answer", description="With `answer_field`: search the question and answer joined, the question "
+                                           "alone (found when copied without its answer), or either.")
+    name: str | None = None
+
+
+class ContaminationCheck(CheckConfig):
+    summary: ClassVar[str] = "rows holding an eval item: share of the item's word n-grams found in the row"
+    type: Literal["contamination"]
+    against: list[EvalSet] = Field(min_length=1)
+    on: list[str] | None = Field(None, description="Dataset fields searched; default the kind's content fields.")
+    ngram: int = Field(13, ge=1, le=64, description="Word n-gram length (a smaller n finds edited copies more often).")
+    min_overlap: float = Field(0.5, gt=0, le=1, description="Share of an item's n-grams that makes a row contaminated.")
+    min_words: int = Field(5, ge=1, description="Shortest item searched, in words, whatever `ngram` is (shorter ones "
+                                                "are generic phrases). Items shorter than `ngram` match by their whole "
+                                                "word sequence within one turn or field.")
+    normalize: list[Normalisation] = Field(default_factory=lambda: list(FULL_NORMALISATION))
 
 ITEMS_SHOWN = 20
 
@@ -50,9 +75,8 @@ def segments(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) -
     return pa.concat_arrays(values).take(pa.array(order)), row_of[order]
 
 
-@register_validator
+@check("contamination", group="uniqueness", options=ContaminationCheck)
 class ContaminationValidator(Validator[ContaminationCheck, HitState]):
-    config_model = ContaminationCheck
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

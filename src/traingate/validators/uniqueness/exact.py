@@ -10,12 +10,12 @@ from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field
 
-from traingate.contracts.model import DatasetSpec
-from traingate.contracts.uniqueness import ExactDuplicatesCheck
+from traingate.contracts.model import CheckConfig, DatasetSpec
 from traingate.data.batch import BatchContext
 from traingate.data.lookup import field_text, split_row_id
 from traingate.data.masking import window
@@ -23,9 +23,19 @@ from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
 from traingate.validators.common.grouping import clusters, largest_first
 from traingate.validators.common.normalize import content_fields, row_keys
+from traingate.validators.common.options import DEFAULT_NORMALISATION, Normalisation
 from traingate.validators.common.partitioned import Partitioned
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
 from traingate.validators.common.thresholds import judge
+
+
+class ExactDuplicatesCheck(CheckConfig):
+    summary: ClassVar[str] = "rows whose fields are equal after normalisation; clusters and prompt-only repeats"
+    type: Literal["exact_duplicates"]
+    on: list[str] | None = Field(None, description="Logical fields compared; default the kind's content fields.")
+    normalize: list[Normalisation] = Field(default_factory=lambda: list(DEFAULT_NORMALISATION),
+                                           description="Applied before comparing: case, whitespace, unicode, punctuation.")
+    top_clusters: int = Field(10, ge=0, le=100, description="Largest clusters listed in the report.")
 
 MEMBERS_SHOWN = 3
 PROMPT_FIELDS = ("context", "prompt")
@@ -38,9 +48,8 @@ class KeyState:
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
-@register_validator
+@check("exact_duplicates", group="uniqueness", options=ExactDuplicatesCheck)
 class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
-    config_model = ExactDuplicatesCheck
     spills = "rows' keys"
     _grouped: tuple[KeyState, tuple[list[np.ndarray], list[np.ndarray]]] | None = None
 

@@ -6,22 +6,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field
 
-from traingate.contracts.uniqueness import SplitLeakageCheck
+from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.data.spill import Rows
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
 from traingate.validators.common.lsh import band_keys, optimal_bands, signatures, union_pairs
 from traingate.validators.common.normalize import content_fields, hash_texts, row_texts
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.options import FULL_NORMALISATION, Normalisation
+from traingate.validators.common.registry import check
 from traingate.validators.common.shingles import shingle_sets
 from traingate.validators.common.thresholds import judge
 from traingate.validators.common.verify import verified_pairs
 from traingate.validators.uniqueness.exact import describe_cluster
+
+
+class SplitLeakageCheck(CheckConfig):
+    summary: ClassVar[str] = "test rows that also stand in train, exactly or as near-duplicates"
+    type: Literal["split_leakage"]
+    train: list[str] = Field(default_factory=lambda: ["train"], description="Split names of training data.")
+    test: list[str] = Field(default_factory=lambda: ["test", "validation", "eval", "dev"])
+    on: list[str] | None = None
+    normalize: list[Normalisation] = Field(default_factory=lambda: list(FULL_NORMALISATION))
+    threshold: float | None = Field(0.8, gt=0, lt=1, description="Near-duplicate Jaccard; null for exact only.")
+    shingle_size: int = Field(3, ge=1, le=32, description="Word shingle length for near-duplicates.")
+    verify: bool = Field(False, description="Re-read candidate rows and keep only near pairs whose exact Jaccard passes.")
+    max_verify_rows: int = Field(50_000, ge=1, description="Candidate rows beyond this are reported unverified.")
 
 NUM_PERM = 128
 VERIFY_ALL_PAIRS_UP_TO = 50
@@ -78,9 +93,8 @@ class SplitState:
     pairs: dict[int, np.ndarray] | None = None  # bucket cap -> (test, train) pairs, when grouped elsewhere (Ray)
 
 
-@register_validator
+@check("split_leakage", group="uniqueness", options=SplitLeakageCheck)
 class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
-    config_model = SplitLeakageCheck
     spills = "rows' keys"
     bucket_pairs = staticmethod(bucket_leaks)
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field
 
-from traingate.contracts.uniqueness import NearDuplicatesCheck
+from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.data.spill import Rows
 from traingate.results.model import CheckResult, Sample
@@ -26,11 +27,29 @@ from traingate.validators.common.lsh import (
     union_pairs,
 )
 from traingate.validators.common.normalize import content_fields, row_texts
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.options import FULL_NORMALISATION, Normalisation
+from traingate.validators.common.registry import check
 from traingate.validators.common.shingles import shingle_sets
 from traingate.validators.common.thresholds import judge
 from traingate.validators.common.verify import verified_pairs
 from traingate.validators.uniqueness.exact import describe_cluster
+
+
+class _ShingleOptions(CheckConfig):
+    on: list[str] | None = Field(None, description="Logical fields compared; default the kind's content fields.")
+    normalize: list[Normalisation] = Field(default_factory=lambda: list(FULL_NORMALISATION))
+    shingle: Literal["word", "char"] = Field("word", description="word n-grams, or character (UTF-8 byte) n-grams.")
+    size: int = Field(3, ge=1, le=32, description="Shingle length in words or bytes.")
+
+
+class NearDuplicatesCheck(_ShingleOptions):
+    summary: ClassVar[str] = "MinHash LSH near-duplicates (Jaccard of shingles), clustered by connected components"
+    type: Literal["near_duplicates"]
+    threshold: float = Field(0.8, gt=0, lt=1, description="Jaccard similarity that makes two rows near-duplicates.")
+    num_perm: int = Field(128, ge=16, le=512, description="MinHash permutations.")
+    verify: bool = Field(False, description="Re-read candidate rows and keep only pairs whose exact Jaccard passes.")
+    max_verify_rows: int = Field(50_000, ge=1, description="Candidate rows beyond this are reported unverified.")
+    top_clusters: int = Field(10, ge=0, le=100)
 
 VERIFY_ALL_PAIRS_UP_TO = 50
 
@@ -43,9 +62,8 @@ class BandState:
     pairs: dict[int, np.ndarray] | None = None  # bucket cap -> candidate pairs, when grouped elsewhere (Ray)
 
 
-@register_validator
+@check("near_duplicates", group="uniqueness", options=NearDuplicatesCheck)
 class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
-    config_model = NearDuplicatesCheck
     spills = "rows' keys"
     bucket_pairs = staticmethod(bucket_candidates)
 

@@ -9,21 +9,33 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import Field
 
-from traingate.contracts.uniqueness import SemanticDuplicatesCheck
+from traingate.contracts.model import CheckConfig, SampleSpec
 from traingate.data.batch import BatchContext
 from traingate.data.embeddings import embed
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
 from traingate.validators.common.lsh import components
 from traingate.validators.common.normalize import content_fields, row_texts
-from traingate.validators.common.registry import register_validator
+from traingate.validators.common.registry import check
 from traingate.validators.common.samples import seeded_keys
 from traingate.validators.common.thresholds import judge
 from traingate.validators.uniqueness.exact import describe_cluster
+
+
+class SemanticDuplicatesCheck(CheckConfig):
+    summary: ClassVar[str] = "rows whose sentence embeddings have cosine similarity above a threshold"
+    type: Literal["semantic_duplicates"]
+    on: list[str] | None = Field(None, description="Logical fields embedded; default the kind's content fields.")
+    threshold: float = Field(0.95, gt=0, le=1, description="Cosine similarity that makes two rows duplicates.")
+    model: Literal["wordllama"] = Field("wordllama", description="Offline embedding model (pip install 'traingate[semantic]').")
+    sample: SampleSpec | None = Field(None, description="Embed a seeded sample instead of every row.")
+    block_rows: int = Field(2048, ge=64, description="Rows per block of the pairwise search (memory: block_rows^2 floats).")
+    top_clusters: int = Field(10, ge=0, le=100)
 
 
 @dataclass
@@ -49,9 +61,8 @@ def similar_pairs(vectors: np.ndarray, ids: np.ndarray, threshold: float, block:
     return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.uint64)
 
 
-@register_validator
+@check("semantic_duplicates", group="uniqueness", options=SemanticDuplicatesCheck)
 class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState]):
-    config_model = SemanticDuplicatesCheck
 
     def fields(self) -> list[str]:
         return content_fields(self.spec.kind, self.spec.fields, self.config.on)
