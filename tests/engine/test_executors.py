@@ -161,7 +161,7 @@ def test_sampling_under_memory_pressure_is_the_same_whenever_it_happens() -> Non
     from tests.validators.test_merge_law import _contexts
     from traingate.engine.runner import check_ids
     from traingate.validators import build
-    from traingate.validators.common.base import ShedsRows
+    from traingate.validators.common.capabilities import ShedsRows
 
     KIND_OF["sampled"], CASES["sampled"] = "pretraining", AGREEMENT
     try:

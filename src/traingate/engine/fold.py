@@ -29,7 +29,8 @@ from traingate.engine.presence import Presence, all_needs
 from traingate.engine.progress import Progress
 from traingate.engine.shards import Shard, read_shard
 from traingate.engine.stats import StatsCollector
-from traingate.validators.common.base import ShedsRows, SpillsRows, Validator
+from traingate.validators.common.base import Validator
+from traingate.validators.common.capabilities import ShedsRows, SpillsRows
 from traingate.validators.common.registry import build
 
 MAX_SHEDS = 8  # a check keeps at least 1/256 of its rows before the run stops instead
@@ -157,7 +158,10 @@ def _shed(validators: list[Validator[Any, Any]], out: Folded, where: str) -> boo
     for i, validator in enumerate(validators):
         if out.errors[i] is not None:
             continue
-        if isinstance(validator, SpillsRows) and (written := validator.spill(out.states[i])):
+        if isinstance(validator, SpillsRows):
+            out.states[i], written = validator.spill(out.states[i])
+            if not written:
+                continue
             out.memory_actions.append(f"{validator.check_id}: wrote {written} {validator.spills} to disk after {where}")
             spilled = True
         elif isinstance(validator, ShedsRows) and out.halvings < MAX_SHEDS:

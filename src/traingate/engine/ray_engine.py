@@ -16,7 +16,7 @@ from traingate.data.presidio import mark_shard_worker
 from traingate.data.spill import SpillError
 from traingate.engine.fold import Folded, build_validators, fold_task
 from traingate.errors import MissingDependencyError
-from traingate.validators.common.base import PairsOf, ShufflesBandKeys, SpillsRows
+from traingate.validators.common.capabilities import PairsOf, ShufflesBandKeys, SpillsRows
 
 PARTITIONS = 32
 Pairs = dict[int, dict[int, np.ndarray]]  # check index -> bucket cap -> candidate pairs
@@ -31,9 +31,10 @@ def _fold_row(row: dict[str, Any]) -> dict[str, Any]:
     emitted = []
     for c, validator in enumerate(validators):
         if isinstance(validator, ShufflesBandKeys) and folded.errors[c] is None:
-            emitted.append((c, *validator.take_band_keys(folded.states[c])))
+            folded.states[c], keys = validator.take_band_keys(folded.states[c])
+            emitted.append((c, *keys))
         if isinstance(validator, SpillsRows) and folded.errors[c] is None:
-            validator.take_back(folded.states[c])  # the driver cannot read this node's disk
+            folded.states[c] = validator.take_back(folded.states[c])  # the driver cannot read this node's disk
     return {"index": row["index"], "folded": pickle.dumps(folded), "keys": pickle.dumps(emitted), "error": ""}
 
 
@@ -118,7 +119,7 @@ def run_on_ray(tasks: list[tuple[Any, ...]], address: str | None) -> tuple[list[
         errors = {i: f"failed twice: {error}" for i, error in still.items()}
         runs.append(again)
     outcomes: list[Folded | str] = [states[i] if i in states else errors[i] for i in range(len(tasks))]
-    caps = {c: (v.bucket_pairs, v.pair_caps()) for c, v in enumerate(build_validators(tasks[0][0], tasks[0][1]))
+    caps = {c: (v.bucket_pairs(), v.pair_caps()) for c, v in enumerate(build_validators(tasks[0][0], tasks[0][1]))
             if isinstance(v, ShufflesBandKeys)}
     if not caps or not states:
         return outcomes, {}

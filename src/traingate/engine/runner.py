@@ -41,7 +41,8 @@ from traingate.results.model import (
     SideFile,
     SkippedFile,
 )
-from traingate.validators.common.base import ShufflesBandKeys, Validator
+from traingate.validators.common.base import Validator
+from traingate.validators.common.capabilities import LooksAgain, ShufflesBandKeys
 from traingate.version import __version__
 
 
@@ -135,7 +136,7 @@ def _started(warming: list[Future[None]]) -> None:
         raise TraingateError(
             "worker processes died as they started; a script that runs a validation on several workers must "
             "start it under `if __name__ == \"__main__\":` (each worker imports the main script again), or "
-            "use one worker (--workers 1, RunOptions(workers=1))") from broken[0]
+            "use one worker (--workers 1, or traingate.validate(..., workers=1))") from broken[0]
 
 
 def _spawns(run: RunOptions) -> bool:
@@ -163,7 +164,7 @@ def _wanted(validator: Validator[Any, Any], state: Any, error: str | None) -> tu
     if error is not None:
         return set(), error
     try:
-        return set(validator.wanted_rows(state)), None
+        return (set(validator.wanted_rows(state)) if isinstance(validator, LooksAgain) else set()), None
     except Exception as exc:
         return set(), f"finalize_crashed: {type(exc).__name__}: {exc}"
 
@@ -237,7 +238,7 @@ def _mask_reports(validators: list[Validator[Any, Any]], run: RunResult) -> None
     that data can reach (data/masking.py), each check's own findings first; the count goes into that
     check's details."""
     from traingate.data.masking import mask_run
-    from traingate.validators.common.base import MasksExcerpts
+    from traingate.validators.common.capabilities import MasksExcerpts
 
     by_id = {r.id: r for r in run.checks}
     for validator in validators:

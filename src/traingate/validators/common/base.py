@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
-
-import numpy as np
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, TypeVar
 
 from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS, CheckConfig, DatasetSpec
 from traingate.data.batch import BatchContext
@@ -63,11 +61,8 @@ class Validator(ABC, Generic[ConfigT, StateT]):
 
     @abstractmethod
     def finalize(self, state: StateT, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
-        """`rows`: the rows asked for by `wanted_rows`, read again after the pass (row id -> record)."""
-
-    def wanted_rows(self, state: StateT) -> list[int]:
-        """Row ids (file index << 40 | line) whose records finalize wants to show; default none."""
-        return []
+        """`rows`: for a check that LooksAgain, the rows it asked for, read again after the pass (row id ->
+        record)."""
 
     def result(self, **values: object) -> CheckResult:
         """A CheckResult carrying this check's identity."""
@@ -80,64 +75,3 @@ def default_text_fields(spec: DatasetSpec, system: bool = True) -> list[str]:
     """The kind's text fields a check reads when it names none: the required ones and the ones mapped."""
     required = KIND_FIELDS[spec.kind][0]
     return [f for f in TEXT_FIELDS[spec.kind] if (system or f != "system") and (f in required or f in spec.fields)]
-
-
-@runtime_checkable
-class MasksExcerpts(Protocol):
-    """A validator whose findings no report may show: the runner has it mask every excerpt."""
-
-    check_id: str
-
-    def mask_texts(self, texts: list[str]) -> list[str | None]:
-        """Each text with its findings replaced by their names, or None when it holds none."""
-        ...
-
-
-PairsOf = Callable[[np.ndarray, np.ndarray, np.ndarray, int], np.ndarray]
-
-
-@runtime_checkable
-class ShufflesBandKeys(Protocol):
-    """A check whose global view is its rows' LSH band keys: on Ray the keys are grouped by key across
-    the cluster and only pairs come back to the driver. `bucket_pairs` is the check's own function from
-    (keys, row ids, row tags, cap) of rows that may share buckets to the pairs it links."""
-
-    check_id: str
-    bucket_pairs: PairsOf
-
-    def pair_caps(self) -> list[int]: ...
-
-    def take_band_keys(self, state: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(keys (rows x columns), row ids, row tags), removed from the state."""
-        ...
-
-    def give_pairs(self, state: Any, pairs: dict[int, np.ndarray]) -> Any: ...
-
-
-@runtime_checkable
-class ShedsRows(Protocol):
-    """A check whose state grows with the rows and can keep a hash-chosen share of them instead, saying so
-    in its result, when the run's memory limit is reached."""
-
-    check_id: str
-
-    def shed(self, state: Any) -> Any: ...
-
-
-@runtime_checkable
-class SpillsRows(Protocol):
-    """A check that keeps all it holds rather than a share (rows that must all meet each other, keys it
-    groups for exact counts, evidence that must be whole): when the run's memory limit is reached, it
-    writes them to disk (data/spill.py, validators/common/partitioned.py) and reads them back at the end."""
-
-    check_id: str
-    spills: str  # what it writes, for the memory actions of the report: "rows' keys", "findings"
-
-    def spill(self, state: Any) -> int:
-        """Records written (0: none were held in memory)."""
-        ...
-
-    def take_back(self, state: Any) -> None:
-        """Read what was written back into memory: the state leaves a node of a Ray cluster, whose disk
-        the driver cannot read."""
-        ...

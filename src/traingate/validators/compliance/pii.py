@@ -22,6 +22,7 @@ from traingate.data.masking import window
 from traingate.data.presidio import Finding, analyze_batch, mask
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
+from traingate.validators.common.capabilities import MasksExcerpts, SpillsRows
 from traingate.validators.common.registry import check
 from traingate.validators.common.samples import Reservoir, row_keys, seeded_keys
 from traingate.validators.common.thresholds import Judgement, judge, judge_sampled, wilson_interval
@@ -96,7 +97,7 @@ class PiiState:
 
 
 @check("pii", group="compliance", options=PiiCheck)
-class PiiValidator(Validator[PiiCheck, PiiState]):
+class PiiValidator(Validator[PiiCheck, PiiState], SpillsRows[PiiState], MasksExcerpts):
     spills = "findings"
     preload = ("presidio_analyzer",)
 
@@ -208,12 +209,13 @@ class PiiValidator(Validator[PiiCheck, PiiState]):
                            message=message, details=details, samples=[Sample(**s) for s in state.samples.samples()],
                            first_failure=state.samples.first_location())
 
-    def spill(self, state: PiiState) -> int:
+    def spill(self, state: PiiState) -> tuple[PiiState, int]:
         """Write the evidence held in memory to disk: called when memory runs short."""
-        return state.evidence.rows.spill()
+        return state, state.evidence.rows.spill()
 
-    def take_back(self, state: PiiState) -> None:
+    def take_back(self, state: PiiState) -> PiiState:
         state.evidence.rows.load()
+        return state
 
     def mask_texts(self, texts: list[str]) -> list[str | None]:
         found = analyze_batch(engine_spec(self.config), texts, self.config.workers or os.cpu_count() or 1)

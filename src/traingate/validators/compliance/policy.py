@@ -17,6 +17,7 @@ from traingate.data.batch import BatchContext
 from traingate.data.masking import CUT, window
 from traingate.errors import ContractError
 from traingate.results.model import Sample
+from traingate.validators.common.capabilities import MasksExcerpts
 from traingate.validators.common.flags import Hit, RowFlagValidator
 from traingate.validators.common.registry import check
 from traingate.validators.common.samples import EXCERPT_CHARS
@@ -61,7 +62,7 @@ def detect_secrets_patterns() -> dict[str, list[re.Pattern[str]]]:
 
 
 @check("secrets", group="compliance", options=SecretsCheck)
-class SecretsValidator(RowFlagValidator[SecretsCheck]):
+class SecretsValidator(RowFlagValidator[SecretsCheck], MasksExcerpts):
     noun = "holding a secret"
 
     def __init__(self, *args: object, **kwargs: object) -> None:

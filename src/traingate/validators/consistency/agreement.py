@@ -19,6 +19,7 @@ from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult, Threshold
 from traingate.validators.common import shares
 from traingate.validators.common.base import Validator
+from traingate.validators.common.capabilities import ShedsRows
 from traingate.validators.common.features import feature_values
 from traingate.validators.common.registry import check
 from traingate.validators.consistency.agreement_stats import agreement_figures, deviation
@@ -61,7 +62,7 @@ def _kept(triples: list[Triple], below: int) -> list[Triple]:
 
 
 @check("agreement", group="consistency", options=AgreementCheck)
-class AgreementValidator(Validator[AgreementCheck, AgreementState]):
+class AgreementValidator(Validator[AgreementCheck, AgreementState], ShedsRows[AgreementState]):
 
     def columns(self) -> set[str]:
         return {n.split(".")[0] for n in self.reads_columns()}

@@ -18,6 +18,7 @@ from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
+from traingate.validators.common.capabilities import LooksAgain, SpillsRows
 from traingate.validators.common.features import feature_values
 from traingate.validators.common.grouping import clusters, largest_first
 from traingate.validators.common.normalize import hash_texts, row_keys
@@ -58,7 +59,7 @@ class HashState:
         return HashState(self.rows + other.rows, self.table.merge(other.table), {**self.files, **other.files})
 
 
-class _HashingValidator(Validator[Any, HashState]):
+class _HashingValidator(Validator[Any, HashState], SpillsRows[HashState], LooksAgain[HashState]):
     spills = "rows' hashes"
 
     def create_state(self) -> HashState:
@@ -67,12 +68,13 @@ class _HashingValidator(Validator[Any, HashState]):
     def merge_states(self, a: HashState, b: HashState) -> HashState:
         return a.merge(b)
 
-    def spill(self, state: HashState) -> int:
+    def spill(self, state: HashState) -> tuple[HashState, int]:
         """Write the hashes held in memory to disk, split by input or prompt: called when memory runs short."""
-        return state.table.spill()
+        return state, state.table.spill()
 
-    def take_back(self, state: HashState) -> None:
+    def take_back(self, state: HashState) -> HashState:
         state.table.load()
+        return state
 
     def groups(self, state: HashState) -> list[np.ndarray]:
         """The flagged groups, largest first, then by first row."""

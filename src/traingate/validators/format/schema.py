@@ -19,6 +19,7 @@ from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.data.lookup import split_row_id
 from traingate.results.model import CheckResult, Sample
+from traingate.validators.common.capabilities import SpillsRows
 from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.common.grouping import repeated_rows
 from traingate.validators.common.normalize import hash_texts
@@ -66,7 +67,7 @@ class SchemaState(FlagState):
 
 
 @check("schema", group="format", options=SchemaCheck)
-class SchemaValidator(RowFlagValidator[SchemaCheck]):
+class SchemaValidator(RowFlagValidator[SchemaCheck], SpillsRows[SchemaState]):
     spills = "values' hashes"
     preload = ("pandera.pandas",)
     noun = "breaking the record schema"
@@ -114,13 +115,14 @@ class SchemaValidator(RowFlagValidator[SchemaCheck]):
                 state.unique.setdefault(name, Partitioned()).add(np.column_stack([hash_texts(values), batch.row_ids(valid)]))
         return state
 
-    def spill(self, state: SchemaState) -> int:
+    def spill(self, state: SchemaState) -> tuple[SchemaState, int]:
         """Write the value hashes held in memory to disk, split by hash: called when memory runs short."""
-        return sum(table.spill() for table in state.unique.values())
+        return state, sum(table.spill() for table in state.unique.values())
 
-    def take_back(self, state: SchemaState) -> None:
+    def take_back(self, state: SchemaState) -> SchemaState:
         for table in state.unique.values():
             table.load()
+        return state
 
     def merge_states(self, a: FlagState, b: FlagState) -> FlagState:
         assert isinstance(a, SchemaState) and isinstance(b, SchemaState)

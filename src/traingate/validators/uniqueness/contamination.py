@@ -17,6 +17,7 @@ from traingate.data.batch import BatchContext
 from traingate.errors import SourceError
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
+from traingate.validators.common.capabilities import LooksAgain
 from traingate.validators.common.evalsets import EvalIndex, load_index, overlaps
 from traingate.validators.common.normalize import content_fields, normalize
 from traingate.validators.common.options import FULL_NORMALISATION, Normalisation
@@ -76,7 +77,7 @@ def segments(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) -
 
 
 @check("contamination", group="uniqueness", options=ContaminationCheck)
-class ContaminationValidator(Validator[ContaminationCheck, HitState]):
+class ContaminationValidator(Validator[ContaminationCheck, HitState], LooksAgain[HitState]):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -21,6 +21,7 @@ from traingate.data.lookup import field_text, split_row_id
 from traingate.data.masking import window
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
+from traingate.validators.common.capabilities import LooksAgain, SpillsRows
 from traingate.validators.common.grouping import clusters, largest_first
 from traingate.validators.common.normalize import content_fields, row_keys
 from traingate.validators.common.options import DEFAULT_NORMALISATION, Normalisation
@@ -49,7 +50,7 @@ class KeyState:
 
 
 @check("exact_duplicates", group="uniqueness", options=ExactDuplicatesCheck)
-class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
+class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], SpillsRows[KeyState], LooksAgain[KeyState]):
     spills = "rows' keys"
     _grouped: tuple[KeyState, tuple[list[np.ndarray], list[np.ndarray]]] | None = None
 
@@ -77,12 +78,13 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState]):
     def merge_states(self, a: KeyState, b: KeyState) -> KeyState:
         return KeyState(a.rows + b.rows, a.table.merge(b.table), {**a.files, **b.files})
 
-    def spill(self, state: KeyState) -> int:
+    def spill(self, state: KeyState) -> tuple[KeyState, int]:
         """Write the keys held in memory to disk, split by key: called when memory runs short."""
-        return state.table.spill()
+        return state, state.table.spill()
 
-    def take_back(self, state: KeyState) -> None:
+    def take_back(self, state: KeyState) -> KeyState:
         state.table.load()
+        return state
 
     def _conflicts(self, keys: np.ndarray, ids: np.ndarray, prompts: np.ndarray) -> list[np.ndarray]:
         """Groups of rows sharing a prompt but not their full content."""

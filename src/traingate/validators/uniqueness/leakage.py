@@ -16,6 +16,7 @@ from traingate.data.batch import BatchContext
 from traingate.data.spill import Rows
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
+from traingate.validators.common.capabilities import BandKeys, LooksAgain, PairsOf, ShufflesBandKeys, SpillsRows
 from traingate.validators.common.lsh import band_keys, optimal_bands, signatures, union_pairs
 from traingate.validators.common.normalize import content_fields, hash_texts, row_texts
 from traingate.validators.common.options import FULL_NORMALISATION, Normalisation
@@ -94,9 +95,9 @@ class SplitState:
 
 
 @check("split_leakage", group="uniqueness", options=SplitLeakageCheck)
-class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
+class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState], SpillsRows[SplitState],
+                            ShufflesBandKeys[SplitState], LooksAgain[SplitState]):
     spills = "rows' keys"
-    bucket_pairs = staticmethod(bucket_leaks)
 
     def create_state(self) -> SplitState:
         return SplitState()
@@ -127,12 +128,16 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
             pairs = {cap: union_pairs(left.get(cap), right.get(cap)) for cap in left.keys() | right.keys()}
         return SplitState(rows, a.table.merge(b.table), {**a.files, **b.files}, pairs)
 
-    def spill(self, state: SplitState) -> int:
+    def spill(self, state: SplitState) -> tuple[SplitState, int]:
         """Write the keys held in memory to disk: called when memory runs short."""
-        return state.table.spill()
+        return state, state.table.spill()
 
-    def take_back(self, state: SplitState) -> None:
+    def take_back(self, state: SplitState) -> SplitState:
         state.table.load()
+        return state
+
+    def bucket_pairs(self) -> PairsOf:
+        return bucket_leaks
 
     def pair_caps(self) -> list[int]:
         """Bucket caps whose pairs finalize reads (0: each test row to a bucket's first train row; a cap: all
@@ -142,11 +147,11 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState]):
     def _verifies(self) -> bool:
         return self.config.verify and self.config.threshold is not None
 
-    def take_band_keys(self, state: SplitState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def take_band_keys(self, state: SplitState) -> tuple[SplitState, BandKeys]:
         """Exact and band keys, row ids and split tags, removed from the state (grouped elsewhere)."""
         table = state.table.table()
         state.table, state.pairs = Rows(), {}
-        return table[:, 2:], table[:, 0], table[:, 1].astype(np.uint8)
+        return state, (table[:, 2:], table[:, 0], table[:, 1].astype(np.uint8))
 
     def give_pairs(self, state: SplitState, pairs: dict[int, np.ndarray]) -> SplitState:
         state.pairs = pairs

@@ -17,6 +17,7 @@ from traingate.data.batch import BatchContext
 from traingate.data.spill import Rows
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
+from traingate.validators.common.capabilities import BandKeys, LooksAgain, PairsOf, ShufflesBandKeys, SpillsRows
 from traingate.validators.common.lsh import (
     band_keys,
     bucket_candidates,
@@ -63,9 +64,9 @@ class BandState:
 
 
 @check("near_duplicates", group="uniqueness", options=NearDuplicatesCheck)
-class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
+class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState], SpillsRows[BandState],
+                              ShufflesBandKeys[BandState], LooksAgain[BandState]):
     spills = "rows' keys"
-    bucket_pairs = staticmethod(bucket_candidates)
 
     def fields(self) -> list[str]:
         return content_fields(self.spec.kind, self.spec.fields, self.config.on)
@@ -93,23 +94,27 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState]):
             pairs = {cap: union_pairs(left.get(cap), right.get(cap)) for cap in left.keys() | right.keys()}
         return BandState(a.rows + b.rows, a.table.merge(b.table), {**a.files, **b.files}, pairs)
 
-    def spill(self, state: BandState) -> int:
+    def spill(self, state: BandState) -> tuple[BandState, int]:
         """Write the band keys held in memory to disk: called when memory runs short."""
-        return state.table.spill()
+        return state, state.table.spill()
 
-    def take_back(self, state: BandState) -> None:
+    def take_back(self, state: BandState) -> BandState:
         state.table.load()
+        return state
+
+    def bucket_pairs(self) -> PairsOf:
+        return bucket_candidates
 
     def pair_caps(self) -> list[int]:
         """Bucket caps whose candidate pairs finalize reads (0: stars; a cap: complete small buckets)."""
         return [0, VERIFY_ALL_PAIRS_UP_TO] if self.config.verify else [0]
 
-    def take_band_keys(self, state: BandState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def take_band_keys(self, state: BandState) -> tuple[BandState, BandKeys]:
         """The state's band keys and row ids, removed from it: they are grouped by key elsewhere and only
         candidate pairs come back (`give_pairs`)."""
         table = state.table.table()
         state.table, state.pairs = Rows(), {}
-        return table[:, 1:], table[:, 0], np.zeros(len(table), np.uint8)
+        return state, (table[:, 1:], table[:, 0], np.zeros(len(table), np.uint8))
 
     def give_pairs(self, state: BandState, pairs: dict[int, np.ndarray]) -> BandState:
         state.pairs = pairs

@@ -19,6 +19,7 @@ from traingate.data.batch import BatchContext
 from traingate.data.embeddings import embed
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
+from traingate.validators.common.capabilities import LooksAgain, ShedsRows
 from traingate.validators.common.lsh import components
 from traingate.validators.common.normalize import content_fields, row_texts
 from traingate.validators.common.registry import check
@@ -62,7 +63,8 @@ def similar_pairs(vectors: np.ndarray, ids: np.ndarray, threshold: float, block:
 
 
 @check("semantic_duplicates", group="uniqueness", options=SemanticDuplicatesCheck)
-class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState]):
+class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState], ShedsRows[VectorState],
+                                  LooksAgain[VectorState]):
 
     def fields(self) -> list[str]:
         return content_fields(self.spec.kind, self.spec.fields, self.config.on)
