@@ -1,5 +1,5 @@
-"""The README's Guarantees name the tests that hold each promise; this keeps every name true, so a promise
-cannot outlive the test behind it."""
+"""The guarantees (docs/guarantees.md, linked from the README) name the tests that hold each promise; this
+keeps every name true, so a promise cannot outlive the test behind it."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ NAMED = re.compile(r"`(tests/[\w/]+\.py)::(test_\w+)`")
 
 
 def guarantees() -> list[str]:
-    """The promises of the README's Guarantees section, one text per bullet."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("\n## Guarantees\n", 1)[1].split("\n## ", 1)[0]
-    return ["- " + item for item in re.split(r"\n- ", section)[1:]]
+    """The promises of docs/guarantees.md, one text per bullet."""
+    text = (ROOT / "docs" / "guarantees.md").read_text(encoding="utf-8")
+    return ["- " + item for item in re.split(r"\n- ", text)[1:]]
+
 
 
 def defined_tests(path: str) -> set[str]:
@@ -34,3 +34,7 @@ def test_every_test_the_guarantees_name_exists() -> None:
     assert len(named) >= 30
     missing = [f"{path}::{name}" for path, name in named if not (ROOT / path).is_file() or name not in defined_tests(path)]
     assert missing == []
+
+
+def test_the_readme_links_the_guarantees() -> None:
+    assert "(docs/guarantees.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
