@@ -315,7 +315,8 @@ def start_marked_run(tmp_path: Path, guard: str = "") -> subprocess.Popen[bytes]
     script = tmp_path / "run.py"
     script.write_text(
         "import sys\n"
-        "from traingate.engine import readers, shards\n"
+        "from traingate.data import readers\n"
+        "from traingate.engine import shards\n"
         "def main():\n"
         "    shards.MIN_SHARD_BYTES, readers.BLOCK_BYTES = 1, 512\n"
         "    from tests.conftest import contract_text\n"

@@ -82,7 +82,7 @@ def test_a_pii_pool_made_in_a_spawned_process_is_shut_down_when_it_ends(tmp_path
 
 DRIVER = (
     "import sys, time\n"
-    "from traingate.engine import presidio\n"
+    "from traingate.data import presidio\n"
     "if __name__ == '__main__':\n"
     "    pool = presidio._pool(2)\n"
     "    list(pool.map(time.sleep, [1.0, 1.0]))\n"
