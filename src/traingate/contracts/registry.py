@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from traingate.contracts.model import GROUPS, CheckConfig
+from traingate.results.details import Details
+from traingate.results.model import CheckResult
 
 ENTRY_POINT_GROUP = "traingate.validators"
 BUILTIN_ENTRY_POINT = "traingate"
@@ -32,6 +34,7 @@ class CheckType:
     options: type[CheckConfig]
     validator: type  # a traingate.validators Validator subclass
     origin: str  # the module that registered it
+    details: type[Details] = Details  # the model of its CheckResult.details (permissive unless it names one)
 
 
 _TYPES: dict[tuple[str, str], CheckType] = {}
@@ -55,6 +58,9 @@ def register(entry: CheckType) -> None:
     if check_type_name(entry.options) != entry.name:
         raise ValueError(f"{entry.origin}: {entry.options.__name__}.type is {check_type_name(entry.options)!r}, "
                          f"not {entry.name!r}")
+    if not (isinstance(entry.details, type) and issubclass(entry.details, Details)):
+        raise ValueError(f"{entry.origin}: the details model of check type {entry.name!r} must be a subclass of "
+                         "traingate.results.details.Details")
     key = (entry.group, entry.name)
     if key in _TYPES and _TYPES[key].validator is not entry.validator:
         raise ValueError(f"check type {entry.name!r} is registered twice in group {entry.group!r} "
@@ -90,6 +96,15 @@ def check_types() -> dict[tuple[str, str], type[CheckConfig]]:
 def lookup(group: str, type_name: str) -> type[CheckConfig] | None:
     entry = entries().get((group, type_name))
     return entry.options if entry else None
+
+
+def details_model(result: CheckResult) -> Details:
+    """A result's details parsed into the model its check type registered. An errored or skipped check's
+    details (whatever it held when it stopped), and those of a type this installation does not know, parse
+    into the permissive base model. Details that do not fit their model raise pydantic's ValidationError."""
+    entry = entries().get((result.group, result.type))
+    model = entry.details if entry is not None and result.status not in ("errored", "skipped") else Details
+    return model.model_validate(result.details)
 
 
 def groups_of(type_name: str) -> list[str]:

@@ -30,7 +30,11 @@ def read_json(path: str | Path) -> RunResult:
 def write_evidence(result: RunResult, path: str | Path) -> None:
     """One JSON line per personal-data finding of every pii check: where (file, line, field, turn,
     character offsets), what (entity) and how sure (score); never the value itself."""
+    from traingate.contracts.registry import details_model  # the checks' models: loaded only to write evidence
+    from traingate.validators.compliance.pii import PiiDetails
+
     with atomic_writer(path) as out:
         for check in result.checks:
-            for finding in check.details.get("evidence", []) if check.type == "pii" else []:
-                out.write(json.dumps(encodable({"check": check.id, **finding}), ensure_ascii=False) + "\n")
+            details = details_model(check)
+            for finding in details.evidence if isinstance(details, PiiDetails) else []:
+                out.write(json.dumps(encodable({"check": check.id, **finding.dump()}), ensure_ascii=False) + "\n")

@@ -19,6 +19,7 @@ from traingate.contracts.regexes import compile_re2
 from traingate.data.batch import BatchContext, TextView
 from traingate.data.tokenizers import get_tokenizer
 from traingate.validators.alignment.endings import finished_form
+from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.flags import C, Hit, RowFlagValidator
 from traingate.validators.common.registry import check
 from traingate.validators.common.turns import RESPONSE_FIELDS, per_row_chars, prompt_fields, prompts, responses
@@ -103,7 +104,7 @@ class ResponseValidator(RowFlagValidator[C]):
     def find_in(self, batch: BatchContext, view: TextView) -> list[Hit]: ...
 
 
-@check("refusals", group="alignment", options=RefusalsCheck)
+@check("refusals", group="alignment", options=RefusalsCheck, details=FlagDetails)
 class RefusalsValidator(ResponseValidator[RefusalsCheck]):
     noun = "with a refusal or AI boilerplate"
 
@@ -115,7 +116,7 @@ class RefusalsValidator(ResponseValidator[RefusalsCheck]):
         return [Hit("refusal", matches(view.values, pattern), view, pattern)]
 
 
-@check("truncated", group="alignment", options=TruncatedCheck)
+@check("truncated", group="alignment", options=TruncatedCheck, details=FlagDetails)
 class TruncatedValidator(ResponseValidator[TruncatedCheck]):
     noun = "with a truncated response"
 
@@ -133,7 +134,7 @@ class TruncatedValidator(ResponseValidator[TruncatedCheck]):
                 Hit("ends_mid_sentence", mid, view, r"\S[^\n]{0,80}\s*$")]
 
 
-@check("length_ratio", group="alignment", options=LengthRatioCheck)
+@check("length_ratio", group="alignment", options=LengthRatioCheck, details=FlagDetails)
 class LengthRatioValidator(ResponseValidator[LengthRatioCheck]):
     noun = "with a response/prompt length ratio out of bounds"
 
@@ -151,7 +152,7 @@ class LengthRatioValidator(ResponseValidator[LengthRatioCheck]):
         return hits
 
 
-@check("response_format", group="alignment", options=ResponseFormatCheck)
+@check("response_format", group="alignment", options=ResponseFormatCheck, details=FlagDetails)
 class ResponseFormatValidator(ResponseValidator[ResponseFormatCheck]):
     noun = "whose response is not in the required format"
 

@@ -14,6 +14,7 @@ from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext, TextView
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
+from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.samples import Reservoir, excerpt_around, row_keys
 from traingate.validators.common.thresholds import judge
 
@@ -111,12 +112,16 @@ class RowFlagValidator(Validator[C, FlagState]):
         return FlagState(a.rows + b.rows, a.flagged + b.flagged, a.reasons + b.reasons, a.samples.merge(b.samples),
                          a.tally + b.tally)
 
+    def details(self, state: FlagState) -> FlagDetails:
+        """The result's details: rows per reason; a check that reports more returns its own FlagDetails."""
+        return FlagDetails(by_reason=dict(sorted(state.reasons.items())))
+
     def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         verdict = judge(self.config, state.rows, state.flagged)
         rate = state.flagged / state.rows if state.rows else 0.0
         message = f"{state.flagged} of {state.rows} rows {self.noun} ({rate:.2%})"
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value,
                            threshold=verdict.threshold, rows=state.rows, findings=state.flagged, rate=rate,
-                           message=message, details={"by_reason": dict(sorted(state.reasons.items()))},
+                           message=message, details=self.details(state).dump(),
                            samples=[Sample(**s) for s in state.samples.samples()],
                            first_failure=state.samples.first_location())

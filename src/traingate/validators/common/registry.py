@@ -1,7 +1,7 @@
-"""The one way to register a check type: `@check(type, group=..., options=...)` on its validator class,
-in the module that defines both. Built-in and third-party checks use it alike; the table it fills is
-traingate.contracts.registry, which loads every module published under the entry-point group
-`traingate.validators` before it answers (the built-ins are published there too)."""
+"""The one way to register a check type: `@check(type, group=..., options=..., details=...)` on its
+validator class, in the module that defines all three. Built-in and third-party checks use it alike; the
+table it fills is traingate.contracts.registry, which loads every module published under the entry-point
+group `traingate.validators` before it answers (the built-ins are published there too)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,24 @@ from typing import Any, TypeVar
 from traingate.contracts import registry
 from traingate.contracts.model import CheckConfig, DatasetSpec
 from traingate.errors import NotImplementedCheckError
+from traingate.results.details import Details
 from traingate.validators.common.base import Validator
 
 V = TypeVar("V", bound=type[Validator[Any, Any]])
 
 
-def check(name: str, *, group: str, options: type[CheckConfig]) -> Callable[[V], V]:
+def check(name: str, *, group: str, options: type[CheckConfig],
+          details: type[Details] = Details) -> Callable[[V], V]:
     """Register the decorated validator class as check type `name` of contract group `group`, configured
-    by `options` (a CheckConfig whose `type` is Literal[name]). Nothing is optional: a check files under
-    the group it names, never a default."""
+    by `options` (a CheckConfig whose `type` is Literal[name]), its results' details following `details`
+    (a subclass of traingate.results.details.CheckDetails; validators/common/details.py holds the shared
+    shapes and the report sections). The group is never a default: a check files under the group it
+    names. Without `details`, the details are untyped and the HTML report draws none of them."""
 
     def register(cls: V) -> V:
         options.group = group
         cls.config_model = options
-        registry.register(registry.CheckType(name, group, options, cls, cls.__module__))
+        registry.register(registry.CheckType(name, group, options, cls, cls.__module__, details))
         return cls
 
     return register

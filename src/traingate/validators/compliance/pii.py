@@ -20,9 +20,11 @@ from traingate.data.batch import BatchContext
 from traingate.data.lookup import split_row_id
 from traingate.data.masking import window
 from traingate.data.presidio import Finding, analyze_batch, mask
+from traingate.results.details import Absent, Part
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import MasksExcerpts, SpillsRows
+from traingate.validators.common.details import MaskingDetails, ReasonCounts
 from traingate.validators.common.registry import check
 from traingate.validators.common.samples import Reservoir, row_keys, seeded_keys
 from traingate.validators.common.thresholds import Judgement, judge, judge_sampled, wilson_interval
@@ -83,6 +85,41 @@ class PiiCheck(TextCheck):
         return self
 
 
+class EvidenceRecord(Part):
+    """One personal-data finding: where it is and what it is, never the value itself."""
+
+    file: str = Field(description="Data file of the row.")
+    line: int = Field(description="The row's line (or item, or row, as `unit` says).")
+    unit: str = Field(description="What `line` counts: line, item or row.")
+    field: str = Field(description="Logical field holding the finding.")
+    turn: Absent[int] = Field(None, description="0-based turn of a conversation (absent for a field of one value).")
+    entity: str = Field(description="Presidio entity, e.g. EMAIL_ADDRESS.")
+    start: int = Field(description="Offset of the finding's first character in the field (or turn).")
+    end: int = Field(description="Offset just past its last character.")
+    score: float = Field(description="The recognizer's confidence, 0 to 1.")
+
+
+class PiiDetails(ReasonCounts, MaskingDetails):
+    """Rows per entity found (`by_reason`), what was scanned and by what, and every finding as evidence."""
+
+    recognizers: str = Field(description="The recognizers used, in words (NER and patterns, or patterns only).")
+    entities: list[str] = Field(description="Entities looked for.")
+    by_reason: dict[str, int] = Field(description="Rows holding each entity, in entity order.")
+    scanned_rows: int = Field(description="Rows scanned (a seeded sample of them with `sample`).")
+    total_rows: int = Field(description="Rows the check saw.")
+    failed_limits: list[str] = Field(description="Limits exceeded: total, or an entity of `per_entity`.")
+    patterns_only_rows: int = Field(description="Rows in another language than `language` (by `language_field`), "
+                                    "scanned by the pattern recognizers only.")
+    evidence: list[EvidenceRecord] = Field(description="Every finding, ordered by row, field, turn, entity, offsets "
+                                           "and score (`validate --evidence` writes them as JSON lines).")
+    rate_95: Absent[list[float]] = Field(None, description="95% Wilson interval of the rate of rows with personal "
+                                         "data (with `sample` only).")
+
+    def dump(self) -> dict[str, Any]:
+        """Nothing here is None but what is absent (a finding's turn too), so every None is left out."""
+        return self.model_dump(exclude_none=True)
+
+
 @dataclass
 class PiiState:
     rows: int = 0
@@ -96,7 +133,7 @@ class PiiState:
     pending: dict[int, tuple[int, list[Item]]] = field(default_factory=dict)  # sample: row id -> (priority, items)
 
 
-@check("pii", group="compliance", options=PiiCheck)
+@check("pii", group="compliance", options=PiiCheck, details=PiiDetails)
 class PiiValidator(Validator[PiiCheck, PiiState], SpillsRows[PiiState], MasksExcerpts):
     spills = "findings"
     preload = ("presidio_analyzer",)
@@ -188,25 +225,22 @@ class PiiValidator(Validator[PiiCheck, PiiState], SpillsRows[PiiState], MasksExc
         failed = [name for name, v in verdicts.items() if v.status == "failed"]
         total = verdicts["total"]
         rate = state.flagged / state.scanned if state.scanned else 0.0
-        details: dict[str, Any] = {
-            "recognizers": "spaCy NER (en_core_web_sm 3.8.0) and patterns" if self.config.recognizers == "ner"
+        details = PiiDetails(
+            recognizers="spaCy NER (en_core_web_sm 3.8.0) and patterns" if self.config.recognizers == "ner"
             else "patterns and checksums only (no NER: PERSON is not looked for)",
-            "entities": list(self.config.entities), "by_reason": dict(sorted(state.per_entity.items())),
-            "scanned_rows": state.scanned, "total_rows": state.rows, "failed_limits": failed,
-            "patterns_only_rows": state.patterns_only,
-            "evidence": state.evidence.records(state.files),
-        }
-        if self.config.sample is not None:
-            details["rate_95"] = list(wilson_interval(state.flagged, state.scanned))
+            entities=list(self.config.entities), by_reason=dict(sorted(state.per_entity.items())),
+            scanned_rows=state.scanned, total_rows=state.rows, failed_limits=failed,
+            patterns_only_rows=state.patterns_only, evidence=state.evidence.records(state.files),
+            rate_95=list(wilson_interval(state.flagged, state.scanned)) if self.config.sample is not None else None)
         scope = f"of a seeded sample of {state.scanned} " if self.config.sample is not None else f"of {state.scanned} "
-        interval = " (95% interval {:.2%} to {:.2%})".format(*details["rate_95"]) if "rate_95" in details else ""
+        interval = " (95% interval {:.2%} to {:.2%})".format(*details.rate_95) if details.rate_95 is not None else ""
         foreign = f", {state.patterns_only} rows in other languages by patterns only" if state.patterns_only else ""
         message = (f"{state.flagged} rows {scope}rows hold personal data ({rate:.2%}{interval}; "
-                   f"{len(state.evidence)} findings); found by {details['recognizers']}{foreign}"
+                   f"{len(state.evidence)} findings); found by {details.recognizers}{foreign}"
                    + (f"; limits exceeded: {', '.join(failed)}" if failed else ""))
         return self.result(status="failed" if failed else "passed", metric=total.metric, value=total.value,
                            threshold=total.threshold, rows=state.scanned, findings=state.flagged, rate=rate,
-                           message=message, details=details, samples=[Sample(**s) for s in state.samples.samples()],
+                           message=message, details=details.dump(), samples=[Sample(**s) for s in state.samples.samples()],
                            first_failure=state.samples.first_location())
 
     def spill(self, state: PiiState) -> tuple[PiiState, int]:

@@ -18,7 +18,8 @@ from traingate.data.masking import CUT, window
 from traingate.errors import ContractError
 from traingate.results.model import Sample
 from traingate.validators.common.capabilities import MasksExcerpts
-from traingate.validators.common.flags import Hit, RowFlagValidator
+from traingate.validators.common.details import FlagDetails, MaskingDetails
+from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.common.registry import check
 from traingate.validators.common.samples import EXCERPT_CHARS
 from traingate.validators.compliance.secret_rules import Detector
@@ -32,6 +33,10 @@ class SecretsCheck(TextCheck):
         None, description="detect-secrets detector names (e.g. 'AWS Access Key'); default all pattern detectors "
                           "but 'Public IP (ipv4)', which the pii check covers.")
     extra_patterns: dict[str, str] = Field(default_factory=dict, description="Name -> regex of your own secrets.")
+
+
+class SecretsDetails(FlagDetails, MaskingDetails):
+    """Rows per detector that found a secret (`by_reason`), and how many texts of the run were masked."""
 
 
 class BlocklistCheck(TextCheck):
@@ -61,7 +66,7 @@ def detect_secrets_patterns() -> dict[str, list[re.Pattern[str]]]:
             if issubclass(cls, RegexBasedDetector) and name not in NOT_SECRETS}
 
 
-@check("secrets", group="compliance", options=SecretsCheck)
+@check("secrets", group="compliance", options=SecretsCheck, details=SecretsDetails)
 class SecretsValidator(RowFlagValidator[SecretsCheck], MasksExcerpts):
     noun = "holding a secret"
 
@@ -96,6 +101,9 @@ class SecretsValidator(RowFlagValidator[SecretsCheck], MasksExcerpts):
                 if mask.any():
                     hits.append(Hit(detector.name, mask, view))
         return hits
+
+    def details(self, state: FlagState) -> SecretsDetails:
+        return SecretsDetails(by_reason=dict(sorted(state.reasons.items())))
 
     def mask_texts(self, texts: list[str]) -> list[str | None]:
         """Each secret replaced whole by `<detector>`; excerpts may cut a token, so partial JWTs count here."""
@@ -136,7 +144,7 @@ def _scoped(pattern: re.Pattern[str]) -> str:
     return f"(?{flags}:{pattern.pattern})" if flags else pattern.pattern
 
 
-@check("blocklist", group="compliance", options=BlocklistCheck)
+@check("blocklist", group="compliance", options=BlocklistCheck, details=FlagDetails)
 class BlocklistValidator(RowFlagValidator[BlocklistCheck]):
     noun = "with a blocked term"
 

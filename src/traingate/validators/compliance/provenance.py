@@ -14,7 +14,9 @@ from pydantic import Field
 
 from traingate.contracts.model import CheckConfig, StrictModel
 from traingate.data.batch import BatchContext, TextView
+from traingate.results.details import Absent
 from traingate.results.model import CheckResult
+from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.common.registry import check
 
@@ -48,6 +50,17 @@ class LineageCheck(CheckConfig):
                                                    "matched case-insensitively as substrings of the generator.")
 
 
+class LineageDetails(FlagDetails):
+    """Rows per missing provenance column or denied generator (`by_reason`); with `synthetic`, the share of
+    synthetic rows against its limit."""
+
+    synthetic_rows: Absent[int] = Field(None, description="Rows whose `synthetic.column` holds a synthetic value "
+                                        "(with `synthetic` only).")
+    synthetic_share: Absent[float] = Field(None, description="synthetic_rows / rows (with `synthetic` only).")
+    max_synthetic_share: Absent[float] = Field(None, description="The largest share allowed, `synthetic.max_share` "
+                                               "(with `synthetic` only).")
+
+
 def text_column(batch: BatchContext, path: str) -> pa.Array:
     """A column as trimmed strings; a column the batch lacks reads as all null."""
     column = batch.column(path)
@@ -60,7 +73,7 @@ def blank(values: pa.Array) -> np.ndarray:
     return np.asarray(pc.or_kleene(pc.is_null(values), pc.equal(values, "")).fill_null(True), dtype=bool)
 
 
-@check("licence", group="compliance", options=LicenceCheck)
+@check("licence", group="compliance", options=LicenceCheck, details=FlagDetails)
 class LicenceValidator(RowFlagValidator[LicenceCheck]):
     noun = "with a missing or disallowed licence"
 
@@ -90,7 +103,7 @@ def _isin(lowered: pa.Array, names: list[str]) -> np.ndarray:
     return np.asarray(pc.is_in(lowered, value_set=wanted).fill_null(False), dtype=bool)
 
 
-@check("lineage", group="compliance", options=LineageCheck)
+@check("lineage", group="compliance", options=LineageCheck, details=LineageDetails)
 class LineageValidator(RowFlagValidator[LineageCheck]):
     noun = "with missing provenance or a denied generator"
 
@@ -127,6 +140,15 @@ class LineageValidator(RowFlagValidator[LineageCheck]):
         wanted = pa.array(sorted({str(v).lower() for v in self.config.synthetic.values}), pa.string())
         return Counter(synthetic=int(pc.sum(pc.is_in(values, value_set=wanted).fill_null(False)).as_py() or 0))
 
+    def details(self, state: FlagState) -> LineageDetails:
+        by_reason = super().details(state).by_reason
+        if self.config.synthetic is None:
+            return LineageDetails(by_reason=by_reason)
+        synthetic = state.tally["synthetic"]
+        return LineageDetails(by_reason=by_reason, synthetic_rows=synthetic,
+                              synthetic_share=synthetic / state.rows if state.rows else 0.0,
+                              max_synthetic_share=self.config.synthetic.max_share)
+
     def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         result = super().finalize(state, rows)
         if self.config.synthetic is None:
@@ -134,8 +156,6 @@ class LineageValidator(RowFlagValidator[LineageCheck]):
         synthetic = state.tally["synthetic"]
         share = synthetic / state.rows if state.rows else 0.0
         over = share > self.config.synthetic.max_share
-        result.details.update(synthetic_rows=synthetic, synthetic_share=share,
-                              max_synthetic_share=self.config.synthetic.max_share)
         result.message += f"; {share:.1%} synthetic rows (at most {self.config.synthetic.max_share:.1%})"
         if over:
             result.status = "failed"

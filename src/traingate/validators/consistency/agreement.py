@@ -16,10 +16,12 @@ from pydantic import Field, model_validator
 
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
+from traingate.results.details import Absent
 from traingate.results.model import CheckResult, Threshold
 from traingate.validators.common import shares
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ShedsRows
+from traingate.validators.common.details import AnnotatorDeviation, AnnotatorDeviations, SampledShare, ViolationList
 from traingate.validators.common.features import feature_values
 from traingate.validators.common.registry import check
 from traingate.validators.consistency.agreement_stats import agreement_figures, deviation
@@ -45,6 +47,29 @@ class AgreementCheck(CheckConfig):
             raise ValueError("layout: wide needs `annotators`, two columns or more")
         return self
 
+
+class AgreementDetails(AnnotatorDeviations, ViolationList):
+    """Agreement figures over the labels, the counts they rest on, and each annotator's distance from the others."""
+
+    krippendorff_alpha: Absent[float] = Field(None, description="Krippendorff's alpha at the contract's `level` "
+                                              "(absent when fewer than two distinct labels or no item labelled twice).")
+    fleiss_kappa: Absent[float] = Field(None, description="Fleiss' kappa over the items with the most common number of "
+                                        "labels (nominal labels only).")
+    cohen_kappa: Absent[float] = Field(None, description="Cohen's kappa over the items both annotators labelled "
+                                       "(nominal labels, exactly two annotators).")
+    items: int = Field(description="Items labelled (after sampling, when sampled).")
+    annotators: int = Field(description="Distinct annotators.")
+    labels: int = Field(description="Distinct (item, annotator, label) triples the figures use.")
+    duplicate_labels: int = Field(description="Triples submitted more than once (counted once).")
+    relabelled: int = Field(description="Further different labels an annotator gave an item (each counts as another "
+                            "annotator, name#2).")
+    values: list[str] = Field(description="The distinct labels, numbers first in numeric order.")
+    violations: list[str] = Field(description="Figures below their minimum, one sentence each.")
+    annotator_deviation: list[AnnotatorDeviation] = Field(description="The annotators furthest from the others' "
+                                                          "consensus (at most 20), furthest first.")
+    sampled: Absent[SampledShare] = Field(None, description="The share of items kept under --max-memory (absent when "
+                                          "every item was kept).")
+
 Triple = tuple[str, str, str]
 
 
@@ -61,7 +86,7 @@ def _kept(triples: list[Triple], below: int) -> list[Triple]:
     return [t for t in triples if xxhash.xxh64_intdigest(t[0].encode("utf-8")) < below]
 
 
-@check("agreement", group="consistency", options=AgreementCheck)
+@check("agreement", group="consistency", options=AgreementCheck, details=AgreementDetails)
 class AgreementValidator(Validator[AgreementCheck, AgreementState], ShedsRows[AgreementState]):
 
     def columns(self) -> set[str]:
@@ -120,12 +145,12 @@ class AgreementValidator(Validator[AgreementCheck, AgreementState], ShedsRows[Ag
         return self.result(status="failed" if failed else "passed", metric="krippendorff_alpha",
                            value=figures.get("krippendorff_alpha"), threshold=Threshold(kind="min", value=c.min_alpha or 0),
                            rows=state.rows, findings=len(failed), message=message,
-                           details={**figures, "items": len(items), "annotators": annotators, "labels": len(triples),
-                                    "duplicate_labels": len(state.triples) - len(set(state.triples)),
-                                    "relabelled": repeats,
-                                    "values": values, "violations": failed,
-                                    "annotator_deviation": deviation(matrix, people, c.level),
-                                    **shares.details(state.keep_below, len(items), "item hash", "items")})
+                           details=AgreementDetails(
+                               **figures, items=len(items), annotators=annotators, labels=len(triples),
+                               duplicate_labels=len(state.triples) - len(set(state.triples)), relabelled=repeats,
+                               values=values, violations=failed, annotator_deviation=deviation(matrix, people, c.level),
+                               sampled=shares.details(state.keep_below, len(items), "item hash", "items").get("sampled"),
+                           ).dump())
 
     def _codes(self, triples: list[Triple]) -> tuple[list[float], list[str]]:
         """Labels as numbers: their own value on interval and ratio scales, else their rank."""

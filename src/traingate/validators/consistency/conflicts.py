@@ -16,9 +16,10 @@ from pydantic import Field
 
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
-from traingate.results.model import CheckResult, Sample
+from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import LooksAgain, SpillsRows
+from traingate.validators.common.details import Cluster, ClusterListing
 from traingate.validators.common.features import feature_values
 from traingate.validators.common.grouping import clusters, largest_first
 from traingate.validators.common.normalize import hash_texts, row_keys
@@ -47,6 +48,17 @@ class PreferenceConsistencyCheck(CheckConfig):
     normalize: list[Normalisation] = Field(default_factory=lambda: list(DEFAULT_NORMALISATION))
 
 TEXT_LABELS = {"sft": "response", "chat": "messages", "preference": "chosen", "pretraining": "text"}
+
+
+class ConflictDetails(ClusterListing):
+    """Groups of rows that contradict each other: one input with different labels (conflicting_labels), or
+    preferences on a cycle (preference_consistency)."""
+
+    groups: int = Field(description="Groups of rows found.")
+    largest_clusters: list[Cluster] = Field(description="The largest groups (at most 10), largest first.")
+    fields: list[str] = Field(description="Logical fields read: the input fields, then the label "
+                              "(prompt, chosen, rejected for preference_consistency).")
+    cluster_sizes: dict[str, int] = Field(description="Groups per size (rows in the group), largest size first.")
 
 
 @dataclass
@@ -95,14 +107,14 @@ class _HashingValidator(Validator[Any, HashState], SpillsRows[HashState], LooksA
         rate = findings / state.rows if state.rows else 0.0
         shown = [describe_cluster(g, state.files, rows, self.spec, fields) for g in groups[:10]]
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
-                           rows=state.rows, findings=findings, rate=rate, details={
-                               "groups": len(groups), "largest_clusters": shown, "fields": fields,
-                               "cluster_sizes": {str(len(g)): sum(1 for h in groups if len(h) == len(g)) for g in groups}},
-                           message=f"{findings} rows in {len(groups)} {what} ({rate:.2%})",
-                           samples=[Sample(**m) for c in shown for m in c["members"][:1]])
+                           rows=state.rows, findings=findings, rate=rate, details=ConflictDetails(
+                               groups=len(groups), largest_clusters=shown, fields=fields,
+                               cluster_sizes={str(len(g)): sum(1 for h in groups if len(h) == len(g)) for g in groups},
+                           ).dump(), message=f"{findings} rows in {len(groups)} {what} ({rate:.2%})",
+                           samples=[m for c in shown for m in c.members[:1]])
 
 
-@check("conflicting_labels", group="consistency", options=ConflictingLabelsCheck)
+@check("conflicting_labels", group="consistency", options=ConflictingLabelsCheck, details=ConflictDetails)
 class ConflictingLabelsValidator(_HashingValidator):
 
     def label(self) -> str:
@@ -146,7 +158,8 @@ def _number(value: str) -> float:
         return float("nan")
 
 
-@check("preference_consistency", group="consistency", options=PreferenceConsistencyCheck)
+@check("preference_consistency", group="consistency", options=PreferenceConsistencyCheck,
+       details=ConflictDetails)
 class PreferenceConsistencyValidator(_HashingValidator):
 
     def reads(self) -> list[str]:

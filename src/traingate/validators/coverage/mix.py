@@ -15,8 +15,10 @@ from pydantic import Field, model_validator
 
 from traingate.contracts.model import CheckConfig, StrictModel
 from traingate.data.batch import BatchContext
+from traingate.results.details import Absent
 from traingate.results.model import CheckResult, Threshold
 from traingate.validators.common.base import Validator
+from traingate.validators.common.details import ShareBand, ShareListing, ViolationList
 from traingate.validators.common.features import FEATURES, feature_values
 from traingate.validators.common.normalize import content_fields, row_texts
 from traingate.validators.common.registry import check
@@ -60,6 +62,37 @@ class DiversityCheck(_FeatureCheck):
     min_distinct_1: float | None = Field(None, ge=0, le=1, description="Smallest distinct unigrams / unigrams.")
     min_distinct_2: float | None = Field(None, ge=0, le=1, description="Smallest distinct bigrams / bigrams.")
 
+
+class FeatureCounts(ViolationList):
+    """Rows per value of a feature, and the targets it missed."""
+
+    feature: str = Field(description="The feature counted: a built-in feature or a column.")
+    counts: dict[str, int] = Field(description="Rows per value of the feature, most frequent first.")
+    violations: list[str] = Field(description="Targets missed, one sentence each (empty: every target met).")
+
+
+class DistributionDetails(FeatureCounts, ShareListing):
+    """A feature's share per value against its target bands, required values and target mix."""
+
+    shares: dict[str, float] = Field(description="Share of rows per value (rows with the value / all rows).")
+    targets: dict[str, ShareBand] = Field(description="The contract's target band per value.")
+    mix: Absent[dict[str, float]] = Field(None, description="The target mix, normalised to sum 1 (with `mix` only).")
+    divergence: Absent[float] = Field(None, description="Total variation distance between the shares and the mix "
+                                      "(with `mix` only).")
+    max_divergence: Absent[float] = Field(None, description="The largest distance allowed (with `mix` only).")
+
+
+class DiversityDetails(FeatureCounts):
+    """How varied a feature's values, and the text's words, are."""
+
+    distinct_values: int = Field(description="Distinct values of the feature.")
+    normalised_entropy: float = Field(description="Entropy of the values over log(distinct values): 1 when every "
+                                      "value is as frequent, 0 for one value.")
+    distinct_1: Absent[float] = Field(None, description="Distinct word unigrams / unigrams of the text (with "
+                                      "`min_distinct_1` or `min_distinct_2`; estimated beyond 8,192 distinct).")
+    distinct_2: Absent[float] = Field(None, description="Distinct word bigrams / bigrams of the text (with "
+                                      "`min_distinct_1` or `min_distinct_2`; estimated beyond 8,192 distinct).")
+
 SKETCH = 8192
 
 
@@ -96,16 +129,15 @@ class _CountingValidator(Validator[Any, CountState]):
         ngrams = {n: _merge_sketch(a.ngrams.get(n), b.ngrams.get(n)) for n in set(a.ngrams) | set(b.ngrams)}
         return CountState(a.rows + b.rows, a.values + b.values, ngrams)
 
-    def verdict(self, state: CountState, violations: list[str], details: dict[str, Any], what: str) -> CheckResult:
+    def verdict(self, state: CountState, details: FeatureCounts, what: str) -> CheckResult:
+        violations = details.violations
         message = f"{what}: " + ("; ".join(violations) if violations else "every target met")
         return self.result(status="failed" if violations else "passed", metric="targets_missed", value=len(violations),
                            threshold=Threshold(kind="none", value=0), rows=state.rows, findings=len(violations),
-                           message=message, details={"feature": self.config.feature,
-                                                     "counts": dict(state.values.most_common()),
-                                                     "violations": violations, **details})
+                           message=message, details=details.dump())
 
 
-@check("distribution", group="coverage", options=DistributionCheck)
+@check("distribution", group="coverage", options=DistributionCheck, details=DistributionDetails)
 class DistributionValidator(_CountingValidator):
 
     def finalize(self, state: CountState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
@@ -117,19 +149,23 @@ class DistributionValidator(_CountingValidator):
             share = shares.get(value, 0.0)
             if (band.min is not None and share < band.min) or (band.max is not None and share > band.max):
                 violations.append(f"{value!r} at {share:.1%}, outside [{band.min or 0:.0%}, {band.max or 1:.0%}]")
-        details: dict[str, Any] = {"shares": shares, "targets": {v: b.model_dump() for v, b in config.targets.items()}}
+        mix: dict[str, float] | None = None
+        divergence: float | None = None
         if config.mix is not None and config.max_divergence is not None:
             weight = sum(config.mix.values()) or 1.0
             mix = {v: w / weight for v, w in config.mix.items()}
             # fsum: exact whatever order the values were merged in (the result may not depend on the split)
             divergence = 0.5 * math.fsum(abs(shares.get(v, 0.0) - mix.get(v, 0.0)) for v in set(shares) | set(mix))
-            details.update(mix=mix, divergence=divergence, max_divergence=config.max_divergence)
             if divergence > config.max_divergence:
                 violations.append(f"total variation distance {divergence:.3f} from the mix > {config.max_divergence}")
-        return self.verdict(state, violations, details, f"{len(state.values)} values of {config.feature}")
+        details = DistributionDetails(
+            feature=config.feature, counts=dict(state.values.most_common()), violations=violations, shares=shares,
+            targets={v: ShareBand(min=b.min, max=b.max) for v, b in config.targets.items()}, mix=mix,
+            divergence=divergence, max_divergence=config.max_divergence if mix is not None else None)
+        return self.verdict(state, details, f"{len(state.values)} values of {config.feature}")
 
 
-@check("diversity", group="coverage", options=DiversityCheck)
+@check("diversity", group="coverage", options=DiversityCheck, details=DiversityDetails)
 class DiversityValidator(_CountingValidator):
 
     def reads(self) -> list[str]:
@@ -162,8 +198,10 @@ class DiversityValidator(_CountingValidator):
                     "distinct_1": config.min_distinct_1, "distinct_2": config.min_distinct_2}
         violations = [f"{name} {figures[name]:.3g} < {low}" for name, low in minimums.items()
                       if low is not None and name in figures and figures[name] < low]
-        return self.verdict(state, violations, figures, f"{distinct} values of {config.feature}, "
-                                                        f"normalised entropy {normalised:.3f}")
+        details = DiversityDetails(feature=config.feature, counts=dict(state.values.most_common()), violations=violations,
+                                   distinct_values=distinct, normalised_entropy=normalised,
+                                   distinct_1=figures.get("distinct_1"), distinct_2=figures.get("distinct_2"))
+        return self.verdict(state, details, f"{distinct} values of {config.feature}, normalised entropy {normalised:.3f}")
 
 
 def _merge_sketch(a: tuple[int, np.ndarray] | None, b: tuple[int, np.ndarray] | None) -> tuple[int, np.ndarray]:

@@ -26,7 +26,14 @@ from traingate.results.model import CheckResult, Sample, Threshold
 from traingate.validators.common.base import Validator
 from traingate.validators.common.registry import check
 from traingate.validators.common.samples import Reservoir, excerpt_around, row_keys, seeded_keys
-from traingate.validators.expectations.judge import BY_HASH, BY_VALUE, MOMENTS, SAMPLED, judge_expectation
+from traingate.validators.expectations.judge import (
+    BY_HASH,
+    BY_VALUE,
+    MOMENTS,
+    SAMPLED,
+    ExpectationDetails,
+    judge_expectation,
+)
 from traingate.validators.expectations.rows import PREDICATES, missing
 from traingate.validators.expectations.stats import BottomK, Distinct, Moments
 
@@ -127,24 +134,24 @@ class ExpectationValidator(Validator[ExpectationCheck, ExpectationState]):
                            threshold=Threshold(kind="min_share", value=mostly) if mostly is not None else None,
                            rows=state.rows, findings=verdict.findings,
                            rate=verdict.findings / state.rows if state.rows else None, message=verdict.message,
-                           details=verdict.details, samples=samples, error=verdict.error)
+                           details=verdict.details.dump(), samples=samples, error=verdict.error)
 
 
-@check("expectation", group="format", options=FormatExpectation)
+@check("expectation", group="format", options=FormatExpectation, details=ExpectationDetails)
 class FormatExpectationValidator(ExpectationValidator):
     """Expectations the contract lists under format."""
 
 
-@check("expectation", group="uniqueness", options=UniquenessExpectation)
+@check("expectation", group="uniqueness", options=UniquenessExpectation, details=ExpectationDetails)
 class UniquenessExpectationValidator(ExpectationValidator):
     """Expectations the contract lists under uniqueness."""
 
 
-@check("expectation", group="quantity", options=QuantityExpectation)
+@check("expectation", group="quantity", options=QuantityExpectation, details=ExpectationDetails)
 class QuantityExpectationValidator(ExpectationValidator):
     """Expectations the contract lists under quantity."""
 
 
-@check("expectation", group="coverage", options=CoverageExpectation)
+@check("expectation", group="coverage", options=CoverageExpectation, details=ExpectationDetails)
 class CoverageExpectationValidator(ExpectationValidator):
     """Expectations the contract lists under coverage."""

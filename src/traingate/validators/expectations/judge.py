@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import Field
 
 from traingate.contracts.expectations import SUPPORTED, ExpectationCheck
+from traingate.results.details import Absent, CheckDetails, Part
 
 if TYPE_CHECKING:
     from traingate.validators.expectations.checks import ExpectationState
@@ -25,6 +27,34 @@ BY_VALUE = {"expect_column_distinct_values_to_be_in_set", "expect_column_distinc
 RAW_VALUE_KEYS = ("partial_unexpected_list", "partial_unexpected_counts", "unexpected_list", "unexpected_index_list")
 
 
+class ObservedValue(Part):
+    """A value of the data an expectation observed (masked like any excerpt when a guarding check runs)."""
+
+    excerpt: str = Field(description="The value, as text (repr for a value that is not a string).")
+
+
+class ExpectationSample(Part):
+    """The seeded sample a quantile or median expectation was computed on."""
+
+    rows: int = Field(description="Values in the sample.")
+    of: int = Field(description="Values seen.")
+    seed: int = Field(description="The sample's seed.")
+    exact: bool = Field(description="Whether the sample held every value.")
+
+
+class ExpectationDetails(CheckDetails):
+    """An embedded Great Expectations expectation: its name and arguments and GX's result. Empty when GX was not
+    asked (the column is in no row, or the check errored)."""
+
+    expectation: Absent[str] = Field(None, description="The GX expectation, e.g. expect_column_values_to_be_between.")
+    kwargs: Absent[dict[str, Any]] = Field(None, description="Its arguments, as the contract gave them.")
+    gx_result: Absent[dict[str, Any]] = Field(None, description="The `result` of GX's own validation (SUMMARY format), "
+                                              "without the data's values (the samples carry them).")
+    observed_values: Absent[list[ObservedValue]] = Field(None, description="The values observed, for expectations "
+                                                         "about a column's distinct or most common values.")
+    sample: Absent[ExpectationSample] = Field(None, description="The seeded sample of a median or quantile expectation.")
+
+
 @dataclass
 class Verdict:
     status: str
@@ -32,7 +62,7 @@ class Verdict:
     value: float | None
     findings: int
     message: str
-    details: dict[str, Any] = field(default_factory=dict)
+    details: ExpectationDetails = field(default_factory=ExpectationDetails)
     error: str | None = None
 
 
@@ -114,7 +144,6 @@ def _verdict(cfg: ExpectationCheck, state: ExpectationState, success: bool, resu
     status = "passed" if success else "failed"
     for key in RAW_VALUE_KEYS:  # the data's own values: the samples carry them, masked when a guarding check runs
         result.pop(key, None)
-    details: dict[str, Any] = {"expectation": cfg.expectation, "kwargs": _plain(cfg.kwargs), "gx_result": result}
     if map_metric is not None:
         unexpected = int(result.get("unexpected_count") or 0)
         nonnull = state.rows - state.missing
@@ -122,18 +151,26 @@ def _verdict(cfg: ExpectationCheck, state: ExpectationState, success: bool, resu
         base = state.rows if map_metric == "column_values.nonnull" else nonnull
         message = (f"{unexpected} of {base} {'' if base == state.rows else 'non-null '}values unexpected "
                    f"({unexpected / base if base else 0:.2%}); mostly {cfg.kwargs.get('mostly', 1.0)}")
-        return Verdict(status, "unexpected_share", share, unexpected, message, details)
+        return Verdict(status, "unexpected_share", share, unexpected, message, _details(cfg, result))
     observed = result.get("observed_value")
     message = f"observed {observed!r}" if "observed_value" in result else \
         f"column {cfg.kwargs.get('column')!r} is {'' if state.present else 'not '}in the data"
+    observed_values, sample = None, None
     if cfg.expectation in BY_VALUE and isinstance(observed, list):  # values of the data: shown as maskable excerpts
-        details["observed_values"] = [{"excerpt": v if isinstance(v, str) else repr(v)} for v in result.pop("observed_value")]
+        observed_values = [ObservedValue(excerpt=v if isinstance(v, str) else repr(v)) for v in result.pop("observed_value")]
         message = f"observed {len(observed)} value(s), listed in details.observed_values"
     if cfg.expectation in SAMPLED and state.sample is not None:
         kept, seen = len(state.sample.values), state.sample.seen
         seed = cfg.sample.seed if cfg.sample else 0
-        details["sample"] = {"rows": kept, "of": seen, "seed": seed, "exact": kept == seen}
+        sample = ExpectationSample(rows=kept, of=seen, seed=seed, exact=kept == seen)
         message += (f" on all {seen} values" if kept == seen else
                     f" on a seeded sample of {kept} of {seen} values (seed {seed})")
     value = float(observed) if isinstance(observed, (int, float)) and not isinstance(observed, bool) else None
-    return Verdict(status, cfg.expectation.removeprefix("expect_"), value, 0 if success else 1, message, details)
+    return Verdict(status, cfg.expectation.removeprefix("expect_"), value, 0 if success else 1, message,
+                   _details(cfg, result, observed_values, sample))
+
+
+def _details(cfg: ExpectationCheck, result: dict[str, Any], observed_values: list[ObservedValue] | None = None,
+             sample: ExpectationSample | None = None) -> ExpectationDetails:
+    return ExpectationDetails(expectation=cfg.expectation, kwargs=_plain(cfg.kwargs), gx_result=result,
+                              observed_values=observed_values, sample=sample)

@@ -17,7 +17,9 @@ from pydantic import Field
 
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext, TextView
+from traingate.results.details import Absent
 from traingate.results.model import CheckResult, Sample
+from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.common.registry import check
 from traingate.validators.common.samples import SAMPLE_CAP, Reservoir, row_keys
@@ -35,12 +37,27 @@ class ChatStructureCheck(CheckConfig):
 
 CANONICAL = ("user", "assistant", "system", "tool")
 ROLES_SHOWN = 20  # unknown role names listed in the details; the rest are summed
+
+
+class ChatStructureDetails(FlagDetails):
+    """Rows per structural finding (`by_reason`), and the role names the contract does not map."""
+
+    unknown_roles: Absent[dict[str, int]] = Field(None, description="Conversations per unknown role name, the "
+                                                  f"{ROLES_SHOWN} most frequent (absent when every role is known).")
+    unknown_roles_other: Absent[int] = Field(None, description="Conversations counted for the unknown role names "
+                                             f"beyond the first {ROLES_SHOWN} (absent when there are no more).")
+
 ROLE_CHARS = 60
 
 
 @dataclass
 class ChatState(FlagState):
     by_reason: dict[str, Reservoir] = field(default_factory=dict)  # one sample per reason
+
+
+def _unknown_roles(state: FlagState) -> list[tuple[str, int]]:
+    """Unknown role names with their conversations, most frequent first."""
+    return sorted(state.tally.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def _ends(parents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -51,7 +68,7 @@ def _ends(parents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(([0], change)), np.concatenate((change - 1, [len(parents) - 1]))
 
 
-@check("chat_structure", group="format", options=ChatStructureCheck)
+@check("chat_structure", group="format", options=ChatStructureCheck, details=ChatStructureDetails)
 class ChatStructureValidator(RowFlagValidator[ChatStructureCheck]):
     noun = "with a malformed conversation"
 
@@ -87,14 +104,17 @@ class ChatStructureValidator(RowFlagValidator[ChatStructureCheck]):
         taken = {(key, sample["reason"]) for key, sample in chosen}
         chosen += [(k, s) for k, s in state.samples.items if (k, s["reason"]) not in taken][: SAMPLE_CAP - len(chosen)]
         result.samples = [Sample(**sample) for _, sample in sorted(chosen, key=lambda i: (i[0], i[1]["reason"]))]
-        names = sorted(state.tally.items(), key=lambda kv: (-kv[1], kv[0]))
+        names = _unknown_roles(state)
         if names:
-            result.details["unknown_roles"] = dict(names[:ROLES_SHOWN])
             shown = ", ".join(f"{name} ({n})" for name, n in names[:5])
             result.message += f"; unknown roles: {shown}" + (", ..." if len(names) > 5 else "")
-            if len(names) > ROLES_SHOWN:
-                result.details["unknown_roles_other"] = sum(n for _, n in names[ROLES_SHOWN:])
         return result
+
+    def details(self, state: FlagState) -> ChatStructureDetails:
+        names = _unknown_roles(state)
+        return ChatStructureDetails(by_reason=super().details(state).by_reason,
+                                    unknown_roles=dict(names[:ROLES_SHOWN]) if names else None,
+                                    unknown_roles_other=sum(n for _, n in names[ROLES_SHOWN:]) or None)
 
     def _role_ids(self, view: TextView) -> np.ndarray:
         raw = self.spec.raw_roles()

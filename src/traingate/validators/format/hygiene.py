@@ -12,6 +12,7 @@ from pydantic import Field
 
 from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS, TextCheck
 from traingate.data.batch import BatchContext
+from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.flags import Hit, RowFlagValidator
 from traingate.validators.common.registry import check
 
@@ -110,7 +111,7 @@ def pattern_hits(batch: BatchContext, fields: list[str] | None, patterns: list[t
     return hits
 
 
-@check("empty_text", group="format", options=EmptyTextCheck)
+@check("empty_text", group="format", options=EmptyTextCheck, details=FlagDetails)
 class EmptyTextValidator(RowFlagValidator[EmptyTextCheck]):
     noun = "with empty text"
 
@@ -127,7 +128,7 @@ class EmptyTextValidator(RowFlagValidator[EmptyTextCheck]):
         return hits
 
 
-@check("whitespace", group="format", options=WhitespaceCheck)
+@check("whitespace", group="format", options=WhitespaceCheck, details=FlagDetails)
 class WhitespaceValidator(_PatternValidator):
     noun = "with whitespace problems"
 
@@ -144,7 +145,7 @@ class WhitespaceValidator(_PatternValidator):
         return out
 
 
-@check("encoding", group="format", options=EncodingCheck)
+@check("encoding", group="format", options=EncodingCheck, details=FlagDetails)
 class EncodingValidator(_PatternValidator):
     noun = "with encoding damage"
 
@@ -156,7 +157,7 @@ class EncodingValidator(_PatternValidator):
                                       (("mojibake", MOJIBAKE), cfg.mojibake)) if on]
 
 
-@check("special_tokens", group="format", options=SpecialTokensCheck)
+@check("special_tokens", group="format", options=SpecialTokensCheck, details=FlagDetails)
 class SpecialTokensValidator(_PatternValidator):
     noun = "with template tokens in content"
 
@@ -167,7 +168,7 @@ class SpecialTokensValidator(_PatternValidator):
         return [("special_token", "|".join(re.escape(t) for t in tokens))] if tokens else []
 
 
-@check("code_fences", group="format", options=CodeFencesCheck)
+@check("code_fences", group="format", options=CodeFencesCheck, details=FlagDetails)
 class CodeFencesValidator(RowFlagValidator[CodeFencesCheck]):
     noun = "with unbalanced code fences"
 
@@ -180,7 +181,7 @@ class CodeFencesValidator(RowFlagValidator[CodeFencesCheck]):
         return hits
 
 
-@check("placeholders", group="format", options=PlaceholdersCheck)
+@check("placeholders", group="format", options=PlaceholdersCheck, details=FlagDetails)
 class PlaceholdersValidator(_PatternValidator):
     noun = "with unfilled template slots"
 

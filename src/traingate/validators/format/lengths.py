@@ -9,6 +9,7 @@ from pydantic import Field
 
 from traingate.contracts.model import TextCheck
 from traingate.data.batch import BatchContext, TextView
+from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.flags import Hit, RowFlagValidator
 from traingate.validators.common.registry import check
 
@@ -70,21 +71,21 @@ def _first_view(views: list[TextView]) -> TextView | None:
     return views[0] if views else None
 
 
-@check("min_tokens", group="format", options=MinTokensCheck)
+@check("min_tokens", group="format", options=MinTokensCheck, details=FlagDetails)
 class MinTokensValidator(_LengthValidator):
     unit, too_long = "tokens", False
 
 
-@check("max_tokens", group="format", options=MaxTokensCheck)
+@check("max_tokens", group="format", options=MaxTokensCheck, details=FlagDetails)
 class MaxTokensValidator(_LengthValidator):
     unit, too_long = "tokens", True
 
 
-@check("min_chars", group="format", options=MinCharsCheck)
+@check("min_chars", group="format", options=MinCharsCheck, details=FlagDetails)
 class MinCharsValidator(_LengthValidator):
     unit, too_long = "chars", False
 
 
-@check("max_chars", group="format", options=MaxCharsCheck)
+@check("max_chars", group="format", options=MaxCharsCheck, details=FlagDetails)
 class MaxCharsValidator(_LengthValidator):
     unit, too_long = "chars", True

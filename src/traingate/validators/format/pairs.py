@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
+from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.flags import Hit, RowFlagValidator
 from traingate.validators.common.registry import check
 
@@ -43,7 +44,7 @@ def _bool(array: pa.Array, null_as: bool = False) -> np.ndarray:
     return np.asarray(array.fill_null(null_as), dtype=bool)
 
 
-@check("preference_pair", group="format", options=PreferencePairCheck)
+@check("preference_pair", group="format", options=PreferencePairCheck, details=FlagDetails)
 class PreferencePairValidator(RowFlagValidator[PreferencePairCheck]):
     noun = "with a broken preference pair"
 
@@ -77,7 +78,7 @@ class PreferencePairValidator(RowFlagValidator[PreferencePairCheck]):
         return [Hit("identical", same), Hit("different_prompt", prompt_differs)]
 
 
-@check("score_range", group="format", options=ScoreRangeCheck)
+@check("score_range", group="format", options=ScoreRangeCheck, details=FlagDetails)
 class ScoreRangeValidator(RowFlagValidator[ScoreRangeCheck]):
     noun = "with an invalid score"
 

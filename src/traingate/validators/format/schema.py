@@ -20,6 +20,7 @@ from traingate.data.batch import BatchContext
 from traingate.data.lookup import split_row_id
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.capabilities import SpillsRows
+from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.common.grouping import repeated_rows
 from traingate.validators.common.normalize import hash_texts
@@ -34,6 +35,13 @@ class SchemaCheck(CheckConfig):
     summary: ClassVar[str] = "record schema via pandera: dtype, required, nullable, regex, isin, lengths, unique"
     type: Literal["schema"]
     columns: dict[str, ColumnSpec] = Field(min_length=1)
+
+
+class SchemaDetails(FlagDetails):
+    """Rows per schema finding (`by_reason`: missing_column:<c>, dtype:<c>, null:<c>, <rule>:<c>, and
+    unique:<c> counting every repeat of an earlier value), and the columns the schema names."""
+
+    columns: list[str] = Field(description="The columns the contract's schema names, in its order.")
 
 INTEGER = r"^\s*[-+]?\d+\s*$"
 FLOAT = r"^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$"
@@ -66,7 +74,7 @@ class SchemaState(FlagState):
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
-@check("schema", group="format", options=SchemaCheck)
+@check("schema", group="format", options=SchemaCheck, details=SchemaDetails)
 class SchemaValidator(RowFlagValidator[SchemaCheck], SpillsRows[SchemaState]):
     spills = "values' hashes"
     preload = ("pandera.pandas",)
@@ -142,7 +150,7 @@ class SchemaValidator(RowFlagValidator[SchemaCheck], SpillsRows[SchemaState]):
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value,
                            threshold=verdict.threshold, rows=state.rows, findings=findings, rate=rate,
                            message=f"{findings} schema findings in {state.rows} rows ({rate:.2%})",
-                           details={"by_reason": reasons, "columns": list(self.config.columns)},
+                           details=SchemaDetails(by_reason=reasons, columns=list(self.config.columns)).dump(),
                            samples=[Sample(**s) for _, s in all_samples])
 
     def _duplicates(self, state: SchemaState) -> tuple[dict[str, int], list[tuple[int, dict[str, Any]]]]:

@@ -13,6 +13,7 @@ from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult, Threshold
 from traingate.validators.common.base import Validator
+from traingate.validators.common.details import SplitCounts
 from traingate.validators.common.registry import check
 
 
@@ -28,6 +29,13 @@ class MinTotalTokensCheck(CheckConfig):
     type: Literal["min_tokens"]
     min: int = Field(ge=0)
     per_split: dict[str, int] = Field(default_factory=dict)
+
+
+class MinimumDetails(SplitCounts):
+    """The amount (rows, or tokens) per split."""
+
+    by_split: dict[str, int] = Field(description="Rows (min_rows) or tokens (min_tokens) per split, the splits "
+                                     "of the data and of `per_split` in name order (`all` when the data has none).")
 
 
 class _MinimumValidator(Validator[MinRowsCheck | MinTotalTokensCheck, Counter[str]]):
@@ -63,10 +71,10 @@ class _MinimumValidator(Validator[MinRowsCheck | MinTotalTokensCheck, Counter[st
                                                  if len(splits) > 1 else "") + f", at least {cfg.min} required"
         return self.result(status="failed" if short else "passed", metric=self.unit, value=float(total),
                            threshold=Threshold(kind="min", value=cfg.min), rows=total if self.unit == "rows" else 0,
-                           findings=len(short), message=message, details={"by_split": by_split})
+                           findings=len(short), message=message, details=MinimumDetails(by_split=by_split).dump())
 
 
-@check("min_rows", group="quantity", options=MinRowsCheck)
+@check("min_rows", group="quantity", options=MinRowsCheck, details=MinimumDetails)
 class MinRowsValidator(_MinimumValidator):
     unit = "rows"
 
@@ -80,7 +88,7 @@ class MinRowsValidator(_MinimumValidator):
         return batch.num_rows
 
 
-@check("min_tokens", group="quantity", options=MinTotalTokensCheck)
+@check("min_tokens", group="quantity", options=MinTotalTokensCheck, details=MinimumDetails)
 class MinTotalTokensValidator(_MinimumValidator):
     unit = "tokens"
 

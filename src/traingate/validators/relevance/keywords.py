@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -12,7 +11,7 @@ from pydantic import Field, model_validator
 
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext, TextView
-from traingate.results.model import CheckResult
+from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.features import NO_TEXT, language_labels, row_text
 from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.common.registry import check
@@ -40,7 +39,14 @@ class LanguageCheck(CheckConfig):
     min_confidence: float = Field(0.5, ge=0, le=1, description="Below this the language counts as 'unknown'.")
 
 
-@check("keywords", group="relevance", options=KeywordsCheck)
+class LanguageDetails(FlagDetails):
+    """Rows per language not allowed (`by_reason`: language_<code>), and rows per language found."""
+
+    languages: dict[str, int] = Field(description="Rows per language code found (unknown below `min_confidence`, "
+                                      f"{NO_TEXT} for rows without text), most frequent first.")
+
+
+@check("keywords", group="relevance", options=KeywordsCheck, details=FlagDetails)
 class KeywordsValidator(RowFlagValidator[KeywordsCheck]):
     noun = "missing a required term or holding a forbidden one"
 
@@ -62,7 +68,7 @@ class KeywordsValidator(RowFlagValidator[KeywordsCheck]):
         return hits
 
 
-@check("language", group="relevance", options=LanguageCheck)
+@check("language", group="relevance", options=LanguageCheck, details=LanguageDetails)
 class LanguageValidator(RowFlagValidator[LanguageCheck]):
     noun = "in a language not allowed"
 
@@ -76,10 +82,8 @@ class LanguageValidator(RowFlagValidator[LanguageCheck]):
         """Rows per language, as the coverage feature `language` counts them (rows without text as NO_TEXT)."""
         return Counter(language_labels(batch, self.config.min_confidence))
 
-    def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
-        result = super().finalize(state, rows)
-        result.details["languages"] = dict(state.tally.most_common())
-        return result
+    def details(self, state: FlagState) -> LanguageDetails:
+        return LanguageDetails(by_reason=super().details(state).by_reason, languages=dict(state.tally.most_common()))
 
 
 def _as_array(texts: list[str]) -> pa.Array:

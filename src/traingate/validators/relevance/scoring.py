@@ -16,6 +16,7 @@ from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext, TextView
 from traingate.data.embeddings import embed
 from traingate.errors import ContractError, SourceError
+from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.evalsets import read_text_column
 from traingate.validators.common.features import row_text
 from traingate.validators.common.flags import Hit, RowFlagValidator
@@ -61,7 +62,7 @@ def read_references(path: str, field: str) -> list[str]:
     return texts
 
 
-@check("similarity", group="relevance", options=SimilarityCheck)
+@check("similarity", group="relevance", options=SimilarityCheck, details=FlagDetails)
 class SimilarityValidator(RowFlagValidator[SimilarityCheck]):
     noun = "off topic"
 
@@ -86,7 +87,7 @@ class SimilarityValidator(RowFlagValidator[SimilarityCheck]):
         return [Hit(f"similarity_below_{self.config.min_similarity:g}", present & (best < self.config.min_similarity), view)]
 
 
-@check("scorer", group="relevance", options=ScorerCheck)
+@check("scorer", group="relevance", options=ScorerCheck, details=FlagDetails)
 class ScorerValidator(RowFlagValidator[ScorerCheck]):
     noun = "scored out of bounds"
 

@@ -15,9 +15,10 @@ from pydantic import Field
 from traingate.contracts.model import CheckConfig, StrictModel
 from traingate.data.batch import BatchContext
 from traingate.errors import SourceError
-from traingate.results.model import CheckResult, Sample
+from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import LooksAgain
+from traingate.validators.common.details import EvalSetLeaks, EvalSetListing, LeakedItem
 from traingate.validators.common.evalsets import EvalIndex, load_index, overlaps
 from traingate.validators.common.normalize import content_fields, normalize
 from traingate.validators.common.options import FULL_NORMALISATION, Normalisation
@@ -49,6 +50,15 @@ class ContaminationCheck(CheckConfig):
                                                 "word sequence within one turn or field.")
     normalize: list[Normalisation] = Field(default_factory=lambda: list(FULL_NORMALISATION))
 
+
+class ContaminationDetails(EvalSetListing):
+    """Per eval set, the items found in the data and the rows holding them."""
+
+    ngram: int = Field(description="Word n-gram length compared.")
+    min_overlap: float = Field(description="Share of an item's n-grams that makes a row contaminated.")
+    eval_sets: list[EvalSetLeaks] = Field(description="One entry per eval set of `against`, in its order.")
+    bytes_per_hit: int = Field(description="Memory the check holds per (row, item) hit.")
+
 ITEMS_SHOWN = 20
 
 
@@ -76,7 +86,7 @@ def segments(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) -
     return pa.concat_arrays(values).take(pa.array(order)), row_of[order]
 
 
-@check("contamination", group="uniqueness", options=ContaminationCheck)
+@check("contamination", group="uniqueness", options=ContaminationCheck, details=ContaminationDetails)
 class ContaminationValidator(Validator[ContaminationCheck, HitState], LooksAgain[HitState]):
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -134,28 +144,29 @@ class ContaminationValidator(Validator[ContaminationCheck, HitState], LooksAgain
         verdict = judge(self.config, state.rows, contaminated)
         rate = contaminated / state.rows if state.rows else 0.0
         sets = [self._describe_set(k, hits[hits[:, 1] == k], state, rows) for k in range(len(self.config.against))]
-        leaked = sum(s["leaked_items"] for s in sets)
+        leaked = sum(s.leaked_items for s in sets)
         message = (f"{contaminated} of {state.rows} rows hold at least {self.config.min_overlap:.0%} of an eval item's "
                    f"{self.config.ngram}-grams; {leaked} eval items leaked")
-        samples = [Sample(**m) for s in sets for item in s["leaked"] for m in item["rows"][:1]][:20]
+        samples = [m for s in sets for item in s.leaked for m in item.rows[:1]][:20]
+        details = ContaminationDetails(ngram=self.config.ngram, min_overlap=self.config.min_overlap, eval_sets=sets,
+                                       bytes_per_hit=32)
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=state.rows, findings=contaminated, rate=rate, message=message,
-                           details={"ngram": self.config.ngram, "min_overlap": self.config.min_overlap,
-                                    "eval_sets": sets, "bytes_per_hit": 32}, samples=samples)
+                           details=details.dump(), samples=samples)
 
     def _describe_set(self, k: int, hits: np.ndarray, state: HitState,
-                      rows: Mapping[int, dict[str, Any]] | None) -> dict[str, Any]:
+                      rows: Mapping[int, dict[str, Any]] | None) -> EvalSetLeaks:
         index = self.index(k)
         items = []
         for item in np.unique(hits[:, 2])[:ITEMS_SHOWN]:
             mine = hits[hits[:, 2] == item]
             shown = describe_cluster(mine[:, 0].astype(np.uint64), state.files, rows, self.spec,
                                      content_fields(self.spec.kind, self.spec.fields, self.config.on))
-            for member, hit in zip(shown["members"], mine):
-                member["reason"] = f"{hit[3] / 1e4:.0f}% of the item's n-grams"
-                member["span"] = None
-            items.append({"item": int(item), "line": int(index.lines[item]), "excerpt": index.excerpts[item],
-                          "best_share": float(mine[:, 3].max() / 1e6), "row_count": len(mine), "rows": shown["members"]})
-        return {"name": index.name, "item_count": index.count, "too_short": index.too_short(),
-                "leaked_items": len(np.unique(hits[:, 2])), "contaminated_rows": len(np.unique(hits[:, 0])),
-                "leaked": items}
+            for member, hit in zip(shown.members, mine):
+                member.reason = f"{hit[3] / 1e4:.0f}% of the item's n-grams"
+                member.span = None
+            items.append(LeakedItem(item=int(item), line=int(index.lines[item]), excerpt=index.excerpts[item],
+                                    best_share=float(mine[:, 3].max() / 1e6), row_count=len(mine), rows=shown.members))
+        return EvalSetLeaks(name=index.name, item_count=index.count, too_short=index.too_short(),
+                            leaked_items=len(np.unique(hits[:, 2])), contaminated_rows=len(np.unique(hits[:, 0])),
+                            leaked=items)

@@ -19,9 +19,11 @@ from traingate.contracts.model import CheckConfig, DatasetSpec
 from traingate.data.batch import BatchContext
 from traingate.data.lookup import field_text, split_row_id
 from traingate.data.masking import window
+from traingate.results.details import Absent
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import LooksAgain, SpillsRows
+from traingate.validators.common.details import Cluster, ClusterListing, PromptConflictListing, PromptConflicts
 from traingate.validators.common.grouping import clusters, largest_first
 from traingate.validators.common.normalize import content_fields, row_keys
 from traingate.validators.common.options import DEFAULT_NORMALISATION, Normalisation
@@ -38,6 +40,21 @@ class ExactDuplicatesCheck(CheckConfig):
                                            description="Applied before comparing: case, whitespace, unicode, punctuation.")
     top_clusters: int = Field(10, ge=0, le=100, description="Largest clusters listed in the report.")
 
+
+class ExactDuplicatesDetails(ClusterListing, PromptConflictListing):
+    """Clusters of rows equal after normalisation; with prompt fields, the prompts repeated with other content."""
+
+    fields: list[str] = Field(description="Logical fields compared.")
+    normalize: list[str] = Field(description="Normalisation steps applied before comparing.")
+    clusters: int = Field(description="Clusters of two or more equal rows.")
+    duplicate_rows: int = Field(description="Rows beyond the first of each cluster.")
+    cluster_sizes: dict[str, int] = Field(description="Clusters per size (rows in the cluster), smallest size first.")
+    largest_clusters: list[Cluster] = Field(description="The largest clusters (at most `top_clusters`), largest first.")
+    bytes_per_row: int = Field(description="Memory the check holds per row.")
+    same_prompt_different_content: Absent[PromptConflicts] = Field(
+        None, description="Prompts that repeat with different content (when the kind has prompt fields besides "
+        "the content compared).")
+
 MEMBERS_SHOWN = 3
 PROMPT_FIELDS = ("context", "prompt")
 
@@ -49,7 +66,7 @@ class KeyState:
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
-@check("exact_duplicates", group="uniqueness", options=ExactDuplicatesCheck)
+@check("exact_duplicates", group="uniqueness", options=ExactDuplicatesCheck, details=ExactDuplicatesDetails)
 class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], SpillsRows[KeyState], LooksAgain[KeyState]):
     spills = "rows' keys"
     _grouped: tuple[KeyState, tuple[list[np.ndarray], list[np.ndarray]]] | None = None
@@ -118,26 +135,25 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         verdict = judge(self.config, state.rows, duplicates)
         rate = duplicates / state.rows if state.rows else 0.0
         shown = groups[: self.config.top_clusters]
-        details: dict[str, Any] = {
-            "fields": self.fields(), "normalize": list(self.config.normalize), "clusters": len(groups),
-            "duplicate_rows": duplicates,
-            "cluster_sizes": {str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
-            "largest_clusters": [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in shown],
-            "bytes_per_row": 24 if self.prompt_fields() else 16,
-        }
-        if self.prompt_fields():
-            details["same_prompt_different_content"] = {
-                "prompts": len(conflicts), "rows": int(sum(len(g) for g in conflicts)),
-                "examples": [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in conflicts[:3]]}
-        samples = [Sample(**m) for c in details["largest_clusters"] for m in c["members"][1:2]]
+        details = ExactDuplicatesDetails(
+            fields=self.fields(), normalize=list(self.config.normalize), clusters=len(groups),
+            duplicate_rows=duplicates,
+            cluster_sizes={str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
+            largest_clusters=[describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in shown],
+            bytes_per_row=24 if self.prompt_fields() else 16,
+            same_prompt_different_content=PromptConflicts(
+                prompts=len(conflicts), rows=int(sum(len(g) for g in conflicts)),
+                examples=[describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in conflicts[:3]])
+            if self.prompt_fields() else None)
+        samples = [m for c in details.largest_clusters for m in c.members[1:2]]
         message = (f"{duplicates} duplicate rows in {len(groups)} clusters among {state.rows} rows ({rate:.2%})"
                    + (f"; {len(conflicts)} prompts repeat with different content" if conflicts else ""))
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
-                           rows=state.rows, findings=duplicates, rate=rate, message=message, details=details,
-                           samples=samples[:20])
+                           rows=state.rows, findings=duplicates, rate=rate, message=message,
+                           details=details.dump(), samples=samples[:20])
 
 def describe_cluster(group: np.ndarray, files: Mapping[int, tuple[str, str]], rows: Mapping[int, dict[str, Any]] | None,
-                     spec: DatasetSpec, fields: list[str]) -> dict[str, Any]:
+                     spec: DatasetSpec, fields: list[str]) -> Cluster:
     """A cluster for the report: its size and its first members, each marked where it differs."""
     members = []
     first_text: str | None = None
@@ -150,8 +166,8 @@ def describe_cluster(group: np.ndarray, files: Mapping[int, tuple[str, str]], ro
         span = _first_difference(first_text, text) if first_text is not None else None
         first_text = text if first_text is None else first_text
         members.append(Sample(file=file, line=line, unit=unit, field=",".join(fields), reason="duplicate",
-                              excerpt=window(text, 0, 399), span=span).model_dump())
-    return {"size": len(group), "members": members}
+                              excerpt=window(text, 0, 399), span=span))
+    return Cluster(size=len(group), members=members)
 
 
 def _first_difference(a: str, b: str) -> tuple[int, int] | None:

@@ -14,9 +14,10 @@ from pydantic import Field
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.data.spill import Rows
-from traingate.results.model import CheckResult, Sample
+from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import BandKeys, LooksAgain, PairsOf, ShufflesBandKeys, SpillsRows
+from traingate.validators.common.details import Cluster, ClusterListing
 from traingate.validators.common.lsh import band_keys, optimal_bands, signatures, union_pairs
 from traingate.validators.common.normalize import content_fields, hash_texts, row_texts
 from traingate.validators.common.options import FULL_NORMALISATION, Normalisation
@@ -38,6 +39,19 @@ class SplitLeakageCheck(CheckConfig):
     shingle_size: int = Field(3, ge=1, le=32, description="Word shingle length for near-duplicates.")
     verify: bool = Field(False, description="Re-read candidate rows and keep only near pairs whose exact Jaccard passes.")
     max_verify_rows: int = Field(50_000, ge=1, description="Candidate rows beyond this are reported unverified.")
+
+
+class SplitLeakageDetails(ClusterListing):
+    """Pairs of a test row and a train row holding the same content (exactly, or near by MinHash)."""
+
+    rows_by_split: dict[str, int] = Field(description="Rows per split of the data, in name order.")
+    pairs: int = Field(description="(test row, train row) pairs found.")
+    threshold: float | None = Field(description="The near-duplicate Jaccard threshold (null: exact matches only).")
+    verified: bool = Field(description="Whether near pairs were checked by their exact Jaccard (`verify`).")
+    largest_clusters: list[Cluster] = Field(description="The first pairs (at most 10), each a cluster of the test "
+                                            "row and the train row.")
+    cluster_sizes: dict[str, int] = Field(description="Pairs as clusters of size 2 ({'2': pairs}; empty when none).")
+    clusters: int = Field(description="Pairs found (each a cluster of two rows).")
 
 NUM_PERM = 128
 VERIFY_ALL_PAIRS_UP_TO = 50
@@ -94,7 +108,7 @@ class SplitState:
     pairs: dict[int, np.ndarray] | None = None  # bucket cap -> (test, train) pairs, when grouped elsewhere (Ray)
 
 
-@check("split_leakage", group="uniqueness", options=SplitLeakageCheck)
+@check("split_leakage", group="uniqueness", options=SplitLeakageCheck, details=SplitLeakageDetails)
 class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState], SpillsRows[SplitState],
                             ShufflesBandKeys[SplitState], LooksAgain[SplitState]):
     spills = "rows' keys"
@@ -192,10 +206,11 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState], SpillsRows
         status = "failed" if missing else verdict.status
         return self.result(status=status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=test_rows, findings=leaked, rate=rate, message=message,
-                           details={"rows_by_split": dict(sorted(state.rows.items())), "pairs": len(leaks),
-                                    "threshold": self.config.threshold, "verified": verified, "largest_clusters": shown,
-                                    "cluster_sizes": {"2": len(leaks)} if len(leaks) else {}, "clusters": len(leaks)},
-                           samples=[Sample(**c["members"][0]) for c in shown])
+                           details=SplitLeakageDetails(
+                               rows_by_split=dict(sorted(state.rows.items())), pairs=len(leaks),
+                               threshold=self.config.threshold, verified=verified, largest_clusters=shown,
+                               cluster_sizes={"2": len(leaks)} if len(leaks) else {}, clusters=len(leaks)).dump(),
+                           samples=[c.members[0] for c in shown])
 
     def _shingles(self, batch: BatchContext) -> tuple[np.ndarray, np.ndarray]:
         texts = row_texts(batch, content_fields(self.spec.kind, self.spec.fields, self.config.on), self.config.normalize)

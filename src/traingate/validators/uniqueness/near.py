@@ -15,9 +15,11 @@ from pydantic import Field
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.data.spill import Rows
-from traingate.results.model import CheckResult, Sample
+from traingate.results.details import Absent
+from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import BandKeys, LooksAgain, PairsOf, ShufflesBandKeys, SpillsRows
+from traingate.validators.common.details import Cluster, ClusterListing
 from traingate.validators.common.lsh import (
     band_keys,
     bucket_candidates,
@@ -52,6 +54,25 @@ class NearDuplicatesCheck(_ShingleOptions):
     max_verify_rows: int = Field(50_000, ge=1, description="Candidate rows beyond this are reported unverified.")
     top_clusters: int = Field(10, ge=0, le=100)
 
+
+class NearDuplicatesDetails(ClusterListing):
+    """Clusters of rows whose shingle sets are near (Jaccard at or above the threshold), from MinHash LSH."""
+
+    fields: list[str] = Field(description="Logical fields compared.")
+    threshold: float = Field(description="The Jaccard similarity that makes two rows near duplicates.")
+    bands: int = Field(description="LSH bands.")
+    rows_per_band: int = Field(description="MinHash values per band.")
+    shingle: str = Field(description="The shingles compared, e.g. 'word 3-grams'.")
+    clusters: int = Field(description="Clusters of two or more linked rows (connected components).")
+    duplicate_rows: int = Field(description="Rows beyond the first of each cluster.")
+    verified: bool = Field(description="Whether the pairs were checked by their exact Jaccard (`verify`).")
+    candidate_pairs: int = Field(description="Pairs linking rows (after verification, when verified).")
+    cluster_sizes: dict[str, int] = Field(description="Clusters per size (rows in the cluster), smallest size first.")
+    largest_clusters: list[Cluster] = Field(description="The largest clusters (at most `top_clusters`), largest first.")
+    bytes_per_row: int = Field(description="Memory the check holds per row.")
+    not_verified: Absent[str] = Field(None, description="Why `verify` was asked for and not done (too many "
+                                      "candidate rows): the figures are MinHash estimates.")
+
 VERIFY_ALL_PAIRS_UP_TO = 50
 
 
@@ -63,7 +84,7 @@ class BandState:
     pairs: dict[int, np.ndarray] | None = None  # bucket cap -> candidate pairs, when grouped elsewhere (Ray)
 
 
-@check("near_duplicates", group="uniqueness", options=NearDuplicatesCheck)
+@check("near_duplicates", group="uniqueness", options=NearDuplicatesCheck, details=NearDuplicatesDetails)
 class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState], SpillsRows[BandState],
                               ShufflesBandKeys[BandState], LooksAgain[BandState]):
     spills = "rows' keys"
@@ -153,17 +174,16 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState], SpillsR
         rate = duplicates / state.rows if state.rows else 0.0
         bands, band_rows = optimal_bands(self.config.threshold, self.config.num_perm)
         shown = [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in groups[: self.config.top_clusters]]
-        details: dict[str, Any] = {
-            "fields": self.fields(), "threshold": self.config.threshold, "bands": bands, "rows_per_band": band_rows,
-            "shingle": f"{self.config.shingle} {self.config.size}-grams", "clusters": len(groups),
-            "duplicate_rows": duplicates, "verified": verified, "candidate_pairs": candidate_pairs,
-            "cluster_sizes": {str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
-            "largest_clusters": shown, "bytes_per_row": 8 * bands + 8,
-        }
-        if self.config.verify and not verified:
-            details["not_verified"] = f"more than {self.config.max_verify_rows} candidate rows; estimates only"
+        details = NearDuplicatesDetails(
+            fields=self.fields(), threshold=self.config.threshold, bands=bands, rows_per_band=band_rows,
+            shingle=f"{self.config.shingle} {self.config.size}-grams", clusters=len(groups),
+            duplicate_rows=duplicates, verified=verified, candidate_pairs=candidate_pairs,
+            cluster_sizes={str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
+            largest_clusters=shown, bytes_per_row=8 * bands + 8,
+            not_verified=f"more than {self.config.max_verify_rows} candidate rows; estimates only"
+            if self.config.verify and not verified else None)
         message = (f"{duplicates} near-duplicate rows in {len(groups)} clusters among {state.rows} rows ({rate:.2%}), "
                    f"Jaccard >= {self.config.threshold}" + (" (verified)" if verified else " (MinHash estimate)"))
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
-                           rows=state.rows, findings=duplicates, rate=rate, message=message, details=details,
-                           samples=[Sample(**m) for c in shown for m in c["members"][1:2]][:20])
+                           rows=state.rows, findings=duplicates, rate=rate, message=message,
+                           details=details.dump(), samples=[m for c in shown for m in c.members[1:2]][:20])

@@ -17,9 +17,11 @@ from pydantic import Field
 from traingate.contracts.model import CheckConfig, SampleSpec
 from traingate.data.batch import BatchContext
 from traingate.data.embeddings import embed
-from traingate.results.model import CheckResult, Sample
+from traingate.results.details import Absent
+from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import LooksAgain, ShedsRows
+from traingate.validators.common.details import Cluster, ClusterListing
 from traingate.validators.common.lsh import components
 from traingate.validators.common.normalize import content_fields, row_texts
 from traingate.validators.common.registry import check
@@ -37,6 +39,24 @@ class SemanticDuplicatesCheck(CheckConfig):
     sample: SampleSpec | None = Field(None, description="Embed a seeded sample instead of every row.")
     block_rows: int = Field(2048, ge=64, description="Rows per block of the pairwise search (memory: block_rows^2 floats).")
     top_clusters: int = Field(10, ge=0, le=100)
+
+
+class SemanticDuplicatesDetails(ClusterListing):
+    """Clusters of rows whose embeddings are at or above the cosine threshold (connected components)."""
+
+    fields: list[str] = Field(description="Logical fields embedded.")
+    model: str = Field(description="The embedding model.")
+    threshold: float = Field(description="The cosine similarity that makes two rows duplicates.")
+    embedded_rows: int = Field(description="Rows embedded and compared (all rows with text, unless sampled).")
+    total_rows: int = Field(description="Rows the check saw.")
+    sampled: bool = Field(description="Whether only a sample of the rows was compared (`sample`, or the memory cap).")
+    memory_cap: Absent[int] = Field(None, description="Rows kept at most to stay under --max-memory (absent when "
+                                    "the memory limit was not reached).")
+    clusters: int = Field(description="Clusters of two or more linked rows.")
+    duplicate_rows: int = Field(description="Rows beyond the first of each cluster.")
+    cluster_sizes: dict[str, int] = Field(description="Clusters per size (rows in the cluster), smallest size first.")
+    largest_clusters: list[Cluster] = Field(description="The largest clusters (at most `top_clusters`), largest first.")
+    bytes_per_row: int = Field(description="Memory the check holds per row.")
 
 
 @dataclass
@@ -62,7 +82,8 @@ def similar_pairs(vectors: np.ndarray, ids: np.ndarray, threshold: float, block:
     return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.uint64)
 
 
-@check("semantic_duplicates", group="uniqueness", options=SemanticDuplicatesCheck)
+@check("semantic_duplicates", group="uniqueness", options=SemanticDuplicatesCheck,
+       details=SemanticDuplicatesDetails)
 class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState], ShedsRows[VectorState],
                                   LooksAgain[VectorState]):
 
@@ -155,10 +176,10 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
                    + (f"; rows capped at {state.memory_cap} to stay under --max-memory" if state.memory_cap else ""))
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=embedded, findings=duplicates, rate=rate, message=message,
-                           details={"fields": self.fields(), "model": self.config.model, "threshold": self.config.threshold,
-                                    "embedded_rows": embedded, "total_rows": state.rows, "sampled": sampled,
-                                    **({"memory_cap": state.memory_cap} if state.memory_cap else {}),
-                                    "clusters": len(groups), "duplicate_rows": duplicates,
-                                    "cluster_sizes": {str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
-                                    "largest_clusters": shown, "bytes_per_row": 256 * 2 + 16},
-                           samples=[Sample(**m) for c in shown for m in c["members"][1:2]][:20])
+                           details=SemanticDuplicatesDetails(
+                               fields=self.fields(), model=self.config.model, threshold=self.config.threshold,
+                               embedded_rows=embedded, total_rows=state.rows, sampled=sampled,
+                               memory_cap=state.memory_cap or None, clusters=len(groups), duplicate_rows=duplicates,
+                               cluster_sizes={str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
+                               largest_clusters=shown, bytes_per_row=256 * 2 + 16).dump(),
+                           samples=[m for c in shown for m in c.members[1:2]][:20])
