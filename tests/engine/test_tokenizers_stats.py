@@ -126,6 +126,7 @@ def test_run_reports_distributions_and_tokenizer(run: Callable[..., RunResult]) 
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_real_lengths_have_numpys_quantiles_inside_the_histogram(shared: Path, tmp_path: Path) -> None:
     """gsm8k: 10,111 questions and answers, whose bin-edge quantiles were up to 3.6% high and whose last
     edge lay below the maximum; lengths recomputed here with len() and str.split()."""

@@ -105,6 +105,7 @@ TIMED = textwrap.dedent("""\
 """)
 
 
+@pytest.mark.slow  # two processes a case, each warming every engine
 @pytest.mark.parametrize("case", list(HANGS))
 def test_backtracking_regex_ends_in_under_a_second(tmp_path: Path, case: str) -> None:
     """`(a+)+$` on a 41-character value hung each of these checks; a check's regex now ends in well under a second."""

@@ -23,6 +23,7 @@ from tests.conftest import ROOT
 from traingate.cli.app import app
 
 RUN_SECONDS = 180  # a sharded run is bounded by the test, not by luck
+WORKERS = [1, pytest.param(2, marks=pytest.mark.slow)]  # one process (in this one), and 2 workers in a subprocess
 
 # Each case: a check (its YAML flow mapping with the misspelt name), the name as the contract gives it, and the
 # spelling the message must suggest. The contract of a case holds every check of its kind.
@@ -158,7 +159,7 @@ def assert_absent(check: dict[str, Any], name: str, guess: str, columns: str) ->
     assert columns in message and f"did you mean {guess!r}?" in message, message
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", WORKERS)
 def test_every_check_on_a_misspelt_field_errs_naming_it_and_the_columns(tmp_path: Path, workers: int) -> None:
     contract, data = workspace(tmp_path, contract_yaml("pretraining", [c for c, _, _ in PRETRAINING]), ROWS[:1], ROWS[1:])
     code, result, output = validate(tmp_path, contract, data, workers)
@@ -180,7 +181,7 @@ def test_the_same_checks_spelt_right_do_not_err(tmp_path: Path) -> None:
     assert not [c["id"] for c in result["checks"] if c["status"] == "errored"], output
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", WORKERS)
 def test_a_logical_field_mapped_to_a_missing_column_errs(tmp_path: Path, workers: int) -> None:
     checks = [c for c, _, _ in SFT] + ["alignment: {type: refusals}"]  # refusals reads only the response
     contract, data = workspace(tmp_path, contract_yaml("sft", checks, SFT_FIELDS), SFT_ROWS[:1], SFT_ROWS[1:])
@@ -194,7 +195,7 @@ def test_a_logical_field_mapped_to_a_missing_column_errs(tmp_path: Path, workers
 
 
 @pytest.mark.parametrize("key", ["content", "role"])
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", WORKERS)
 def test_a_chat_whose_turn_key_is_misspelt_errs_rather_than_reading_empty_turns(
         tmp_path: Path, key: str, workers: int) -> None:
     misspelt = {"content": "contnet", "role": "rloe"}[key]
@@ -219,7 +220,7 @@ def test_a_chat_whose_messages_column_is_misspelt_errs(tmp_path: Path) -> None:
         assert_absent(check, "conversatons", "conversations", "the data has columns: conversations")
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", WORKERS)
 def test_a_field_in_one_file_of_two_is_present(tmp_path: Path, workers: int) -> None:
     """Absence is judged over the whole run: merged across files, and across worker shards."""
     checks = ["coverage: {type: distribution, feature: topic, targets: {sea: {max: 1.0}}}",
@@ -244,7 +245,7 @@ def test_a_column_null_in_every_row_is_present(tmp_path: Path) -> None:
     assert "field_absent" not in output
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", WORKERS)
 def test_a_field_declared_optional_may_be_absent(tmp_path: Path, workers: int) -> None:
     checks = ["coverage: {type: distribution, feature: topc, targets: {sea: {max: 1.0}}}",
               "format: {type: max_chars, fields: [text, nte], limit: 1000}",

@@ -223,6 +223,7 @@ def test_random_bytes_as_the_contract_end_with_an_exit_code(payload: bytes) -> N
 
 
 @pytest.mark.slow
+@pytest.mark.exhaustive
 @SLOW
 @given(suffix=st.sampled_from(SUFFIXES), payload=st.binary(max_size=4096))
 def test_slow_random_bytes_as_data(suffix: str, payload: bytes) -> None:
@@ -231,6 +232,7 @@ def test_slow_random_bytes_as_data(suffix: str, payload: bytes) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.exhaustive
 @SLOW
 @given(items=rows, as_array=st.booleans())
 def test_slow_random_json_values_as_data(items: list[Any], as_array: bool) -> None:
@@ -239,6 +241,7 @@ def test_slow_random_json_values_as_data(items: list[Any], as_array: bool) -> No
 
 
 @pytest.mark.slow
+@pytest.mark.exhaustive
 @SLOW
 @given(text=random_yaml | st.binary(max_size=2048))
 def test_slow_random_contracts(text: str | bytes) -> None:

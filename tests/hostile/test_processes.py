@@ -123,6 +123,7 @@ def wait_for_workers(run: subprocess.Popen[str], marks: Path, count: int = 2, se
     return pids
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("sig", "code", "said"), [(signal.SIGTERM, 143, "terminated"), (signal.SIGINT, 130, "interrupted")])
 def test_a_signal_to_the_driver_stops_a_sharded_run_within_a_second_and_leaves_nothing(
         tmp_path: Path, sig: signal.Signals, code: int, said: str) -> None:
@@ -144,6 +145,7 @@ def test_a_signal_to_the_driver_stops_a_sharded_run_within_a_second_and_leaves_n
         assert all(not Path(f"/proc/{pid}").exists() for pid in workers)
 
 
+@pytest.mark.slow
 def test_workers_of_a_driver_killed_with_sigkill_exit_within_seconds_and_the_next_run_sweeps_its_folder(
         tmp_path: Path) -> None:
     """kill -9 leaves the driver no chance to clean up: its workers notice that it died (they watch their
@@ -172,6 +174,7 @@ def test_workers_of_a_driver_killed_with_sigkill_exit_within_seconds_and_the_nex
     assert spill_folders(tmp) == [mine.name]
 
 
+@pytest.mark.slow
 def test_a_normal_sharded_run_ends_with_every_process_reaped(tmp_path: Path) -> None:
     """When a `--workers 2` run exits, none of its processes (workers, the resource tracker) is left running
     or as a zombie for init to reap."""
@@ -199,7 +202,7 @@ def full_disk(tmp_path: Path, size: str = "256k") -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(where)], check=False)
 
 
-@pytest.mark.parametrize("workers", ["1", "2", "ray"])
+@pytest.mark.parametrize("workers", ["1", pytest.param("2", marks=pytest.mark.slow), pytest.param("ray", marks=pytest.mark.slow)])
 def test_a_full_spill_disk_is_exit_3_naming_the_folder_and_leaves_no_file(tmp_path: Path, workers: str) -> None:
     """Spilling onto a disk that fills up: exit 3 and one line naming the spill folder and TMPDIR (how to
     move it), not a SIGBUS (exit 135) with no message; the spill files are removed; no process left. On Ray

@@ -124,7 +124,7 @@ def test_a_csv_quote_that_never_closes_is_one_unreadable_record_and_the_rows_aft
     assert "d.csv:3 [bad_csv_row] a quote opened in this record is never closed" in out
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("workers", ["1", pytest.param("2", marks=pytest.mark.slow)])
 def test_a_type_that_changes_between_files_is_caught_with_any_number_of_workers(tmp_path: Path, workers: str) -> None:
     folder = tmp_path / "data"
     folder.mkdir()

@@ -14,7 +14,7 @@ from traingate.contracts import parse_contract
 from traingate.engine.runner import validate
 from traingate.results import CheckResult
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def nominal_alpha(units: dict[str, list[str]]) -> float:

@@ -16,7 +16,7 @@ from tests.conftest import contract_text, write_jsonl
 from traingate.contracts import parse_contract
 from traingate.engine.runner import validate
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 NAMED = ["What percentage of the brain does a human typically use?",
          'Who composed the tune of "Twinkle, Twinkle, Little Star"?']
 

@@ -19,7 +19,7 @@ from traingate.results import RunResult
 from traingate.validators.alignment.endings import RULES, finished_form
 from traingate.validators.alignment.responses import DEFAULT_REFUSALS
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ENDINGS = ".!?…\"'”’)]}*`>|:;"
 
 

@@ -13,7 +13,7 @@ from tests.test_expectations import _gx_results
 from traingate.contracts import parse_contract
 from traingate.engine.runner import validate
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ANSWER = r"\n#### -?[0-9][0-9,]*(\.[0-9]+)?$"
 ITEMS = [

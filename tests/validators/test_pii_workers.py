@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import write_jsonl
 
+pytestmark = pytest.mark.slow  # worker processes and pools
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -42,6 +42,7 @@ def responses(shared: Path) -> list[dict[str, str]]:
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_labelled_finished_forms_are_not_called_truncated(run: Callable[..., RunResult], shared: Path) -> None:
     rows = responses(shared)
     items = json.loads(LABELS.read_text(encoding="utf-8"))["items"]
