@@ -3,6 +3,7 @@ no browser, no CDN). They draw values the run already holds; nothing is computed
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -10,6 +11,7 @@ from markupsafe import Markup
 
 from traingate.errors import MissingDependencyError
 from traingate.reports.sanitize import visible, visible_all
+from traingate.validators.common.details import ShareBand
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 BLUE, RED, GREY, PURPLE = "#3b6fb6", "#c0392b", "#d9dde3", "#8a5cb8"
@@ -54,17 +56,17 @@ def bars(counts: dict[str, int], title: str, color: str = BLUE, prefix: str = ""
                                    "axis": {"tickMinStep": 1, "format": "~s"}}}}, title)
 
 
-def coverage(shares: dict[str, float], targets: dict[str, dict[str, float | None]], feature: str) -> Markup:
+def coverage(shares: Mapping[str, float], targets: Mapping[str, ShareBand], feature: str) -> Markup:
     """Each value's share as a bar, its target band (if any) drawn behind it in grey; misses in red."""
     names = list(shares) + [n for n in targets if n not in shares]
     rows = []
     for name in names:
-        band = targets.get(name) or {}
-        low, high = band.get("min"), band.get("max")
+        band = targets.get(name)
+        low, high = (band.min, band.max) if band is not None else (None, None)
         share = shares.get(name, 0.0)
         missed = (low is not None and share < low) or (high is not None and share > high)
         rows.append({"value": name, "share": share, "low": low or 0.0, "high": 1.0 if high is None else high,
-                     "banded": bool(band), "missed": missed})
+                     "banded": band is not None, "missed": missed})
     y = {"field": "value", "type": "nominal", "sort": None, "title": None}
     return svg({"width": 260, "height": {"step": 16}, "data": {"values": rows}, "layer": [
         {"transform": [{"filter": "datum.banded"}], "mark": {"type": "bar", "color": GREY, "size": 12},
