@@ -1,4 +1,6 @@
-"""The run result: what every reporter presents and what `--json` writes. Field names are fixed."""
+"""The run result: what every reporter presents and what `--json` writes. Field names are fixed; every field
+is described, and `run_json_schema()` publishes the JSON Schema of a run (a check's `details` follow the model
+its check type registered: traingate.contracts.registry.details_model)."""
 
 from __future__ import annotations
 
@@ -31,75 +33,96 @@ class Sample(Model):
 class Location(Model):
     """Where a row is: its file and line (or item, or row, as `unit` says)."""
 
-    file: str
-    line: int
-    unit: str = "line"
+    file: str = Field(description="Data file the row came from.")
+    line: int = Field(description="1-based line, item or row of the file, as `unit` says.")
+    unit: str = Field("line", description="What `line` counts: line, item or row.")
 
 
 class Threshold(Model):
+    """The limit a check's metric was compared with."""
+
     kind: Literal["max_count", "max_rate", "min_share", "min", "none"] = Field(
-        description="none: the check fails on any finding.")
-    value: float
+        description="max_count: most findings allowed; max_rate: largest share of rows with a finding; min_share: "
+        "smallest share of rows without one (an expectation's `mostly`); min: smallest value of the metric; none: the "
+        "check fails on any finding.")
+    value: float = Field(description="The limit (0 for none).")
 
 
 class CheckResult(Model):
+    """What one check of the contract found."""
+
     id: str = Field(description="Unique id in the run: the check's name or group.type.")
     group: str = Field(description="Quality dimension: format, quantity, ...")
-    type: str
-    severity: Literal["error", "warn", "info"]
-    status: Status
-    description: str = ""
+    type: str = Field(description="The check type, e.g. exact_duplicates.")
+    severity: Literal["error", "warn", "info"] = Field(
+        description="What a failure does to the gate: error fails it, warn fails it under fail_on: warn (else "
+        "warns), info never does.")
+    status: Status = Field(description="passed, failed, errored (the check could not run: see `error`) or skipped.")
+    description: str = Field("", description="The check's description from the contract, else its type's summary.")
     metric: str = Field("", description="Name of the metric compared with the threshold.")
     value: float | None = Field(None, description="The metric's value.")
-    threshold: Threshold | None = None
+    threshold: Threshold | None = Field(None, description="The limit the metric was compared with (none for a "
+                                        "check that judges otherwise).")
     rows: int = Field(0, description="Rows the check looked at.")
     findings: int = Field(0, description="Rows with at least one finding.")
     rate: float | None = Field(None, description="findings / rows.")
     message: str = Field("", description="One sentence a reviewer reads.")
-    details: dict[str, Any] = Field(default_factory=dict, description="Counts per reason and other figures.")
-    samples: list[Sample] = Field(default_factory=list)
+    details: dict[str, Any] = Field(default_factory=dict, description="Counts per reason, clusters and other "
+                                    "figures, as the check type's details model describes them (`traingate checks`, "
+                                    "docs); kept as JSON so that masking and older runs read back alike.")
+    samples: list[Sample] = Field(default_factory=list, description="Failing rows, at most 20, chosen by a seeded "
+                                  "row hash (the same rows for any split of the data).")
     first_failure: Location | None = Field(None, description="The first failing row in data order (files in order, "
                                            "then line), for checks that flag rows one by one.")
     error: str | None = Field(None, description="Reason code and message when status is errored.")
 
 
 class FileInfo(Model):
-    path: str
-    split: str
-    format: str
-    bytes: int
-    sha256: str
-    rows: int = 0
-    bad_records: int = 0
+    """A data file the run read."""
+
+    path: str = Field(description="The file as given (or found in a folder), or its URL.")
+    split: str = Field(description="The split it belongs to (split=path, the contract's splits), else all.")
+    format: str = Field(description="jsonl, json, parquet, csv, tsv or arrow.")
+    bytes: int = Field(description="Size of the file in bytes.")
+    sha256: str = Field(description="sha256 of the file's bytes.")
+    rows: int = Field(0, description="Rows read from the file.")
+    bad_records: int = Field(0, description="Records of the file that could not be read.")
     absolute_path: str | None = Field(None, description="The file as validate found it, from the root (the "
                                       "same as path for a URL): what promote hashes again, from any directory.")
 
 
 class Fault(Model):
-    file: str
-    line: int
-    unit: str = "line"
+    """A record that could not be read."""
+
+    file: str = Field(description="Data file of the record.")
+    line: int = Field(description="1-based line, item or row of the record, as `unit` says.")
+    unit: str = Field("line", description="What `line` counts: line, item or row.")
     kind: str = Field(description="invalid_json, invalid_utf8, not_an_object, type_mismatch, bad_csv_row, ...")
-    message: str
-    excerpt: str = ""
+    message: str = Field(description="What is wrong with it, in a sentence.")
+    excerpt: str = Field("", description="The start of the record, truncated.")
 
 
 class SkippedFile(Model):
-    path: str
+    """A file given (or found in a folder) and not read."""
+
+    path: str = Field(description="The file as given or found.")
     reason: str = Field(description="Why it was not read: a dataset card, excluded by a pattern, ...")
 
 
 class DatasetInfo(Model):
-    kind: str
-    files: list[FileInfo]
-    rows: int
+    """The data the run read."""
+
+    kind: str = Field(description="The contract's dataset kind: pretraining, sft, preference, reward or chat.")
+    files: list[FileInfo] = Field(description="The files read, in reading order.")
+    rows: int = Field(description="Rows read, over all files.")
     fingerprint: str = Field(description="sha256 over the files' sha256 values, in order.")
-    bad_records: int = 0
+    bad_records: int = Field(0, description="Records that could not be read, over all files.")
     faults: list[Fault] = Field(default_factory=list, description="Capped samples of unreadable records.")
-    fault_counts: dict[str, int] = Field(default_factory=dict)
+    fault_counts: dict[str, int] = Field(default_factory=dict, description="Unreadable records per fault kind.")
     limited_to: int | None = Field(None, description="Set when --limit stopped the read early.")
-    tokenizer: str
-    text_fields: list[str] = Field(default_factory=list)
+    tokenizer: str = Field(description="The tokenizer that counted tokens.")
+    text_fields: list[str] = Field(default_factory=list, description="The text fields read (the kind's required "
+                                   "ones and those the contract maps), each as 'logical field -> column'.")
     shards: int = Field(1, description="Pieces the data was read in (files, byte ranges, row groups).")
     errored_shards: list[str] = Field(default_factory=list,
                                       description="Shards that failed twice, with file, range and error; the gate fails.")
@@ -115,19 +138,23 @@ class DatasetInfo(Model):
 
 
 class Histogram(Model):
+    """Counts of a distribution's values per bin."""
+
     edges: list[float] = Field(description="Bin edges, one more than counts: bin i holds edges[i] <= value < edges[i + 1], "
                                "the last bin also its upper edge, which is at or above the maximum. (Runs written before "
                                "1.1 hold lower edges only, as many as counts, the last bin open-ended.)")
-    counts: list[int]
+    counts: list[int] = Field(description="Values per bin.")
 
 
 class Distribution(Model):
+    """A figure of every row (characters or tokens of a field, turns) summarised over the run."""
+
     name: str = Field(description="e.g. chars.prompt, tokens.response, turns")
-    count: int
-    sum: float
-    min: float | None
-    max: float | None
-    mean: float | None
+    count: int = Field(description="Values summarised.")
+    sum: float = Field(description="Sum of the values.")
+    min: float | None = Field(description="Smallest value (null when there is none).")
+    max: float | None = Field(description="Largest value (null when there is none).")
+    mean: float | None = Field(description="Mean of the values (null when there is none).")
     quantiles: dict[str, float] = Field(default_factory=dict, description="p50, p90, p99: the smallest value with at least "
                                         "that share of the values at or below it (numpy's inverted_cdf), over `quantile_basis`.")
     quantile_basis: Literal["exact", "sample", "bin_edge"] = Field(
@@ -135,7 +162,7 @@ class Distribution(Model):
         "from every value (exact below 64), the place in it from the `quantile_sample` rows of smallest row hash, the "
         "same rows for any split, so within the bin's 4.4%; bin_edge (runs before 1.1): upper bin edges, up to 4.4% high.")
     quantile_sample: int | None = Field(None, description="Values the quantiles were computed from.")
-    histogram: Histogram
+    histogram: Histogram = Field(description="The values per bin.")
 
     def quantile_note(self) -> str:
         """What the quantiles are, in words, wherever they are shown."""
@@ -147,39 +174,51 @@ class Distribution(Model):
 
 
 class SideFile(Model):
+    """A file a check read besides the data."""
+
     path: str = Field(description="Absolute path (or URL) of a file a check read besides the data.")
     sha256: str | None = Field(None, description="Its sha256 (none for a remote file).")
 
 
 class ContractInfo(Model):
-    name: str
-    version: str
-    sha256: str
-    path: str | None
-    description: str | None = None
+    """The contract the run checked against."""
+
+    name: str = Field(description="The contract's name (its `contract` key).")
+    version: str = Field(description="The contract's version (semver).")
+    sha256: str = Field(description="sha256 of the contract file's bytes (empty for a contract given as text).")
+    path: str | None = Field(description="The contract file as given.")
+    description: str | None = Field(None, description="The contract's description.")
     side_files: list[SideFile] = Field(default_factory=list, description="Files the checks read besides the data "
                                        "(eval sets, reference texts), with their sha256: promote refuses a run "
                                        "when one changed since.")
 
 
 class Gate(Model):
-    verdict: Verdict
-    fail_on: Literal["error", "warn"]
-    exit_code: int
-    reasons: list[str] = Field(default_factory=list)
+    """The verdict of the run and why."""
+
+    verdict: Verdict = Field(description="passed; warned (a warn check failed, fail_on: error); failed (a blocking "
+                             "check failed, or too many unreadable records); errored (a check or a shard could not "
+                             "run, or no row was read).")
+    fail_on: Literal["error", "warn"] = Field(description="The contract's gate.fail_on: the lowest severity whose "
+                                              "failure fails the gate.")
+    exit_code: int = Field(description="The command's exit code: 0 passed or warned, 1 failed, 3 errored.")
+    reasons: list[str] = Field(default_factory=list, description="One sentence per reason for the verdict.")
 
 
 class RunResult(Model):
-    schema_version: str = SCHEMA_VERSION
-    tool_version: str
-    run_id: str
-    started_at: str
-    finished_at: str
-    contract: ContractInfo
-    dataset: DatasetInfo
-    checks: list[CheckResult]
-    distributions: list[Distribution] = Field(default_factory=list)
-    gate: Gate
+    """One validation run: the contract, the data, every check's result and the gate's verdict."""
+
+    schema_version: str = Field(SCHEMA_VERSION, description="Version of this format (major.minor).")
+    tool_version: str = Field(description="The traingate version that ran.")
+    run_id: str = Field(description="A random id of the run (32 hex digits).")
+    started_at: str = Field(description="When the run started (ISO 8601, UTC).")
+    finished_at: str = Field(description="When the run finished (ISO 8601, UTC).")
+    contract: ContractInfo = Field(description="The contract checked against.")
+    dataset: DatasetInfo = Field(description="The data read.")
+    checks: list[CheckResult] = Field(description="One result per check of the contract, in the contract's order.")
+    distributions: list[Distribution] = Field(default_factory=list, description="Length and turn distributions of "
+                                              "the kind's text fields.")
+    gate: Gate = Field(description="The verdict.")
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds: total, read, per check id.")
     resources: dict[str, float] = Field(default_factory=dict, description="peak_rss_mib of the driver, "
                                         "worker_peak_rss_mib of the largest worker process or Ray worker (0 in one process).")
@@ -188,3 +227,9 @@ class RunResult(Model):
         "files and their sha256, the contract, the verdict, every check's status and value, whether it was limited "
         "or sampled). The statement's predicate.run_sha256 is the sha256 of this JSON without this field, so an "
         "edit anywhere breaks the signature.")
+
+
+def run_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a run result, as `--json` writes it and `traingate schema --run` prints it."""
+    schema = RunResult.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"traingate-run-{SCHEMA_VERSION}", **schema}
