@@ -14,23 +14,36 @@ import pytest
 
 from tests.integration.test_shared_datasets import by_id, load, run
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+class _Spaced(dict[int, str]):
+    """str.translate table: each punctuation or symbol character (Unicode category P* or S*) to a space,
+    every other character to itself; each character's category is looked up once."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = " " if unicodedata.category(chr(code))[0] in "PS" else chr(code)
+        return self[code]
+
+
+SPACED = _Spaced()
 
 
 def words(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKC", text).lower()
-    return "".join(" " if unicodedata.category(c)[0] in "PS" else c for c in text).split()
+    return unicodedata.normalize("NFKC", text).lower().translate(SPACED).split()
 
 
 def item_lines(text: str) -> dict[int, int]:
     """Line each top-level item of a JSON array starts on -> its index (read with the standard decoder)."""
     decoder, at, starts = json.JSONDecoder(), text.index("[") + 1, {}
+    line, counted = 1, 0  # the line of `counted`: newlines are counted once, up to each item's start
     while True:
         while text[at] in " \t\r\n,":
             at += 1
         if text[at] == "]":
             return starts
-        starts[text.count("\n", 0, at) + 1] = len(starts)
+        line, counted = line + text.count("\n", counted, at), at
+        starts[line] = len(starts)
         at = decoder.raw_decode(text, at)[1]
 
 
@@ -47,6 +60,7 @@ def leaked(train: list[str], items: list[str], n: int = 13, share: float = 0.5, 
     for i, grams in enumerate(row_grams):
         for g in grams:
             owners[g].add(i)
+    spaced = [f" {' '.join(r)} " for r in rows]  # words hold no space: a run of words is a run of spaced words
     items_hit, rows_hit = 0, set()
     for item in map(words, items):
         if len(item) >= n:
@@ -56,8 +70,9 @@ def leaked(train: list[str], items: list[str], n: int = 13, share: float = 0.5, 
                 for r in owners.get(g, ()):
                     counts[r] += 1
             hit = {r for r, c in counts.items() if c / len(grams) >= share}
-        elif len(item) >= min_words:
-            hit = {i for i, r in enumerate(rows) if tuple(item) in ngrams(r, len(item))}
+        elif len(item) >= min_words:  # the rows whose words hold the item's words in a row
+            run = f" {' '.join(item)} "
+            hit = {i for i, r in enumerate(spaced) if run in r}
         else:
             hit = set()
         items_hit += bool(hit)
