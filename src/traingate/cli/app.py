@@ -39,18 +39,6 @@ def _fail(exc: TraingateError) -> typer.Exit:
     return fail(exc)
 
 
-_UNITS = {"": 1.0, "m": 1.0, "mb": 1.0, "mib": 1.0, "g": 1024.0, "gb": 1024.0, "gib": 1024.0}
-
-
-def _mebibytes(text: str) -> float:
-    number = text.strip().lower().rstrip("bgimk ")
-    unit = text.strip().lower()[len(number):].strip()
-    try:
-        return float(number) * _UNITS[unit]
-    except (ValueError, KeyError) as exc:
-        raise typer.BadParameter(f"{text!r}: give a size such as 8GiB or 512MiB", param_hint="--max-memory") from exc
-
-
 @app.command()
 def validate(
     contract: Annotated[Path, typer.Argument(help="The contract YAML file.")],
@@ -78,30 +66,30 @@ def validate(
                                                   "private key (an in-toto statement in a DSSE envelope).")] = None,
 ) -> None:
     """Check DATA against CONTRACT; exit 0 when the gate passes, 1 when it fails, 3 on errors."""
-    if fail_on not in (None, "error", "warn"):
-        raise typer.BadParameter("use error or warn", param_hint="--fail-on")
+    from traingate.api import ENGINES, FAIL_ON, mebibytes
+    from traingate.api import validate as run
+    from traingate.contracts import load_contract
+
+    if fail_on not in (None, *FAIL_ON):
+        raise typer.BadParameter(f"use {' or '.join(FAIL_ON)}", param_hint="--fail-on")
     if output_format not in ("terminal", "github"):
         raise typer.BadParameter("use terminal or github", param_hint="--format")
-    if engine not in ("local", "ray"):
-        raise typer.BadParameter("use local or ray", param_hint="--engine")
-    from traingate.contracts import load_contract
-    from traingate.engine.runner import RunOptions
-    from traingate.engine.runner import validate as run
-
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"use {' or '.join(ENGINES)}", param_hint="--engine")
     outputs = [("--report", report), ("--json", json_out), ("--junit", junit), ("--evidence", evidence)]
     guard(outputs, inputs_of([contract, *(data or []), *([key] if key else [])]))
-    max_memory_mib = _mebibytes(max_memory) if max_memory else None
+    try:
+        max_memory_mib = mebibytes(max_memory) if max_memory is not None else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--max-memory") from exc
     if key is not None and json_out is None:
         raise typer.BadParameter("the signature lives in the run's JSON: add --json RUN.json", param_hint="--key")
     signer = signoff.signing_key(key)  # a key that does not load stops here, before the run
     loaded = load_contract(contract)
     if not data:  # the contract's splits, relative to its folder, are the inputs
         guard(outputs, inputs_of(contract.parent / p for paths in (loaded.dataset.splits or {}).values() for p in paths))
-    if fail_on is not None:
-        loaded = loaded.model_copy(update={"gate": loaded.gate.model_copy(update={"fail_on": fail_on})})
-    options = RunOptions(limit=limit, workers=workers or 0, engine=engine, address=address, max_memory_mib=max_memory_mib,
-                         exclude=tuple(exclude or ()))
-    result = run(loaded, data or [], show_progress=True, options=options)
+    result = run(loaded, data, workers=workers, engine=engine, address=address, max_memory=max_memory_mib, limit=limit,
+                 exclude=exclude or (), fail_on=fail_on, show_progress=True)
     if signer is not None:
         from traingate.release import sign_run
 

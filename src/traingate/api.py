@@ -1,0 +1,127 @@
+"""The library's entry point: `traingate.validate()`, the function the `traingate validate` command calls.
+
+    import traingate
+
+    result = traingate.validate("contract.yaml", ["data/train.jsonl"], workers=4, max_memory="8GiB")
+    print(result.gate.verdict, result.gate.exit_code, [c.status for c in result.checks])
+
+The command line adds only what is about files and the terminal: the outputs it writes (--json, --report,
+--junit, --evidence), the summary it prints, and signing with --key."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from traingate.contracts import Contract, load_contract
+from traingate.errors import UsageError
+
+if TYPE_CHECKING:
+    from traingate.engine.runner import RunOptions
+    from traingate.results.model import RunResult
+
+ENGINES = ("local", "ray")
+FAIL_ON = ("error", "warn")  # the contract's gate.fail_on
+
+_UNITS = {"": 1.0, "m": 1.0, "mb": 1.0, "mib": 1.0, "g": 1024.0, "gb": 1024.0, "gib": 1024.0}
+
+
+def mebibytes(size: str | float) -> float:
+    """A memory size in MiB: a number is MiB already; a text is a number and an optional unit, M, MB or MiB
+    (mebibytes) or G, GB or GiB (gibibytes), case and spaces ignored: "8GiB" is 8192.0, "512MiB" and "512"
+    are 512.0. Raises ValueError for anything else, zero, or a size below zero."""
+    if isinstance(size, bool) or not isinstance(size, (str, int, float)):
+        raise ValueError(f"{size!r}: give a size such as 8GiB or 512MiB, or a number of MiB")
+    if isinstance(size, str):
+        text = size.strip().lower()
+        number = text.rstrip("bgimk ")
+        try:
+            value = float(number) * _UNITS[text[len(number):].strip()]
+        except (ValueError, KeyError) as exc:
+            raise ValueError(f"{size!r}: give a size such as 8GiB or 512MiB") from exc
+    else:
+        value = float(size)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{size!r}: give a size above zero, such as 8GiB or 512MiB")
+    return value
+
+
+def run_options(*, workers: int | None = None, engine: str = "local", address: str | None = None,
+                max_memory: str | float | None = None, limit: int | None = None,
+                exclude: Iterable[str] = ()) -> RunOptions:
+    """The runner's options from validate()'s arguments, each checked: a UsageError names the one that
+    cannot be used and what it takes."""
+    from traingate.engine.runner import RunOptions
+
+    if engine not in ENGINES:
+        raise UsageError(f"engine={engine!r}: use {' or '.join(repr(e) for e in ENGINES)}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise UsageError(f"workers={workers!r}: give a number of worker processes, 1 or more, or None for the "
+                         "default (every core when the data is 512 MiB or more, else 1)")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise UsageError(f"limit={limit!r}: give a number of rows, 1 or more, or None to read every row")
+    if isinstance(exclude, str):
+        raise UsageError(f"exclude={exclude!r}: give a list of glob patterns, not one text")
+    try:
+        max_memory_mib = None if max_memory is None else mebibytes(max_memory)
+    except ValueError as exc:
+        raise UsageError(f"max_memory={exc}") from exc
+    return RunOptions(limit=limit, workers=workers or 0, engine=engine, address=address,
+                      max_memory_mib=max_memory_mib, exclude=tuple(exclude))
+
+
+def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | os.PathLike[str]] | None = None, *,
+             workers: int | None = None, engine: str = "local", address: str | None = None,
+             max_memory: str | float | None = None, limit: int | None = None, exclude: Iterable[str] = (),
+             fail_on: str | None = None, show_progress: bool = False) -> RunResult:
+    """Check `data` against `contract` in one pass and return the run's result. This is what
+    `traingate validate` runs; each argument is that command's option of the same name.
+
+    Args:
+        contract: a contract file's path, or a Contract already loaded (`traingate.load_contract`,
+            `traingate.parse_contract`).
+        data: files, directories or globs, each optionally prefixed `split=` to label its split
+            (`"eval=data/eval.jsonl"`). None or empty: the contract's `dataset.splits`, relative to the
+            contract's folder.
+        workers: worker processes. None: every core when the data is 512 MiB or more, else 1. A script that
+            runs on more than one worker must call validate() under `if __name__ == "__main__":`, since each
+            worker imports the main script again.
+        engine: "local" (processes on this machine) or "ray" (`pip install 'traingate[ray]'`).
+        address: the Ray cluster's address with engine="ray"; None starts a local Ray instance.
+        max_memory: a memory limit, "8GiB", "512MiB" or a number of MiB. When resident memory passes it,
+            checks that compare rows spill them to disk or keep a hash-chosen share, and say so in their
+            result; when none can, reading stops and the gate errs.
+        limit: read only the first `limit` rows (the result records it; such a run cannot be promoted).
+        exclude: glob patterns (a file's name or path) of files not to read, besides the contract's
+            `dataset.exclude`; skipped files are listed in `result.dataset.skipped_files`.
+        fail_on: "error" or "warn", the lowest severity that fails the gate, instead of the contract's
+            `gate.fail_on`.
+        show_progress: draw a progress bar on stderr when it is a terminal (never in CI).
+
+    Returns:
+        The RunResult: `result.gate.verdict` (passed, warned, failed or errored), `result.gate.exit_code`
+        (0, 1 or 3, as the command exits), `result.checks` (one CheckResult per check), the dataset read
+        and the distributions measured. A failing check is a result, never an exception.
+
+    Raises:
+        UsageError: an argument that cannot be used (an unknown engine or fail_on, a size that is not one).
+        ContractError: the contract does not load or a check cannot be built from it.
+        SourceError: a data source cannot be opened at all (a bad row is data, counted in the result).
+        MissingDependencyError: the contract or the engine needs an optional package not installed.
+        All four are TraingateError.
+    """
+    from traingate.engine.runner import validate as run
+
+    options = run_options(workers=workers, engine=engine, address=address, max_memory=max_memory, limit=limit,
+                          exclude=exclude)
+    if fail_on is not None and fail_on not in FAIL_ON:
+        raise UsageError(f"fail_on={fail_on!r}: use {' or '.join(repr(f) for f in FAIL_ON)}, or None for the "
+                         "contract's gate.fail_on")
+    if isinstance(data, (str, os.PathLike)):
+        data = [data]  # one path, not its characters
+    loaded = contract if isinstance(contract, Contract) else load_contract(os.fspath(contract))
+    if fail_on is not None:
+        loaded = loaded.model_copy(update={"gate": loaded.gate.model_copy(update={"fail_on": fail_on})})
+    return run(loaded, [os.fspath(d) for d in data or ()], show_progress=show_progress, options=options)
