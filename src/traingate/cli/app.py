@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from traingate.cli import signoff, workflow
-from traingate.cli.errors import Guarded, Terminal, fail, say, state
+from traingate.cli.consoles import out
+from traingate.cli.errors import Guarded, fail, say, state
 from traingate.cli.outputs import guard, inputs_of
 from traingate.errors import TraingateError
 from traingate.reports.sanitize import visible
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 
 app = typer.Typer(cls=Guarded, add_completion=False, no_args_is_help=True,
                   help="A data contract and quality gate for machine-learning training data.")
-out = Terminal(soft_wrap=True, width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()

@@ -5,37 +5,22 @@ command on a line of its own."""
 
 from __future__ import annotations
 
-import os
-import sys
 import traceback
 from dataclasses import dataclass
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from traingate.cli.consoles import err
 from traingate.data.lifecycle import TERMINATED, Terminated, stop_on_sigterm
 from traingate.errors import ContractErrors, TraingateError
 from traingate.reports.sanitize import printable
 from traingate.results.gate import ExitCode
 
 INTERRUPTED = 130
-
-
-class Terminal(Console):
-    """A console whose closed pipe (`traingate ... | head`) is an error like any other, not rich's exit 1,
-    which would read as a failed gate."""
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more reaches the closed pipe
-        raise BrokenPipeError("the output pipe was closed")
-
-
-err = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass

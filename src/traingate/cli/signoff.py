@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
+from traingate.cli.consoles import out
 from traingate.cli.errors import fail, say
 from traingate.cli.outputs import guard, inputs_of
-from traingate.cli.workflow import RunPath, _load, _write, out
+from traingate.cli.workflow import RunPath, _load, _write
 from traingate.reports.sanitize import printable
 from traingate.results.gate import ExitCode
 

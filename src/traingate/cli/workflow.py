@@ -8,19 +8,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-from traingate.cli.errors import Terminal, say
+from traingate.cli.consoles import err, out
+from traingate.cli.errors import say
 from traingate.cli.outputs import guard, inputs_of
 from traingate.reports.sanitize import visible
 from traingate.results.gate import ExitCode
 
 if TYPE_CHECKING:
     from traingate.results.model import RunResult
-
-out = Terminal(soft_wrap=True, width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, soft_wrap=True)
 
 
 def _safe(text: str) -> str:
