@@ -10,6 +10,7 @@ import base64
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -121,27 +122,33 @@ def traingate(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module", params=["1", "2"], ids=["one process", "two workers"])
 def outputs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Every output of a run of each contract over the planted data: name -> their texts."""
+    """Every output of a run of each contract over the planted data: name -> their texts. The processes that
+    do not need each other's output run at once (each still bounded by its own timeout)."""
     tmp = tmp_path_factory.mktemp(f"masking{request.param}")
     found: dict[str, str] = {}
-    for contract, data in zip(workspace(tmp), ([], ["chat.jsonl"])):
-        for name, text in _outputs(tmp, contract.stem, [str(contract), *data], request.param).items():
-            found[name] = found.get(name, "") + text
+    with ThreadPoolExecutor(2) as pool:
+        contracts = [pool.submit(_outputs, tmp, contract.stem, [str(contract), *data], request.param)
+                     for contract, data in zip(workspace(tmp), ([], ["chat.jsonl"]))]
+        for done in contracts:
+            for name, text in done.result().items():
+                found[name] = found.get(name, "") + text
     return found
 
 
 def _outputs(tmp: Path, stem: str, given: list[str], workers: str) -> dict[str, str]:
     files = {name: f"{stem}.{name}" for name in ("json", "html", "xml", "evidence")}
-    run = traingate("validate", *given, "--json", files["json"], "--report", files["html"], "--junit", files["xml"],
-                    "--evidence", files["evidence"], "--workers", workers, cwd=tmp)
+    saved = ["--json", files["json"], "--report", files["html"], "--junit", files["xml"], "--evidence", files["evidence"]]
+    with ThreadPoolExecutor(2) as pool:
+        run, github = pool.map(lambda how: traingate("validate", *given, *how, "--workers", workers, cwd=tmp),
+                               [saved, ["--format", "github"]])
     assert run.returncode == 1, run.stderr
-    github = traingate("validate", *given, "--format", "github", "--workers", workers, cwd=tmp)
-    markdown = traingate("report", files["json"], "--markdown", "-", cwd=tmp)
-    card = traingate("card", files["json"], cwd=tmp)
     before = json.loads((tmp / files["json"]).read_text())
     before["checks"] = [{**c, "status": "passed"} for c in before["checks"]]
     (tmp / f"{stem}.old.json").write_text(json.dumps(before))
-    diff = traingate("diff", f"{stem}.old.json", files["json"], cwd=tmp)
+    with ThreadPoolExecutor(3) as pool:
+        markdown, card, diff = pool.map(lambda args: traingate(*args, cwd=tmp),
+                                        [("report", files["json"], "--markdown", "-"), ("card", files["json"]),
+                                         ("diff", f"{stem}.old.json", files["json"])])
     assert diff.returncode == 1 and markdown.returncode == card.returncode == 0, diff.stderr + markdown.stderr
     found = {"terminal": run.stdout + run.stderr, "github": github.stdout + github.stderr,
              "markdown": markdown.stdout + markdown.stderr, "card": card.stdout + card.stderr,
@@ -149,6 +156,7 @@ def _outputs(tmp: Path, stem: str, given: list[str], workers: str) -> dict[str, 
     return found | {name: (tmp / file).read_text(encoding="utf-8") for name, file in files.items()}
 
 
+@pytest.mark.slow  # ten traingate processes for each of one process and two workers
 @pytest.mark.parametrize("output", ["terminal", "github", "markdown", "card", "diff", "json", "html", "xml",
                                     "evidence"])
 def test_no_planted_value_reaches_any_output(outputs: dict[str, str], output: str) -> None:
@@ -235,6 +243,7 @@ def test_masking_many_distinct_keys_is_linear() -> None:
     assert list(counts)[:3] == ["<EMAIL_ADDRESS>", "<EMAIL_ADDRESS> #2", "<EMAIL_ADDRESS> #3"]
 
 
+@pytest.mark.slow
 def test_a_batch_to_mask_read_by_ner_on_workers_finds_what_one_process_finds() -> None:
     """The texts to mask go to the check's workers when NER reads them (analyze_batch): the same findings,
     text by text, as one process."""
