@@ -106,3 +106,27 @@ def test_a_check_that_names_no_known_group_or_another_type_is_refused_where_it_i
         check("x_check", group="formatting", options=Options)(type("V", (Validator,), {}))
     with pytest.raises(ValueError, match=r"Options\.type is .x_check., not .y_check."):
         check("y_check", group="format", options=Options)(type("V", (Validator,), {}))
+
+
+def test_a_check_declares_its_regex_options_and_each_is_held_to_re2() -> None:
+    from typing import ClassVar, Literal
+
+    from traingate.contracts import parse_contract, registry
+    from traingate.contracts.model import TextCheck
+    from traingate.errors import ContractError
+    from traingate.validators import Validator, check
+
+    class MatchOptions(TextCheck):
+        summary: ClassVar[str] = "values matching any of `patterns`"
+        regex_options: ClassVar[tuple[tuple[str, ...], ...]] = (("patterns", "*"),)
+        type: Literal["matches_any"]
+        patterns: list[str]
+
+    check("matches_any", group="format", options=MatchOptions)(type("MatchesAny", (Validator,), {}))
+    try:
+        with pytest.raises(ContractError) as raised:
+            parse_contract("contract: r\nversion: 1.0.0\ndataset: {kind: sft}\nchecks:\n  format:\n"
+                           "    - type: matches_any\n      patterns: ['ok', '(?=a)b']\n", "c.yaml")
+        assert "c.yaml:7:24: checks.format.0.patterns.1: RE2 cannot take the regex '(?=a)b'" in str(raised.value)
+    finally:
+        registry._TYPES.pop(("format", "matches_any"))

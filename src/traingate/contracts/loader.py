@@ -88,15 +88,16 @@ def _parse_check(group: str, index: int, item: Any, doc: PositionedDocument,
         errors.append(_unknown_type(group, type_name, doc.locate((*where, "type"))))
         return None
     result = _validate(model, item, where, doc, errors)
-    refused = _regex_errors(type_name, item, where, doc)
+    refused = _regex_errors(model.regex_options, item, where, doc)
     errors.extend(refused)
     return result if isinstance(result, CheckConfig) and not refused else None
 
 
-def _regex_errors(type_name: str, item: dict[str, Any], where: Path, doc: PositionedDocument) -> list[ContractError]:
+def _regex_errors(paths: tuple[tuple[str, ...], ...], item: dict[str, Any], where: Path,
+                  doc: PositionedDocument) -> list[ContractError]:
     """Each regex of the check that RE2 cannot take: checks match in linear time, so such a pattern is refused."""
     out = []
-    for inner, pattern in regexes.patterns_in(type_name, item):
+    for inner, pattern in regexes.patterns_in(paths, item):
         problem = regexes.re2_problem(pattern)
         if problem is not None:
             dotted = ".".join(str(p) for p in (*where, *inner))

@@ -96,6 +96,9 @@ class CheckConfig(StrictModel):
 
     group: ClassVar[str]  # set by the one registration, `@check(type, group=..., options=...)`; no default
     summary: ClassVar[str] = ""
+    # Options holding a regex, as paths of keys ("*" for every key or list item): each is compiled by RE2 when
+    # the contract loads and refused at its file:line:col when RE2 cannot take it.
+    regex_options: ClassVar[tuple[tuple[str, ...], ...]] = ()
     type: str
     name: str | None = Field(None, description="Identifier shown in reports; defaults to group.type.")
     description: str | None = None

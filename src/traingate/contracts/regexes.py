@@ -14,15 +14,6 @@ from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
-# Contract fields holding a regex, per check type: a path of keys, "*" standing for every key or list item.
-REGEX_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "response_format": (("pattern",), ("when_prompt_matches",)),
-    "secrets": (("extra_patterns", "*"),),
-    "blocklist": (("patterns", "*"),),
-    "placeholders": (("patterns", "*"),),
-    "schema": (("columns", "*", "regex"),),
-    "pii": (("allow", "*", "regex"),),
-}
 SECONDS_PER_VALUE = 0.1  # the `regex` module checks its deadline coarsely: a runaway value ends in about 0.5 s
 SECONDS_PER_MB = 0.05  # allowance added per MB of value, so a long value read in linear time is never cut short
 
@@ -68,9 +59,10 @@ def compile_re2(pattern: str, dot_all: bool = False) -> Any:
     return re2.compile(pattern, _options(dot_all))
 
 
-def patterns_in(type_name: str, item: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """(path inside the check, pattern) for each regex a check's raw contract mapping holds."""
-    for spec in REGEX_FIELDS.get(type_name, ()):
+def patterns_in(paths: tuple[tuple[str, ...], ...], item: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """(path inside the check, pattern) for each regex a check's raw contract mapping holds at `paths` (its
+    options model's `regex_options`)."""
+    for spec in paths:
         yield from _walk(item, spec, ())
 
 

@@ -73,6 +73,7 @@ class LengthRatioCheck(CheckConfig):
 class ResponseFormatCheck(CheckConfig):
     summary: ClassVar[str] = "responses that must parse as JSON (optionally against a schema), compile as Python, or match"
     type: Literal["response_format"]
+    regex_options: ClassVar[tuple[tuple[str, ...], ...]] = (("pattern",), ("when_prompt_matches",))
     format: Literal["json", "python", "regex"]
     json_schema: dict[str, object] | None = Field(None, description="JSON Schema the parsed response must satisfy.")
     pattern: str | None = Field(None, description="With format: regex, the pattern the whole response must match.")

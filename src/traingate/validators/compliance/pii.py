@@ -49,6 +49,7 @@ class Limit(StrictModel):
 class PiiCheck(TextCheck):
     summary: ClassVar[str] = "personal data found by Presidio (spaCy NER and pattern/checksum recognizers)"
     type: Literal["pii"]
+    regex_options: ClassVar[tuple[tuple[str, ...], ...]] = (("allow", "*", "regex"),)
     entities: list[str] = Field(default_factory=lambda: list(DEFAULT_PII_ENTITIES),
                                 description="Presidio entity names looked for.")
     recognizers: Literal["ner", "patterns"] = Field(

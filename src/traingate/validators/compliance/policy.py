@@ -29,6 +29,7 @@ from traingate.validators.format.hygiene import any_term, pattern_hits
 class SecretsCheck(TextCheck):
     summary: ClassVar[str] = "API keys, tokens, private keys and passwords in URLs (detect-secrets' patterns)"
     type: Literal["secrets"]
+    regex_options: ClassVar[tuple[tuple[str, ...], ...]] = (("extra_patterns", "*"),)
     detectors: list[str] | None = Field(
         None, description="detect-secrets detector names (e.g. 'AWS Access Key'); default all pattern detectors "
                           "but 'Public IP (ipv4)', which the pii check covers.")
@@ -42,6 +43,7 @@ class SecretsDetails(FlagDetails, MaskingDetails):
 class BlocklistCheck(TextCheck):
     summary: ClassVar[str] = "terms or regexes that must not appear (policy words, internal hostnames)"
     type: Literal["blocklist"]
+    regex_options: ClassVar[tuple[tuple[str, ...], ...]] = (("patterns", "*"),)
     terms: list[str] = Field(default_factory=list, description="Whole words or phrases, matched without case.")
     patterns: list[str] = Field(default_factory=list, description="Regular expressions (RE2 syntax).")
 

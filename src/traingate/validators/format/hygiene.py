@@ -67,6 +67,7 @@ class CodeFencesCheck(TextCheck):
 class PlaceholdersCheck(TextCheck):
     summary: ClassVar[str] = "unfilled template slots such as {{name}}"
     type: Literal["placeholders"]
+    regex_options: ClassVar[tuple[tuple[str, ...], ...]] = (("patterns", "*"),)
     patterns: list[str] = Field(default_factory=lambda: list(DEFAULT_PLACEHOLDERS))
 
 CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u0080-\u009f]"

@@ -34,6 +34,7 @@ from traingate.validators.format.pandera_bridge import ColumnSpec, failing_rows
 class SchemaCheck(CheckConfig):
     summary: ClassVar[str] = "record schema via pandera: dtype, required, nullable, regex, isin, lengths, unique"
     type: Literal["schema"]
+    regex_options: ClassVar[tuple[tuple[str, ...], ...]] = (("columns", "*", "regex"),)
     columns: dict[str, ColumnSpec] = Field(min_length=1)
 
 
