@@ -134,3 +134,17 @@ def test_evidence_lists_every_finding_without_values(tmp_path: Path) -> None:
     assert code == 1 and [(e["check"], e["line"], e["entity"], e["start"], e["end"]) for e in lines] == [
         ("compliance.pii", 1, "EMAIL_ADDRESS", 5, 17), ("compliance.pii", 1, "EMAIL_ADDRESS", 21, 32)]
     assert "acme" not in (tmp_path / "e.jsonl").read_text()
+
+
+def test_schema_run_publishes_the_run_result_schema_that_a_saved_run_meets(tmp_path: Path) -> None:
+    import jsonschema
+
+    (tmp_path / "c.yaml").write_text(CONTRACT)
+    (tmp_path / "d.jsonl").write_text('{"prompt": "q", "response": "a"}\n')
+    invoke("validate", str(tmp_path / "c.yaml"), str(tmp_path / "d.jsonl"), "--json", str(tmp_path / "r.json"))
+    code, output = invoke("schema", "--run")
+    schema = json.loads(output)
+    assert code == 0 and schema["$id"].startswith("traingate-run")
+    jsonschema.validate(json.loads((tmp_path / "r.json").read_text()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"checks": "none"}, schema)

@@ -174,13 +174,15 @@ def list_checks() -> None:
 
 
 @app.command()
-def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")] = None) -> None:
-    """The JSON Schema of the contract language (for editors)."""
-    from traingate import validators  # noqa: F401  (every registered type is in the schema)
+def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")] = None,
+           run: Annotated[bool, typer.Option("--run", help="The JSON Schema of a run result (validate --json) "
+                                                           "instead of the contract language's.")] = False) -> None:
+    """The JSON Schema of the contract language (for editors), or with --run of the run result."""
     from traingate.contracts.jsonschema import contract_json_schema
+    from traingate.results import run_json_schema
 
     guard([("--output", output)], inputs_of([]))
-    text = json.dumps(contract_json_schema(), indent=2)
+    text = json.dumps(run_json_schema() if run else contract_json_schema(), indent=2)
     if output is None:
         sys.stdout.write(text + "\n")
     else:
