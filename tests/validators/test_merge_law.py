@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import contract_text
 from traingate.contracts import parse_contract
+from traingate.contracts import registry as _registry
+from traingate.contracts.registry import entries as registry_entries
 from traingate.data.batch import BatchContext
 from traingate.data.tokenizers import get_tokenizer
 from traingate.engine.runner import check_ids
@@ -117,6 +120,37 @@ CASES["pretraining"] = ("  uniqueness:\n    - type: semantic_duplicates\n      t
                         "      min_score: 10\n")
 
 
+def documented_cases(entries: dict[tuple[str, str], Any], covered: set[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """A case for each registered check the cases above leave out, from the worked example of its docs page
+    (docs/checks/<group>.md, or the example the generator would write): a new check module brings its own
+    case, no edit here. Name -> (kind, checks block)."""
+    import yaml
+
+    from traingate import docs
+
+    pages = {group: (docs.default_root() / "checks" / f"{group}.md") for group, _ in entries}
+    out = {}
+    for (group, name), entry in sorted(entries.items()):
+        if (group, name) in covered:
+            continue
+        page = pages[group].read_text() if pages[group].is_file() else ""
+        example = docs.regions(page).get(("example", name)) or docs.auto_example(group, entry)
+        contract = yaml.safe_load(re.findall(r"```yaml\n(.*?)```", example, re.S)[0])
+        checks = {group: [c for c in contract["checks"][group] if c.get("type") == name]}
+        block = yaml.safe_dump(checks, sort_keys=False)
+        out[f"documented {group}.{name}"] = (contract["dataset"]["kind"], "".join("  " + line for line in block.splitlines(True)))
+    return out
+
+
+def _covered() -> set[tuple[str, str]]:
+    return {(c.group, c.type) for kind in CASES
+            for c in parse_contract(contract_text(KIND_OF.get(kind, kind), CASES[kind]), "c.yaml").all_checks()}
+
+
+for _name, (_kind, _checks) in documented_cases(registry_entries(), _covered()).items():
+    CASES[_name], KIND_OF[_name] = _checks, _kind
+
+
 def _contexts(kind: str, cuts: list[int]) -> tuple[Any, list[BatchContext]]:
     contract = parse_contract(contract_text(KIND_OF.get(kind, kind), CASES[kind]), "c.yaml")
     table = pa.Table.from_pylist(_rows(KIND_OF.get(kind, kind), N))
@@ -128,6 +162,25 @@ def _contexts(kind: str, cuts: list[int]) -> tuple[Any, list[BatchContext]]:
                                         file="f.jsonl", file_index=0, lines=np.arange(start + 1, end + 1),
                                         unit="line", split="train" if start < N // 2 else "test", row_offset=start))
     return contract, batches
+
+
+def test_a_new_check_is_covered_by_the_example_of_its_docs_page() -> None:
+    from typing import ClassVar, Literal
+
+    from traingate.contracts.model import TextCheck
+    from traingate.validators import Validator, check
+
+    class FreshOptions(TextCheck):
+        summary: ClassVar[str] = "a check added in one module"
+        type: Literal["fresh_check"]
+        limit: int
+
+    check("fresh_check", group="format", options=FreshOptions)(type("Fresh", (Validator,), {}))
+    try:
+        cases = documented_cases(registry_entries(), _covered())
+    finally:
+        _registry._TYPES.pop(("format", "fresh_check"))
+    assert cases == {"documented format.fresh_check": ("sft", "  format:\n  - type: fresh_check\n    limit: 1\n")}
 
 
 def test_every_registered_validator_is_covered() -> None:
