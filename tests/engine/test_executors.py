@@ -58,6 +58,7 @@ def small_shards(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shards, "MIN_SHARD_BYTES", 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_two_workers_give_the_single_process_result(tmp_path: Path, case: str, small_shards: None) -> None:
     one = _run(tmp_path, case, RunOptions(workers=1))
@@ -68,12 +69,14 @@ def test_two_workers_give_the_single_process_result(tmp_path: Path, case: str, s
     assert one.resources["worker_peak_rss_mib"] == 0
 
 
+@pytest.mark.slow
 def test_parquet_row_groups_shard_the_same(tmp_path: Path, small_shards: None) -> None:
     one = _run(tmp_path, "sft", RunOptions(workers=1), fmt="parquet")
     two = _run(tmp_path, "sft", RunOptions(workers=2), fmt="parquet")
     assert two.dataset.shards >= 4 and _comparable(two) == _comparable(one)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["sft", "reward"])  # near duplicates; split leakage
 def test_ray_gives_the_single_process_result(tmp_path: Path, small_shards: None, case: str) -> None:
     pytest.importorskip("ray")
@@ -89,21 +92,26 @@ SCORER = ("  relevance:\n    - type: scorer\n      function: 'tests.validators.s
           "      min_score: 0\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["local", "ray"])
-def test_a_dead_worker_is_retried_then_reported(tmp_path: Path, small_shards: None, engine: str) -> None:
+def test_a_dead_worker_is_retried_then_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
     if engine == "ray":
         pytest.importorskip("ray")
     contract = parse_contract(contract_text("pretraining", SCORER), str(tmp_path / "c.yaml"))
     rows = [{"text": f"row {i}"} for i in range(300)]
     rows[10] = {"text": f"CRASH-ONCE {tmp_path / 'marker'}"}
     path = write_jsonl(tmp_path / "d.jsonl", rows)
+    # four shards, two a worker: a crash breaks the pool, and each shard it left unfinished is tried again on a
+    # fresh process of its own (about a second each), so fewer shards keep the test short
+    monkeypatch.setattr(shards, "MIN_SHARD_BYTES", 1200)  # the file holds about 5.9 kB
     once = validate(contract, [str(path)], options=RunOptions(workers=2, engine=engine))
     assert (tmp_path / "marker").exists() and once.gate.verdict == "passed" and once.dataset.rows == 300
+    assert once.dataset.shards == 4
 
     rows[250] = {"text": "CRASH"}
     write_jsonl(path, rows)
     twice = validate(contract, [str(path)], options=RunOptions(workers=2, engine=engine))
-    assert twice.gate.verdict == "errored" and len(twice.dataset.errored_shards) == 1
+    assert twice.gate.verdict == "errored" and len(twice.dataset.errored_shards) == 1 and twice.dataset.shards == 4
     failed = twice.dataset.errored_shards[0]
     assert failed.startswith(f"{path} bytes ") and "failed twice" in failed
     assert twice.dataset.rows < 300 and any("could not be read" in r for r in twice.gate.reasons)
@@ -132,6 +140,7 @@ def test_cli_scale_options(tmp_path: Path) -> None:
     assert code == 0
 
 
+@pytest.mark.slow
 def test_ray_groups_band_keys_and_returns_only_pairs(tmp_path: Path, small_shards: None) -> None:
     pytest.importorskip("ray")
     from traingate.data.sources import resolve
@@ -232,15 +241,19 @@ def test_semantic_duplicates_halve_their_rows_by_the_seeded_priority() -> None:
     assert result.details["sampled"] and "to stay under --max-memory" in result.message
 
 
-# The top of a script run in a subprocess: small shards, and a contract any rows pass.
-SMALL_SHARDS_SCRIPT = (
-    "import sys\n"
-    "from traingate.engine import shards\n"
-    "shards.MIN_SHARD_BYTES = 1\n"
-    "from tests.conftest import contract_text\n"
-    "from traingate.contracts import parse_contract\n"
-    "from traingate.engine.runner import RunOptions, validate\n"
-    "contract = parse_contract(contract_text('pretraining', '  quantity:\\n    - {type: min_rows, min: 1}\\n'), 'c.yaml')\n")
+def small_shards_script(min_bytes: int = 1) -> str:
+    """The top of a script run in a subprocess: shards of `min_bytes` or more, and a contract any rows pass."""
+    return ("import sys\n"
+            "from traingate.engine import shards\n"
+            f"shards.MIN_SHARD_BYTES = {min_bytes}\n"
+            "from tests.conftest import contract_text\n"
+            "from traingate.contracts import parse_contract\n"
+            "from traingate.engine.runner import RunOptions, validate\n"
+            "contract = parse_contract(contract_text('pretraining', '  quantity:\\n    - {type: min_rows, min: 1}\\n'),"
+            " 'c.yaml')\n")
+
+
+SMALL_SHARDS_SCRIPT = small_shards_script()
 
 
 def test_a_script_read_from_stdin_reads_in_one_process_and_says_so(tmp_path: Path) -> None:
@@ -263,13 +276,15 @@ def test_a_script_read_from_stdin_reads_in_one_process_and_says_so(tmp_path: Pat
     assert any("read from standard input; reading in this process" in w for w in out["warnings"]), out
 
 
+@pytest.mark.slow
 def test_a_script_without_a_main_guard_is_told_how_to_start_workers(tmp_path: Path) -> None:
     import subprocess
     import sys
 
     path = write_jsonl(tmp_path / "d.jsonl", [{"text": f"row {i}"} for i in range(200)])
     script = tmp_path / "unguarded.py"
-    script.write_text(SMALL_SHARDS_SCRIPT + "validate(contract, [sys.argv[1]], options=RunOptions(workers=2))\n")
+    # three shards of the 3.9 kB file: each is tried on fresh processes that die as they start (about a second each)
+    script.write_text(small_shards_script(1200) + "validate(contract, [sys.argv[1]], options=RunOptions(workers=2))\n")
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, str(script), str(path)], capture_output=True, text=True, cwd=root,
                           env={**os.environ, "PYTHONPATH": str(root)})
@@ -338,6 +353,7 @@ def start_marked_run(tmp_path: Path, guard: str = "") -> subprocess.Popen[bytes]
     return run
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("to", ["process group", "driver"])
 def test_ctrl_c_stops_a_sharded_run_at_once(tmp_path: Path, to: str) -> None:
     """SIGINT (Ctrl-C reaches the whole process group; a job runner may signal the driver alone) ends the
@@ -350,6 +366,7 @@ def test_ctrl_c_stops_a_sharded_run_at_once(tmp_path: Path, to: str) -> None:
     assert time.monotonic() - interrupted < 5  # the shards left, 3 s a batch, would take about 15 s
 
 
+@pytest.mark.slow
 def test_sigterm_in_stop_on_sigterm_unwinds_a_script_run_and_exits_143(tmp_path: Path) -> None:
     """A script that runs `validate` inside stop_on_sigterm(): SIGTERM to it ends its workers (reaped, in
     the time a batch takes to start, not the 3 s each takes) and exits 143 without a traceback."""
