@@ -164,12 +164,14 @@ def test_memory_the_checks_do_not_hold_is_not_written_out_chunk_by_chunk(tmp_pat
     assert len(_spill_actions(spilled, baseline)) == 5  # five checks, once
 
 
+@pytest.mark.slow
 def test_workers_spill_and_the_driver_reads_their_files(tmp_path: Path, small_shards: None) -> None:  # noqa: F811
     baseline = _run(tmp_path, RunOptions(workers=1))
     spilled = _run(tmp_path, RunOptions(workers=2, max_memory_mib=1))  # every worker is always over 1 MiB
     _spill_actions(spilled, baseline)
 
 
+@pytest.mark.slow
 def test_ray_tasks_spill_and_take_their_keys_back_before_the_shuffle(tmp_path: Path, small_shards: None) -> None:  # noqa: F811
     pytest.importorskip("ray")
     baseline = _run(tmp_path, RunOptions(workers=1))
@@ -202,7 +204,7 @@ def test_a_spill_that_fills_the_disk_is_a_spill_error_and_leaves_no_file(full_di
     assert not list(full_disk.iterdir()) and len(rows) == 20_000 and not rows.disk
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_a_full_spill_disk_ends_the_run_on_every_local_engine(tmp_path: Path, full_disk: Path, workers: int,
                                                               monkeypatch: pytest.MonkeyPatch,
                                                               small_shards: None) -> None:  # noqa: F811
@@ -213,7 +215,7 @@ def test_a_full_spill_disk_ends_the_run_on_every_local_engine(tmp_path: Path, fu
 
     monkeypatch.setattr(tempfile, "tempdir", str(full_disk))  # where the run makes its spill folder
     contract = parse_contract(contract_text("sft", "  uniqueness:\n    - type: exact_duplicates\n"), str(tmp_path / "c.yaml"))
-    rows = _rows("sft", 4000)
+    rows = _rows("sft", 12000)  # the first spill (one file's keys) alone overfills the 64 KiB disk
     data = [str(write_jsonl(tmp_path / f"d{i}.jsonl", rows[i::2])) for i in range(2)]
     with pytest.raises(spill.SpillError, match=f"{full_disk}/traingate-spill-{os.getpid()}-"):
         validate(contract, data, options=RunOptions(workers=workers, max_memory_mib=1))
