@@ -111,6 +111,7 @@ def test_contract_errors_for_counts_in_a_sample_and_unknown_entities() -> None:
                        "c.yaml")
 
 
+@pytest.mark.slow  # a pool of two processes
 def test_process_pool_gives_the_same_findings() -> None:
     spec = EngineSpec("patterns", "en", ("EMAIL_ADDRESS", "CREDIT_CARD"), 0.4)
     texts = [f"row {i}: mail a{i}@acme.com" if i % 3 else "card 4111 1111 1111 1111" for i in range(300)]
