@@ -26,10 +26,13 @@ class SigningError(TraingateError):
     """A key or an allowed-signers file cannot be used (exit 3)."""
 
 
-def key_id(public: Ed25519PublicKey) -> str:
-    """The key's fingerprint as `ssh-keygen -l` prints it: SHA256: and the unpadded base64 of the key blob."""
-    blob = base64.b64decode(public.public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH).split()[1])
+def fingerprint(blob: bytes) -> str:
+    """A key's fingerprint as `ssh-keygen -l` prints it: SHA256: and the unpadded base64 of its key blob."""
     return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def key_id(public: Ed25519PublicKey) -> str:
+    return fingerprint(base64.b64decode(public.public_bytes(Encoding.OpenSSH, PublicFormat.OpenSSH).split()[1]))
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def refusals(run: RunResult, override: str | None, trust: list[Signer] | None, c
     changed = changed_data(run)
     if changed:
         raise PromotionRefused(f"the dataset changed since run {run.run_id}: {', '.join(changed[:5])}; run it again")
-    return integrity.message
+    return integrity
 
 
 def _same_contract(run: RunResult, contract: Path) -> None:

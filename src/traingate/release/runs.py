@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,21 +27,15 @@ def sign_run(run: RunResult, key: SigningKey) -> RunResult:
     return run.model_copy(update={"attestation": envelope(canonical(run_statement(run)), key)})
 
 
-@dataclass(frozen=True)
-class Integrity:
-    verified: bool
-    message: str  # for the terminal and the ledger record
-    keyid: str | None = None
-
-
-def check_integrity(run: RunResult, trust: list[Signer] | None) -> Integrity:
+def check_integrity(run: RunResult, trust: list[Signer] | None) -> str:
     """Verified: signed by a trusted key and unchanged since. Without `trust`, a signed run is still
-    compared with its statement (an edit is refused), but the signature itself is not verified."""
+    compared with its statement (an edit is refused), but the signature itself is not verified. Returns
+    what is known of the run's integrity, for the terminal and the ledger record."""
     name = f"run {run.run_id}"
     if run.attestation is None:
         if trust is not None:
             raise PromotionRefused(f"{name} is not signed; sign it with `validate --key KEY --json RUN.json`")
-        return Integrity(False, "the run's integrity was not verified (unsigned; pass --trust to require a signature)")
+        return "the run's integrity was not verified (unsigned; pass --trust to require a signature)"
     try:
         opened = open_envelope(run.attestation)
     except SignatureProblem as exc:
@@ -52,12 +45,12 @@ def check_integrity(run: RunResult, trust: list[Signer] | None) -> Integrity:
         raise PromotionRefused(f"{name} no longer matches its signed statement ({changed}); it was edited "
                                "after validate signed it")
     if trust is None:
-        return Integrity(False, "the run's integrity was not verified (no --trust): its signature was not checked")
+        return "the run's integrity was not verified (no --trust): its signature was not checked"
     try:
         signer = verify(opened, trust, _signed_at(opened.statement), RUN_NAMESPACE)[0]
     except SignatureProblem as exc:
         raise PromotionRefused(f"{name}: {exc}") from None
-    return Integrity(True, f"signed by {signer.principals} ({signer.keyid}), verified", signer.keyid)
+    return f"signed by {signer.principals} ({signer.keyid}), verified"
 
 
 def _signed_at(statement: dict[str, Any]) -> datetime:

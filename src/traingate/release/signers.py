@@ -9,7 +9,6 @@ key itself). Only Ed25519 keys can have signed; other key types are kept, and ne
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_ssh_public_key
 
-from traingate.release.keys import SigningError
+from traingate.release.keys import SigningError, fingerprint
 
 RUN_NAMESPACE = "traingate-run"
 RELEASE_NAMESPACE = "traingate-release"
@@ -121,8 +120,7 @@ def _signer(line: str, where: str) -> Signer:
             raise ValueError("its base64 is not in canonical form")
     except (ValueError, TypeError) as exc:  # binascii.Error is a ValueError
         raise SigningError(f"{where}: the {tokens[1]} key does not read ({exc})") from None
-    keyid = "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
-    return Signer(principals, keyid, public if isinstance(public, Ed25519PublicKey) else None, options, where)
+    return Signer(principals, fingerprint(blob), public if isinstance(public, Ed25519PublicKey) else None, options, where)
 
 
 def _options(text: str, where: str) -> dict[str, str]:
