@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 Status = Literal["passed", "failed", "errored", "skipped"]
 Verdict = Literal["passed", "warned", "failed", "errored"]
 
@@ -28,6 +28,12 @@ class Sample(Model):
     reason: str = Field(description="Short reason code, e.g. empty_turn.")
     excerpt: str = Field("", description="Text around the finding, truncated; never more than 400 characters.")
     span: tuple[int, int] | None = Field(None, description="Offending span inside `excerpt` (start, end).")
+    value: float | None = Field(None, description="The measured value behind the finding (since 1.2): a token or "
+                                "character count, an entity score, a similarity.")
+    measure: str | None = Field(None, description="What `value` measures, as a unit: tokens, chars, score, similarity.")
+    role: str | None = Field(None, description="The role of the chat turn holding the finding (user, assistant, ...).")
+    turn: int | None = Field(None, description="0-based index of the chat turn holding the finding.")
+    recognizer: str | None = Field(None, description="What found it: a PII recognizer, a secret rule.")
 
 
 class Location(Model):
@@ -146,6 +152,14 @@ class Histogram(Model):
     counts: list[int] = Field(description="Values per bin.")
 
 
+class Limit(Model):
+    """A bound a check puts on a distribution's values."""
+
+    check: str = Field(description="Id of the check that sets it.")
+    kind: Literal["min", "max"] = Field(description="min: values below it fail; max: values above it fail.")
+    value: float = Field(description="The bound.")
+
+
 class Distribution(Model):
     """A figure of every row (characters or tokens of a field, turns) summarised over the run."""
 
@@ -163,6 +177,8 @@ class Distribution(Model):
         "same rows for any split, so within the bin's 4.4%; bin_edge (runs before 1.1): upper bin edges, up to 4.4% high.")
     quantile_sample: int | None = Field(None, description="Values the quantiles were computed from.")
     histogram: Histogram = Field(description="The values per bin.")
+    limits: list[Limit] = Field(default_factory=list, description="The contract's limits on these values (since 1.2): "
+                                "a max_tokens check on the same field, drawn on the chart's axis.")
 
     def quantile_note(self) -> str:
         """What the quantiles are, in words, wherever they are shown."""
