@@ -26,7 +26,7 @@ def test_github_actions_example_commands(tmp_path: Path, monkeypatch: pytest.Mon
         code, output = invoke(*argv)
         assert code == 0, output
     assert Path("run.json").exists() and Path("report.html").exists()
-    assert output.startswith("## traingate: WARNED — helpful-chat-sft")  # the example's warn-level finding
+    assert output.startswith("## traingate: PASSED WITH WARNINGS — helpful-chat-sft")  # the example's warn-level finding
 
 
 def test_pre_commit_hook_lints_every_bundled_contract() -> None:

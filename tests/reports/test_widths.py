@@ -1,7 +1,9 @@
-"""Fixed-width golden renders of one small run: the terminal summary drawn on a console 80 and 200 columns
-wide, and the markdown summary and GitHub annotations, which are the same at any width. The command's own
-output depends on neither COLUMNS nor the terminal it was started from when it is not written to a terminal.
-Refresh with `pytest tests/reports/test_widths.py --update-golden`."""
+"""Fixed-width golden renders of two small runs (4 checks, and 20 of every severity): the terminal summary
+drawn on a console 80 and 200 columns wide, and the markdown summary and GitHub annotations, which are the
+same at any width. At 80 columns no check id is split across lines and each check takes its row and its
+message's line (the boxed table this replaced folded ids mid-word: 19 lines for the 4 checks, 109 for the 20).
+The command's own output depends on neither COLUMNS nor the terminal it was started from when it is not
+written to a terminal. Refresh with `pytest tests/reports/test_widths.py --update-golden`."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from tests.conftest import contract_text, write_jsonl
 from tests.reports.test_reports import compare, normalise
 from traingate.cli.app import app
 from traingate.cli.consoles import PLAIN_WIDTH
+from traingate.reports.figures import measured, status_word
 from traingate.reports.github import render_github
 from traingate.reports.markdown import render_markdown
 from traingate.reports.terminal import render_terminal
@@ -31,9 +34,35 @@ ROWS = [{"prompt": "What is 2+2?", "response": "4"}, {"prompt": "Greet <b>", "re
         {"prompt": "Say nothing", "response": ""}, {"prompt": "What is 2+2?", "response": "4"}]
 
 
+# 20 checks of 8 groups, failing, warning, noted and passing, with ids as long as the built-in ones get.
+TWENTY = ("  format:\n    - type: code_fences\n    - type: empty_text\n      severity: warn\n    - type: encoding\n"
+          "    - type: max_chars\n      limit: 40\n      max_rate: 0.1\n    - type: max_tokens\n      limit: 8\n"
+          "    - type: min_chars\n      limit: 16\n      severity: info\n    - type: min_tokens\n      limit: 1\n"
+          "    - type: placeholders\n    - type: special_tokens\n    - type: whitespace\n      severity: warn\n"
+          "  quantity:\n    - type: min_rows\n      min: 2\n    - type: min_tokens\n      min: 10\n"
+          "  uniqueness:\n    - type: exact_duplicates\n      max_rate: 0.1\n    - type: near_duplicates\n"
+          "  alignment:\n    - type: length_ratio\n      max: 5\n    - type: refusals\n    - type: truncated\n"
+          "      severity: warn\n  compliance:\n    - type: blocklist\n      terms: [secret]\n"
+          "  coverage:\n    - type: diversity\n      feature: output_format\n"
+          "  consistency:\n    - type: preference_consistency\n")
+TWENTY_ROWS = ROWS + [{"prompt": "Tell a secret", "response": "As an AI language model I cannot share the secret"},
+                      {"prompt": "Code", "response": "```python\nprint(1)"}]
+
+
 @pytest.fixture
 def result(run: Callable[..., RunResult], tmp_path: Path) -> RunResult:
     return normalise(run(contract_text("sft", CHECKS, extra="  tokenizer: whitespace\n"), ROWS), tmp_path)
+
+
+@pytest.fixture
+def twenty(run: Callable[..., RunResult], tmp_path: Path) -> RunResult:
+    return normalise(run(contract_text("sft", TWENTY, extra="  tokenizer: whitespace\n"), TWENTY_ROWS), tmp_path)
+
+
+def table_lines(text: str) -> list[str]:
+    """The lines of the check table: after the title, before the dataset's line."""
+    lines = text.splitlines()
+    return lines[1:next(i for i, line in enumerate(lines) if " file(s), tokenizer " in line)]
 
 
 def terminal(result: RunResult, width: int) -> str:
@@ -55,6 +84,31 @@ def test_renders_match_golden_files_at_each_width(result: RunResult, width: int,
     compare(f"terminal_{width}.txt", text, update_golden)
     compare("markdown.md", render_markdown(result), update_golden)
     compare("github.txt", render_github(result), update_golden)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_twenty_checks_match_golden_files_at_each_width(twenty: RunResult, width: int, update_golden: bool) -> None:
+    text = terminal(twenty, width)
+    assert max(map(len, text.splitlines())) <= width
+    compare(f"terminal_{width}_twenty.txt", text, update_golden)
+    compare("markdown_twenty.md", render_markdown(twenty, "https://ci.example/runs/42/report.html"), update_golden)
+
+
+def test_at_80_columns_no_check_id_is_split_and_each_check_takes_its_row_and_its_message(twenty: RunResult) -> None:
+    lines = table_lines(terminal(twenty, 80))
+    # The 34-character id leaves no room for the findings (the messages count them): check, status, measured.
+    assert lines[0].split() == ["check", "status", "measured"] and set(lines[1]) == {"─"}
+    starts = [i for i, line in enumerate(lines[2:], start=2) if not line.startswith(" ")]
+    assert [lines[i].split()[0] for i in starts] == [c.id for c in twenty.checks]  # every id whole, in order
+    for i, check in zip(starts, twenty.checks, strict=True):
+        assert status_word(check) in lines[i] and measured(check) in lines[i]
+        assert " ".join(line.strip() for line in lines[i + 1:i + 3]).startswith(check.message[:60])
+    folds = sum(len(check.message) // 70 for check in twenty.checks)  # at most: a message folds every 70 to 78
+    assert 2 + 2 * len(twenty.checks) <= len(lines) <= 2 + 2 * len(twenty.checks) + folds
+    assert len(lines) < 109 / 2  # the boxed table drew these 20 checks in 109 lines
+    rows = [line for line in table_lines(terminal(twenty, 200))[2:] if not line.startswith(" ")]
+    assert [line.split()[0] for line in rows] == [c.id for c in twenty.checks]  # at 200, one row each...
+    assert all(check.message[:60] in line for check, line in zip(twenty.checks, rows, strict=True))  # message beside
 
 
 def test_the_golden_run_shows_each_kind_of_line(result: RunResult) -> None:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from traingate.cli import signoff, workflow
+from traingate.cli import signoff, summary, workflow
 from traingate.cli.consoles import out
 from traingate.cli.errors import Guarded, fail, say, state
 from traingate.cli.outputs import guard, inputs_of
@@ -45,6 +45,8 @@ def validate(
     report: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the run result as JSON.")] = None,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML (one testcase per check).")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write a markdown summary (e.g. $GITHUB_STEP_SUMMARY).")] = None,
+    report_url: summary.ReportUrl = None,
     evidence: Annotated[Path | None, typer.Option(help="Write every pii finding as JSON lines (no raw values).")] = None,
     fail_on: Annotated[str | None, typer.Option(help="error or warn; overrides the contract's gate.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Read only the first N rows.")] = None,
@@ -75,7 +77,9 @@ def validate(
         raise typer.BadParameter("use terminal or github", param_hint="--format")
     if engine not in ENGINES:
         raise typer.BadParameter(f"use {' or '.join(ENGINES)}", param_hint="--engine")
+    summary.check(markdown, report_url, stdout=False)
     outputs = [("--report", report), ("--json", json_out), ("--junit", junit), ("--evidence", evidence)]
+    outputs.append(("--markdown", markdown))
     guard(outputs, inputs_of([contract, *(data or []), *([key] if key else [])]))
     try:
         max_memory_mib = mebibytes(max_memory) if max_memory is not None else None
@@ -94,6 +98,7 @@ def validate(
 
         result = sign_run(result, signer)
     failed = _present(result, report, json_out, junit, evidence, output_format)
+    failed += summary.write(result, markdown, report_url)
     raise typer.Exit(int(ExitCode.ERROR) if failed else result.gate.exit_code)
 
 

@@ -1,5 +1,8 @@
 """The two consoles every command prints through, built once: `out` on stdout, `err` on stderr.
 
+Neither highlights: rich's automatic highlighting (numbers, paths, quotes coloured by pattern) is off, so
+colour only ever means what the command gives it (red an error, yellow a warning).
+
 Both soft-wrap: a message is one line however long, never broken by rich at the console's width (a
 terminal still folds it for display, but a log, a pipe or a test reading the output sees the whole line).
 Tables still fit a width: the terminal's when the stream is a terminal (rich reads COLUMNS or asks the
@@ -19,12 +22,12 @@ PLAIN_HEIGHT = 25
 
 
 class Terminal(Console):
-    """A soft-wrapping console whose width is the terminal's on a terminal and PLAIN_WIDTH elsewhere. On
+    """A soft-wrapping, non-highlighting console whose width is the terminal's on a terminal and PLAIN_WIDTH elsewhere. On
     stdout, a closed pipe (`traingate ... | head`) is an error like any other, not rich's exit 1, which
     would read as a failed gate."""
 
     def __init__(self, *, stderr: bool = False) -> None:
-        super().__init__(stderr=stderr, soft_wrap=True)
+        super().__init__(stderr=stderr, soft_wrap=True, highlight=False)
 
     def _on_a_terminal(self) -> bool:
         isatty = getattr(self.file, "isatty", None)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
+from traingate.cli import summary
 from traingate.cli.consoles import err, out
 from traingate.cli.errors import say
 from traingate.cli.outputs import guard, inputs_of
@@ -51,6 +52,7 @@ def _write(text: str, output: Path | None) -> None:
 def report(run: RunPath,
            html: Annotated[Path | None, typer.Option(help="Write the HTML report here.")] = None,
            markdown: Annotated[Path | None, typer.Option(help="Write a markdown summary ('-' for stdout).")] = None,
+           report_url: summary.ReportUrl = None,
            output_format: Annotated[str | None, typer.Option("--format", help="github: print GitHub Actions "
                                                                                "annotations.")] = None) -> None:
     """Render a saved run again: HTML, a markdown summary (for a pull request or $GITHUB_STEP_SUMMARY), annotations."""
@@ -60,12 +62,13 @@ def report(run: RunPath,
 
     if output_format not in (None, "github"):
         raise typer.BadParameter("use github", param_hint="--format")
+    summary.check(markdown, report_url)
     guard([("--html", html), ("--markdown", markdown)], inputs_of([run]))
     result = _load(run)
     if html is not None:
         write_html(result, html)
     if markdown is not None:
-        _write(render_markdown(result), None if str(markdown) == "-" else markdown)
+        _write(render_markdown(result, report_url), None if str(markdown) == "-" else markdown)
     if output_format == "github":
         sys.stdout.write(render_github(result))
 

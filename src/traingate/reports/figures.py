@@ -87,3 +87,10 @@ def measured(check: CheckResult) -> str:
     above = t.kind in ("max_rate", "max_count")
     sign = (">" if above else "<") if failed else ("≤" if above else "≥")
     return f"{value} {sign} {_bare(t.value, check.metric)}"
+
+
+def headline(check: CheckResult) -> str:
+    """One line for a check where there are no columns (JUnit, annotations): its status word, its value
+    against its threshold, its message: `failed (warn): 1.20% > 0.50% — 12 of 1,000 rows with ...`."""
+    figure = measured(check)
+    return f"{status_word(check)}: {figure} — {check.message}" if figure else f"{status_word(check)}: {check.message}"

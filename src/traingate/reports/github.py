@@ -1,13 +1,22 @@
 """GitHub Actions workflow commands: one annotation per failing check, at its first failing row in data
 order (checks that compare rows, such as duplicates, at the earliest of the rows they show). A row counted
-by item or row number (a compact JSON array, Parquet) is named in the message, not given as a line."""
+by item or row number (a compact JSON array, Parquet) is named in the message, not given as a line.
+
+The level follows the severity: an error failure or a check that could not run is `::error`, a warn
+failure `::warning`, an info finding `::notice`; the message starts with the status word every view uses
+(`failed (warn)`, `noted (info)`) and the value against its threshold (`7.59% > 0.50%`). The last line is
+the gate, by the verdict's name (FAILED, PASSED WITH WARNINGS)."""
 
 from __future__ import annotations
 
 import secrets
 
+from traingate.reports.figures import headline, verdict_word
 from traingate.reports.sanitize import visible
 from traingate.results.model import CheckResult, Location, RunResult
+
+LEVELS = {"error": "error", "warn": "warning", "info": "notice"}
+GATE_LEVELS = {"passed": "notice", "warned": "warning", "failed": "error", "errored": "error"}
 
 
 def _escape(text: str, prop: bool = False) -> str:
@@ -31,8 +40,9 @@ def render_github(run: RunResult) -> str:
     for check in run.checks:
         if check.status not in ("failed", "errored"):
             continue
-        level = "error" if check.status == "errored" or check.severity == "error" else "warning"
-        where, message = first_failing(check, files), check.message
+        level = "error" if check.status == "errored" else LEVELS[check.severity]
+        where = first_failing(check, files)
+        message = headline(check)
         props = [f"file={_escape(where.file, True)}"] if where else []
         if where is not None and where.unit == "line":
             props.append(f"line={where.line}")
@@ -40,9 +50,8 @@ def render_github(run: RunResult) -> str:
             message = f"{where.unit} {where.line}: {message}"
         props.append(f"title={_escape(check.id, True)}")
         lines.append(f"::{level} {','.join(props)}::{_escape(message)}")
-    level = "error" if run.gate.verdict in ("failed", "errored") else "notice"
     summary = "; ".join(run.gate.reasons) or "every check passed"
-    lines.append(f"::{level} title=traingate::gate {run.gate.verdict}: {_escape(summary)}")
+    lines.append(f"::{GATE_LEVELS[run.gate.verdict]} title=traingate::gate {verdict_word(run)}: {_escape(summary)}")
     return "\n".join(lines) + "\n"
 
 
