@@ -241,7 +241,8 @@ def test_a_column_null_in_every_row_is_present(tmp_path: Path) -> None:
     contract, data = workspace(tmp_path, contract_yaml("pretraining", checks), rows, rows)
     _, result, output = validate(tmp_path, contract, data, 1)
     statuses = {c["id"]: c["status"] for c in result["checks"]}
-    assert statuses == {"c00": "passed", "c01": "failed", "c02": "passed"}, output  # c01: every licence is missing
+    assert statuses == {"c00": "errored", "c01": "failed", "c02": "passed"}, output  # c01: every licence is missing
+    assert "contract problem: feature 'topic' is missing or empty" in output  # c00: a feature with no value to count
     assert "field_absent" not in output
 
 

@@ -50,7 +50,7 @@ def test_self_instruct_app_coverage_and_diversity(shared: Path, tmp_path: Path) 
               "    - type: diversity\n      feature: motivation_app\n      min_entropy: 0.9\n")
     distribution, diversity = run("pretraining", "  fields: {text: instruction}\n", checks, [str(path)], tmp_path).checks
     assert distribution.details["counts"] == dict(apps.most_common()) and len(apps) == 71
-    assert distribution.details["violations"] == ["'TikTok' missing"]
+    assert distribution.details["violations"] == ["value 'TikTok' never occurs (required)"]
     total = sum(apps.values())
     entropy = -sum(n / total * __import__("math").log(n / total) for n in apps.values()) / __import__("math").log(len(apps))
     assert diversity.details["normalised_entropy"] == pytest.approx(entropy) and diversity.status == "passed"

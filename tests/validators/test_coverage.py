@@ -30,7 +30,7 @@ def test_distribution_targets_required_and_divergence(run: Callable[..., RunResu
     assert d["counts"] == {"plain": 3, "json": 2, "code": 1, "markdown": 1, "invalid_json": 1}
     # shares 3/8 2/8 1/8 1/8 1/8 against mix 1/2 1/4 1/4 0 0: TVD = (1/8 + 0 + 1/8 + 1/8 + 1/8) / 2 = 0.25
     assert d["divergence"] == pytest.approx(0.25)
-    assert d["violations"] == ["'html' missing", "'json' at 25.0%, outside [30%, 100%]",
+    assert d["violations"] == ["value 'html' never occurs (required)", "'json' at 25.0%, outside [30%, 100%]",
                                "total variation distance 0.250 from the mix > 0.2"]
     assert d["status"] == "failed"
 

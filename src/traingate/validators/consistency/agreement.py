@@ -1,7 +1,8 @@
 """Consistency between annotators. Krippendorff's alpha (the `krippendorff` package) at any level of
 measurement, with missing data; Fleiss' kappa and Cohen's kappa (statsmodels) for nominal labels.
 State: every (item, annotator, label) triple, about 100 bytes each; under `--max-memory`, the triples
-of a hash-chosen share of items, on which the figures are estimated."""
+of a hash-chosen share of items, on which the figures are estimated. An item or annotator column empty in
+every row, or one annotator in every row, is a contract problem (the check errs with a hint)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ShedsRows
 from traingate.validators.common.details import AnnotatorDeviation, AnnotatorDeviations, SampledShare, ViolationList
 from traingate.validators.common.features import feature_values
+from traingate.validators.common.grouping import KeySeen, named
 from traingate.validators.common.registry import check
 from traingate.validators.consistency.agreement_stats import agreement_figures, deviation
 
@@ -78,6 +80,7 @@ class AgreementState:
     rows: int = 0
     triples: list[Triple] = field(default_factory=list)
     keep_below: int = shares.FULL_SHARE  # triples whose item hash is below it are kept
+    keys: dict[str, KeySeen] = field(default_factory=dict)  # option (item, annotator, annotators) -> its evidence
 
 
 def _kept(triples: list[Triple], below: int) -> list[Triple]:
@@ -108,23 +111,45 @@ class AgreementValidator(Validator[AgreementCheck, AgreementState], ShedsRows[Ag
         if c.layout == "long":
             items, who, labels = (feature_values(batch, name) for name in (c.item, c.annotator, c.label))
             state.triples += _kept([t for t in zip(items, who, labels) if t[0] and t[1] and t[2]], state.keep_below)
+            for option, values in (("item", items), ("annotator", who)):
+                keys = np.array(values, dtype=object)
+                state.keys.setdefault(option, KeySeen()).add(keys, keys == "")
         else:
             ids = batch.row_ids(np.arange(batch.num_rows)).tolist()
+            labelled = np.zeros(batch.num_rows, dtype=bool)
             for name in c.annotators:
-                state.triples += _kept([(str(i), name, v) for i, v in zip(ids, feature_values(batch, name)) if v],
-                                       state.keep_below)
+                values = feature_values(batch, name)
+                labelled |= np.array([bool(v) for v in values], dtype=bool)
+                state.triples += _kept([(str(i), name, v) for i, v in zip(ids, values) if v], state.keep_below)
+            state.keys.setdefault("annotators", KeySeen()).add(np.zeros(batch.num_rows, np.uint64), ~labelled)
         return state
 
     def merge_states(self, a: AgreementState, b: AgreementState) -> AgreementState:
         below = min(a.keep_below, b.keep_below)
-        return AgreementState(a.rows + b.rows, _kept(a.triples, below) + _kept(b.triples, below), below)
+        keys = {k: a.keys.get(k, KeySeen()).merge(b.keys.get(k, KeySeen())) for k in a.keys.keys() | b.keys.keys()}
+        return AgreementState(a.rows + b.rows, _kept(a.triples, below) + _kept(b.triples, below), below, keys)
 
     def shed(self, state: AgreementState) -> AgreementState:
         """Keep the triples of half of the current share of items (by hash): called when memory runs short."""
         below = state.keep_below // 2
-        return AgreementState(state.rows, _kept(state.triples, below), below)
+        return AgreementState(state.rows, _kept(state.triples, below), below, state.keys)
+
+    def problem(self, state: AgreementState) -> str | None:
+        """An item column empty in every row, an annotator column empty or constant in every row (no one to
+        agree with), annotator columns (wide) all empty: the contract names the wrong columns. One item for
+        every row is a small set, not a problem."""
+        c = self.config
+        hints = {"item": (f"column {c.item!r}", "set `item:` to the column naming the item each label is about"),
+                 "annotator": (f"column {c.annotator!r}", "set `annotator:` to the column naming who gave each label"),
+                 "annotators": (named("column", c.annotators),
+                                "set `annotators:` to the columns holding each annotator's labels")}
+        found = (state.keys[k].problem(*hints[k], constant=k == "annotator") for k in sorted(state.keys))
+        return next((p for p in found if p), None)
 
     def finalize(self, state: AgreementState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        problem = self.problem(state)
+        if problem:
+            return self.result(status="errored", error=problem, message=problem, rows=state.rows)
         c = self.config
         triples, repeats = _one_label_per_cell(state.triples)
         items = sorted({t[0] for t in triples})

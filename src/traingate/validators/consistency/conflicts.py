@@ -2,7 +2,8 @@
 other. State: per row, hashes of input and label, the label as a number and the row id (32 bytes), or
 hashes of prompt, chosen and rejected and the row id (32 bytes); under `--max-memory`, written to disk
 split by input (or prompt) hash and grouped one part at a time (validators/common/partitioned.py), so every
-group stays whole and the counts exact."""
+group stays whole and the counts exact. An input empty in every row, or the same in every row, is a
+contract problem (the check errs with a hint), not one group of every row."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import LooksAgain, SpillsRows
 from traingate.validators.common.details import Cluster, ClusterListing
 from traingate.validators.common.features import feature_values
-from traingate.validators.common.grouping import clusters, largest_first
-from traingate.validators.common.normalize import hash_texts, row_keys
+from traingate.validators.common.grouping import KeySeen, blank, clusters, fields_with_text, largest_first, named, seen_in_data
+from traingate.validators.common.normalize import hash_texts, row_keys, row_texts
 from traingate.validators.common.options import DEFAULT_NORMALISATION, FULL_NORMALISATION, Normalisation
 from traingate.validators.common.partitioned import Partitioned
 from traingate.validators.common.registry import check
@@ -66,9 +67,12 @@ class HashState:
     rows: int = 0
     table: Partitioned = field(default_factory=Partitioned)  # (n, 4) uint64: input or prompt hash first, row id last
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
+    key: KeySeen = field(default_factory=KeySeen)  # the input's evidence (conflicting_labels)
+    held: set[str] = field(default_factory=set)  # the kind's text fields some row holds text in
 
     def merge(self, other: HashState) -> HashState:
-        return HashState(self.rows + other.rows, self.table.merge(other.table), {**self.files, **other.files})
+        return HashState(self.rows + other.rows, self.table.merge(other.table), {**self.files, **other.files},
+                         self.key.merge(other.key), self.held | other.held)
 
 
 class _HashingValidator(Validator[Any, HashState], SpillsRows[HashState], LooksAgain[HashState]):
@@ -129,6 +133,8 @@ class ConflictingLabelsValidator(_HashingValidator):
     def add_batch(self, state: HashState, batch: BatchContext) -> HashState:
         steps, label = self.config.normalize, self.label()
         inputs = row_keys(batch, self.config.on, steps)
+        state.key.add(inputs, np.logical_and.reduce([blank(row_texts(batch, [name], steps)) for name in self.config.on]))
+        state.held |= fields_with_text(batch, state.held)
         labels = row_keys(batch, [label], steps) if batch.text(label) is not None and label != "score" else None
         numbers = np.full(batch.num_rows, np.nan)  # NaN: the label is no number
         if labels is None:
@@ -147,7 +153,21 @@ class ConflictingLabelsValidator(_HashingValidator):
         spread = (numbers, self.config.tolerance) if self.config.tolerance > 0 else None
         return clusters(inputs, ids, labels, spread)
 
+    def problem(self, state: HashState) -> str | None:
+        """An input empty in every row, or one input for every row: the contract names the wrong fields."""
+        hint = ("set `on:` to the fields that identify an input"
+                + (", or map the prompt's column in dataset.fields (fields: {prompt: <column>})"
+                   if self.spec.kind == "preference" and "prompt" not in self.spec.fields else "")
+                + seen_in_data("fields", state.held))
+        return state.key.problem(named("field", self.config.on), hint)
+
+    def wanted_rows(self, state: HashState) -> list[int]:
+        return [] if self.problem(state) else super().wanted_rows(state)
+
     def finalize(self, state: HashState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        problem = self.problem(state)
+        if problem:
+            return self.result(status="errored", error=problem, message=problem, rows=state.rows)
         return self.report(state, rows, [*self.config.on, self.label()], "groups of one input with different labels")
 
 

@@ -1,5 +1,6 @@
 """Diversity: enough distinct values of a feature, and enough distinct unigrams and bigrams of the text
-(distinct-n, estimated from a bottom-k sketch of hashes beyond 8,192 distinct)."""
+(distinct-n, estimated from a bottom-k sketch of hashes beyond 8,192 distinct). A feature empty in every
+row is a contract problem (the check errs with a hint); one value in every row is a finding."""
 
 from __future__ import annotations
 
@@ -64,6 +65,9 @@ class DiversityValidator(CountingValidator):
 
     def finalize(self, state: CountState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         config: DiversityCheck = self.config
+        problem = self.problem(state)
+        if problem:
+            return self.errored(state, problem)
         distinct = len(state.values)
         total = sum(state.values.values())
         entropy = -math.fsum(c / total * math.log(c / total) for c in state.values.values()) if total else 0.0

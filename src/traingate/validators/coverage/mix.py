@@ -1,6 +1,8 @@
 """Coverage and data mix: a feature's share per value against target bands, required values and a
 target mix (total variation distance). The counting both coverage checks share (diversity.py is the
-other): a count per feature value; distinct-n keeps the 8,192 smallest n-gram hashes (exact below that)."""
+other): a count per feature value; distinct-n keeps the 8,192 smallest n-gram hashes (exact below that).
+A feature empty in every row, or a value named in the contract that the data holds only in another case or
+punctuation ('Math' for 'math'), is a contract problem: the check errs with a hint."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from traingate.results.model import CheckResult, Threshold
 from traingate.validators.common.base import Validator
 from traingate.validators.common.details import ShareBand, ShareListing, ViolationList
 from traingate.validators.common.features import FEATURES, feature_values
+from traingate.validators.common.grouping import PROBLEM, KeySeen, near_value
 from traingate.validators.common.registry import check
 
 
@@ -106,6 +109,18 @@ class CountingValidator(Validator[Any, CountState]):
         ngrams = {n: merge_sketch(a.ngrams.get(n), b.ngrams.get(n)) for n in set(a.ngrams) | set(b.ngrams)}
         return CountState(a.rows + b.rows, a.values + b.values, ngrams)
 
+    def problem(self, state: CountState) -> str | None:
+        """A feature empty (or only spaces) in every row: the contract names a column the data leaves empty
+        (unless it lists the feature in dataset.optional_fields: then there is nothing to count)."""
+        if self.config.feature in self.spec.optional_fields:
+            return None
+        seen = KeySeen(state.rows, sum(n for value, n in state.values.items() if value.strip()), varied=True)
+        return seen.problem(f"feature {self.config.feature!r}", "set `feature:` to a column holding each row's value, "
+                            f"or a built-in feature ({', '.join(FEATURES)})")
+
+    def errored(self, state: CountState, problem: str) -> CheckResult:
+        return self.result(status="errored", error=problem, message=problem, rows=state.rows)
+
     def verdict(self, state: CountState, details: FeatureCounts, what: str) -> CheckResult:
         violations = details.violations
         message = f"{what}: " + ("; ".join(violations) if violations else "every target met")
@@ -119,12 +134,17 @@ class DistributionValidator(CountingValidator):
 
     def finalize(self, state: CountState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         config: DistributionCheck = self.config
+        problem = self.problem(state) or self.misspelt(state)
+        if problem:
+            return self.errored(state, problem)
         total = max(state.rows, 1)
         shares = {value: count / total for value, count in state.values.items()}
-        violations = [f"{value!r} missing" for value in config.required if not state.values.get(value)]
+        violations = [f"value {value!r} never occurs (required)" for value in config.required if not state.values.get(value)]
         for value, band in config.targets.items():
             share = shares.get(value, 0.0)
-            if (band.min is not None and share < band.min) or (band.max is not None and share > band.max):
+            if band.min and not state.values.get(value):
+                violations.append(f"value {value!r} never occurs (target >= {band.min * 100:.4g}%)")
+            elif (band.min is not None and share < band.min) or (band.max is not None and share > band.max):
                 violations.append(f"{value!r} at {share:.1%}, outside [{band.min or 0:.0%}, {band.max or 1:.0%}]")
         mix: dict[str, float] | None = None
         divergence: float | None = None
@@ -140,6 +160,15 @@ class DistributionValidator(CountingValidator):
             targets={v: ShareBand(min=b.min, max=b.max) for v, b in config.targets.items()}, mix=mix,
             divergence=divergence, max_divergence=config.max_divergence if mix is not None else None)
         return self.verdict(state, details, f"{len(state.values)} values of {config.feature}")
+
+    def misspelt(self, state: CountState) -> str | None:
+        """Values the contract names that never occur while one equal up to case, spacing and punctuation does."""
+        config: DistributionCheck = self.config
+        named = dict.fromkeys([*config.targets, *config.required, *(config.mix or {})])
+        near = {value: near_value(value, state.values) for value in named}
+        found = [f"value {value!r} of feature {config.feature!r} never occurs, but {seen!r} does "
+                 f"({state.values[seen]:,} rows); did you mean {seen!r}?" for value, seen in near.items() if seen]
+        return PROBLEM + "; ".join(found) if found else None
 
 
 def merge_sketch(a: tuple[int, np.ndarray] | None, b: tuple[int, np.ndarray] | None) -> tuple[int, np.ndarray]:

@@ -1,6 +1,8 @@
 """Test rows that also stand in train: equal after normalisation, or sharing an LSH band with a train
 row (MinHash over word shingles). State per row: row id, split tag, exact key, band keys (spilled to
-disk under `--max-memory` and read back one key column at a time)."""
+disk under `--max-memory` and read back one key column at a time). Content empty in every train and test
+row, fields named in `on` that hold one value in every such row, and a missing split whose name the data
+holds in another case are contract problems: the check errs with a hint."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import BandKeys, LooksAgain, PairsOf, ShufflesBandKeys, SpillsRows
 from traingate.validators.common.details import Cluster, ClusterListing
+from traingate.validators.common.grouping import PROBLEM, KeySeen, named, near_value
 from traingate.validators.common.lsh import band_keys, optimal_bands, signatures, union_pairs
 from traingate.validators.common.normalize import content_fields, hash_texts, row_texts
 from traingate.validators.common.options import FULL_NORMALISATION, Normalisation
@@ -62,6 +65,7 @@ class SplitState:
     table: Rows = field(default_factory=Rows)  # per row: row id, split tag, exact key, then band keys
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
     pairs: dict[int, np.ndarray] | None = None  # bucket cap -> (test, train) pairs, when grouped elsewhere (Ray)
+    key: KeySeen = field(default_factory=KeySeen)  # the exact key of train and test rows
 
 
 @check("split_leakage", group="uniqueness", options=SplitLeakageCheck, details=SplitLeakageDetails)
@@ -85,6 +89,7 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState], SpillsRows
             bands, rows = optimal_bands(self.config.threshold, NUM_PERM)
             keys = np.hstack([exact, band_keys(signatures(hashes, offsets, NUM_PERM), bands, rows)])
         has_text = np.diff(offsets) > 0
+        state.key.add(exact[:, 0], ~has_text)
         state.table.add(np.column_stack([batch.row_ids(np.flatnonzero(has_text)),
                                          np.full(int(has_text.sum()), tag, dtype=np.uint64), keys[has_text]]))
         state.files[batch.file_index] = (batch.file, batch.unit)
@@ -96,7 +101,7 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState], SpillsRows
         if a.pairs is not None or b.pairs is not None:
             left, right = a.pairs or {}, b.pairs or {}
             pairs = {cap: union_pairs(left.get(cap), right.get(cap)) for cap in left.keys() | right.keys()}
-        return SplitState(rows, a.table.merge(b.table), {**a.files, **b.files}, pairs)
+        return SplitState(rows, a.table.merge(b.table), {**a.files, **b.files}, pairs, a.key.merge(b.key))
 
     def spill(self, state: SplitState) -> tuple[SplitState, int]:
         """Write the keys held in memory to disk: called when memory runs short."""
@@ -136,7 +141,23 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState], SpillsRows
         return leaks_by_column(lambda column: table.column(column + 2), table.width() - 2, table.column(0),
                                table.column(1).astype(np.uint8), cap)
 
+    def problem(self, state: SplitState) -> str | None:
+        """Content empty in every train and test row, or (fields named in `on`) one value in every such row;
+        a split role none of whose names occurs while one differing only in case or punctuation does."""
+        c = self.config
+        fields = content_fields(self.spec.kind, self.spec.fields, c.on)
+        problem = state.key.problem(named("field", fields) + " (in train and test rows)",
+                                    "set `on:` to the fields holding what a test row must not share with train",
+                                    constant=c.on is not None)
+        roles = [names for names in (c.train, c.test) if not set(names) & set(state.rows)]
+        near = {name: near_value(name, state.rows) for names in roles for name in names}
+        found = [f"split {name!r} never occurs, but {seen!r} does ({state.rows[seen]:,} rows); did you mean {seen!r}?"
+                 for name, seen in near.items() if seen]
+        return problem or (PROBLEM + "; ".join(found) if found else None)
+
     def wanted_rows(self, state: SplitState) -> list[int]:
+        if self.problem(state):
+            return []
         if self._verifies():
             candidates = np.unique(self._leaks(state, True))
             if len(candidates) <= self.config.max_verify_rows:
@@ -144,6 +165,9 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState], SpillsRows
         return [int(i) for pair in self._leaks(state)[:10] for i in pair]
 
     def finalize(self, state: SplitState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
+        problem = self.problem(state)
+        if problem:
+            return self.result(status="errored", error=problem, message=problem, rows=sum(state.rows.values()))
         leaks = self._leaks(state, self._verifies())
         verified = bool(self._verifies() and rows and len(np.unique(leaks)) <= self.config.max_verify_rows)
         if verified and rows:
