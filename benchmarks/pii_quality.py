@@ -51,7 +51,7 @@ def score(label: str, items: list[dict], predictions: list[list[Finding]], keep:
         gold = [(s["start_position"], s["end_position"], GOLD_TO_PRESIDIO.get(s["entity_type"], s["entity_type"]))
                 for s in item["spans"]]
         truth = token_labels(item["full_text"], [g for g in gold if g[2]], keep)
-        guess = token_labels(item["full_text"], [(s, e, entity) for s, e, entity, _ in found], keep)
+        guess = token_labels(item["full_text"], [(s, e, entity) for s, e, entity, *_ in found], keep)
         for g, q in zip(truth, guess):
             pii["tp" if g and q else "fp" if q else "fn" if g else "tn"] += 1
             if g and g == q:

@@ -31,7 +31,7 @@ def still_found(sample: list[dict[str, Any]], texts: dict[tuple[str, int], str],
     keys = sorted({(f["id"], f["turn"]) for f in sample})
     spec = EngineSpec(mode, "en", tuple(DEFAULT_PII_ENTITIES), 0.4)
     found = {key: set(findings) for key, findings in zip(keys, analyze(spec, [texts[k] for k in keys]))}
-    return [any(entity == f["entity"] and s < f["end"] and f["start"] < e for s, e, entity, _ in found[(f["id"], f["turn"])])
+    return [any(entity == f["entity"] and s < f["end"] and f["start"] < e for s, e, entity, *_ in found[(f["id"], f["turn"])])
             for f in sample]
 
 

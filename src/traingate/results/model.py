@@ -18,7 +18,7 @@ class Model(BaseModel):
 
 
 class Sample(Model):
-    """One failing row, capped and reproducible (bottom-k by a seeded row hash)."""
+    """One failing row, capped and reproducible (chosen by a seeded row hash)."""
 
     file: str = Field(description="Data file the row came from.")
     line: int = Field(description="1-based line (JSONL/CSV; the line a JSON array item starts on), item (a JSON "
@@ -76,8 +76,10 @@ class CheckResult(Model):
     details: dict[str, Any] = Field(default_factory=dict, description="Counts per reason, clusters and other "
                                     "figures, as the check type's details model describes them (`traingate checks`, "
                                     "docs); kept as JSON so that masking and older runs read back alike.")
-    samples: list[Sample] = Field(default_factory=list, description="Failing rows, at most 20, chosen by a seeded "
-                                  "row hash (the same rows for any split of the data).")
+    samples: list[Sample] = Field(default_factory=list, description="Failing rows chosen by a seeded row hash (the "
+                                  "same rows for any split of the data): each reason's row of smallest hash, then the "
+                                  "rows of smallest hash up to 20 in all; with more reasons, one row for each of at "
+                                  "most 64.")
     first_failure: Location | None = Field(None, description="The first failing row in data order (files in order, "
                                            "then line), for checks that flag rows one by one.")
     error: str | None = Field(None, description="Reason code and message when status is errored.")

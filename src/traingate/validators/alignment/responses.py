@@ -126,7 +126,9 @@ class LengthRatioValidator(ResponseValidator[LengthRatioCheck]):
         of_value = ratio[view.row_of()]  # each response value carries its row's ratio
         hits = []
         if self.config.min is not None:
-            hits.append(Hit(f"ratio_below_{self.config.min:g}", of_value < self.config.min, view))
+            hits.append(Hit(f"ratio_below_{self.config.min:g}", of_value < self.config.min, view, values=of_value,
+                            measure="ratio"))
         if self.config.max is not None:
-            hits.append(Hit(f"ratio_above_{self.config.max:g}", of_value > self.config.max, view))
+            hits.append(Hit(f"ratio_above_{self.config.max:g}", of_value > self.config.max, view, values=of_value,
+                            measure="ratio"))
         return hits

@@ -23,13 +23,16 @@ C = TypeVar("C", bound=CheckConfig)
 
 @dataclass(frozen=True)
 class Hit:
-    """Values of a view (or rows, when view is None) that show `reason`; `pattern` locates the span."""
+    """Values of a view (or rows, when view is None) that show `reason`; `pattern` locates the span; `values`,
+    aligned with `mask`, holds what was measured (a token count, a ratio) in the unit `measure` names."""
 
     reason: str
     mask: np.ndarray
     view: TextView | None = None
     pattern: str | None = None
     note: str | None = None
+    values: np.ndarray | None = None
+    measure: str | None = None
 
 
 @dataclass
@@ -79,12 +82,28 @@ class RowFlagValidator(Validator[C, FlagState]):
             first = int(positions[0])
             state.samples.note_first(int(batch.row_ids(positions[:1])[0]), lambda: {
                 "file": batch.file, "line": int(batch.lines[first]), "unit": batch.unit})
-            keys = row_keys(batch.row_ids(positions))
-            for pos in state.samples.candidates(keys):
-                row = int(positions[pos])
-                hit = next(h for h, rows in zip(hits, hit_rows) if rows[row])
-                state.samples.add(int(keys[pos]), self._sample(batch, hit, row))
+            self._keep_samples(state.samples, batch, list(zip(hits, hit_rows)), positions, by_reason)
         return state
+
+    def _keep_samples(self, samples: Reservoir, batch: BatchContext, found: list[tuple[Hit, np.ndarray]],
+                      positions: np.ndarray, by_reason: dict[str, np.ndarray]) -> None:
+        """The flagged rows of smallest key, each shown by its first hit; then, for each reason, its row of
+        smallest key, shown by that reason's hit (a reason of one row in millions keeps its sample)."""
+        keys = row_keys(batch.row_ids(positions))
+        for pos in samples.candidates(keys):
+            row = int(positions[pos])
+            hit = next(h for h, rows in found if rows[row])
+            samples.add(int(keys[pos]), self._sample(batch, hit, row))
+        key_of = np.zeros(batch.num_rows, dtype=np.uint64)
+        key_of[positions] = keys
+        for reason, rows in by_reason.items():
+            at = np.flatnonzero(rows)
+            if len(at) == 0:
+                continue
+            row = int(at[np.argmin(key_of[at])])
+            if samples.wants(int(key_of[row]), reason):
+                hit = next(h for h, rows in found if h.reason == reason and rows[row])
+                samples.add_reason(int(key_of[row]), self._sample(batch, hit, row))
 
     @staticmethod
     def _rows_of(hit: Hit, num_rows: int) -> np.ndarray:
@@ -95,10 +114,12 @@ class RowFlagValidator(Validator[C, FlagState]):
         return rows
 
     def _sample(self, batch: BatchContext, hit: Hit, row: int) -> dict[str, object]:
-        text = ""
+        """The row's excerpt around the finding, with what was measured and the chat turn holding it."""
+        text, index = "", row
         if hit.view is not None:
             indices = np.flatnonzero(hit.mask & (hit.view.row_of() == row))
-            value = hit.view.values[int(indices[0])].as_py() if len(indices) else None
+            index = int(indices[0]) if len(indices) else -1
+            value = hit.view.values[index].as_py() if index >= 0 else None
             text = value if isinstance(value, str) else ""
         excerpt, span = excerpt_around(text, hit.pattern)
         if hit.note:
@@ -106,7 +127,7 @@ class RowFlagValidator(Validator[C, FlagState]):
             span = (span[0] + len(hit.note) + 2, span[1] + len(hit.note) + 2) if span else None
         return Sample(file=batch.file, line=int(batch.lines[row]), unit=batch.unit,
                       field=hit.view.field if hit.view else None, reason=hit.reason, excerpt=excerpt,
-                      span=span).model_dump()
+                      span=span, **measured(hit, index), **turn_of(hit.view, index)).model_dump()
 
     def merge_states(self, a: FlagState, b: FlagState) -> FlagState:
         return FlagState(a.rows + b.rows, a.flagged + b.flagged, a.reasons + b.reasons, a.samples.merge(b.samples),
@@ -125,3 +146,19 @@ class RowFlagValidator(Validator[C, FlagState]):
                            message=message, details=self.details(state).dump(),
                            samples=[Sample(**s) for s in state.samples.samples()],
                            first_failure=state.samples.first_location())
+
+
+def measured(hit: Hit, index: int) -> dict[str, Any]:
+    """The value a hit measured at `index` (of its view's values, or of the rows), when it is a finite number."""
+    if hit.values is None or index < 0:
+        return {}
+    value = float(hit.values[index])
+    return {"value": value, "measure": hit.measure} if np.isfinite(value) else {}
+
+
+def turn_of(view: TextView | None, index: int) -> dict[str, Any]:
+    """The chat turn holding the value at `index` of a view of message lists: its index and raw role."""
+    if view is None or view.rows is None or index < 0:
+        return {}
+    role = view.roles[index].as_py() if view.roles is not None else None
+    return {"turn": view.turn(index), "role": role if isinstance(role, str) else None}

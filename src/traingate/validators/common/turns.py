@@ -18,7 +18,9 @@ def _by_role(batch: BatchContext, canonical: str) -> TextView | None:
     raws = [raw for raw, role in batch.spec.raw_roles().items() if role == canonical]
     keep = np.asarray(pc.is_in(view.roles.cast(pa.string()), value_set=pa.array(raws, pa.string())).fill_null(False),
                       dtype=bool)
-    return TextView(view.field, view.values.filter(pa.array(keep)), view.rows[keep], view.roles.filter(pa.array(keep)))
+    turns = np.arange(len(view.rows)) - np.searchsorted(view.rows, view.rows)
+    return TextView(view.field, view.values.filter(pa.array(keep)), view.rows[keep], view.roles.filter(pa.array(keep)),
+                    turns[keep])
 
 
 RESPONSE_FIELDS = {"sft": "response", "reward": "response", "preference": "chosen", "chat": "messages", "pretraining": "text"}

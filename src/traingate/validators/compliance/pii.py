@@ -18,7 +18,6 @@ from pydantic import Field, model_validator
 from traingate.contracts.model import SampleSpec, StrictModel, TextCheck
 from traingate.data.batch import BatchContext
 from traingate.data.lookup import split_row_id
-from traingate.data.masking import window
 from traingate.data.presidio import Finding, analyze_batch, mask
 from traingate.results.details import Absent, Part
 from traingate.results.model import CheckResult, Sample
@@ -29,7 +28,7 @@ from traingate.validators.common.registry import check
 from traingate.validators.common.samples import Reservoir, row_keys, seeded_keys
 from traingate.validators.common.thresholds import Judgement, judge, judge_sampled, wilson_interval
 from traingate.validators.compliance.pii_evidence import Evidence, Record
-from traingate.validators.compliance.pii_texts import AllowRegex, Item, analyze_items, engine_spec, row_texts
+from traingate.validators.compliance.pii_texts import AllowRegex, Item, analyze_items, engine_spec, pii_sample, row_texts
 
 # Entities a training-data gate looks for by default: people and the identifiers that single one out.
 # Presidio's LOCATION, DATE_TIME, NRP, ORGANIZATION and URL are left out: in training text they name
@@ -175,16 +174,14 @@ class PiiValidator(Validator[PiiCheck, PiiState], SpillsRows[PiiState], MasksExc
         found = analyze_items(self.config, items)
         entities_of: dict[int, set[str]] = {}
         evidence: list[Record] = []
-        for (row_id, raw_name, turn, text), findings in zip(items, found):
-            name = raw_name.removeprefix("~")
+        for item, findings in zip(items, found):
+            row_id, name, turn = item[0], item[1].removeprefix("~"), item[2]
             if not findings:
                 continue
             if row_id not in entities_of:  # a row's first text with findings stands for it in the samples
                 state.samples.note_first(row_id, partial(self._location, state, row_id))
-                key = int(row_keys(np.array([row_id], dtype=np.uint64))[0])
-                state.samples.offer(key, partial(self._sample, state, row_id, name, text, findings))
-            entities_of.setdefault(row_id, set()).update(f[2] for f in findings)
-            evidence.extend((row_id, name, turn, entity, start, end, score) for start, end, entity, score in findings)
+            self._offer(state, item, findings, entities_of.setdefault(row_id, set()))
+            evidence.extend((row_id, name, turn, entity, start, end, score) for start, end, entity, score, _ in findings)
         state.evidence.add(evidence)
         state.scanned += rows
         state.patterns_only += len({row_id for row_id, name, *_ in items if name.startswith("~")})
@@ -198,18 +195,15 @@ class PiiValidator(Validator[PiiCheck, PiiState], SpillsRows[PiiState], MasksExc
         file, unit = state.files[file_index]
         return {"file": file, "line": line, "unit": unit}
 
-    def _sample(self, state: PiiState, row_id: int, name: str, text: str, findings: list[Finding]) -> dict[str, Any]:
-        """The text masked with presidio-anonymizer (<EMAIL_ADDRESS>), around the first finding."""
-        masked = mask(text, findings)
-        first = findings[0][2]
-        at = masked.find(f"<{first}>")
-        start = max(0, at - 100)
-        file_index, line = split_row_id(row_id)
-        file, unit = state.files[file_index]
-        at += start > 0  # window marks the cut with one character
-        span = (at - start, at - start + len(first) + 2) if at >= 0 else None
-        return Sample(file=file, line=line, unit=unit, field=name, reason=first,
-                      excerpt=window(masked, start, start + 300), span=span).model_dump()
+    @staticmethod
+    def _offer(state: PiiState, item: Item, findings: list[Finding], seen: set[str]) -> None:
+        """Samples of a text with findings: the row's own (its first such text, by its first entity) and one
+        for each entity the row had not shown yet, so a rare entity keeps a sample of its own; `seen` grows."""
+        key = int(row_keys(np.array([item[0]], dtype=np.uint64))[0])
+        for entity in dict.fromkeys(f[2] for f in findings):
+            if entity not in seen:
+                state.samples.offer(key, entity, partial(pii_sample, state.files, item, findings, entity), row=not seen)
+                seen.add(entity)
 
     def merge_states(self, a: PiiState, b: PiiState) -> PiiState:
         merged = PiiState(a.rows + b.rows, a.scanned + b.scanned, a.patterns_only + b.patterns_only,

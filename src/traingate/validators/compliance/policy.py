@@ -19,7 +19,7 @@ from traingate.errors import ContractError
 from traingate.results.model import Sample
 from traingate.validators.common.capabilities import MasksExcerpts
 from traingate.validators.common.details import FlagDetails, MaskingDetails
-from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
+from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator, turn_of
 from traingate.validators.common.registry import check
 from traingate.validators.common.samples import EXCERPT_CHARS
 from traingate.validators.compliance.secret_rules import Detector
@@ -126,7 +126,8 @@ class SecretsValidator(RowFlagValidator[SecretsCheck], MasksExcerpts):
         excerpt = head.removesuffix(CUT) + marker + tail.removeprefix(CUT)
         at = len(head.removesuffix(CUT))
         return Sample(file=batch.file, line=int(batch.lines[row]), unit=batch.unit, field=hit.view.field,
-                      reason=hit.reason, excerpt=excerpt, span=(at, at + len(marker))).model_dump()
+                      reason=hit.reason, excerpt=excerpt, span=(at, at + len(marker)), recognizer=hit.reason,
+                      **turn_of(hit.view, index)).model_dump()
 
 
 def _replace(text: str, spans: list[tuple[int, int, str]]) -> str:

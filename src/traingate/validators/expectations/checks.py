@@ -109,16 +109,24 @@ class ExpectationValidator(Validator[ExpectationCheck, ExpectationState]):
                 seed = self.config.sample.seed if self.config.sample else 0
                 state.sample.add(seeded_keys(batch.row_ids(positions), seed), numbers)
 
-    @staticmethod
-    def _keep_samples(state: ExpectationState, batch: BatchContext, positions: np.ndarray, values: list[Any]) -> None:
+    def _keep_samples(self, state: ExpectationState, batch: BatchContext, positions: np.ndarray, values: list[Any]) -> None:
         if not len(positions):
             return
         keys = row_keys(batch.row_ids(positions))
-        for pos in state.samples.candidates(keys):
+        for pos in state.samples.candidates(keys, "unexpected"):
             text = values[pos] if isinstance(values[pos], str) else repr(values[pos])
             state.samples.add(int(keys[pos]), Sample(
                 file=batch.file, line=int(batch.lines[int(positions[pos])]), unit=batch.unit, reason="unexpected",
-                excerpt=excerpt_around(text, None)[0]).model_dump())
+                excerpt=excerpt_around(text, None)[0], **self._measured(values[pos])).model_dump())
+
+    def _measured(self, value: Any) -> dict[str, Any]:
+        """What the expectation measured of an unexpected value: its length, or the number itself."""
+        name = self.config.expectation
+        if name in ("expect_column_value_lengths_to_be_between", "expect_column_value_lengths_to_equal"):
+            return {"value": float(len(value if isinstance(value, str) else str(value))), "measure": "chars"}
+        if name == "expect_column_values_to_be_between" and isinstance(value, int | float) and not isinstance(value, bool):
+            return {"value": float(value)}
+        return {}
 
     def merge_states(self, a: ExpectationState, b: ExpectationState) -> ExpectationState:
         sample = a.sample.merge(b.sample) if a.sample is not None and b.sample is not None else None

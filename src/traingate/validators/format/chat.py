@@ -1,12 +1,11 @@
 """Conversation structure: known roles, first and last role, alternation, empty turns, JSON tool calls.
-Every reason found gets a sample of its own (the row with the smallest key for that reason), and the unknown
-role names are counted per conversation."""
+Every reason found gets a sample of its own (validators/common/samples.py), naming the turn and its role,
+and the unknown role names are counted per conversation."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -18,11 +17,10 @@ from pydantic import Field
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext, TextView
 from traingate.results.details import Absent
-from traingate.results.model import CheckResult, Sample
+from traingate.results.model import CheckResult
 from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.common.registry import check
-from traingate.validators.common.samples import SAMPLE_CAP, Reservoir, row_keys
 
 
 class ChatStructureCheck(CheckConfig):
@@ -50,11 +48,6 @@ class ChatStructureDetails(FlagDetails):
 ROLE_CHARS = 60
 
 
-@dataclass
-class ChatState(FlagState):
-    by_reason: dict[str, Reservoir] = field(default_factory=dict)  # one sample per reason
-
-
 def _unknown_roles(state: FlagState) -> list[tuple[str, int]]:
     """Unknown role names with their conversations, most frequent first."""
     return sorted(state.tally.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -72,38 +65,15 @@ def _ends(parents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class ChatStructureValidator(RowFlagValidator[ChatStructureCheck]):
     noun = "with a malformed conversation"
 
-    def create_state(self) -> ChatState:
-        return ChatState()
-
     def add_batch(self, state: FlagState, batch: BatchContext) -> FlagState:
-        assert isinstance(state, ChatState)
         hits = self.find(batch)
-        self.add_hits(state, batch, hits)
         for hit in hits:
-            positions = np.flatnonzero(self._rows_of(hit, batch.num_rows))
             if hit.reason == "unknown_role" and hit.view is not None and hit.view.roles is not None:
                 state.tally.update(_unknown_names(hit))
-            if len(positions):
-                keys = row_keys(batch.row_ids(positions))
-                reservoir = state.by_reason.setdefault(hit.reason, Reservoir(cap=1))
-                for pos in reservoir.candidates(keys):
-                    reservoir.add(int(keys[pos]), self._sample(batch, hit, int(positions[pos])))
-        return state
-
-    def merge_states(self, a: FlagState, b: FlagState) -> FlagState:
-        assert isinstance(a, ChatState) and isinstance(b, ChatState)
-        merged = super().merge_states(a, b)
-        by_reason = {r: a.by_reason[r].merge(b.by_reason[r]) if r in a.by_reason and r in b.by_reason
-                     else a.by_reason.get(r) or b.by_reason[r] for r in a.by_reason.keys() | b.by_reason.keys()}
-        return ChatState(merged.rows, merged.flagged, merged.reasons, merged.samples, merged.tally, by_reason)
+        return self.add_hits(state, batch, hits)
 
     def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
-        assert isinstance(state, ChatState)
         result = super().finalize(state, rows)
-        chosen = sorted((item for r in sorted(state.by_reason) for item in state.by_reason[r].items), key=lambda i: i[0])
-        taken = {(key, sample["reason"]) for key, sample in chosen}
-        chosen += [(k, s) for k, s in state.samples.items if (k, s["reason"]) not in taken][: SAMPLE_CAP - len(chosen)]
-        result.samples = [Sample(**sample) for _, sample in sorted(chosen, key=lambda i: (i[0], i[1]["reason"]))]
         names = _unknown_roles(state)
         if names:
             shown = ", ".join(f"{name} ({n})" for name, n in names[:5])

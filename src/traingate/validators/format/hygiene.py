@@ -100,7 +100,7 @@ def pattern_hits(batch: BatchContext, fields: list[str] | None, patterns: list[t
     only on the values that matched."""
     if not patterns:
         return []
-    combined = "|".join(f"(?:{p})" for _, p in patterns)
+    combined = "|".join(f"(?:{p})" for _, p in patterns).replace("(?P<at>", "(?:")  # a group name occurs once
     hits = []
     for view in batch.views(fields):
         candidates = np.flatnonzero(matches(view.values, combined))
@@ -136,11 +136,12 @@ class WhitespaceValidator(_PatternValidator):
     def patterns(self) -> list[tuple[str, str]]:
         cfg = self.config
         assert isinstance(cfg, WhitespaceCheck)
-        out = [("leading_trailing", r"^\s|\s$")] if cfg.leading_trailing else []
+        # whole runs, so a sample marks all of the whitespace; `at` narrows the mark to the spaces or blank lines
+        out = [("leading_trailing", r"^\s+|\s+$")] if cfg.leading_trailing else []
         if cfg.space_run:
-            out.append(("space_run", rf"\S {{{cfg.space_run},}}"))
+            out.append(("space_run", rf"\S(?P<at> {{{cfg.space_run},}})"))
         if cfg.blank_lines:
-            out.append(("blank_lines", rf"\n(?:[ \t]*\n){{{cfg.blank_lines + 1},}}"))
+            out.append(("blank_lines", rf"\n(?P<at>(?:[ \t]*\n){{{cfg.blank_lines + 1},}})"))
         if cfg.crlf:
             out.append(("carriage_return", r"\r"))
         return out

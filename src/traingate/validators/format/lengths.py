@@ -55,7 +55,8 @@ class _LengthValidator(RowFlagValidator[_LengthCheck]):
         views = batch.views(self.config.fields)
         reason = f"{'over' if self.too_long else 'under'}_{self.config.limit}_{self.unit}"
         if self.config.per == "field":
-            return [Hit(reason, self._outside(batch.counts(v, self.unit)), v) for v in views]
+            return [Hit(reason, self._outside(counts), v, values=counts, measure=self.unit)
+                    for v in views for counts in [batch.counts(v, self.unit)]]
         totals = np.zeros(batch.num_rows, dtype=np.int64)
         for view in views:
             totals += batch.per_row(view, batch.counts(view, self.unit))
@@ -63,8 +64,8 @@ class _LengthValidator(RowFlagValidator[_LengthCheck]):
         first = _first_view(views)
         note = f"{self.unit} per row outside the limit {self.config.limit}"
         if first is None or first.rows is not None:
-            return [Hit(reason, mask, None, note=note)]
-        return [Hit(reason, mask, first, note=note)]
+            return [Hit(reason, mask, None, note=note, values=totals, measure=self.unit)]
+        return [Hit(reason, mask, first, note=note, values=totals, measure=self.unit)]
 
 
 def _first_view(views: list[TextView]) -> TextView | None:

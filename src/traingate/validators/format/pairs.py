@@ -111,7 +111,9 @@ class ScoreRangeValidator(RowFlagValidator[ScoreRangeCheck]):
                 Hit("not_finite", valid & ~np.isfinite(v), note="score is NaN or infinite")]
         with np.errstate(invalid="ignore"):
             if self.config.min is not None:
-                hits.append(Hit("below_min", valid & (v < self.config.min), note=f"score below {self.config.min}"))
+                hits.append(Hit("below_min", valid & (v < self.config.min), note=f"score below {self.config.min}",
+                                values=v, measure="score"))
             if self.config.max is not None:
-                hits.append(Hit("above_max", valid & (v > self.config.max), note=f"score above {self.config.max}"))
+                hits.append(Hit("above_max", valid & (v > self.config.max), note=f"score above {self.config.max}",
+                                values=v, measure="score"))
         return hits

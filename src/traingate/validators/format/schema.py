@@ -146,13 +146,15 @@ class SchemaValidator(RowFlagValidator[SchemaCheck], SpillsRows[SchemaState]):
         findings = state.flagged + sum(duplicates.values())
         verdict = judge(self.config, state.rows, findings)
         reasons = dict(sorted((state.reasons + Counter({f"unique:{k}": v for k, v in duplicates.items()})).items()))
-        all_samples = sorted(state.samples.items + samples, key=lambda item: item[0])[: state.samples.cap]
+        shown = state.samples.copy()  # the repeated values join the reservoir, each unique column a reason
+        for key, sample in samples:
+            shown.add(key, sample)
         rate = findings / state.rows if state.rows else 0.0
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value,
                            threshold=verdict.threshold, rows=state.rows, findings=findings, rate=rate,
                            message=f"{findings} schema findings in {state.rows} rows ({rate:.2%})",
                            details=SchemaDetails(by_reason=reasons, columns=list(self.config.columns)).dump(),
-                           samples=[Sample(**s) for _, s in all_samples])
+                           samples=[Sample(**s) for s in shown.samples()])
 
     def _duplicates(self, state: SchemaState) -> tuple[dict[str, int], list[tuple[int, dict[str, Any]]]]:
         """Repeated values per unique column (every occurrence after a value's first row), and samples of

@@ -84,7 +84,8 @@ class SimilarityValidator(RowFlagValidator[SimilarityCheck]):
             rows = embed([t for t, p in zip(texts, present) if p], self.config.model)
             best[present] = (rows @ reference_vectors(self.config.model, self.references()).T).max(axis=1)
         view = TextView("text", pa.array(texts, pa.string()), None)
-        return [Hit(f"similarity_below_{self.config.min_similarity:g}", present & (best < self.config.min_similarity), view)]
+        return [Hit(f"similarity_below_{self.config.min_similarity:g}", present & (best < self.config.min_similarity), view,
+                    values=best, measure="similarity")]
 
 
 @check("scorer", group="relevance", options=ScorerCheck, details=FlagDetails)
@@ -108,9 +109,9 @@ class ScorerValidator(RowFlagValidator[ScorerCheck]):
                              f"for {batch.num_rows} rows")
         hits = [Hit("not_a_number", np.isnan(scores))]
         if self.config.min_score is not None:
-            hits.append(Hit(f"below_{self.config.min_score:g}", scores < self.config.min_score))
+            hits.append(Hit(f"below_{self.config.min_score:g}", scores < self.config.min_score, values=scores, measure="score"))
         if self.config.max_score is not None:
-            hits.append(Hit(f"above_{self.config.max_score:g}", scores > self.config.max_score))
+            hits.append(Hit(f"above_{self.config.max_score:g}", scores > self.config.max_score, values=scores, measure="score"))
         return hits
 
 
