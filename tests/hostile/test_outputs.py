@@ -129,12 +129,12 @@ def test_a_write_failure_is_exit_3_in_one_line_and_loses_the_other_outputs_nothi
 
 
 def test_a_failing_presenter_loses_nothing_else(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from traingate.reports import charts
+    from traingate.reports import vega
 
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("the chart renderer gave up")
 
-    monkeypatch.setattr(charts, "svg", broken)
+    monkeypatch.setattr(vega, "svg", broken)
     contract, data = workspace(tmp_path)
     code, stdout, stderr = invoke("validate", str(contract), str(data), "--report", str(tmp_path / "r.html"),
                                   "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"))

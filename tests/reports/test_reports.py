@@ -76,7 +76,8 @@ def test_html_shows_verdict_checks_and_distributions(result: RunResult) -> None:
     assert 'class="banner failed"' in html and "FAILED" in html
     for check in result.checks:
         assert f'id="c-{check.id}"' in html
-    assert 'aria-label="histogram of tokens.response"' in html and "<rect" in html
+    assert 'aria-label="histogram of tokens.response: tokens per response, ' in html and "<path" in html
+    assert '<table class="sr-only"><caption>tokens.response: rows per bin of tokens per response</caption>' in html
 
 
 def test_junit_has_one_testcase_per_check(result: RunResult) -> None:
@@ -109,9 +110,12 @@ def test_html_draws_each_coverage_target_beside_its_band(run: Callable[..., RunR
     checks = ("  coverage:\n    - type: distribution\n      feature: output_format\n"
               "      targets: {json: {min: 0.5}, plain: {max: 0.6}, html: {min: 0.1}}\n")
     html = render_html(run(contract_text("sft", checks), rows))
-    # A grey band for each of the 3 targets; a bar for each of the 4 values (html's at 0), red for the 2 misses.
-    assert html.count('fill="#d9dde3"') == 3 and html.count("; missed: ") == 4 and html.count('fill="#c0392b"') == 2
-    assert "&#39;json&#39; at 25.0%, outside [50%, 100%]" in html and "value: json; high: 1" in html
+    # An outlined band for each of the 3 targets; a bar for each of the 4 values (html's at 0, marked), the 2
+    # misses red and labelled, each value in the hidden table.
+    assert html.count('fill="#eef1f5" stroke="#6b7280"') == 3 and html.count(">25.0% missed</text>") == 1
+    assert html.count(">0.0% missed</text>") == 1 and html.count('fill="#c0392b"') == 3  # 2 bars, 1 zero mark
+    assert "<tr><td>json</td><td>25.00%</td><td>≥ 50.00%</td><td>missed</td></tr>" in html
+    assert "&#39;json&#39; at 25.0%, outside [50%, 100%]" in html
 
 
 def test_html_lists_annotators_by_deviation(run: Callable[..., RunResult]) -> None:
@@ -154,7 +158,7 @@ def test_a_run_saved_before_exact_quantiles_renders_its_bin_edges_as_such(result
     assert all(d.quantile_basis == "bin_edge" for d in old.distributions)
     assert "upper histogram bin edges, up to 4.4% high" in render_card(old)
     html = render_html(old)
-    assert "(upper histogram bin edges, up to 4.4% high)" in html and 'aria-label="histogram of tokens.response"' in html
+    assert "(upper histogram bin edges, up to 4.4% high)" in html and 'aria-label="histogram of tokens.response: ' in html
 
 
 def test_an_output_is_replaced_whole_or_not_at_all(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from traingate.data.spill import run_spill_dir
 from traingate.data.tokenizers import get_tokenizer
 from traingate.engine.executors import run_shards, start_workers
 from traingate.engine.fold import Folded, build_validators, fold, peak_rss_mib
+from traingate.engine.limits import with_limits
 from traingate.engine.presence import judge, needed_columns
 from traingate.engine.progress import Progress
 from traingate.engine.ray_engine import start_ray
@@ -214,7 +215,8 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
                      contract=ContractInfo(name=contract.contract, version=contract.version, sha256=contract.sha256,
                                            path=contract.source_path, description=contract.description,
                                            side_files=side_files(validators)),
-                     dataset=dataset, checks=results, distributions=StatsCollector().finalize(folded.stats), gate=gate,
+                     dataset=dataset, checks=results, gate=gate,
+                     distributions=with_limits(StatsCollector().finalize(folded.stats), folded.stats, validators),
                      timings=timings, resources={"peak_rss_mib": round(peak_rss_mib(), 1),
                                                  "worker_peak_rss_mib": round(folded.worker_rss_mib, 1)})
     _mask_reports(validators, result)

@@ -68,6 +68,7 @@ class Accumulator:
     high: float = -math.inf
     bins: np.ndarray = field(default_factory=lambda: np.zeros(BINS, dtype=np.int64))
     sample: RowSample = field(default_factory=RowSample)
+    several: bool = False  # a row held several values (turns), summed: a bound on each value is not on these
 
     def add(self, values: np.ndarray, keys: np.ndarray) -> None:
         """`keys`: each value's row key (row_keys of its row id)."""
@@ -80,7 +81,8 @@ class Accumulator:
 
     def merge(self, other: Accumulator) -> Accumulator:
         return Accumulator(self.count + other.count, self.total + other.total, min(self.low, other.low),
-                           max(self.high, other.high), self.bins + other.bins, self.sample.merge(other.sample))
+                           max(self.high, other.high), self.bins + other.bins, self.sample.merge(other.sample),
+                           self.several or other.several)
 
     def histogram(self) -> Histogram:
         """At most DISPLAY_BINS bins of whole fixed bins; the edges enclose every value."""
@@ -131,7 +133,9 @@ class StatsCollector:
             valid = np.asarray(view.values.is_valid(), dtype=bool) if view.rows is None else np.ones(batch.num_rows, bool)
             for unit in ("chars", "tokens"):
                 values = batch.per_row(view, batch.counts(view, unit))
-                state.setdefault(f"{unit}.{view.field}", Accumulator()).add(values[valid], keys[valid])
+                accumulator = state.setdefault(f"{unit}.{view.field}", Accumulator())
+                accumulator.add(values[valid], keys[valid])
+                accumulator.several |= view.rows is not None
         messages = batch.field("messages") if self_is_chat(batch) else None
         if messages is not None and hasattr(messages.type, "value_type"):
             present = np.asarray(messages.is_valid(), dtype=bool)

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS, CheckConfig, DatasetSpec
 from traingate.data.batch import BatchContext
-from traingate.results.model import CheckResult
+from traingate.results.model import CheckResult, Limit
 
 ConfigT = TypeVar("ConfigT", bound=CheckConfig)
 StateT = TypeVar("StateT")
+
+
+class Bound(NamedTuple):
+    """A check's bound on a run distribution (`tokens.response`): on each value of the field (per_value, e.g.
+    each turn of a conversation) or on the row's total."""
+
+    distribution: str
+    limit: Limit
+    per_value: bool
 
 
 class Validator(ABC, Generic[ConfigT, StateT]):
@@ -48,6 +57,10 @@ class Validator(ABC, Generic[ConfigT, StateT]):
     def side_files(self) -> list[str]:
         """Files the check reads besides the data (an eval set, reference texts), as paths or globs: the
         run records their sha256, so a sign-off notices when one changed."""
+        return []
+
+    def limits(self) -> list[Bound]:
+        """Bounds this check puts on a run distribution's values (engine/limits.py draws them on its chart)."""
         return []
 
     @abstractmethod

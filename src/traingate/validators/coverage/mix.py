@@ -67,6 +67,7 @@ class DistributionDetails(FeatureCounts, ShareListing):
 
     shares: dict[str, float] = Field(description="Share of rows per value (rows with the value / all rows).")
     targets: dict[str, ShareBand] = Field(description="The contract's target band per value.")
+    required: Absent[list[str]] = Field(None, description="Values that must occur at least once (with `required` only).")
     mix: Absent[dict[str, float]] = Field(None, description="The target mix, normalised to sum 1 (with `mix` only).")
     divergence: Absent[float] = Field(None, description="Total variation distance between the shares and the mix "
                                       "(with `mix` only).")
@@ -157,7 +158,8 @@ class DistributionValidator(CountingValidator):
                 violations.append(f"total variation distance {divergence:.3f} from the mix > {config.max_divergence}")
         details = DistributionDetails(
             feature=config.feature, counts=dict(state.values.most_common()), violations=violations, shares=shares,
-            targets={v: ShareBand(min=b.min, max=b.max) for v, b in config.targets.items()}, mix=mix,
+            targets={v: ShareBand(min=b.min, max=b.max) for v, b in config.targets.items()},
+            required=list(config.required) or None, mix=mix,
             divergence=divergence, max_divergence=config.max_divergence if mix is not None else None)
         return self.verdict(state, details, f"{len(state.values)} values of {config.feature}")
 

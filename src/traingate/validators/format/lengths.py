@@ -7,8 +7,10 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from traingate.contracts.model import TextCheck
+from traingate.contracts.model import TEXT_FIELDS, TextCheck
 from traingate.data.batch import BatchContext, TextView
+from traingate.results.model import Limit
+from traingate.validators.common.base import Bound
 from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.flags import Hit, RowFlagValidator
 from traingate.validators.common.registry import check
@@ -47,6 +49,16 @@ class _LengthValidator(RowFlagValidator[_LengthCheck]):
     def noun(self) -> str:  # type: ignore[override]
         side = "more" if self.too_long else "fewer"
         return f"with {side} than {self.config.limit} {self.unit}"
+
+    def limits(self) -> list[Bound]:
+        """The limit on each named field's distribution (`tokens.response`); per row, on the row's total,
+        which is a field's distribution only when the check counts one field."""
+        limit = Limit(check=self.check_id, kind="max" if self.too_long else "min", value=self.config.limit)
+        fields = self.config.fields or list(TEXT_FIELDS[self.spec.kind])
+        per_value = self.config.per == "field"
+        if not per_value and len(fields) != 1:
+            return []
+        return [Bound(f"{self.unit}.{field}", limit, per_value) for field in fields]
 
     def _outside(self, values: np.ndarray) -> np.ndarray:
         return values > self.config.limit if self.too_long else values < self.config.limit

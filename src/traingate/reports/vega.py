@@ -1,0 +1,55 @@
+"""Drawing a chart: a Vega-Lite specification rendered to inline SVG by vl-convert (offline, no browser, no
+CDN), and the visually hidden table beside it that holds the values it draws, for a screen reader."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from traingate.errors import MissingDependencyError
+from traingate.reports.sanitize import visible, visible_all
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+BLUE, RED, GREY, PURPLE, INK = "#3b6fb6", "#c0392b", "#8b94a3", "#8a5cb8", "#33383f"
+# The whole chart is one image with its own label and table: its marks and axes carry no labels of their own.
+CONFIG = {"view": {"stroke": None}, "aria": False, "font": "sans-serif",
+          "axis": {"labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": "normal", "titleColor": INK}}
+
+
+_ROLES = re.compile(r' (?:role|aria-roledescription)="[^"]*"')
+
+
+@lru_cache(maxsize=1)
+def _converter() -> Any:
+    try:
+        import vl_convert
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        raise MissingDependencyError("the HTML report's charts", "core", "vl-convert-python") from exc
+    return vl_convert
+
+
+def svg(spec: dict[str, Any], label: str) -> Markup:
+    """Inline SVG of a Vega-Lite spec; vl-convert escapes every text it draws. Every string in the spec is made
+    visible first: a control character in a drawn value makes vl-convert abort the whole process."""
+    safe = visible_all({"$schema": SCHEMA, "config": CONFIG, **spec})
+    drawn = _ROLES.sub("", _converter().vegalite_to_svg(safe))  # one image: its parts are no objects of their own
+    return Markup(drawn.replace("<svg ", f'<svg role="img" aria-label="{escape(visible(label))}" ', 1))
+
+
+def table(caption: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Markup:
+    """The chart's values as a table only a screen reader sees (the page's `.sr-only` class); every cell escaped."""
+    head = Markup("").join(Markup("<th>{}</th>").format(visible(str(h))) for h in header)
+    body = Markup("").join(Markup("<tr>{}</tr>").format(Markup("").join(
+        Markup("<td>{}</td>").format(visible(str(cell))) for cell in row)) for row in rows)
+    return Markup('<table class="sr-only"><caption>{}</caption><tr>{}</tr>{}</table>').format(
+        visible(caption), head, body)
+
+
+def chart(spec: dict[str, Any], label: str, caption: str, header: Sequence[str],
+          rows: Sequence[Sequence[object]]) -> Markup:
+    """The SVG and, beside it, its values."""
+    return svg(spec, label) + table(caption, header, rows)
