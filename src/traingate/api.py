@@ -6,13 +6,15 @@
     print(result.gate.verdict, result.gate.exit_code, [c.status for c in result.checks])
 
 The command line adds only what is about files and the terminal: the outputs it writes (--json, --report,
---junit, --evidence), the summary it prints, and signing with --key."""
+--junit), the summary it prints, and signing with --key. The evidence (--evidence, every row each check
+found at fault) is written by the run itself, while what the checks spilled to disk is still there."""
 
 from __future__ import annotations
 
 import math
 import os
 from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from traingate.contracts import Contract, load_contract
@@ -75,7 +77,8 @@ def run_options(*, workers: int | None = None, engine: str = "local", address: s
 def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | os.PathLike[str]] | None = None, *,
              workers: int | None = None, engine: str = "local", address: str | None = None,
              max_memory: str | float | None = None, limit: int | None = None, exclude: Iterable[str] = (),
-             fail_on: str | None = None, show_progress: bool = False) -> RunResult:
+             fail_on: str | None = None, show_progress: bool = False,
+             evidence: str | os.PathLike[str] | None = None) -> RunResult:
     """Check `data` against `contract` in one pass and return the run's result. This is what
     `traingate validate` runs; each argument is that command's option of the same name.
 
@@ -99,6 +102,10 @@ def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | o
         fail_on: "error" or "warn", the lowest severity that fails the gate, instead of the contract's
             `gate.fail_on`.
         show_progress: draw a progress bar on stderr when it is a terminal (never in CI).
+        evidence: a path to write every row each check found at fault, as JSON lines: one per (check, row,
+            reason), checks in the contract's order and rows in data order, with the file, line, reason,
+            field and the numbers that measure it, never a value of the data. When it cannot be written the
+            result's gate errs, saying why.
 
     Returns:
         The RunResult: `result.gate.verdict` (passed, warned, failed or errored), `result.gate.exit_code`
@@ -113,6 +120,7 @@ def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | o
         All four are TraingateError.
     """
     from traingate.engine.runner import validate as run
+    from traingate.reports.json import write_evidence
 
     options = run_options(workers=workers, engine=engine, address=address, max_memory=max_memory, limit=limit,
                           exclude=exclude)
@@ -124,4 +132,5 @@ def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | o
     loaded = contract if isinstance(contract, Contract) else load_contract(os.fspath(contract))
     if fail_on is not None:
         loaded = loaded.model_copy(update={"gate": loaded.gate.model_copy(update={"fail_on": fail_on})})
-    return run(loaded, [os.fspath(d) for d in data or ()], show_progress=show_progress, options=options)
+    sink = None if evidence is None else partial(write_evidence, path=os.fspath(evidence))
+    return run(loaded, [os.fspath(d) for d in data or ()], show_progress=show_progress, options=options, evidence=sink)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -71,11 +72,10 @@ def test_no_output_holds_a_planted_value(run: Callable[..., RunResult], tmp_path
     # A whitespace check flags the same rows, so its samples must be masked too.
     checks = ("  format:\n    - type: whitespace\n  compliance:\n    - type: pii\n")
     data = [{"prompt": "note ", "response": text.format(value)} for _, value, text in PLANTED]
-    result = run(contract_text("sft", checks), data)
+    result = run(contract_text("sft", checks), data, evidence=partial(write_evidence, path=tmp_path / "evidence.jsonl"))
     assert all(check.samples for check in result.checks)
-    write_evidence(result, tmp_path / "evidence.jsonl")
     evidence = (tmp_path / "evidence.jsonl").read_text()
-    assert len(evidence.splitlines()) == len(PLANTED)
+    assert len([line for line in evidence.splitlines() if '"compliance.pii"' in line]) == len(PLANTED)
     outputs = [render_html(result), result.model_dump_json(), render_junit(result), evidence]
     for _, value, _ in PLANTED:
         assert not any(value in out for out in outputs), value

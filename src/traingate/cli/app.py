@@ -47,7 +47,9 @@ def validate(
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML (one testcase per check).")] = None,
     markdown: Annotated[Path | None, typer.Option(help="Write a markdown summary (e.g. $GITHUB_STEP_SUMMARY).")] = None,
     report_url: summary.ReportUrl = None,
-    evidence: Annotated[Path | None, typer.Option(help="Write every pii finding as JSON lines (no raw values).")] = None,
+    evidence: Annotated[Path | None, typer.Option(help="Write every row each check found at fault as JSON lines: "
+                                                       "check, file, line, reason, field and numbers (pii: entity, "
+                                                       "offsets, score; duplicates: cluster); never a data value.")] = None,
     fail_on: Annotated[str | None, typer.Option(help="error or warn; overrides the contract's gate.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Read only the first N rows.")] = None,
     output_format: Annotated[str, typer.Option("--format", help="terminal, or github: the summary and GitHub "
@@ -92,22 +94,22 @@ def validate(
     if not data:  # the contract's splits, relative to its folder, are the inputs
         guard(outputs, inputs_of(contract.parent / p for paths in (loaded.dataset.splits or {}).values() for p in paths))
     result = run(loaded, data, workers=workers, engine=engine, address=address, max_memory=max_memory_mib, limit=limit,
-                 exclude=exclude or (), fail_on=fail_on, show_progress=True)
+                 exclude=exclude or (), fail_on=fail_on, show_progress=True, evidence=evidence)
     if signer is not None:
         from traingate.release import sign_run
 
         result = sign_run(result, signer)
-    failed = _present(result, report, json_out, junit, evidence, output_format)
+    failed = _present(result, report, json_out, junit, output_format)
     failed += summary.write(result, markdown, report_url)
     raise typer.Exit(int(ExitCode.ERROR) if failed else result.gate.exit_code)
 
 
-def _present(result: RunResult, report: Path | None, json_out: Path | None, junit: Path | None, evidence: Path | None,
+def _present(result: RunResult, report: Path | None, json_out: Path | None, junit: Path | None,
              output_format: str) -> list[str]:
     """The JSON first, then each presenter on its own: one that fails (a chart the renderer refuses, a full
     disk) is named on stderr and loses nothing else. Returns the failed ones."""
     from traingate.reports.html import write_html
-    from traingate.reports.json import write_evidence, write_json
+    from traingate.reports.json import write_json
     from traingate.reports.junit import write_junit
     from traingate.reports.terminal import render_terminal
 
@@ -122,8 +124,7 @@ def _present(result: RunResult, report: Path | None, json_out: Path | None, juni
 
     for label, path, write in (("the JSON result (--json)", json_out, write_json),
                                ("the HTML report (--report)", report, write_html),
-                               ("the JUnit XML (--junit)", junit, write_junit),
-                               ("the evidence (--evidence)", evidence, write_evidence)):
+                               ("the JUnit XML (--junit)", junit, write_junit)):
         if path is not None:
             attempt(label, partial(write, result, path))
     attempt("the terminal summary", partial(_terminal, result, output_format == "github", render_terminal))

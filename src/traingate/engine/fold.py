@@ -30,7 +30,7 @@ from traingate.engine.progress import Progress
 from traingate.engine.shards import Shard, read_shard
 from traingate.engine.stats import StatsCollector
 from traingate.validators.common.base import Validator
-from traingate.validators.common.capabilities import ShedsRows, SpillsRows
+from traingate.validators.common.capabilities import ListsFindings, ShedsRows, SpillsRows
 from traingate.validators.common.registry import build
 
 MAX_SHEDS = 8  # a check keeps at least 1/256 of its rows before the run stops instead
@@ -39,9 +39,14 @@ MAX_SHEDS = 8  # a check keeps at least 1/256 of its rows before the run stops i
 REACT_STEP = 0.05
 
 
-def build_validators(contract: Contract, ids: list[str]) -> list[Validator[Any, Any]]:
+def build_validators(contract: Contract, ids: list[str], findings: bool = False) -> list[Validator[Any, Any]]:
+    """The contract's checks; with `findings`, those that list their findings keep every one (--evidence)."""
     base_dir = os.path.dirname(contract.source_path) if contract.source_path else None
-    return [build(c, contract.dataset, i, base_dir) for c, i in zip(contract.all_checks(), ids)]
+    validators = [build(c, contract.dataset, i, base_dir) for c, i in zip(contract.all_checks(), ids)]
+    for validator in validators:
+        if findings and isinstance(validator, ListsFindings):
+            validator.keeps_findings = True
+    return validators
 
 
 def rss_mib() -> float:
@@ -158,6 +163,11 @@ def _shed(validators: list[Validator[Any, Any]], out: Folded, where: str) -> boo
     for i, validator in enumerate(validators):
         if out.errors[i] is not None:
             continue
+        if isinstance(validator, ListsFindings) and validator.keeps_findings:
+            out.states[i], written = validator.spill_findings(out.states[i])
+            if written:
+                out.memory_actions.append(f"{validator.check_id}: wrote {written} findings to disk after {where}")
+                spilled = True
         if isinstance(validator, SpillsRows):
             out.states[i], written = validator.spill(out.states[i])
             if not written:
@@ -190,14 +200,14 @@ def _batch(contract: Contract, tokenizer: Any, files: list[SourceFile], index: i
                         lines=chunk.lines, unit=chunk.unit, split=files[index].split, row_offset=offset)
 
 
-Task = tuple[Contract, list[str], list[SourceFile], Shard, set[str], float | None]
+Task = tuple[Contract, list[str], list[SourceFile], Shard, set[str], float | None, bool]  # ..., keeps findings
 
 
 def fold_task(task: Task) -> tuple[Folded, list[Validator[Any, Any]]]:
     """Fold one shard in a worker process or Ray task; the validators come back for what follows there."""
     warm_up()
-    contract, ids, files, shard, columns, max_rss_mib = task
-    validators = build_validators(contract, ids)
+    contract, ids, files, shard, columns, max_rss_mib, findings = task
+    validators = build_validators(contract, ids, findings)
     folded = fold(contract, validators, files, [shard], columns, max_rss_mib=max_rss_mib)
     folded.worker_rss_mib = peak_rss_mib()
     return folded, validators

@@ -16,7 +16,7 @@ from traingate.data.presidio import mark_shard_worker
 from traingate.data.spill import SpillError
 from traingate.engine.fold import Folded, build_validators, fold_task
 from traingate.errors import MissingDependencyError
-from traingate.validators.common.capabilities import PairsOf, ShufflesBandKeys, SpillsRows
+from traingate.validators.common.capabilities import ListsFindings, PairsOf, ShufflesBandKeys, SpillsRows
 
 PARTITIONS = 32
 Pairs = dict[int, dict[int, np.ndarray]]  # check index -> bucket cap -> candidate pairs
@@ -35,6 +35,8 @@ def _fold_row(row: dict[str, Any]) -> dict[str, Any]:
             emitted.append((c, *keys))
         if isinstance(validator, SpillsRows) and folded.errors[c] is None:
             folded.states[c] = validator.take_back(folded.states[c])  # the driver cannot read this node's disk
+        if isinstance(validator, ListsFindings) and validator.keeps_findings and folded.errors[c] is None:
+            folded.states[c] = validator.take_back_findings(folded.states[c])
     return {"index": row["index"], "folded": pickle.dumps(folded), "keys": pickle.dumps(emitted), "error": ""}
 
 

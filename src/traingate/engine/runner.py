@@ -22,6 +22,7 @@ from traingate.data.sources import SourceFile, absolute_exclusions, describe, gi
 from traingate.data.spawn import can_spawn
 from traingate.data.spill import run_spill_dir
 from traingate.data.tokenizers import get_tokenizer
+from traingate.engine import evidence as _evidence
 from traingate.engine.executors import run_shards, start_workers
 from traingate.engine.fold import Folded, build_validators, fold, peak_rss_mib
 from traingate.engine.limits import with_limits
@@ -43,7 +44,7 @@ from traingate.results.model import (
     SkippedFile,
 )
 from traingate.validators.common.base import Validator
-from traingate.validators.common.capabilities import LooksAgain, ShufflesBandKeys
+from traingate.validators.common.capabilities import ListsFindings, LooksAgain, ShufflesBandKeys
 from traingate.version import __version__
 
 
@@ -104,7 +105,8 @@ def _fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: 
             [], len(shards)
     share = run.max_memory_mib / workers if run.max_memory_mib else None
     ids = [v.check_id for v in validators]
-    tasks = ((contract, ids, files, shard, columns, share) for shard in numbered(files, shards))  # counted as due
+    findings = any(isinstance(v, ListsFindings) and v.keeps_findings for v in validators)
+    tasks = ((contract, ids, files, shard, columns, share, findings) for shard in numbered(files, shards))  # counted as due
     try:
         outcomes, pairs = run_shards(tasks, run.engine, workers, run.address, pool,
                                      lambda i: progress.advance(shards[i].size(files)))
@@ -171,17 +173,31 @@ def _wanted(validator: Validator[Any, Any], state: Any, error: str | None) -> tu
 
 
 def validate(contract: Contract, data: list[str], *, limit: int | None = None, show_progress: bool = False,
-             options: RunOptions | None = None) -> RunResult:
+             options: RunOptions | None = None, evidence: _evidence.Sink | None = None) -> RunResult:
+    """Check the data against the contract in one pass. `evidence`: a writer handed every check's findings
+    (engine/evidence.py) after the run is assembled and masked; the gate errs when it fails."""
     run = options or RunOptions(limit=limit)
+    with run_spill_dir(run.max_memory_mib is not None):  # findings written to disk are read back for the evidence
+        result, validators, states, files = _validate(contract, data, run, show_progress, evidence is not None)
+        if evidence is not None:
+            t0 = time.perf_counter()
+            shown = {f.path: info.path for f, info in zip(files, result.dataset.files)}
+            records = _evidence.findings(validators, states, result.checks, shown)
+            result.gate = _evidence.write(evidence, records, result.gate)
+            result.timings["evidence"] = time.perf_counter() - t0
+    return result
+
+
+def _validate(contract: Contract, data: list[str], run: RunOptions, show_progress: bool, findings: bool,
+              ) -> tuple[RunResult, list[Validator[Any, Any]], list[Any], list[SourceFile]]:
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     base_dir = os.path.dirname(contract.source_path) if contract.source_path else None
     exclude = (*contract.dataset.exclude, *run.exclude)
     files, skipped = resolve_all(data, contract.dataset.splits, base_dir, exclude)
-    validators = build_validators(contract, check_ids(contract))
+    validators = build_validators(contract, check_ids(contract), findings)
     columns = {c for v in validators for c in v.columns()} | _stats_columns(contract) | needed_columns(validators)
-    with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress, \
-            run_spill_dir(run.max_memory_mib is not None):
+    with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress:
         ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
         hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files]
         folded, failed_shards, shard_count = _fold_all(contract, validators, files, columns, run, progress)
@@ -220,7 +236,7 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
                      timings=timings, resources={"peak_rss_mib": round(peak_rss_mib(), 1),
                                                  "worker_peak_rss_mib": round(folded.worker_rss_mib, 1)})
     _mask_reports(validators, result)
-    return result
+    return result, validators, folded.states, files
 
 
 def _dataset_info(contract: Contract, file_infos: list[FileInfo], folded: Folded, fault_samples: list[Fault],

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from traingate.reports.files import atomic_writer, write_text
 from traingate.reports.sanitize import encodable
@@ -27,14 +31,13 @@ def read_json(path: str | Path) -> RunResult:
     return RunResult.model_validate_json(Path(path).read_text(encoding="utf-8"))
 
 
-def write_evidence(result: RunResult, path: str | Path) -> None:
-    """One JSON line per personal-data finding of every pii check: where (file, line, field, turn,
-    character offsets), what (entity) and how sure (score); never the value itself."""
-    from traingate.contracts.registry import details_model  # the checks' models: loaded only to write evidence
-    from traingate.validators.compliance.pii import PiiDetails
-
+def write_evidence(records: Iterable[dict[str, Any]], path: str | Path) -> None:
+    """One JSON line per finding, as the run streams them (engine/evidence.py): the check, where (file, line,
+    unit, field), why (reason) and the numbers that measure it; never a value of the data. Written to a
+    temporary file renamed into place, so a failed write leaves no partial file."""
     with atomic_writer(path) as out:
-        for check in result.checks:
-            details = details_model(check)
-            for finding in details.evidence if isinstance(details, PiiDetails) else []:
-                out.write(json.dumps(encodable({"check": check.id, **finding.dump()}), ensure_ascii=False) + "\n")
+        for record in records:
+            try:
+                out.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE).decode())
+            except TypeError:  # a lone surrogate in a file name: written as the text \ud800
+                out.write(json.dumps(encodable(record), ensure_ascii=False) + "\n")

@@ -17,12 +17,15 @@ state it gets back.
   the cluster and only the pairs come back (on one machine the check pairs its own keys).
 - MasksExcerpts: what it finds no report may show; the runner has it mask every text of the run.
 - LooksAgain (the second look): after the pass it names rows whose records it wants to show, which are
-  read again and given to finalize."""
+  read again and given to finalize.
+- ListsFindings: names every row it finds at fault, not only samples (`validate --evidence`); the driver
+  turns it on in every process before the pass (`keeps_findings`), and after finalize reads the findings
+  (validators/common/findings.py); past --max-memory the findings it keeps go to disk."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
@@ -84,9 +87,27 @@ class LooksAgain(ABC, Generic[StateT]):
         """Row ids (file index << 40 | line) whose records finalize wants to show."""
 
 
+class ListsFindings(ABC, Generic[StateT]):
+    keeps_findings: bool = False  # set by the driver, before the pass, when the run writes evidence
+
+    @abstractmethod
+    def findings(self, state: StateT) -> Iterator[dict[str, Any]]:
+        """After finalize: each row found at fault, in row order, one record per reason (file, line, unit,
+        reason, and the field and numbers that locate or measure it), never a text of the data."""
+
+    def spill_findings(self, state: StateT) -> tuple[StateT, int]:
+        """Write the findings held in memory to disk: (the state, findings written; 0 when none). A check
+        whose findings come from what it holds anyway writes none."""
+        return state, 0
+
+    def take_back_findings(self, state: StateT) -> StateT:
+        """Read the findings written back into memory."""
+        return state
+
+
 CAPABILITIES: dict[str, type] = {"spills rows": SpillsRows, "sheds rows": ShedsRows,
                                  "shuffles band keys": ShufflesBandKeys, "masks excerpts": MasksExcerpts,
-                                 "looks again": LooksAgain}
+                                 "looks again": LooksAgain, "lists findings": ListsFindings}
 
 
 def capabilities_of(validator: type) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -14,11 +14,14 @@ from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext, TextView
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
+from traingate.validators.common.capabilities import ListsFindings
 from traingate.validators.common.details import FlagDetails
+from traingate.validators.common.findings import Findings, Kind
 from traingate.validators.common.samples import Reservoir, excerpt_around, row_keys
 from traingate.validators.common.thresholds import judge
 
 C = TypeVar("C", bound=CheckConfig)
+MEASURED: tuple[tuple[str, Kind], ...] = (("value", "float"),)  # a finding's number besides row, reason, field
 
 
 @dataclass(frozen=True)
@@ -42,9 +45,10 @@ class FlagState:
     reasons: Counter[str] = field(default_factory=Counter)
     samples: Reservoir = field(default_factory=Reservoir)
     tally: Counter[str] = field(default_factory=Counter)  # what `tally` counts besides findings
+    findings: Findings = field(default_factory=lambda: Findings(MEASURED))  # every row at fault, when kept
 
 
-class RowFlagValidator(Validator[C, FlagState]):
+class RowFlagValidator(Validator[C, FlagState], ListsFindings[FlagState]):
     """Subclasses say what is wrong in a batch (`find`); this class does the bookkeeping."""
 
     noun: str = "with a finding"
@@ -77,6 +81,7 @@ class RowFlagValidator(Validator[C, FlagState]):
         state.rows += batch.num_rows
         state.flagged += int(flagged.sum())
         state.tally.update(self.tally(batch) or Counter())
+        self._keep_findings(state, batch, hits, hit_rows)
         positions = np.flatnonzero(flagged)
         if len(positions):
             first = int(positions[0])
@@ -131,7 +136,31 @@ class RowFlagValidator(Validator[C, FlagState]):
 
     def merge_states(self, a: FlagState, b: FlagState) -> FlagState:
         return FlagState(a.rows + b.rows, a.flagged + b.flagged, a.reasons + b.reasons, a.samples.merge(b.samples),
-                         a.tally + b.tally)
+                         a.tally + b.tally, a.findings.merge(b.findings))
+
+    def _keep_findings(self, state: FlagState, batch: BatchContext, hits: list[Hit], hit_rows: list[np.ndarray]) -> None:
+        """Every row of the batch found at fault, once per reason (in the field of the first hit finding it)."""
+        if not self.keeps_findings:
+            return
+        state.findings.note_file(batch.file_index, batch.file, batch.unit)
+        taken: dict[str, np.ndarray] = {}
+        for hit, rows in zip(hits, hit_rows):
+            seen = taken.setdefault(hit.reason, np.zeros(batch.num_rows, dtype=bool))
+            new = rows & ~seen
+            seen |= new
+            at = np.flatnonzero(new)
+            state.findings.add(batch.row_ids(at), hit.reason, hit.view.field if hit.view else None,
+                               hit.measure if hit.values is not None else None, value=_row_values(hit, batch.num_rows)[at])
+
+    def findings(self, state: FlagState) -> Iterator[dict[str, Any]]:
+        return state.findings.records()
+
+    def spill_findings(self, state: FlagState) -> tuple[FlagState, int]:
+        return state, state.findings.spill()
+
+    def take_back_findings(self, state: FlagState) -> FlagState:
+        state.findings.load()
+        return state
 
     def details(self, state: FlagState) -> FlagDetails:
         """The result's details: rows per reason; a check that reports more returns its own FlagDetails."""
@@ -146,6 +175,16 @@ class RowFlagValidator(Validator[C, FlagState]):
                            message=message, details=self.details(state).dump(),
                            samples=[Sample(**s) for s in state.samples.samples()],
                            first_failure=state.samples.first_location())
+
+
+def _row_values(hit: Hit, num_rows: int) -> np.ndarray:
+    """What the hit measured for each row (its first value in the row found at fault), NaN where nothing."""
+    out = np.full(num_rows, np.nan)
+    if hit.values is not None:
+        at = np.flatnonzero(np.asarray(hit.mask, dtype=bool))
+        owners = hit.view.row_of()[at] if hit.view is not None else at
+        out[owners[::-1]] = np.asarray(hit.values, dtype=np.float64)[at][::-1]  # the first value of a row wins
+    return out
 
 
 def measured(hit: Hit, index: int) -> dict[str, Any]:

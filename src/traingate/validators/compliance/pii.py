@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar, Literal
@@ -22,7 +22,7 @@ from traingate.data.presidio import Finding, analyze_batch, mask
 from traingate.results.details import Absent, Part
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
-from traingate.validators.common.capabilities import MasksExcerpts, SpillsRows
+from traingate.validators.common.capabilities import ListsFindings, MasksExcerpts, SpillsRows
 from traingate.validators.common.details import MaskingDetails, ReasonCounts
 from traingate.validators.common.registry import check
 from traingate.validators.common.samples import Reservoir, row_keys, seeded_keys
@@ -134,7 +134,7 @@ class PiiState:
 
 
 @check("pii", group="compliance", options=PiiCheck, details=PiiDetails)
-class PiiValidator(Validator[PiiCheck, PiiState], SpillsRows[PiiState], MasksExcerpts):
+class PiiValidator(Validator[PiiCheck, PiiState], SpillsRows[PiiState], MasksExcerpts, ListsFindings[PiiState]):
     spills = "findings"
     preload = ("presidio_analyzer",)
 
@@ -245,6 +245,12 @@ class PiiValidator(Validator[PiiCheck, PiiState], SpillsRows[PiiState], MasksExc
     def take_back(self, state: PiiState) -> PiiState:
         state.evidence.rows.load()
         return state
+
+    def findings(self, state: PiiState) -> Iterator[dict[str, Any]]:
+        """Every finding as the details' evidence lists it (entity, offsets, score), its entity as its reason."""
+        for record in state.evidence.records(state.files):
+            where = {key: record.pop(key) for key in ("file", "line", "unit")}
+            yield {**where, "reason": record["entity"], **record}
 
     def mask_texts(self, texts: list[str]) -> list[str | None]:
         found = analyze_batch(engine_spec(self.config), texts, self.config.workers or os.cpu_count() or 1)

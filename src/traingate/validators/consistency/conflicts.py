@@ -7,7 +7,7 @@ contract problem (the check errs with a hint), not one group of every row."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -19,9 +19,10 @@ from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
-from traingate.validators.common.capabilities import LooksAgain, SpillsRows
+from traingate.validators.common.capabilities import ListsFindings, LooksAgain, SpillsRows
 from traingate.validators.common.details import Cluster, ClusterListing
 from traingate.validators.common.features import feature_values
+from traingate.validators.common.findings import Findings, cluster_findings
 from traingate.validators.common.grouping import KeySeen, blank, clusters, fields_with_text, largest_first, named, seen_in_data
 from traingate.validators.common.normalize import hash_texts, row_keys, row_texts
 from traingate.validators.common.options import DEFAULT_NORMALISATION, FULL_NORMALISATION, Normalisation
@@ -69,14 +70,17 @@ class HashState:
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
     key: KeySeen = field(default_factory=KeySeen)  # the input's evidence (conflicting_labels)
     held: set[str] = field(default_factory=set)  # the kind's text fields some row holds text in
+    findings: Findings = field(default_factory=Findings)  # every row of every group, set by finalize
 
     def merge(self, other: HashState) -> HashState:
         return HashState(self.rows + other.rows, self.table.merge(other.table), {**self.files, **other.files},
                          self.key.merge(other.key), self.held | other.held)
 
 
-class _HashingValidator(Validator[Any, HashState], SpillsRows[HashState], LooksAgain[HashState]):
+class _HashingValidator(Validator[Any, HashState], SpillsRows[HashState], LooksAgain[HashState],
+                        ListsFindings[HashState]):
     spills = "rows' hashes"
+    finding = "conflicting_label"  # the reason each row of a group is listed under in the evidence
 
     def create_state(self) -> HashState:
         return HashState()
@@ -100,12 +104,17 @@ class _HashingValidator(Validator[Any, HashState], SpillsRows[HashState], LooksA
     def groups_in(self, table: np.ndarray) -> list[np.ndarray]:
         raise NotImplementedError
 
+    def findings(self, state: HashState) -> Iterator[dict[str, Any]]:
+        return state.findings.records()
+
     def wanted_rows(self, state: HashState) -> list[int]:
         return [int(i) for g in self.groups(state)[:10] for i in g[:MEMBERS_SHOWN]]
 
     def report(self, state: HashState, rows: Mapping[int, dict[str, Any]] | None, fields: list[str],
                what: str) -> CheckResult:
         groups = self.groups(state)
+        if self.keeps_findings:
+            state.findings = cluster_findings(groups, state.files, self.finding, "group", first=False)
         findings = int(sum(len(g) for g in groups))
         verdict = judge(self.config, state.rows, findings)
         rate = findings / state.rows if state.rows else 0.0
@@ -181,6 +190,7 @@ def _number(value: str) -> float:
 @check("preference_consistency", group="consistency", options=PreferenceConsistencyCheck,
        details=ConflictDetails)
 class PreferenceConsistencyValidator(_HashingValidator):
+    finding = "contradicting_preference"
 
     def reads(self) -> list[str]:
         return ["chosen", "rejected", *prompt_fields(self.spec)]

@@ -4,7 +4,7 @@ of the expectation decides success, so `mostly`, strictness and vacuous truth ar
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -24,6 +24,8 @@ from traingate.contracts.gx_args import GxArgs
 from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult, Sample, Threshold
 from traingate.validators.common.base import Validator
+from traingate.validators.common.capabilities import ListsFindings
+from traingate.validators.common.findings import Findings
 from traingate.validators.common.registry import check
 from traingate.validators.common.samples import Reservoir, excerpt_around, row_keys, seeded_keys
 from traingate.validators.expectations.judge import (
@@ -48,9 +50,10 @@ class ExpectationState:
     moments: Moments = field(default_factory=Moments)
     distinct: Distinct = field(default_factory=Distinct)
     sample: BottomK | None = None
+    findings: Findings = field(default_factory=Findings)  # rows with an unexpected value, when the run keeps them
 
 
-class ExpectationValidator(Validator[ExpectationCheck, ExpectationState]):
+class ExpectationValidator(Validator[ExpectationCheck, ExpectationState], ListsFindings[ExpectationState]):
     @cached_property
     def _args(self) -> GxArgs:
         """The expectation's arguments as their model, parsed once rather than per batch."""
@@ -88,6 +91,8 @@ class ExpectationValidator(Validator[ExpectationCheck, ExpectationState]):
         state.present = True
         gone = missing(array)
         state.missing += int(gone.sum())
+        if self.keeps_findings and self.config.expectation == "expect_column_values_to_not_be_null":
+            self._keep(state, batch, np.flatnonzero(gone), "null")
         positions = np.flatnonzero(~gone)
         values = array.take(pa.array(positions)).to_pylist() if len(positions) < len(array) else array.to_pylist()
         self._fold(state, batch, positions, values)
@@ -99,6 +104,8 @@ class ExpectationValidator(Validator[ExpectationCheck, ExpectationState]):
         if predicate is not None:
             bad = predicate(values, self._args)
             state.unexpected += int(bad.sum())
+            if self.keeps_findings:
+                self._keep(state, batch, positions[bad], "unexpected")
             self._keep_samples(state, batch, positions[bad], [v for v, b in zip(values, bad) if b])
         if name in BY_HASH or name in BY_VALUE:
             state.distinct.add(values, keep_values=name in BY_VALUE)
@@ -108,6 +115,20 @@ class ExpectationValidator(Validator[ExpectationCheck, ExpectationState]):
             if state.sample is not None:
                 seed = self.config.sample.seed if self.config.sample else 0
                 state.sample.add(seeded_keys(batch.row_ids(positions), seed), numbers)
+
+    def _keep(self, state: ExpectationState, batch: BatchContext, positions: np.ndarray, reason: str) -> None:
+        state.findings.note_file(batch.file_index, batch.file, batch.unit)
+        state.findings.add(batch.row_ids(positions), reason, self._column())
+
+    def findings(self, state: ExpectationState) -> Iterator[dict[str, Any]]:
+        return state.findings.records()
+
+    def spill_findings(self, state: ExpectationState) -> tuple[ExpectationState, int]:
+        return state, state.findings.spill()
+
+    def take_back_findings(self, state: ExpectationState) -> ExpectationState:
+        state.findings.load()
+        return state
 
     def _keep_samples(self, state: ExpectationState, batch: BatchContext, positions: np.ndarray, values: list[Any]) -> None:
         if not len(positions):
@@ -132,7 +153,7 @@ class ExpectationValidator(Validator[ExpectationCheck, ExpectationState]):
         sample = a.sample.merge(b.sample) if a.sample is not None and b.sample is not None else None
         return ExpectationState(a.rows + b.rows, a.present or b.present, a.missing + b.missing,
                                 a.unexpected + b.unexpected, a.samples.merge(b.samples), a.moments.merge(b.moments),
-                                a.distinct.merge(b.distinct), sample)
+                                a.distinct.merge(b.distinct), sample, a.findings.merge(b.findings))
 
     def finalize(self, state: ExpectationState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         verdict = judge_expectation(self.config, state)

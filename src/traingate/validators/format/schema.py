@@ -138,7 +138,8 @@ class SchemaValidator(RowFlagValidator[SchemaCheck], SpillsRows[SchemaState]):
         base = super().merge_states(a, b)
         unique = {name: a.unique.get(name, Partitioned()).merge(b.unique.get(name, Partitioned()))
                   for name in a.unique.keys() | b.unique.keys()}
-        return SchemaState(base.rows, base.flagged, base.reasons, base.samples, unique=unique, files={**a.files, **b.files})
+        return SchemaState(base.rows, base.flagged, base.reasons, base.samples, findings=base.findings, unique=unique,
+                           files={**a.files, **b.files})
 
     def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         assert isinstance(state, SchemaState)
@@ -161,6 +162,7 @@ class SchemaValidator(RowFlagValidator[SchemaCheck], SpillsRows[SchemaState]):
         them chosen by row priority."""
         counts: dict[str, int] = {}
         samples: list[tuple[int, dict[str, Any]]] = []
+        state.findings.files.update(state.files)
         cap = Reservoir().cap
         for name, table in sorted(state.unique.items()):
             counts[name], chosen = 0, np.zeros(0, np.uint64)
@@ -171,6 +173,8 @@ class SchemaValidator(RowFlagValidator[SchemaCheck], SpillsRows[SchemaState]):
                 repeat = np.concatenate(([False], hashes[1:] == hashes[:-1])) if len(hashes) else hashes.astype(bool)
                 counts[name] += int(repeat.sum())
                 chosen = np.concatenate([chosen, ids[repeat]])
+                if self.keeps_findings:
+                    state.findings.add(ids[repeat], f"unique:{name}")
                 chosen = chosen[np.argsort(row_keys(chosen))][:cap]
             for row_id in chosen:
                 file_index, line = split_row_id(int(row_id))

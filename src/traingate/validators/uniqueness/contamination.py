@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -17,9 +17,10 @@ from traingate.data.batch import BatchContext
 from traingate.errors import SourceError
 from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
-from traingate.validators.common.capabilities import LooksAgain
+from traingate.validators.common.capabilities import ListsFindings, LooksAgain
 from traingate.validators.common.details import EvalSetLeaks, EvalSetListing, LeakedItem
 from traingate.validators.common.evalsets import EvalIndex, load_index, overlaps
+from traingate.validators.common.findings import Findings
 from traingate.validators.common.normalize import content_fields, normalize
 from traingate.validators.common.options import FULL_NORMALISATION, Normalisation
 from traingate.validators.common.registry import check
@@ -87,7 +88,7 @@ def segments(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) -
 
 
 @check("contamination", group="uniqueness", options=ContaminationCheck, details=ContaminationDetails)
-class ContaminationValidator(Validator[ContaminationCheck, HitState], LooksAgain[HitState]):
+class ContaminationValidator(Validator[ContaminationCheck, HitState], LooksAgain[HitState], ListsFindings[HitState]):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -153,6 +154,20 @@ class ContaminationValidator(Validator[ContaminationCheck, HitState], LooksAgain
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=state.rows, findings=contaminated, rate=rate, message=message,
                            details=details.dump(), samples=samples)
+
+    def findings(self, state: HitState) -> Iterator[dict[str, Any]]:
+        """Each row holding an item of an eval set, once per set (reason eval_item:<set>): the item of
+        largest share, its place and line in the eval file, and the share."""
+        hits = self._hits(state)
+        found = Findings((("item", "int"), ("item_line", "int"), ("share", "float")), files=dict(state.files))
+        for k in range(len(self.config.against)):
+            mine = hits[hits[:, 1] == k]
+            mine = mine[np.lexsort((-mine[:, 3], mine[:, 0]))]  # by row, the largest share first
+            rows, first = np.unique(mine[:, 0], return_index=True)
+            index, items = self.index(k), mine[first, 2]
+            found.add(rows, f"eval_item:{index.name}", item=items, item_line=index.lines[items],
+                      share=mine[first, 3] / 1e6)
+        return found.records()
 
     def _describe_set(self, k: int, hits: np.ndarray, state: HitState,
                       rows: Mapping[int, dict[str, Any]] | None) -> EvalSetLeaks:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -22,8 +22,9 @@ from traingate.data.masking import window
 from traingate.results.details import Absent
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
-from traingate.validators.common.capabilities import LooksAgain, SpillsRows
+from traingate.validators.common.capabilities import ListsFindings, LooksAgain, SpillsRows
 from traingate.validators.common.details import Cluster, ClusterListing, PromptConflictListing, PromptConflicts
+from traingate.validators.common.findings import Findings, cluster_findings
 from traingate.validators.common.grouping import clusters, largest_first
 from traingate.validators.common.normalize import content_fields, row_keys
 from traingate.validators.common.options import DEFAULT_NORMALISATION, Normalisation
@@ -64,10 +65,12 @@ class KeyState:
     rows: int = 0
     table: Partitioned = field(default_factory=Partitioned)  # row key, row id[, prompt key]
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
+    findings: Findings = field(default_factory=Findings)  # every clustered row, set by finalize
 
 
 @check("exact_duplicates", group="uniqueness", options=ExactDuplicatesCheck, details=ExactDuplicatesDetails)
-class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], SpillsRows[KeyState], LooksAgain[KeyState]):
+class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], SpillsRows[KeyState], LooksAgain[KeyState],
+                               ListsFindings[KeyState]):
     spills = "rows' keys"
     _grouped: tuple[KeyState, tuple[list[np.ndarray], list[np.ndarray]]] | None = None
 
@@ -131,6 +134,8 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
     def finalize(self, state: KeyState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         groups, conflicts = self._groups(state)
         self._grouped = None
+        if self.keeps_findings:
+            state.findings = cluster_findings(groups, state.files, "duplicate")
         duplicates = sum(len(g) - 1 for g in groups)
         verdict = judge(self.config, state.rows, duplicates)
         rate = duplicates / state.rows if state.rows else 0.0
@@ -151,6 +156,10 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=state.rows, findings=duplicates, rate=rate, message=message,
                            details=details.dump(), samples=samples[:20])
+
+    def findings(self, state: KeyState) -> Iterator[dict[str, Any]]:
+        return state.findings.records()
+
 
 def describe_cluster(group: np.ndarray, files: Mapping[int, tuple[str, str]], rows: Mapping[int, dict[str, Any]] | None,
                      spec: DatasetSpec, fields: list[str]) -> Cluster:

@@ -6,7 +6,7 @@ holds in another case are contract problems: the check errs with a hint."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -18,8 +18,16 @@ from traingate.data.batch import BatchContext
 from traingate.data.spill import Rows
 from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
-from traingate.validators.common.capabilities import BandKeys, LooksAgain, PairsOf, ShufflesBandKeys, SpillsRows
+from traingate.validators.common.capabilities import (
+    BandKeys,
+    ListsFindings,
+    LooksAgain,
+    PairsOf,
+    ShufflesBandKeys,
+    SpillsRows,
+)
 from traingate.validators.common.details import Cluster, ClusterListing
+from traingate.validators.common.findings import Findings
 from traingate.validators.common.grouping import PROBLEM, KeySeen, named, near_value
 from traingate.validators.common.lsh import band_keys, optimal_bands, signatures, union_pairs
 from traingate.validators.common.normalize import content_fields, hash_texts, row_texts
@@ -66,11 +74,12 @@ class SplitState:
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
     pairs: dict[int, np.ndarray] | None = None  # bucket cap -> (test, train) pairs, when grouped elsewhere (Ray)
     key: KeySeen = field(default_factory=KeySeen)  # the exact key of train and test rows
+    findings: Findings = field(default_factory=Findings)  # every leaked test row, set by finalize
 
 
 @check("split_leakage", group="uniqueness", options=SplitLeakageCheck, details=SplitLeakageDetails)
 class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState], SpillsRows[SplitState],
-                            ShufflesBandKeys[SplitState], LooksAgain[SplitState]):
+                            ShufflesBandKeys[SplitState], LooksAgain[SplitState], ListsFindings[SplitState]):
     spills = "rows' keys"
 
     def create_state(self) -> SplitState:
@@ -173,6 +182,10 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState], SpillsRows
         if verified and rows:
             leaks = verified_pairs(leaks, rows, self.spec, self._shingles, self.config.threshold or 0.0)
         leaked = len(np.unique(leaks[:, 0]))
+        if self.keeps_findings:  # each leaked test row with the first train row it stands in
+            tests, first = np.unique(leaks[:, 0], return_index=True)
+            state.findings = Findings((("train", "row"),), files=dict(state.files))
+            state.findings.add(tests, "in_train", train=leaks[first, 1])
         test_rows = sum(n for split, n in state.rows.items() if split in self.config.test)
         verdict = judge(self.config, test_rows, leaked)
         rate = leaked / test_rows if test_rows else 0.0
@@ -191,6 +204,9 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState], SpillsRows
                                threshold=self.config.threshold, verified=verified, largest_clusters=shown,
                                cluster_sizes={"2": len(leaks)} if len(leaks) else {}, clusters=len(leaks)).dump(),
                            samples=[c.members[0] for c in shown])
+
+    def findings(self, state: SplitState) -> Iterator[dict[str, Any]]:
+        return state.findings.records()
 
     def _shingles(self, batch: BatchContext) -> tuple[np.ndarray, np.ndarray]:
         texts = row_texts(batch, content_fields(self.spec.kind, self.spec.fields, self.config.on), self.config.normalize)

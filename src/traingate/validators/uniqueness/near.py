@@ -5,7 +5,7 @@ disk under `--max-memory` and read back one band at a time."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -18,8 +18,16 @@ from traingate.data.spill import Rows
 from traingate.results.details import Absent
 from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
-from traingate.validators.common.capabilities import BandKeys, LooksAgain, PairsOf, ShufflesBandKeys, SpillsRows
+from traingate.validators.common.capabilities import (
+    BandKeys,
+    ListsFindings,
+    LooksAgain,
+    PairsOf,
+    ShufflesBandKeys,
+    SpillsRows,
+)
 from traingate.validators.common.details import Cluster, ClusterListing
+from traingate.validators.common.findings import Findings, cluster_findings
 from traingate.validators.common.lsh import (
     band_keys,
     bucket_candidates,
@@ -82,11 +90,12 @@ class BandState:
     table: Rows = field(default_factory=Rows)  # per row: row id, then the band keys
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
     pairs: dict[int, np.ndarray] | None = None  # bucket cap -> candidate pairs, when grouped elsewhere (Ray)
+    findings: Findings = field(default_factory=Findings)  # every clustered row, set by finalize
 
 
 @check("near_duplicates", group="uniqueness", options=NearDuplicatesCheck, details=NearDuplicatesDetails)
 class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState], SpillsRows[BandState],
-                              ShufflesBandKeys[BandState], LooksAgain[BandState]):
+                              ShufflesBandKeys[BandState], LooksAgain[BandState], ListsFindings[BandState]):
     spills = "rows' keys"
 
     def fields(self) -> list[str]:
@@ -169,6 +178,8 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState], SpillsR
 
     def finalize(self, state: BandState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         groups, candidate_pairs, verified = self._clusters(state, rows)
+        if self.keeps_findings:
+            state.findings = cluster_findings(groups, state.files, "duplicate")
         duplicates = sum(len(g) - 1 for g in groups)
         verdict = judge(self.config, state.rows, duplicates)
         rate = duplicates / state.rows if state.rows else 0.0
@@ -187,3 +198,6 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState], SpillsR
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=state.rows, findings=duplicates, rate=rate, message=message,
                            details=details.dump(), samples=[m for c in shown for m in c.members[1:2]][:20])
+
+    def findings(self, state: BandState) -> Iterator[dict[str, Any]]:
+        return state.findings.records()

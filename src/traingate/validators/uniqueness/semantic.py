@@ -7,7 +7,7 @@ embedded in bounded memory)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -20,8 +20,9 @@ from traingate.data.embeddings import embed
 from traingate.results.details import Absent
 from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
-from traingate.validators.common.capabilities import LooksAgain, ShedsRows
+from traingate.validators.common.capabilities import ListsFindings, LooksAgain, ShedsRows
 from traingate.validators.common.details import Cluster, ClusterListing
+from traingate.validators.common.findings import Findings, cluster_findings
 from traingate.validators.common.lsh import components
 from traingate.validators.common.normalize import content_fields, row_texts
 from traingate.validators.common.registry import check
@@ -67,6 +68,7 @@ class VectorState:
     priority: list[np.ndarray] = field(default_factory=list)
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
     memory_cap: int | None = None  # rows kept at most, set when the run's memory limit was reached
+    findings: Findings = field(default_factory=Findings)  # every clustered row, set by finalize
 
 
 def similar_pairs(vectors: np.ndarray, ids: np.ndarray, threshold: float, block: int) -> np.ndarray:
@@ -85,7 +87,7 @@ def similar_pairs(vectors: np.ndarray, ids: np.ndarray, threshold: float, block:
 @check("semantic_duplicates", group="uniqueness", options=SemanticDuplicatesCheck,
        details=SemanticDuplicatesDetails)
 class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState], ShedsRows[VectorState],
-                                  LooksAgain[VectorState]):
+                                  LooksAgain[VectorState], ListsFindings[VectorState]):
 
     def fields(self) -> list[str]:
         return content_fields(self.spec.kind, self.spec.fields, self.config.on)
@@ -166,6 +168,8 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
 
     def finalize(self, state: VectorState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         groups, embedded = self.clusters(state), sum(len(i) for i in state.ids)
+        if self.keeps_findings:
+            state.findings = cluster_findings(groups, state.files, "duplicate")
         duplicates = sum(len(g) - 1 for g in groups)
         verdict = judge(self.config, embedded, duplicates)
         rate = duplicates / embedded if embedded else 0.0
@@ -183,3 +187,6 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
                                cluster_sizes={str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
                                largest_clusters=shown, bytes_per_row=256 * 2 + 16).dump(),
                            samples=[m for c in shown for m in c.members[1:2]][:20])
+
+    def findings(self, state: VectorState) -> Iterator[dict[str, Any]]:
+        return state.findings.records()
