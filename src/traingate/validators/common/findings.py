@@ -1,9 +1,9 @@
 """The failing rows of a check, every one of them, as evidence (`validate --evidence`): per finding a row id and
 a code naming its reason, field and unit of measure (16 bytes), and the numbers the check measured for it (a
 token count, a duplicate's cluster, an eval item's share, the train row a test row leaked from: 8 bytes
-each), kept as uint64 columns with each name kept once under its xxh64. Findings merge by concatenation, so any split of
-the data lists the same ones. Under the run's memory limit (`--max-memory`) the columns are written to disk
-(data/spill.py) and read back, one column at a time, when the evidence is written.
+each), kept as uint64 columns with each name kept once under its xxh64. Findings merge by concatenation, so
+any split of the data lists the same ones. Under the run's memory limit (`--max-memory`) the columns are
+written to disk (data/spill.py) and read back, one column at a time, when the evidence is written.
 
 A finding holds no text of the data: locations, reason names (the contract's and the check's own words) and
 numbers only."""
