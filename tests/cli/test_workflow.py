@@ -143,12 +143,12 @@ def test_report_markdown_github_and_card(tmp_path: Path) -> None:
     _, saved = run_saved(tmp_path, CLEAN + [{"prompt": "", "response": "x"}], "run")
     code, output = invoke("report", str(saved), "--markdown", "-", "--format", "github", "--html", str(tmp_path / "r.html"))
     assert code == 0 and "## traingate: FAILED — wf 1.2.0" in output
-    assert "| format.empty_text | ❌ failed | 1 rows &gt; 0 | 1 |" in output
+    assert "| format.empty_text | ❌ failed | 1 row &gt; 0 | 1 |" in output
     assert f"::error file={tmp_path / 'run.jsonl'},line=21,title=format.empty_text::" in output
     assert (tmp_path / "r.html").read_text().count("format.empty_text") >= 2
     code, output = invoke("card", str(saved))
     assert code == 0 and "# Dataset card: wf" in output
-    assert "| format | format.empty_text | ≤ 0 | 1 rows | failed |" in output
+    assert "| format | format.empty_text | ≤ 0 | 1 row | failed |" in output
     code, output = invoke("report", str(tmp_path / "run.jsonl"))
     assert code == 3 and "is not a traingate run" in output
 

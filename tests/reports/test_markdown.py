@@ -45,7 +45,7 @@ def test_the_summary_puts_failures_first_in_their_words_and_folds_the_rest(resul
     assert "Checks: **1 failed** · **1 failed (warn)** · 1 noted (info) · 1 passed" in text
     assert rows_of(text, "before") == [
         ["format.max_chars", "❌ failed", "33.33% &gt; 20.00%", "1", "1 of 3 rows with more than 10 chars (33.33%)"],
-        ["format.empty_text", "⚠️ failed (warn)", "1 rows, none allowed", "1", "1 of 3 rows with empty text (33.33%)"]]
+        ["format.empty_text", "⚠️ failed (warn)", "1 row, none allowed", "1", "1 of 3 rows with empty text (33.33%)"]]
     assert "<details><summary>1 noted (info) · 1 passed</summary>" in text
     assert [row[:3] for row in rows_of(text, "after")] == [
         ["format.min_chars", "ℹ️ noted (info)", "2 rows, none allowed"], ["quantity.min_rows", "✅ passed", "3 rows ≥ 2"]]
@@ -80,7 +80,7 @@ def test_names_from_the_run_are_escaped_in_both_tables(result: RunResult) -> Non
 def test_the_card_states_claims_and_measurements_in_units_and_words(result: RunResult) -> None:
     rows = [line for line in render_card(result).splitlines() if line.startswith("| format |")]
     assert rows == ["| format | format.max_chars | ≤ 20.00% | 33.33% | failed |",
-                    "| format | format.empty_text | none allowed | 1 rows | failed (warn) |",
+                    "| format | format.empty_text | none allowed | 1 row | failed (warn) |",
                     "| format | format.min_chars | none allowed | 2 rows | noted (info) |"]
     assert "gate: **FAILED**" in render_card(result)
 
@@ -103,7 +103,7 @@ def test_annotations_take_their_level_from_the_severity(result: RunResult) -> No
     lines = render_github(result).splitlines()
     levels = {line.split("title=")[1].split("::")[0]: line.split(" ")[0] for line in lines if "title=format." in line}
     assert levels == {"format.max_chars": "::error", "format.empty_text": "::warning", "format.min_chars": "::notice"}
-    assert any(line.endswith("::failed (warn): 1 rows, none allowed — 1 of 3 rows with empty text (33.33%25)")
+    assert any(line.endswith("::failed (warn): 1 row, none allowed — 1 of 3 rows with empty text (33.33%25)")
                for line in lines)
     assert lines[-1].startswith("::error title=traingate::gate FAILED: check format.max_chars failed")
 

@@ -9,6 +9,7 @@ from traingate.results.model import CheckResult, RunResult
 VERDICTS = {"passed": "PASSED", "warned": "PASSED WITH WARNINGS", "failed": "FAILED", "errored": "ERRORED"}
 RATES = ("rate", "share_clean", "rate_upper_95", "share_clean_lower_95")
 UNITS = {"count": "rows", "targets_missed": "targets missed", "krippendorff_alpha": "α"}
+SINGULAR = {"rows": "row", "targets missed": "target missed", "tokens": "token"}
 
 
 def verdict_word(run: RunResult) -> str:
@@ -47,6 +48,8 @@ def amount(value: float, metric: str) -> str:
         return f"α {value:.3f}"
     whole = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
     unit = UNITS.get(metric, metric)
+    if value == 1:
+        unit = SINGULAR.get(unit, unit)
     return f"{whole} {unit}" if unit else whole
 
 

@@ -18,6 +18,7 @@ from pydantic import Field
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult
+from traingate.results.words import counted
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, LooksAgain, SpillsRows
 from traingate.validators.common.details import Cluster, ClusterListing
@@ -123,7 +124,7 @@ class _HashingValidator(Validator[Any, HashState], SpillsRows[HashState], LooksA
                            rows=state.rows, findings=findings, rate=rate, details=ConflictDetails(
                                groups=len(groups), largest_clusters=shown, fields=fields,
                                cluster_sizes={str(len(g)): sum(1 for h in groups if len(h) == len(g)) for g in groups},
-                           ).dump(), message=f"{findings} rows in {len(groups)} {what} ({rate:.2%})",
+                           ).dump(), message=f"{counted(findings, 'row')} in {len(groups):,} {what} ({rate:.2%})",
                            samples=[m for c in shown for m in c.members[:1]])
 
 

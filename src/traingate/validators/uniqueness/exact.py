@@ -21,6 +21,7 @@ from traingate.data.lookup import field_text, split_row_id
 from traingate.data.masking import window
 from traingate.results.details import Absent
 from traingate.results.model import CheckResult, Sample
+from traingate.results.words import counted
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, LooksAgain, SpillsRows
 from traingate.validators.common.details import Cluster, ClusterListing, PromptConflictListing, PromptConflicts
@@ -151,7 +152,8 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
                 examples=[describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in conflicts[:3]])
             if self.prompt_fields() else None)
         samples = [m for c in details.largest_clusters for m in c.members[1:2]]
-        message = (f"{duplicates} duplicate rows in {len(groups)} clusters among {state.rows} rows ({rate:.2%})"
+        message = (f"{counted(duplicates, 'duplicate row')} in {counted(len(groups), 'cluster')} among "
+                   f"{counted(state.rows, 'row')} ({rate:.2%})"
                    + (f"; {len(conflicts)} prompts repeat with different content" if conflicts else ""))
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=state.rows, findings=duplicates, rate=rate, message=message,

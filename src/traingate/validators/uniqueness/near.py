@@ -17,6 +17,7 @@ from traingate.data.batch import BatchContext
 from traingate.data.spill import Rows
 from traingate.results.details import Absent
 from traingate.results.model import CheckResult
+from traingate.results.words import counted
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import (
     BandKeys,
@@ -193,7 +194,8 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState], SpillsR
             largest_clusters=shown, bytes_per_row=8 * bands + 8,
             not_verified=f"more than {self.config.max_verify_rows} candidate rows; estimates only"
             if self.config.verify and not verified else None)
-        message = (f"{duplicates} near-duplicate rows in {len(groups)} clusters among {state.rows} rows ({rate:.2%}), "
+        message = (f"{counted(duplicates, 'near-duplicate row')} in {counted(len(groups), 'cluster')} among "
+                   f"{counted(state.rows, 'row')} ({rate:.2%}), "
                    f"Jaccard >= {self.config.threshold}" + (" (verified)" if verified else " (MinHash estimate)"))
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=state.rows, findings=duplicates, rate=rate, message=message,

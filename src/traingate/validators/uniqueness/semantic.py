@@ -19,6 +19,7 @@ from traingate.data.batch import BatchContext
 from traingate.data.embeddings import embed
 from traingate.results.details import Absent
 from traingate.results.model import CheckResult
+from traingate.results.words import counted
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, LooksAgain, ShedsRows
 from traingate.validators.common.details import Cluster, ClusterListing
@@ -175,7 +176,7 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
         rate = duplicates / embedded if embedded else 0.0
         shown = [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in groups[: self.config.top_clusters]]
         sampled = (self.config.sample is not None or state.memory_cap is not None) and embedded < state.rows
-        message = (f"{duplicates} semantic duplicates in {len(groups)} clusters among {embedded} "
+        message = (f"{counted(duplicates, 'semantic duplicate')} in {counted(len(groups), 'cluster')} among {embedded:,} "
                    f"{'sampled ' if sampled else ''}rows ({rate:.2%}), cosine >= {self.config.threshold}"
                    + (f"; rows capped at {state.memory_cap} to stay under --max-memory" if state.memory_cap else ""))
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
