@@ -17,7 +17,14 @@ from traingate.results.model import CheckResult
 from traingate.validators.common.normalize import content_fields, row_texts
 from traingate.validators.common.registry import check
 from traingate.validators.common.shingles import shingle_sets
-from traingate.validators.coverage.mix import SKETCH, CountingValidator, CountState, FeatureCheck, FeatureCounts, merge_sketch
+from traingate.validators.coverage.counting import (
+    SKETCH,
+    CountingValidator,
+    CountState,
+    FeatureCheck,
+    FeatureCounts,
+    merge_sketch,
+)
 
 
 class DiversityCheck(FeatureCheck):

@@ -1,0 +1,96 @@
+"""The counting both coverage checks share (distribution in mix.py, diversity in diversity.py): a count
+per feature value; distinct-n keeps the 8,192 smallest n-gram hashes (exact below that). A feature empty in
+every row is a contract problem: the check errs with a hint."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from traingate.contracts.model import CheckConfig
+from traingate.data.batch import BatchContext
+from traingate.results.model import CheckResult, Threshold
+from traingate.validators.common.base import Validator
+from traingate.validators.common.details import ViolationList
+from traingate.validators.common.features import FEATURES, feature_values
+from traingate.validators.common.grouping import KeySeen
+
+
+class FeatureCheck(CheckConfig):
+    feature: str = Field(description="language, output_format, length_bucket, turns, or a column name.")
+    buckets: tuple[int, int] = Field((200, 1000), description="length_bucket: characters where short and medium end.")
+
+
+class FeatureCounts(ViolationList):
+    """Rows per value of a feature, and the targets it missed."""
+
+    feature: str = Field(description="The feature counted: a built-in feature or a column.")
+    counts: dict[str, int] = Field(description="Rows per value of the feature, most frequent first.")
+    violations: list[str] = Field(description="Targets missed, one sentence each (empty: every target met).")
+
+
+SKETCH = 8192
+
+
+@dataclass
+class CountState:
+    rows: int = 0
+    values: Counter[str] = field(default_factory=Counter)
+    ngrams: dict[int, tuple[int, np.ndarray]] = field(default_factory=dict)  # n -> (total, smallest hashes)
+
+
+class CountingValidator(Validator[Any, CountState]):
+    def columns(self) -> set[str]:
+        config: FeatureCheck = self.config
+        own = set() if config.feature in FEATURES else {config.feature.split(".")[0]}
+        return super().columns() | own
+
+    def reads(self) -> list[str]:
+        """A feature drawn from the text reads the kind's text fields; a column or `file`/`split` reads none."""
+        return super().reads() if self.config.feature in FEATURES and self.config.feature not in ("file", "split") else []
+
+    def reads_columns(self) -> list[str]:
+        feature: str = self.config.feature
+        return [] if feature in FEATURES else [feature]
+
+    def create_state(self) -> CountState:
+        return CountState()
+
+    def add_batch(self, state: CountState, batch: BatchContext) -> CountState:
+        state.rows += batch.num_rows
+        state.values.update(feature_values(batch, self.config.feature, self.config.buckets))
+        return state
+
+    def merge_states(self, a: CountState, b: CountState) -> CountState:
+        ngrams = {n: merge_sketch(a.ngrams.get(n), b.ngrams.get(n)) for n in set(a.ngrams) | set(b.ngrams)}
+        return CountState(a.rows + b.rows, a.values + b.values, ngrams)
+
+    def problem(self, state: CountState) -> str | None:
+        """A feature empty (or only spaces) in every row: the contract names a column the data leaves empty
+        (unless it lists the feature in dataset.optional_fields: then there is nothing to count)."""
+        if self.config.feature in self.spec.optional_fields:
+            return None
+        seen = KeySeen(state.rows, sum(n for value, n in state.values.items() if value.strip()), varied=True)
+        return seen.problem(f"feature {self.config.feature!r}", "set `feature:` to a column holding each row's value, "
+                            f"or a built-in feature ({', '.join(FEATURES)})")
+
+    def errored(self, state: CountState, problem: str) -> CheckResult:
+        return self.result(status="errored", error=problem, message=problem, rows=state.rows)
+
+    def verdict(self, state: CountState, details: FeatureCounts, what: str) -> CheckResult:
+        violations = details.violations
+        message = f"{what}: " + ("; ".join(violations) if violations else "every target met")
+        return self.result(status="failed" if violations else "passed", metric="targets_missed", value=len(violations),
+                           threshold=Threshold(kind="none", value=0), rows=state.rows, findings=len(violations),
+                           message=message, details=details.dump())
+
+
+def merge_sketch(a: tuple[int, np.ndarray] | None, b: tuple[int, np.ndarray] | None) -> tuple[int, np.ndarray]:
+    """k-minimum-values sketches of two streams: totals add, the smallest SKETCH distinct hashes stay."""
+    if a is None or b is None:
+        return a or b or (0, np.zeros(0, np.uint64))
+    return a[0] + b[0], np.union1d(a[1], b[1])[:SKETCH]
