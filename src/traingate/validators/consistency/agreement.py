@@ -1,18 +1,15 @@
 """Consistency between annotators. Krippendorff's alpha (the `krippendorff` package) at any level of
 measurement, with missing data; Fleiss' kappa and Cohen's kappa (statsmodels) for nominal labels.
 State: every (item, annotator, label) triple, about 100 bytes each; under `--max-memory`, the triples
-of a hash-chosen share of items, on which the figures are estimated. An item or annotator column empty in
-every row, or one annotator in every row, is a contract problem (the check errs with a hint)."""
+of a hash-chosen share of items, on which the figures are estimated (the labels held and their matrix:
+agreement_labels.py). An item or annotator column empty in every row, or one annotator in every row, is a
+contract problem (the check errs with a hint)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-import xxhash
 from pydantic import Field, model_validator
 
 from traingate.contracts.model import CheckConfig
@@ -23,9 +20,9 @@ from traingate.validators.common import shares
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ShedsRows
 from traingate.validators.common.details import AnnotatorDeviation, AnnotatorDeviations, SampledShare, ViolationList
-from traingate.validators.common.features import feature_values
 from traingate.validators.common.grouping import KeySeen, named
 from traingate.validators.common.registry import check
+from traingate.validators.consistency.agreement_labels import AgreementState, add_long, add_wide, kept, reliability
 from traingate.validators.consistency.agreement_stats import agreement_figures, deviation
 
 
@@ -72,22 +69,6 @@ class AgreementDetails(AnnotatorDeviations, ViolationList):
     sampled: Absent[SampledShare] = Field(None, description="The share of items kept under --max-memory (absent when "
                                           "every item was kept).")
 
-Triple = tuple[str, str, str]
-
-
-@dataclass
-class AgreementState:
-    rows: int = 0
-    triples: list[Triple] = field(default_factory=list)
-    keep_below: int = shares.FULL_SHARE  # triples whose item hash is below it are kept
-    keys: dict[str, KeySeen] = field(default_factory=dict)  # option (item, annotator, annotators) -> its evidence
-
-
-def _kept(triples: list[Triple], below: int) -> list[Triple]:
-    if below >= shares.FULL_SHARE:
-        return triples
-    return [t for t in triples if xxhash.xxh64_intdigest(t[0].encode("utf-8")) < below]
-
 
 @check("agreement", group="consistency", options=AgreementCheck, details=AgreementDetails)
 class AgreementValidator(Validator[AgreementCheck, AgreementState], ShedsRows[AgreementState]):
@@ -109,30 +90,20 @@ class AgreementValidator(Validator[AgreementCheck, AgreementState], ShedsRows[Ag
         c = self.config
         state.rows += batch.num_rows
         if c.layout == "long":
-            items, who, labels = (feature_values(batch, name) for name in (c.item, c.annotator, c.label))
-            state.triples += _kept([t for t in zip(items, who, labels) if t[0] and t[1] and t[2]], state.keep_below)
-            for option, values in (("item", items), ("annotator", who)):
-                keys = np.array(values, dtype=object)
-                state.keys.setdefault(option, KeySeen()).add(keys, keys == "")
+            add_long(state, batch, c.item, c.annotator, c.label)
         else:
-            ids = batch.row_ids(np.arange(batch.num_rows)).tolist()
-            labelled = np.zeros(batch.num_rows, dtype=bool)
-            for name in c.annotators:
-                values = feature_values(batch, name)
-                labelled |= np.array([bool(v) for v in values], dtype=bool)
-                state.triples += _kept([(str(i), name, v) for i, v in zip(ids, values) if v], state.keep_below)
-            state.keys.setdefault("annotators", KeySeen()).add(np.zeros(batch.num_rows, np.uint64), ~labelled)
+            add_wide(state, batch, c.annotators)
         return state
 
     def merge_states(self, a: AgreementState, b: AgreementState) -> AgreementState:
         below = min(a.keep_below, b.keep_below)
         keys = {k: a.keys.get(k, KeySeen()).merge(b.keys.get(k, KeySeen())) for k in a.keys.keys() | b.keys.keys()}
-        return AgreementState(a.rows + b.rows, _kept(a.triples, below) + _kept(b.triples, below), below, keys)
+        return AgreementState(a.rows + b.rows, kept(a.triples, below) + kept(b.triples, below), below, keys)
 
     def shed(self, state: AgreementState) -> AgreementState:
         """Keep the triples of half of the current share of items (by hash): called when memory runs short."""
         below = state.keep_below // 2
-        return AgreementState(state.rows, _kept(state.triples, below), below, state.keys)
+        return AgreementState(state.rows, kept(state.triples, below), below, state.keys)
 
     def problem(self, state: AgreementState) -> str | None:
         """An item column empty in every row, an annotator column empty or constant in every row (no one to
@@ -151,56 +122,21 @@ class AgreementValidator(Validator[AgreementCheck, AgreementState], ShedsRows[Ag
         if problem:
             return self.result(status="errored", error=problem, message=problem, rows=state.rows)
         c = self.config
-        triples, repeats = _one_label_per_cell(state.triples)
-        items = sorted({t[0] for t in triples})
-        people = sorted({t[1] for t in triples})
-        codes, values = self._codes(triples)
-        matrix = np.full((len(people), len(items)), np.nan)
-        where_item, where_person = {v: k for k, v in enumerate(items)}, {v: k for k, v in enumerate(people)}
-        for (item, person, _), code in zip(triples, codes):
-            matrix[where_person[person], where_item[item]] = code
-        figures = agreement_figures(matrix, c.level)
+        r = reliability(state.triples, c.level)
+        figures = agreement_figures(r.matrix, c.level)
         minimums = {"krippendorff_alpha": c.min_alpha, "fleiss_kappa": c.min_fleiss_kappa, "cohen_kappa": c.min_cohen_kappa}
         failed = [f"{name} {figures.get(name, float('nan')):.3f} < {low}" for name, low in minimums.items()
                   if low is not None and not figures.get(name, -2.0) >= low]
         annotators = len({person for _, person, _ in state.triples})
-        message = (f"{len(items)} items, {annotators} annotators, {len(triples)} labels: "
+        message = (f"{len(r.items)} items, {annotators} annotators, {r.labels} labels: "
                    + ", ".join(f"{k} {v:.3f}" for k, v in figures.items())
-                   + shares.note(state.keep_below, len(items), "items") + ("; " + "; ".join(failed) if failed else ""))
+                   + shares.note(state.keep_below, len(r.items), "items") + ("; " + "; ".join(failed) if failed else ""))
         return self.result(status="failed" if failed else "passed", metric="krippendorff_alpha",
                            value=figures.get("krippendorff_alpha"), threshold=Threshold(kind="min", value=c.min_alpha or 0),
                            rows=state.rows, findings=len(failed), message=message,
                            details=AgreementDetails(
-                               **figures, items=len(items), annotators=annotators, labels=len(triples),
-                               duplicate_labels=len(state.triples) - len(set(state.triples)), relabelled=repeats,
-                               values=values, violations=failed, annotator_deviation=deviation(matrix, people, c.level),
-                               sampled=shares.details(state.keep_below, len(items), "item hash", "items").get("sampled"),
+                               **figures, items=len(r.items), annotators=annotators, labels=r.labels,
+                               duplicate_labels=len(state.triples) - len(set(state.triples)), relabelled=r.relabelled,
+                               values=r.values, violations=failed, annotator_deviation=deviation(r.matrix, r.people, c.level),
+                               sampled=shares.details(state.keep_below, len(r.items), "item hash", "items").get("sampled"),
                            ).dump())
-
-    def _codes(self, triples: list[Triple]) -> tuple[list[float], list[str]]:
-        """Labels as numbers: their own value on interval and ratio scales, else their rank."""
-        values = sorted({t[2] for t in triples}, key=_numeric_first)
-        if self.config.level in ("interval", "ratio"):
-            return [float(t[2]) for t in triples], values
-        rank = {v: k for k, v in enumerate(values)}
-        return [float(rank[t[2]]) for t in triples], values
-
-
-def _one_label_per_cell(triples: list[Triple]) -> tuple[list[Triple], int]:
-    """Sorted distinct triples (a label submitted twice counts once); when an annotator gave an item
-    several different labels, each further one counts as from another coder ('name#2'), which alpha's
-    pairing of values within an item allows. Returns the triples and how many were relabelled."""
-    seen: Counter[tuple[str, str]] = Counter()
-    out = []
-    for item, person, label in sorted(set(triples)):
-        seen[(item, person)] += 1
-        k = seen[(item, person)]
-        out.append((item, person if k == 1 else f"{person}#{k}", label))
-    return sorted(out), sum(k - 1 for k in seen.values())
-
-
-def _numeric_first(value: str) -> tuple[int, float, str]:
-    try:
-        return 0, float(value), value
-    except ValueError:
-        return 1, 0.0, value
