@@ -1,13 +1,12 @@
 """Test rows that also stand in train: equal after normalisation, or sharing an LSH band with a train
 row (MinHash over word shingles). State per row: row id, split tag, exact key, band keys (spilled to
-disk under `--max-memory` and read back one key column at a time). Content empty in every train and test
-row, fields named in `on` that hold one value in every such row, and a missing split whose name the data
-holds in another case are contract problems: the check errs with a hint."""
+disk under `--max-memory` and read back one key column at a time: leak_keys.py). Content empty in every
+train and test row, fields named in `on` that hold one value in every such row, and a missing split whose
+name the data holds in another case are contract problems: the check errs with a hint (leak_problems.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -15,29 +14,21 @@ from pydantic import Field
 
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
-from traingate.data.spill import Rows
 from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
-from traingate.validators.common.capabilities import (
-    BandKeys,
-    ListsFindings,
-    LooksAgain,
-    PairsOf,
-    ShufflesBandKeys,
-    SpillsRows,
-)
+from traingate.validators.common.capabilities import ListsFindings, LooksAgain
 from traingate.validators.common.details import Cluster, ClusterListing
 from traingate.validators.common.findings import Findings
-from traingate.validators.common.grouping import PROBLEM, KeySeen, named, near_value
-from traingate.validators.common.lsh import band_keys, optimal_bands, signatures, union_pairs
-from traingate.validators.common.normalize import content_fields, hash_texts, row_texts
+from traingate.validators.common.normalize import content_fields, row_texts
 from traingate.validators.common.options import FULL_NORMALISATION, Normalisation
 from traingate.validators.common.registry import check
 from traingate.validators.common.shingles import shingle_sets
 from traingate.validators.common.thresholds import judge
 from traingate.validators.common.verify import verified_pairs
 from traingate.validators.uniqueness.exact import describe_cluster
-from traingate.validators.uniqueness.leak_pairs import TEST, TRAIN, bucket_leaks, leaks_by_column
+from traingate.validators.uniqueness.leak_keys import VERIFY_ALL_PAIRS_UP_TO, HeldKeys, SplitState, leak_keys
+from traingate.validators.uniqueness.leak_pairs import TEST, TRAIN
+from traingate.validators.uniqueness.leak_problems import leakage_problem
 
 
 class SplitLeakageCheck(CheckConfig):
@@ -65,22 +56,10 @@ class SplitLeakageDetails(ClusterListing):
     cluster_sizes: dict[str, int] = Field(description="Pairs as clusters of size 2 ({'2': pairs}; empty when none).")
     clusters: int = Field(description="Pairs found (each a cluster of two rows).")
 
-NUM_PERM = 128
-VERIFY_ALL_PAIRS_UP_TO = 50
-@dataclass
-class SplitState:
-    rows: dict[str, int] = field(default_factory=dict)
-    table: Rows = field(default_factory=Rows)  # per row: row id, split tag, exact key, then band keys
-    files: dict[int, tuple[str, str]] = field(default_factory=dict)
-    pairs: dict[int, np.ndarray] | None = None  # bucket cap -> (test, train) pairs, when grouped elsewhere (Ray)
-    key: KeySeen = field(default_factory=KeySeen)  # the exact key of train and test rows
-    findings: Findings = field(default_factory=Findings)  # every leaked test row, set by finalize
-
 
 @check("split_leakage", group="uniqueness", options=SplitLeakageCheck, details=SplitLeakageDetails)
-class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState], SpillsRows[SplitState],
-                            ShufflesBandKeys[SplitState], LooksAgain[SplitState], ListsFindings[SplitState]):
-    spills = "rows' keys"
+class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState], HeldKeys, LooksAgain[SplitState],
+                            ListsFindings[SplitState]):
 
     def create_state(self) -> SplitState:
         return SplitState()
@@ -91,37 +70,15 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState], SpillsRows
         if not tag:
             return state
         texts = row_texts(batch, content_fields(self.spec.kind, self.spec.fields, self.config.on), self.config.normalize)
-        hashes, offsets = shingle_sets(texts, "word", self.config.shingle_size)
-        exact = hash_texts(texts).reshape(-1, 1)
-        keys = exact
-        if self.config.threshold is not None:
-            bands, rows = optimal_bands(self.config.threshold, NUM_PERM)
-            keys = np.hstack([exact, band_keys(signatures(hashes, offsets, NUM_PERM), bands, rows)])
-        has_text = np.diff(offsets) > 0
-        state.key.add(exact[:, 0], ~has_text)
+        keys, has_text = leak_keys(texts, self.config.threshold, self.config.shingle_size)
+        state.key.add(keys[:, 0], ~has_text)
         state.table.add(np.column_stack([batch.row_ids(np.flatnonzero(has_text)),
                                          np.full(int(has_text.sum()), tag, dtype=np.uint64), keys[has_text]]))
         state.files[batch.file_index] = (batch.file, batch.unit)
         return state
 
     def merge_states(self, a: SplitState, b: SplitState) -> SplitState:
-        rows = {k: a.rows.get(k, 0) + b.rows.get(k, 0) for k in a.rows.keys() | b.rows.keys()}
-        pairs = None
-        if a.pairs is not None or b.pairs is not None:
-            left, right = a.pairs or {}, b.pairs or {}
-            pairs = {cap: union_pairs(left.get(cap), right.get(cap)) for cap in left.keys() | right.keys()}
-        return SplitState(rows, a.table.merge(b.table), {**a.files, **b.files}, pairs, a.key.merge(b.key))
-
-    def spill(self, state: SplitState) -> tuple[SplitState, int]:
-        """Write the keys held in memory to disk: called when memory runs short."""
-        return state, state.table.spill()
-
-    def take_back(self, state: SplitState) -> SplitState:
-        state.table.load()
-        return state
-
-    def bucket_pairs(self) -> PairsOf:
-        return bucket_leaks
+        return a.merge(b)
 
     def pair_caps(self) -> list[int]:
         """Bucket caps whose pairs finalize reads (0: each test row to a bucket's first train row; a cap: all
@@ -131,53 +88,27 @@ class SplitLeakageValidator(Validator[SplitLeakageCheck, SplitState], SpillsRows
     def _verifies(self) -> bool:
         return self.config.verify and self.config.threshold is not None
 
-    def take_band_keys(self, state: SplitState) -> tuple[SplitState, BandKeys]:
-        """Exact and band keys, row ids and split tags, removed from the state (grouped elsewhere)."""
-        table = state.table.table()
-        state.table, state.pairs = Rows(), {}
-        return state, (table[:, 2:], table[:, 0], table[:, 1].astype(np.uint8))
-
-    def give_pairs(self, state: SplitState, pairs: dict[int, np.ndarray]) -> SplitState:
-        state.pairs = pairs
-        return state
-
-    def _leaks(self, state: SplitState, complete: bool = False) -> np.ndarray:
-        """(m, 2) pairs (test row id, train row id) sharing the exact key or a band, sorted."""
-        cap = VERIFY_ALL_PAIRS_UP_TO if complete else 0
-        if state.pairs is not None:
-            return state.pairs.get(cap, np.zeros((0, 2), np.uint64))
-        table = state.table
-        return leaks_by_column(lambda column: table.column(column + 2), table.width() - 2, table.column(0),
-                               table.column(1).astype(np.uint8), cap)
-
     def problem(self, state: SplitState) -> str | None:
         """Content empty in every train and test row, or (fields named in `on`) one value in every such row;
         a split role none of whose names occurs while one differing only in case or punctuation does."""
         c = self.config
-        fields = content_fields(self.spec.kind, self.spec.fields, c.on)
-        problem = state.key.problem(named("field", fields) + " (in train and test rows)",
-                                    "set `on:` to the fields holding what a test row must not share with train",
-                                    constant=c.on is not None)
-        roles = [names for names in (c.train, c.test) if not set(names) & set(state.rows)]
-        near = {name: near_value(name, state.rows) for names in roles for name in names}
-        found = [f"split {name!r} never occurs, but {seen!r} does ({state.rows[seen]:,} rows); did you mean {seen!r}?"
-                 for name, seen in near.items() if seen]
-        return problem or (PROBLEM + "; ".join(found) if found else None)
+        return leakage_problem(state.key, state.rows, content_fields(self.spec.kind, self.spec.fields, c.on),
+                               (c.train, c.test), c.on is not None)
 
     def wanted_rows(self, state: SplitState) -> list[int]:
         if self.problem(state):
             return []
         if self._verifies():
-            candidates = np.unique(self._leaks(state, True))
+            candidates = np.unique(self.leaks(state, True))
             if len(candidates) <= self.config.max_verify_rows:
                 return [int(i) for i in candidates]
-        return [int(i) for pair in self._leaks(state)[:10] for i in pair]
+        return [int(i) for pair in self.leaks(state)[:10] for i in pair]
 
     def finalize(self, state: SplitState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         problem = self.problem(state)
         if problem:
             return self.result(status="errored", error=problem, message=problem, rows=sum(state.rows.values()))
-        leaks = self._leaks(state, self._verifies())
+        leaks = self.leaks(state, self._verifies())
         verified = bool(self._verifies() and rows and len(np.unique(leaks)) <= self.config.max_verify_rows)
         if verified and rows:
             leaks = verified_pairs(leaks, rows, self.spec, self._shingles, self.config.threshold or 0.0)
