@@ -1,4 +1,5 @@
-"""The common shape of most checks: flag rows, count them per reason, keep samples, apply a threshold."""
+"""The common shape of most checks: flag rows, count them per reason, keep samples, apply a threshold.
+What a check finds in a batch, a `Hit`, and what is read of one (its rows, values, sample) are in hits.py."""
 
 from __future__ import annotations
 
@@ -11,31 +12,20 @@ from typing import Any, TypeVar
 import numpy as np
 
 from traingate.contracts.model import CheckConfig
-from traingate.data.batch import BatchContext, TextView
+from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings
 from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.findings import Findings, Kind
-from traingate.validators.common.samples import Reservoir, excerpt_around, row_keys
+from traingate.validators.common.hits import Hit, measured, row_values, rows_of, sample_of, turn_of
+from traingate.validators.common.samples import Reservoir, row_keys
 from traingate.validators.common.thresholds import judge
+
+__all__ = ["MEASURED", "C", "FlagState", "Hit", "RowFlagValidator", "measured", "turn_of"]
 
 C = TypeVar("C", bound=CheckConfig)
 MEASURED: tuple[tuple[str, Kind], ...] = (("value", "float"),)  # a finding's number besides row, reason, field
-
-
-@dataclass(frozen=True)
-class Hit:
-    """Values of a view (or rows, when view is None) that show `reason`; `pattern` locates the span; `values`,
-    aligned with `mask`, holds what was measured (a token count, a ratio) in the unit `measure` names."""
-
-    reason: str
-    mask: np.ndarray
-    view: TextView | None = None
-    pattern: str | None = None
-    note: str | None = None
-    values: np.ndarray | None = None
-    measure: str | None = None
 
 
 @dataclass
@@ -71,7 +61,7 @@ class RowFlagValidator(Validator[C, FlagState], ListsFindings[FlagState]):
         hit_rows = []
         by_reason: dict[str, np.ndarray] = {}
         for hit in hits:
-            rows = self._rows_of(hit, batch.num_rows)
+            rows = rows_of(hit, batch.num_rows)
             hit_rows.append(rows)
             by_reason[hit.reason] = by_reason[hit.reason] | rows if hit.reason in by_reason else rows
             flagged |= rows
@@ -110,29 +100,9 @@ class RowFlagValidator(Validator[C, FlagState], ListsFindings[FlagState]):
                 hit = next(h for h, rows in found if h.reason == reason and rows[row])
                 samples.add_reason(int(key_of[row]), self._sample(batch, hit, row))
 
-    @staticmethod
-    def _rows_of(hit: Hit, num_rows: int) -> np.ndarray:
-        if hit.view is None or hit.view.rows is None:
-            return np.asarray(hit.mask, dtype=bool)
-        rows = np.zeros(num_rows, dtype=bool)
-        rows[hit.view.rows[np.asarray(hit.mask, dtype=bool)]] = True
-        return rows
-
     def _sample(self, batch: BatchContext, hit: Hit, row: int) -> dict[str, object]:
-        """The row's excerpt around the finding, with what was measured and the chat turn holding it."""
-        text, index = "", row
-        if hit.view is not None:
-            indices = np.flatnonzero(hit.mask & (hit.view.row_of() == row))
-            index = int(indices[0]) if len(indices) else -1
-            value = hit.view.values[index].as_py() if index >= 0 else None
-            text = value if isinstance(value, str) else ""
-        excerpt, span = excerpt_around(text, hit.pattern)
-        if hit.note:
-            excerpt = f"{hit.note}: {excerpt}" if excerpt else hit.note
-            span = (span[0] + len(hit.note) + 2, span[1] + len(hit.note) + 2) if span else None
-        return Sample(file=batch.file, line=int(batch.lines[row]), unit=batch.unit,
-                      field=hit.view.field if hit.view else None, reason=hit.reason, excerpt=excerpt,
-                      span=span, **measured(hit, index), **turn_of(hit.view, index)).model_dump()
+        """The row's excerpt around the finding (hits.py); a check may show its own (compliance/policy.py)."""
+        return sample_of(batch, hit, row)
 
     def merge_states(self, a: FlagState, b: FlagState) -> FlagState:
         return FlagState(a.rows + b.rows, a.flagged + b.flagged, a.reasons + b.reasons, a.samples.merge(b.samples),
@@ -150,7 +120,7 @@ class RowFlagValidator(Validator[C, FlagState], ListsFindings[FlagState]):
             seen |= new
             at = np.flatnonzero(new)
             state.findings.add(batch.row_ids(at), hit.reason, hit.view.field if hit.view else None,
-                               hit.measure if hit.values is not None else None, value=_row_values(hit, batch.num_rows)[at])
+                               hit.measure if hit.values is not None else None, value=row_values(hit, batch.num_rows)[at])
 
     def findings(self, state: FlagState) -> Iterator[dict[str, Any]]:
         return state.findings.records()
@@ -175,29 +145,3 @@ class RowFlagValidator(Validator[C, FlagState], ListsFindings[FlagState]):
                            message=message, details=self.details(state).dump(),
                            samples=[Sample(**s) for s in state.samples.samples()],
                            first_failure=state.samples.first_location())
-
-
-def _row_values(hit: Hit, num_rows: int) -> np.ndarray:
-    """What the hit measured for each row (its first value in the row found at fault), NaN where nothing."""
-    out = np.full(num_rows, np.nan)
-    if hit.values is not None:
-        at = np.flatnonzero(np.asarray(hit.mask, dtype=bool))
-        owners = hit.view.row_of()[at] if hit.view is not None else at
-        out[owners[::-1]] = np.asarray(hit.values, dtype=np.float64)[at][::-1]  # the first value of a row wins
-    return out
-
-
-def measured(hit: Hit, index: int) -> dict[str, Any]:
-    """The value a hit measured at `index` (of its view's values, or of the rows), when it is a finite number."""
-    if hit.values is None or index < 0:
-        return {}
-    value = float(hit.values[index])
-    return {"value": value, "measure": hit.measure} if np.isfinite(value) else {}
-
-
-def turn_of(view: TextView | None, index: int) -> dict[str, Any]:
-    """The chat turn holding the value at `index` of a view of message lists: its index and raw role."""
-    if view is None or view.rows is None or index < 0:
-        return {}
-    role = view.roles[index].as_py() if view.roles is not None else None
-    return {"turn": view.turn(index), "role": role if isinstance(role, str) else None}
