@@ -16,7 +16,8 @@ from typing import Any
 from traingate.data.lifecycle import end_processes, reap_tracker_at_exit, start_as_worker
 from traingate.data.presidio import mark_shard_worker
 from traingate.data.spill import SpillError
-from traingate.engine.fold import Folded, fold_shard, warm_up
+from traingate.engine.fold import fold_shard, warm_up
+from traingate.engine.folded import Folded
 from traingate.engine.ray_engine import Pairs, run_on_ray
 
 Task = tuple[Any, ...]

@@ -1,42 +1,35 @@
 """Folding shards into states: every chunk goes to every validator (a thread per validator, reading ahead on
-another). The same function runs in the driver for one worker and in each worker process or Ray task."""
+another). The same function runs in the driver for one worker and in each worker process or Ray task. What a
+fold hands back is a `Folded` (folded.py); past `--max-memory` the checks let memory go (memory.py)."""
 
 from __future__ import annotations
 
-import gc
 import importlib
 import os
-import resource
 import time
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
 from traingate.contracts.model import Contract
 from traingate.data.batch import BatchContext
-from traingate.data.readers import Chunk, Span, open_raw
+from traingate.data.readers import Chunk, open_raw
 from traingate.data.sources import SourceFile
 from traingate.data.tokenizers import get_tokenizer
 from traingate.engine.column_types import ColumnTypes
-from traingate.engine.faults import FaultLog
+from traingate.engine.folded import Folded
+from traingate.engine.memory import REACT_STEP, let_go, peak_rss_mib, rss_mib
 from traingate.engine.prefetch import prefetch
-from traingate.engine.presence import Presence, all_needs
+from traingate.engine.presence import all_needs
 from traingate.engine.progress import Progress
 from traingate.engine.shards import Shard, read_shard
 from traingate.engine.stats import StatsCollector
 from traingate.validators.common.base import Validator
-from traingate.validators.common.capabilities import ListsFindings, ShedsRows, SpillsRows
+from traingate.validators.common.capabilities import ListsFindings
 from traingate.validators.common.registry import build
-
-MAX_SHEDS = 8  # a check keeps at least 1/256 of its rows before the run stops instead
-# Over the limit, checks let memory go again only once resident memory grew by this share of the limit
-# since the last time: memory the checks do not hold (the process, a chunk) is not written out chunk by chunk.
-REACT_STEP = 0.05
 
 
 def build_validators(contract: Contract, ids: list[str], findings: bool = False) -> list[Validator[Any, Any]]:
@@ -48,51 +41,6 @@ def build_validators(contract: Contract, ids: list[str], findings: bool = False)
             validator.keeps_findings = True
     return validators
 
-
-def rss_mib() -> float:
-    """Resident memory of this process now (Linux /proc; 0 where it is not available)."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
-@dataclass
-class Folded:
-    """What a worker hands back: one state per check, the shared statistics and the bookkeeping."""
-
-    states: list[Any]
-    errors: list[str | None]
-    seconds: list[float]
-    stats: Any
-    faults: FaultLog = field(default_factory=FaultLog)
-    rows_per_file: Counter[int] = field(default_factory=Counter)
-    rows: int = 0
-    stopped: str | None = None  # why reading stopped before the end of the data
-    worker_rss_mib: float = 0.0  # peak resident memory of the largest worker process that folded a part
-    memory_actions: list[str] = field(default_factory=list)  # checks that sampled to stay under the limit
-    blocks: dict[int, list[Span]] = field(default_factory=dict)  # JSON lines blocks read, by file (second look)
-    halvings: int = 0  # times the sampling checks of this fold halved their share
-    types: ColumnTypes = field(default_factory=ColumnTypes)  # each column's type, first in data order
-    presence: Presence = field(default_factory=Presence)  # the fields checks read that some row holds
-
-    @classmethod
-    def empty(cls, validators: list[Validator[Any, Any]]) -> Folded:
-        return cls([v.create_state() for v in validators], [None] * len(validators), [0.0] * len(validators),
-                   StatsCollector().create_state())
-
-    def merge(self, other: Folded, validators: list[Validator[Any, Any]]) -> Folded:
-        states = [a if ea else b if eb else v.merge_states(a, b)
-                  for v, a, b, ea, eb in zip(validators, self.states, other.states, self.errors, other.errors)]
-        return Folded(states, [a or b for a, b in zip(self.errors, other.errors)],
-                      [a + b for a, b in zip(self.seconds, other.seconds)],
-                      StatsCollector().merge_states(self.stats, other.stats), self.faults.merge(other.faults),
-                      self.rows_per_file + other.rows_per_file, self.rows + other.rows, self.stopped or other.stopped,
-                      max(self.worker_rss_mib, other.worker_rss_mib), self.memory_actions + other.memory_actions,
-                      {i: self.blocks.get(i, []) + other.blocks.get(i, []) for i in self.blocks.keys() | other.blocks},
-                      max(self.halvings, other.halvings), self.types.merge(other.types),
-                      self.presence.merge(other.presence))
 
 
 def _feed(validator: Validator[Any, Any], state: Any, batch: BatchContext) -> tuple[Any, str | None, float]:
@@ -149,38 +97,12 @@ def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[
                 out.states[i], out.errors[i], out.seconds[i] = state, error, out.seconds[i] + seconds
             if max_rss_mib is not None and rss_mib() > max(max_rss_mib, acted_at + REACT_STEP * max_rss_mib):
                 where = f"line {int(chunk.lines[-1]) if len(chunk.lines) else 0} of {files[index].path}"
-                if not _shed(validators, out, where):
+                if not let_go(validators, out, where):
                     out.stopped = f"memory limit reached: {rss_mib():.0f} MiB resident over {max_rss_mib:.0f} MiB after {where}"
                     break
                 acted_at = rss_mib()
     return out
 
-
-def _shed(validators: list[Validator[Any, Any]], out: Folded, where: str) -> bool:
-    """Memory runs short: the checks that spill write what they hold to disk, the checks that sample halve
-    their share (at most MAX_SHEDS times in a fold). False when no check could let anything go."""
-    spilled = halved = False
-    for i, validator in enumerate(validators):
-        if out.errors[i] is not None:
-            continue
-        if isinstance(validator, ListsFindings) and validator.keeps_findings:
-            out.states[i], written = validator.spill_findings(out.states[i])
-            if written:
-                out.memory_actions.append(f"{validator.check_id}: wrote {written} findings to disk after {where}")
-                spilled = True
-        if isinstance(validator, SpillsRows):
-            out.states[i], written = validator.spill(out.states[i])
-            if not written:
-                continue
-            out.memory_actions.append(f"{validator.check_id}: wrote {written} {validator.spills} to disk after {where}")
-            spilled = True
-        elif isinstance(validator, ShedsRows) and out.halvings < MAX_SHEDS:
-            out.states[i] = validator.shed(out.states[i])
-            out.memory_actions.append(f"{validator.check_id}: kept half of its rows' share by hash after {where}")
-            halved = True
-    out.halvings += halved
-    gc.collect()
-    return spilled or halved
 
 
 @contextmanager
@@ -216,19 +138,6 @@ def fold_task(task: Task) -> tuple[Folded, list[Validator[Any, Any]]]:
 def fold_shard(task: Task) -> Folded:
     """Entry point of a worker process: fold one shard."""
     return fold_task(task)[0]
-
-
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process: VmHWM, which starts afresh at exec (getrusage's maxrss
-    carries the parent's peak into a spawned child)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def warm_up(preload: tuple[str, ...] = ()) -> None:

@@ -14,7 +14,8 @@ import numpy as np
 
 from traingate.data.presidio import mark_shard_worker
 from traingate.data.spill import SpillError
-from traingate.engine.fold import Folded, build_validators, fold_task
+from traingate.engine.fold import build_validators, fold_task
+from traingate.engine.folded import Folded
 from traingate.errors import MissingDependencyError
 from traingate.validators.common.capabilities import ListsFindings, PairsOf, ShufflesBandKeys, SpillsRows
 

@@ -24,8 +24,10 @@ from traingate.data.spill import run_spill_dir
 from traingate.data.tokenizers import get_tokenizer
 from traingate.engine import evidence as _evidence
 from traingate.engine.executors import run_shards, start_workers
-from traingate.engine.fold import Folded, build_validators, fold, peak_rss_mib
+from traingate.engine.fold import build_validators, fold
+from traingate.engine.folded import Folded
 from traingate.engine.limits import with_limits
+from traingate.engine.memory import peak_rss_mib
 from traingate.engine.presence import judge, needed_columns
 from traingate.engine.progress import Progress
 from traingate.engine.ray_engine import start_ray
