@@ -1,0 +1,100 @@
+"""Where the pass runs: in this process, or cut into shards folded by worker processes or Ray tasks
+whose states merge in data order. `RunOptions` say how a run reads."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+from traingate.contracts.model import Contract
+from traingate.data.sources import SourceFile
+from traingate.data.spawn import can_spawn
+from traingate.engine.executors import run_shards, start_workers
+from traingate.engine.fold import fold
+from traingate.engine.folded import Folded
+from traingate.engine.progress import Progress
+from traingate.engine.shards import Shard, may_shard, numbered, shard_ranges
+from traingate.errors import TraingateError
+from traingate.validators.common.base import Validator
+from traingate.validators.common.capabilities import ListsFindings, ShufflesBandKeys
+
+AUTO_PARALLEL_BYTES = 512 << 20  # below it, starting worker processes costs about what they save
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    limit: int | None = None
+    workers: int = 1  # 0: every core when the data is AUTO_PARALLEL_BYTES or more, else 1
+    engine: str = "local"  # local or ray
+    address: str | None = None  # a Ray cluster; default: start a local instance
+    max_memory_mib: float | None = None
+    exclude: tuple[str, ...] = ()  # glob patterns of files not to read, besides the contract's dataset.exclude
+
+
+def fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: list[SourceFile], columns: set[str],
+             run: RunOptions, progress: Progress) -> tuple[Folded, list[str], int]:
+    """The data folded into one state per check, the shards that could not be read, and how many shards."""
+    workers = run.workers or ((os.cpu_count() or 1) if sum(f.size for f in files) >= AUTO_PARALLEL_BYTES else 1)
+    parallel = run.limit is None and (run.engine == "ray" or (workers > 1 and may_shard(files) and _spawns(run)))
+    local = parallel and run.engine == "local"
+    pool, warming = start_workers(workers, _preload(validators)) if local else (None, [])  # they start while we plan
+    shards = shard_ranges(files, workers) if parallel else []
+    if run.limit is not None or (run.engine == "local" and len(shards) <= 1):  # one process (--limit reads a prefix)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        shards = [Shard(i) for i in range(len(files))]
+        return fold(contract, validators, files, shards, columns, limit=run.limit, progress=progress,
+                    max_rss_mib=run.max_memory_mib, threads=1 if run.workers == 1 else os.cpu_count() or 1), \
+            [], len(shards)
+    share = run.max_memory_mib / workers if run.max_memory_mib else None
+    ids = [v.check_id for v in validators]
+    findings = any(isinstance(v, ListsFindings) and v.keeps_findings for v in validators)
+    tasks = ((contract, ids, files, shard, columns, share, findings) for shard in numbered(files, shards))  # counted as due
+    try:
+        outcomes, pairs = run_shards(tasks, run.engine, workers, run.address, pool,
+                                     lambda i: progress.advance(shards[i].size(files)))
+    finally:
+        _started(warming)  # workers that died as they started are explained, whatever else failed
+    merged = Folded.empty(validators)
+    failed = []
+    for shard, outcome in zip(shards, outcomes):
+        if isinstance(outcome, str):
+            failed.append(f"{shard.describe(files)}: {outcome}")
+        else:
+            merged = merged.merge(outcome, validators)
+    for check, by_cap in pairs.items():  # near-duplicate candidates grouped on Ray, not here
+        validator = validators[check]
+        if isinstance(validator, ShufflesBandKeys) and merged.errors[check] is None:
+            merged.states[check] = validator.give_pairs(merged.states[check], by_cap)
+    return merged, failed, len(shards)
+
+
+def _preload(validators: list[Validator[Any, Any]]) -> tuple[str, ...]:
+    return tuple(sorted({name for v in validators for name in v.preload}))
+
+
+def _started(warming: list[Future[None]]) -> None:
+    """Workers that all died as they started (no warming up finished) are explained; a worker that died
+    on a shard later is the shard's failure, retried and reported as such."""
+    broken = [f.exception() for f in warming
+              if f.done() and not f.cancelled() and isinstance(f.exception(), BrokenProcessPool)]
+    if warming and len(broken) == len(warming):
+        raise TraingateError(
+            "worker processes died as they started; a script that runs a validation on several workers must "
+            "start it under `if __name__ == \"__main__\":` (each worker imports the main script again), or "
+            "use one worker (--workers 1, or traingate.validate(..., workers=1))") from broken[0]
+
+
+def _spawns(run: RunOptions) -> bool:
+    """Whether worker processes can start; when they were asked for and cannot, the run says so and
+    reads in this process."""
+    if can_spawn():
+        return True
+    if run.workers > 1:
+        warnings.warn(f"--workers {run.workers}: worker processes cannot start when the main script is read from "
+                      "standard input; reading in this process instead", RuntimeWarning, stacklevel=3)
+    return False
