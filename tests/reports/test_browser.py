@@ -176,3 +176,24 @@ def test_axe_finds_no_serious_violation(report: Path, browser: Any, screen: str)
         ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))))"
         ".catch(e => done([{id: 'axe failed: ' + e, impact: 'critical', nodes: 0}]));")
     assert [v for v in found if v["impact"] in ("serious", "critical")] == []
+
+
+def test_a_coverage_chart_of_57_long_values_keeps_the_phone_page_from_scrolling_sideways(
+        run: Callable[..., RunResult], tmp_path: Path, browser: Any) -> None:
+    """The hidden table of a chart's values is as wide as its longest value; it must not widen the page."""
+    subjects = [f"high_school_subject_number_{k:02d}_with_a_long_name_test.csv" for k in range(57)]
+    rows = [{"prompt": f"question {i}", "response": "answer", "subject": subjects[i % 57]} for i in range(570)]
+    checks = ("  coverage:\n    - type: distribution\n      feature: subject\n      required: [astrology_test.csv]\n"
+              f"      targets: {{{subjects[0]}: {{min: 0.24, max: 0.26}}}}\n")
+    result = run(contract_text("sft", checks), rows)
+    assert result.checks[0].status == "failed"
+    page = tmp_path / "coverage.html"
+    write_html(result, page)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    browser.get(page.as_uri())
+    save(browser, "coverage-57-phone.png")
+    # A page wider than the phone is zoomed out (a wider layout viewport) or scrolls sideways.
+    inner, scroll, client = browser.execute_script(
+        "return [innerWidth, document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert (inner, scroll, client) == (390, 390, 390)

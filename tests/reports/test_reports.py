@@ -77,7 +77,7 @@ def test_html_shows_verdict_checks_and_distributions(result: RunResult) -> None:
     for check in result.checks:
         assert f'id="c-{check.id}"' in html
     assert 'aria-label="histogram of tokens.response: tokens per response, ' in html and "<path" in html
-    assert '<table class="sr-only"><caption>tokens.response: rows per bin of tokens per response</caption>' in html
+    assert '<div class="sr-only"><table><caption>tokens.response: rows per bin of tokens per response</caption>' in html
 
 
 def test_junit_has_one_testcase_per_check(result: RunResult) -> None:

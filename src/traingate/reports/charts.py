@@ -14,8 +14,10 @@ from traingate.reports.vega import BLUE, chart
 __all__ = ["bars", "coverage", "histogram"]
 
 
-def bars(counts: dict[str, int], title: str, color: str = BLUE, prefix: str = "") -> Markup:
-    """Horizontal bars, each labelled with its count: rows per reason, clusters per size ('size 2')."""
+def bars(counts: dict[str, int], title: str, color: str = BLUE, prefix: str = "",
+         header: tuple[str, str] = ("reason", "rows")) -> Markup:
+    """Horizontal bars, each labelled with its count: rows per reason, clusters per size ('size 2'); `header`
+    names the columns of the hidden table of its values."""
     rows = [{"name": f"{prefix}{name}", "count": count, "label": f"{count:,}"} for name, count in counts.items()]
     spec = {"width": 260, "height": {"step": 14}, "data": {"values": rows},
             "layer": [{"mark": {"type": "bar", "color": color}},
@@ -27,4 +29,4 @@ def bars(counts: dict[str, int], title: str, color: str = BLUE, prefix: str = ""
                                "axis": {"tickMinStep": 1, "format": ",~s"}}}}
     table_rows = [(r["name"], r["label"]) for r in rows]
     what = f"{title}: {len(rows):,} bar{'' if len(rows) == 1 else 's'}, each labelled with its count"
-    return chart(spec, what, title, ("", "count"), table_rows)
+    return chart(spec, what, title, header, table_rows)

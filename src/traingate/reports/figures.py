@@ -7,7 +7,9 @@ from __future__ import annotations
 from traingate.results.model import CheckResult, RunResult
 
 VERDICTS = {"passed": "PASSED", "warned": "PASSED WITH WARNINGS", "failed": "FAILED", "errored": "ERRORED"}
-RATES = ("rate", "share_clean", "rate_upper_95", "share_clean_lower_95")
+RATES = ("rate", "share_clean", "rate_upper_95", "share_clean_lower_95", "unexpected_share")
+SHARE_WORDS = {"unexpected_share": " unexpected"}  # a share that needs its noun: `1.88% unexpected`
+OBSERVED = ("column_", "table_")  # an embedded expectation's observed figure, named for its expectation
 UNITS = {"count": "rows", "targets_missed": "targets missed", "krippendorff_alpha": "α"}
 SINGULAR = {"rows": "row", "targets missed": "target missed", "tokens": "token"}
 
@@ -43,10 +45,12 @@ def percent(share: float) -> str:
 def amount(value: float, metric: str) -> str:
     """A metric's value in its unit: a share in percent, a count with its noun, a figure with its name."""
     if metric in RATES:
-        return percent(value)
+        return percent(value) + SHARE_WORDS.get(metric, "")
     if metric == "krippendorff_alpha":
         return f"α {value:.3f}"
     whole = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+    if metric.startswith(OBSERVED):
+        return f"observed {whole}"
     unit = UNITS.get(metric, metric)
     if value == 1:
         unit = SINGULAR.get(unit, unit)

@@ -24,6 +24,7 @@ from traingate.contracts.registry import details_model
 from traingate.reports import charts, figures
 from traingate.reports.files import write_text
 from traingate.reports.markdown import number
+from traingate.reports.sanitize import visible
 from traingate.results.model import CheckResult, Fault, RunResult, Sample
 from traingate.validators.common.details import SECTIONS, Section
 
@@ -33,20 +34,38 @@ RANK = {"errored": 0, "error": 1, "warn": 2}
 TILES = (("failed", True), ("failed (warn)", True), ("errored", True), ("passed", True), ("noted (info)", False),
          ("skipped", False))
 SHORT = 160
+# Kept as they are in a text of the data: a sample's tabs and line breaks. A carriage return is shown (\x0d).
+KEEP = "\t\n"
+# Measures that count (a whole number before its unit); any other measure is named before its figure.
+COUNTED = ("tokens", "chars", "characters", "words", "turns", "rows")
+
+
+def shown(text: str) -> str:
+    """A text of the data as the page shows it: control characters, escape sequences and bidirectional
+    overrides as visible escapes (\x1b, \u202e), as in the charts and the terminal, so that no character
+    reorders or hides what a card shows (`invoice_\u202egnp.exe` would draw as `invoice_exe.png`)."""
+    return visible(text, keep=KEEP)
+
+
+def _finalize(value: Any) -> Any:
+    """Every text a template writes goes through `shown` (markup the filters built has made its own safe)."""
+    return shown(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def highlight(sample: Sample) -> Markup:
-    """The excerpt with its offending span marked; the text itself is escaped."""
+    """The excerpt with its offending span marked; the text itself is escaped and shown (`shown`) a part at a
+    time, so the mark stays on the characters it marks."""
     text = sample.excerpt
     if sample.span is None:
-        return escape(text)
+        return escape(shown(text))
     start, end = sample.span
-    return Markup("{}<mark>{}</mark>{}").format(text[:start], text[start:end] or "\u2038", text[end:])
+    return Markup("{}<mark>{}</mark>{}").format(shown(text[:start]), shown(text[start:end]) or "\u2038",
+                                                shown(text[end:]))
 
 
 def place(row: Sample | Fault) -> Markup:
     """A row's place as `file:line` (`file:12 (row)` when the unit is not a line), the folder set apart."""
-    folder, slash, name = row.file.rpartition("/")
+    folder, slash, name = shown(row.file).rpartition("/")
     unit = "" if row.unit == "line" else f" ({row.unit})"
     lead = Markup("<span>{}</span>").format(folder + slash) if slash else ""
     return Markup("{}{}:{}{}").format(lead, name, row.line, unit)
@@ -58,13 +77,15 @@ def rows_shown(samples: list[Sample]) -> int:
 
 
 def measure(sample: Sample) -> str:
-    """The measured value of a sample in its unit: `1,387 tokens`, `score 0.85`; empty when it has none."""
-    if sample.value is None:
+    """The measured value of a sample in its unit: `1,387 tokens`; a figure that does not count after its name,
+    with two decimals even when it is whole (`score 1.00`, `score 0.85`, `ratio 0.004`); empty when it has none."""
+    value, unit = sample.value, sample.measure or ""
+    if value is None:
         return ""
-    unit = sample.measure or ""
-    if float(sample.value).is_integer():
-        return f"{sample.value:,.0f} {unit}".strip()
-    return f"{unit} {sample.value:.2f}".strip()
+    if float(value).is_integer() and (unit in COUNTED or not unit):
+        return f"{value:,.0f} {unit}".strip()
+    figure = f"{value:,.2f}" if value == 0 or abs(value) >= 0.01 else f"{value:.2g}"
+    return f"{unit} {figure}".strip()
 
 
 def chat_turn(sample: Sample) -> str:
@@ -111,7 +132,7 @@ def _is(section: type[Section]) -> Callable[[object], bool]:
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("traingate", "reports/templates"),
                       autoescape=select_autoescape(["html", "j2"], default=True), trim_blocks=True,
-                      lstrip_blocks=True, undefined=StrictUndefined)
+                      lstrip_blocks=True, undefined=StrictUndefined, finalize=_finalize)
     env.filters.update(highlight=highlight, number=number, place=place, rows_shown=rows_shown, measure=measure,
                        chat_turn=chat_turn, shorten=shorten, measured=figures.measured,
                        status_word=figures.status_word, tone=figures.tone)

@@ -41,11 +41,14 @@ def svg(spec: dict[str, Any], label: str) -> Markup:
 
 
 def table(caption: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Markup:
-    """The chart's values as a table only a screen reader sees (the page's `.sr-only` class); every cell escaped."""
+    """The chart's values as a table only a screen reader sees; every cell escaped. The table sits in a box of
+    the page's `.sr-only` class, which clips it: a table is as wide as its longest value whatever width it is
+    given, and an absolutely placed one that no box clips widens the page (57 long values scroll a phone's
+    page sideways)."""
     head = Markup("").join(Markup("<th>{}</th>").format(visible(str(h))) for h in header)
     body = Markup("").join(Markup("<tr>{}</tr>").format(Markup("").join(
         Markup("<td>{}</td>").format(visible(str(cell))) for cell in row)) for row in rows)
-    return Markup('<table class="sr-only"><caption>{}</caption><tr>{}</tr>{}</table>').format(
+    return Markup('<div class="sr-only"><table><caption>{}</caption><tr>{}</tr>{}</table></div>').format(
         visible(caption), head, body)
 
 
