@@ -141,3 +141,17 @@ def test_the_command_prints_the_same_at_any_columns(tmp_path: Path, columns: str
     done = runner.invoke(app, ["report", str(long_name)])
     assert done.exit_code == 3
     assert f"error: {long_name} is not a traingate run: " in done.stderr  # one line, however narrow
+
+
+def test_at_80_columns_one_long_id_does_not_fold_every_checks_figure(twenty: RunResult) -> None:
+    """An embedded expectation's id (46 characters) beside 19 short ones: the id column is as wide as makes the
+    table shortest, so the long id stands on its own line rather than leaving every other figure 16 columns."""
+    long_id = "expect_column_values_to_be_unique(instruction)"
+    twenty.checks[3].id = long_id
+    lines = table_lines(terminal(twenty, 80))
+    assert max(map(len, lines)) <= 80
+    for check in twenty.checks:
+        row = next(i for i, line in enumerate(lines) if line.split() and line.split()[0] == check.id)
+        shown = lines[row + 1] if check.id == long_id else lines[row]  # the long id on a line of its own
+        assert measured(check) in shown, (check.id, shown)
+    assert len(lines) <= 2 + 2 * len(twenty.checks) + 1 + sum(len(c.message) // 70 for c in twenty.checks)

@@ -3,11 +3,14 @@ escaped, and control characters and escape sequences (a data file named with ANS
 
 The words are the other views' (reports/figures.py): the verdict's name, each check's status with its
 severity (`failed (warn)`, `noted (info)`) and its value against its threshold in one unit. A check id is
-never folded: its column is as wide as the longest id. When the console leaves the message a column of
-MESSAGE_COLUMN characters or more, the message stands in it; otherwise it goes on a dim line of its own
-under its check's row, as wide as the console."""
+never folded: its column is as wide as the longest id, or, on a console too narrow for the message beside
+it, as wide as draws the table in the fewest lines (a longer id on a line of its own). When the console
+leaves the message a column of MESSAGE_COLUMN characters or more, the message stands in it; otherwise it
+goes on a dim line of its own under its check's row, as wide as the console."""
 
 from __future__ import annotations
+
+import textwrap
 
 from rich.console import Console
 from rich.markup import escape
@@ -47,12 +50,27 @@ def _layout(rows: list[dict[str, Text]], width: int) -> tuple[dict[str, int], bo
     wide = width - sum(widths.values()) - len(widths) * GAP >= MESSAGE_COLUMN
     if not wide and sum(widths.values()) + (len(widths) - 1) * GAP > width:
         del widths["findings"]
-    room = width - sum(widths.values()) + widths["check"] + widths["measured"] - (len(widths) - 1) * GAP
-    room -= min(widths["measured"], MEASURED_ROOM)
-    widths["check"] = max([len("check")] + [n for n in (row["check"].cell_len for row in rows) if n <= room])
+    both = width - sum(widths.values()) + widths["check"] + widths["measured"] - (len(widths) - 1) * GAP
+    room = both - min(widths["measured"], MEASURED_ROOM)
+    fits = [len("check")] + [n for n in (row["check"].cell_len for row in rows) if n <= room]
+    widths["check"] = max(fits) if wide else _shortest(rows, sorted(set(fits)), both)
     if wide:
         widths["message"] = message
     return widths, wide
+
+
+def _shortest(rows: list[dict[str, Text]], fits: list[int], both: int) -> int:
+    """The id column's width, of those in `fits`, that draws the checks in the fewest lines when the measured
+    column takes the rest of `both` columns: an id wider than it stands on a line of its own, a figure wider
+    than the rest folds. One 46-character id does not leave every other check's figure 16 columns (the widest
+    of the fewest lines)."""
+
+    def lines(check: int) -> int:
+        room = max(both - check, 1)
+        return sum((row["check"].cell_len > check) + len(textwrap.wrap(row["measured"].plain, room) or [""])
+                   for row in rows)
+
+    return min(fits, key=lambda check: (lines(check), -check))
 
 
 def _line(widths: dict[str, int], cells: dict[str, Text], console: Console) -> None:
