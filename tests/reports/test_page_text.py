@@ -70,3 +70,13 @@ def test_a_bar_charts_hidden_table_names_both_its_columns() -> None:
     assert "</caption><tr><th>reason</th><th>rows</th></tr><tr><td>over_1024_tokens</td><td>6</td></tr>" in reasons
     sizes = str(bars({"2": 10}, "cluster sizes of c", prefix="size ", header=("cluster size", "clusters")))
     assert "</caption><tr><th>cluster size</th><th>clusters</th></tr><tr><td>size 2</td><td>10</td></tr>" in sizes
+
+
+def test_the_why_heading_counts_checks_in_the_tiles_words(run: Callable[..., RunResult]) -> None:
+    rows = [{"prompt": "p", "response": "  r  "}, {"prompt": "", "response": "s"}]
+    checks = ("  format:\n    - type: whitespace\n      severity: warn\n    - type: empty_text\n"
+              "  consistency:\n    - type: preference_consistency\n")
+    html = render_html(run(contract_text("sft", checks), rows))
+    assert '<h2 id="why-h">Why: 1 failed, 1 failed (warn), 1 errored</h2>' in html
+    tiles = re.findall(r"<li><b>(\d+)</b>([^<]+)</li>", html)
+    assert tiles[:3] == [("1", "failed"), ("1", "failed (warn)"), ("1", "errored")]
