@@ -83,6 +83,8 @@ class _Places:
             sample.excerpt, sample.span = text, None  # the span pointed into the unmasked text
         self.add(sample.excerpt, put, excerpt=True)
         self.path(sample, "file")
+        for name in ("role", "reason", "field", "recognizer", "measure"):  # a chat role is the data's own text
+            self.attr(sample, name)
 
     def tree(self, node: Any) -> None:
         """Strings and keys of a details tree; an 'excerpt' entry loses its 'span' when masked."""
