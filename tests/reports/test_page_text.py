@@ -80,3 +80,10 @@ def test_the_why_heading_counts_checks_in_the_tiles_words(run: Callable[..., Run
     assert '<h2 id="why-h">Why: 1 failed, 1 failed (warn), 1 errored</h2>' in html
     tiles = re.findall(r"<li><b>(\d+)</b>([^<]+)</li>", html)
     assert tiles[:3] == [("1", "failed"), ("1", "failed (warn)"), ("1", "errored")]
+
+
+def test_a_count_axis_never_ticks_half_a_row() -> None:
+    for counts in ({"a": 1}, {"a": 2, "b": 1}, {"a": 7}, {"a": 1_234}):
+        svg = str(bars(counts, "rows per reason of c"))
+        ticks = [t for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg) if re.fullmatch(r"[\d.,k]+", t)]
+        assert ticks and not [t for t in ticks if "." in t], (counts, ticks)
