@@ -19,14 +19,25 @@ from traingate.contracts.model import CheckConfig, DatasetSpec
 from traingate.data.batch import BatchContext
 from traingate.data.lookup import field_text, split_row_id
 from traingate.data.masking import window
+from traingate.data.spill import Rows
 from traingate.results.details import Absent
 from traingate.results.model import CheckResult, Sample
 from traingate.results.words import counted
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, LooksAgain, SpillsRows
 from traingate.validators.common.details import Cluster, ClusterListing, PromptConflictListing, PromptConflicts
-from traingate.validators.common.findings import Findings, cluster_findings
+from traingate.validators.common.findings import Findings
 from traingate.validators.common.grouping import clusters, largest_first
+from traingate.validators.common.keep import (
+    KEEP_DESCRIPTION,
+    KeepRule,
+    add_values,
+    duplicate_findings,
+    kept_rows,
+    rule_columns,
+    rule_reads,
+    rule_values,
+)
 from traingate.validators.common.normalize import content_fields, row_keys
 from traingate.validators.common.options import DEFAULT_NORMALISATION, Normalisation
 from traingate.validators.common.partitioned import Partitioned
@@ -41,6 +52,7 @@ class ExactDuplicatesCheck(CheckConfig):
     normalize: list[Normalisation] = Field(default_factory=lambda: list(DEFAULT_NORMALISATION),
                                            description="Applied before comparing: case, whitespace, unicode, punctuation.")
     top_clusters: int = Field(10, ge=0, le=100, description="Largest clusters listed in the report.")
+    keep: KeepRule = Field("first", description=KEEP_DESCRIPTION)
 
 
 class ExactDuplicatesDetails(ClusterListing, PromptConflictListing):
@@ -67,6 +79,7 @@ class KeyState:
     table: Partitioned = field(default_factory=Partitioned)  # row key, row id[, prompt key]
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
     findings: Findings = field(default_factory=Findings)  # every clustered row, set by finalize
+    values: Rows = field(default_factory=Rows)  # row id, the keep rule's value (a rule other than first)
 
 
 @check("exact_duplicates", group="uniqueness", options=ExactDuplicatesCheck, details=ExactDuplicatesDetails)
@@ -83,12 +96,20 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         prompt = [f for f in PROMPT_FIELDS if f in fields]
         return prompt if prompt and len(prompt) < len(fields) else []
 
+    def columns(self) -> set[str]:
+        return super().columns() | rule_columns(self.config.keep)
+
+    def reads_columns(self) -> list[str]:
+        return rule_reads(self.config.keep)
+
     def create_state(self) -> KeyState:
         return KeyState(table=Partitioned(by=2 if self.prompt_fields() else 0))  # rows sharing a prompt share a part
 
     def add_batch(self, state: KeyState, batch: BatchContext) -> KeyState:
         steps = self.config.normalize
-        columns = [row_keys(batch, self.fields(), steps), batch.row_ids(np.arange(batch.num_rows))]
+        every = np.arange(batch.num_rows)
+        columns = [row_keys(batch, self.fields(), steps), batch.row_ids(every)]
+        add_values(state.values, columns[1], rule_values(self.config.keep, batch, self.fields(), every))
         if self.prompt_fields():
             columns.append(row_keys(batch, self.prompt_fields(), steps))
         state.table.add(np.column_stack(columns))
@@ -97,14 +118,15 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         return state
 
     def merge_states(self, a: KeyState, b: KeyState) -> KeyState:
-        return KeyState(a.rows + b.rows, a.table.merge(b.table), {**a.files, **b.files})
+        return KeyState(a.rows + b.rows, a.table.merge(b.table), {**a.files, **b.files}, values=a.values.merge(b.values))
 
     def spill(self, state: KeyState) -> tuple[KeyState, int]:
         """Write the keys held in memory to disk, split by key: called when memory runs short."""
-        return state, state.table.spill()
+        return state, state.table.spill() + state.values.spill()
 
     def take_back(self, state: KeyState) -> KeyState:
         state.table.load()
+        state.values.load()
         return state
 
     def _conflicts(self, keys: np.ndarray, ids: np.ndarray, prompts: np.ndarray) -> list[np.ndarray]:
@@ -136,7 +158,7 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         groups, conflicts = self._groups(state)
         self._grouped = None
         if self.keeps_findings:
-            state.findings = cluster_findings(groups, state.files, "duplicate")
+            state.findings = duplicate_findings(groups, state.files, kept_rows(groups, state.values))
         duplicates = sum(len(g) - 1 for g in groups)
         verdict = judge(self.config, state.rows, duplicates)
         rate = duplicates / state.rows if state.rows else 0.0

@@ -28,7 +28,17 @@ from traingate.validators.common.capabilities import (
     SpillsRows,
 )
 from traingate.validators.common.details import Cluster, ClusterListing
-from traingate.validators.common.findings import Findings, cluster_findings
+from traingate.validators.common.findings import Findings
+from traingate.validators.common.keep import (
+    KEEP_DESCRIPTION,
+    KeepRule,
+    add_values,
+    duplicate_findings,
+    kept_rows,
+    rule_columns,
+    rule_reads,
+    rule_values,
+)
 from traingate.validators.common.lsh import (
     band_keys,
     bucket_candidates,
@@ -62,6 +72,7 @@ class NearDuplicatesCheck(_ShingleOptions):
     verify: bool = Field(False, description="Re-read candidate rows and keep only pairs whose exact Jaccard passes.")
     max_verify_rows: int = Field(50_000, ge=1, description="Candidate rows beyond this are reported unverified.")
     top_clusters: int = Field(10, ge=0, le=100)
+    keep: KeepRule = Field("first", description=KEEP_DESCRIPTION)
 
 
 class NearDuplicatesDetails(ClusterListing):
@@ -92,6 +103,7 @@ class BandState:
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
     pairs: dict[int, np.ndarray] | None = None  # bucket cap -> candidate pairs, when grouped elsewhere (Ray)
     findings: Findings = field(default_factory=Findings)  # every clustered row, set by finalize
+    values: Rows = field(default_factory=Rows)  # row id, the keep rule's value (a rule other than first)
 
 
 @check("near_duplicates", group="uniqueness", options=NearDuplicatesCheck, details=NearDuplicatesDetails)
@@ -105,6 +117,12 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState], SpillsR
     def shingles(self, batch: BatchContext) -> tuple[np.ndarray, np.ndarray]:
         return shingle_sets(row_texts(batch, self.fields(), self.config.normalize), self.config.shingle, self.config.size)
 
+    def columns(self) -> set[str]:
+        return super().columns() | rule_columns(self.config.keep)
+
+    def reads_columns(self) -> list[str]:
+        return rule_reads(self.config.keep)
+
     def create_state(self) -> BandState:
         return BandState()
 
@@ -114,7 +132,9 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState], SpillsR
         has_text = np.diff(offsets) > 0
         keys = band_keys(signatures(hashes, offsets, self.config.num_perm), bands, rows)
         state.rows += batch.num_rows
-        state.table.add(np.column_stack([batch.row_ids(np.flatnonzero(has_text)), keys[has_text]]))
+        compared = np.flatnonzero(has_text)
+        state.table.add(np.column_stack([batch.row_ids(compared), keys[has_text]]))
+        add_values(state.values, batch.row_ids(compared), rule_values(self.config.keep, batch, self.fields(), compared))
         state.files[batch.file_index] = (batch.file, batch.unit)
         return state
 
@@ -123,14 +143,16 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState], SpillsR
         if a.pairs is not None or b.pairs is not None:
             left, right = a.pairs or {}, b.pairs or {}
             pairs = {cap: union_pairs(left.get(cap), right.get(cap)) for cap in left.keys() | right.keys()}
-        return BandState(a.rows + b.rows, a.table.merge(b.table), {**a.files, **b.files}, pairs)
+        return BandState(a.rows + b.rows, a.table.merge(b.table), {**a.files, **b.files}, pairs,
+                         values=a.values.merge(b.values))
 
     def spill(self, state: BandState) -> tuple[BandState, int]:
         """Write the band keys held in memory to disk: called when memory runs short."""
-        return state, state.table.spill()
+        return state, state.table.spill() + state.values.spill()
 
     def take_back(self, state: BandState) -> BandState:
         state.table.load()
+        state.values.load()
         return state
 
     def bucket_pairs(self) -> PairsOf:
@@ -180,7 +202,7 @@ class NearDuplicatesValidator(Validator[NearDuplicatesCheck, BandState], SpillsR
     def finalize(self, state: BandState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         groups, candidate_pairs, verified = self._clusters(state, rows)
         if self.keeps_findings:
-            state.findings = cluster_findings(groups, state.files, "duplicate")
+            state.findings = duplicate_findings(groups, state.files, kept_rows(groups, state.values))
         duplicates = sum(len(g) - 1 for g in groups)
         verdict = judge(self.config, state.rows, duplicates)
         rate = duplicates / state.rows if state.rows else 0.0

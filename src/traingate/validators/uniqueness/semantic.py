@@ -17,13 +17,24 @@ from pydantic import Field
 from traingate.contracts.model import CheckConfig, SampleSpec
 from traingate.data.batch import BatchContext
 from traingate.data.embeddings import embed
+from traingate.data.spill import Rows
 from traingate.results.details import Absent
 from traingate.results.model import CheckResult
 from traingate.results.words import counted
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, LooksAgain, ShedsRows
 from traingate.validators.common.details import Cluster, ClusterListing
-from traingate.validators.common.findings import Findings, cluster_findings
+from traingate.validators.common.findings import Findings
+from traingate.validators.common.keep import (
+    KEEP_DESCRIPTION,
+    KeepRule,
+    add_values,
+    duplicate_findings,
+    kept_rows,
+    rule_columns,
+    rule_reads,
+    rule_values,
+)
 from traingate.validators.common.lsh import components
 from traingate.validators.common.normalize import content_fields, row_texts
 from traingate.validators.common.registry import check
@@ -41,6 +52,7 @@ class SemanticDuplicatesCheck(CheckConfig):
     sample: SampleSpec | None = Field(None, description="Embed a seeded sample instead of every row.")
     block_rows: int = Field(2048, ge=64, description="Rows per block of the pairwise search (memory: block_rows^2 floats).")
     top_clusters: int = Field(10, ge=0, le=100)
+    keep: KeepRule = Field("first", description=KEEP_DESCRIPTION)
 
 
 class SemanticDuplicatesDetails(ClusterListing):
@@ -70,6 +82,7 @@ class VectorState:
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
     memory_cap: int | None = None  # rows kept at most, set when the run's memory limit was reached
     findings: Findings = field(default_factory=Findings)  # every clustered row, set by finalize
+    values: Rows = field(default_factory=Rows)  # row id, the keep rule's value (a rule other than first)
 
 
 def similar_pairs(vectors: np.ndarray, ids: np.ndarray, threshold: float, block: int) -> np.ndarray:
@@ -93,6 +106,12 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
     def fields(self) -> list[str]:
         return content_fields(self.spec.kind, self.spec.fields, self.config.on)
 
+    def columns(self) -> set[str]:
+        return super().columns() | rule_columns(self.config.keep)
+
+    def reads_columns(self) -> list[str]:
+        return rule_reads(self.config.keep)
+
     def create_state(self) -> VectorState:
         return VectorState()
 
@@ -105,6 +124,7 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
         priority = seeded_keys(ids[keep], self.config.sample.seed if self.config.sample else 0)
         entering = self._entering(state, priority)
         keep, priority = keep[entering], priority[entering]
+        add_values(state.values, ids[keep], rule_values(self.config.keep, batch, self.fields(), keep))
         if len(keep):
             state.vectors.append(embed([texts[int(k)].as_py() for k in keep], self.config.model).astype(np.float16))
             state.ids.append(ids[keep])
@@ -147,7 +167,7 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
     def merge_states(self, a: VectorState, b: VectorState) -> VectorState:
         caps = [c for c in (a.memory_cap, b.memory_cap) if c is not None]
         merged = VectorState(a.rows + b.rows, a.vectors + b.vectors, a.ids + b.ids, a.priority + b.priority,
-                             {**a.files, **b.files}, min(caps) if caps else None)
+                             {**a.files, **b.files}, min(caps) if caps else None, values=a.values.merge(b.values))
         return self._cap(merged)
 
     def shed(self, state: VectorState) -> VectorState:
@@ -170,7 +190,7 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
     def finalize(self, state: VectorState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         groups, embedded = self.clusters(state), sum(len(i) for i in state.ids)
         if self.keeps_findings:
-            state.findings = cluster_findings(groups, state.files, "duplicate")
+            state.findings = duplicate_findings(groups, state.files, kept_rows(groups, state.values))
         duplicates = sum(len(g) - 1 for g in groups)
         verdict = judge(self.config, embedded, duplicates)
         rate = duplicates / embedded if embedded else 0.0
