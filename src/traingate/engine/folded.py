@@ -13,6 +13,7 @@ from traingate.engine.faults import FaultLog
 from traingate.engine.presence import Presence
 from traingate.engine.stats import StatsCollector
 from traingate.validators.common.base import Validator
+from traingate.validators.common.capabilities import ListsFindings
 
 
 @dataclass
@@ -36,8 +37,9 @@ class Folded:
 
     @classmethod
     def empty(cls, validators: list[Validator[Any, Any]]) -> Folded:
+        every = any(isinstance(v, ListsFindings) and v.keeps_findings for v in validators)  # the rejected rows
         return cls([v.create_state() for v in validators], [None] * len(validators), [0.0] * len(validators),
-                   StatsCollector().create_state())
+                   StatsCollector().create_state(), FaultLog(keep_every=every))
 
     def merge(self, other: Folded, validators: list[Validator[Any, Any]]) -> Folded:
         states = [a if ea else b if eb else v.merge_states(a, b)

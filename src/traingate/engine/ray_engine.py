@@ -38,6 +38,7 @@ def _fold_row(row: dict[str, Any]) -> dict[str, Any]:
             folded.states[c] = validator.take_back(folded.states[c])  # the driver cannot read this node's disk
         if isinstance(validator, ListsFindings) and validator.keeps_findings and folded.errors[c] is None:
             folded.states[c] = validator.take_back_findings(folded.states[c])
+    folded.faults.load()  # every unreadable record, when kept, comes back with the fold
     return {"index": row["index"], "folded": pickle.dumps(folded), "keys": pickle.dumps(emitted), "error": ""}
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from traingate.data.spill import run_spill_dir
 from traingate.engine import evidence as _evidence
 from traingate.engine.assemble import contract_info, dataset_info, file_infos, sha256_file
 from traingate.engine.dispatch import RunOptions, fold_all
+from traingate.engine.faults import FaultLog
 from traingate.engine.fold import build_validators
 from traingate.engine.folded import Folded
 from traingate.engine.limits import with_limits
@@ -25,6 +27,7 @@ from traingate.engine.memory import peak_rss_mib
 from traingate.engine.presence import judge, needed_columns
 from traingate.engine.progress import Progress
 from traingate.engine.ray_engine import start_ray
+from traingate.engine.rejects import Finished
 from traingate.engine.second_look import finish
 from traingate.engine.stats import StatsCollector
 from traingate.results.gate import decide
@@ -49,23 +52,30 @@ NO_ROWS = "no rows were read: the data holds no records, and an empty dataset ne
 
 
 def validate(contract: Contract, data: list[str], *, limit: int | None = None, show_progress: bool = False,
-             options: RunOptions | None = None, evidence: _evidence.Sink | None = None) -> RunResult:
+             options: RunOptions | None = None, evidence: _evidence.Sink | None = None,
+             finished: Callable[[Finished], object] | None = None) -> RunResult:
     """Check the data against the contract in one pass. `evidence`: a writer handed every check's findings
-    (engine/evidence.py) after the run is assembled and masked; the gate errs when it fails."""
+    (engine/evidence.py) after the run is assembled and masked; the gate errs when it fails. `finished`: called
+    then with the finished run (engine/rejects.py: its rejected rows, their ids, the duplicate clusters)."""
     run = options or RunOptions(limit=limit)
-    with run_spill_dir(run.max_memory_mib is not None):  # findings written to disk are read back for the evidence
-        result, validators, states, files = _validate(contract, data, run, show_progress, evidence is not None)
+    findings = evidence is not None or finished is not None
+    with run_spill_dir(run.max_memory_mib is not None or findings):  # findings on disk are read back at the end
+        result, validators, states, files, faults = _validate(contract, data, run, show_progress, findings)
         if evidence is not None:
             t0 = time.perf_counter()
             shown = {f.path: info.path for f, info in zip(files, result.dataset.files)}
             records = _evidence.findings(validators, states, result.checks, shown)
             result.gate = _evidence.write(evidence, records, result.gate)
             result.timings["evidence"] = time.perf_counter() - t0
+        if finished is not None:
+            t0 = time.perf_counter()
+            finished(Finished(result, validators, states, [f.path for f in files], faults))
+            result.timings["rejects"] = time.perf_counter() - t0
     return result
 
 
 def _validate(contract: Contract, data: list[str], run: RunOptions, show_progress: bool, findings: bool,
-              ) -> tuple[RunResult, list[Validator[Any, Any]], list[Any], list[SourceFile]]:
+              ) -> tuple[RunResult, list[Validator[Any, Any]], list[Any], list[SourceFile], FaultLog]:
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     base_dir = os.path.dirname(contract.source_path) if contract.source_path else None
@@ -100,7 +110,7 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
                        timings=timings, resources={"peak_rss_mib": round(peak_rss_mib(), 1),
                                                    "worker_peak_rss_mib": round(folded.worker_rss_mib, 1)})
     _mask_reports(validators, result)
-    return result, validators, folded.states, files
+    return result, validators, folded.states, files, folded.faults
 
 
 def _problems(folded: Folded, failed_shards: list[str]) -> list[str]:

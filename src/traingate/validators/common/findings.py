@@ -2,14 +2,17 @@
 a code naming its reason, field and unit of measure (16 bytes), and the numbers the check measured for it (a
 token count, a duplicate's cluster, an eval item's share, the train row a test row leaked from: 8 bytes
 each), kept as uint64 columns with each name kept once under its xxh64. Findings merge by concatenation, so
-any split of the data lists the same ones. Under the run's memory limit (`--max-memory`) the columns are
-written to disk (data/spill.py) and read back, one column at a time, when the evidence is written.
+any split of the data lists the same ones. Past MEMORY_BOUND findings held in memory, when the run has a spill
+folder (data/spill.py: a run that keeps findings has one), and under the run's memory limit (`--max-memory`),
+they are written to disk sorted by row, and read back in row order a block at a time (row_order.py): a
+check's findings are never held whole.
 
 A finding holds no text of the data: locations, reason names (the contract's and the check's own words) and
 numbers only."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -18,10 +21,11 @@ import numpy as np
 import xxhash
 
 from traingate.data.lookup import LINE_BITS
-from traingate.data.spill import Rows
+from traingate.data.spill import SPILL_DIR_ENV, Rows
+from traingate.validators.common.row_order import in_row_order, sort_rows
 
 Kind = Literal["int", "float", "bool", "row"]  # how a measured column reads back; a row becomes <name>_file/_line
-CHUNK = 8192  # findings turned into records at a time
+MEMORY_BOUND = 65536  # findings held in memory by one check before they go to the run's spill folder
 
 
 def _code(reason: str, field: str | None, measure: str | None) -> int:
@@ -65,13 +69,16 @@ class Findings:
         columns += [_bits(measured.get(name, np.nan) if kind == "float" else measured[name], kind, n)
                     for name, kind in self.measures]  # a float not given is not measured
         self.rows.add(np.column_stack(columns))
+        if os.environ.get(SPILL_DIR_ENV) and sum(len(t) for t in self.rows.memory) > MEMORY_BOUND:
+            self.spill()
 
     def merge(self, other: Findings) -> Findings:
         return Findings(self.measures or other.measures, self.rows.merge(other.rows), {**self.names, **other.names},
                         {**self.files, **other.files})
 
     def spill(self) -> int:
-        """Write the findings held in memory to disk; how many were written."""
+        """Write the findings held in memory to disk, sorted by row; how many were written."""
+        self.rows.memory = sort_rows(self.rows.memory)
         return self.rows.spill()
 
     def load(self) -> None:
@@ -84,13 +91,10 @@ class Findings:
         if not len(self.rows):
             return
         located = {**self.files, **(files or {})}
-        row, codes = self.rows.column(0), self.rows.column(1)
-        order = np.lexsort((self._ranks(codes), row))
-        columns = [row[order], codes[order], *(self.rows.column(2 + j)[order] for j in range(len(self.measures)))]
         heads = {code: {"reason": reason, **({"field": name} if name else {}), **({"measure": unit} if unit else {})}
                  for code, (reason, name, unit) in self.names.items()}
-        for start in range(0, len(order), CHUNK):
-            part = [column[start: start + CHUNK] for column in columns]
+        for block in in_row_order(self.rows):  # whole rows: each ordered by reason and field here
+            part = block[np.lexsort((self._ranks(block[:, 1]), block[:, 0]))].T
             measured = [_read(values, name, kind, located) for values, (name, kind) in zip(part[2:], self.measures)]
             for k, (where, code) in enumerate(zip(_located(part[0], located), part[1].tolist())):
                 record = {**where, **heads[code]}
