@@ -149,3 +149,14 @@ def test_templated_and_placeholder_credentials_are_not_secrets(run: Callable[...
             {"text": "live one: https://deploy:hunter2pass@db.example.com/main"}]
     check = one(run, "pretraining", "  compliance:\n    - type: secrets\n", rows)
     assert check.details["by_reason"] == {"Basic Auth Credentials": 1} and check.samples[0].line == 5
+
+
+def test_an_unquoted_aws_secret_access_key_is_found_and_never_shown(run: Callable[..., RunResult]) -> None:
+    """detect-secrets finds the 40-character secret only in quotes; a shell export or an unquoted config line
+    beside the key id printed it in clear when the row was flagged for its AKIA id."""
+    secret = "Zq8vR3mN1pLx7TyW2bK9sD4fH6jG0cVaE5uQiOtY"
+    rows = [{"text": f"export AWS_SECRET_ACCESS_KEY={secret} and AKIAJ7Q3LZ2XR5VWKM3A"},
+            {"text": f"aws_secret_access_key = {secret}"}, {"text": "an ordinary line about aws keys = forty"}]
+    result = run(contract_text("pretraining", "  compliance:\n    - type: secrets\n"), rows)
+    assert result.checks[0].findings == 2
+    assert secret not in result.model_dump_json() and secret not in render_html(result)

@@ -64,8 +64,17 @@ def detect_secrets_patterns() -> dict[str, list[re.Pattern[str]]]:
     from detect_secrets.plugins.base import RegexBasedDetector
 
     plugins: dict[str, Any] = get_mapping_from_secret_type_to_class()
-    return {name: list(cls().denylist) for name, cls in plugins.items()
-            if issubclass(cls, RegexBasedDetector) and name not in NOT_SECRETS}
+    known = {name: list(cls().denylist) for name, cls in plugins.items()
+             if issubclass(cls, RegexBasedDetector) and name not in NOT_SECRETS}
+    for name, regexes in UNQUOTED.items():
+        known.setdefault(name, []).extend(regexes)
+    return known
+
+
+# detect-secrets finds an AWS secret access key only in quotes; a shell export or an unquoted config line
+# (`export AWS_SECRET_ACCESS_KEY=...`, `aws_secret_access_key = ...`) holds one too
+UNQUOTED = {"AWS Access Key": [re.compile(r"aws.{0,20}?(?:key|pwd|pw|password|pass|token).{0,20}?[=:][ \t]*"
+                                          r"([0-9a-zA-Z/+]{40})(?![0-9a-zA-Z/+=])", re.IGNORECASE)]}
 
 
 @check("secrets", group="compliance", options=SecretsCheck, details=SecretsDetails)
