@@ -160,3 +160,19 @@ def test_an_unquoted_aws_secret_access_key_is_found_and_never_shown(run: Callabl
     result = run(contract_text("pretraining", "  compliance:\n    - type: secrets\n"), rows)
     assert result.checks[0].findings == 2
     assert secret not in result.model_dump_json() and secret not in render_html(result)
+
+
+def test_a_masked_sample_keeps_its_mark(run: Callable[..., RunResult]) -> None:
+    """Masking rewrites an excerpt; the span that marked the finding moves with it instead of being dropped
+    (a run with a secrets check lost every highlight it had cut or masked)."""
+    key = "AKIAJ7Q3LZ2XR5VWKM3A"
+    rows = [{"text": "x" * 400 + f" trailing   spaces and {key} " + "y" * 400}]
+    result = run(contract_text("pretraining", "  format:\n    - type: whitespace\n  compliance:\n    - type: secrets\n"),
+                 rows)
+    whitespace, secrets = result.checks
+    assert key not in result.model_dump_json()
+    for sample in whitespace.samples + secrets.samples:
+        assert sample.span is not None, sample
+        start, end = sample.span
+        marked = sample.excerpt[start:end]
+        assert marked in ("   ", " ", "<AWS Access Key>") or marked.isspace(), (sample.reason, marked)

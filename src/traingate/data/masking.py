@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from difflib import SequenceMatcher
 from typing import Any
 
 from traingate.results.model import CheckResult, Fault, RunResult
@@ -79,8 +80,8 @@ class _Places:
             self.add(_broken(text), _unbroken(_list_setter(texts, k)))
 
     def sample(self, sample: Any) -> None:
-        def put(text: str) -> None:
-            sample.excerpt, sample.span = text, None  # the span pointed into the unmasked text
+        def put(text: str) -> None:  # the span pointed into the unmasked text: it moves with what it marked
+            sample.excerpt, sample.span = text, moved_span(sample.excerpt, text, sample.span)
         self.add(sample.excerpt, put, excerpt=True)
         self.path(sample, "file")
         for name in ("role", "reason", "field", "recognizer", "measure"):  # a chat role is the data's own text
@@ -168,10 +169,27 @@ def _fault_places(faults: list[Fault], places: _Places) -> None:
 
 def _dict_setter(node: dict[str, Any], key: str) -> Setter:
     def put(text: str) -> None:
-        node[key] = text
         if key == "excerpt" and "span" in node:
-            node["span"] = None
+            node["span"] = moved_span(node[key], text, node["span"])
+        node[key] = text
     return put
+
+
+def moved_span(old: str, new: str, span: Any) -> tuple[int, int] | None:
+    """Where the span marked in `old` lies in `new` (the excerpt masked, its cut words trimmed): positions in
+    text both keep move with it; a position inside a part masking replaced goes to that part's start (the
+    span's start) or end (its end), so a masked finding stays marked as its <ENTITY>."""
+    if span is None:
+        return None
+    ops = SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+
+    def at(pos: int, end: bool) -> int:
+        for tag, i1, i2, j1, j2 in ops:
+            if i1 <= pos < i2 or (end and i1 < pos <= i2):
+                return j1 + (pos - i1) if tag == "equal" else (j2 if end else j1)
+        return len(new)
+    start = at(int(span[0]), False)
+    return start, max(start, at(int(span[1]), True))
 
 
 def _list_setter(node: list[Any], index: int) -> Setter:
