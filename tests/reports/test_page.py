@@ -279,7 +279,8 @@ def test_the_page_is_responsive_printable_and_accessible(page_run: RunResult, pa
     assert ".sr-only{position:absolute;width:1px;height:1px;" in page
     print_css = page[page.index("@media print{"):page.index("</style>")]
     assert "pre.sample{max-height:none;overflow:visible}" in print_css and "break-inside:avoid" in print_css
-    assert f"contract {page_run.contract.name} 2.3.0 · run {page_run.run_id}" in page  # the printed page's header
+    # every printed page's header (an @page margin box, its text a CSS string with escapes)
+    assert f"contract {page_run.contract.name} 2.3.0 \\b7  run {page_run.run_id}" in page and "@top-left{content:" in page
     assert "overflow-wrap:anywhere" in page and '<div class="tw" tabindex="0"><table class="why"' in page
 
 
@@ -316,3 +317,12 @@ def test_every_element_is_closed_where_it_was_opened(page: str) -> None:
     nesting = Nesting()
     nesting.feed(page)
     assert nesting.wrong == [] and nesting.open == []
+
+
+def test_the_printed_header_cannot_end_its_css_string() -> None:
+    from traingate.reports.html import css_string
+
+    hostile = 'x"};</style><script>alert(1)</script>\\\n'
+    quoted = str(css_string(hostile))
+    assert quoted.startswith('"') and quoted.endswith('"') and '"' not in quoted[1:-1]
+    assert not any(ch in quoted for ch in "<>;{}\n") and "\\22 " in quoted and "\\3c " in quoted

@@ -120,6 +120,13 @@ def other_reasons(run: RunResult) -> list[str]:
     return [reason for reason in run.gate.reasons if reason not in about_checks]
 
 
+def css_string(text: str) -> Markup:
+    """`text` as a quoted CSS string (the printed page header): every character but letters, digits, spaces and
+    a few marks as a hex escape, so no value can end the string, the rule or the <style> element."""
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in " .-_:") else f"\\{ord(ch):x} " for ch in text)
+    return Markup(f'"{safe}"')
+
+
 def section_test_name(section: type[Section]) -> str:
     """The template test of a section: ClusterListing -> cluster_listing."""
     return "".join(f"_{ch.lower()}" if ch.isupper() else ch for ch in section.__name__).lstrip("_")
@@ -135,7 +142,7 @@ def _environment() -> Environment:
                       lstrip_blocks=True, undefined=StrictUndefined, finalize=_finalize)
     env.filters.update(highlight=highlight, number=number, place=place, rows_shown=rows_shown, measure=measure,
                        chat_turn=chat_turn, shorten=shorten, measured=figures.measured,
-                       status_word=figures.status_word, tone=figures.tone)
+                       status_word=figures.status_word, tone=figures.tone, css_string=css_string)
     env.tests.update({section_test_name(section): _is(section) for section in SECTIONS})
     env.globals.update(histogram=charts.histogram, bars=charts.bars, coverage=charts.coverage)
     return env
