@@ -36,8 +36,8 @@ def test_length_samples_carry_the_count(run: Callable[..., RunResult]) -> None:
               "    - type: max_tokens\n      name: per_field\n      limit: 4\n      per: field\n"
               "    - type: min_chars\n      limit: 7\n    - type: max_chars\n      limit: 20\n")
     result = run(contract_text("sft", checks), rows)
-    assert {line: measured(s) for line, s in samples(result, "format.max_tokens").items()} == {
-        1: (5, "tokens"), 3: (10, "tokens")}
+    assert {line: (s.field, *measured(s)) for line, s in samples(result, "format.max_tokens").items()} == {
+        1: ("prompt", 5, "tokens"), 3: ("response", 10, "tokens")}  # per row: the field that counts most
     per_field = samples(result, "per_field")
     assert {line: (s.field, *measured(s)) for line, s in per_field.items()} == {3: ("response", 7, "tokens")}
     assert measured(samples(result, "format.min_chars")[2]) == (6, "chars")

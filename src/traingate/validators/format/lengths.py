@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import Field
 
 from traingate.contracts.model import TEXT_FIELDS, TextCheck
-from traingate.data.batch import BatchContext, TextView
+from traingate.data.batch import BatchContext
 from traingate.results.model import Limit
 from traingate.validators.common.base import Bound
 from traingate.validators.common.details import FlagDetails
@@ -69,19 +69,16 @@ class _LengthValidator(RowFlagValidator[_LengthCheck]):
         if self.config.per == "field":
             return [Hit(reason, self._outside(counts), v, values=counts, measure=self.unit)
                     for v in views for counts in [batch.counts(v, self.unit)]]
-        totals = np.zeros(batch.num_rows, dtype=np.int64)
-        for view in views:
-            totals += batch.per_row(view, batch.counts(view, self.unit))
+        per_view = [batch.per_row(view, batch.counts(view, self.unit)) for view in views]
+        totals = np.vstack(per_view).sum(axis=0) if per_view else np.zeros(batch.num_rows, dtype=np.int64)
         mask = self._outside(totals)
-        first = _first_view(views)
         note = f"{self.unit} per row outside the limit {self.config.limit}"
-        if first is None or first.rows is not None:
+        if not views or any(view.rows is not None for view in views):
             return [Hit(reason, mask, None, note=note, values=totals, measure=self.unit)]
-        return [Hit(reason, mask, first, note=note, values=totals, measure=self.unit)]
-
-
-def _first_view(views: list[TextView]) -> TextView | None:
-    return views[0] if views else None
+        # the sample shows the field that counts most in its row: the one that made a row too long
+        shown = np.argmax(np.vstack(per_view), axis=0) if self.too_long else np.zeros(batch.num_rows, dtype=np.int64)
+        return [Hit(reason, mask & (shown == k), view, note=note, values=totals, measure=self.unit)
+                for k, view in enumerate(views)]
 
 
 @check("min_tokens", group="format", options=MinTokensCheck, details=FlagDetails)
