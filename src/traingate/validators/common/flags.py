@@ -139,7 +139,7 @@ class RowFlagValidator(Validator[C, FlagState], ListsFindings[FlagState]):
     def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         verdict = judge(self.config, state.rows, state.flagged)
         rate = state.flagged / state.rows if state.rows else 0.0
-        message = f"{state.flagged} of {state.rows} rows {self.noun} ({rate:.2%})"
+        message = f"{state.flagged:,} of {state.rows:,} rows {self.noun} ({rate:.2%})"
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value,
                            threshold=verdict.threshold, rows=state.rows, findings=state.flagged, rate=rate,
                            message=message, details=self.details(state).dump(),

@@ -146,7 +146,7 @@ class ContaminationValidator(Validator[ContaminationCheck, HitState], LooksAgain
         rate = contaminated / state.rows if state.rows else 0.0
         sets = [self._describe_set(k, hits[hits[:, 1] == k], state, rows) for k in range(len(self.config.against))]
         leaked = sum(s.leaked_items for s in sets)
-        message = (f"{contaminated} of {state.rows} rows hold at least {self.config.min_overlap:.0%} of an eval item's "
+        message = (f"{contaminated:,} of {state.rows:,} rows hold at least {self.config.min_overlap:.0%} of an eval item's "
                    f"{self.config.ngram}-grams; {leaked} eval items leaked")
         samples = [m for s in sets for item in s.leaked for m in item.rows[:1]][:20]
         details = ContaminationDetails(ngram=self.config.ngram, min_overlap=self.config.min_overlap, eval_sets=sets,
