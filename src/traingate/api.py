@@ -21,6 +21,7 @@ from traingate.contracts import Contract, load_contract
 from traingate.errors import UsageError
 
 if TYPE_CHECKING:
+    from traingate.engine.rejects import Finished
     from traingate.engine.runner import RunOptions
     from traingate.results.model import RunResult
 
@@ -78,7 +79,8 @@ def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | o
              workers: int | None = None, engine: str = "local", address: str | None = None,
              max_memory: str | float | None = None, limit: int | None = None, exclude: Iterable[str] = (),
              fail_on: str | None = None, show_progress: bool = False,
-             evidence: str | os.PathLike[str] | None = None) -> RunResult:
+             evidence: str | os.PathLike[str] | None = None, rejects: str | os.PathLike[str] | None = None,
+             rejects_with_data: bool = False, clusters: str | os.PathLike[str] | None = None) -> RunResult:
     """Check `data` against `contract` in one pass and return the run's result. This is what
     `traingate validate` runs; each argument is that command's option of the same name.
 
@@ -106,6 +108,17 @@ def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | o
             reason), checks in the contract's order and rows in data order, with the file, line, reason,
             field and the numbers that measure it, never a value of the data. When it cannot be written the
             result's gate errs, saying why.
+        rejects: a path to write every row the run rejects, one record per row, in data order: its file, line
+            and unit, and each check that rejects it (check, severity, reason, field; duplicates: cluster and
+            kept), or the fault of a record that could not be read. JSON lines, or Parquet when the path ends
+            in .parquet. Rejected: every row a row-level check of the gate's severity (`fail_on`: error, or
+            error and warn) found at fault, whatever its status, but a duplicate cluster's kept row. When it
+            cannot be written the result's gate errs, saying why.
+        rejects_with_data: each rejected row's record also holds the row's values as read (`data`), masked
+            by the contract's pii and secrets checks as every other output is.
+        clusters: a path to write every row of every duplicate cluster (exact, near, semantic): check,
+            cluster, file, line, unit, whether the row is the kept one, and the similarity where the check
+            measured one. JSON lines, or Parquet by extension.
 
     Returns:
         The RunResult: `result.gate.verdict` (passed, warned, failed or errored), `result.gate.exit_code`
@@ -133,4 +146,24 @@ def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | o
     if fail_on is not None:
         loaded = loaded.model_copy(update={"gate": loaded.gate.model_copy(update={"fail_on": fail_on})})
     sink = None if evidence is None else partial(write_evidence, path=os.fspath(evidence))
-    return run(loaded, [os.fspath(d) for d in data or ()], show_progress=show_progress, options=options, evidence=sink)
+    if rejects_with_data and rejects is None:
+        raise UsageError("rejects_with_data: give rejects, the file the rejected rows go to")
+    finished = None if rejects is None and clusters is None else partial(
+        _write_rejects, rejects=rejects, with_data=rejects_with_data, clusters=clusters, severity=loaded.gate.fail_on)
+    return run(loaded, [os.fspath(d) for d in data or ()], show_progress=show_progress, options=options, evidence=sink,
+               finished=finished)
+
+
+def _write_rejects(run: Finished, *, rejects: str | os.PathLike[str] | None, with_data: bool,
+                   clusters: str | os.PathLike[str] | None, severity: str) -> None:
+    """The rejected rows and the duplicate clusters of a finished run to their files; the run's gate errs
+    for a file that could not be written."""
+    from traingate.engine.rejects import write
+    from traingate.reports.json import write_clusters, write_rejects
+
+    if rejects is not None:
+        run.result.gate = write(partial(write_rejects, path=os.fspath(rejects)), run.rejected_rows(severity, with_data),
+                                run.result.gate, "the rejected rows (--rejects)")
+    if clusters is not None:
+        run.result.gate = write(partial(write_clusters, path=os.fspath(clusters)), run.clusters(), run.result.gate,
+                                "the duplicate clusters (--clusters)")

@@ -97,7 +97,8 @@ def test_the_command_calls_the_library(inputs: tuple[Path, Path], monkeypatch: p
                      "--fail-on", "warn", "--exclude", "*.txt")
     assert code == 1
     assert calls == [{"workers": 1, "engine": "local", "address": None, "max_memory": 1024.0, "limit": None,
-                      "exclude": ["*.txt"], "fail_on": "warn", "show_progress": True, "evidence": None}]
+                      "exclude": ["*.txt"], "fail_on": "warn", "show_progress": True, "evidence": None,
+                      "rejects": None, "rejects_with_data": False, "clusters": None}]
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

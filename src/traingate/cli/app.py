@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from traingate.cli import filter as filtering
 from traingate.cli import signoff, summary, workflow
 from traingate.cli.consoles import out
 from traingate.cli.errors import Guarded, fail, say, state
@@ -50,6 +51,16 @@ def validate(
     evidence: Annotated[Path | None, typer.Option(help="Write every row each check found at fault as JSON lines: "
                                                        "check, file, line, reason, field and numbers (pii: entity, "
                                                        "offsets, score; duplicates: cluster); never a data value.")] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Write every row the run rejects, one record per row (file, "
+                                                      "line, the checks and reasons, a duplicate's cluster, an "
+                                                      "unreadable record's fault): JSON lines, or Parquet when "
+                                                      "the path ends in .parquet.")] = None,
+    rejects_with_data: Annotated[bool, typer.Option("--rejects-with-data", help="Each record of --rejects also "
+                                                    "holds the row's values, masked by the contract's pii and "
+                                                    "secrets checks.")] = False,
+    clusters: Annotated[Path | None, typer.Option(help="Write every row of every duplicate cluster: check, cluster, "
+                                                       "file, line, whether it is kept, similarity (JSON lines, "
+                                                       "or Parquet by extension).")] = None,
     fail_on: Annotated[str | None, typer.Option(help="error or warn; overrides the contract's gate.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Read only the first N rows.")] = None,
     output_format: Annotated[str, typer.Option("--format", help="terminal, or github: the summary and GitHub "
@@ -81,7 +92,9 @@ def validate(
         raise typer.BadParameter(f"use {' or '.join(ENGINES)}", param_hint="--engine")
     summary.check(markdown, report_url, stdout=False)
     outputs = [("--report", report), ("--json", json_out), ("--junit", junit), ("--evidence", evidence)]
-    outputs.append(("--markdown", markdown))
+    outputs += [("--markdown", markdown), ("--rejects", rejects), ("--clusters", clusters)]
+    if rejects_with_data and rejects is None:
+        raise typer.BadParameter("add --rejects PATH, the file the rejected rows go to", param_hint="--rejects-with-data")
     guard(outputs, inputs_of([contract, *(data or []), *([key] if key else [])]))
     try:
         max_memory_mib = mebibytes(max_memory) if max_memory is not None else None
@@ -94,7 +107,8 @@ def validate(
     if not data:  # the contract's splits, relative to its folder, are the inputs
         guard(outputs, inputs_of(contract.parent / p for paths in (loaded.dataset.splits or {}).values() for p in paths))
     result = run(loaded, data, workers=workers, engine=engine, address=address, max_memory=max_memory_mib, limit=limit,
-                 exclude=exclude or (), fail_on=fail_on, show_progress=True, evidence=evidence)
+                 exclude=exclude or (), fail_on=fail_on, show_progress=True, evidence=evidence, rejects=rejects,
+                 rejects_with_data=rejects_with_data, clusters=clusters)
     if signer is not None:
         from traingate.release import sign_run
 
@@ -197,7 +211,8 @@ def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="W
         write_text(output, text + "\n")
 
 
-for name, command in (("report", workflow.report), ("diff", workflow.diff), ("promote", signoff.promote),
+for name, command in (("filter", filtering.filter_command), ("report", workflow.report), ("diff", workflow.diff),
+                      ("promote", signoff.promote),
                       ("ledger", signoff.ledger), ("attestation", signoff.attestation), ("card", workflow.card),
                       ("init", workflow.init), ("export", workflow.export), ("import-gx", workflow.import_gx)):
     app.command(name)(command)

@@ -14,6 +14,7 @@ from functools import partial
 import numpy as np
 import pyarrow as pa
 
+from traingate.data.lookup import LINE_BITS
 from traingate.results.model import Fault
 
 SAMPLE_CAP = 50
@@ -50,15 +51,25 @@ class Tally:
     first: Position
     per_file: Counter[int] = field(default_factory=Counter)
     sample: list[Position] = field(default_factory=list)
+    nulled: list[np.ndarray] = field(default_factory=list)  # row ids set to null, when every one is kept
 
-    def add(self, file_index: int, count: int, lines: Callable[[], np.ndarray]) -> None:
+    def add(self, file_index: int, count: int, lines: Callable[[], np.ndarray], nulled: bool = False) -> None:
         self.per_file[file_index] += count
         if len(self.sample) < SAMPLE_CAP:
             self.sample += [(file_index, int(x)) for x in lines()[: SAMPLE_CAP - len(self.sample)]]
+        if nulled:
+            self.nulled.append((np.uint64(file_index) << np.uint64(LINE_BITS)) | lines().astype(np.uint64))
 
     def merge(self, other: Tally) -> Tally:
         return Tally(min(self.first, other.first), self.per_file + other.per_file,
-                     sorted(self.sample + other.sample)[:SAMPLE_CAP])
+                     sorted(self.sample + other.sample)[:SAMPLE_CAP], self.nulled + other.nulled)
+
+    def lines_in(self, file_index: int, count: int) -> np.ndarray | None:
+        """The lines of this type's values in a file, when every one was set to null (a part of the data
+        that read this type first kept its values, and their lines are not known)."""
+        ids = np.concatenate(self.nulled) if self.nulled else np.zeros(0, np.uint64)
+        lines = ids[(ids >> np.uint64(LINE_BITS)) == file_index] & np.uint64((1 << LINE_BITS) - 1)
+        return np.sort(lines).astype(np.int64) if len(lines) == count else None
 
 
 @dataclass
@@ -69,6 +80,7 @@ class ColumnTypes:
 
     tallies: dict[str, dict[str, Tally]] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)  # column -> the type this fold keeps (a live view)
+    keep_every: bool = False  # the row of every value set to null (the run's rejected rows)
 
     def expected(self) -> dict[str, str]:
         """The kept types, a live view: a reader sees each decision as soon as it is made."""
@@ -94,21 +106,33 @@ class ColumnTypes:
             valid = partial(_valid_lines, column, lines)
             known = self.tallies.get(name, {}).get(kind)
             tally = known or self._tally(name, kind, (file_index, int(valid()[0])))
-            tally.add(file_index, len(column) - column.null_count, valid)
-            if self.kinds[name] != kind:
+            nulled = self.kinds[name] != kind
+            tally.add(file_index, len(column) - column.null_count, valid, nulled and self.keep_every)
+            if nulled:
                 table = table.set_column(position, name, pa.nulls(len(column), column.type))
         for name, other, line in mismatched:
-            self._tally(name, other, (file_index, line)).add(file_index, 1, partial(np.asarray, [line]))
+            self._tally(name, other, (file_index, line)).add(file_index, 1, partial(np.asarray, [line]), self.keep_every)
         return table
 
     def merge(self, other: ColumnTypes) -> ColumnTypes:
-        merged = ColumnTypes({name: dict(by_kind) for name, by_kind in self.tallies.items()}, dict(self.kinds))
+        merged = ColumnTypes({name: dict(by_kind) for name, by_kind in self.tallies.items()}, dict(self.kinds),
+                             self.keep_every or other.keep_every)
         for name, by_kind in other.tallies.items():
             mine = merged.tallies.setdefault(name, {})
             for kind, tally in by_kind.items():
                 mine[kind] = mine[kind].merge(tally) if kind in mine else tally
             merged.kinds.setdefault(name, other.kinds[name])
         return merged
+
+    def fault_lines(self) -> list[np.ndarray | None]:
+        """The lines of each entry of `faults` (in its order), when every one is known."""
+        out = []
+        for by_kind in (by_kind for _, by_kind in sorted(self.tallies.items())):
+            decided = min(by_kind, key=lambda k: by_kind[k].first)
+            for kind, tally in sorted(by_kind.items()):
+                if kind != decided:
+                    out += [tally.lines_in(index, count) for index, count in sorted(tally.per_file.items())]
+        return out
 
     def faults(self, paths: list[str]) -> list[tuple[int, int, list[Fault]]]:
         """(file index, count, sample faults) of the values whose type is not the column's first in the run."""

@@ -39,7 +39,7 @@ class Folded:
     def empty(cls, validators: list[Validator[Any, Any]]) -> Folded:
         every = any(isinstance(v, ListsFindings) and v.keeps_findings for v in validators)  # the rejected rows
         return cls([v.create_state() for v in validators], [None] * len(validators), [0.0] * len(validators),
-                   StatsCollector().create_state(), FaultLog(keep_every=every))
+                   StatsCollector().create_state(), FaultLog(keep_every=every), types=ColumnTypes(keep_every=every))
 
     def merge(self, other: Folded, validators: list[Validator[Any, Any]]) -> Folded:
         states = [a if ea else b if eb else v.merge_states(a, b)

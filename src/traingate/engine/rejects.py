@@ -36,7 +36,7 @@ were spilled) and the streams are merged by row."""
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any, Protocol
@@ -44,9 +44,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from traingate.data.lookup import LINE_BITS
-from traingate.results.model import CheckResult, RunResult
+from traingate.data.sources import SourceFile
+from traingate.engine.reject_values import with_values
+from traingate.results.gate import ExitCode
+from traingate.results.model import CheckResult, Gate, RunResult
 from traingate.validators.common.base import Validator
-from traingate.validators.common.capabilities import ListsFindings
+from traingate.validators.common.capabilities import ListsFindings, MasksExcerpts
 
 SEVERITIES = ("info", "warn", "error")  # lowest first
 SIMILAR = {"exact_duplicates": 1.0}  # a check's similarity of every pair it links, where it is one number
@@ -111,8 +114,16 @@ def rejected_rows(validators: list[Validator[Any, Any]], states: list[Any], resu
                   paths: Sequence[str], *, severity: str = "error", faults: Unreadable | None = None,
                   shown: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
     """One record per rejected row, in data order (see the module's docstring)."""
+    for _, _, record in located_rows(validators, states, results, paths, severity=severity, faults=faults, shown=shown):
+        yield record
+
+
+def located_rows(validators: list[Validator[Any, Any]], states: list[Any], results: list[CheckResult],
+                 paths: Sequence[str], *, severity: str = "error", faults: Unreadable | None = None,
+                 shown: Mapping[str, str] | None = None) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """(file index, line, record) of each rejected row, in data order."""
     names = shown or {}
-    for (_, line), items in _merged(validators, states, results, paths, severity, faults):
+    for (index, line), items in _merged(validators, states, results, paths, severity, faults):
         record: dict[str, Any] = {}
         checks: list[dict[str, Any]] = []
         seen: set[tuple[Any, ...]] = set()
@@ -120,13 +131,13 @@ def rejected_rows(validators: list[Validator[Any, Any]], states: list[Any], resu
             if not record:
                 record = {"file": names.get(entry["_file"], entry["_file"]), "line": line, "unit": entry["_unit"]}
             if "fault" in entry:
-                record["fault"] = entry["fault"]
+                record.setdefault("fault", entry["fault"])  # the first kind found, should a row show two
                 continue
             key = (entry["check"], entry["reason"], entry.get("field"))
             if key not in seen:  # pii lists each finding: a row is rejected once per reason and field
                 seen.add(key)
                 checks.append({k: v for k, v in entry.items() if not k.startswith("_")})
-        yield {**record, "checks": checks}
+        yield index, line, {**record, "checks": checks}
 
 
 def rejected_ids(validators: list[Validator[Any, Any]], states: list[Any], results: list[CheckResult],
@@ -163,14 +174,21 @@ class Finished:
     states: list[Any]
     paths: list[str]  # the files read, in index order, as read (not masked)
     faults: Unreadable | None = None  # every unreadable record, when kept
+    sources: Sequence[SourceFile] = ()  # the files read, to read the rejected rows' values again
 
     def shown(self) -> dict[str, str]:
         """Each file's name as the run shows it (masked), by the name it was read under."""
         return {path: info.path for path, info in zip(self.paths, self.result.dataset.files)}
 
-    def rejected_rows(self, severity: str = "error") -> Iterator[dict[str, Any]]:
-        return rejected_rows(self.validators, self.states, self.result.checks, self.paths, severity=severity,
-                             faults=self.faults, shown=self.shown())
+    def rejected_rows(self, severity: str = "error", data: bool = False) -> Iterator[dict[str, Any]]:
+        """With `data`, each record holds its row's values as read (`data`), masked as the run is
+        (engine/reject_values.py)."""
+        rows = located_rows(self.validators, self.states, self.result.checks, self.paths, severity=severity,
+                            faults=self.faults, shown=self.shown())
+        if data:
+            maskers = [v.mask_texts for v in self.validators if isinstance(v, MasksExcerpts)]
+            return with_values(rows, self.sources, maskers)
+        return (record for _, _, record in rows)
 
     def rejected_ids(self, severity: str = "error") -> np.ndarray:
         return rejected_ids(self.validators, self.states, self.result.checks, self.paths, severity=severity,
@@ -178,3 +196,16 @@ class Finished:
 
     def clusters(self) -> Iterator[dict[str, Any]]:
         return clusters(self.validators, self.states, self.result.checks, shown=self.shown())
+
+
+def write(sink: Callable[[Iterator[dict[str, Any]]], object], records: Iterator[dict[str, Any]], gate: Gate,
+          option: str) -> Gate:
+    """Hand the records to the writer; the gate to keep: the same, or errored with the reason when the file
+    could not be written (a full disk), as for any output the run was asked for and could not make."""
+    try:
+        sink(records)
+    except Exception as exc:  # the run's result stands; its gate says what is missing
+        why = f"{option} could not be written: {type(exc).__name__}: {exc}"
+        return gate.model_copy(update={"verdict": "errored", "exit_code": int(ExitCode.ERROR),
+                                       "reasons": [*gate.reasons, why]})
+    return gate

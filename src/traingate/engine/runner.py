@@ -69,7 +69,7 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
             result.timings["evidence"] = time.perf_counter() - t0
         if finished is not None:
             t0 = time.perf_counter()
-            finished(Finished(result, validators, states, [f.path for f in files], faults))
+            finished(Finished(result, validators, states, [f.path for f in files], faults, files))
             result.timings["rejects"] = time.perf_counter() - t0
     return result
 
@@ -87,8 +87,9 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
         ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
         hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files]
         folded, failed_shards, shard_count = fold_all(contract, validators, files, columns, run, progress)
-        for index, count, sample in folded.types.faults([f.path for f in files]):
-            folded.faults.add_counted("type_mismatch", index, count, sample)
+        lines = folded.types.fault_lines() if folded.faults.keep_every else None
+        for k, (index, count, sample) in enumerate(folded.types.faults([f.path for f in files])):
+            folded.faults.add_counted("type_mismatch", index, count, sample, lines[k] if lines else None)
         judge(validators, folded.errors, folded.presence, files)  # a check whose field no row holds errs
         read_seconds = time.perf_counter() - t0
         results = finish(validators, folded, files, columns)
