@@ -124,14 +124,16 @@ class ColumnTypes:
             merged.kinds.setdefault(name, other.kinds[name])
         return merged
 
-    def fault_lines(self) -> list[np.ndarray | None]:
-        """The lines of each entry of `faults` (in its order), when every one is known."""
+    def fault_lines(self) -> list[tuple[str, str, str, int, int, np.ndarray | None]]:
+        """Each entry of `faults`, in its order: (column, its decided type, the other type, file index, count,
+        the lines of those values when every one is known)."""
         out = []
-        for by_kind in (by_kind for _, by_kind in sorted(self.tallies.items())):
+        for name, by_kind in sorted(self.tallies.items()):
             decided = min(by_kind, key=lambda k: by_kind[k].first)
             for kind, tally in sorted(by_kind.items()):
                 if kind != decided:
-                    out += [tally.lines_in(index, count) for index, count in sorted(tally.per_file.items())]
+                    out += [(name, decided, kind, index, count, tally.lines_in(index, count))
+                            for index, count in sorted(tally.per_file.items())]
         return out
 
     def faults(self, paths: list[str]) -> list[tuple[int, int, list[Fault]]]:

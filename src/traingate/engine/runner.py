@@ -30,6 +30,7 @@ from traingate.engine.ray_engine import start_ray
 from traingate.engine.rejects import Finished
 from traingate.engine.second_look import finish
 from traingate.engine.stats import StatsCollector
+from traingate.engine.type_faults import mismatch_lines
 from traingate.results.gate import decide
 from traingate.results.model import RunResult, SkippedFile
 from traingate.validators.common.base import Validator
@@ -87,7 +88,7 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
         ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
         hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files]
         folded, failed_shards, shard_count = fold_all(contract, validators, files, columns, run, progress)
-        lines = folded.types.fault_lines() if folded.faults.keep_every else None
+        lines = mismatch_lines(folded.types, files) if folded.faults.keep_every else None
         for k, (index, count, sample) in enumerate(folded.types.faults([f.path for f in files])):
             folded.faults.add_counted("type_mismatch", index, count, sample, lines[k] if lines else None)
         judge(validators, folded.errors, folded.presence, files)  # a check whose field no row holds errs
