@@ -1,4 +1,5 @@
-"""Where `filter` writes: one output per input file under a folder (`-o DIR/`, relative names kept), one
+"""Where `filter` writes: one output per input file under a folder (`-o DIR/`, an existing folder, or a name
+without a suffix; relative names kept), one
 JSON lines file for every kept row whatever the input (`-o x.jsonl`, optionally compressed), or one file of
 the input's own format when there is one input file (`-o clean.csv`). Arrow files of a Hugging Face saved
 dataset (a folder with state.json) are written as Parquet."""
@@ -65,8 +66,8 @@ def _in_folder(files: list[SourceFile], folder: str) -> list[Target]:
 
 def plan(files: list[SourceFile], out: str) -> Plan:
     """Where each input's kept rows go; a UsageError when `out` cannot hold them."""
-    if out.endswith(("/", os.sep)) or os.path.isdir(out):
-        return Plan(targets=_in_folder(files, out))
+    if out.endswith(("/", os.sep)) or os.path.isdir(out) or not os.path.splitext(os.path.basename(out))[1]:
+        return Plan(targets=_in_folder(files, out))  # a folder: named so, existing, or a name without a suffix
     fmt, compression = _named(out)
     if fmt == "jsonl":
         return Plan(joined=Target(out, "jsonl", compression))
