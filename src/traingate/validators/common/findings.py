@@ -26,6 +26,7 @@ from traingate.validators.common.row_order import in_row_order, sort_rows
 
 Kind = Literal["int", "float", "bool", "row"]  # how a measured column reads back; a row becomes <name>_file/_line
 MEMORY_BOUND = 65536  # findings held in memory by one check before they go to the run's spill folder
+RECORDS = 1024  # findings turned into records at a time
 
 
 def _code(reason: str, field: str | None, measure: str | None) -> int:
@@ -94,13 +95,15 @@ class Findings:
         heads = {code: {"reason": reason, **({"field": name} if name else {}), **({"measure": unit} if unit else {})}
                  for code, (reason, name, unit) in self.names.items()}
         for block in in_row_order(self.rows):  # whole rows: each ordered by reason and field here
-            part = block[np.lexsort((self._ranks(block[:, 1]), block[:, 0]))].T
-            measured = [_read(values, name, kind, located) for values, (name, kind) in zip(part[2:], self.measures)]
-            for k, (where, code) in enumerate(zip(_located(part[0], located), part[1].tolist())):
-                record = {**where, **heads[code]}
-                for pairs in measured:
-                    record.update(pairs[k])
-                yield record
+            ordered = block[np.lexsort((self._ranks(block[:, 1]), block[:, 0]))]
+            for start in range(0, len(ordered), RECORDS):  # a few records made at a time, not a block's
+                part = ordered[start: start + RECORDS].T
+                measured = [_read(values, name, kind, located) for values, (name, kind) in zip(part[2:], self.measures)]
+                for k, (where, code) in enumerate(zip(_located(part[0], located), part[1].tolist())):
+                    record = {**where, **heads[code]}
+                    for pairs in measured:
+                        record.update(pairs[k])
+                    yield record
 
     def _ranks(self, codes: np.ndarray) -> np.ndarray:
         """Each code's place among the (reason, field) names in alphabetical order."""
