@@ -112,6 +112,18 @@ def test_json_arrays_keep_their_items(tmp_path: Path, compact: bool) -> None:
         assert all(json.dumps(r, indent=2) in written for r in kept)
 
 
+def test_json_lines_named_json_and_arrow_to_one_parquet_file(tmp_path: Path) -> None:
+    rows = records()
+    (tmp_path / "d.json").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run(tmp_path, [str(tmp_path / "d.json")])
+    kept = [r for r, gone in zip(rows, bad(list(rows))) if not gone]
+    assert (tmp_path / "out" / "d.json").read_text() == "".join(json.dumps(r) + "\n" for r in kept)
+    with ipc.new_file(str(tmp_path / "d.arrow"), _table(rows).schema) as out:
+        out.write_table(_table(rows))
+    run(tmp_path, [str(tmp_path / "d.arrow")], out="one.parquet")
+    assert pq.read_table(tmp_path / "one.parquet").equals(_table(rows).filter(pa.array([not g for g in bad(list(rows))])))
+
+
 def _table(rows: list[Record]) -> pa.Table:
     table = pa.Table.from_pylist([{**r, "meta": {"n": i, "tags": [str(i)]}} for i, r in enumerate(rows)])
     return table.replace_schema_metadata({"origin": "fixture"})

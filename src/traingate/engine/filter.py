@@ -27,7 +27,7 @@ from traingate.data.writers import Plan, plan
 from traingate.engine import runner
 from traingate.engine.dispatch import RunOptions
 from traingate.engine.filter_write import write_kept
-from traingate.engine.rejects import Finished, rejected_rows, rejecting
+from traingate.engine.rejects import SEVERITIES, Finished, located_rows
 from traingate.results.model import CheckResult, RunResult
 from traingate.validators.common.capabilities import ListsFindings
 
@@ -66,22 +66,21 @@ def _collect(severity: str, sink: Sink | None, into: _Collected) -> Callable[[Fi
 
     def collect(run: Finished) -> None:
         checks, validators, into.paths = run.result.checks, run.validators, run.paths
-        chosen = set(rejecting(validators, checks, severity))
         into.unfixed = [k for k, v in enumerate(validators) if not isinstance(v, ListsFindings)]
         into.unfiltered = [k for k, (v, c) in enumerate(zip(validators, checks)) if isinstance(v, ListsFindings)
-                           and k not in chosen and c.status == "errored" and _at(c.severity, severity)]
+                           and c.status == "errored" and SEVERITIES.index(c.severity) >= SEVERITIES.index(severity)]
         if sink is None:
             into.ids = run.rejected_ids(severity)
             into.unreadable = sum(1 for _ in run.faults.every()) if run.faults is not None else 0
             return
         ids: list[int] = []
-        index_of, shown = {path: i for i, path in enumerate(run.paths)}, run.shown()
 
         def tee() -> Iterator[dict[str, Any]]:
-            for record in rejected_rows(validators, run.states, checks, run.paths, severity=severity, faults=run.faults):
-                ids.append(index_of[record["file"]] << LINE_BITS | record["line"])
+            for index, line, record in located_rows(validators, run.states, checks, run.paths, severity=severity,
+                                                    faults=run.faults, shown=run.shown()):
+                ids.append(index << LINE_BITS | line)
                 into.unreadable += "fault" in record
-                yield {**record, "file": shown.get(record["file"], record["file"])}
+                yield record
 
         try:
             sink(tee())
@@ -94,11 +93,6 @@ def _collect(severity: str, sink: Sink | None, into: _Collected) -> Callable[[Fi
         into.ids = np.asarray(ids, dtype=np.uint64)
 
     return collect
-
-
-def _at(check: str, severity: str) -> bool:
-    order = ("info", "warn", "error")
-    return order.index(check) >= order.index(severity)
 
 
 def _unread(result: RunResult) -> str | None:
