@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,7 +74,7 @@ def _collect(severity: str, sink: Sink | None, into: _Collected) -> Callable[[Fi
             into.ids = run.rejected_ids(severity)
             into.unreadable = sum(1 for _ in run.faults.every()) if run.faults is not None else 0
             return
-        ids: list[int] = []
+        ids = array("Q")  # 8 bytes a rejected row
 
         def tee() -> Iterator[dict[str, Any]]:
             for index, line, record in located_rows(validators, run.states, checks, run.paths, severity=severity,
@@ -86,11 +87,11 @@ def _collect(severity: str, sink: Sink | None, into: _Collected) -> Callable[[Fi
             sink(tee())
         except Exception as exc:  # the rows are still known: read again, the problem reported
             into.rejects_problem = f"the rejected rows (--rejects) could not be written: {type(exc).__name__}: {exc}"
-            ids.clear()
+            del ids[:]
             into.unreadable = 0
             for _ in tee():
                 pass
-        into.ids = np.asarray(ids, dtype=np.uint64)
+        into.ids = np.frombuffer(ids, dtype=np.uint64) if len(ids) else np.zeros(0, np.uint64)
 
     return collect
 
