@@ -41,7 +41,7 @@ def filter_command(
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: every core when the data "
                                                             "is 512 MiB or more, else 1); files are written on as "
                                                             "many threads.")] = None,
-    engine: Annotated[str, typer.Option(help="local, or ray (pip install 'traingate[ray]').")] = "local",
+    engine: Annotated[str, typer.Option(help="local, or ray (pip install 'traingate\\[ray]').")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address; default: a local Ray instance.")] = None,
     max_memory: Annotated[str | None, typer.Option(help="e.g. 8GiB: as for validate; findings past it go to "
                                                         "disk.")] = None,
