@@ -95,3 +95,14 @@ def test_the_cookbook_commands_run_as_the_page_shows(tmp_path: Path, monkeypatch
         ("train.jsonl", 3), ("train.jsonl", 6), ("train.jsonl", 21), ("train.jsonl", 41), ("test.jsonl", 1)}
     kept = [json.loads(line) for line in Path("clean/train.jsonl").read_text().splitlines()]
     assert rows[9] in kept and rows[30] in kept and rows[2] not in kept  # the longest copy, and the warned row
+
+
+def test_install_hints_in_help_keep_their_extras() -> None:
+    """Rich reads `[ray]` as markup and drops it unless escaped: the help must name the extra."""
+    from typer.testing import CliRunner
+
+    from traingate.cli.app import app
+
+    for command in ("validate", "filter"):
+        shown = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
+        assert "traingate[ray]" in shown, command

@@ -67,7 +67,7 @@ def validate(
                                                                 "Actions annotations (file, line, message).")] = "terminal",
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: every core when the data "
                                                             "is 512 MiB or more, else 1).")] = None,
-    engine: Annotated[str, typer.Option(help="local, or ray (pip install 'traingate[ray]').")] = "local",
+    engine: Annotated[str, typer.Option(help="local, or ray (pip install 'traingate\\[ray]').")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address; default: a local Ray instance.")] = None,
     max_memory: Annotated[str | None, typer.Option(help="e.g. 8GiB or 512MiB: when resident memory passes it, "
                                                         "checks that compare rows (and pii's findings) spill "
