@@ -50,6 +50,19 @@ def test_an_output_never_overwrites_an_input(tmp_path: Path) -> None:
     assert code == 2 and "-o" in output
 
 
+def test_an_eval_set_the_contract_reads_is_never_overwritten(tmp_path: Path) -> None:
+    args = setup(tmp_path)  # its contamination check reads eval.jsonl beside the contract
+    quiz = tmp_path / "eval.jsonl"
+    before = quiz.read_bytes()
+    code, output = invoke("filter", *args, "-o", str(quiz))
+    assert code == 2 and "an output never overwrites an input" in output
+    code, output = invoke("filter", *args, "-o", str(tmp_path / "o") + "/", "--rejects", str(quiz))
+    assert code == 2 and "--rejects" in output
+    code, output = invoke("validate", *args, "--rejects", str(quiz))
+    assert code == 2 and "an output never overwrites an input" in output
+    assert quiz.read_bytes() == before
+
+
 def test_an_errored_row_check_exits_3_and_says_its_rows_were_not_filtered(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "d.jsonl", [{"prompt": f"p{i}", "response": "" if i % 4 else "r"} for i in range(8)])
     checks = ("  format:\n    - type: empty_text\n    - type: max_chars\n      limit: 5\n      fields: [nothing]\n"

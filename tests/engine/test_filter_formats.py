@@ -89,6 +89,15 @@ def test_csv_records_keep_their_header_and_lines_byte_for_byte(tmp_path: Path) -
     assert done.unreadable == 1 and done.kept == len(rows) - sum(bad(rows_or_none))
 
 
+def test_a_csv_file_of_a_header_alone_is_written_as_its_header(tmp_path: Path) -> None:
+    (tmp_path / "h.csv").write_bytes(b"prompt,response\r\n")
+    (tmp_path / "d.csv").write_bytes(b"prompt,response\nquestion 1,answer 1\n")
+    done = run(tmp_path, [str(tmp_path / "h.csv"), str(tmp_path / "d.csv")])
+    assert (tmp_path / "out" / "h.csv").read_bytes() == b"prompt,response\r\n"
+    assert (tmp_path / "out" / "d.csv").read_bytes() == b"prompt,response\nquestion 1,answer 1\n"
+    assert done.kept == 1 and done.dropped == 0
+
+
 def test_tsv_and_a_single_output_file_of_its_format(tmp_path: Path) -> None:
     rows = records()
     lines = [f"{r['prompt']}\t{r['response']}\n".encode() for r in rows]

@@ -106,6 +106,7 @@ def validate(
     loaded = load_contract(contract)
     if not data:  # the contract's splits, relative to its folder, are the inputs
         guard(outputs, inputs_of(contract.parent / p for paths in (loaded.dataset.splits or {}).values() for p in paths))
+    guard(outputs, inputs_of(filtering.side_inputs(loaded)))  # an eval set is an input too
     result = run(loaded, data, workers=workers, engine=engine, address=address, max_memory=max_memory_mib, limit=limit,
                  exclude=exclude or (), fail_on=fail_on, show_progress=True, evidence=evidence, rejects=rejects,
                  rejects_with_data=rejects_with_data, clusters=clusters)

@@ -18,6 +18,7 @@ from traingate.reports.sanitize import visible
 from traingate.results.gate import ExitCode
 
 if TYPE_CHECKING:
+    from traingate.contracts.model import Contract
     from traingate.engine.filter import Filtered
 
 KEEP = ("error", "warn")
@@ -62,10 +63,19 @@ def filter_command(
     loaded = load_contract(contract)
     given = data or [str(contract.parent / p) for ps in (loaded.dataset.splits or {}).values() for p in ps]
     _, plan = planned(loaded, data or [], output, options)  # every file filter writes, checked before any read
-    guard([("--rejects", rejects), *(("-o", Path(p)) for p in plan.paths())], inputs_of([contract, *given]))
+    guard([("--rejects", rejects), *(("-o", Path(p)) for p in plan.paths())],
+          inputs_of([contract, *given, *side_inputs(loaded)]))
     sink = None if rejects is None else partial(write_rejects, path=str(rejects))
     done = filter_data(loaded, data or [], output, severity=keep, options=options, rejects=sink, show_progress=True)
     raise typer.Exit(_tell(done, rejects))
+
+
+def side_inputs(contract: Contract) -> list[str]:
+    """The files the contract's checks read besides the data (an eval set, reference texts): inputs too."""
+    from traingate.engine.fold import build_validators
+    from traingate.engine.runner import check_ids
+
+    return [p for v in build_validators(contract, check_ids(contract)) for p in v.side_files()]
 
 
 def _tell(done: Filtered, rejects: Path | None) -> int:

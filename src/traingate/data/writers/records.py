@@ -64,6 +64,8 @@ def copy_csv(source: SourceFile, rejected: np.ndarray, out: BinaryIO) -> int:
     kept_record = ~member(starts, rejected) & ~member(starts, unread)
 
     def keep(lines: np.ndarray, blank: np.ndarray) -> np.ndarray:
+        if not len(starts):  # a header and no record: every line is the header's
+            return np.ones(len(lines), dtype=bool)
         record = np.searchsorted(starts, lines, side="right") - 1
         return np.where(record < 0, True, kept_record[np.maximum(record, 0)])
 
