@@ -1,7 +1,7 @@
 """`validate --rejects` and `--clusters`: every row a row-level check rejects, one record per row, and every row of
 every duplicate cluster. The fixture of the evidence tests plants known bad rows of every family; what each check
 should find is computed there in plain Python (`expected`), and the rows rejected follow from it here: every
-finding's row but a duplicate cluster's first, for the checks at or above the severity asked. Unreadable records
+finding's row but the one row each group of duplicates keeps, for the checks at or above the severity asked. Unreadable records
 are planted past the 50 the run JSON samples. Compared on one process, two workers, Ray, and with the findings
 written to disk."""
 
@@ -56,11 +56,37 @@ def collect(contract: Any, data: list[str], options: RunOptions | None = None, s
 
 
 def want_rejects(files: list[tuple[str, list[Record]]], severity_of: dict[str, str], lowest: str) -> Rejects:
-    """Every finding's row, but a duplicate cluster's first, of the checks at `lowest` or above."""
+    """Every finding's row of the checks at `lowest` or above, but the one row each group of duplicates keeps:
+    the clusters of every such duplicate check joined where they share a row, and kept per group the first
+    of the checks' own first rows (contract order), then the group's rows in data order, that no other
+    check rejects."""
+    order = {path: k for k, (path, _) in enumerate(files)}
+    checks = [c for c in severity_of if RANK[severity_of[c]] >= RANK[lowest]]
+    found = {key: numbers for key, numbers in expected(files).items() if key[0] in checks}
+    others = {(path, line) for (check, path, line, *_), numbers in found.items() if "cluster" not in numbers}
+    parent: dict[tuple[str, int], tuple[str, int]] = {}
+
+    def root(row: tuple[str, int]) -> tuple[str, int]:
+        while parent.setdefault(row, row) != row:
+            row = parent[row]
+        return row
+    heads: dict[tuple[str, int], tuple[str, int]] = {}
+    for (check, path, line, *_), numbers in found.items():
+        if "cluster" in numbers:
+            head = heads.setdefault((check, numbers["cluster"]), (path, line))
+            parent[root((path, line))] = root(head)
+    firsts = [(path, line) for c in checks for (check, path, line, *_), n in found.items() if check == c and n.get("first")]
+    groups: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
+    for row in parent:
+        groups[root(row)].append(row)
+    survivors = set()
+    for rows in groups.values():
+        ranked = sorted(rows, key=lambda r: (firsts.index(r) if r in firsts else len(firsts), order[r[0]], r[1]))
+        survivors.update([r for r in ranked if r not in others][:1])
     out: Rejects = defaultdict(set)
-    for key, numbers in expected(files).items():
+    for key, numbers in found.items():
         check, path, line, reason = key[:4]
-        if numbers.get("first") or RANK[severity_of[check]] < RANK[lowest]:
+        if "cluster" in numbers and (path, line) in survivors:
             continue
         cluster = (numbers["cluster"],) if "cluster" in numbers else ()
         out[(path, line)].add((check, reason, numbers.get("field"), *cluster))
@@ -307,7 +333,10 @@ def test_the_command_writes_rejects_and_refuses_data_without_them(tmp_path: Path
     assert code == 2 and "--rejects" in output
     code, _ = invoke("validate", str(tmp_path / "c.yaml"), *data, "--rejects", str(tmp_path / "r.jsonl"))
     records = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
-    every_error: dict[str, str] = defaultdict(lambda: "error")  # the contract's checks are all of severity error
+    from traingate.engine.runner import check_ids
+
+    contract = parse_contract(contract_text("sft", CHECKS), str(tmp_path / "c.yaml"))
+    every_error = dict.fromkeys(check_ids(contract), "error")  # the contract's checks, all of severity error
     assert code == 1 and got_rejects(records) == want_rejects(files, every_error, "error")
     assert all("data" not in r for r in records) and {r["file"] for r in records} == {p for p, _ in files}
 

@@ -26,8 +26,10 @@ lowest severity whose checks reject ("error": error checks only; "warn": warn an
 rejects. `shown`: a file name as the run shows it (masked), by the name the data was read under.
 
 Which rows a check rejects: every row it lists as a finding (validators/common/findings.py), whatever its
-status, except a duplicate cluster's kept representative (`kept` when the finding carries it, else `first`:
-the cluster's first row in data order). conflicting_labels rejects every row of a group; split_leakage the
+status, except the one row each group of duplicates keeps: engine/representatives.py joins the clusters of
+every rejecting duplicate check and keeps, per group, the first of the checks' own representatives (`kept`, else
+`first`) that nothing else rejects, so two checks with different keep rules, or a duplicate check and
+split_leakage, never drop a group whole. conflicting_labels rejects every row of a group; split_leakage the
 test-side rows; contamination the contaminated rows. A check that errored or was skipped rejects nothing;
 dataset-level checks (coverage, quantity, agreement, aggregate expectations) list no findings and so never
 reject. Nothing is gathered whole: each check's findings come in row order (read back from disk when they
@@ -46,6 +48,7 @@ import numpy as np
 from traingate.data.lookup import LINE_BITS
 from traingate.data.sources import SourceFile
 from traingate.engine.reject_values import with_values
+from traingate.engine.representatives import representatives
 from traingate.results.gate import ExitCode
 from traingate.results.model import CheckResult, Gate, RunResult
 from traingate.validators.common.base import Validator
@@ -80,11 +83,17 @@ def _kept(record: Mapping[str, Any]) -> bool:
 
 
 def _stream(validator: Validator[Any, Any], state: Any, result: CheckResult, place: int,
-            index_of: Mapping[str, int]) -> Iterator[tuple[int, int, int, dict[str, Any]]]:
-    """(file index, line, place, entry) of each finding of one check that rejects its row, in row order."""
+            index_of: Mapping[str, int], survivors: np.ndarray) -> Iterator[tuple[int, int, int, dict[str, Any]]]:
+    """(file index, line, place, entry) of each finding of one check that rejects its row, in row order; a
+    duplicate is rejected unless its group of duplicates keeps it (`survivors`: engine/representatives.py)."""
     assert isinstance(validator, ListsFindings)
     for record in validator.findings(state):
-        if _kept(record):
+        if "cluster" in record:
+            row = index_of[record["file"]] << LINE_BITS | int(record["line"])
+            at = int(np.searchsorted(survivors, np.uint64(row)))
+            if at < len(survivors) and int(survivors[at]) == row:
+                continue
+        elif _kept(record):
             continue
         entry = {"check": result.id, "severity": result.severity, "reason": record["reason"],
                  **{k: record[k] for k in _ENTRY if k in record}, **({"kept": False} if "cluster" in record else {}),
@@ -102,8 +111,11 @@ def _merged(validators: list[Validator[Any, Any]], states: list[Any], results: l
             ) -> Iterator[tuple[tuple[int, int], Iterator[tuple[int, int, int, dict[str, Any]]]]]:
     """Every rejecting finding and fault, merged by row; grouped by (file index, line)."""
     index_of = {path: i for i, path in enumerate(paths)}
+    places = rejecting(validators, results, severity)
+    unread = ((index, line) for index, line, _, _ in (faults.every() if faults is not None else ()))
+    survivors = representatives(validators, states, places, index_of, unread)
     streams: list[Iterable[tuple[int, int, int, dict[str, Any]]]] = [
-        _stream(validators[k], states[k], results[k], k, index_of) for k in rejecting(validators, results, severity)]
+        _stream(validators[k], states[k], results[k], k, index_of, survivors) for k in places]
     if faults is not None:
         streams.append(_faulted(faults, paths))
     merged = heapq.merge(*streams, key=lambda item: item[:3])
