@@ -102,7 +102,7 @@ def test_html_shows_duplicate_clusters_and_contamination_tables(run: Callable[..
     assert html.count('<div class="cluster">') == 2  # the exact pair, and the near cluster of three
     assert "&lt;script&gt;" in html and "<script" not in html
     assert "<mark>second</mark>" in html  # the span where near-duplicate members differ
-    assert "gsm: 1 of 1 eval items leaked into 1 rows" in html and "Background: Natalia" in html
+    assert "gsm: 1 of 1 eval item leaked into 1 row" in html and "Background: Natalia" in html
 
 
 def test_html_draws_each_coverage_target_beside_its_band(run: Callable[..., RunResult]) -> None:
