@@ -165,5 +165,5 @@ def _write_rejects(run: Finished, *, rejects: str | os.PathLike[str] | None, wit
         run.result.gate = write(partial(write_rejects, path=os.fspath(rejects)), run.rejected_rows(severity, with_data),
                                 run.result.gate, "the rejected rows (--rejects)")
     if clusters is not None:
-        run.result.gate = write(partial(write_clusters, path=os.fspath(clusters)), run.clusters(), run.result.gate,
+        run.result.gate = write(partial(write_clusters, path=os.fspath(clusters)), run.clusters(severity), run.result.gate,
                                 "the duplicate clusters (--clusters)")

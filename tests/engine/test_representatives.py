@@ -46,3 +46,27 @@ def test_a_row_in_both_splits_stays_in_train(tmp_path: Path) -> None:
     written = {p.name: [json.loads(line)["text"] for line in _lines(p)] for p in out.rglob("*.jsonl")}
     assert written["te.jsonl"] == ["omicron pi rho"]  # the test copy leaks: dropped
     assert written["tr.jsonl"] == ["alpha beta", "zeta eta", shared]  # the train copy is the group's survivor
+
+
+def test_clusters_say_which_row_of_a_group_survives(tmp_path: Path) -> None:
+    """--clusters holds each check's own choice (`kept`) and the row the joined groups keep (`survives`): the
+    row --rejects and filter keep, so an audit applying it elsewhere keeps the same rows."""
+    (tmp_path / "c.yaml").write_text("contract: mix\nversion: 1.0.0\ndataset:\n  kind: pretraining\nchecks:\n"
+                                     "  uniqueness:\n    - type: exact_duplicates\n"
+                                     "    - type: near_duplicates\n      keep: {highest: score}\n")
+    rows = [{"text": TEXT, "score": 1}, {"text": TEXT, "score": 9}, {"text": "another row of other words", "score": 3}]
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for name in ("clusters.jsonl", "clusters.parquet"):
+        code, output = invoke("validate", str(tmp_path / "c.yaml"), str(tmp_path / "d.jsonl"),
+                              "--clusters", str(tmp_path / name), "--rejects", str(tmp_path / "r.jsonl"))
+        assert code == 1, output
+    listed = [json.loads(line) for line in _lines(tmp_path / "clusters.jsonl")]
+    kept = {(r["check"], r["line"]) for r in listed if r["kept"]}
+    assert kept == {("uniqueness.exact_duplicates", 1), ("uniqueness.near_duplicates", 2)}  # the checks disagree
+    assert {r["line"] for r in listed if r["survives"]} == {1}  # the group keeps one: the first check's choice
+    rejected = {json.loads(line)["line"] for line in _lines(tmp_path / "r.jsonl")}
+    assert rejected == {r["line"] for r in listed if not r["survives"]} == {2}
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(tmp_path / "clusters.parquet")
+    assert table.column("survives").to_pylist() == [r["survives"] for r in listed]

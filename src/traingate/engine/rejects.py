@@ -161,9 +161,11 @@ def rejected_ids(validators: list[Validator[Any, Any]], states: list[Any], resul
 
 
 def clusters(validators: list[Validator[Any, Any]], states: list[Any], results: list[CheckResult], *,
-             shown: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
-    """Every row of every duplicate cluster with its cluster, whether it is kept, and the similarity the check
-    measured where it holds one; checks in the contract's order, rows in data order."""
+             shown: Mapping[str, str] | None = None, survives: Callable[[str, int], bool] | None = None
+             ) -> Iterator[dict[str, Any]]:
+    """Every row of every duplicate cluster with its cluster, whether its check keeps it (`kept`), whether it
+    survives the joined groups of every check (`survives`, by file and line: the rows --rejects and filter
+    keep), and the similarity the check measured where it holds one; checks in contract order, rows in data order."""
     names = shown or {}
     for validator, state, result in zip(validators, states, results):
         if not isinstance(validator, ListsFindings) or result.status in ("errored", "skipped"):
@@ -174,6 +176,7 @@ def clusters(validators: list[Validator[Any, Any]], states: list[Any], results: 
             similarity = record.get("similarity", SIMILAR.get(result.type))
             yield {"check": result.id, "cluster": record["cluster"], "file": names.get(record["file"], record["file"]),
                    "line": record["line"], "unit": record["unit"], "kept": _kept(record),
+                   **({"survives": survives(record["file"], int(record["line"]))} if survives is not None else {}),
                    **({"similarity": similarity} if similarity is not None else {})}
 
 
@@ -206,8 +209,22 @@ class Finished:
         return rejected_ids(self.validators, self.states, self.result.checks, self.paths, severity=severity,
                             faults=self.faults)
 
-    def clusters(self) -> Iterator[dict[str, Any]]:
-        return clusters(self.validators, self.states, self.result.checks, shown=self.shown())
+    def clusters(self, severity: str | None = None) -> Iterator[dict[str, Any]]:
+        """With `severity`, each row also says whether it survives the joined groups at that severity."""
+        survives = None if severity is None else self._survives(severity)
+        return clusters(self.validators, self.states, self.result.checks, shown=self.shown(), survives=survives)
+
+    def _survives(self, severity: str) -> Callable[[str, int], bool]:
+        index_of = {path: i for i, path in enumerate(self.paths)}
+        unread = ((i, line) for i, line, _, _ in (self.faults.every() if self.faults is not None else ()))
+        kept = representatives(self.validators, self.states, rejecting(self.validators, self.result.checks, severity),
+                               index_of, unread)
+
+        def survives(file: str, line: int) -> bool:
+            row = np.uint64(index_of[file] << LINE_BITS | line)
+            at = int(np.searchsorted(kept, row))
+            return bool(at < len(kept) and kept[at] == row)
+        return survives
 
 
 def write(sink: Callable[[Iterator[dict[str, Any]]], object], records: Iterator[dict[str, Any]], gate: Gate,

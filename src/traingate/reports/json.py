@@ -78,7 +78,8 @@ def _clusters_schema(data: bool) -> Any:
     import pyarrow as pa
 
     return pa.schema([("check", pa.string()), ("cluster", pa.int64()), ("file", pa.string()), ("line", pa.int64()),
-                      ("unit", pa.string()), ("kept", pa.bool_()), ("similarity", pa.float64())])
+                      ("unit", pa.string()), ("kept", pa.bool_()), ("survives", pa.bool_()),
+                      ("similarity", pa.float64())])
 
 
 def _rejects_row(record: dict[str, Any]) -> dict[str, Any]:
