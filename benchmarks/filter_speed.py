@@ -12,14 +12,14 @@ Usage: python benchmarks/filter_speed.py [ROWS] [WORKERS] [REPEATS]
 from __future__ import annotations
 
 import json
-import random
 import statistics
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import CACHE, WORDS, cached, fresh_process
+from planted import FAULTS, write_faulty_sft
+from throughput import CACHE, cached, fresh_process
 
 CONTRACT = """\
 contract: filter-speed
@@ -67,30 +67,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "rss": peak_rss_mib(), "ro
 
 def generate(path: Path, rows: int) -> None:
     """`rows` SFT lines; one in ten at fault in one way (about 1.7 in a hundred each way, one way unreadable)."""
-    rng = random.Random(11)
-    made: list[tuple[str, str]] = []
-    with path.open("w", encoding="utf-8") as out:
-        for i in range(rows):
-            prompt = " ".join(rng.choices(WORDS, k=8)) + f" {i}"
-            response = " ".join(rng.choices(WORDS, k=30)) + f" case {i}"
-            fault, row_id = rng.randrange(60), i
-            if fault == 0:
-                response = " ".join(rng.choices(WORDS, k=150))
-            elif fault == 1:
-                response += "  "
-            elif fault == 2:
-                row_id = rng.randrange(max(1, i))
-            elif fault == 3 and made:
-                prompt, response = rng.choice(made)
-            elif fault == 4 and made:
-                prompt, response = rng.choice(made)
-                response = response.rsplit(" ", 1)[0] + " changed"
-            elif fault == 5:
-                out.write(f'{{"id": {i}, "prompt": "cut short\n')
-                continue
-            if len(made) < 1000:
-                made.append((prompt, response))
-            out.write(json.dumps({"id": row_id, "prompt": prompt, "response": response}) + "\n")
+    write_faulty_sft(path, rows, seed=11, faults=FAULTS)
 
 
 def written_lines(outputs: list[str]) -> int:

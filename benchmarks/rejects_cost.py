@@ -14,12 +14,12 @@ Usage: python benchmarks/rejects_cost.py [ROWS]
 from __future__ import annotations
 
 import json
-import random
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput import CACHE, WORDS, cached, fresh_process
+from planted import FAULTS, write_faulty_sft
+from throughput import CACHE, cached, fresh_process
 
 CONTRACT = """\
 contract: rejects-cost
@@ -62,24 +62,7 @@ print(json.dumps({"seconds": seconds, "pass_rss": r.resources["peak_rss_mib"], "
 
 def generate(path: Path, rows: int) -> None:
     """`rows` SFT rows; one in ten is a planted fault, one in forty each way."""
-    rng = random.Random(11)
-    made: list[tuple[str, str]] = []
-    with path.open("w", encoding="utf-8") as out:
-        for i in range(rows):
-            prompt = " ".join(rng.choices(WORDS, k=8)) + f" {i}"
-            response = " ".join(rng.choices(WORDS, k=30)) + f" case {i}"
-            fault, row_id = rng.randrange(40), i
-            if fault == 0:
-                response = " ".join(rng.choices(WORDS, k=150))
-            elif fault == 1:
-                response += "  "
-            elif fault == 2:
-                row_id = rng.randrange(max(1, i))
-            elif fault == 3 and made:
-                prompt, response = rng.choice(made)
-            if len(made) < 1000:
-                made.append((prompt, response))
-            out.write(json.dumps({"id": row_id, "prompt": prompt, "response": response}) + "\n")
+    write_faulty_sft(path, rows, seed=11, faults=FAULTS[:4])
 
 
 def independent(path: Path) -> list[int]:
