@@ -78,7 +78,7 @@ def _collect(severity: str, sink: Sink | None, into: _Collected) -> Callable[[Fi
 
         def tee() -> Iterator[dict[str, Any]]:
             for index, line, record in located_rows(validators, run.states, checks, run.paths, severity=severity,
-                                                    faults=run.faults, shown=run.shown()):
+                                                    faults=run.faults, shown=run.shown(), kept=run.kept(severity)):
                 ids.append(index << LINE_BITS | line)
                 into.unreadable += "fault" in record
                 yield record

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any, Protocol
 
@@ -89,9 +89,7 @@ def _stream(validator: Validator[Any, Any], state: Any, result: CheckResult, pla
     assert isinstance(validator, ListsFindings)
     for record in validator.findings(state):
         if "cluster" in record:
-            row = index_of[record["file"]] << LINE_BITS | int(record["line"])
-            at = int(np.searchsorted(survivors, np.uint64(row)))
-            if at < len(survivors) and int(survivors[at]) == row:
+            if _holds(survivors, index_of[record["file"]] << LINE_BITS | int(record["line"])):
                 continue
         elif _kept(record):
             continue
@@ -106,16 +104,31 @@ def _faulted(faults: Unreadable, paths: Sequence[str]) -> Iterator[tuple[int, in
         yield index, line, -1, {"fault": kind, "_unit": unit, "_file": paths[index]}
 
 
+def _holds(rows: np.ndarray, row: int) -> bool:
+    """Whether the sorted row ids hold `row`."""
+    at = int(np.searchsorted(rows, np.uint64(row)))
+    return at < len(rows) and int(rows[at]) == row
+
+
+def survivors(validators: list[Validator[Any, Any]], states: list[Any], results: list[CheckResult],
+              paths: Sequence[str], severity: str, faults: Unreadable | None) -> np.ndarray:
+    """The sorted row ids each group of duplicates keeps at `severity` (engine/representatives.py)."""
+    index_of = {path: i for i, path in enumerate(paths)}
+    unread = ((index, line) for index, line, _, _ in (faults.every() if faults is not None else ()))
+    return representatives(validators, states, rejecting(validators, results, severity), index_of, unread)
+
+
 def _merged(validators: list[Validator[Any, Any]], states: list[Any], results: list[CheckResult],
-            paths: Sequence[str], severity: str, faults: Unreadable | None
+            paths: Sequence[str], severity: str, faults: Unreadable | None, kept: np.ndarray | None = None
             ) -> Iterator[tuple[tuple[int, int], Iterator[tuple[int, int, int, dict[str, Any]]]]]:
-    """Every rejecting finding and fault, merged by row; grouped by (file index, line)."""
+    """Every rejecting finding and fault, merged by row; grouped by (file index, line). `kept`: the
+    survivors at `severity`, when already known."""
     index_of = {path: i for i, path in enumerate(paths)}
     places = rejecting(validators, results, severity)
-    unread = ((index, line) for index, line, _, _ in (faults.every() if faults is not None else ()))
-    survivors = representatives(validators, states, places, index_of, unread)
+    if kept is None:
+        kept = survivors(validators, states, results, paths, severity, faults)
     streams: list[Iterable[tuple[int, int, int, dict[str, Any]]]] = [
-        _stream(validators[k], states[k], results[k], k, index_of, survivors) for k in places]
+        _stream(validators[k], states[k], results[k], k, index_of, kept) for k in places]
     if faults is not None:
         streams.append(_faulted(faults, paths))
     merged = heapq.merge(*streams, key=lambda item: item[:3])
@@ -132,10 +145,11 @@ def rejected_rows(validators: list[Validator[Any, Any]], states: list[Any], resu
 
 def located_rows(validators: list[Validator[Any, Any]], states: list[Any], results: list[CheckResult],
                  paths: Sequence[str], *, severity: str = "error", faults: Unreadable | None = None,
-                 shown: Mapping[str, str] | None = None) -> Iterator[tuple[int, int, dict[str, Any]]]:
+                 shown: Mapping[str, str] | None = None, kept: np.ndarray | None = None
+                 ) -> Iterator[tuple[int, int, dict[str, Any]]]:
     """(file index, line, record) of each rejected row, in data order."""
     names = shown or {}
-    for (index, line), items in _merged(validators, states, results, paths, severity, faults):
+    for (index, line), items in _merged(validators, states, results, paths, severity, faults, kept):
         record: dict[str, Any] = {}
         checks: list[dict[str, Any]] = []
         seen: set[tuple[Any, ...]] = set()
@@ -153,10 +167,11 @@ def located_rows(validators: list[Validator[Any, Any]], states: list[Any], resul
 
 
 def rejected_ids(validators: list[Validator[Any, Any]], states: list[Any], results: list[CheckResult],
-                 paths: Sequence[str], *, severity: str = "error", faults: Unreadable | None = None) -> np.ndarray:
+                 paths: Sequence[str], *, severity: str = "error", faults: Unreadable | None = None,
+                 kept: np.ndarray | None = None) -> np.ndarray:
     """The rejected rows as sorted, distinct uint64 row ids (file index << LINE_BITS | line)."""
     keys = (index << LINE_BITS | line for (index, line), _ in _merged(validators, states, results, paths, severity,
-                                                                      faults))
+                                                                      faults, kept))
     return np.fromiter(keys, dtype=np.uint64)
 
 
@@ -190,6 +205,14 @@ class Finished:
     paths: list[str]  # the files read, in index order, as read (not masked)
     faults: Unreadable | None = None  # every unreadable record, when kept
     sources: Sequence[SourceFile] = ()  # the files read, to read the rejected rows' values again
+    _kept: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # survivors by severity, found once
+
+    def kept(self, severity: str) -> np.ndarray:
+        """The rows each group of duplicates keeps at `severity`: found once, for every output that asks."""
+        if severity not in self._kept:
+            self._kept[severity] = survivors(self.validators, self.states, self.result.checks, self.paths, severity,
+                                             self.faults)
+        return self._kept[severity]
 
     def shown(self) -> dict[str, str]:
         """Each file's name as the run shows it (masked), by the name it was read under."""
@@ -199,7 +222,7 @@ class Finished:
         """With `data`, each record holds its row's values as read (`data`), masked as the run is
         (engine/reject_values.py)."""
         rows = located_rows(self.validators, self.states, self.result.checks, self.paths, severity=severity,
-                            faults=self.faults, shown=self.shown())
+                            faults=self.faults, shown=self.shown(), kept=self.kept(severity))
         if data:
             maskers = [v.mask_texts for v in self.validators if isinstance(v, MasksExcerpts)]
             return with_values(rows, self.sources, maskers)
@@ -207,7 +230,7 @@ class Finished:
 
     def rejected_ids(self, severity: str = "error") -> np.ndarray:
         return rejected_ids(self.validators, self.states, self.result.checks, self.paths, severity=severity,
-                            faults=self.faults)
+                            faults=self.faults, kept=self.kept(severity))
 
     def clusters(self, severity: str | None = None) -> Iterator[dict[str, Any]]:
         """With `severity`, each row also says whether it survives the joined groups at that severity."""
@@ -215,16 +238,8 @@ class Finished:
         return clusters(self.validators, self.states, self.result.checks, shown=self.shown(), survives=survives)
 
     def _survives(self, severity: str) -> Callable[[str, int], bool]:
-        index_of = {path: i for i, path in enumerate(self.paths)}
-        unread = ((i, line) for i, line, _, _ in (self.faults.every() if self.faults is not None else ()))
-        kept = representatives(self.validators, self.states, rejecting(self.validators, self.result.checks, severity),
-                               index_of, unread)
-
-        def survives(file: str, line: int) -> bool:
-            row = np.uint64(index_of[file] << LINE_BITS | line)
-            at = int(np.searchsorted(kept, row))
-            return bool(at < len(kept) and kept[at] == row)
-        return survives
+        index_of, kept = {path: i for i, path in enumerate(self.paths)}, self.kept(severity)
+        return lambda file, line: _holds(kept, index_of[file] << LINE_BITS | line)
 
 
 def write(sink: Callable[[Iterator[dict[str, Any]]], object], records: Iterator[dict[str, Any]], gate: Gate,
