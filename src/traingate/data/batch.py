@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS, DatasetSpec
+from traingate.data.arrays import numbers
 from traingate.data.tokenizers import Tokenizer
 
 CONTENT_KEYS = ("content", "value", "text")  # keys of a turn read as its text, when the contract maps none
@@ -42,7 +43,8 @@ class TextView:
 
 class BatchContext:
     def __init__(self, table: pa.Table, spec: DatasetSpec, tokenizer: Tokenizer, *, file: str, file_index: int,
-                 lines: np.ndarray, unit: str, split: str, row_offset: int):
+                 lines: np.ndarray, unit: str, split: str, row_offset: int,
+                 text_patterns: Mapping[str | None, tuple[str, ...]] | None = None):
         self.table = table.combine_chunks() if table.num_columns else table
         self.spec = spec
         self.tokenizer = tokenizer
@@ -54,13 +56,16 @@ class BatchContext:
         self._derived: dict[str, Any] = {}
         self._derived_lock = threading.RLock()
         self._memo: dict[tuple[str, ...], Any] = {}
+        # the regexes the contract's checks look for, per text field (None: every field), for one pass over
+        # each field that finds every check's candidates (validators/common/textscan.py); None: each its own
+        self.text_patterns = text_patterns
 
     def column(self, path: str) -> pa.Array | None:
         """The array at a dotted column path, or None when the batch lacks it."""
         head, *rest = path.split(".")
         if head not in self.table.column_names:
             return None
-        array: pa.Array = self.table.column(head).chunk(0) if self.num_rows else pa.array([], pa.null())
+        array: pa.Array = self.table.column(head).chunk(0) if self.num_rows else pa.nulls(0)
         for part in rest:
             if not pa.types.is_struct(array.type) or array.type.get_field_index(part) < 0:
                 return None
@@ -112,7 +117,7 @@ class BatchContext:
         rows: np.ndarray | None = None
         roles: pa.Array | None = None
         if pa.types.is_list(array.type) or pa.types.is_large_list(array.type):
-            rows = np.asarray(pc.list_parent_indices(array), dtype=np.int64)
+            rows = numbers(pc.list_parent_indices(array)).astype(np.int64, copy=False)
             array = pc.list_flatten(array)
         if pa.types.is_struct(array.type):
             names = [array.type.field(i).name for i in range(array.type.num_fields)]
@@ -132,7 +137,7 @@ class BatchContext:
         key = (view.field, unit)
         if key not in self._counts:
             if unit == "chars":
-                self._counts[key] = np.asarray(pc.utf8_length(view.values).fill_null(0), dtype=np.int64)
+                self._counts[key] = numbers(pc.utf8_length(view.values), fill=0).astype(np.int64)
             else:
                 self._counts[key] = self.tokenizer.count(view.values)
         return self._counts[key]

@@ -30,6 +30,7 @@ from traingate.engine.stats import StatsCollector
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings
 from traingate.validators.common.registry import build
+from traingate.validators.common.textscan import text_patterns
 
 
 def build_validators(contract: Contract, ids: list[str], findings: bool = False) -> list[Validator[Any, Any]]:
@@ -80,9 +81,10 @@ def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[
     chunks = _chunks(files, shards, columns, limit, progress, out.types)
     acted_at = 0.0  # resident memory after the last letting go
     needs = all_needs(validators)
+    patterns = text_patterns(validators)  # from the contract's checks: the same in every process
     with ThreadPoolExecutor(max_workers=threads) as pool, _arrow_threads(threads):
         for index, chunk in prefetch(chunks) if threads > 1 else chunks:
-            batch = _batch(contract, tokenizer, files, index, chunk, out.rows)
+            batch = _batch(contract, tokenizer, files, index, chunk, out.rows, patterns)
             out.faults.add(chunk.faults, index)
             if chunk.span is not None:
                 out.blocks.setdefault(index, []).append(chunk.span)
@@ -117,9 +119,10 @@ def _arrow_threads(threads: int) -> Iterator[None]:
 
 
 def _batch(contract: Contract, tokenizer: Any, files: list[SourceFile], index: int, chunk: Chunk,
-           offset: int) -> BatchContext:
+           offset: int, patterns: dict[str | None, tuple[str, ...]] | None = None) -> BatchContext:
     return BatchContext(chunk.table, contract.dataset, tokenizer, file=files[index].path, file_index=index,
-                        lines=chunk.lines, unit=chunk.unit, split=files[index].split, row_offset=offset)
+                        lines=chunk.lines, unit=chunk.unit, split=files[index].split, row_offset=offset,
+                        text_patterns=patterns)
 
 
 Task = tuple[Contract, list[str], list[SourceFile], Shard, set[str], float | None, bool]  # ..., keeps findings

@@ -22,6 +22,7 @@ from traingate.validators.common.details import FlagDetails, MaskingDetails
 from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator, turn_of
 from traingate.validators.common.registry import check
 from traingate.validators.common.samples import EXCERPT_CHARS
+from traingate.validators.common.textscan import ScansText
 from traingate.validators.compliance.secret_rules import Detector
 from traingate.validators.format.hygiene import any_term, pattern_hits
 
@@ -157,9 +158,14 @@ def _scoped(pattern: re.Pattern[str]) -> str:
 
 
 @check("blocklist", group="compliance", options=BlocklistCheck, details=FlagDetails)
-class BlocklistValidator(RowFlagValidator[BlocklistCheck]):
+class BlocklistValidator(RowFlagValidator[BlocklistCheck], ScansText):
     noun = "with a blocked term"
 
+    def patterns(self) -> list[tuple[str, str]]:
+        return [(term, any_term([term])) for term in self.config.terms] + [(p, p) for p in self.config.patterns]
+
+    def scanned(self) -> list[tuple[list[str] | None, str]]:
+        return [(self.config.fields, p) for _, p in self.patterns()]
+
     def find(self, batch: BatchContext) -> list[Hit]:
-        terms = [(term, any_term([term])) for term in self.config.terms]
-        return pattern_hits(batch, self.config.fields, terms + [(p, p) for p in self.config.patterns])
+        return pattern_hits(batch, self.config.fields, self.patterns())

@@ -1,4 +1,5 @@
-"""Text hygiene over the kind's text fields: empty, whitespace, encoding, template tokens, fences, slots."""
+"""Text hygiene over the kind's text fields: empty, whitespace, encoding, template tokens, fences, slots.
+Each check finds its rows among the candidates of the batch's one pass over each field (common/textscan.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,16 @@ import re
 from typing import ClassVar, Literal
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
 from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS, TextCheck
-from traingate.data.batch import BatchContext
+from traingate.data.arrays import bools, numbers
+from traingate.data.batch import BatchContext, TextView
 from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.flags import Hit, RowFlagValidator
 from traingate.validators.common.registry import check
+from traingate.validators.common.textscan import ScansText, candidates, combine, matches, take
 
 DEFAULT_SPECIAL_TOKENS = [
     "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>",
@@ -72,17 +74,20 @@ class PlaceholdersCheck(TextCheck):
 
 CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u0080-\u009f]"
 MOJIBAKE = "(?:Ã|Â|â€)[\u00a0-\u00bf\u2018-\u201e\u2020-\u2026\u2030\u2039\u203a\u20ac\u2122\u0152\u0153\u0160\u0161\u0178]"
+BLANK = r"^\s*$"
+FENCE = r"(?m)^[ \t]*```"
+
+__all__ = ["any_term", "matches", "pattern_hits"]
 
 
-def matches(values: pa.Array, pattern: str) -> np.ndarray:
-    return np.asarray(pc.match_substring_regex(values, pattern).fill_null(False), dtype=bool)
-
-
-class _PatternValidator(RowFlagValidator[TextCheck]):
+class _PatternValidator(RowFlagValidator[TextCheck], ScansText):
     """Flags values matching any of (reason, regex); regexes use the RE2 subset Python's re shares."""
 
     def patterns(self) -> list[tuple[str, str]]:
         raise NotImplementedError
+
+    def scanned(self) -> list[tuple[list[str] | None, str]]:
+        return [(self.config.fields, p) for _, p in self.patterns()]
 
     def find(self, batch: BatchContext) -> list[Hit]:
         return pattern_hits(batch, self.config.fields, self.patterns())
@@ -96,36 +101,51 @@ def any_term(terms: list[str]) -> str:
 
 
 def pattern_hits(batch: BatchContext, fields: list[str] | None, patterns: list[tuple[str, str]]) -> list[Hit]:
-    """Values matching any of (reason, regex): one pass with all patterns together, then each pattern
-    only on the values that matched."""
+    """Values matching any of (reason, regex): the candidates of one pass with every pattern together (the
+    batch's shared pass, narrowed to these patterns when there are several), then each pattern on them."""
     if not patterns:
         return []
-    combined = "|".join(f"(?:{p})" for _, p in patterns).replace("(?P<at>", "(?:")  # a group name occurs once
+    regexes = [p for _, p in patterns]
     hits = []
     for view in batch.views(fields):
-        candidates = np.flatnonzero(matches(view.values, combined))
-        subset = view.values.take(pa.array(candidates, pa.int64()))
+        found, shared = candidates(batch, view, regexes)
+        subset = take(view.values, found)
+        if shared and len(patterns) > 1 and len(found):
+            mine = np.flatnonzero(matches(subset, combine(regexes)))
+            found, subset = found[mine], take(subset, mine)
         for reason, pattern in patterns:
             mask = np.zeros(len(view.values), dtype=bool)
-            mask[candidates[matches(subset, pattern)]] = True
+            mask[found[matches(subset, pattern)]] = True
             hits.append(Hit(reason, mask, view, pattern))
     return hits
 
 
+def matching(batch: BatchContext, view: TextView, pattern: str) -> np.ndarray:
+    """Which values of the view the regex finds something in, from the batch's shared candidates."""
+    found, shared = candidates(batch, view, [pattern])
+    if shared and len(found):
+        found = found[matches(take(view.values, found), pattern)]
+    mask = np.zeros(len(view.values), dtype=bool)
+    mask[found] = True
+    return mask
+
+
 @check("empty_text", group="format", options=EmptyTextCheck, details=FlagDetails)
-class EmptyTextValidator(RowFlagValidator[EmptyTextCheck]):
+class EmptyTextValidator(RowFlagValidator[EmptyTextCheck], ScansText):
     noun = "with empty text"
 
     def reads(self) -> list[str]:
         required = KIND_FIELDS[self.spec.kind][0]
         return self.config.fields or [f for f in TEXT_FIELDS[self.spec.kind] if f in required]
 
+    def scanned(self) -> list[tuple[list[str] | None, str]]:
+        return [(self.reads(), BLANK)]
+
     def find(self, batch: BatchContext) -> list[Hit]:
         hits = []
         for view in batch.views(self.reads()):
-            missing = np.asarray(view.values.is_null(), dtype=bool)
-            blank = np.asarray(pc.match_substring_regex(view.values, r"^\s*$").fill_null(False), dtype=bool)
-            hits += [Hit("missing", missing, view), Hit("empty", blank, view)]
+            missing = bools(view.values.is_null())
+            hits += [Hit("missing", missing, view), Hit("empty", matching(batch, view, BLANK), view)]
         return hits
 
 
@@ -171,15 +191,21 @@ class SpecialTokensValidator(_PatternValidator):
 
 
 @check("code_fences", group="format", options=CodeFencesCheck, details=FlagDetails)
-class CodeFencesValidator(RowFlagValidator[CodeFencesCheck]):
+class CodeFencesValidator(RowFlagValidator[CodeFencesCheck], ScansText):
     noun = "with unbalanced code fences"
 
+    def scanned(self) -> list[tuple[list[str] | None, str]]:
+        return [(self.config.fields, FENCE)]
+
     def find(self, batch: BatchContext) -> list[Hit]:
+        """An odd count of fence lines per value: a value without any (not a candidate) counts 0, even."""
         hits = []
         for view in batch.views(self.config.fields):
-            fences = pc.count_substring_regex(view.values, r"(?m)^[ \t]*```").fill_null(0)
-            odd = np.asarray(pc.bit_wise_and(fences, pa.scalar(1, fences.type)), dtype=np.int64) == 1
-            hits.append(Hit("unbalanced_fence", odd, view, r"(?m)^[ \t]*```"))
+            found, _ = candidates(batch, view, [FENCE])
+            fences = numbers(pc.count_substring_regex(take(view.values, found), FENCE), fill=0)
+            odd = np.zeros(len(view.values), dtype=bool)
+            odd[found[fences % 2 == 1]] = True
+            hits.append(Hit("unbalanced_fence", odd, view, FENCE))
         return hits
 
 
