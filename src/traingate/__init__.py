@@ -1,12 +1,34 @@
-"""traingate: a declarative data contract and quality gate for machine-learning training data."""
+"""traingate: a declarative data contract and quality gate for machine-learning training data.
 
-from traingate.api import mebibytes, validate
-from traingate.contracts import load_contract, parse_contract
-from traingate.errors import ContractError, MissingDependencyError, SourceError, TraingateError, UsageError
-from traingate.results import CheckResult, ExitCode, RunResult
-from traingate.version import __version__
+The names below load on first use (PEP 562): importing `traingate.cli` for `--help` does not build the
+contract language's models, the engine, or the package metadata `__version__` reads."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from traingate.api import mebibytes, validate
+    from traingate.contracts import load_contract, parse_contract
+    from traingate.errors import ContractError, MissingDependencyError, SourceError, TraingateError, UsageError
+    from traingate.results import CheckResult, ExitCode, RunResult
+    from traingate.version import __version__
+
+_WHERE = {"mebibytes": "api", "validate": "api", "load_contract": "contracts", "parse_contract": "contracts",
+          "ContractError": "errors", "MissingDependencyError": "errors", "SourceError": "errors",
+          "TraingateError": "errors", "UsageError": "errors", "CheckResult": "results", "ExitCode": "results",
+          "RunResult": "results", "__version__": "version"}
 
 __all__ = [
     "CheckResult", "ContractError", "ExitCode", "MissingDependencyError", "RunResult", "SourceError",
     "TraingateError", "UsageError", "__version__", "load_contract", "mebibytes", "parse_contract", "validate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"traingate.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from functools import partial
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -123,9 +124,6 @@ def _present(result: RunResult, report: Path | None, json_out: Path | None, juni
              output_format: str) -> list[str]:
     """The JSON first, then each presenter on its own: one that fails (a chart the renderer refuses, a full
     disk) is named on stderr and loses nothing else. Returns the failed ones."""
-    from traingate.reports.html import write_html
-    from traingate.reports.json import write_json
-    from traingate.reports.junit import write_junit
     from traingate.reports.terminal import render_terminal
 
     failed: list[str] = []
@@ -137,11 +135,11 @@ def _present(result: RunResult, report: Path | None, json_out: Path | None, juni
             failed.append(what)
             say("[red]error:[/]", [f"{what} failed: {exc if isinstance(exc, TraingateError) else repr(exc)}"])
 
-    for label, path, write in (("the JSON result (--json)", json_out, write_json),
-                               ("the HTML report (--report)", report, write_html),
-                               ("the JUnit XML (--junit)", junit, write_junit)):
-        if path is not None:
-            attempt(label, partial(write, result, path))
+    for label, path, where in (("the JSON result (--json)", json_out, "json"),
+                               ("the HTML report (--report)", report, "html"),
+                               ("the JUnit XML (--junit)", junit, "junit")):
+        if path is not None:  # each presenter's module (jinja2 for HTML) loads only when it is asked for
+            attempt(label, partial(_writer(where), result, path))
     attempt("the terminal summary", partial(_terminal, result, output_format == "github", render_terminal))
     if output_format == "github":
         from traingate.reports.github import render_github
@@ -150,6 +148,11 @@ def _present(result: RunResult, report: Path | None, json_out: Path | None, juni
     if report is not None and "the HTML report (--report)" not in failed:
         out.print(f"report: {escape(visible(str(report)))}", highlight=False)
     return failed
+
+
+def _writer(where: str) -> Callable[[RunResult, Path], object]:
+    writer: Callable[[RunResult, Path], object] = getattr(import_module(f"traingate.reports.{where}"), f"write_{where}")
+    return writer
 
 
 def _terminal(result: RunResult, github: bool, render: Callable[[RunResult, Console], None]) -> None:
@@ -220,5 +223,12 @@ for name, command in (("filter", filtering.filter_command), ("report", workflow.
 
 
 def main() -> None:
-    app()
+    """The `traingate` command: the app, then the exit without the interpreter's teardown (cli/leave.py)."""
+    from traingate.cli.leave import leave
+
+    try:
+        app()
+    except SystemExit as exc:
+        leave(exc.code)
+    leave(0)
 

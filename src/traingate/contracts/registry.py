@@ -2,9 +2,11 @@
 decorator `traingate.validators.common.registry.check` as check modules are imported.
 
 Built-in checks and third-party checks take the same path: each is published under the entry-point group
-`traingate.validators` (the built-ins as `traingate = traingate.validators`, in pyproject.toml), and the
-table loads that group the first time anyone asks it anything (parsing a contract, `lint`, `checks`,
-`schema`, a run). This module imports no check: the language sits below the checks that implement it."""
+`traingate.validators` (the built-ins as `traingate = traingate.validators`, in pyproject.toml). A question
+about one type (parsing a contract, building its validator, reading its result's details) loads that type's
+built-in module, which contracts/builtins.py names, and the published modules; any other question (`checks`,
+`schema`, a type that table does not place) loads them all. This module imports no check: the language sits
+below the checks that implement it."""
 
 from __future__ import annotations
 
@@ -13,13 +15,14 @@ import importlib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
+from traingate.contracts import builtins
 from traingate.contracts.model import GROUPS, CheckConfig
 from traingate.results.details import Details
 from traingate.results.model import CheckResult
 
 ENTRY_POINT_GROUP = "traingate.validators"
 BUILTIN_ENTRY_POINT = "traingate"
-BUILTIN_MODULE = "traingate.validators"  # loaded by name only from a source tree, where no entry point is installed
+BUILTIN_MODULE = "traingate.validators"  # its load_builtins() imports them; by name, being a layer above
 
 # Check types the contract language reserves for families not built yet: naming one is a
 # contract error that says so, never a silent pass.
@@ -38,7 +41,7 @@ class CheckType:
 
 
 _TYPES: dict[tuple[str, str], CheckType] = {}
-_state = {"loaded": False, "loading": False}
+_state = {"loaded": False, "loading": False, "plugins": False}
 
 
 def check_type_name(model: type[CheckConfig]) -> str:
@@ -74,14 +77,33 @@ def load() -> None:
         return
     _state["loading"] = True
     try:
-        published = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name != BUILTIN_ENTRY_POINT)
-        if not any(e.name == BUILTIN_ENTRY_POINT for e in published):
-            importlib.import_module(BUILTIN_MODULE)
-        for entry in published:
-            entry.load()
+        importlib.import_module(BUILTIN_MODULE).load_builtins()
+        _plugins()
         _state["loaded"] = True
     finally:
         _state["loading"] = False
+
+
+def _plugins() -> None:
+    """Import the modules other distributions publish under the entry-point group, once."""
+    if _state["plugins"]:
+        return
+    _state["plugins"] = True
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name != BUILTIN_ENTRY_POINT:
+            entry.load()
+
+
+def entry(group: str, type_name: str) -> CheckType | None:
+    """One check type: a built-in loads its own module (and the published check types, which may clash with
+    it) rather than every check; a type the built-in table does not place, or places wrong, loads them all."""
+    key = (group, type_name)
+    if key not in _TYPES and key in builtins.WHERE and not _state["loading"]:
+        importlib.import_module(f"{BUILTIN_MODULE}.{builtins.WHERE[key]}")
+        _plugins()
+    if key not in _TYPES:
+        load()
+    return _TYPES.get(key)
 
 
 def entries() -> dict[tuple[str, str], CheckType]:
@@ -94,16 +116,16 @@ def check_types() -> dict[tuple[str, str], type[CheckConfig]]:
 
 
 def lookup(group: str, type_name: str) -> type[CheckConfig] | None:
-    entry = entries().get((group, type_name))
-    return entry.options if entry else None
+    found = entry(group, type_name)
+    return found.options if found else None
 
 
 def details_model(result: CheckResult) -> Details:
     """A result's details parsed into the model its check type registered. An errored or skipped check's
     details (whatever it held when it stopped), and those of a type this installation does not know, parse
     into the permissive base model. Details that do not fit their model raise pydantic's ValidationError."""
-    entry = entries().get((result.group, result.type))
-    model = entry.details if entry is not None and result.status not in ("errored", "skipped") else Details
+    found = entry(result.group, result.type) if result.status not in ("errored", "skipped") else None
+    model = found.details if found is not None else Details
     return model.model_validate(result.details)
 
 

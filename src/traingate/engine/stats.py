@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow.compute as pc
 
+from traingate.data.arrays import bools, numbers
 from traingate.data.batch import BatchContext
 from traingate.results.model import Distribution, Histogram
 from traingate.validators.common.samples import row_keys
@@ -130,7 +131,7 @@ class StatsCollector:
     def add_batch(self, state: dict[str, Accumulator], batch: BatchContext) -> dict[str, Accumulator]:
         keys = row_keys(batch.row_ids(np.arange(batch.num_rows)))
         for view in batch.views():
-            valid = np.asarray(view.values.is_valid(), dtype=bool) if view.rows is None else np.ones(batch.num_rows, bool)
+            valid = bools(view.values.is_valid()) if view.rows is None else np.ones(batch.num_rows, bool)
             for unit in ("chars", "tokens"):
                 values = batch.per_row(view, batch.counts(view, unit))
                 accumulator = state.setdefault(f"{unit}.{view.field}", Accumulator())
@@ -138,8 +139,8 @@ class StatsCollector:
                 accumulator.several |= view.rows is not None
         messages = batch.field("messages") if self_is_chat(batch) else None
         if messages is not None and hasattr(messages.type, "value_type"):
-            present = np.asarray(messages.is_valid(), dtype=bool)
-            turns = np.asarray(pc.list_value_length(messages).fill_null(0), dtype=np.int64)[present]
+            present = bools(messages.is_valid())
+            turns = numbers(pc.list_value_length(messages), fill=0).astype(np.int64)[present]
             state.setdefault("turns", Accumulator()).add(turns, keys[present])
         return state
 

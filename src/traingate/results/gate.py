@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
-from traingate.results.model import CheckResult, Gate
+if TYPE_CHECKING:  # the models load with the first verdict, not with the exit codes every command imports
+    from traingate.results.model import CheckResult, Gate
 
 
 class ExitCode(IntEnum):
@@ -23,6 +25,8 @@ def worst(*codes: ExitCode) -> ExitCode:
 def decide(checks: list[CheckResult], fail_on: str, bad_records: int, max_bad_records: int,
            problems: list[str] | None = None) -> Gate:
     """`problems`: what kept data from being checked (a shard that failed twice, a memory stop); any errs the gate."""
+    from traingate.results.model import Gate
+
     reasons: list[str] = []
     errored = [c.id for c in checks if c.status == "errored"]
     failing = [c for c in checks if c.status == "failed"]

@@ -1,7 +1,8 @@
 """The one way to register a check type: `@check(type, group=..., options=..., details=...)` on its
 validator class, in the module that defines all three. Built-in and third-party checks use it alike; the
-table it fills is traingate.contracts.registry, which loads every module published under the entry-point
-group `traingate.validators` before it answers (the built-ins are published there too)."""
+table it fills is traingate.contracts.registry, which loads the modules published under the entry-point
+group `traingate.validators` before it answers (the built-ins are published there too; of those, only the
+modules of the types asked about when the question is about one type)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def validators() -> dict[tuple[str, str], type[Validator[Any, Any]]]:
 
 
 def build(config: CheckConfig, spec: DatasetSpec, check_id: str, base_dir: str | None = None) -> Validator[Any, Any]:
-    entry = registry.entries().get((config.group, config.type))
+    entry = registry.entry(config.group, config.type)
     if entry is None:
         raise NotImplementedCheckError(f"check type {config.type!r} ({config.group}) has no validator in this "
                                        "version of traingate", None, "remove it from the contract")
