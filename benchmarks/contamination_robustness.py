@@ -14,9 +14,13 @@ import argparse
 import gzip
 import json
 import random
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import banner
 
 from traingate.contracts import parse_contract
 from traingate.engine.runner import validate
@@ -65,6 +69,8 @@ def main() -> None:
     parser.add_argument("--ngrams", type=int, nargs="+", default=[13, 8])
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    banner()
+    print("floor: the clean LIMA rows flagged by chance (subtracted from each share)")
     rows = lima_rows()
     with (SHARED / "gsm8k" / "test.jsonl").open(encoding="utf-8") as raw:
         questions = [json.loads(line)["question"] for line in raw]

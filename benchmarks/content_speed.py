@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import banner, floor_read_json
 from throughput import cached, generate
 
 from traingate.contracts import parse_contract
@@ -44,9 +46,12 @@ EMBEDDING = ("    - {type: similarity, task: Questions and answers about program
 
 
 def main() -> None:
+    banner()
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     data = cached(f"sft-{rows}.jsonl", rows, generate)
-    print(f"{rows:,} SFT rows, {data.stat().st_size / 1e6:.0f} MB\n")
+    wall, cpu = floor_read_json(data)
+    print(f"{rows:,} SFT rows, {data.stat().st_size / 1e6:.0f} MB; floor: pyarrow read_json alone on one thread "
+          f"{wall:.2f} s ({rows / wall:,.0f} rows/s, {cpu:.2f} s CPU)\n")
     print(f"{'suite':<34} {'seconds':>8} {'rows/s':>9} {'peak RSS MiB':>13}")
     for label, text in [("content checks, no embeddings", SUITE),
                         ("content checks + similarity", SUITE.replace("  coverage:\n", EMBEDDING + "  coverage:\n"))]:

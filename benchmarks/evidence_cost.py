@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import banner, floor_read_json
 from planted import FAULTS, write_faulty_sft
 from throughput import CACHE, cached, fresh_process
 
@@ -60,6 +61,7 @@ def generate(path: Path, rows: int) -> None:
 
 
 def main() -> None:
+    banner()
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 500_000
     limit = sys.argv[2] if len(sys.argv) > 2 else "300"
     data = cached(f"evidence-{rows}.jsonl", rows, generate)
@@ -70,6 +72,8 @@ def main() -> None:
             f"--evidence, --max-memory {limit}MiB": (evidence, limit)}
     found = {name: json.loads(fresh_process(RUN, str(contract), str(data), *args)) for name, args in runs.items()}
     print(f"{rows:,} SFT rows, {data.stat().st_size / 1e6:,.0f} MB, 10% at fault; one worker; six row-level checks")
+    print(f"floor: the run without --evidence (each run beside it); the bare reader, pyarrow read_json on one thread: "
+          f"{floor_read_json(data)[0]:.2f} s")
     print(f"{'run':>34} {'seconds':>8} {'of which writing':>17} {'peak RSS MiB':>13} {'lines':>9} {'MB':>6} {'spills':>7}"
           "  lines = findings")
     for name, r in found.items():

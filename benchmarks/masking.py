@@ -35,6 +35,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from machine import banner  # noqa: E402
 from throughput import CACHE, CONTRACT, cached, generate  # noqa: E402
 
 FOLDER = CACHE / "masking"
@@ -117,6 +118,8 @@ def main() -> None:
         found = one(sys.stdin.read(), args.one)
         print(json.dumps(found))
         return
+    banner()
+    print("floor: the run's own seconds (run s), of which masking is a part; each case a fresh process")
     ordinary = CONTRACT.replace("  quantity:\n", "  compliance:\n" + PII + "  quantity:\n")
     cases = [(f"{kind}, {mode}", kind, rows, DISTRIBUTION.replace("MODE", mode), distinct_data(kind, rows))
              for mode, rows in (("patterns", args.rows), ("ner", args.ner_rows)) for kind in ("emails", "plain")]

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import banner
 from scale import generate
 from throughput import CACHE, cached, fresh_process
 
@@ -47,6 +48,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "rss": r.resources["peak_r
 
 
 def main() -> None:
+    banner()
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000_000
     limit = sys.argv[2] if len(sys.argv) > 2 else "400"
     data = cached(f"scale-{rows}.jsonl", rows, generate)
@@ -54,7 +56,8 @@ def main() -> None:
     contract.write_text(CONTRACT)
     free = json.loads(fresh_process(RUN, str(contract), str(data), "0"))
     held = json.loads(fresh_process(RUN, str(contract), str(data), limit))
-    print(f"{rows:,} rows, {data.stat().st_size / 1e6:,.0f} MB, one worker")
+    print(f"{rows:,} rows, {data.stat().st_size / 1e6:,.0f} MB, one worker; floor: the run without a limit (its "
+          "counts are the truth the limited run must equal)")
     print(f"{'run':>22} {'seconds':>8} {'peak RSS MiB':>13} {'spills':>7}  counts")
     for name, r in (("no limit", free), (f"--max-memory {limit}MiB", held)):
         same = "the same" if r["counts"] == free["counts"] else "DIFFERENT"

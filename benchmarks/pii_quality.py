@@ -17,10 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import banner
 
 from traingate.data.presidio import EngineSpec, Finding, analyze, offline_tldextract, spacy_model_path
 from traingate.validators.compliance.pii import DEFAULT_PII_ENTITIES
@@ -86,6 +90,8 @@ def main() -> None:
     args = parser.parse_args()
     if not DATA.exists():
         raise SystemExit(f"{DATA} is missing: this benchmark reads ../shared/datasets")
+    banner()
+    print("floor: the plain AnalyzerEngine().analyze loop (Presidio alone, same spaCy model), scored the same way")
     items = json.loads(DATA.read_text(encoding="utf-8"))[: args.limit]
     texts = [item["full_text"] for item in items]
     defaults = set(DEFAULT_PII_ENTITIES)

@@ -14,6 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import banner
+
 LIMA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "lima_and_oasst_zh" / "lima.json.gz"
 RUN = """
 import json, resource, sys
@@ -44,6 +47,8 @@ def rows(words: int) -> list[dict[str, str]]:
 
 
 def main() -> None:
+    banner()
+    print("floor: the process with the embedding model loaded and warm (model_loaded_mib); added_mib is the check's")
     words = int(sys.argv[1]) if len(sys.argv) > 1 else 8000
     sample = sys.argv[2] if len(sys.argv) > 2 else "0"
     with tempfile.TemporaryDirectory() as tmp:
