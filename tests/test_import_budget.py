@@ -1,0 +1,124 @@
+"""Start-up imports only what a command runs. Each case runs the `traingate` entry point in a fresh
+interpreter under `python -X importtime` and reads which modules it imported:
+
+- none of the heavy optional packages (pandas, pandera, GX, Presidio, spaCy, scipy, statsmodels, the chart
+  renderer, Ray, torch, hypothesis; jinja2 unless an HTML report is asked for) loads for `--help`, `lint`
+  or a 10-row `validate` of format checks with a schema check whose rules run on Arrow;
+- `--help` builds no contract model and loads neither numpy nor pyarrow; `lint` runs no engine and loads
+  only the check modules its contract names;
+- the number of modules each imports stays under a ceiling with room above today's count, and the import
+  time of traingate's own modules under a generous one. Counts, not microseconds, are the measure that does
+  not vary with the machine's load: the time ceiling is several times today's figure on a busy machine, so
+  it only catches a heavy import of traingate's own (today's figures: benchmarks/startup.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = {"pandas", "pandera", "great_expectations", "presidio_analyzer", "spacy", "scipy", "statsmodels",
+         "vl_convert", "ray", "torch", "hypothesis", "jinja2"}
+CONTRACT = """\
+contract: budget
+version: 1.0.0
+dataset:
+  kind: sft
+checks:
+  format:
+    - {type: empty_text, max_rate: 0.01}
+    - {type: whitespace, max_rate: 0.05}
+    - {type: encoding, max_rate: 0.01}
+    - {type: special_tokens, max_rate: 0.01}
+    - {type: code_fences, max_rate: 0.05}
+    - {type: placeholders, max_rate: 0.01}
+    - {type: min_tokens, limit: 3, max_rate: 0.05}
+    - {type: max_chars, limit: 20000, max_rate: 0.01}
+    - type: schema
+      columns:
+        id: {dtype: string, required: true, unique: true, regex: "row-[0-9]+"}
+        prompt: {dtype: string, min_length: 1, max_length: 500}
+        score: {dtype: int, min: 0, max: 10, isin: [1, 2, 3, 4, 5]}
+"""
+# Today's counts of loaded modules: --help 356 (typer's rich help loads markdown-it and pygments), lint 520,
+# validate 565. The ceilings leave room for a few small modules, not for a package.
+CEILING = {"help": 400, "lint": 580, "validate": 630}
+# Self time of traingate's own imports, in ms: today 36-49, 158-264 and 254-416 under a load average of 6 on
+# 2 cores (about a third of that idle). The ceilings are above twice the worst of those.
+OWN_MS = {"help": 150, "lint": 600, "validate": 1000}
+
+Started = dict[str, tuple[set[str], dict[str, int]]]  # per command: the modules loaded, import times (us)
+
+PROGRAM = """\
+import atexit, sys
+out = sys.argv.pop(1)
+atexit.register(lambda: open(out, "w").write("\\n".join(sorted(sys.modules))))
+from traingate.cli.app import main
+sys.argv[0] = "traingate"
+main()
+"""
+
+
+def _imports(args: list[str], cwd: Path) -> tuple[set[str], dict[str, int]]:
+    """The modules loaded when the entry point ends (importtime misses those importlib.import_module loads),
+    and each import statement's own time in microseconds."""
+    run = subprocess.run([sys.executable, "-X", "importtime", "-c", PROGRAM, str(cwd / "modules.txt"), *args],
+                         cwd=cwd, timeout=180, capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"})
+    assert run.returncode in (0, 1), run.stderr[-2000:]
+    times = {}
+    for line in run.stderr.splitlines():
+        if line.startswith("import time:") and "[us]" not in line:
+            own, _, name = line.removeprefix("import time:").split("|")
+            times[name.strip()] = int(own)
+    return set((cwd / "modules.txt").read_text().split()), times
+
+
+@pytest.fixture(scope="module")
+def started(tmp_path_factory: pytest.TempPathFactory) -> Started:
+    folder = tmp_path_factory.mktemp("budget")
+    (folder / "c.yaml").write_text(CONTRACT)
+    rows = [f'{{"id": "row-{i}", "prompt": "Say {i} things.", "response": "Here are {i} things ```x```.", '
+            f'"score": {i % 5 + 1}}}\n' for i in range(10)]
+    (folder / "d.jsonl").write_text("".join(rows))
+    return {"help": _imports(["--help"], folder), "lint": _imports(["lint", "c.yaml"], folder),
+            "validate": _imports(["validate", "c.yaml", "d.jsonl"], folder)}
+
+
+def _top(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["help", "lint", "validate"])
+def test_no_heavy_optional_package_loads(started: Started, command: str) -> None:
+    assert _top(started[command][0]) & HEAVY == set()
+
+
+@pytest.mark.slow
+def test_help_builds_no_contract_model_and_loads_no_array_library(started: Started) -> None:
+    loaded = started["help"][0]
+    assert _top(loaded) & {"numpy", "pyarrow", "pydantic", "yaml", "cryptography"} == set()
+    assert {m for m in loaded if m.startswith(("traingate.api", "traingate.contracts", "traingate.engine"))} == set()
+
+
+@pytest.mark.slow
+def test_lint_loads_the_checks_it_names_and_no_engine(started: Started) -> None:
+    loaded = started["lint"][0]
+    checks = {m for m in loaded if m.startswith("traingate.validators.") and ".common." not in m and m.count(".") == 3}
+    assert {"traingate.validators.format.hygiene", "traingate.validators.format.lengths",
+            "traingate.validators.format.schema"} <= checks
+    assert {m.split(".")[2] for m in checks} == {"format"}  # no module of another group's checks
+    unused = ("traingate.engine", "traingate.contracts.gx_args", "traingate.reports.html")
+    assert {m for m in loaded if m.startswith(unused)} == set()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["help", "lint", "validate"])
+def test_start_up_stays_within_its_module_count_and_time(started: Started, command: str) -> None:
+    loaded, times = started[command]
+    own_ms = sum(us for m, us in times.items() if m.split(".")[0] == "traingate") / 1000
+    assert len(loaded) <= CEILING[command], f"{command} imports {len(loaded)} modules, ceiling {CEILING[command]}"
+    assert own_ms <= OWN_MS[command], f"{command}: traingate's modules took {own_ms:.0f} ms to import"
