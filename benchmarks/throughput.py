@@ -1,9 +1,14 @@
-"""Throughput and memory of `traingate validate` with every format check on synthetic SFT JSONL.
+"""Throughput and memory of `traingate validate` with every format check on synthetic SFT JSONL, against
+the floor: pyarrow's bare `read_json` on one thread on the same file.
 
 Generates ROWS rows (~1 KB each) once into a cache folder, then validates prefixes of it in fresh
-processes and prints MB/s and peak RSS per size, on one core (`--workers 1`) and as a user runs it by
-default (one threaded process below 512 MiB, a worker per core from there; RSS then of the largest
-process). Usage: python benchmarks/throughput.py [ROWS ...]
+processes and prints, per size, on one core (`--workers 1`) and as a user runs it by default (one threaded
+process below 512 MiB, a worker per core from there): the pass's wall and CPU seconds and MB/s, the whole
+run from the process's start (interpreter, imports, contract, pass, result) as a multiple of the floor's
+wall and CPU seconds, and peak RSS (of the largest process). CPU seconds count the worker processes too.
+With `--compare SRC` each run is repeated with another checkout's `src` on PYTHONPATH (the code before a
+change), side by side in the same session.
+Usage: python benchmarks/throughput.py [ROWS ...] [--compare SRC]
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -18,6 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from machine import banner, floor_read_json, load  # noqa: E402
+
 CACHE = Path(os.environ.get("TRAINGATE_BENCH_DIR", "/tmp/traingate-bench"))
 WORDS = [
     "the", "model", "data", "answer", "question", "python", "list", "value", "return", "function", "train", "token",
@@ -83,39 +92,71 @@ def cached(name: str, rows: int, make: Callable[[Path, int], None]) -> Path:
     return path
 
 
-def fresh_process(code: str, *args: str) -> str:
-    """The last line a Python snippet prints, run in a fresh process (so its peak RSS is its own)."""
-    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True)
+def fresh_process(code: str, *args: str, src: str | None = None) -> str:
+    """The last line a Python snippet prints, run in a fresh process (so its peak RSS is its own); `src`
+    goes first on PYTHONPATH."""
+    env = dict(os.environ, PYTHONPATH=src) if src else None
+    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True, env=env)
     return out.stdout.strip().splitlines()[-1]
 
 
-def measure(contract: Path, data: Path, workers: int) -> tuple[float, float, int]:
-    """Seconds, peak RSS in MiB (of the largest process) and rows of one run."""
-    code = ("import sys, time; from traingate.contracts import load_contract;"
-            "from traingate.engine.runner import RunOptions, validate; t=time.perf_counter();"
-            "r=validate(load_contract(sys.argv[1]), [sys.argv[2]], options=RunOptions(workers=int(sys.argv[3])));"
-            "print(time.perf_counter()-t, max(r.resources.values()), r.dataset.rows)")
-    out = fresh_process(code, str(contract), str(data), str(workers)).split()
-    return float(out[0]), float(out[1]), int(out[2])
+RUN = ("import resource, sys, time; t0=time.perf_counter();"
+       "from traingate.contracts import load_contract;"
+       "from traingate.engine.runner import RunOptions, validate;"
+       "c=load_contract(sys.argv[1]); t=time.perf_counter(); u=resource.getrusage(resource.RUSAGE_SELF);"
+       "r=validate(c, [sys.argv[2]], options=RunOptions(workers=int(sys.argv[3])));"
+       "cpu=lambda who: (lambda x: x.ru_utime+x.ru_stime)(resource.getrusage(who));"
+       "s=cpu(resource.RUSAGE_SELF)-u.ru_utime-u.ru_stime+cpu(resource.RUSAGE_CHILDREN);"
+       "print(time.perf_counter()-t, s, max(r.resources.values()), r.dataset.rows)")
+
+
+def measure(contract: Path, data: Path, workers: int, src: str | None = None) -> dict[str, float]:
+    """The pass's wall and CPU seconds, peak RSS in MiB (of the largest process) and rows of one run, and the
+    whole run's wall and CPU seconds from the process's start to its end."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    out = fresh_process(RUN, str(contract), str(data), str(workers), src=src).split()
+    whole = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    whole_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {"pass": float(out[0]), "pass_cpu": float(out[1]), "rss": float(out[2]), "rows": int(out[3]),
+            "whole": whole, "whole_cpu": whole_cpu}
+
+
+def prefix(full: Path, size: int) -> Path:
+    """The first `size` rows of the full file, written once."""
+    data = CACHE / f"sft-{size}.jsonl"
+    if not data.exists():
+        with full.open("rb") as src, data.open("wb") as dst:
+            for _, line in zip(range(size), src):
+                dst.write(line)
+    return data
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [250_000, 1_000_000]
+    args = sys.argv[1:]
+    compare = args.pop(args.index("--compare") + 1) if "--compare" in args else None
+    args = [a for a in args if a != "--compare"]
+    sizes = [int(a) for a in args] or [250_000, 1_000_000]
+    banner()
     full = cached(f"sft-{max(sizes)}.jsonl", max(sizes), generate)
     contract = CACHE / "contract.yaml"
     contract.write_text(CONTRACT)
-    print(f"{'rows':>10} {'MB':>8} {'mode':>12} {'seconds':>8} {'MB/s':>8} {'rows/s':>10} {'peak RSS MiB':>13}")
+    codes = [("this", None)] + ([("compare", compare)] if compare else [])
+    print(f"{'rows':>10} {'MB':>6} {'code':>8} {'mode':>9} {'pass s':>7} {'cpu s':>6} {'MB/s':>6} {'MB/cpu-s':>8} "
+          f"{'whole s':>8} {'x floor':>7} {'cpu x floor':>11} {'RSS MiB':>8}  load")
     for size in sizes:
-        data = full if size == max(sizes) else CACHE / f"sft-{size}.jsonl"
-        if not data.exists():
-            with full.open("rb") as src, data.open("wb") as dst:
-                for _, line in zip(range(size), src):
-                    dst.write(line)
+        data = full if size == max(sizes) else prefix(full, size)
         mb = data.stat().st_size / 1e6
+        floor_wall, floor_cpu = floor_read_json(data)
+        print(f"{'':>10} {mb:>6.0f} {'floor':>8} {'read_json':>9} {floor_wall:>7.2f} {floor_cpu:>6.2f} "
+              f"{mb / floor_wall:>6.0f} {mb / floor_cpu:>8.0f} {'':>8} {'':>7} {'':>11} {'':>8}  {load()}")
         for mode, workers in (("one core", 1), ("default", 0)):
-            seconds, rss, rows = measure(contract, data, workers)
-            print(f"{rows:>10,} {mb:>8.0f} {mode:>12} {seconds:>8.1f} {mb / seconds:>8.1f} {rows / seconds:>10,.0f} "
-                  f"{rss:>13.0f}")
+            for code, src in codes:
+                m = measure(contract, data, workers, src)
+                print(f"{m['rows']:>10,} {mb:>6.0f} {code:>8} {mode:>9} {m['pass']:>7.2f} {m['pass_cpu']:>6.2f} "
+                      f"{mb / m['pass']:>6.0f} {mb / m['pass_cpu']:>8.0f} {m['whole']:>8.2f} "
+                      f"{m['whole'] / floor_wall:>7.1f} {m['whole_cpu'] / floor_cpu:>11.1f} {m['rss']:>8.0f}  {load()}")
 
 
 if __name__ == "__main__":
