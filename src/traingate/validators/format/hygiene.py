@@ -115,7 +115,8 @@ def pattern_hits(batch: BatchContext, fields: list[str] | None, patterns: list[t
             found, subset = found[mine], take(subset, mine)
         for reason, pattern in patterns:
             mask = np.zeros(len(view.values), dtype=bool)
-            mask[found[matches(subset, pattern)]] = True
+            if len(found):  # no candidate: nothing to match (and no regex to compile)
+                mask[found[matches(subset, pattern)]] = True
             hits.append(Hit(reason, mask, view, pattern))
     return hits
 
@@ -202,9 +203,10 @@ class CodeFencesValidator(RowFlagValidator[CodeFencesCheck], ScansText):
         hits = []
         for view in batch.views(self.config.fields):
             found, _ = candidates(batch, view, [FENCE])
-            fences = numbers(pc.count_substring_regex(take(view.values, found), FENCE), fill=0)
             odd = np.zeros(len(view.values), dtype=bool)
-            odd[found[fences % 2 == 1]] = True
+            if len(found):
+                fences = numbers(pc.count_substring_regex(take(view.values, found), FENCE), fill=0)
+                odd[found[fences % 2 == 1]] = True
             hits.append(Hit("unbalanced_fence", odd, view, FENCE))
         return hits
 
