@@ -14,6 +14,7 @@ from functools import partial
 import numpy as np
 import pyarrow as pa
 
+from traingate.data.arrays import bools
 from traingate.data.lookup import LINE_BITS
 from traingate.results.model import Fault
 
@@ -40,7 +41,7 @@ def kind_of(arrow_type: pa.DataType) -> str | None:
 def _valid_lines(column: pa.ChunkedArray, lines: np.ndarray) -> np.ndarray:
     if column.null_count == 0:
         return lines
-    selected: np.ndarray = lines[column.is_valid().to_numpy()]
+    selected: np.ndarray = lines[bools(column.is_valid())]  # without pyarrow's pandas bridge
     return selected
 
 

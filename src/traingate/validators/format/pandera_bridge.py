@@ -1,6 +1,7 @@
-"""Value checks of the schema check: pandera `Check`s run column by column on each batch's scalar columns.
-The checks are called directly (no DataFrameSchema around them): the same pandera semantics, without the
-schema machinery's fixed cost of several milliseconds per batch."""
+"""The schema check's column options, and pandera's `Check`s for them: exported by `export --as pandera`, and run
+column by column on a batch for the value rules Arrow cannot match exactly (schema_arrow.py). The checks are
+called directly (no DataFrameSchema around them): the same pandera semantics, without the schema machinery's
+fixed cost of several milliseconds per batch. pandera and pandas are imported on first use only."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import Field
 
 from traingate.contracts.model import StrictModel
@@ -65,47 +65,22 @@ NUMERIC = ("greater_than_or_equal_to", "less_than_or_equal_to")
 _LOCAL = threading.local()  # checks run on several threads at once: each thread builds its own
 
 
-def _checks_of(spec: ColumnSpec) -> list[Any]:
-    cache: dict[str, list[Any]] = _LOCAL.__dict__.setdefault("checks", {})
-    key = spec.model_dump_json()
+def _checks_of(spec: ColumnSpec) -> dict[str, Any]:
+    cache: dict[str, dict[str, Any]] = _LOCAL.__dict__.setdefault("checks", {})
+    key = repr(spec.model_dump())  # not JSON, which writes an infinite bound as null, as if absent
     if key not in cache:
-        cache[key] = column_checks(spec)
+        cache[key] = {check.name: check for check in column_checks(spec)}
     return cache[key]
 
 
-def failing_rows(columns: dict[str, ColumnSpec], arrays: dict[str, pa.Array],
-                 num_rows: int) -> dict[tuple[str, str], np.ndarray]:
-    """(column, check name) -> rows failing it; null values pass (nullability is checked on Arrow). Only
-    scalar columns reach pandera."""
-    out: dict[tuple[str, str], np.ndarray] = {}
-    for name, spec in columns.items():
-        array = arrays.get(name)
-        checks = _checks_of(spec) if array is not None and not pa.types.is_nested(array.type) else []
-        if not checks or num_rows == 0:
-            continue
-        views: dict[str, Any] = {}  # the column converted once per kind of check
-        for check in checks:
-            if check.name == "str_matches":  # pandera's runs Python `re`: the pattern runs on RE2 instead
-                failed = np.flatnonzero(_regex_fails(array, spec.regex or ""))
-            else:
-                kind = _kind(array, check.name)
-                if kind not in views:
-                    views[kind] = _series(array, kind)
-                passed = check(views[kind]).check_output  # boolean Series over the non-null rows, by row index
-                failed = passed.index.to_numpy()[~passed.to_numpy(dtype=bool)]
-            if len(failed):
-                mask = np.zeros(num_rows, dtype=bool)
-                mask[failed] = True
-                out[(name, check.name)] = mask
-    return out
-
-
-def _regex_fails(array: pa.Array, pattern: str) -> np.ndarray:
-    """Rows whose value (as text) does not fully match `pattern`, in linear time (RE2: no pattern can hang a
-    value); the same rule as pandera's str_matches of `(?:pattern)\\Z`, nulls passing."""
-    text = array if pa.types.is_string(array.type) or pa.types.is_large_string(array.type) else array.cast(pa.string())
-    matched = pc.match_substring_regex(text, f"^(?:{pattern})$").fill_null(True)
-    return ~np.asarray(matched, dtype=bool)
+def pandera_fails(spec: ColumnSpec, rule: str, array: pa.Array) -> np.ndarray:
+    """Rows of `array` failing pandera's check `rule` of the column (null values pass): the path of the
+    value rules whose semantics Arrow cannot match exactly (schema_arrow.py says which)."""
+    check = _checks_of(spec)[rule]
+    passed = check(_series(array, _kind(array, rule))).check_output  # boolean Series over the non-null rows
+    mask = np.zeros(len(array), dtype=bool)
+    mask[passed.index.to_numpy()[~passed.to_numpy(dtype=bool)]] = True
+    return mask
 
 
 def _kind(array: pa.Array, check: str) -> str:

@@ -1,5 +1,6 @@
-"""The record schema: column presence and dtype on Arrow, value checks through pandera, uniqueness
-over the whole dataset from 16 bytes per row (an xxh64 of the value and the row's identity); under
+"""The record schema: column presence, dtype and nullability on Arrow, value rules on Arrow compute where
+pandera's semantics are matched exactly and through pandera where not (schema_arrow.py), uniqueness over
+the whole dataset from 16 bytes per row (an xxh64 of the value and the row's identity); under
 `--max-memory`, uniqueness writes them to disk split by hash and counts the repeats part by part, exactly
 (validators/common/partitioned.py)."""
 
@@ -16,6 +17,7 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from traingate.contracts.model import CheckConfig
+from traingate.data.arrays import arrow_of, bools
 from traingate.data.batch import BatchContext
 from traingate.data.lookup import split_row_id
 from traingate.results.model import CheckResult, Sample
@@ -28,11 +30,12 @@ from traingate.validators.common.partitioned import Partitioned
 from traingate.validators.common.registry import check
 from traingate.validators.common.samples import Reservoir, row_keys
 from traingate.validators.common.thresholds import judge
-from traingate.validators.format.pandera_bridge import ColumnSpec, failing_rows
+from traingate.validators.format.pandera_bridge import ColumnSpec
+from traingate.validators.format.schema_arrow import failing_rows
 
 
 class SchemaCheck(CheckConfig):
-    summary: ClassVar[str] = "record schema via pandera: dtype, required, nullable, regex, isin, lengths, unique"
+    summary: ClassVar[str] = "record schema with pandera's semantics: dtype, required, nullable, regex, isin, lengths, bounds, unique"
     type: Literal["schema"]
     regex_options: ClassVar[tuple[tuple[str, ...], ...]] = (("columns", "*", "regex"),)
     columns: dict[str, ColumnSpec] = Field(min_length=1)
@@ -55,7 +58,7 @@ def dtype_ok(spec: ColumnSpec, array: pa.Array) -> np.ndarray | bool:
         return True
     if pa.types.is_string(t) and spec.dtype in ("int", "float", "number"):
         pattern = INTEGER if spec.dtype == "int" else FLOAT
-        parsed: np.ndarray = np.asarray(pc.match_substring_regex(array, pattern).fill_null(True), dtype=bool)
+        parsed: np.ndarray = bools(pc.match_substring_regex(array, pattern)) | ~bools(array.is_valid())
         return parsed
     kinds: dict[str, bool] = {
         "string": pa.types.is_string(t) or pa.types.is_large_string(t),
@@ -78,7 +81,7 @@ class SchemaState(FlagState):
 @check("schema", group="format", options=SchemaCheck, details=SchemaDetails)
 class SchemaValidator(RowFlagValidator[SchemaCheck], SpillsRows[SchemaState]):
     spills = "values' hashes"
-    preload = ("pandera.pandas",)
+    preload = ()  # pandera loads on first use, only for a value rule Arrow cannot match exactly
     noun = "breaking the record schema"
 
     def columns(self) -> set[str]:
@@ -102,10 +105,10 @@ class SchemaValidator(RowFlagValidator[SchemaCheck], SpillsRows[SchemaState]):
                 continue
             ok = dtype_ok(spec, array)
             if ok is not True:
-                bad = ~np.asarray(ok, dtype=bool) & np.asarray(array.is_valid(), dtype=bool)
+                bad = ~np.asarray(ok, dtype=bool) & bools(array.is_valid())
                 hits.append(Hit(f"dtype:{name}", bad, note=f"{name} is not {spec.dtype} ({array.type})"))
             if not spec.nullable:
-                hits.append(Hit(f"null:{name}", np.asarray(array.is_null(), dtype=bool),
+                hits.append(Hit(f"null:{name}", bools(array.is_null()),
                                 note=f"{name} is missing or null"))
             present[name] = array
         for (name, rule), rows in failing_rows(self.config.columns, present, batch.num_rows).items():
@@ -119,8 +122,8 @@ class SchemaValidator(RowFlagValidator[SchemaCheck], SpillsRows[SchemaState]):
         for name, spec in self.config.columns.items():
             array = batch.column(name)
             if spec.unique and array is not None:
-                valid = np.flatnonzero(np.asarray(array.is_valid(), dtype=bool))
-                values = array.take(pa.array(valid)).cast(pa.string())  # the value's text, hashed from Arrow's buffers
+                valid = np.flatnonzero(bools(array.is_valid()))
+                values = array.take(arrow_of(valid)).cast(pa.string())  # the value's text, hashed from Arrow's buffers
                 state.unique.setdefault(name, Partitioned()).add(np.column_stack([hash_texts(values), batch.row_ids(valid)]))
         return state
 
