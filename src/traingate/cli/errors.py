@@ -15,7 +15,6 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from traingate.cli.consoles import err
-from traingate.data.lifecycle import TERMINATED, Terminated, stop_on_sigterm
 from traingate.errors import ContractErrors, TraingateError
 from traingate.reports.sanitize import printable
 from traingate.results.gate import ExitCode
@@ -60,6 +59,8 @@ class Guarded(TyperGroup):
     """The app's command group: no exception leaves a command as a traceback and exit 1."""
 
     def invoke(self, ctx: Any) -> Any:
+        from traingate.data.lifecycle import TERMINATED, Terminated, stop_on_sigterm  # not for --help
+
         try:
             with stop_on_sigterm():  # a run unwinds on SIGTERM as on Ctrl-C: workers ended, spill folder removed
                 return super().invoke(ctx)
