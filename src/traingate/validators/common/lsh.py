@@ -35,7 +35,7 @@ def signatures(hashes: np.ndarray, offsets: np.ndarray, num_perm: int) -> np.nda
     try:
         from rensa import RMinHash
     except ImportError as exc:  # pragma: no cover - a core dependency
-        raise MissingDependencyError("near-duplicate detection", "dedup", "rensa") from exc
+        raise MissingDependencyError("near-duplicate detection", "core", "rensa") from exc
     matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets.astype(np.uint64), num_perm, SEED)
     # rensa 0.5 gives the matrix only as lists of ints (`to_rows`); array('I') packs them without a
     # numpy scalar per value, the cheapest way found to a flat buffer.

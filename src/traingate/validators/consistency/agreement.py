@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
+from traingate.errors import require
 from traingate.results.details import Absent
 from traingate.results.model import CheckResult, Threshold
 from traingate.validators.common import shares
@@ -72,6 +73,11 @@ class AgreementDetails(AnnotatorDeviations, ViolationList):
 
 @check("agreement", group="consistency", options=AgreementCheck, details=AgreementDetails)
 class AgreementValidator(Validator[AgreementCheck, AgreementState], ShedsRows[AgreementState]):
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # alpha from krippendorff, the kappas of nominal labels from statsmodels
+        kappas = ("statsmodels",) if self.config.level == "nominal" else ()
+        require(f"the agreement check {self.check_id!r}", "stats", ("krippendorff", *kappas))
 
     def columns(self) -> set[str]:
         return {n.split(".")[0] for n in self.reads_columns()}

@@ -22,6 +22,7 @@ from traingate.contracts.expectations import (
 )
 from traingate.contracts.gx_args import GxArgs
 from traingate.data.batch import BatchContext
+from traingate.errors import require
 from traingate.results.model import CheckResult, Sample, Threshold
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings
@@ -54,6 +55,11 @@ class ExpectationState:
 
 
 class ExpectationValidator(Validator[ExpectationCheck, ExpectationState], ListsFindings[ExpectationState]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # GX judges the result: without it, the run stops before reading
+        named = "" if self.config.expectation in self.check_id else f" ({self.config.expectation})"
+        require(f"the expectation check {self.check_id!r}{named}", "gx")
+
     @cached_property
     def _args(self) -> GxArgs:
         """The expectation's arguments as their model, parsed once rather than per batch."""

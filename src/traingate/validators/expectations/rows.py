@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import regex
 
 from traingate.contracts.gx_args import GxArgs
 from traingate.contracts.regexes import search_bounded
@@ -32,11 +31,15 @@ def _as_text(value: Any) -> str:
 
 
 def _searches(patterns: list[str], values: list[Any]) -> list[list[bool]]:
+    import regex  # the gx extra
+
     compiled = [regex.compile(p) for p in patterns]  # `re` semantics, each value under a time bound
     return [[search_bounded(c, _as_text(v)) for c in compiled] for v in values]
 
 
 def _match_regex(values: list[Any], args: Any) -> np.ndarray:
+    import regex  # the gx extra
+
     found = regex.compile(args.regex)
     return np.array([not search_bounded(found, _as_text(v)) for v in values], dtype=bool)
 

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext, TextView
 from traingate.data.embeddings import embed
-from traingate.errors import ContractError, SourceError
+from traingate.errors import ContractError, SourceError, require
 from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.evalsets import read_text_column
 from traingate.validators.common.features import row_text
@@ -65,6 +65,10 @@ def read_references(path: str, field: str) -> list[str]:
 @check("similarity", group="relevance", options=SimilarityCheck, details=FlagDetails)
 class SimilarityValidator(RowFlagValidator[SimilarityCheck]):
     noun = "off topic"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        require(f"the similarity check {self.check_id!r}", "semantic")
 
     def side_files(self) -> list[str]:
         path = self.config.references

@@ -18,6 +18,7 @@ from traingate.contracts.model import CheckConfig, SampleSpec
 from traingate.data.batch import BatchContext
 from traingate.data.embeddings import embed
 from traingate.data.spill import Rows
+from traingate.errors import require
 from traingate.results.details import Absent
 from traingate.results.model import CheckResult
 from traingate.results.words import counted
@@ -102,6 +103,10 @@ def similar_pairs(vectors: np.ndarray, ids: np.ndarray, threshold: float, block:
        details=SemanticDuplicatesDetails)
 class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState], ShedsRows[VectorState],
                                   LooksAgain[VectorState], ListsFindings[VectorState]):
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        require(f"the semantic_duplicates check {self.check_id!r}", "semantic")
 
     def fields(self) -> list[str]:
         return content_fields(self.spec.kind, self.spec.fields, self.config.on)
