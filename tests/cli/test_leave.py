@@ -63,6 +63,7 @@ def _steady(folder: Path, name: str) -> bytes | object:
     return re.sub(r"[\d.]+ s · |peak RSS \d+ MiB", "", text).encode()
 
 
+@pytest.mark.slow
 def test_every_output_file_is_written_as_a_normal_exit_writes_it(data: Path) -> None:
     runs = {}
     for name, how in (("entry", ENTRY), ("normal", NORMAL)):
@@ -75,6 +76,7 @@ def test_every_output_file_is_written_as_a_normal_exit_writes_it(data: Path) -> 
     assert (data / "entry" / "r.html").read_text().rstrip().endswith("</html>")
 
 
+@pytest.mark.slow
 def test_child_processes_are_ended_and_reaped_and_the_spill_folder_removed(data: Path, tmp_path: Path) -> None:
     marker, temp = uuid.uuid4().hex, tmp_path / "tmp"
     temp.mkdir()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from traingate.contracts import builtins, registry
 
 
@@ -34,6 +36,7 @@ def test_a_contract_loads_the_check_modules_it_names_and_no_other() -> None:
     assert _loaded_after(parse + build) == {"traingate.validators.format.hygiene", "traingate.validators.format.lengths"}
 
 
+@pytest.mark.slow
 def test_a_type_the_table_places_wrong_is_found_by_loading_every_check() -> None:
     misplace = ("from traingate.contracts import builtins\n"
                 "builtins.WHERE[('format', 'empty_text')] = 'quantity.minimums'\n")
