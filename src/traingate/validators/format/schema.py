@@ -35,7 +35,8 @@ from traingate.validators.format.schema_arrow import failing_rows
 
 
 class SchemaCheck(CheckConfig):
-    summary: ClassVar[str] = "record schema with pandera's semantics: dtype, required, nullable, regex, isin, lengths, bounds, unique"
+    summary: ClassVar[str] = ("record schema with pandera's semantics: dtype, required, nullable, regex, isin, lengths, "
+                              "bounds, unique")
     type: Literal["schema"]
     regex_options: ClassVar[tuple[tuple[str, ...], ...]] = (("columns", "*", "regex"),)
     columns: dict[str, ColumnSpec] = Field(min_length=1)
