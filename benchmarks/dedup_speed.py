@@ -142,9 +142,10 @@ def main() -> None:
         rate[label] = len(texts) / cpu
         print(row(label, score(pairs, positives), f"{wall:>7.1f} {cpu:>7.1f} {rate[label]:>11,.0f}"))
     ours_rate, floor_rate, theirs_rate = rate.values()
-    print(f"\nper CPU-second: traingate takes {floor_rate / ours_rate:.2f}x the CPU of rensa's floor (target <= 2), "
-          f"and is {ours_rate / theirs_rate:.1f}x datasketch (target >= 8)")
-    print(f"wall: {floor_time[0] / ours_time[0]:.2f}x rensa's floor, {theirs_time[0] / ours_time[0]:.1f}x datasketch")
+    print(f"\ntraingate / rensa's floor: {floor_rate / ours_rate:.2f}x the CPU, {ours_time[0] / floor_time[0]:.2f}x the "
+          f"wall (target <= 2)")
+    print(f"datasketch / traingate: {ours_rate / theirs_rate:.1f}x the CPU (target >= 8), "
+          f"{theirs_time[0] / ours_time[0]:.1f}x the wall")
     print(f"python 3-gram shingling shared by rensa and datasketch rows: {shingle_time[1]:.1f} CPU s")
     wall, cpu = hashes_floor(array)
     print(f"rensa digest matrix + LSH flags alone on traingate's shingle hashes: {wall:.1f} s wall, {cpu:.1f} s CPU "

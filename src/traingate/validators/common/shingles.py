@@ -5,6 +5,7 @@ per word or per shingle."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib.util import find_spec
 
 import numpy as np
@@ -19,7 +20,6 @@ MIX = np.uint64(0x9E3779B97F4A7C15)
 UNICODE_SPACE = r"[\s\x{0b}\p{Z}\x{85}]+"
 COMPILED_AFTER = 128 << 20
 _TEXT_SEEN = [0]  # bytes of text this process has cut into words
-_HAS_NUMBA: dict[int, bool] = {}
 _BYTE_HASHES = np.array([xxhash.xxh64_intdigest(bytes([b])) for b in range(256)], dtype=np.uint64)
 
 
@@ -51,7 +51,12 @@ def _compiled_pays(values: pa.Array) -> bool:
     if _TEXT_SEEN[0] < COMPILED_AFTER:
         _TEXT_SEEN[0] += values.nbytes
         return False
-    return _HAS_NUMBA[0] if _HAS_NUMBA else _HAS_NUMBA.setdefault(0, find_spec("numba") is not None)
+    return _numba_installed()
+
+
+@lru_cache(maxsize=1)
+def _numba_installed() -> bool:
+    return find_spec("numba") is not None
 
 
 def _split_hashes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
