@@ -24,14 +24,14 @@ from traingate.contracts import parse_contract
 from traingate.engine import shards
 from traingate.engine.runner import RunOptions, validate
 
-VOLATILE = {"run_id", "started_at", "finished_at", "timings", "resources"}
+VOLATILE = {"run_id", "started_at", "finished_at", "timings", "resources", "warnings"}  # warnings: of the spread
 ROWS = 400
 
 
 def _comparable(result: Any) -> dict[str, Any]:
     data = json.loads(result.model_dump_json())
     for key in VOLATILE:
-        data.pop(key)
+        data.pop(key, None)
     data["dataset"].pop("shards")
     return data
 

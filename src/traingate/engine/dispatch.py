@@ -4,10 +4,11 @@ whose states merge in data order. `RunOptions` say how a run reads."""
 from __future__ import annotations
 
 import os
+import time
 import warnings
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from traingate.contracts.model import Contract
@@ -35,21 +36,34 @@ class RunOptions:
     exclude: tuple[str, ...] = ()  # glob patterns of files not to read, besides the contract's dataset.exclude
 
 
+@dataclass(frozen=True)
+class Spread:
+    """How the pass was spread and what starting that cost: for the run to say when it did not pay."""
+
+    data_bytes: int  # the size of the files, known when the run planned
+    workers: int  # worker processes started (0: none)
+    shards: int  # shards folded apart (0: the data was read in this process)
+    start_seconds: float | None = None  # until the last worker was warm; unused workers: waiting for them to end
+    one_shard: bool = False  # workers were asked for, but the data is one shard: read in this process
+
+
 def fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: list[SourceFile], columns: set[str],
-             run: RunOptions, progress: Progress) -> tuple[Folded, list[str], int]:
-    """The data folded into one state per check, the shards that could not be read, and how many shards."""
-    workers = run.workers or ((os.cpu_count() or 1) if sum(f.size for f in files) >= AUTO_PARALLEL_BYTES else 1)
+             run: RunOptions, progress: Progress) -> tuple[Folded, list[str], int, Spread]:
+    """The data folded into one state per check, the shards that could not be read, how many shards, and how
+    the pass was spread."""
+    size = sum(f.size for f in files)
+    workers = run.workers or ((os.cpu_count() or 1) if size >= AUTO_PARALLEL_BYTES else 1)
     parallel = run.limit is None and (run.engine == "ray" or (workers > 1 and may_shard(files) and _spawns(run)))
     local = parallel and run.engine == "local"
-    pool, warming = start_workers(workers, _preload(validators)) if local else (None, [])  # they start while we plan
+    pool, warming = start_workers(workers, _preload(validators)) if local else (None, None)  # they start while we plan
     shards = shard_ranges(files, workers) if parallel else []
     if run.limit is not None or (run.engine == "local" and len(shards) <= 1):  # one process (--limit reads a prefix)
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        one_shard = run.limit is None and workers > 1 and (pool is not None or not may_shard(files))
+        spread = _unused(pool, Spread(size, workers if pool else 0, 0, one_shard=one_shard))
         shards = [Shard(i) for i in range(len(files))]
         return fold(contract, validators, files, shards, columns, limit=run.limit, progress=progress,
                     max_rss_mib=run.max_memory_mib, threads=1 if run.workers == 1 else os.cpu_count() or 1), \
-            [], len(shards)
+            [], len(shards), spread
     share = run.max_memory_mib / workers if run.max_memory_mib else None
     ids = [v.check_id for v in validators]
     findings = any(isinstance(v, ListsFindings) and v.keeps_findings for v in validators)
@@ -58,7 +72,7 @@ def fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: l
         outcomes, pairs = run_shards(tasks, run.engine, workers, run.address, pool,
                                      lambda i: progress.advance(shards[i].size(files)))
     finally:
-        _started(warming)  # workers that died as they started are explained, whatever else failed
+        _started(warming.futures if warming else [])  # workers that died as they started are explained
     merged = Folded.empty(validators)
     failed = []
     for shard, outcome in zip(shards, outcomes):
@@ -70,7 +84,17 @@ def fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: l
         validator = validators[check]
         if isinstance(validator, ShufflesBandKeys) and merged.errors[check] is None:
             merged.states[check] = validator.give_pairs(merged.states[check], by_cap)
-    return merged, failed, len(shards)
+    spread = Spread(size, workers if pool else 0, len(shards), warming.seconds() if warming else None)
+    return merged, failed, len(shards), spread
+
+
+def _unused(pool: ProcessPoolExecutor | None, spread: Spread) -> Spread:
+    """A pool started for data that turned out to be one shard, ended: the seconds waiting for it took."""
+    if pool is None:
+        return spread
+    waited = time.perf_counter()
+    pool.shutdown(cancel_futures=True)  # waits for the workers to finish starting
+    return replace(spread, start_seconds=time.perf_counter() - waited)
 
 
 def _preload(validators: list[Validator[Any, Any]]) -> tuple[str, ...]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -24,13 +26,35 @@ Task = tuple[Any, ...]
 Outcome = Folded | str  # the folded shard, or why it failed
 
 
-def start_workers(workers: int, preload: tuple[str, ...] = ()) -> tuple[ProcessPoolExecutor, list[Future[None]]]:
+@dataclass
+class Warming:
+    """The warming up of a pool's workers: their futures, and when each finished (perf_counter)."""
+
+    started: float
+    futures: list[Future[None]] = field(default_factory=list)
+    ready: list[float] = field(default_factory=list)
+
+    def seconds(self) -> float | None:
+        """Seconds from starting the pool until its last worker was warm; None until all were."""
+        return max(self.ready) - self.started if self.futures and len(self.ready) == len(self.futures) else None
+
+    def done(self, future: Future[None]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self.ready.append(time.perf_counter())
+
+
+def start_workers(workers: int, preload: tuple[str, ...] = ()) -> tuple[ProcessPoolExecutor, Warming]:
     """A pool of spawned worker processes, already starting (importing traingate and `preload`) when
-    returned, with the futures of their warming up."""
+    returned, with their warming up."""
     reap_tracker_at_exit()
+    warming = Warming(time.perf_counter())
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker, initargs=(os.getpid(),))
-    return pool, [pool.submit(warm_up, preload) for _ in range(workers)]
+    for _ in range(workers):
+        future = pool.submit(warm_up, preload)
+        future.add_done_callback(warming.done)
+        warming.futures.append(future)
+    return pool, warming
 
 
 def _start_worker(driver: int) -> None:

@@ -22,6 +22,7 @@ from traingate.engine.dispatch import RunOptions, fold_all
 from traingate.engine.faults import FaultLog
 from traingate.engine.fold import build_validators
 from traingate.engine.folded import Folded
+from traingate.engine.gain import spread_warnings
 from traingate.engine.limits import with_limits
 from traingate.engine.memory import peak_rss_mib
 from traingate.engine.presence import judge, needed_columns
@@ -87,7 +88,7 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
     with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress:
         ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
         hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files]
-        folded, failed_shards, shard_count = fold_all(contract, validators, files, columns, run, progress)
+        folded, failed_shards, shard_count, spread = fold_all(contract, validators, files, columns, run, progress)
         lines = mismatch_lines(folded.types, files) if folded.faults.keep_every else None
         for k, (index, count, sample) in enumerate(folded.types.faults([f.path for f in files])):
             folded.faults.add_counted("type_mismatch", index, count, sample, lines[k] if lines else None)
@@ -103,14 +104,16 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
     gate = decide(results, contract.gate.fail_on, folded.faults.total, contract.gate.max_bad_records,
                   _problems(folded, failed_shards))
     timings = {"total": time.perf_counter() - t0, "read_and_check": read_seconds,
-               **({"ray_start": ray_start} if ray_start is not None else {})}
+               **({"ray_start": ray_start} if ray_start is not None else {}),
+               **({"workers_start": spread.start_seconds} if spread.start_seconds is not None else {})}
     timings.update({v.check_id: s for v, s in zip(validators, folded.seconds)})
     result = RunResult(tool_version=__version__, run_id=uuid.uuid4().hex, started_at=started.isoformat(),
                        finished_at=datetime.now(UTC).isoformat(), contract=contract_info(contract, validators),
                        dataset=dataset, checks=results, gate=gate,
                        distributions=with_limits(StatsCollector().finalize(folded.stats), folded.stats, validators),
                        timings=timings, resources={"peak_rss_mib": round(peak_rss_mib(), 1),
-                                                   "worker_peak_rss_mib": round(folded.worker_rss_mib, 1)})
+                                                   "worker_peak_rss_mib": round(folded.worker_rss_mib, 1)},
+                       warnings=spread_warnings(run, spread, read_seconds, ray_start))
     _mask_reports(validators, result)
     return result, validators, folded.states, files, folded.faults
 

@@ -125,6 +125,8 @@ def _dataset(result: RunResult, console: Console) -> None:
         console.print(f"[red]stopped early[/]: {_safe(ds.stopped_early)}", highlight=False)
     for action in ds.memory_actions:
         console.print(f"[yellow]memory limit[/]: {_safe(action)}", highlight=False)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning[/]: {_safe(warning)}", highlight=False)
     for skipped in ds.skipped_files:
         console.print(f"[dim]skipped[/]: {_safe(skipped.path)} ({_safe(skipped.reason)})", highlight=False)
     for shard in ds.errored_shards:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 SCHEMA_VERSION = "1.2"
 Status = Literal["passed", "failed", "errored", "skipped"]
@@ -240,11 +240,21 @@ class RunResult(Model):
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds: total, read, per check id.")
     resources: dict[str, float] = Field(default_factory=dict, description="peak_rss_mib of the driver, "
                                         "worker_peak_rss_mib of the largest worker process or Ray worker (0 in one process).")
+    warnings: list[str] = Field(default_factory=list, description="What the run says of how it ran, not of the "
+                                "data: --workers or --engine ray chosen for data too small to gain from them, with "
+                                "what starting them cost. Left out when empty.")
     attestation: dict[str, Any] | None = Field(
         None, description="Set by `validate --key`: a DSSE envelope around an in-toto Statement v1 of this run (its "
         "files and their sha256, the contract, the verdict, every check's status and value, whether it was limited "
         "or sampled). The statement's predicate.run_sha256 is the sha256 of this JSON without this field, so an "
         "edit anywhere breaks the signature.")
+
+    @model_serializer(mode="wrap")
+    def _without_empty_warnings(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not self.warnings:
+            data.pop("warnings", None)
+        return data
 
 
 def run_json_schema() -> dict[str, Any]:
