@@ -1,7 +1,9 @@
-"""Start-up: wall and CPU seconds of `traingate --help`, `lint` and a 10-row `validate` of format checks, each
+"""Start-up: wall and CPU seconds of `traingate --help`, `lint`, `checks` and a 10-row `validate` of format checks, each
 in a fresh process as a pre-commit hook or a CI step runs it, against the bare interpreter (`python -c pass`)
 and against another source tree given with --before (e.g. a checkout of an earlier commit). Medians of
 --repeat runs. The targets: --help and lint under 0.25 s, the 10-row validate under 0.5 s, on an idle machine.
+`lint` and `checks` import every check module they name (all of them for `checks`) but execute neither numpy
+nor pyarrow (cli/deferred.py).
 
     python benchmarks/startup.py [--repeat 5] [--before /path/to/older/src]
 """
@@ -39,7 +41,7 @@ checks:
     - {type: max_chars, limit: 20000, max_rate: 0.01}
 """
 ENTRY = "import sys; from traingate.cli.app import main; sys.argv[0] = 'traingate'; sys.exit(main())"
-COMMANDS = {"python -c pass": None, "--help": ["--help"], "lint": ["lint", "c.yaml"],
+COMMANDS = {"python -c pass": None, "--help": ["--help"], "lint": ["lint", "c.yaml"], "checks": ["checks"],
             "validate (10 rows)": ["validate", "c.yaml", "d.jsonl"]}
 
 

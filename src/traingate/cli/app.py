@@ -171,9 +171,17 @@ def _terminal(result: RunResult, github: bool, render: Callable[[RunResult, Cons
         out.file.write(end)
 
 
+def _defer_arrays() -> None:
+    """numpy and pyarrow execute only if used: the check modules import them, these commands never use them."""
+    from traingate.cli.deferred import defer
+
+    defer()
+
+
 @app.command()
 def lint(contracts: Annotated[list[Path], typer.Argument(help="Contract YAML files.")]) -> None:
     """Parse contracts and explain them; no data is read. Exit 3 at the first that does not load."""
+    _defer_arrays()
     from traingate.cli.explain import explain
     from traingate.contracts import load_contract
     from traingate.validators import build
@@ -195,6 +203,7 @@ def lint(contracts: Annotated[list[Path], typer.Argument(help="Contract YAML fil
 @app.command("checks")
 def list_checks() -> None:
     """Every check type, one line each, with its options."""
+    _defer_arrays()
     from traingate.cli.explain import describe_check_types
 
     for line in describe_check_types():
@@ -206,6 +215,7 @@ def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="W
            run: Annotated[bool, typer.Option("--run", help="The JSON Schema of a run result (validate --json) "
                                                            "instead of the contract language's.")] = False) -> None:
     """The JSON Schema of the contract language (for editors), or with --run of the run result."""
+    _defer_arrays()
     from traingate.contracts.jsonschema import contract_json_schema
     from traingate.results import run_json_schema
 

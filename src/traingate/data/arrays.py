@@ -8,6 +8,7 @@ contract that needs no pandas never loads it. Types these functions do not cover
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -15,13 +16,17 @@ import pyarrow as pa
 
 __all__ = ["arrow_of", "bools", "numbers", "scalar", "strings"]
 
-_FLOATS = {pa.float16(): np.float16, pa.float32(): np.float32, pa.float64(): np.float64}
+
+@cache
+def _floats() -> dict[pa.DataType, type[np.floating[Any]]]:
+    """Built on first use, so importing this module executes neither library (cli/deferred.py)."""
+    return {pa.float16(): np.float16, pa.float32(): np.float32, pa.float64(): np.float64}
 
 
 def _dtype(kind: pa.DataType) -> np.dtype[Any] | None:
     if pa.types.is_integer(kind):
         return np.dtype(str(kind))
-    return np.dtype(_FLOATS[kind]) if kind in _FLOATS else None
+    return np.dtype(_floats()[kind]) if kind in _floats() else None
 
 
 def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:

@@ -31,8 +31,9 @@ from typing import Any, ClassVar, Generic, TypeVar
 import numpy as np
 
 StateT = TypeVar("StateT")
-BandKeys = tuple[np.ndarray, np.ndarray, np.ndarray]  # (keys rows x columns, row ids, row tags)
-PairsOf = Callable[[np.ndarray, np.ndarray, np.ndarray, int], np.ndarray]
+# Quoted, so importing this module reads nothing of numpy (cli/deferred.py).
+BandKeys = tuple["np.ndarray", "np.ndarray", "np.ndarray"]  # (keys rows x columns, row ids, row tags)
+PairsOf = Callable[["np.ndarray", "np.ndarray", "np.ndarray", int], "np.ndarray"]
 
 
 class SpillsRows(ABC, Generic[StateT]):

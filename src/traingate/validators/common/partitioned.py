@@ -17,7 +17,7 @@ import numpy as np
 from traingate.data.spill import Rows
 
 PARTS = 16
-_SHIFT = np.uint64(60)  # the top 4 bits of the key choose its part
+_SHIFT = 60  # the top 4 bits of the key choose its part (an int: importing reads nothing of numpy)
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Partitioned:
         if not self.memory:
             return 0
         table = np.concatenate(self.memory)
-        part = table[:, self.by] >> _SHIFT
+        part = table[:, self.by] >> np.uint64(_SHIFT)
         self.parts = self.parts or [Rows() for _ in range(PARTS)]
         for p, rows in enumerate(self.parts):
             rows.add(table[part == p])
@@ -63,6 +63,6 @@ class Partitioned:
         if not self.parts:
             yield held
             return
-        part = held[:, self.by] >> _SHIFT
+        part = held[:, self.by] >> np.uint64(_SHIFT)
         for p, rows in enumerate(self.parts):
             yield np.concatenate([held[part == p], *(np.load(s.path).T for s in rows.disk)])

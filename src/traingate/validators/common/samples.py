@@ -16,13 +16,13 @@ from traingate.data.masking import window
 SAMPLE_CAP = 20
 REASONS_KEPT = 64  # reasons that keep a sample of their own; past them a reason shows only by chance
 EXCERPT_CHARS = 300
-SEED = np.uint64(0x9E3779B97F4A7C15)
+SEED = 0x9E3779B97F4A7C15  # a Python int: importing this module reads nothing of numpy (cli/deferred.py)
 
 
 def row_keys(row_ids: np.ndarray) -> np.ndarray:
     """splitmix64 of each row id: a fixed pseudo-random order of rows."""
     with np.errstate(over="ignore"):
-        z = row_ids.astype(np.uint64) + SEED
+        z = row_ids.astype(np.uint64) + np.uint64(SEED)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return z ^ (z >> np.uint64(31))

@@ -15,12 +15,17 @@ import xxhash
 
 from traingate.validators.common.normalize import filled, hash_texts
 
-MIX = np.uint64(0x9E3779B97F4A7C15)
+MIX = 0x9E3779B97F4A7C15  # used as np.uint64: as a Python int here, importing reads nothing of numpy
 # ASCII \t \n \v \f \r and space (as the ASCII kernel), plus Unicode separators and NEL.
 UNICODE_SPACE = r"[\s\x{0b}\p{Z}\x{85}]+"
 COMPILED_AFTER = 128 << 20
 _TEXT_SEEN = [0]  # bytes of text this process has cut into words
-_BYTE_HASHES = np.array([xxhash.xxh64_intdigest(bytes([b])) for b in range(256)], dtype=np.uint64)
+
+
+@lru_cache(maxsize=1)
+def _byte_hashes() -> np.ndarray:
+    """xxh64 of each byte value, built on first use."""
+    return np.array([xxhash.xxh64_intdigest(bytes([b])) for b in range(256)], dtype=np.uint64)
 
 
 def token_hashes(values: pa.Array, unit: str, compiled: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -30,7 +35,7 @@ def token_hashes(values: pa.Array, unit: str, compiled: bool | None = None) -> t
     values = filled(values).cast(pa.large_string())
     if unit == "char":
         data, offsets = _utf8(values)
-        return _BYTE_HASHES[data], offsets
+        return _byte_hashes()[data], offsets
     if compiled or (compiled is None and _compiled_pays(values)):
         from traingate.validators.common.word_kernel import word_hashes
 
@@ -141,7 +146,7 @@ def _whole_hashes(tokens: np.ndarray, offsets: np.ndarray, values: np.ndarray) -
     with np.errstate(over="ignore"):
         for k in range(int(lengths.max()) if len(values) else 0):
             live = lengths > k
-            acc[live] = acc[live] * MIX + tokens[starts[live] + k]
+            acc[live] = acc[live] * np.uint64(MIX) + tokens[starts[live] + k]
     return acc
 
 
@@ -152,7 +157,7 @@ def _window_hashes(tokens: np.ndarray, n: int) -> np.ndarray:
         return np.zeros(0, dtype=np.uint64)
     acc = tokens[:size].astype(np.uint64, copy=True)
     for k in range(1, n):
-        acc *= MIX
+        acc *= np.uint64(MIX)
         acc += tokens[k: k + size]
     return acc
 

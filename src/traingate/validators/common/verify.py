@@ -13,7 +13,7 @@ from traingate.contracts.model import DatasetSpec
 from traingate.data.batch import BatchContext
 from traingate.data.tokenizers import get_tokenizer
 
-Shingler = Callable[[BatchContext], tuple[np.ndarray, np.ndarray]]
+Shingler = Callable[[BatchContext], tuple["np.ndarray", "np.ndarray"]]  # quoted: importing reads nothing of numpy
 
 
 def verified_pairs(pairs: np.ndarray, rows: Mapping[int, dict[str, Any]], spec: DatasetSpec, shingles: Shingler,

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from traingate.contracts.gx_args import GxArgs
 from traingate.contracts.regexes import search_bounded
 
-Predicate = Callable[[list[Any], GxArgs], np.ndarray]  # non-null values -> True where unexpected
+Predicate = Callable[[list[Any], GxArgs], "np.ndarray"]  # non-null values -> True where unexpected
 
 
 def missing(array: pa.Array) -> np.ndarray:
