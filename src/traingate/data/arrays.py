@@ -56,6 +56,10 @@ def bools(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
         out = _bits(chunk.buffers()[1], chunk.offset, len(chunk))
         valid = _valid(chunk)
         parts.append(out if valid is None else out & valid)
+    if not parts:  # a chunked array of no chunks
+        if not pa.types.is_boolean(values.type):
+            raise TypeError(f"bools() reads a boolean array, not {values.type}")
+        return np.zeros(0, dtype=np.bool_)
     return np.concatenate(parts) if len(parts) != 1 else parts[0]
 
 
@@ -76,7 +80,10 @@ def numbers(values: pa.Array | pa.ChunkedArray, fill: float | int = 0) -> np.nda
         parts.append(out if valid is None else np.where(valid, out, np.asarray(fill, dtype=dtype)))
     if not parts:
         kind = values.type
-        return np.zeros(0, dtype=np.bool_ if pa.types.is_boolean(kind) else _dtype(kind))
+        dtype = np.dtype(np.int64) if pa.types.is_boolean(kind) else _dtype(kind)
+        if dtype is None:
+            raise TypeError(f"numbers() reads an integer or floating array, not {kind}")
+        return np.zeros(0, dtype=dtype)
     return np.concatenate(parts) if len(parts) != 1 else parts[0]
 
 
