@@ -32,7 +32,7 @@ def test_workers_on_small_data_say_what_starting_them_cost() -> None:
     spread = Spread(data_bytes=3_000_000, workers=2, shards=4, start_seconds=1.25)
     said = spread_warnings(RunOptions(workers=2), spread, read_seconds=2.5, ray_start=None)
     assert len(said) == 1 and said[0].startswith("--workers 2 on 3.0 MB: worker processes took longer than one "
-                                                 "process on data under 536.9 MB")
+                                                 "process on data under 128.0 MB")
     assert "starting them took 1.2 s of the 2.5 s of reading and checking" in said[0]
 
 

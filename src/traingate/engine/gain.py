@@ -2,14 +2,16 @@
 too small to gain from them cost start-up seconds a single process does not pay; the run says so, with
 what it cost, and reads the data all the same (the result is the one a single process gives).
 
-The sizes are measured (benchmarks/scale.py: one process, 2 workers and a local Ray instance, each run in a
-fresh process, on 2 cores): below them the spread run took longer than one process in every run measured
-(2 workers: 0.4-0.9x at 8-386 MB; Ray: 0.05-0.85x up to 773 MB, 1.5-1.8x at 1.9 GB).
+The sizes are measured (benchmarks/scale.py: the format checks and exact duplicates on SFT rows, one
+process, 2 workers and a local Ray instance, each run in a fresh process, on 2 cores with the machine
+otherwise idle): below them the spread run took longer than one process in every run measured (2 workers:
+0.81x at 38.5 MB, 0.96x at 127 MB, then 1.27x at 386 MB and 1.54x at 773 MB; Ray: 0.16-0.72x up to 773 MB).
+Heavier checks (NER, embeddings) gain from workers on less data; these sizes hold for the lightest.
 """
 
-from traingate.engine.dispatch import AUTO_PARALLEL_BYTES, RunOptions, Spread
+from traingate.engine.dispatch import RunOptions, Spread
 
-WORKERS_PAY_BYTES = AUTO_PARALLEL_BYTES  # where the default starts a worker per core
+WORKERS_PAY_BYTES = 128_000_000  # 127 MB measured slower, 386 MB faster
 RAY_PAYS_BYTES = 768 << 20
 
 
@@ -24,7 +26,7 @@ def spread_warnings(run: RunOptions, spread: Spread, read_seconds: float, ray_st
         return [f"--engine ray on {size}: a local Ray instance took longer than one process on data under "
                 f"{_size(RAY_PAYS_BYTES)} (measured on 2 cores); starting it took {ray_start:.1f} s of the "
                 f"{read_seconds:.1f} s of reading and checking. Data this small reads faster without --engine ray."]
-    if run.workers <= 1:  # the default starts workers only for data of a size they pay at
+    if run.workers <= 1:  # the default starts workers only from 512 MiB, where they pay
         return []
     if spread.one_shard:
         said = f"--workers {run.workers} on {size}: the data is one shard, so it was read in this process"
