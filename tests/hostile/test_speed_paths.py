@@ -28,11 +28,14 @@ def test_a_regex_holding_the_group_names_text_finds_the_same_with_or_without_oth
             assert found(checks[0], batch_of(array, patterns, checks)) == want, (pattern, patterns)
 
 
-def test_combine_names_the_whitespace_group_once_and_leaves_lookalikes() -> None:
-    assert combine([r"\S(?P<at> {4,})", r"\n(?P<at>(?:[ \t]*\n){4,})"]) == r"(?:\S(?: {4,}))|(?:\n(?:(?:[ \t]*\n){4,}))"
-    for pattern in LOOKALIKES[:3]:
+def test_combine_leaves_every_regex_as_written_and_the_whitespace_scan_names_no_group() -> None:
+    for pattern in LOOKALIKES:
         assert combine([pattern]) == f"(?:{pattern})"
-    assert combine([r"\\(?P<at>y)"]) == r"(?:\\(?:y))"  # an escaped backslash, then the group
+    checks = validators("  format:\n    - {type: whitespace}\n")
+    scanned = [regex for _, regex in checks[0].scanned()]
+    assert len(scanned) == 4 and not any("(?P<" in regex for regex in scanned)
+    assert [checks[0].scan_form(p) for _, p in checks[0].patterns()] == scanned
+    assert sum("(?P<at>" in p for _, p in checks[0].patterns()) == 2  # the samples still mark the run
 
 
 @pytest.mark.parametrize("kind", [pa.bool_(), pa.int64(), pa.float16()])

@@ -45,39 +45,9 @@ def text_patterns(checks: Iterable[object]) -> dict[str | None, tuple[str, ...]]
 
 
 def combine(patterns: Iterable[str]) -> str:
-    """One regex matching where any of the patterns does (a group name may occur once in a regex)."""
-    return "|".join(f"(?:{_unnamed(p)})" for p in patterns)
-
-
-GROUP = "(?P<at>"  # the whitespace check's span group, which two of its regexes name
-
-
-def _unnamed(pattern: str) -> str:
-    """The regex with each group named `at` made non-capturing. Text that only reads like one is left as it
-    is: after a backslash, in a character class, between \\Q and \\E."""
-    out, at, in_class = [], 0, False
-    while at < len(pattern):
-        step = 1
-        if pattern.startswith("\\Q", at):
-            end = pattern.find("\\E", at + 2)
-            step = (len(pattern) if end < 0 else end + 2) - at
-        elif pattern[at] == "\\":
-            step = 2
-        elif in_class and pattern.startswith("[:", at) and ":]" in pattern[at + 2:]:
-            step = pattern.index(":]", at + 2) + 2 - at
-        elif in_class:
-            in_class = pattern[at] != "]"
-        elif pattern[at] == "[":
-            in_class = True
-            step += pattern.startswith("[^", at)
-            step += pattern[at + step: at + step + 1] == "]"  # a ']' first in a class is a member
-        elif pattern.startswith(GROUP, at):
-            out.append("(?:")
-            at += len(GROUP)
-            continue
-        out.append(pattern[at: at + step])
-        at += step
-    return "".join(out)
+    """One regex matching where any of the patterns does. Each is taken as it is written: patterns that name
+    the same group do not compile together, and their checks then make passes of their own."""
+    return "|".join(f"(?:{p})" for p in patterns)
 
 
 def matches(values: pa.Array, pattern: str) -> np.ndarray:

@@ -4,6 +4,7 @@ Each check finds its rows among the candidates of the batch's one pass over each
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -75,6 +76,7 @@ class PlaceholdersCheck(TextCheck):
 CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u0080-\u009f]"
 MOJIBAKE = "(?:Ã|Â|â€)[\u00a0-\u00bf\u2018-\u201e\u2020-\u2026\u2030\u2039\u203a\u20ac\u2122\u0152\u0153\u0160\u0161\u0178]"
 BLANK = r"^\s*$"
+AT = "(?P<at>"  # the group a whitespace regex names, to mark its sample
 FENCE = r"(?m)^[ \t]*```"
 
 __all__ = ["any_term", "matches", "pattern_hits"]
@@ -87,10 +89,14 @@ class _PatternValidator(RowFlagValidator[TextCheck], ScansText):
         raise NotImplementedError
 
     def scanned(self) -> list[tuple[list[str] | None, str]]:
-        return [(self.config.fields, p) for _, p in self.patterns()]
+        return [(self.config.fields, self.scan_form(p)) for _, p in self.patterns()]
+
+    def scan_form(self, pattern: str) -> str:
+        """The regex as the shared pass reads it: the same, unless the check names a group in it."""
+        return pattern
 
     def find(self, batch: BatchContext) -> list[Hit]:
-        return pattern_hits(batch, self.config.fields, self.patterns())
+        return pattern_hits(batch, self.config.fields, self.patterns(), self.scan_form)
 
 
 def any_term(terms: list[str]) -> str:
@@ -100,12 +106,14 @@ def any_term(terms: list[str]) -> str:
     return "(?i)(?:" + "|".join(whole(t) for t in terms) + ")"
 
 
-def pattern_hits(batch: BatchContext, fields: list[str] | None, patterns: list[tuple[str, str]]) -> list[Hit]:
+def pattern_hits(batch: BatchContext, fields: list[str] | None, patterns: list[tuple[str, str]],
+                 scan_form: Callable[[str], str] = str) -> list[Hit]:
     """Values matching any of (reason, regex): the candidates of one pass with every pattern together (the
-    batch's shared pass, narrowed to these patterns when there are several), then each pattern on them."""
+    batch's shared pass, narrowed to these patterns when there are several), then each pattern on them.
+    `scan_form`: each regex as the passes over several read it (without the group names of a sample's mark)."""
     if not patterns:
         return []
-    regexes = [p for _, p in patterns]
+    regexes = [scan_form(p) for _, p in patterns]
     hits = []
     for view in batch.views(fields):
         found, shared = candidates(batch, view, regexes)
@@ -160,12 +168,15 @@ class WhitespaceValidator(_PatternValidator):
         # whole runs, so a sample marks all of the whitespace; `at` narrows the mark to the spaces or blank lines
         out = [("leading_trailing", r"^\s+|\s+$")] if cfg.leading_trailing else []
         if cfg.space_run:
-            out.append(("space_run", rf"\S(?P<at> {{{cfg.space_run},}})"))
+            out.append(("space_run", rf"\S{AT} {{{cfg.space_run},}})"))
         if cfg.blank_lines:
-            out.append(("blank_lines", rf"\n(?P<at>(?:[ \t]*\n){{{cfg.blank_lines + 1},}})"))
+            out.append(("blank_lines", rf"\n{AT}(?:[ \t]*\n){{{cfg.blank_lines + 1},}})"))
         if cfg.crlf:
             out.append(("carriage_return", r"\r"))
         return out
+
+    def scan_form(self, pattern: str) -> str:
+        return pattern.replace(AT, "(?:")  # its own regexes above: `at` marks the sample only
 
 
 @check("encoding", group="format", options=EncodingCheck, details=FlagDetails)
