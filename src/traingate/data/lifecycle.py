@@ -15,9 +15,11 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
-from multiprocessing import resource_tracker, util
-from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
 
 WATCH_SECONDS = 0.2  # how often a worker looks whether its driver is alive
 END_SECONDS = 2.0  # how long ended workers get to exit before they are killed
@@ -68,10 +70,14 @@ def end_processes(processes: Iterable[BaseProcess], seconds: float = END_SECONDS
 def reap_tracker_at_exit() -> None:
     """Have the driver stop and reap multiprocessing's resource tracker when it exits, after the other exit
     finalizers (which unregister the semaphores it tracks), instead of leaving it to init as a zombie."""
+    from multiprocessing import util  # not on the path of a command that starts no process
+
     util.Finalize(None, _stop_tracker, exitpriority=-100)
 
 
 def _stop_tracker() -> None:
+    from multiprocessing import resource_tracker
+
     tracker = resource_tracker._resource_tracker
     if getattr(tracker, "_pid", None) is not None and hasattr(tracker, "_stop"):  # started by this process
         tracker._stop()

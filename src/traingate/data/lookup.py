@@ -12,13 +12,10 @@ from typing import Any
 import numpy as np
 
 from traingate.data.readers import Chunk, Span, open_raw, parse_block, read_source
+from traingate.data.rowids import LINE_BITS, split_row_id
 from traingate.data.sources import SourceFile
 
-LINE_BITS = 40
-
-
-def split_row_id(row_id: int) -> tuple[int, int]:
-    return row_id >> LINE_BITS, row_id & ((1 << LINE_BITS) - 1)
+__all__ = ["LINE_BITS", "fetch_rows", "field_text", "split_row_id"]
 
 
 def fetch_rows(files: list[SourceFile], columns: set[str] | None, wanted: set[int],

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import xxhash
 
-from traingate.data.lookup import LINE_BITS
+from traingate.data.rowids import LINE_BITS
 from traingate.data.spill import SPILL_DIR_ENV, Rows
 from traingate.validators.common.row_order import in_row_order, sort_rows
 

@@ -17,8 +17,8 @@ from pydantic import Field, model_validator
 
 from traingate.contracts.model import SampleSpec, StrictModel, TextCheck
 from traingate.data.batch import BatchContext
-from traingate.data.lookup import split_row_id
 from traingate.data.presidio import Finding, analyze_batch, mask
+from traingate.data.rowids import split_row_id
 from traingate.errors import require
 from traingate.results.details import Absent, Part
 from traingate.results.model import CheckResult, Sample

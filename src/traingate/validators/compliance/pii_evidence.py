@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import xxhash
 
-from traingate.data.lookup import split_row_id
+from traingate.data.rowids import split_row_id
 from traingate.data.spill import Rows
 
 # row id, field, turn (-1: one value), entity, start, end, score

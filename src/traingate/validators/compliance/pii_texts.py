@@ -13,9 +13,9 @@ from pydantic import Field
 
 from traingate.contracts.model import StrictModel
 from traingate.data.batch import BatchContext
-from traingate.data.lookup import split_row_id
 from traingate.data.masking import window
 from traingate.data.presidio import EngineSpec, Finding, analyze_parallel, mask
+from traingate.data.rowids import split_row_id
 from traingate.results.model import Sample
 
 if TYPE_CHECKING:

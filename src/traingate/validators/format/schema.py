@@ -19,7 +19,7 @@ from pydantic import Field
 from traingate.contracts.model import CheckConfig
 from traingate.data.arrays import arrow_of, bools
 from traingate.data.batch import BatchContext
-from traingate.data.lookup import split_row_id
+from traingate.data.rowids import split_row_id
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.capabilities import SpillsRows
 from traingate.validators.common.details import FlagDetails
