@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import time
 from pathlib import Path
 
@@ -21,6 +22,13 @@ def describe() -> str:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (f"machine: {cores} cores, Python {platform.python_version()}, pyarrow {pyarrow.__version__}, "
             f"{load()}")
+
+
+def children_cpu() -> float:
+    """CPU seconds (user and system) of every child process this one has reaped so far: the difference
+    around a subprocess.run is that run's CPU, its own workers included."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def banner() -> None:

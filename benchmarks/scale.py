@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fresh import run_fresh
 from machine import banner, floor_read_json, load
-from throughput import CACHE, CONTRACT, WORDS, cached
+from throughput import CACHE, CONTRACT, WORDS, cached, prefix
 
 SCALE_CONTRACT = CONTRACT + "  uniqueness:\n    - {type: exact_duplicates, max_rate: 1.0}\n"
 CONFIGS = (("local", 1), ("local", 2), ("ray", 2))
@@ -49,16 +49,6 @@ def generate(path: Path, rows: int) -> None:
                 lines.append(json.dumps({"id": f"row-{i}", "instruction": pool[a], "input": "" if i % 3 else pool[b],
                                          "output": f"{pool[c]} {pool[d]} {pool[a]}"}))
             out.write("\n".join(lines) + "\n")
-
-
-def prefix(full: Path, rows: int) -> Path:
-    """The first `rows` lines of `full`, as a file of their own."""
-    path = CACHE / f"scale-{rows}.jsonl"
-    if not path.exists():
-        with full.open("rb") as src, path.open("wb") as dst:
-            for _, line in zip(range(rows), src):
-                dst.write(line)
-    return path
 
 
 def measure(contract: Path, data: Path, engine: str, workers: int, repeat: int) -> list[dict[str, float]]:
@@ -97,7 +87,7 @@ def main() -> None:
     contract = CACHE / "scale-contract.yaml"
     contract.write_text(SCALE_CONTRACT)
     for rows in sizes:
-        data = full if rows == max(sizes) else prefix(full, rows)
+        data = full if rows == max(sizes) else prefix(full, rows, "scale")
         runs: dict[tuple[str, int], list[dict[str, float]]] = {c: [] for c in configs}
         for _ in range(repeat):
             for engine, workers in configs:

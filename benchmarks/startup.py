@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from machine import banner, load
+from machine import banner, children_cpu, load
 
 CONTRACT = """\
 contract: ten
@@ -51,11 +50,10 @@ def timed(args: list[str] | None, src: str, cwd: Path, repeat: int) -> tuple[flo
     env = {**os.environ, "PYTHONPATH": src}
     walls, cpus = [], []
     for _ in range(repeat):
-        before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+        cpu, start = children_cpu(), time.perf_counter()
         subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         walls.append(time.perf_counter() - start)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        cpus.append(children_cpu() - cpu)
     return statistics.median(walls), statistics.median(cpus)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from machine import banner, floor_read_json, load  # noqa: E402
+from machine import banner, children_cpu, floor_read_json, load  # noqa: E402
 
 CACHE = Path(os.environ.get("TRAINGATE_BENCH_DIR", "/tmp/traingate-bench"))
 WORDS = [
@@ -113,19 +112,16 @@ RUN = ("import resource, sys, time; t0=time.perf_counter();"
 def measure(contract: Path, data: Path, workers: int, src: str | None = None) -> dict[str, float]:
     """The pass's wall and CPU seconds, peak RSS in MiB (of the largest process) and rows of one run, and the
     whole run's wall and CPU seconds from the process's start to its end."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall = time.perf_counter()
+    cpu, wall = children_cpu(), time.perf_counter()
     out = fresh_process(RUN, str(contract), str(data), str(workers), src=src).split()
-    whole = time.perf_counter() - wall
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    whole_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    whole, whole_cpu = time.perf_counter() - wall, children_cpu() - cpu
     return {"pass": float(out[0]), "pass_cpu": float(out[1]), "rss": float(out[2]), "rows": int(out[3]),
             "whole": whole, "whole_cpu": whole_cpu}
 
 
-def prefix(full: Path, size: int) -> Path:
-    """The first `size` rows of the full file, written once."""
-    data = CACHE / f"sft-{size}.jsonl"
+def prefix(full: Path, size: int, stem: str = "sft") -> Path:
+    """The first `size` lines of the full file, written once to CACHE/{stem}-{size}.jsonl."""
+    data = CACHE / f"{stem}-{size}.jsonl"
     if not data.exists():
         with full.open("rb") as src, data.open("wb") as dst:
             for _, line in zip(range(size), src):

@@ -13,16 +13,14 @@ and ten seconds a run)
 from __future__ import annotations
 
 import json
-import resource
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import banner, load
-from throughput import CACHE, WORDS, cached
+from machine import banner, children_cpu, load
+from throughput import CACHE, WORDS, cached, fresh_process
 
 CATEGORIES = ["math", "code", "chat", "writing"]
 CHECKS = ["id not null", "id regex", "instruction length 1-400", "id unique", "category in set"]
@@ -129,11 +127,9 @@ def generate(path: Path, rows: int) -> None:
 
 def run(code: str, *args: str) -> dict[str, object]:
     """A snippet's last line of JSON, run in a fresh process, with the CPU seconds it and its workers used."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
-    result["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = children_cpu()
+    result: dict[str, object] = json.loads(fresh_process(code, *args))
+    result["cpu"] = children_cpu() - cpu
     return result
 
 
