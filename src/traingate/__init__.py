@@ -5,8 +5,9 @@ contract language's models, the engine, or the package metadata `__version__` re
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from traingate.lazy import on_first_use
 
 if TYPE_CHECKING:
     from traingate.api import mebibytes, validate
@@ -26,9 +27,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"traingate.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = on_first_use(__name__, _WHERE)

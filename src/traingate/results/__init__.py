@@ -3,8 +3,9 @@ ExitCode` does not build the pydantic models."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from traingate.lazy import on_first_use
 
 if TYPE_CHECKING:
     from traingate.results.gate import ExitCode, decide
@@ -16,9 +17,4 @@ _WHERE = {"ExitCode": "gate", "decide": "gate", "CheckResult": "model", "RunResu
 __all__ = ["CheckResult", "ExitCode", "RunResult", "Sample", "decide", "run_json_schema"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = on_first_use(__name__, _WHERE)
