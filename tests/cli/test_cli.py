@@ -148,3 +148,17 @@ def test_schema_run_publishes_the_run_result_schema_that_a_saved_run_meets(tmp_p
     jsonschema.validate(json.loads((tmp_path / "r.json").read_text()), schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"checks": "none"}, schema)
+
+
+def test_emoji_codes_are_printed_as_written(tmp_path: Path) -> None:
+    """rich would turn `:fire:` in a contract's name or a dataset's text into a picture: the output must say
+    what the contract and the data say."""
+    contract = tmp_path / "c.yaml"
+    contract.write_text('contract: "gate :fire: one"\nversion: 1.0.0\ndataset:\n  kind: sft\nchecks:\n  format:\n'
+                        "    - {type: whitespace, max_rate: 0.0}\n")
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"prompt": "Say :fire:  twice  ", "response": "ok :smile:"}) + "\n")
+    code, output = invoke("lint", str(contract))
+    assert code == 0 and "gate :fire: one" in output and "\N{FIRE}" not in output
+    code, output = invoke("validate", str(contract), str(data))
+    assert code == 1 and ":fire:" in output and "\N{FIRE}" not in output

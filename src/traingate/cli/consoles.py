@@ -1,7 +1,9 @@
 """The two consoles every command prints through, built once: `out` on stdout, `err` on stderr.
 
 Neither highlights: rich's automatic highlighting (numbers, paths, quotes coloured by pattern) is off, so
-colour only ever means what the command gives it (red an error, yellow a warning).
+colour only ever means what the command gives it (red an error, yellow a warning). Neither replaces emoji
+codes: a name or a text holding `:smile:` is printed as written, never as a picture (and rich's table of
+emoji codes is never loaded).
 
 Both soft-wrap: a message is one line however long, never broken by rich at the console's width (a
 terminal still folds it for display, but a log, a pipe or a test reading the output sees the whole line).
@@ -27,7 +29,7 @@ class Terminal(Console):
     would read as a failed gate."""
 
     def __init__(self, *, stderr: bool = False) -> None:
-        super().__init__(stderr=stderr, soft_wrap=True, highlight=False)
+        super().__init__(stderr=stderr, soft_wrap=True, highlight=False, emoji=False)
 
     def _on_a_terminal(self) -> bool:
         isatty = getattr(self.file, "isatty", None)
