@@ -1,6 +1,6 @@
 """Features derived from rows, computed once per batch and shared by every check that names them
 (and by `coverage` checks as `feature:`): language, output_format, length_bucket, turns, the source
-file and split, any column."""
+file and split, topic and task_type (zero-shot, validators/common/topics.py), any column."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from traingate.data.batch import BatchContext, TextView
 from traingate.errors import MissingDependencyError
 from traingate.validators.common.turns import per_row_chars, prompts, responses
 
-FEATURES = ("language", "output_format", "length_bucket", "turns", "file", "split", "programming_language", "typo_rate")
+FEATURES = ("language", "output_format", "length_bucket", "turns", "file", "split", "programming_language", "typo_rate",
+            "topic", "task_type")
 FENCE_TAG = re.compile(r"(?m)^[ \t]*```[ \t]*([\w+#.-]+)")
 TYPO_BANDS = ((0.02, "clean"), (0.10, "some_typos"), (1.01, "many_typos"))  # share of unknown words
 LANGUAGE_CHARS = 400  # fastText reads this much of a row
@@ -128,8 +129,14 @@ def turns(batch: BatchContext) -> list[str]:
     return [str(c) for c in counts.tolist()]
 
 
-def feature_values(batch: BatchContext, name: str, bounds: Sequence[int] = (200, 1000)) -> list[str]:
-    """A named feature, or else the column of that name, as one string per row ('' when missing)."""
+def feature_values(batch: BatchContext, name: str, bounds: Sequence[int] = (200, 1000), ask: Any = None) -> list[str]:
+    """A named feature, or else the column of that name, as one string per row ('' when missing). `ask`:
+    topic and task_type's labels, model and floor (a topics.ZeroShot; None: the defaults); data holding a
+    column of that name is counted by its column, as before these features existed."""
+    if name in ("topic", "task_type") and batch.column(name) is None:
+        from traingate.validators.common.topics import ZeroShot, zero_shot
+
+        return zero_shot(batch, ask or ZeroShot(name))
     if name == "language":
         return language_labels(batch)
     if name == "output_format":

@@ -9,20 +9,49 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
+from traingate.errors import require
 from traingate.results.model import CheckResult, Threshold
 from traingate.validators.common.base import Validator
 from traingate.validators.common.details import ViolationList
 from traingate.validators.common.features import FEATURES, feature_values
 from traingate.validators.common.grouping import KeySeen
+from traingate.validators.common.topics import NO_TEXT, OTHER, ZERO_SHOT, ZeroShot
 
 
 class FeatureCheck(CheckConfig):
-    feature: str = Field(description="language, output_format, length_bucket, turns, or a column name.")
+    feature: str = Field(description="language, output_format, length_bucket, turns, topic, task_type, or a column name.")
     buckets: tuple[int, int] = Field((200, 1000), description="length_bucket: characters where short and medium end.")
+    labels: dict[str, str | list[str]] | None = Field(
+        None, description="topic, task_type: label -> description (a phrase or a list of phrases), replacing the "
+        "default labels.")
+    model: str | None = Field(None, description="topic, task_type: the embedding model (default: the semantic "
+                              "checks' default; pip install 'traingate[semantic]').")
+    min_similarity: float | None = Field(None, ge=-1, le=1, description="topic, task_type: similarity to the nearest "
+                                         "label under which a row is `other` (default 0.05).")
+
+    @model_validator(mode="after")
+    def _zero_shot_options(self) -> FeatureCheck:
+        given = [k for k in ("labels", "model", "min_similarity") if getattr(self, k) is not None]
+        if given and self.feature not in ZERO_SHOT:
+            raise ValueError(f"{', '.join(given)} apply to the features topic and task_type, not {self.feature!r}")
+        for name, phrases in (self.labels or {}).items():
+            if name in (OTHER, NO_TEXT) or not name.strip():
+                raise ValueError(f"label {name!r} is reserved or empty (a row nearest no label is {OTHER!r})")
+            listed = [phrases] if isinstance(phrases, str) else phrases
+            if not listed or not all(p.strip() for p in listed):
+                raise ValueError(f"label {name!r} needs a description: a phrase or a list of phrases")
+        if self.labels is not None and len(self.labels) < 2:
+            raise ValueError("`labels` needs at least two labels")
+        return self
+
+    def zero_shot(self) -> ZeroShot | None:
+        if self.feature not in ZERO_SHOT:
+            return None
+        return ZeroShot(self.feature, self.labels, self.model, self.min_similarity)
 
 
 class FeatureCounts(ViolationList):
@@ -44,9 +73,14 @@ class CountState:
 
 
 class CountingValidator(Validator[Any, CountState]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.config.feature in ZERO_SHOT:
+            require(f"the feature {self.config.feature!r} of the check {self.check_id!r}", "semantic")
+
     def columns(self) -> set[str]:
         config: FeatureCheck = self.config
-        own = set() if config.feature in FEATURES else {config.feature.split(".")[0]}
+        own = set() if config.feature in FEATURES and config.feature not in ZERO_SHOT else {config.feature.split(".")[0]}
         return super().columns() | own
 
     def reads(self) -> list[str]:
@@ -62,7 +96,8 @@ class CountingValidator(Validator[Any, CountState]):
 
     def add_batch(self, state: CountState, batch: BatchContext) -> CountState:
         state.rows += batch.num_rows
-        state.values.update(feature_values(batch, self.config.feature, self.config.buckets))
+        config: FeatureCheck = self.config
+        state.values.update(feature_values(batch, config.feature, config.buckets, config.zero_shot()))
         return state
 
     def merge_states(self, a: CountState, b: CountState) -> CountState:
