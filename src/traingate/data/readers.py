@@ -33,7 +33,7 @@ class Chunk:
     lines: np.ndarray  # 1-based line, item or row number of each row in the file
     unit: str
     faults: list[Fault] = field(default_factory=list)
-    span: Span | None = None  # where a JSON lines block lies in an uncompressed local file
+    span: Span | None = None  # where a JSON lines block lies in an uncompressed file
     mismatched: list[tuple[str, str, int]] = field(default_factory=list)  # (column, type, line) set to null
 
 
@@ -49,11 +49,12 @@ class Span:
 Progress = Callable[[int], None]
 
 
-def open_raw(source: SourceFile) -> BinaryIO:
+def open_raw(source: SourceFile, block: int | None = None) -> BinaryIO:
+    """The file's bytes: a local file, or a remote object through fsspec (`data/remote.py`: each read one
+    ranged request, `block` bounding what a short read fetches beyond itself)."""
     if "://" in source.path:
-        import pyarrow.fs as pafs
-        fs, inner = pafs.FileSystem.from_uri(source.path)
-        stream: BinaryIO = fs.open_input_stream(inner)
+        from traingate.data.remote_file import open_remote
+        stream: BinaryIO = open_remote(source.location, source.size, block)  # type: ignore[assignment]
         return stream
     try:
         return open(source.path, "rb")
@@ -205,7 +206,7 @@ def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first:
     their span, so a second look reads only the blocks that hold the rows it wants (`parse_block`).
     Each byte is searched for a newline once (linear), and a line longer than `max_line_bytes()` is one
     `line_too_long` record, skipped without being held."""
-    seekable = source.compression is None and "://" not in source.path
+    seekable = source.compression is None  # a remote object too: a second look reads its blocks by range
     limit = max_line_bytes()
     pieces, pending, line_no, position = [first] if first else [], len(first), first_line, offset
     carry = b""  # what followed an overlong line's newline in the read that found it

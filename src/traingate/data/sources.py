@@ -11,10 +11,14 @@ import glob
 import json
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from traingate.errors import SourceError
+
+if TYPE_CHECKING:
+    from traingate.data.remote import Listed
 
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2"}
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet",
@@ -34,6 +38,14 @@ class SourceFile:
     compression: str | None
     split: str
     size: int
+    etag: str | None = None  # a remote object's etag (or content checksum) as its store listed it
+    version: str | None = None  # a remote object's version id (S3, Azure) or generation (GCS), where kept
+    url: str | None = field(default=None, repr=False)  # the URL opened, when `path` (shown) is it redacted
+
+    @property
+    def location(self) -> str:
+        """What to open: the local path, or the URL with its credentials."""
+        return self.url or self.path
 
 
 @dataclass(frozen=True)
@@ -42,8 +54,9 @@ class Skipped:
     reason: str
 
 
-def describe(path: str, split: str) -> SourceFile:
-    name = path.lower()
+def describe(path: str, split: str, listed: Listed | None = None) -> SourceFile:
+    """`listed`: a remote object as its store listed it (size, etag, version); `path` is then its URL."""
+    name = path.lower().split("?", 1)[0] if listed else path.lower()
     compression = None
     for suffix, codec in COMPRESSIONS.items():
         if name.endswith(suffix):
@@ -54,6 +67,11 @@ def describe(path: str, split: str) -> SourceFile:
                           f"with {', '.join(COMPRESSIONS)}; {EXCLUDE_HINT}")
     if compression and fmt in ("parquet", "arrow"):
         raise SourceError(f"{path}: {fmt} files carry their own compression; decompress the outer {compression}")
+    if listed is not None:
+        from traingate.data.remote import redact
+        shown = redact(path)
+        return SourceFile(shown, fmt, compression, split, listed.size, listed.etag, listed.version,
+                          path if shown != path else None)
     size = os.path.getsize(path) if "://" not in path else 0
     return SourceFile(path, fmt, compression, split, size)
 
@@ -126,9 +144,34 @@ def _walk(directory: Path, patterns: tuple[str, ...], skipped: list[Skipped]) ->
     return found
 
 
+def _expand_remote(pattern: str, patterns: tuple[str, ...], skipped: list[Skipped]) -> list[Listed]:
+    """A URL, a prefix (read like a folder: companions and hidden objects skipped) or a glob."""
+    from traingate.data.remote import list_objects, redact
+
+    magic = glob.has_magic(pattern.split("://", 1)[1].split("?", 1)[0])
+    found, folders = list_objects(pattern, magic)
+    skipped += [Skipped(redact(f), f"a directory matched by {redact(pattern)!r}") for f in folders]
+    if len(found) == 1 and found[0].url == pattern:
+        return found
+    root, kept = pattern if not magic else "", []
+    for item in found:
+        relative = item.url[len(root):].lstrip("/") if root else os.path.basename(item.url)
+        hit = _excluded(item.url, root, patterns)
+        reason = f"excluded by {hit!r}" if hit else _companion(Path(relative))
+        if reason:
+            skipped.append(Skipped(redact(item.url), reason))
+        elif not _is_data(item.url.split("?", 1)[0]):
+            raise SourceError(f"{redact(item.url)}: under {redact(pattern)}, looks like data but traingate cannot read "
+                              f"it (it reads {', '.join(sorted(FORMATS))}, optionally with {', '.join(COMPRESSIONS)}); "
+                              f"{EXCLUDE_HINT}")
+        else:
+            kept.append(item)
+    if not kept:
+        raise SourceError(f"{redact(pattern)}: holds no data files" + (f" ({len(skipped)} skipped)" if skipped else ""))
+    return kept
+
+
 def _expand_one(pattern: str, patterns: tuple[str, ...], skipped: list[Skipped]) -> list[str]:
-    if "://" in pattern:
-        return [pattern]
     path = Path(pattern)
     if path.is_dir():
         return _walk(path, patterns, skipped)
@@ -165,6 +208,12 @@ def resolve_all(data: list[str], splits: dict[str, list[str]] | None, base_dir: 
     skipped: list[Skipped] = []
     seen: set[str] = set()
     for split, pattern in labelled:
+        if "://" in pattern:
+            for item in _expand_remote(pattern, exclude, skipped):
+                if item.url not in seen:
+                    seen.add(item.url)
+                    files.append(describe(item.url, split, item))
+            continue
         for path in _expand_one(pattern, exclude, skipped):
             if path not in seen:
                 seen.add(path)
@@ -181,7 +230,7 @@ def _labelled(data: list[str], splits: dict[str, list[str]] | None, base_dir: st
                         else ("all", item))
     if not labelled and splits:
         root = Path(base_dir or ".")
-        labelled = [(name, str(root / p)) for name, paths in splits.items() for p in paths]
+        labelled = [(name, p if "://" in p else str(root / p)) for name, paths in splits.items() for p in paths]
     if not labelled:
         raise SourceError("no data given: pass DATA paths, or list `dataset.splits` in the contract")
     return labelled
@@ -189,7 +238,11 @@ def _labelled(data: list[str], splits: dict[str, list[str]] | None, base_dir: st
 
 def given_inputs(data: list[str], splits: dict[str, list[str]] | None, base_dir: str | None) -> list[str]:
     """The inputs as `split=path`, local paths absolute, so they can be listed again from anywhere."""
-    return [f"{split}={path if '://' in path else os.path.abspath(path)}"
+    def shown(path: str) -> str:
+        from traingate.data.remote import redact  # only for a URL: a local run never loads it
+        return redact(path)
+
+    return [f"{split}={shown(path) if '://' in path else os.path.abspath(path)}"
             for split, path in _labelled(data, splits, base_dir)]
 
 

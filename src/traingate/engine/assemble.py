@@ -44,7 +44,8 @@ def file_infos(files: list[SourceFile], hashes: list[Future[str]], folded: Folde
     """Each file read, with its sha256 (hashed while the data was read), its rows and bad records."""
     return [FileInfo(path=f.path, split=f.split, format=f.format, bytes=f.size, sha256=h.result(),
                      absolute_path=f.path if "://" in f.path else os.path.abspath(f.path),
-                     rows=folded.rows_per_file[i], bad_records=folded.faults.per_file.get(i, 0))
+                     rows=folded.rows_per_file[i], bad_records=folded.faults.per_file.get(i, 0),
+                     etag=f.etag, version_id=f.version)
             for i, (f, h) in enumerate(zip(files, hashes))]
 
 

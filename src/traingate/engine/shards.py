@@ -1,10 +1,10 @@
-"""Shards: the pieces of the data that workers fold independently. An uncompressed local JSONL file splits
-into byte ranges cut at line ends (each knowing its first line number), a Parquet file into row groups;
-any other file is one shard. Rows keep the file and line they have in a single-process run."""
+"""Shards: the pieces of the data that workers fold independently. An uncompressed JSONL file, local or
+remote, splits into byte ranges cut at line ends (each knowing its first line number), a Parquet file into
+row groups; any other file (a compressed one is read whole, as one stream) is one shard. Rows keep the file
+and line they have in a single-process run. A remote file is read through `open_raw` (ranged requests)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -12,12 +12,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from traingate.data.readers import Chunk, parquet_file, read_jsonl, read_source
+from traingate.data.readers import Chunk, open_raw, parquet_file, read_jsonl, read_source
 from traingate.data.sources import SourceFile
 from traingate.engine.column_types import ColumnTypes
 
 SHARDS_PER_WORKER = 4
 MIN_SHARD_BYTES = 16 << 20
+CUT_BLOCK_BYTES = 64 << 10  # what finding a line end after a remote cut point fetches per request
 
 
 @dataclass(frozen=True)
@@ -40,14 +41,14 @@ class Shard:
 
 
 def _splittable(source: SourceFile) -> bool:
-    return "://" not in source.path and not source.compression and source.format in ("jsonl", "parquet")
+    return not source.compression and source.format in ("jsonl", "parquet")
 
 
-def count_newlines(part: tuple[str, int, int]) -> int:
+def count_newlines(part: tuple[SourceFile, int, int]) -> int:
     """Newlines in bytes [start, end) of a file (counted by the driver while the workers start)."""
-    path, start, end = part
+    source, start, end = part
     lines = 0
-    with open(path, "rb") as raw:
+    with open_raw(source) as raw:
         raw.seek(start)
         remaining = end - start
         while remaining:
@@ -59,10 +60,10 @@ def count_newlines(part: tuple[str, int, int]) -> int:
     return lines
 
 
-def _jsonl_cuts(path: str, size: int, pieces: int) -> list[tuple[int, int]]:
+def _jsonl_cuts(source: SourceFile, size: int, pieces: int) -> list[tuple[int, int]]:
     """(start, end) of `pieces` byte ranges cut just after a newline."""
     cuts = [0]
-    with open(path, "rb") as raw:
+    with open_raw(source, CUT_BLOCK_BYTES) as raw:
         for k in range(1, pieces):
             raw.seek(max(cuts[-1], size * k // pieces))
             tail = raw.readline()
@@ -74,7 +75,11 @@ def _jsonl_cuts(path: str, size: int, pieces: int) -> list[tuple[int, int]]:
 
 
 def _parquet_groups(source: SourceFile, pieces: int) -> list[Shard]:
-    meta = parquet_file(source.path).metadata
+    if "://" in source.path:  # the footer only: a ranged read or two
+        with open_raw(source) as raw:
+            meta = parquet_file(raw).metadata
+    else:
+        meta = parquet_file(source.path).metadata
     bounds = np.linspace(0, meta.num_row_groups, min(pieces, meta.num_row_groups) + 1).astype(int)
     rows = np.concatenate([[0], np.cumsum([meta.row_group(i).num_rows for i in range(meta.num_row_groups)])])
     return [Shard(-1, int(a), int(b), int(rows[a]) + 1) for a, b in zip(bounds, bounds[1:]) if b > a]
@@ -98,7 +103,7 @@ def numbered(files: list[SourceFile], shards: list[Shard]) -> Iterator[Shard]:
     for shard in shards:
         if shard.first_line == 0:  # a JSON lines range after its file's first: lines before it are counted
             assert before is not None and before.file_index == shard.file_index and before.end == shard.start
-            lines = count_newlines((files[shard.file_index].path, before.start, shard.start))
+            lines = count_newlines((files[shard.file_index], before.start, shard.start))
             shard = replace(shard, first_line=before.first_line + lines)
         yield shard
         before = shard
@@ -115,7 +120,7 @@ def shard_ranges(files: list[SourceFile], workers: int) -> list[Shard]:
         if workers == 1 or pieces == 1 or not _splittable(source):
             shards.append(Shard(index))
         elif source.format == "jsonl":
-            shards += [Shard(index, s, e, 1 if s == 0 else 0) for s, e in _jsonl_cuts(source.path, source.size, pieces)]
+            shards += [Shard(index, s, e, 1 if s == 0 else 0) for s, e in _jsonl_cuts(source, source.size, pieces)]
         else:
             shards += [Shard(index, s.start, s.end, s.first_line) for s in _parquet_groups(source, pieces)]
     return shards
@@ -153,12 +158,12 @@ def _read_shard(source: SourceFile, shard: Shard, columns: set[str] | None, raw:
         yield from read_source(source, columns, raw, expected=expected)
         return
     if source.format == "parquet":
-        pf = parquet_file(source.path)
+        pf = parquet_file(raw if "://" in source.path else source.path)
         names = [c for c in pf.schema_arrow.names if columns is None or c in columns]
         row = shard.first_line
         for batch in pf.iter_batches(row_groups=range(shard.start, shard.end or pf.num_row_groups), columns=names):
             yield Chunk(pa.Table.from_batches([batch]), -1, np.arange(row, row + batch.num_rows), "row")
             row += batch.num_rows
         return
-    yield from read_jsonl(_Range(raw, shard.start, shard.end or os.path.getsize(source.path)), source, columns,
+    yield from read_jsonl(_Range(raw, shard.start, shard.end or source.size), source, columns,
                           first_line=shard.first_line, offset=shard.start, expected=expected)

@@ -97,6 +97,18 @@ class FileInfo(Model):
     bad_records: int = Field(0, description="Records of the file that could not be read.")
     absolute_path: str | None = Field(None, description="The file as validate found it, from the root (the "
                                       "same as path for a URL): what promote hashes again, from any directory.")
+    etag: str | None = Field(None, description="A remote object's etag (or the checksum its store lists) when the "
+                             "run listed it (since 1.3); absent for a local file. `sha256` is still of the bytes read.")
+    version_id: str | None = Field(None, description="A remote object's version id (S3, Azure with versioning) or "
+                                   "generation (GCS), where its store keeps one (since 1.3); absent otherwise.")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_versions(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key in ("etag", "version_id"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
 
 class Fault(Model):

@@ -1,0 +1,136 @@
+"""Remote data through fsspec: object stores (`s3://`, `gs://`, `az://`) and dataset hubs (`hf://datasets/...`).
+
+Each filesystem finds its credentials its own standard way (environment variables, config files, instance
+roles); traingate passes none. fsspec is imported only when a path is a URL, so a local run never loads it.
+A URL is shown redacted everywhere (`redact`): a password in it, or a query parameter that signs it, never
+reaches a message or a report. Files are opened with a bounded block size, and each read of a JSON lines
+block or a Parquet column chunk is one ranged request."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from traingate.errors import MissingDependencyError, SourceError
+
+# The package each protocol needs, all in the `remote` extra (errors.EXTRAS).
+PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs",
+            "abfss": "adlfs", "adl": "adlfs", "hf": "huggingface_hub"}
+DEFAULT_BLOCK_BYTES = 4 << 20
+HINTS = {"s3": "for S3: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role; "
+              "FSSPEC_S3_ANON=true for a public bucket",
+         "gs": "for GCS: GOOGLE_APPLICATION_CREDENTIALS or `gcloud auth application-default login`",
+         "az": "for Azure: AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_NAME with "
+               "AZURE_STORAGE_ACCOUNT_KEY or a signed-in identity",
+         "hf": "for the Hugging Face hub: HF_TOKEN or `hf auth login`"}
+ALIASES = {"s3a": "s3", "gcs": "gs", "abfs": "az", "abfss": "az", "adl": "az"}
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/@:\s?#]*):(?P<secret>[^/@\s?#]*)@")
+_SIGNED = re.compile(r"(?P<key>[?&](?:[\w.-]*(?:sig|signature|token|secret|password|credential|key)[\w.-]*|sv|se|sp))"
+                     r"=(?P<value>[^&#\s'\"]*)", re.IGNORECASE)
+
+
+def is_remote(path: str) -> bool:
+    return "://" in path
+
+
+def redact(text: str) -> str:
+    """`text` with each URL's password and signing query parameters replaced by `***`."""
+    text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+    return _SIGNED.sub(lambda m: f"{m['key']}=***", text)
+
+
+def block_bytes() -> int:
+    """The bytes a remote file fetches per request beyond what a read asks: TRAINGATE_REMOTE_BLOCK_BYTES,
+    default 4 MiB."""
+    return max(1 << 16, int(os.environ.get("TRAINGATE_REMOTE_BLOCK_BYTES", DEFAULT_BLOCK_BYTES)))
+
+
+def filesystem(url: str) -> tuple[Any, str]:
+    """The fsspec filesystem of a URL and the path inside it; a missing package is MissingDependencyError
+    (exit 3, `pip install 'traingate[remote]'`), raised before anything is read."""
+    shown = redact(url)
+    protocol = url.split("://", 1)[0].lower()
+    try:
+        import fsspec
+    except ImportError:
+        raise MissingDependencyError(f"reading {shown}", "remote", "fsspec") from None
+    try:
+        fsspec.get_filesystem_class(protocol)
+    except ImportError as exc:
+        if protocol in PACKAGES:
+            raise MissingDependencyError(f"reading {shown}", "remote", PACKAGES[protocol]) from None
+        raise SourceError(f"{shown}: the {protocol}:// filesystem cannot be loaded ({redact(str(exc))})") from None
+    except ValueError:
+        raise SourceError(f"{shown}: unknown protocol {protocol!r}; traingate reads local paths and s3://, gs://, "
+                          "az:// and hf://datasets/ORG/NAME/... URLs (any protocol fsspec knows)") from None
+    try:
+        fs, inner = fsspec.core.url_to_fs(url)
+    except Exception as exc:  # a filesystem that rejects its URL or cannot start
+        raise failure(url, exc, "cannot be opened") from None
+    return fs, str(inner)
+
+
+def credentials_hint(url: str) -> str:
+    protocol = url.split("://", 1)[0].lower()
+    how = HINTS.get(ALIASES.get(protocol, protocol), "its environment variables or configuration file")
+    return f"give credentials the filesystem's standard way ({how})"
+
+
+def failure(url: str, exc: BaseException, doing: str) -> SourceError:
+    """A store's error as a SourceError naming the URL (redacted) and the fix; never its secrets."""
+    shown, detail = redact(url), redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
+    if isinstance(exc, FileNotFoundError):
+        return SourceError(f"{shown}: no such object, prefix or bucket ({detail}); check the URL")
+    if isinstance(exc, PermissionError) or re.search(r"credential|denied|forbidden|unauthori[sz]ed|403|401",
+                                                      detail, re.IGNORECASE):
+        return SourceError(f"{shown}: access denied or no credentials ({detail}); {credentials_hint(url)}")
+    return SourceError(f"{shown}: {doing} ({detail}); check the URL and the network, and {credentials_hint(url)}")
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An object found under a URL: its URL, size, and the store's etag and version id where it gives them."""
+
+    url: str
+    size: int
+    etag: str | None = None
+    version: str | None = None
+
+
+def _first(info: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = info.get(key)
+        if value not in (None, ""):
+            return str(value).strip('"')
+    return None
+
+
+def _listed(fs: Any, name: str, info: dict[str, Any], given: str | None = None) -> Listed:
+    return Listed(given or fs.unstrip_protocol(name), int(info.get("size") or 0),
+                  _first(info, ("ETag", "etag", "e_tag", "blob_id", "md5Hash")),
+                  _first(info, ("VersionId", "version_id", "generation")))
+
+
+def list_objects(url: str, magic: bool) -> tuple[list[Listed], list[str]]:
+    """The objects a URL names: itself, everything under it (a prefix, like a folder) or, with `magic`,
+    its glob matches, sorted by URL; and the folders a glob matched. One listing gives sizes and etags."""
+    if magic and _USERINFO.search(url):  # the objects it matches could not carry them
+        raise SourceError(f"{redact(url)}: a glob with credentials in its URL; {credentials_hint(url)}")
+    fs, inner = filesystem(url)
+    try:
+        if magic:
+            found: dict[str, Any] = fs.glob(inner, detail=True)
+        else:
+            info = fs.info(inner)
+            if info.get("type") != "directory":
+                return [_listed(fs, inner, info, url)], []
+            found = fs.find(inner, detail=True)
+    except Exception as exc:
+        raise failure(url, exc, "cannot be listed") from None
+    files = [_listed(fs, name, info) for name, info in sorted(found.items()) if info.get("type") != "directory"]
+    folders = [fs.unstrip_protocol(name) for name, info in sorted(found.items()) if info.get("type") == "directory"]
+    if not files and not folders:
+        raise SourceError(f"{redact(url)}: no object matches" if magic else f"{redact(url)}: the prefix holds no objects")
+    return files, folders

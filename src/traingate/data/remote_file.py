@@ -1,0 +1,72 @@
+"""A remote object opened for reading: each read one ranged request of what it asks for, with a bounded
+block for short reads; the store's errors become OSErrors naming the URL redacted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from traingate.data.remote import block_bytes, failure, filesystem
+
+
+class RemoteFile:
+    """An fsspec file whose errors are OSErrors naming the URL redacted (the readers turn them into a
+    SourceError), never a store's traceback or its secrets."""
+
+    def __init__(self, url: str, raw: Any):
+        self.url, self.raw = url, raw
+
+    def _guard(self, call: Any, *args: Any) -> Any:
+        try:
+            return call(*args)
+        except Exception as exc:
+            raise OSError(str(failure(self.url, exc, "cannot be read"))) from None
+
+    def read(self, n: int = -1) -> bytes:
+        data: bytes = self._guard(self.raw.read, n)
+        return data
+
+    def readline(self) -> bytes:
+        line: bytes = self._guard(self.raw.readline)
+        return line
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        position: int = self._guard(self.raw.seek, offset, whence)
+        return position
+
+    def tell(self) -> int:
+        position: int = self.raw.tell()
+        return position
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.raw.closed)
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self) -> RemoteFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_remote(url: str, size: int | None = None, block: int | None = None) -> RemoteFile:
+    """A remote file for reading: each read is one ranged request (`cache_type="none"`), of what it asks
+    for; `block` bounds what a short read (a line, a footer) fetches beyond itself."""
+    fs, inner = filesystem(url)
+    options: dict[str, Any] = {"block_size": block or block_bytes(), "cache_type": "none"}
+    try:
+        try:  # the size listed spares a request for it, where the filesystem takes it
+            raw = fs.open(inner, "rb", **options, **({"size": size} if size else {}))
+        except TypeError:
+            raw = fs.open(inner, "rb", **options)
+    except Exception as exc:
+        raise failure(url, exc, "cannot be opened") from None
+    return RemoteFile(url, raw)
