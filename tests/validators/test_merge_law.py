@@ -117,7 +117,7 @@ CASES["pretraining"] = ("  uniqueness:\n    - type: semantic_duplicates\n      t
                         "  consistency:\n    - type: agreement\n      min_alpha: 0.5\n"
                         "  relevance:\n    - type: similarity\n      task: fine text\n      min_similarity: 0.5\n"
                         "    - type: scorer\n      function: 'tests.validators.scorers:text_length'\n"
-                        "      min_score: 10\n")
+                        "      min_score: 10\n    - type: pretraining_quality\n      gopher_quality: {min_doc_words: 3}\n")
 
 
 def documented_cases(entries: dict[tuple[str, str], Any], covered: set[tuple[str, str]]) -> dict[str, tuple[str, str]]:

@@ -27,6 +27,7 @@ MODULES: dict[str, str] = {
     "format.schema": "format.schema",
     "quantity.minimums": "quantity.min_rows quantity.min_tokens",
     "relevance.keywords": "relevance.keywords relevance.language",
+    "relevance.pretraining": "relevance.pretraining_quality",
     "relevance.scoring": "relevance.scorer relevance.similarity",
     "uniqueness.contamination": "uniqueness.contamination",
     "uniqueness.exact": "uniqueness.exact_duplicates",
