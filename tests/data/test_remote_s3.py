@@ -113,3 +113,20 @@ def test_byte_ranges_of_a_remote_file_hold_every_line_once(tmp_path: Path, s3: A
             for chunk in shards.read_shard(files[0], shard, None, raw):
                 seen += [int(n) for n in chunk.lines]
     assert seen == [i + 1 for i, line in enumerate(lines) if line]
+
+
+def test_the_sha256_of_a_remote_file_is_of_its_bytes(tmp_path: Path, s3: Any) -> None:
+    """What the run records and what promote hashes again (describe without a listing) agree with the bytes."""
+    import hashlib
+
+    from traingate.data.sources import describe
+    from traingate.engine.runner import sha256_file
+
+    body = "".join(json.dumps({"text": f"ünïcode {i}"}, ensure_ascii=False) + "\n" for i in range(3000)).encode()
+    s3.put_object(Bucket=BUCKET, Key="h/d.jsonl", Body=body)
+    url = f"s3://{BUCKET}/h/d.jsonl"
+    contract = parse_contract(contract_text("pretraining", "  quantity:\n    - {type: min_rows, min: 1}\n"),
+                              str(tmp_path / "c.yaml"))
+    result = validate(contract, [url])
+    assert result.dataset.files[0].sha256 == hashlib.sha256(body).hexdigest() == sha256_file(describe(url, "all"))
+    assert result.dataset.files[0].bytes == len(body) and result.dataset.rows == 3000

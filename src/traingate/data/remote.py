@@ -31,10 +31,6 @@ _SIGNED = re.compile(r"(?P<key>[?&](?:[\w.-]*(?:sig|signature|token|secret|passw
                      r"=(?P<value>[^&#\s'\"]*)", re.IGNORECASE)
 
 
-def is_remote(path: str) -> bool:
-    return "://" in path
-
-
 def redact(text: str) -> str:
     """`text` with each URL's password and signing query parameters replaced by `***`."""
     text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
