@@ -37,7 +37,7 @@ def test_each_section_has_a_template_test() -> None:
     tests = _environment().tests
     assert [section_test_name(s) for s in SECTIONS] == ["reason_counts", "split_counts", "cluster_listing",
                                                         "prompt_conflict_listing", "eval_set_listing", "share_listing",
-                                                        "annotator_deviations", "violation_list"]
+                                                        "annotator_deviations", "violation_list", "drift_table"]
     assert all(section_test_name(s) in tests for s in SECTIONS)
 
 

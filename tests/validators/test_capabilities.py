@@ -33,7 +33,7 @@ DECLARED = {
     ("consistency", "preference_consistency"): SPILL_LOOK,
 }
 # Every check lists its findings (validate --evidence) but those that judge the dataset as a whole.
-NOT_LISTING = {("consistency", "agreement"), ("coverage", "distribution"), ("coverage", "diversity"),
+NOT_LISTING = {("consistency", "agreement"), ("consistency", "drift"), ("coverage", "distribution"), ("coverage", "diversity"),
                ("quantity", "min_rows"), ("quantity", "min_tokens")}
 
 

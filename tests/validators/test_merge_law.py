@@ -83,6 +83,9 @@ CASES["reward"] += ("  uniqueness:\n    - type: split_leakage\n      threshold: 
                    "  consistency:\n    - type: conflicting_labels\n    - type: conflicting_labels\n      name: close\n"
                    "      tolerance: 2\n")
 CASES["preference"] += ("  consistency:\n    - type: preference_consistency\n    - type: conflicting_labels\n")
+(EVAL_DIR / "reference.jsonl").write_text("".join(json.dumps(r) + "\n" for r in _rows("sft", 50)))
+CASES["sft"] += ("  consistency:\n    - type: drift\n      reference: " + str(EVAL_DIR / "reference.jsonl") + "\n"
+                 "      features: [chars.prompt, tokens.response, n, output_format, license, language]\n")
 def _expectations(group: str, items: list[tuple[str, str]]) -> str:
     return f"  {group}:\n" + "".join(f"    - type: expectation\n      expectation: expect_{name}\n      kwargs: {kwargs}\n"
                                      for name, kwargs in items)

@@ -78,8 +78,10 @@ def diff(old: RunPath, new: RunPath,
              help="[CHECK=]SHARE, repeatable: a metric may move this share of its distance to its threshold toward "
                   "it before that is a regression (default 0.25); CHECK= sets one check's.")] = None) -> None:
     """What got worse from OLD to NEW: a check whose verdict got worse, or whose metric moved toward its
-    threshold (or further past it) by more than its tolerance; exit 1 on a regression."""
+    threshold (or further past it) by more than its tolerance; exit 1 on a regression. Then the drift of every
+    feature both runs sketched (PSI, JS, KS, Wasserstein), shown, not judged."""
     from traingate.reports.diff import diff_runs, parse_tolerances, unknown_checks
+    from traingate.reports.drift_table import text_lines
 
     try:
         tolerances = parse_tolerances(tolerance or [])
@@ -97,6 +99,10 @@ def diff(old: RunPath, new: RunPath,
                 out.print(f"  {_safe(item)}", highlight=False)
     if not result.regressions:
         out.print("no regressions")
+    if result.drift:
+        out.print("[bold]drift[/] (OLD as the reference)")
+        for line in text_lines(result.drift):
+            out.print(f"  {_safe(line)}", highlight=False)
     raise typer.Exit(int(ExitCode.GATE_FAILED) if result.regressions else int(ExitCode.PASSED))
 
 

@@ -15,6 +15,7 @@ MODULES: dict[str, str] = {
     "compliance.provenance": "compliance.licence compliance.lineage",
     "consistency.agreement": "consistency.agreement",
     "consistency.conflicts": "consistency.conflicting_labels consistency.preference_consistency",
+    "consistency.drift": "consistency.drift",
     "coverage.diversity": "coverage.diversity",
     "coverage.mix": "coverage.distribution",
     "expectations.checks": ("coverage.expectation format.expectation quantity.expectation "

@@ -170,7 +170,7 @@ def _did_you_mean(word: str, candidates: Any) -> str | None:
 def _validate(model: type[BaseModel], data: Any, prefix: Path, doc: PositionedDocument,
               errors: list[ContractError]) -> BaseModel | None:
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={"contract_file": doc.file})  # relative paths start there
     except ValidationError as exc:
         errors.extend(_convert(model, exc, prefix, doc))
         return None

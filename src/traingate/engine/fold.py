@@ -26,7 +26,7 @@ from traingate.engine.prefetch import prefetch
 from traingate.engine.presence import all_needs
 from traingate.engine.progress import Progress
 from traingate.engine.shards import Shard, read_shard
-from traingate.engine.stats import StatsCollector
+from traingate.engine.stats import StatsCollector, sketched_features
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings
 from traingate.validators.common.registry import build
@@ -74,7 +74,7 @@ def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[
          columns: set[str], *, limit: int | None = None, progress: Progress | None = None,
          max_rss_mib: float | None = None, threads: int = 1) -> Folded:
     """`threads` 1 keeps the fold on one core (a worker); more read ahead and run checks side by side."""
-    stats = StatsCollector()
+    stats = StatsCollector(sketched_features(contract))
     out = Folded.empty(validators)
     tokenizer = get_tokenizer(contract.dataset.tokenizer)
     progress = progress or Progress(False, files)

@@ -110,7 +110,8 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
     result = RunResult(tool_version=__version__, run_id=uuid.uuid4().hex, started_at=started.isoformat(),
                        finished_at=datetime.now(UTC).isoformat(), contract=contract_info(contract, validators),
                        dataset=dataset, checks=results, gate=gate,
-                       distributions=with_limits(StatsCollector().finalize(folded.stats), folded.stats, validators),
+                       distributions=with_limits(StatsCollector().finalize(folded.stats), folded.stats.lengths, validators),
+                       sketches=StatsCollector().sketches(folded.stats),
                        timings=timings, resources={"peak_rss_mib": round(peak_rss_mib(), 1),
                                                    "worker_peak_rss_mib": round(folded.worker_rss_mib, 1)},
                        warnings=spread_warnings(run, spread, read_seconds, ray_start))

@@ -1,4 +1,6 @@
 """Distributions for the report, on every run: characters and tokens per field, turns per conversation.
+Each distribution also folds the feature's sketch (validators/common/sketches.py) from the values it already
+has, for drift against a later run; features a `drift` or `distribution` check names are sketched too.
 Fixed histogram bins (exact below 64, then 16 per octave) so that merged states equal one pass. Quantiles
 are exact up to QUANTILE_SAMPLE values; beyond, the bin comes from every value and the place in it from
 a seeded sample of rows (the same rows for any split)."""
@@ -7,14 +9,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-import pyarrow.compute as pc
 
-from traingate.data.arrays import bools, numbers
+from traingate.contracts.model import Contract
 from traingate.data.batch import BatchContext
-from traingate.results.model import Distribution, Histogram
+from traingate.results.model import Distribution, Histogram, Sketch
 from traingate.validators.common.samples import row_keys
+from traingate.validators.common.sketch_features import is_length, length_values, observe, turn_counts
+from traingate.validators.common.sketches import AnySketch, NumericSketch, merge_sketches
 
 EXACT = 64
 PER_OCTAVE = 16
@@ -70,10 +74,12 @@ class Accumulator:
     bins: np.ndarray = field(default_factory=lambda: np.zeros(BINS, dtype=np.int64))
     sample: RowSample = field(default_factory=RowSample)
     several: bool = False  # a row held several values (turns), summed: a bound on each value is not on these
+    sketch: NumericSketch = field(default_factory=NumericSketch)
 
     def add(self, values: np.ndarray, keys: np.ndarray) -> None:
         """`keys`: each value's row key (row_keys of its row id)."""
         if len(values):
+            self.sketch.add(values)
             self.count += len(values)
             self.total += float(values.sum())
             self.low, self.high = min(self.low, float(values.min())), max(self.high, float(values.max()))
@@ -83,7 +89,7 @@ class Accumulator:
     def merge(self, other: Accumulator) -> Accumulator:
         return Accumulator(self.count + other.count, self.total + other.total, min(self.low, other.low),
                            max(self.high, other.high), self.bins + other.bins, self.sample.merge(other.sample),
-                           self.several or other.several)
+                           self.several or other.several, self.sketch.merge(other.sketch))
 
     def histogram(self) -> Histogram:
         """At most DISPLAY_BINS bins of whole fixed bins; the edges enclose every value."""
@@ -122,34 +128,59 @@ class Accumulator:
         return float(np.quantile(inside, min(max(share, 0.0), 1.0), method="inverted_cdf"))
 
 
+@dataclass
+class Stats:
+    """The collector's state: a distribution per length (each with its sketch), and the sketches of the
+    other features the contract's checks name."""
+
+    lengths: dict[str, Accumulator] = field(default_factory=dict)
+    sketches: dict[str, AnySketch] = field(default_factory=dict)
+
+
 class StatsCollector:
     """Same accumulator shape as a validator; not a check, so it never affects the gate."""
 
-    def create_state(self) -> dict[str, Accumulator]:
-        return {}
+    def __init__(self, features: tuple[str, ...] = ()):
+        self.features = [f for f in features if not is_length(f)]  # lengths are sketched with their distribution
 
-    def add_batch(self, state: dict[str, Accumulator], batch: BatchContext) -> dict[str, Accumulator]:
+    def create_state(self) -> Stats:
+        return Stats()
+
+    def add_batch(self, state: Stats, batch: BatchContext) -> Stats:
         keys = row_keys(batch.row_ids(np.arange(batch.num_rows)))
         for view in batch.views():
-            valid = bools(view.values.is_valid()) if view.rows is None else np.ones(batch.num_rows, bool)
             for unit in ("chars", "tokens"):
-                values = batch.per_row(view, batch.counts(view, unit))
-                accumulator = state.setdefault(f"{unit}.{view.field}", Accumulator())
+                values, valid = length_values(batch, view, unit)
+                accumulator = state.lengths.setdefault(f"{unit}.{view.field}", Accumulator())
                 accumulator.add(values[valid], keys[valid])
                 accumulator.several |= view.rows is not None
-        messages = batch.field("messages") if self_is_chat(batch) else None
-        if messages is not None and hasattr(messages.type, "value_type"):
-            present = bools(messages.is_valid())
-            turns = numbers(pc.list_value_length(messages), fill=0).astype(np.int64)[present]
-            state.setdefault("turns", Accumulator()).add(turns, keys[present])
+        turns = turn_counts(batch)
+        if turns is not None:
+            state.lengths.setdefault("turns", Accumulator()).add(turns[0][turns[1]], keys[turns[1]])
+        if self.features:
+            state.sketches = observe(state.sketches, batch, self.features)
         return state
 
-    def merge_states(self, a: dict[str, Accumulator], b: dict[str, Accumulator]) -> dict[str, Accumulator]:
-        return {k: a.get(k, Accumulator()).merge(b.get(k, Accumulator())) for k in a.keys() | b.keys()}
+    def merge_states(self, a: Stats, b: Stats) -> Stats:
+        lengths = {k: a.lengths.get(k, Accumulator()).merge(b.lengths.get(k, Accumulator()))
+                   for k in a.lengths.keys() | b.lengths.keys()}
+        return Stats(lengths, merge_sketches(a.sketches, b.sketches))
 
-    def finalize(self, state: dict[str, Accumulator]) -> list[Distribution]:
-        return [state[k].finish(k) for k in sorted(state)]
+    def finalize(self, state: Stats) -> list[Distribution]:
+        return [state.lengths[k].finish(k) for k in sorted(state.lengths)]
+
+    def sketches(self, state: Stats) -> list[Sketch]:
+        """Every sketch of the run, by feature name."""
+        every: dict[str, Any] = {**{k: a.sketch for k, a in state.lengths.items()}, **state.sketches}
+        return [every[k].to_model(k) for k in sorted(every)]
 
 
-def self_is_chat(batch: BatchContext) -> bool:
-    return batch.spec.kind == "chat"
+def sketched_features(contract: Contract) -> tuple[str, ...]:
+    """The features the contract's `drift` checks and coverage `distribution` checks name."""
+    named: list[str] = []
+    for check in contract.all_checks():
+        if check.type == "drift":
+            named += list(getattr(check, "features", None) or [])
+        elif check.type == "distribution" and getattr(check, "feature", None) not in (None, "length_bucket"):
+            named.append(check.feature)  # type: ignore[attr-defined]
+    return tuple(dict.fromkeys(named))

@@ -1,12 +1,16 @@
 """What got worse between two runs of one contract: checks whose verdict got worse, metrics that used
 up more than a tolerated share of their room to the threshold (or went further past it), more
-unreadable records. A metric that merely changed, such as a rate after rows were removed, is not one."""
+unreadable records. A metric that merely changed, such as a rate after rows were removed, is not one.
+Beside them, the drift table of every feature both runs sketched (validators/consistency/drift_compare.py,
+at the `drift` check's default limits): shown, not judged, since moving is what a new version may mean to do."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from traingate.results.model import CheckResult, RunResult
+from traingate.validators.consistency.drift_compare import Limits, table
 
 BAD = {"failed", "errored"}
 DEFAULT_TOLERANCE = 0.25
@@ -17,6 +21,17 @@ class RunDiff:
     regressions: list[str] = field(default_factory=list)
     improvements: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    drift: list[dict[str, Any]] = field(default_factory=list)  # a drift table's rows, as a drift check's details
+
+
+def drift_between(old: RunResult, new: RunResult) -> tuple[list[dict[str, Any]], list[str]]:
+    """The drift table of the features both runs sketched, and a note for what could not be compared."""
+    before, after = {s.name: s for s in old.sketches}, {s.name: s for s in new.sketches}
+    if not before or not after:
+        which = " and ".join(w for w, r in (("OLD", old), ("NEW", new)) if not r.sketches)
+        return [], [f"{which} holds no sketches (run format before 1.3): no drift table"]
+    rows, missing = table(before, after, sorted(before.keys() & after.keys()), Limits())
+    return [row.dump() for row in rows], missing
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,8 @@ def diff_runs(old: RunResult, new: RunResult, tolerances: Tolerances | None = No
     out.notes += [f"{cid} is gone" for cid in before.keys() - {c.id for c in new.checks}]
     if new.dataset.bad_records > old.dataset.bad_records:
         out.regressions.append(f"unreadable records {old.dataset.bad_records} -> {new.dataset.bad_records}")
+    out.drift, missing = drift_between(old, new)
+    out.notes += missing
     return out
 
 

@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 
 from traingate.contracts.model import GROUPS
 from traingate.contracts.registry import details_model
-from traingate.reports import charts, figures
+from traingate.reports import charts, drift_table, figures
 from traingate.reports.files import write_text
 from traingate.reports.markdown import number
 from traingate.reports.sanitize import visible
@@ -144,7 +144,8 @@ def _environment() -> Environment:
                        chat_turn=chat_turn, shorten=shorten, measured=figures.measured,
                        status_word=figures.status_word, tone=figures.tone, css_string=css_string)
     env.tests.update({section_test_name(section): _is(section) for section in SECTIONS})
-    env.globals.update(histogram=charts.histogram, bars=charts.bars, coverage=charts.coverage)
+    env.globals.update(histogram=charts.histogram, bars=charts.bars, coverage=charts.coverage, drift_cells=drift_table.cells,
+                       drift_header=drift_table.HEADER)
     return env
 
 

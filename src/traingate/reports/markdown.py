@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from urllib.parse import quote, urlsplit
 
+from traingate.reports.drift_table import drift_checks, markdown_lines
 from traingate.reports.figures import amount, is_problem, limit, measured, status_word, tone, verdict_word
 from traingate.reports.sanitize import visible
 from traingate.results.model import CheckResult, RunResult
@@ -90,6 +91,9 @@ def render_markdown(run: RunResult, report_url: str | None = None) -> str:
     lines += [f"- {_cell(reason)}" for reason in reasons] + ([""] if reasons else [])
     lines += _problems(problems) + [""] if problems else []
     lines += _others(others) if others else []
+    for check in drift_checks(run.checks):
+        lines += ["", f"Drift of {_cell(check.id)} against `{_text(str(check.details.get('reference', '')))}`:", "",
+                  *(_text(line) for line in markdown_lines(check.details["features"]))]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

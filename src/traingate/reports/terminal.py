@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.rule import Rule
 from rich.text import Text
 
+from traingate.reports.drift_table import drift_checks, text_lines
 from traingate.reports.figures import measured, status_word, tone, verdict_word
 from traingate.reports.sanitize import visible
 from traingate.results.model import CheckResult, RunResult
@@ -111,6 +112,10 @@ def _table(result: RunResult, console: Console) -> None:
 def render_terminal(result: RunResult, console: Console) -> None:
     console.print(f"traingate · {_safe(result.contract.name)} {_safe(result.contract.version)}", highlight=False)
     _table(result, console)
+    for check in drift_checks(result.checks):
+        console.print(f"drift of {_safe(check.id)} against {_safe(str(check.details.get('reference', '')))}:", highlight=False)
+        for line in text_lines(check.details["features"]):
+            console.print(Text("  " + visible(line)), soft_wrap=True)
     _dataset(result, console)
     colour = VERDICT_COLOUR[result.gate.verdict]
     console.print(f"verdict: [bold {colour}]{verdict_word(result)}[/]" +

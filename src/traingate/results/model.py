@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 Status = Literal["passed", "failed", "errored", "skipped"]
 Verdict = Literal["passed", "warned", "failed", "errored"]
 
@@ -203,6 +203,24 @@ class Distribution(Model):
         return "upper histogram bin edges, up to 4.4% high"
 
 
+class Sketch(Model):
+    """A feature's values summarised so that a later run can measure drift against them (since 1.3)."""
+
+    name: str = Field(description="The feature: chars.<field>, tokens.<field>, turns, language, output_format, a "
+                      "column, ...")
+    kind: Literal["numeric", "categorical"] = Field(description="numeric: numbers per row; categorical: a label per row.")
+    count: int = Field(description="Values summarised (rows with the feature).")
+    basis: Literal["exact", "histogram", "top_k"] = Field(
+        description="exact: every distinct value with its count; histogram (a numeric feature of more distinct values "
+        "than the cap): each value's fixed bin, given by its lower edge (whole numbers below 2,048 are their own bin, "
+        "others bins 1/128 octave wide, within 0.55% of the value); top_k (a categorical feature of more labels than "
+        "are kept): the most frequent labels, the rest counted in `other`.")
+    values: list[float] | list[str] = Field(description="The distinct values (or bin lower edges), ascending; or the "
+                                            "labels, most frequent first.")
+    counts: list[int] = Field(description="How many values each holds, in the same order.")
+    other: int = Field(0, description="Categorical: values of labels not listed.")
+
+
 class SideFile(Model):
     """A file a check read besides the data."""
 
@@ -248,6 +266,9 @@ class RunResult(Model):
     checks: list[CheckResult] = Field(description="One result per check of the contract, in the contract's order.")
     distributions: list[Distribution] = Field(default_factory=list, description="Length and turn distributions of "
                                               "the kind's text fields.")
+    sketches: list[Sketch] = Field(default_factory=list, description="Per feature, its values summarised for "
+                                   "drift against a later run (since 1.3): characters and tokens per text field and "
+                                   "turns always, the features a `drift` or `distribution` check names.")
     gate: Gate = Field(description="The verdict.")
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds: total, read, per check id.")
     resources: dict[str, float] = Field(default_factory=dict, description="peak_rss_mib of the driver, "

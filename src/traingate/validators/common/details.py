@@ -78,6 +78,27 @@ class SampledShare(Part):
     why: str = Field(description="Why a share was kept.")
 
 
+class DriftRow(Part):
+    """One feature's drift against the reference."""
+
+    feature: str = Field(description="The feature: chars.<field>, tokens.<field>, turns, language, a column, ...")
+    kind: str = Field(description="numeric or categorical.")
+    reference_count: int = Field(description="Values in the reference.")
+    current_count: int = Field(description="Values in this data.")
+    basis: str = Field(description="exact (every value), histogram (fixed bins, within 0.55%) or top_k (the most "
+                       "frequent labels, the rest as other): the coarser of the two sketches.")
+    psi: float = Field(description="Population stability index (numeric: over the reference's decile bins).")
+    js: Absent[float] = Field(None, description="Jensen-Shannon distance, base 2 (categorical).")
+    ks: Absent[float] = Field(None, description="Kolmogorov-Smirnov statistic (numeric).")
+    ks_p_value: Absent[float] = Field(None, description="Its asymptotic two-sided p-value.")
+    wasserstein: Absent[float] = Field(None, description="Wasserstein-1 distance in the feature's unit (numeric).")
+    wasserstein_normalised: Absent[float] = Field(None, description="It divided by the reference's mean absolute value.")
+    limits: dict[str, float] = Field(description="The limit of each measure judged.")
+    flagged_by: list[str] = Field(description="The measures at or over their limit (KS: also significant).")
+    flagged: bool = Field(description="The feature moved: some measure at or over its limit.")
+    warned: bool = Field(False, description="PSI at or over psi_warn, under psi.")
+
+
 class Section(CheckDetails):
     """A part of the HTML report, drawn for the details models that subclass it."""
 
@@ -145,6 +166,12 @@ class ViolationList(Section):
     needs: ClassVar[dict[str, Any]] = {"violations": list[str]}
 
 
+class DriftTable(Section):
+    """Per feature, its drift measures against the reference, each with its limit, the moved ones marked."""
+
+    needs: ClassVar[dict[str, Any]] = {"features": list[DriftRow]}
+
+
 class FlagDetails(ReasonCounts):
     """The details of a check that flags rows one by one."""
 
@@ -160,4 +187,4 @@ class MaskingDetails(CheckDetails):
 
 
 SECTIONS: tuple[type[Section], ...] = (ReasonCounts, SplitCounts, ClusterListing, PromptConflictListing,
-                                        EvalSetListing, ShareListing, AnnotatorDeviations, ViolationList)
+                                        EvalSetListing, ShareListing, AnnotatorDeviations, ViolationList, DriftTable)

@@ -1,0 +1,199 @@
+"""The `drift` check: planted shifts flag exactly the features shifted, independent samples of one source
+flag nothing, the measures equal scipy's and a plain numpy PSI, and a reference that cannot serve is a
+contract error at its place."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import ks_2samp, wasserstein_distance
+
+from traingate.contracts import parse_contract
+from traingate.engine.runner import validate
+from traingate.errors import ContractError
+from traingate.results.model import RunResult, Sketch
+from traingate.validators.common.sketches import CategoricalSketch, NumericSketch
+from traingate.validators.consistency import drift_metrics as m
+from traingate.validators.consistency.drift_compare import Limits, compare
+
+EN_WORDS = ("the of and to in is was for that with as on by at from this have are which one all were when there can more "
+      "time about would some into only other new them these two may first then any like now such over water house "
+      "river market window garden letter morning friend number people question answer")
+FR_WORDS = ("le de et la les des en un une du dans est que pour qui sur au avec par pas plus ce sont ont mais comme nous "
+      "vous leur tout bien fait sans aussi deux temps maison rivière marché fenêtre jardin lettre matin ami nombre "
+      "question réponse toujours pendant")
+EN, FR = EN_WORDS.split(), FR_WORDS.split()
+FEATURES = ["chars.prompt", "chars.response", "tokens.response", "language"]
+
+
+def text(rng: np.random.Generator, words: list[str], chars: int) -> str:
+    out: list[str] = []
+    while sum(len(w) + 1 for w in out) < chars:
+        out.append(words[int(rng.integers(len(words)))])
+    return " ".join(out)
+
+
+def rows(n: int, seed: int, french: float = 0.1, response_scale: float = 1.0) -> list[dict[str, Any]]:
+    """Prompt and response lengths drawn alike for every language, the response's scaled by `response_scale`."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        words = FR if rng.random() < french else EN
+        prompt = int(rng.lognormal(4.0, 0.4))
+        response = int(rng.lognormal(5.0, 0.5) * response_scale)
+        out.append({"prompt": text(rng, words, prompt), "response": text(rng, words, response)})
+    return out
+
+
+def write(path: Path, items: list[dict[str, Any]]) -> str:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in items), encoding="utf-8")
+    return str(path)
+
+
+def contract(tmp_path: Path, reference: str, features: list[str] | None = FEATURES, extra: str = "") -> Any:
+    named = f"      features: [{', '.join(features)}]\n" if features else ""
+    text = ("contract: c\nversion: 1.0.0\ndataset: {kind: sft}\nchecks:\n  consistency:\n"
+            f"    - type: drift\n      reference: {reference}\n{named}{extra}")
+    (tmp_path / "c.yaml").write_text(text)
+    return parse_contract(text, str(tmp_path / "c.yaml"))
+
+
+def moved(result: RunResult) -> set[str]:
+    (check,) = result.checks
+    assert check.status in ("passed", "failed"), check.error
+    return {row["feature"] for row in check.details["features"] if row["flagged"]}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A reference dataset and its run JSON (sketches of every feature the tests name)."""
+    folder = tmp_path_factory.mktemp("ref")
+    data = write(folder / "ref.jsonl", rows(3000, seed=1))
+    run = validate(contract(folder, "ref.jsonl"), [data])
+    (folder / "ref.run.json").write_text(run.model_dump_json())
+    return folder
+
+
+@pytest.mark.parametrize("as_run", [True, False], ids=["run JSON", "dataset"])
+def test_planted_shifts_flag_exactly_the_shifted_features(reference: Path, tmp_path: Path, as_run: bool) -> None:
+    given = str(reference / ("ref.run.json" if as_run else "ref.jsonl"))
+    longer = write(tmp_path / "longer.jsonl", rows(3000, seed=2, response_scale=1.3))
+    more_french = write(tmp_path / "french.jsonl", rows(3000, seed=3, french=0.3))
+    same = write(tmp_path / "same.jsonl", rows(3000, seed=4))
+    assert moved(validate(contract(tmp_path, given), [longer])) == {"chars.response", "tokens.response"}
+    assert moved(validate(contract(tmp_path, given), [more_french])) == {"language"}
+    result = validate(contract(tmp_path, given), [same])
+    assert moved(result) == set() and result.checks[0].status == "passed"
+
+
+def test_the_result_fails_names_the_features_and_keeps_the_table(reference: Path, tmp_path: Path) -> None:
+    longer = write(tmp_path / "longer.jsonl", rows(3000, seed=2, response_scale=1.3))
+    (check,) = validate(contract(tmp_path, str(reference / "ref.run.json")), [longer]).checks
+    assert check.status == "failed" and check.value == 2 and "chars.response" in check.message
+    table = {row["feature"]: row for row in check.details["features"]}
+    assert 0.2 < table["chars.response"]["wasserstein_normalised"] < 0.35  # +30%, less the rounding to whole words
+    assert set(table["language"]) >= {"psi", "js", "limits", "flagged_by"} and "ks" not in table["language"]
+
+
+def test_disjoint_halves_of_one_sample_flag_nothing(tmp_path: Path) -> None:
+    every = rows(4000, seed=5)
+    order = np.random.default_rng(6).permutation(len(every))
+    first = write(tmp_path / "a.jsonl", [every[i] for i in order[:2000]])
+    second = write(tmp_path / "b.jsonl", [every[i] for i in order[2000:]])
+    result = validate(contract(tmp_path, "a.jsonl", FEATURES + ["output_format"]), [second])
+    assert moved(result) == set()
+    assert first
+
+
+def test_the_default_features_are_the_lengths_of_the_text_fields(tmp_path: Path) -> None:
+    data = write(tmp_path / "d.jsonl", rows(200, seed=7))
+    (check,) = validate(contract(tmp_path, "d.jsonl", None), [data]).checks
+    assert [r["feature"] for r in check.details["features"]] == ["chars.prompt", "chars.response"]
+    assert all(r["psi"] == 0 and r["ks"] == 0 for r in check.details["features"])
+
+
+def _exact(values: np.ndarray) -> Sketch:
+    sketch = NumericSketch()
+    sketch.add(values)
+    return sketch.to_model("x")
+
+
+def test_ks_and_wasserstein_equal_scipy_on_the_raw_values() -> None:
+    rng = np.random.default_rng(8)
+    for _ in range(20):
+        a = rng.integers(0, int(rng.integers(5, 400)), int(rng.integers(1, 3000))).astype(float)
+        b = (rng.integers(0, 300, int(rng.integers(1, 3000))) * rng.uniform(0.5, 1.5)).round(1)
+        ra, rb = _exact(a), _exact(b)
+        assert ra.basis == rb.basis == "exact"
+        rv, rc, cv, cc = m.numeric_arrays(ra, rb)
+        statistic, p_value = m.ks(rv, rc, cv, cc)
+        expected = ks_2samp(a, b, method="asymp")
+        assert abs(statistic - expected.statistic) < 1e-12 and abs(p_value - expected.pvalue) < 1e-12
+        assert abs(m.wasserstein(rv, rc, cv, cc) - wasserstein_distance(a, b)) < 1e-9 * max(1.0, float(np.abs(a).max()))
+
+
+def plain_psi(reference: np.ndarray, current: np.ndarray) -> float:
+    """PSI written out: the reference's deciles (numpy's inverted_cdf), bins (e_i-1, e_i], shares floored at 1e-4."""
+    edges = np.unique(np.quantile(reference, np.arange(1, 10) / 10, method="inverted_cdf"))
+    total = 0.0
+    for i in range(len(edges) + 1):
+        low, high = (edges[i - 1] if i else -np.inf), (edges[i] if i < len(edges) else np.inf)
+        r = max(np.mean((reference > low) & (reference <= high)), 1e-4)
+        c = max(np.mean((current > low) & (current <= high)), 1e-4)
+        total += (c - r) * np.log(c / r)
+    return float(total)
+
+
+def test_psi_equals_a_plain_numpy_psi_and_js_equals_scipy() -> None:
+    rng = np.random.default_rng(9)
+    for scale in (1.0, 1.3, 2.0):
+        a = rng.lognormal(4, 0.6, 5000).round()
+        b = (rng.lognormal(4, 0.6, 4000) * scale).round()
+        row = compare("x", _exact(a), _exact(b), Limits())
+        assert row.psi == pytest.approx(plain_psi(a, b), abs=1e-12)
+    labels_a = rng.choice(["en", "fr", "de", "zh"], 3000, p=[0.7, 0.1, 0.1, 0.1]).tolist()
+    labels_b = rng.choice(["en", "fr", "de", "es"], 2000, p=[0.5, 0.3, 0.1, 0.1]).tolist()
+    sa, sb = CategoricalSketch(), CategoricalSketch()
+    sa.add(labels_a)
+    sb.add(labels_b)
+    row = compare("lang", sa.to_model("lang"), sb.to_model("lang"), Limits())
+    names = sorted(set(labels_a) | set(labels_b))
+    p = np.array([labels_a.count(k) for k in names]) / len(labels_a)
+    q = np.array([labels_b.count(k) for k in names]) / len(labels_b)
+    pf, qf = np.maximum(p, 1e-4), np.maximum(q, 1e-4)
+    assert row.psi == pytest.approx(float(np.sum((qf - pf) * np.log(qf / pf))), abs=1e-12)
+    assert row.js == pytest.approx(float(jensenshannon(p, q, base=2)), abs=1e-12)
+
+
+def test_one_value_and_one_row_do_not_break_the_measures() -> None:
+    one, same = _exact(np.array([5.0])), _exact(np.array([5.0, 5.0]))
+    row = compare("x", one, same, Limits())
+    assert (row.ks, row.psi, row.wasserstein, row.flagged) == (0.0, 0.0, 0.0, False)
+    row = compare("x", one, _exact(np.array([-7.0])), Limits())
+    assert row.ks == 1.0 and row.wasserstein == 12.0 and row.wasserstein_normalised == pytest.approx(12 / 5)
+
+
+@pytest.mark.parametrize("reference, body, message", [
+    ("missing.json", "", "reference 'missing.json' not found"),
+    ("bad.json", '{"rows": 3}', "is not a run JSON"),
+    ("broken.json", "{not json", "is not a run JSON"),
+    ("old.json", '{"schema_version": "1.2", "checks": [], "dataset": {}}', "holds no sketches"),
+])
+def test_a_reference_that_cannot_serve_is_a_contract_error_at_its_place(tmp_path: Path, reference: str, body: str,
+                                                                         message: str) -> None:
+    if body:
+        (tmp_path / reference).write_text(body)
+    with pytest.raises(ContractError, match=message) as caught:
+        contract(tmp_path, reference)
+    assert caught.value.location is not None and caught.value.location.line == 7
+
+
+def test_a_reference_run_without_a_named_sketch_names_the_fix(reference: Path, tmp_path: Path) -> None:
+    with pytest.raises(ContractError, match="holds no sketch of output_format; re-run the reference") as caught:
+        contract(tmp_path, str(reference / "ref.run.json"), ["chars.prompt", "output_format"])
+    assert caught.value.location is not None and caught.value.location.line == 8
