@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from scipy.spatial.distance import jensenshannon
-from scipy.stats import ks_2samp, wasserstein_distance
+from scipy.stats import chi2_contingency, ks_2samp, wasserstein_distance
 
 from traingate.contracts import parse_contract
 from traingate.engine.runner import validate
@@ -96,7 +96,8 @@ def test_the_result_fails_names_the_features_and_keeps_the_table(reference: Path
     (check,) = validate(contract(tmp_path, str(reference / "ref.run.json")), [longer]).checks
     assert check.status == "failed" and check.value == 2 and "chars.response" in check.message
     table = {row["feature"]: row for row in check.details["features"]}
-    assert 0.2 < table["chars.response"]["wasserstein_normalised"] < 0.35  # +30%, less the rounding to whole words
+    raw = table["chars.response"]["wasserstein"]  # +30% of a mean near e^5.125 = 168 characters, less whole words
+    assert 35 < raw < 55 and table["chars.response"]["wasserstein_normalised"] > 0.3
     assert set(table["language"]) >= {"psi", "js", "limits", "flagged_by"} and "ks" not in table["language"]
 
 
@@ -175,7 +176,9 @@ def test_one_value_and_one_row_do_not_break_the_measures() -> None:
     row = compare("x", one, same, Limits())
     assert (row.ks, row.psi, row.wasserstein, row.flagged) == (0.0, 0.0, 0.0, False)
     row = compare("x", one, _exact(np.array([-7.0])), Limits())
-    assert row.ks == 1.0 and row.wasserstein == 12.0 and row.wasserstein_normalised == pytest.approx(12 / 5)
+    assert row.ks == 1.0 and row.wasserstein == 12.0 and row.wasserstein_normalised == pytest.approx(12 / 5)  # no spread
+    row = compare("x", _exact(np.array([1.0, 3.0])), _exact(np.array([2.0, 4.0])), Limits())
+    assert row.wasserstein == 1.0 and row.wasserstein_normalised == pytest.approx(1.0)  # over a std of 1
 
 
 @pytest.mark.parametrize("reference, body, message", [
@@ -197,3 +200,14 @@ def test_a_reference_run_without_a_named_sketch_names_the_fix(reference: Path, t
     with pytest.raises(ContractError, match="holds no sketch of output_format; re-run the reference") as caught:
         contract(tmp_path, str(reference / "ref.run.json"), ["chars.prompt", "output_format"])
     assert caught.value.location is not None and caught.value.location.line == 8
+
+
+def test_a_size_past_its_limit_flags_only_a_difference_the_test_finds() -> None:
+    small = compare("x", _exact(np.array([10.0, 20, 30, 40, 50])), _exact(np.array([13.0, 26, 39, 52, 65])), Limits())
+    assert small.ks >= 0.1 and small.ks_p_value >= 0.05 and not small.flagged and small.flagged_by == []
+    few, shifted = CategoricalSketch(), CategoricalSketch()
+    few.add(["en"] * 9 + ["fr"])
+    shifted.add(["en"] * 7 + ["fr"] * 3)
+    row = compare("lang", few.to_model("lang"), shifted.to_model("lang"), Limits())
+    expected = chi2_contingency(np.array([[9, 1], [7, 3]]), correction=False).pvalue
+    assert row.psi >= 0.25 and row.chi2_p_value == pytest.approx(expected, abs=1e-12) and not row.flagged

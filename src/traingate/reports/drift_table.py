@@ -8,14 +8,14 @@ from typing import Any
 
 from traingate.results.model import CheckResult
 
-HEADER = ("feature", "PSI", "JS", "KS (p)", "Wasserstein / mean", "drift")
+HEADER = ("feature", "PSI", "JS", "KS", "Wasserstein / std", "p-value", "drift")
 
 
 def _figure(row: dict[str, Any], key: str) -> str:
     value = row.get("wasserstein_normalised" if key == "wasserstein" else key)
     if value is None:
         return "–"
-    text = f"{value:.3f}" + (f" ({row.get('ks_p_value', 1.0):.2g})" if key == "ks" else "")
+    text = f"{value:.3f}"
     limit = row.get("limits", {}).get(key)
     return f"{text} ≥ {limit:g}" if key in row.get("flagged_by", []) and limit is not None else text
 
@@ -24,7 +24,9 @@ def cells(row: dict[str, Any]) -> list[str]:
     """A row of the table, from a feature's row of the details (a dict as the run JSON holds it)."""
     verdict = ("moved: " + ", ".join(row["flagged_by"]) if row.get("flagged")
                else "noted (PSI)" if row.get("warned") else "steady")
-    return [row["feature"], *(_figure(row, k) for k in ("psi", "js", "ks", "wasserstein")), verdict]
+    p_value = row.get("ks_p_value", row.get("chi2_p_value"))
+    return [row["feature"], *(_figure(row, k) for k in ("psi", "js", "ks", "wasserstein")),
+            "–" if p_value is None else f"{p_value:.2g}", verdict]
 
 
 def drift_checks(checks: list[CheckResult]) -> list[CheckResult]:

@@ -90,12 +90,16 @@ class DriftRow(Part):
     psi: float = Field(description="Population stability index (numeric: over the reference's decile bins).")
     js: Absent[float] = Field(None, description="Jensen-Shannon distance, base 2 (categorical).")
     ks: Absent[float] = Field(None, description="Kolmogorov-Smirnov statistic (numeric).")
-    ks_p_value: Absent[float] = Field(None, description="Its asymptotic two-sided p-value.")
+    ks_p_value: Absent[float] = Field(None, description="Its asymptotic two-sided p-value (numeric).")
+    chi2_p_value: Absent[float] = Field(None, description="The chi-square test's p-value that the label counts "
+                                        "come from one distribution (categorical).")
     wasserstein: Absent[float] = Field(None, description="Wasserstein-1 distance in the feature's unit (numeric).")
-    wasserstein_normalised: Absent[float] = Field(None, description="It divided by the reference's mean absolute value.")
+    wasserstein_normalised: Absent[float] = Field(None, description="It divided by the reference's standard deviation "
+                                                   "(its mean absolute value when that is 0).")
     limits: dict[str, float] = Field(description="The limit of each measure judged.")
-    flagged_by: list[str] = Field(description="The measures at or over their limit (KS: also significant).")
-    flagged: bool = Field(description="The feature moved: some measure at or over its limit.")
+    flagged_by: list[str] = Field(description="The sizes at or over their limit, when the test's p-value is under "
+                                  "its limit (else none).")
+    flagged: bool = Field(description="The feature moved: the test finds a difference and some size reaches its limit.")
     warned: bool = Field(False, description="PSI at or over psi_warn, under psi.")
 
 

@@ -33,15 +33,15 @@ class DriftCheck(CheckConfig):
     features: list[str] | None = Field(None, min_length=1, description="Features to compare: chars.<field>, "
                                        "tokens.<field>, turns, language, output_format, topic, task_type, a column; "
                                        "default chars.<field> of the kind's text fields.")
-    psi: float = Field(0.25, gt=0, description="PSI at or over this flags a feature.")
+    psi: float = Field(0.25, gt=0, description="PSI at or over this flags a feature (a difference the test finds).")
     psi_warn: float = Field(0.1, ge=0, description="PSI at or over this (under `psi`) is noted in the table.")
     js: float = Field(0.1, gt=0, le=1, description="Jensen-Shannon distance (base 2) at or over this flags a "
                       "categorical feature.")
-    ks: float = Field(0.1, gt=0, le=1, description="KS statistic at or over this, with p-value under `ks_p_value`, "
-                      "flags a numeric feature.")
-    ks_p_value: float = Field(0.05, gt=0, le=1, description="Significance the KS statistic must reach.")
-    wasserstein: float = Field(0.1, gt=0, description="Wasserstein distance over the reference's mean absolute "
-                               "value at or over this flags a numeric feature.")
+    ks: float = Field(0.1, gt=0, le=1, description="KS statistic at or over this flags a numeric feature.")
+    p_value: float = Field(0.05, gt=0, le=1, description="A feature is flagged only when its test (KS for numbers, "
+                           "chi-square for labels) has a p-value under this: the difference is not sampling noise.")
+    wasserstein: float = Field(0.1, gt=0, description="Wasserstein distance over the reference's standard "
+                               "deviation at or over this flags a numeric feature.")
 
     @field_validator("reference")
     @classmethod
@@ -142,7 +142,7 @@ class DriftValidator(Validator[DriftCheck, dict[str, AnySketch]]):
 
     def drift_limits(self) -> Limits:
         c = self.config
-        return Limits(c.psi, c.psi_warn, c.js, c.ks, c.ks_p_value, c.wasserstein)
+        return Limits(c.psi, c.psi_warn, c.js, c.ks, c.p_value, c.wasserstein)
 
 
 def _measure(row: DriftRow, key: str) -> float:

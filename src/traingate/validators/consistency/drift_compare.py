@@ -1,7 +1,10 @@
 """A feature's drift against its reference, as a row of the drift table: each measure, the limit it is held
-to, and whether the feature moved. Numeric features are judged by KS (the statistic at or over its limit
-and significant), Wasserstein (normalised) and PSI; categorical ones by PSI and Jensen-Shannon. A PSI
-between `psi_warn` and `psi` is noted, not flagged."""
+to, and whether the feature moved. A feature moved when a test says the two samples differ (p-value under
+`p_value`: KS for numbers, chi-square for labels) and some size of the difference reaches its limit (numbers:
+the KS statistic, Wasserstein over the reference's spread, PSI; labels: PSI, Jensen-Shannon). The test keeps
+sampling noise from flagging small samples, or a long-tailed field where a few long rows move the distance;
+the sizes keep a large sample from flagging a difference too small to matter. A PSI between `psi_warn` and
+`psi` is noted, not flagged."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ class Limits:
     psi_warn: float = 0.1
     js: float = 0.1
     ks: float = 0.1
-    ks_p_value: float = 0.05
+    p_value: float = 0.05
     wasserstein: float = 0.1
 
 
@@ -36,20 +39,18 @@ def compare(feature: str, reference: Sketch, current: Sketch, limits: Limits) ->
             "current_count": current.count, "basis": _basis(reference, current)}
     if current.kind == "categorical":
         _, r, c = m.label_counts(reference, current)
-        measured = {"psi": m.psi(r, c), "js": m.js_distance(r, c)}
-        flagged = [k for k in ("psi", "js") if measured[k] >= getattr(limits, k)]
-        judged = {"psi": limits.psi, "js": limits.js}
+        p_value = m.chi2_p_value(r, c)
+        measured = {"psi": m.psi(r, c), "js": m.js_distance(r, c), "chi2_p_value": p_value}
+        sizes = {"psi": measured["psi"], "js": measured["js"]}
     else:
         rv, rc, cv, cc = m.numeric_arrays(reference, current)
         statistic, p_value = m.ks(rv, rc, cv, cc)
         distance = m.wasserstein(rv, rc, cv, cc)
         measured = {"psi": m.psi(*m.decile_bins(rv, rc, cv, cc)), "ks": statistic, "ks_p_value": p_value,
                     "wasserstein": distance, "wasserstein_normalised": distance / m.scale_of(rv, rc)}
-        flagged = [k for k, v in (("psi", measured["psi"]), ("wasserstein", measured["wasserstein_normalised"]))
-                   if v >= getattr(limits, k)]
-        if statistic >= limits.ks and p_value < limits.ks_p_value:
-            flagged.insert(1, "ks")
-        judged = {"psi": limits.psi, "ks": limits.ks, "ks_p_value": limits.ks_p_value, "wasserstein": limits.wasserstein}
+        sizes = {"psi": measured["psi"], "ks": statistic, "wasserstein": measured["wasserstein_normalised"]}
+    judged = {k: getattr(limits, k) for k in sizes} | {"p_value": limits.p_value}
+    flagged = [k for k, v in sizes.items() if v >= judged[k]] if p_value < limits.p_value else []
     return DriftRow(**base, **measured, limits=judged, flagged_by=flagged, flagged=bool(flagged),
                     warned=not flagged and measured["psi"] >= limits.psi_warn)
 

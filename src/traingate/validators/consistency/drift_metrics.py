@@ -4,10 +4,14 @@ Numeric (distinct values with counts, or histogram bins keyed by their lower edg
 - KS: the largest distance between the two empirical CDFs; p-value asymptotic, as scipy's
   `ks_2samp(method="asymp")` computes it (`kstwo.sf(D, round(n*m/(n+m)))`).
 - Wasserstein-1: the area between the two CDFs, as scipy's `wasserstein_distance`; normalised by the
-  reference's mean absolute value, so 0.1 reads "moved a tenth of the reference's mean" (raw when that is 0).
+  reference's standard deviation (as Evidently does), so 0.1 reads "moved a tenth of the reference's spread".
+  Sampling noise in the distance grows with the spread, so halves of one sample stay far under 0.1 even for
+  a field empty in most rows, where a mean would be near 0; a reference without spread divides by its mean
+  absolute value, and one of zeros by 1.
 - PSI on the reference's decile bins (edges: its 10%...90% quantiles, repeated ones merged; a bin holds the
   values above its lower edge up to its upper edge).
-Categorical (labels with counts, plus `other`): PSI and the Jensen-Shannon distance (base 2, in [0, 1]) over
+Categorical (labels with counts, plus `other`): the chi-square test's p-value, PSI and the Jensen-Shannon
+distance (base 2, in [0, 1]) over
 the labels both sketches name (a label one names and the other, complete, lacks counts 0 there), the rest
 in one `other` bucket.
 PSI = sum((c - r) * ln(c / r)) over bins of shares r (reference) and c (current), each share at least EPSILON
@@ -58,9 +62,13 @@ def wasserstein(rv: np.ndarray, rc: np.ndarray, cv: np.ndarray, cc: np.ndarray) 
 
 
 def scale_of(rv: np.ndarray, rc: np.ndarray) -> float:
-    """What a Wasserstein distance is divided by: the reference's mean absolute value (1 when it is 0)."""
-    mean = float(np.sum(np.abs(rv) * rc) / rc.sum())
-    return mean if mean > 0 else 1.0
+    """What a Wasserstein distance is divided by: the reference's standard deviation; without spread, its
+    mean absolute value; 1 when that is 0 too."""
+    total = rc.sum()
+    mean = float(np.sum(rv * rc) / total)
+    std = float(np.sqrt(np.sum((rv - mean) ** 2 * rc) / total))
+    size = float(np.sum(np.abs(rv) * rc) / total)
+    return std if std > 0 else size if size > 0 else 1.0
 
 
 def psi(reference: np.ndarray, current: np.ndarray) -> float:
@@ -88,6 +96,17 @@ def label_counts(reference: Sketch, current: Sketch) -> tuple[list[str], np.ndar
     c = np.array([cur.get(k, 0) for k in labels] + [0], np.float64)
     r[-1], c[-1] = reference.count - r.sum(), current.count - c.sum()
     return [*labels, "other"], r, c
+
+
+def chi2_p_value(reference: np.ndarray, current: np.ndarray) -> float:
+    """p-value of the chi-square test that two count vectors come from one distribution (bins empty on both
+    sides left out; 1.0 when fewer than two bins remain)."""
+    from scipy.stats import chi2_contingency
+
+    held = (reference + current) > 0
+    if held.sum() < 2:
+        return 1.0
+    return float(chi2_contingency(np.stack([reference[held], current[held]]), correction=False).pvalue)
 
 
 def js_distance(reference: np.ndarray, current: np.ndarray) -> float:
