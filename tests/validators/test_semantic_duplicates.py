@@ -21,16 +21,16 @@ from traingate.results import RunResult
 from traingate.validators import build
 from traingate.validators.common.samples import seeded_keys
 
-pytest.importorskip("wordllama")
+pytest.importorskip("tokenizers")
 
 ROWS = [
     {"text": "How do I reset my password?"},
     {"text": "What is the capital city of France?"},
     {"text": "Write a poem about the ocean at night."},
     {"text": "Give me a recipe for banana bread."},
-    {"text": "How can I reset my password?"},              # paraphrase of row 1 (cosine 0.98)
-    {"text": "Which city is the capital of France?"},      # paraphrase of row 2 (cosine 0.98)
-    {"text": "Compose a poem describing the sea at night."},  # looser paraphrase of row 3 (cosine 0.75)
+    {"text": "How can I reset my password?"},              # paraphrase of row 1 (cosine 0.96; wordllama 0.98)
+    {"text": "Which city is the capital of France?"},      # paraphrase of row 2 (cosine 0.96; wordllama 0.98)
+    {"text": "Compose a poem describing the sea at night."},  # looser paraphrase of row 3 (0.74; wordllama 0.75)
     {"text": "Explain how a car engine works."},
     {"text": ""},
 ]
@@ -44,12 +44,27 @@ def semantic(run: Callable[..., RunResult], options: str = "") -> dict[str, obje
 
 def test_planted_paraphrases_at_the_default_threshold(run: Callable[..., RunResult]) -> None:
     d = semantic(run)
-    assert d["findings"] == 2 and d["cluster_sizes"] == {"2": 2} and d["embedded_rows"] == 8  # the empty row is skipped
-    assert [[m["line"] for m in c["members"]] for c in d["largest_clusters"]] == [[1, 5], [2, 6]]
+    assert d["model"] == "minilm-static" and d["threshold"] == 0.73
+    assert d["findings"] == 3 and d["cluster_sizes"] == {"2": 3} and d["embedded_rows"] == 8  # the empty row is skipped
+    assert [[m["line"] for m in c["members"]] for c in d["largest_clusters"]] == [[1, 5], [2, 6], [3, 7]]
 
 
-def test_a_lower_threshold_takes_the_looser_paraphrase(run: Callable[..., RunResult]) -> None:
-    assert semantic(run, "      threshold: 0.7\n      block_rows: 64\n")["findings"] == 3
+def test_a_higher_threshold_drops_the_looser_paraphrase(run: Callable[..., RunResult]) -> None:
+    assert semantic(run, "      threshold: 0.9\n      block_rows: 64\n")["findings"] == 2
+
+
+def test_wordllama_stays_available(run: Callable[..., RunResult]) -> None:
+    pytest.importorskip("wordllama")
+    d = semantic(run, "      model: wordllama\n      threshold: 0.95\n")
+    assert d["model"] == "wordllama" and d["findings"] == 2
+    assert semantic(run, "      model: wordllama\n      threshold: 0.7\n")["findings"] == 3
+
+
+def test_the_static_model_confuses_swapped_entities(run: Callable[..., RunResult]) -> None:
+    """A known limit, pinned so that a better model shows up here: the mean of token vectors barely moves
+    when one name changes (France / Germany: cosine 0.93)."""
+    a, b = embed(["What is the capital city of France?", "What is the capital city of Germany?"])
+    assert float(a @ b) > 0.73
 
 
 def test_sample_embeds_a_fixed_subset(run: Callable[..., RunResult]) -> None:
@@ -102,16 +117,19 @@ def test_sample_embeds_only_rows_that_can_be_sampled(monkeypatch: pytest.MonkeyP
     assert set(handed) >= {rows[i - 1]["text"] for i in smallest}
 
 
-def test_a_long_row_embeds_as_the_mean_of_all_its_token_vectors() -> None:
-    from traingate.data.embeddings import _wordllama
+@pytest.mark.parametrize("name", ["minilm-static", "wordllama"])
+def test_a_long_row_embeds_as_the_mean_of_all_its_token_vectors(name: str) -> None:
+    from traingate.data.embedding_models import load
 
+    if name == "wordllama":
+        pytest.importorskip("wordllama")
     long_text = " ".join(f"{SENTENCE}Item {i}." for i in range(400))  # ~10,000 tokens: many windows and pieces
-    model = _wordllama()
-    ids = model.tokenizer.encode(long_text, add_special_tokens=False).ids
-    mean = model.embedding[np.asarray(ids)].mean(axis=0)
-    vectors = embed(["A short row.", long_text, "Another short row."], "wordllama")
+    model = load(name)
+    ids = np.asarray(model.tokenizer.encode(long_text, add_special_tokens=False).ids)
+    mean = model.table[ids[ids != model.dropped] if model.dropped is not None else ids].astype(np.float64).mean(axis=0)
+    vectors = embed(["A short row.", long_text, "Another short row."], name)
     assert float(vectors[1] @ (mean / np.linalg.norm(mean))) > 0.99999
-    alone = embed([long_text], "wordllama")[0]
+    alone = embed([long_text], name)[0]
     assert np.array_equal(alone, vectors[1])  # a row's vector does not depend on the rows embedded with it
 
 

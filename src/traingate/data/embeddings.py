@@ -1,8 +1,9 @@
-"""Sentence embeddings from a model shipped inside a registry package, loaded once per process.
+"""Sentence embeddings from an offline model (data/embedding_models.py), loaded once per process.
 
-wordllama's vector of a text is the mean of its token vectors. The model's own `embed` pads a batch of
-256 texts to the longest one and looks every position up at once (256 x the longest row x 256 dims x 4
-bytes: 7 GB for one 8,000-word row), so the mean is computed here in bounded steps instead: a text is
+A text's vector is the mean of its token vectors (the unknown token left out where the model says so).
+wordllama's own `embed` pads a batch of 256 texts to the longest one and looks every position up at once
+(256 x the longest row x 256 dims x 4 bytes: 7 GB for one 8,000-word row), so the mean is computed here in
+bounded steps instead, for every model: a text is
 tokenized in pieces of at most PIECE_CHARS characters (cut at a space between words, where the tokenizer
 would start a new word anyway), its tokens are cut into windows of at most WINDOW tokens, WINDOWS_PER_STEP
 windows are looked up at a time (at most 32 MiB), and the text's vector is the sum of its windows' sums over
@@ -12,44 +13,18 @@ A text's vector depends on that text alone, not on the texts embedded with it.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from traingate.errors import MissingDependencyError
+from traingate.data.embedding_models import DEFAULT_MODEL, MODELS, TokenModel, load
+
+__all__ = ["DEFAULT_MODEL", "MODELS", "embed", "pieces"]
 
 PIECE_CHARS = 4096  # characters tokenized at once per text
 TOKENIZE_CHARS = 1 << 20  # characters handed to the tokenizer per call (its per-token objects stay small)
 WINDOW = 512  # tokens per window
 WINDOWS_PER_STEP = 64  # windows looked up at once: 64 x 512 tokens x 256 dims x 4 bytes = 32 MiB
-
-
-@lru_cache(maxsize=2)
-def _wordllama() -> Any:
-    try:
-        import wordllama
-        from wordllama import WordLlama
-    except ImportError as exc:
-        raise MissingDependencyError("semantic checks (model wordllama)", "semantic", "wordllama") from exc
-    # The wheel carries its 256-d weights and tokenizer; pointing the cache at the package itself
-    # makes the loader find both there, and disable_download forbids any network fallback.
-    return WordLlama.load(config="l2_supercat", dim=256, cache_dir=Path(wordllama.__file__).parent,
-                          disable_download=True)
-
-
-@lru_cache(maxsize=1)
-def _model() -> tuple[Any, np.ndarray]:
-    """The model's tokenizer without padding, and its token vectors with a zero row appended (the padding id)."""
-    from tokenizers import Tokenizer
-
-    model = _wordllama()
-    tokenizer = Tokenizer.from_str(model.tokenizer.to_str())
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    vectors = np.asarray(model.embedding, dtype=np.float32)
-    return tokenizer, np.vstack([vectors, np.zeros((1, vectors.shape[1]), np.float32)])
 
 
 def pieces(text: str) -> list[str]:
@@ -66,9 +41,8 @@ def pieces(text: str) -> list[str]:
     return [*out, text]
 
 
-def _token_ids(texts: list[str]) -> Iterator[tuple[int, np.ndarray]]:
+def _token_ids(texts: list[str], model: TokenModel) -> Iterator[tuple[int, np.ndarray]]:
     """(text index, token ids of one piece), piece by piece in order, tokenizing TOKENIZE_CHARS at a time."""
-    tokenizer, _ = _model()
     batch: list[tuple[int, str]] = []
     size = 0
     for index, text in enumerate(texts):
@@ -76,25 +50,27 @@ def _token_ids(texts: list[str]) -> Iterator[tuple[int, np.ndarray]]:
             batch.append((index, piece))
             size += len(piece)
             if size >= TOKENIZE_CHARS:
-                yield from _encode(tokenizer, batch)
+                yield from _encode(model, batch)
                 batch, size = [], 0
-    yield from _encode(tokenizer, batch)
+    yield from _encode(model, batch)
 
 
-def _encode(tokenizer: Any, batch: list[tuple[int, str]]) -> Iterator[tuple[int, np.ndarray]]:
-    encoded = tokenizer.encode_batch([piece for _, piece in batch], add_special_tokens=False) if batch else []
+def _encode(model: TokenModel, batch: list[tuple[int, str]]) -> Iterator[tuple[int, np.ndarray]]:
+    pieces_ = [piece for _, piece in batch]
+    encoded: list[Any] = model.tokenizer.encode_batch(pieces_, add_special_tokens=False) if batch else []
     for (index, _), encoding in zip(batch, encoded):
-        yield index, np.asarray(encoding.ids, dtype=np.int32)
+        ids = np.asarray(encoding.ids, dtype=np.int32)
+        yield index, ids if model.dropped is None else ids[ids != model.dropped]
 
 
-def _windows(texts: list[str]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+def _windows(texts: list[str], model: TokenModel) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     """Every text's tokens cut into windows of at most WINDOW, in text order; the text each window belongs
     to; each text's token count."""
     windows: list[np.ndarray] = []
     owners: list[int] = []
     counts = np.zeros(len(texts), dtype=np.int64)
     tail, owner = np.zeros(0, dtype=np.int32), -1
-    for index, ids in _token_ids(texts):  # a text's pieces come one after another
+    for index, ids in _token_ids(texts, model):  # a text's pieces come one after another
         if index != owner:
             if len(tail):
                 windows.append(tail)
@@ -125,13 +101,12 @@ def _window_sums(windows: list[np.ndarray], table: np.ndarray) -> np.ndarray:
     return sums
 
 
-def embed(texts: list[str], model: str) -> np.ndarray:
+def embed(texts: list[str], model: str = DEFAULT_MODEL) -> np.ndarray:
     """L2-normalised float32 embeddings, one row per text (a text without tokens gets the zero vector)."""
-    if model != "wordllama":
-        raise MissingDependencyError(f"embedding model {model!r}", "semantic", model)
-    _, table = _model()
+    loaded = load(model)
+    table = loaded.table
     out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
-    windows, owners, counts = _windows(texts)
+    windows, owners, counts = _windows(texts, loaded)
     if not windows:
         return out
     sums = _window_sums(windows, table)

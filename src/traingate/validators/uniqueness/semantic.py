@@ -16,7 +16,7 @@ from pydantic import Field
 
 from traingate.contracts.model import CheckConfig, SampleSpec
 from traingate.data.batch import BatchContext
-from traingate.data.embeddings import embed
+from traingate.data.embeddings import DEFAULT_MODEL, embed
 from traingate.data.spill import Rows
 from traingate.errors import require
 from traingate.results.details import Absent
@@ -43,13 +43,22 @@ from traingate.validators.common.samples import seeded_keys
 from traingate.validators.common.thresholds import judge
 from traingate.validators.uniqueness.exact import describe_cluster
 
+# Chosen on MRPC train pairs as the threshold of best F0.5 (precision weighted: a duplicate is dropped) for
+# minilm-static; benchmarks/dedup_quality.py prints the sweep and the test figures (docs/checks/uniqueness.md).
+DEFAULT_THRESHOLD = 0.73
+MODULES = {"minilm-static": ("tokenizers",), "wordllama": ("wordllama",)}  # of the semantic extra
+
 
 class SemanticDuplicatesCheck(CheckConfig):
     summary: ClassVar[str] = "rows whose sentence embeddings have cosine similarity above a threshold"
     type: Literal["semantic_duplicates"]
     on: list[str] | None = Field(None, description="Logical fields embedded; default the kind's content fields.")
-    threshold: float = Field(0.95, gt=0, le=1, description="Cosine similarity that makes two rows duplicates.")
-    model: Literal["wordllama"] = Field("wordllama", description="Offline embedding model (pip install 'traingate[semantic]').")
+    threshold: float = Field(DEFAULT_THRESHOLD, gt=0, le=1, description=(
+        "Cosine similarity that makes two rows duplicates. The default suits the default model (chosen on MRPC "
+        "train pairs for precision); about 0.72 gives wordllama the same precision."))
+    model: Literal["minilm-static", "wordllama"] = Field(DEFAULT_MODEL, description=(
+        "Offline embedding model: minilm-static (shipped with traingate, distilled from all-MiniLM-L6-v2) or "
+        "wordllama (pip install 'traingate[semantic]' for either)."))
     sample: SampleSpec | None = Field(None, description="Embed a seeded sample instead of every row.")
     block_rows: int = Field(2048, ge=64, description="Rows per block of the pairwise search (memory: block_rows^2 floats).")
     top_clusters: int = Field(10, ge=0, le=100)
@@ -106,7 +115,7 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        require(f"the semantic_duplicates check {self.check_id!r}", "semantic")
+        require(f"the semantic_duplicates check {self.check_id!r}", "semantic", MODULES[self.config.model])
 
     def fields(self) -> list[str]:
         return content_fields(self.spec.kind, self.spec.fields, self.config.on)
