@@ -138,3 +138,30 @@ def test_start_up_stays_within_its_module_count_and_time(started: Started, comma
     own_ms = sum(us for m, us in times.items() if m.split(".")[0] == "traingate") / 1000
     assert len(loaded) <= CEILING[command], f"{command} imports {len(loaded)} modules, ceiling {CEILING[command]}"
     assert own_ms <= OWN_MS[command], f"{command}: traingate's modules took {own_ms:.0f} ms to import"
+
+
+def test_no_model_field_takes_a_builtin_as_its_default_factory() -> None:
+    """pydantic reads each default factory's signature when it builds a model; for a builtin (`dict`, `list`)
+    that is a tokenizer pass over its text signature, about 8 ms the first time in every process: factories
+    come from traingate.empty instead."""
+    import inspect
+
+    from pydantic import BaseModel
+
+    import traingate.results.model  # noqa: F401
+    from traingate.contracts.registry import load
+
+    load()  # every check type's options and details models
+    seen, builtin = 0, []
+    stack: list[type[BaseModel]] = [BaseModel]
+    while stack:
+        for model in stack.pop().__subclasses__():
+            stack.append(model)
+            if not model.__module__.startswith("traingate"):
+                continue
+            for name, field in model.model_fields.items():
+                seen += field.default_factory is not None
+                factory = field.default_factory
+                if inspect.isbuiltin(factory) or (isinstance(factory, type) and factory.__module__ == "builtins"):
+                    builtin.append(f"{model.__module__}.{model.__qualname__}.{name}")
+    assert seen > 30 and not builtin, builtin

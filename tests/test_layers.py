@@ -10,7 +10,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parent.parent / "src"
 # Bottom first. A module may import its own layer's modules and any layer below, never one above.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "version", "lazy"),
+    ("errors", "version", "lazy", "empty"),
     ("results",),
     ("contracts",),
     ("data",),

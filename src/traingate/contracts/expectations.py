@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from traingate import empty
 from traingate.contracts.gx_args import (
     AggregateArgs,
     BetweenArgs,
@@ -99,7 +100,7 @@ class ExpectationCheck(CheckConfig):
     summary: ClassVar[str] = "A Great Expectations Core 1.x expectation, by its GX name and arguments."
     type: Literal["expectation"]
     expectation: str = Field(description="The GX expectation's name, e.g. expect_column_values_to_match_regex.")
-    kwargs: dict[str, Any] = Field(default_factory=dict, description="The expectation's GX arguments.")
+    kwargs: dict[str, Any] = Field(default_factory=empty.dict_, description="The expectation's GX arguments.")
     sample: SampleSpec | None = Field(None, description="Seeded sample for medians and quantiles "
                                       f"(default {SAMPLE_ROWS} rows; exact when the data is smaller).")
 

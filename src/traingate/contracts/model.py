@@ -6,6 +6,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from traingate import empty
+
 Severity = Literal["error", "warn", "info"]
 Kind = Literal["pretraining", "sft", "preference", "reward", "chat"]
 GROUPS: tuple[str, ...] = (
@@ -45,16 +47,16 @@ class DatasetSpec(StrictModel):
     """What the data is: its kind, where each logical field lives, and how to count tokens."""
 
     kind: Kind = Field(description="Training phase the data is for; fixes the logical fields.")
-    fields: dict[str, str] = Field(default_factory=dict,
+    fields: dict[str, str] = Field(default_factory=empty.dict_,
                                    description="Logical field -> column (dots for nested paths).")
     roles: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROLES),
                                         description="Canonical role -> raw role values in the data.")
     tokenizer: str = Field("whitespace", description="whitespace, cl100k_base (needs traingate[tokens]).")
     splits: dict[str, list[str]] | None = Field(
         None, description="Split name -> data paths relative to the contract; used when no DATA is given.")
-    exclude: list[str] = Field(default_factory=list, description="Glob patterns of files not to read (matched "
+    exclude: list[str] = Field(default_factory=empty.list_, description="Glob patterns of files not to read (matched "
                                "against the file name and its path); the run lists them as skipped.")
-    optional_fields: list[str] = Field(default_factory=list, description="Logical fields or columns that may be in "
+    optional_fields: list[str] = Field(default_factory=empty.list_, description="Logical fields or columns that may be in "
                                        "no row of the data; a check that reads a field no row holds errs otherwise.")
 
     @model_validator(mode="after")
@@ -131,7 +133,7 @@ class ContractHeader(StrictModel):
 
 
 class Contract(ContractHeader):
-    checks: dict[str, list[CheckConfig]] = Field(default_factory=dict)
+    checks: dict[str, list[CheckConfig]] = Field(default_factory=empty.dict_)
     source_path: str | None = Field(None, exclude=True)
     sha256: str = Field("", exclude=True)
 

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
+from traingate import empty
+
 SCHEMA_VERSION = "1.3"
 Status = Literal["passed", "failed", "errored", "skipped"]
 Verdict = Literal["passed", "warned", "failed", "errored"]
@@ -73,10 +75,10 @@ class CheckResult(Model):
     findings: int = Field(0, description="Rows with at least one finding.")
     rate: float | None = Field(None, description="findings / rows.")
     message: str = Field("", description="One sentence a reviewer reads.")
-    details: dict[str, Any] = Field(default_factory=dict, description="Counts per reason, clusters and other "
+    details: dict[str, Any] = Field(default_factory=empty.dict_, description="Counts per reason, clusters and other "
                                     "figures, as the check type's details model describes them (`traingate checks`, "
                                     "docs); kept as JSON so that masking and older runs read back alike.")
-    samples: list[Sample] = Field(default_factory=list, description="Failing rows chosen by a seeded row hash (the "
+    samples: list[Sample] = Field(default_factory=empty.list_, description="Failing rows chosen by a seeded row hash (the "
                                   "same rows for any split of the data): each reason's row of smallest hash, then the "
                                   "rows of smallest hash up to 20 in all; with more reasons, one row for each of at "
                                   "most 64.")
@@ -122,6 +124,17 @@ class Fault(Model):
     excerpt: str = Field("", description="The start of the record, truncated.")
 
 
+class CacheInfo(Model):
+    """What a run with a cache (`validate --cache`) took from it and what it read."""
+
+    directory: str = Field(description="The cache directory.")
+    cached_files: list[str] = Field(description="Files whose every state came from the cache: not read.")
+    read_files: list[str] = Field(description="Files read in this run (new, changed, or not in the cache).")
+    refolded: dict[str, list[str]] = Field(description="Files read for some checks only (their options changed, "
+                                           "or their entries were missing or ignored): file -> those checks.")
+    entries_written: int = Field(description="Entries written to the cache by this run.")
+
+
 class SkippedFile(Model):
     """A file given (or found in a folder) and not read."""
 
@@ -137,24 +150,33 @@ class DatasetInfo(Model):
     rows: int = Field(description="Rows read, over all files.")
     fingerprint: str = Field(description="sha256 over the files' sha256 values, in order.")
     bad_records: int = Field(0, description="Records that could not be read, over all files.")
-    faults: list[Fault] = Field(default_factory=list, description="Capped samples of unreadable records.")
-    fault_counts: dict[str, int] = Field(default_factory=dict, description="Unreadable records per fault kind.")
+    faults: list[Fault] = Field(default_factory=empty.list_, description="Capped samples of unreadable records.")
+    fault_counts: dict[str, int] = Field(default_factory=empty.dict_, description="Unreadable records per fault kind.")
     limited_to: int | None = Field(None, description="Set when --limit stopped the read early.")
     tokenizer: str = Field(description="The tokenizer that counted tokens.")
-    text_fields: list[str] = Field(default_factory=list, description="The text fields read (the kind's required "
+    text_fields: list[str] = Field(default_factory=empty.list_, description="The text fields read (the kind's required "
                                    "ones and those the contract maps), each as 'logical field -> column'.")
     shards: int = Field(1, description="Pieces the data was read in (files, byte ranges, row groups).")
-    errored_shards: list[str] = Field(default_factory=list,
+    errored_shards: list[str] = Field(default_factory=empty.list_,
                                       description="Shards that failed twice, with file, range and error; the gate fails.")
     stopped_early: str | None = Field(None, description="Why reading stopped before the end (--max-memory).")
-    memory_actions: list[str] = Field(default_factory=list,
+    memory_actions: list[str] = Field(default_factory=empty.list_,
                                       description="Checks that kept a hash-chosen share of rows to stay under --max-memory.")
-    skipped_files: list[SkippedFile] = Field(default_factory=list,
+    skipped_files: list[SkippedFile] = Field(default_factory=empty.list_,
                                              description="Files given (or found in a folder) and not read, each with the reason.")
     inputs: list[str] | None = Field(None, description="The data as given, `split=path` with local paths absolute (or "
                                      "the contract's splits): promote lists them again to find files added or removed.")
-    exclude: list[str] = Field(default_factory=list, description="Glob patterns of files not read: the contract's "
+    exclude: list[str] = Field(default_factory=empty.list_, description="Glob patterns of files not read: the contract's "
                                "dataset.exclude, then --exclude, then each relative path pattern made absolute.")
+    cache: CacheInfo | None = Field(None, description="With --cache: the files taken from the cache and those read "
+                                    "(absent without a cache).")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_cache(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("cache") is None:
+            data.pop("cache", None)
+        return data
 
 
 class Histogram(Model):
@@ -183,15 +205,16 @@ class Distribution(Model):
     min: float | None = Field(description="Smallest value (null when there is none).")
     max: float | None = Field(description="Largest value (null when there is none).")
     mean: float | None = Field(description="Mean of the values (null when there is none).")
-    quantiles: dict[str, float] = Field(default_factory=dict, description="p50, p90, p99: the smallest value with at least "
-                                        "that share of the values at or below it (numpy's inverted_cdf), over `quantile_basis`.")
+    quantiles: dict[str, float] = Field(default_factory=empty.dict_,
+                                        description="p50, p90, p99: the smallest value with at least that share of the "
+                                        "values at or below it (numpy's inverted_cdf), over `quantile_basis`.")
     quantile_basis: Literal["exact", "sample", "bin_edge"] = Field(
         "bin_edge", description="exact: over every value; sample (more values than the sample holds): the histogram bin "
         "from every value (exact below 64), the place in it from the `quantile_sample` rows of smallest row hash, the "
         "same rows for any split, so within the bin's 4.4%; bin_edge (runs before 1.1): upper bin edges, up to 4.4% high.")
     quantile_sample: int | None = Field(None, description="Values the quantiles were computed from.")
     histogram: Histogram = Field(description="The values per bin.")
-    limits: list[Limit] = Field(default_factory=list, description="The contract's limits on these values (since 1.2): "
+    limits: list[Limit] = Field(default_factory=empty.list_, description="The contract's limits on these values (since 1.2): "
                                 "a max_tokens check on the same field, drawn on the chart's axis.")
 
     def quantile_note(self) -> str:
@@ -236,7 +259,7 @@ class ContractInfo(Model):
     sha256: str = Field(description="sha256 of the contract file's bytes (empty for a contract given as text).")
     path: str | None = Field(description="The contract file as given.")
     description: str | None = Field(None, description="The contract's description.")
-    side_files: list[SideFile] = Field(default_factory=list, description="Files the checks read besides the data "
+    side_files: list[SideFile] = Field(default_factory=empty.list_, description="Files the checks read besides the data "
                                        "(eval sets, reference texts), with their sha256: promote refuses a run "
                                        "when one changed since.")
 
@@ -250,7 +273,7 @@ class Gate(Model):
     fail_on: Literal["error", "warn"] = Field(description="The contract's gate.fail_on: the lowest severity whose "
                                               "failure fails the gate.")
     exit_code: int = Field(description="The command's exit code: 0 passed or warned, 1 failed, 3 errored.")
-    reasons: list[str] = Field(default_factory=list, description="One sentence per reason for the verdict.")
+    reasons: list[str] = Field(default_factory=empty.list_, description="One sentence per reason for the verdict.")
 
 
 class RunResult(Model):
@@ -264,16 +287,16 @@ class RunResult(Model):
     contract: ContractInfo = Field(description="The contract checked against.")
     dataset: DatasetInfo = Field(description="The data read.")
     checks: list[CheckResult] = Field(description="One result per check of the contract, in the contract's order.")
-    distributions: list[Distribution] = Field(default_factory=list, description="Length and turn distributions of "
+    distributions: list[Distribution] = Field(default_factory=empty.list_, description="Length and turn distributions of "
                                               "the kind's text fields.")
-    sketches: list[Sketch] = Field(default_factory=list, description="Per feature, its values summarised for "
+    sketches: list[Sketch] = Field(default_factory=empty.list_, description="Per feature, its values summarised for "
                                    "drift against a later run (since 1.3): characters and tokens per text field and "
                                    "turns always, the features a `drift` or `distribution` check names.")
     gate: Gate = Field(description="The verdict.")
-    timings: dict[str, float] = Field(default_factory=dict, description="Seconds: total, read, per check id.")
-    resources: dict[str, float] = Field(default_factory=dict, description="peak_rss_mib of the driver, "
+    timings: dict[str, float] = Field(default_factory=empty.dict_, description="Seconds: total, read, per check id.")
+    resources: dict[str, float] = Field(default_factory=empty.dict_, description="peak_rss_mib of the driver, "
                                         "worker_peak_rss_mib of the largest worker process or Ray worker (0 in one process).")
-    warnings: list[str] = Field(default_factory=list, description="What the run says of how it ran, not of the "
+    warnings: list[str] = Field(default_factory=empty.list_, description="What the run says of how it ran, not of the "
                                 "data: --workers or --engine ray chosen for data too small to gain from them, with "
                                 "what starting them cost. Left out when empty.")
     attestation: dict[str, Any] | None = Field(

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, model_validator
 
+from traingate import empty
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext, TextView
 from traingate.data.tokenizers import get_tokenizer
@@ -37,7 +38,7 @@ class RefusalsCheck(CheckConfig):
     type: Literal["refusals"]
     phrases: list[str] = Field(default_factory=lambda: list(DEFAULT_REFUSALS),
                                description="Phrases matched without case anywhere in a response.")
-    extra_phrases: list[str] = Field(default_factory=list, description="Added to `phrases`.")
+    extra_phrases: list[str] = Field(default_factory=empty.list_, description="Added to `phrases`.")
 
 
 class TruncatedCheck(CheckConfig):

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from traingate import empty
 from traingate.contracts.model import SampleSpec, StrictModel, TextCheck
 from traingate.data.batch import BatchContext
 from traingate.data.presidio import Finding, analyze_batch, mask
@@ -60,9 +61,9 @@ class PiiCheck(TextCheck):
     language_field: str | None = Field(
         None, description="Column naming each row's language: rows in another language are scanned with the "
                           "pattern recognizers only (an English NER model reads names into any other language).")
-    allow: list[str | AllowRegex] = Field(default_factory=list,
+    allow: list[str | AllowRegex] = Field(default_factory=empty.list_,
                                           description="Literal values, or {regex: ...}, never counted.")
-    context: list[str] = Field(default_factory=list, description="Words that raise a nearby finding's score.")
+    context: list[str] = Field(default_factory=empty.list_, description="Words that raise a nearby finding's score.")
     skip_code: bool = Field(True, description="NER does not read code (fenced blocks, inline code, lines that read as "
                                               "code) and PERSON spans naming tools or identifiers (Python, JSON, "
                                               "getName) do not count; patterns still read code.")
@@ -70,7 +71,7 @@ class PiiCheck(TextCheck):
                                                    ".net, .org, *.example, *.test, *.invalid, *.localhost) and IP "
                                                    "addresses that are not global (private, loopback, documentation) "
                                                    "do not count.")
-    per_entity: dict[str, Limit] = Field(default_factory=dict, description="Entity -> its own limit.")
+    per_entity: dict[str, Limit] = Field(default_factory=empty.dict_, description="Entity -> its own limit.")
     sample: SampleSpec | None = Field(None, description="Scan a seeded random sample of rows; the gate then "
                                                         "compares the rate's 95% upper bound with max_rate.")
     workers: int | None = Field(None, ge=1, description="Processes, each with its own engine; default all cores.")

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from traingate import empty
 from traingate.contracts.model import TextCheck
 from traingate.contracts.regexes import compile_re2
 from traingate.data.batch import BatchContext
@@ -34,7 +35,7 @@ class SecretsCheck(TextCheck):
     detectors: list[str] | None = Field(
         None, description="detect-secrets detector names (e.g. 'AWS Access Key'); default all pattern detectors "
                           "but 'Public IP (ipv4)', which the pii check covers.")
-    extra_patterns: dict[str, str] = Field(default_factory=dict, description="Name -> regex of your own secrets.")
+    extra_patterns: dict[str, str] = Field(default_factory=empty.dict_, description="Name -> regex of your own secrets.")
 
 
 class SecretsDetails(FlagDetails, MaskingDetails):
@@ -45,8 +46,8 @@ class BlocklistCheck(TextCheck):
     summary: ClassVar[str] = "terms or regexes that must not appear (policy words, internal hostnames)"
     type: Literal["blocklist"]
     regex_options: ClassVar[tuple[tuple[str, ...], ...]] = (("patterns", "*"),)
-    terms: list[str] = Field(default_factory=list, description="Whole words or phrases, matched without case.")
-    patterns: list[str] = Field(default_factory=list, description="Regular expressions (RE2 syntax).")
+    terms: list[str] = Field(default_factory=empty.list_, description="Whole words or phrases, matched without case.")
+    patterns: list[str] = Field(default_factory=empty.list_, description="Regular expressions (RE2 syntax).")
 
     @model_validator(mode="after")
     def _something(self) -> BlocklistCheck:

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
+from traingate import empty
 from traingate.contracts.model import CheckConfig, StrictModel
 from traingate.data.batch import BatchContext, TextView
 from traingate.results.details import Absent
@@ -25,8 +26,8 @@ class LicenceCheck(CheckConfig):
     summary: ClassVar[str] = "SPDX licence per row: missing, denied, or not in the allowed list"
     type: Literal["licence"]
     column: str = Field("license", description="Column (dots for nested paths) holding an SPDX identifier.")
-    allow: list[str] = Field(default_factory=list, description="SPDX identifiers allowed; empty: any not denied.")
-    deny: list[str] = Field(default_factory=list, description="SPDX identifiers never allowed.")
+    allow: list[str] = Field(default_factory=empty.list_, description="SPDX identifiers allowed; empty: any not denied.")
+    deny: list[str] = Field(default_factory=empty.list_, description="SPDX identifiers never allowed.")
 
 
 SYNTHETIC_VALUES: list[str | bool | int] = [True, "true", "yes", 1, "synthetic"]
@@ -42,10 +43,10 @@ class SyntheticSpec(StrictModel):
 class LineageCheck(CheckConfig):
     summary: ClassVar[str] = "provenance per row: required fields, share of synthetic rows, denied generators"
     type: Literal["lineage"]
-    required: list[str] = Field(default_factory=list, description="Columns every row must fill (source, ...).")
+    required: list[str] = Field(default_factory=empty.list_, description="Columns every row must fill (source, ...).")
     synthetic: SyntheticSpec | None = None
     generator_column: str = Field("generator", description="Column naming the model that wrote the row.")
-    deny_generators: list[str] = Field(default_factory=list,
+    deny_generators: list[str] = Field(default_factory=empty.list_,
                                        description="Models whose terms forbid training on their outputs; "
                                                    "matched case-insensitively as substrings of the generator.")
 

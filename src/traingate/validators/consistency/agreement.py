@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from traingate import empty
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.errors import require
@@ -35,7 +36,7 @@ class AgreementCheck(CheckConfig):
     item: str = Field("item", description="long: column naming the item.")
     annotator: str = Field("annotator", description="long: column naming the annotator.")
     label: str = Field("label", description="long: column holding the label.")
-    annotators: list[str] = Field(default_factory=list, description="wide: one column per annotator.")
+    annotators: list[str] = Field(default_factory=empty.list_, description="wide: one column per annotator.")
     level: Literal["nominal", "ordinal", "interval", "ratio"] = Field("nominal", description="Scale of the labels.")
     min_alpha: float | None = Field(None, ge=-1, le=1, description="Smallest Krippendorff's alpha.")
     min_fleiss_kappa: float | None = Field(None, ge=-1, le=1, description="Smallest Fleiss' kappa (nominal).")

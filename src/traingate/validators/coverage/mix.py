@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from traingate import empty
 from traingate.contracts.model import StrictModel
 from traingate.results.details import Absent
 from traingate.results.model import CheckResult
@@ -28,8 +29,8 @@ class Band(StrictModel):
 class DistributionCheck(FeatureCheck):
     summary: ClassVar[str] = "a feature's share per value against target bands, required values and a target mix"
     type: Literal["distribution"]
-    targets: dict[str, Band] = Field(default_factory=dict, description="Value -> {min, max} share of rows.")
-    required: list[str] = Field(default_factory=list, description="Values that must occur at least once.")
+    targets: dict[str, Band] = Field(default_factory=empty.dict_, description="Value -> {min, max} share of rows.")
+    required: list[str] = Field(default_factory=empty.list_, description="Values that must occur at least once.")
     mix: dict[str, float] | None = Field(None, description="Target share per value (normalised to sum 1).")
     max_divergence: float | None = Field(None, ge=0, le=1,
                                          description="Largest total variation distance from `mix`.")

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow.compute as pc
 from pydantic import Field
 
+from traingate import empty
 from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS, TextCheck
 from traingate.data.arrays import bools, numbers
 from traingate.data.batch import BatchContext, TextView
@@ -59,7 +60,7 @@ class SpecialTokensCheck(TextCheck):
     summary: ClassVar[str] = "chat-template tokens such as <|im_start|> or [INST] leaking into content"
     type: Literal["special_tokens"]
     tokens: list[str] = Field(default_factory=lambda: list(DEFAULT_SPECIAL_TOKENS))
-    extra_tokens: list[str] = Field(default_factory=list, description="Added to `tokens`.")
+    extra_tokens: list[str] = Field(default_factory=empty.list_, description="Added to `tokens`.")
 
 
 class CodeFencesCheck(TextCheck):

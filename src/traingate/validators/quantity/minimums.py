@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
+from traingate import empty
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult, Threshold
@@ -21,14 +22,14 @@ class MinRowsCheck(CheckConfig):
     summary: ClassVar[str] = "at least `min` rows, per split when the contract lists splits"
     type: Literal["min_rows"]
     min: int = Field(ge=0)
-    per_split: dict[str, int] = Field(default_factory=dict, description="Split name -> its own minimum.")
+    per_split: dict[str, int] = Field(default_factory=empty.dict_, description="Split name -> its own minimum.")
 
 
 class MinTotalTokensCheck(CheckConfig):
     summary: ClassVar[str] = "at least `min` tokens in all text fields together, per split"
     type: Literal["min_tokens"]
     min: int = Field(ge=0)
-    per_split: dict[str, int] = Field(default_factory=dict)
+    per_split: dict[str, int] = Field(default_factory=empty.dict_)
 
 
 class MinimumDetails(SplitCounts):

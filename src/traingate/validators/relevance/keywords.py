@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field, model_validator
 
+from traingate import empty
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext, TextView
 from traingate.validators.common.details import FlagDetails
@@ -21,9 +22,9 @@ from traingate.validators.format.hygiene import any_term, matches
 class KeywordsCheck(CheckConfig):
     summary: ClassVar[str] = "required or forbidden terms per logical field"
     type: Literal["keywords"]
-    required: dict[str, list[str]] = Field(default_factory=dict,
+    required: dict[str, list[str]] = Field(default_factory=empty.dict_,
                                            description="Field -> terms; a row lacking all of them is a finding.")
-    forbidden: dict[str, list[str]] = Field(default_factory=dict, description="Field -> terms that must not appear.")
+    forbidden: dict[str, list[str]] = Field(default_factory=empty.dict_, description="Field -> terms that must not appear.")
 
     @model_validator(mode="after")
     def _some(self) -> KeywordsCheck:

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field, model_validator
 
+from traingate import empty
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext, TextView
 from traingate.data.embeddings import embed
@@ -47,7 +48,7 @@ class ScorerCheck(CheckConfig):
                                                                  "row dicts, returns one number per row.")
     min_score: float | None = Field(None, description="Rows scoring below this are findings.")
     max_score: float | None = Field(None, description="Rows scoring above this are findings.")
-    columns: list[str] = Field(default_factory=list, description="Columns passed besides the kind's fields.")
+    columns: list[str] = Field(default_factory=empty.list_, description="Columns passed besides the kind's fields.")
 
 
 @lru_cache(maxsize=8)
