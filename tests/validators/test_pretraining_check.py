@@ -91,3 +91,22 @@ def test_without_spacy_the_run_stops_naming_the_extra(run: Callable[..., RunResu
     with pytest.raises(MissingDependencyError) as caught:
         check_of(run, [{"text": GOOD}])
     assert caught.value.extra == "pretraining" and "pip install 'traingate[pretraining]'" in str(caught.value)
+
+
+@pytest.mark.slow
+def test_runs_beside_the_pii_check_in_a_fresh_process(tmp_path: Any) -> None:
+    """The checks run on several threads: the pii check loading Presidio (which imports spaCy) while this one
+    first imports spaCy left a half-imported module, and both checks errored. The pipeline is built when the
+    check is, before any thread starts."""
+    import json
+    import subprocess
+
+    pytest.importorskip("presidio_analyzer")
+    (tmp_path / "data.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in (GOOD, SHORT, REPEATED)))
+    (tmp_path / "c.yaml").write_text(contract_text("pretraining", "  relevance:\n    - type: pretraining_quality\n"
+                                                   "  compliance:\n    - type: pii\n      recognizers: patterns\n"))
+    done = subprocess.run([sys.executable, "-m", "traingate", "validate", "c.yaml", "data.jsonl", "--json", "r.json"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    checks = json.loads((tmp_path / "r.json").read_text())["checks"]
+    assert {c["id"]: c["status"] for c in checks} == {"relevance.pretraining_quality": "failed",
+                                                            "compliance.pii": "passed"}, done.stdout

@@ -21,7 +21,7 @@ from traingate.validators.relevance.pretraining_c4 import C4, c4
 from traingate.validators.relevance.pretraining_fineweb import FineWeb, fineweb
 from traingate.validators.relevance.pretraining_gopher import GopherQuality, gopher_quality
 from traingate.validators.relevance.pretraining_repetition import GopherRepetition, gopher_repetition
-from traingate.validators.relevance.pretraining_words import Failure, strings_freed, words
+from traingate.validators.relevance.pretraining_words import Failure, english, strings_freed, words
 
 RuleSet = Literal["gopher_repetition", "gopher_quality", "c4", "fineweb"]
 RULE_SETS: tuple[RuleSet, ...] = ("gopher_repetition", "gopher_quality", "c4", "fineweb")
@@ -88,6 +88,7 @@ class PretrainingQualityValidator(RowFlagValidator[PretrainingQualityCheck]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         require(f"the pretraining_quality check {self.check_id!r}", "pretraining")  # before any data is read
+        english()  # spaCy imported here, before the checks' threads: another check importing it at once half-loads it
         self.order = {reason: i for i, reason in enumerate(reasons(self.config))}
 
     def reads(self) -> list[str]:
