@@ -190,3 +190,25 @@ def test_a_column_of_that_name_is_counted_as_it_is(run: Callable[..., RunResult]
     (check,) = run(contract_text("sft", "  coverage:\n    - type: distribution\n      feature: topic\n"
                                  "      required: [qa]\n"), data).checks
     assert check.details["counts"] == {"qa": 2, "math": 1} and check.status == "passed"
+
+
+def test_a_column_in_some_files_only_is_a_contract_problem(tmp_path: Path) -> None:
+    """Rows of a file holding a `topic` column counted by it, rows of another file classified: two meanings
+    in one count. The check errs instead of mixing them."""
+    from tests.conftest import write_jsonl
+    from traingate.engine.runner import validate
+
+    with_column = write_jsonl(tmp_path / "a.jsonl", [{"prompt": "bank money", "response": "ok", "topic": "Mortgages"}] * 2)
+    without = write_jsonl(tmp_path / "b.jsonl", [{"prompt": "doctor pain", "response": "ok"}] * 2)
+    contract = parse_contract(contract_text("sft", "  coverage:\n    - type: distribution\n      feature: topic\n"
+                                            "      required: [Mortgages]\n"), "c.yaml")
+    (check,) = validate(contract, [str(with_column), str(without)]).checks
+    assert check.status == "errored" and "column 'topic'" in (check.error or "") and "labels" in (check.error or "")
+    (alone,) = validate(contract, [str(with_column)]).checks
+    assert alone.status == "passed" and alone.details["counts"] == {"Mortgages": 2}
+
+
+def test_labels_given_classify_every_row_even_beside_a_column(run: Callable[..., RunResult]) -> None:
+    data = [{"prompt": "bank money", "response": "ok", "topic": "Mortgages"}, {"prompt": "doctor pain", "response": "ok"}]
+    (check,) = run(contract_text("sft", labelled_check()), data).checks
+    assert check.details["counts"] == {"finance": 1, "health": 1}

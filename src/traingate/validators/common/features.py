@@ -132,11 +132,14 @@ def turns(batch: BatchContext) -> list[str]:
 def feature_values(batch: BatchContext, name: str, bounds: Sequence[int] = (200, 1000), ask: Any = None) -> list[str]:
     """A named feature, or else the column of that name, as one string per row ('' when missing). `ask`:
     topic and task_type's labels, model and floor (a topics.ZeroShot; None: the defaults); data holding a
-    column of that name is counted by its column, as before these features existed."""
-    if name in ("topic", "task_type") and batch.column(name) is None:
-        from traingate.validators.common.topics import ZeroShot, zero_shot
+    column of that name is counted by its column, as before these features existed, unless `ask` names
+    labels, a model or a floor (topics.classifies)."""
+    if name in ("topic", "task_type"):
+        from traingate.validators.common.topics import ZeroShot, classifies, zero_shot
 
-        return zero_shot(batch, ask or ZeroShot(name))
+        ask = ask or ZeroShot(name)
+        if classifies(batch, ask):
+            return zero_shot(batch, ask)
     if name == "language":
         return language_labels(batch)
     if name == "output_format":

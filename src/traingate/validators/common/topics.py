@@ -46,6 +46,10 @@ class ZeroShot:
         return tuple((name, (phrases,) if isinstance(phrases, str) else tuple(phrases))
                      for name, phrases in given.items())
 
+    def given(self) -> bool:
+        """Whether the contract asks for the zero-shot labels by name (labels, model or floor)."""
+        return self.labels is not None or self.model is not None or self.min_similarity is not None
+
     def floor(self) -> float:
         return self.min_similarity if self.min_similarity is not None else MIN_SIMILARITY[self.feature]
 
@@ -112,6 +116,12 @@ def instruction(text: str) -> str:
     if len(text) <= HEAD_CHARS + TAIL_CHARS:
         return text
     return f"{text[:HEAD_CHARS]} {text[-TAIL_CHARS:]}"
+
+
+def classifies(batch: BatchContext, ask: ZeroShot) -> bool:
+    """Whether the batch's rows are labelled zero-shot: when the contract gives labels, a model or a floor,
+    or the data has no column of the feature's name (one that has is counted as it is)."""
+    return ask.given() or batch.column(ask.feature) is None
 
 
 def zero_shot(batch: BatchContext, ask: ZeroShot) -> list[str]:

@@ -18,8 +18,8 @@ from traingate.results.model import CheckResult, Threshold
 from traingate.validators.common.base import Validator
 from traingate.validators.common.details import ViolationList
 from traingate.validators.common.features import FEATURES, feature_values
-from traingate.validators.common.grouping import KeySeen
-from traingate.validators.common.topics import NO_TEXT, OTHER, ZERO_SHOT, ZeroShot
+from traingate.validators.common.grouping import PROBLEM, KeySeen
+from traingate.validators.common.topics import NO_TEXT, OTHER, ZERO_SHOT, ZeroShot, classifies
 
 
 class FeatureCheck(CheckConfig):
@@ -70,6 +70,7 @@ class CountState:
     rows: int = 0
     values: Counter[str] = field(default_factory=Counter)
     ngrams: dict[int, tuple[int, np.ndarray]] = field(default_factory=dict)  # n -> (total, smallest hashes)
+    sources: set[str] = field(default_factory=set)  # topic, task_type: "column" and/or "zero-shot" batches
 
 
 class CountingValidator(Validator[Any, CountState]):
@@ -97,17 +98,25 @@ class CountingValidator(Validator[Any, CountState]):
     def add_batch(self, state: CountState, batch: BatchContext) -> CountState:
         state.rows += batch.num_rows
         config: FeatureCheck = self.config
-        state.values.update(feature_values(batch, config.feature, config.buckets, config.zero_shot()))
+        ask = config.zero_shot()
+        if ask is not None:
+            state.sources.add("zero-shot" if classifies(batch, ask) else "column")
+        state.values.update(feature_values(batch, config.feature, config.buckets, ask))
         return state
 
     def merge_states(self, a: CountState, b: CountState) -> CountState:
         ngrams = {n: merge_sketch(a.ngrams.get(n), b.ngrams.get(n)) for n in set(a.ngrams) | set(b.ngrams)}
-        return CountState(a.rows + b.rows, a.values + b.values, ngrams)
+        return CountState(a.rows + b.rows, a.values + b.values, ngrams, a.sources | b.sources)
 
     def problem(self, state: CountState) -> str | None:
         """A feature empty (or only spaces) in every row: the contract names a column the data leaves empty
         (unless it lists the feature in dataset.optional_fields: then there is nothing to count)."""
-        if self.config.feature in self.spec.optional_fields:
+        feature = self.config.feature
+        if len(state.sources) > 1:  # some files hold the column, the others' rows were classified
+            return (f"{PROBLEM}the column {feature!r} is in some files and not in others: its values and zero-shot "
+                    f"labels would be counted as one feature; add the column to every file, or give `labels:` "
+                    f"to label every row zero-shot")
+        if feature in self.spec.optional_fields:
             return None
         seen = KeySeen(state.rows, sum(n for value, n in state.values.items() if value.strip()), varied=True)
         return seen.problem(f"feature {self.config.feature!r}", "set `feature:` to a column holding each row's value, "
