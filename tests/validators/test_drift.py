@@ -211,3 +211,63 @@ def test_a_size_past_its_limit_flags_only_a_difference_the_test_finds() -> None:
     row = compare("lang", few.to_model("lang"), shifted.to_model("lang"), Limits())
     expected = chi2_contingency(np.array([[9, 1], [7, 3]]), correction=False).pvalue
     assert row.psi >= 0.25 and row.chi2_p_value == pytest.approx(expected, abs=1e-12) and not row.flagged
+
+
+def _tampered(reference: Path, tmp_path: Path, name: str, change: Any) -> str:
+    run = json.loads((reference / "ref.run.json").read_text())
+    (sketch,) = [s for s in run["sketches"] if s["name"] == name]
+    change(sketch)
+    (tmp_path / "t.json").write_text(json.dumps(run))  # json writes NaN and Infinity as Python reads them back
+    return str(tmp_path / "t.json")
+
+
+@pytest.mark.parametrize("name, change, why", [
+    ("chars.response", lambda s: s["counts"].__setitem__(0, -1000), "negative count"),
+    ("chars.response", lambda s: s["values"].__setitem__(0, float("nan")), "not a finite number"),
+    ("chars.response", lambda s: s["values"].__setitem__(-1, float("inf")), "not a finite number"),
+    ("chars.response", lambda s: s["counts"].pop(), "values and"),
+    ("chars.response", lambda s: s["values"].reverse(), "not ascending"),
+    ("chars.response", lambda s: s.__setitem__("count", 5), "count 5"),
+    ("chars.response", lambda s: s["values"].__setitem__(0, "ten"), "not a sketch of this format"),
+    ("language", lambda s: s.__setitem__("other", -3), "negative count"),
+    ("language", lambda s: s["values"].append(s["values"][0]) or s["counts"].append(1) or s.update(count=s["count"] + 1),
+     "twice"),
+])
+def test_a_damaged_reference_sketch_is_refused_where_the_contract_loads(reference: Path, tmp_path: Path, name: str,
+                                                                       change: Any, why: str) -> None:
+    """A run JSON edited by hand or damaged (a NaN let the check pass with a Wasserstein of nan; negative or
+    inconsistent counts gave any verdict) is refused, naming the sketch and what is wrong."""
+    with pytest.raises(ContractError, match=f"sketch of {name!r} is damaged") as caught:
+        contract(tmp_path, _tampered(reference, tmp_path, name, change), ["chars.response", "language"])
+    assert why in str(caught.value)
+
+
+def test_a_damaged_sketch_in_a_run_is_noted_by_diff_not_compared() -> None:
+    from traingate.reports.diff import drift_between
+
+    good = _exact(np.arange(100.0))
+    run = RunResult.model_construct(sketches=[good], schema_version="1.3")
+    bad = RunResult.model_construct(sketches=[good.model_copy(update={"values": [float("nan"), *good.values[1:]]})],
+                                    schema_version="1.3")
+    rows, notes = drift_between(bad, run)
+    assert rows == [] and any("'x'" in n and "damaged" in n for n in notes)
+
+
+def test_numbers_near_the_float_limit_keep_the_normalised_wasserstein() -> None:
+    """±1e308 overflowed the spread (inf, so Wasserstein over it read 0) and the area between the CDFs (nan on
+    identical data): both are scale-free, computed on the values over their largest size."""
+    a = np.array([-1e308, 1e308, 0.0, 1.0] * 50)
+    b = np.array([-1e308, 1e308, 1e308, 1e308] * 50)
+    with np.errstate(over="raise", invalid="raise"):
+        same, moved_row = compare("x", _exact(a), _exact(a), Limits()), compare("x", _exact(a), _exact(b), Limits())
+    assert same.wasserstein == 0.0 and same.wasserstein_normalised == 0.0 and not same.flagged
+    small_a, small_b = a / 1e300, b / 1e300  # the same shapes, far from the limit: the same normalised distance
+    expected = wasserstein_distance(small_a, small_b) / np.std(small_a)
+    assert moved_row.wasserstein_normalised == pytest.approx(expected, rel=1e-9) and moved_row.flagged
+
+
+def test_an_empty_reference_run_says_it_read_no_rows(tmp_path: Path) -> None:
+    empty = write(tmp_path / "empty.jsonl", [])
+    (tmp_path / "empty.run.json").write_text(validate(contract(tmp_path, "empty.jsonl", None), [empty]).model_dump_json())
+    with pytest.raises(ContractError, match="read no rows"):
+        contract(tmp_path, "empty.run.json", None)

@@ -31,6 +31,9 @@ def _basis(reference: Sketch, current: Sketch) -> str:
 
 
 def compare(feature: str, reference: Sketch, current: Sketch, limits: Limits) -> DriftRow:
+    for side, sketch in (("reference", reference), ("data", current)):
+        if (why := m.damage(sketch)) is not None:
+            raise ValueError(f"the {side}'s sketch of {feature!r} is damaged ({why})")
     if reference.kind != current.kind:
         raise ValueError(f"feature {feature!r} is {reference.kind} in the reference and {current.kind} here")
     if not reference.count or not current.count:
@@ -47,7 +50,7 @@ def compare(feature: str, reference: Sketch, current: Sketch, limits: Limits) ->
         statistic, p_value = m.ks(rv, rc, cv, cc)
         distance = m.wasserstein(rv, rc, cv, cc)
         measured = {"psi": m.psi(*m.decile_bins(rv, rc, cv, cc)), "ks": statistic, "ks_p_value": p_value,
-                    "wasserstein": distance, "wasserstein_normalised": distance / m.scale_of(rv, rc)}
+                    "wasserstein": distance, "wasserstein_normalised": m.normalised_wasserstein(rv, rc, cv, cc)}
         sizes = {"psi": measured["psi"], "ks": statistic, "wasserstein": measured["wasserstein_normalised"]}
     judged = {k: getattr(limits, k) for k in sizes} | {"p_value": limits.p_value}
     flagged = [k for k, v in sizes.items() if v >= judged[k]] if p_value < limits.p_value else []

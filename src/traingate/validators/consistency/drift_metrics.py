@@ -30,6 +30,23 @@ EPSILON = 1e-4
 DECILES = tuple(q / 10 for q in range(1, 10))
 
 
+def damage(sketch: Sketch) -> str | None:
+    """What makes a sketch unusable (one a run JSON edited by hand or cut short may hold), or None."""
+    values, counts = list(sketch.values), sketch.counts
+    if len(values) != len(counts):
+        return f"{len(values)} values and {len(counts)} counts"
+    if min([*counts, sketch.other, sketch.count]) < 0:
+        return "a negative count"
+    if sketch.count != sum(counts) + sketch.other:
+        return f"count {sketch.count}, but its counts add up to {sum(counts) + sketch.other}"
+    if sketch.kind == "categorical":
+        return "a label listed twice" if len(set(map(str, values))) < len(values) else None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+        return "a value that is not a finite number"
+    numbers = [float(v) for v in sketch.values]
+    return "values not ascending" if any(a >= b for a, b in zip(numbers, numbers[1:])) else None
+
+
 def numeric_arrays(reference: Sketch, current: Sketch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Both sketches' values and counts, on one footing: binned alike when either is a histogram."""
     rv, cv = np.asarray(reference.values, np.float64), np.asarray(current.values, np.float64)
@@ -57,8 +74,23 @@ def ks(rv: np.ndarray, rc: np.ndarray, cv: np.ndarray, cc: np.ndarray) -> tuple[
 
 
 def wasserstein(rv: np.ndarray, rc: np.ndarray, cv: np.ndarray, cc: np.ndarray) -> float:
-    support, fr, fc = _cdfs(rv, rc, cv, cc)
-    return float(np.sum(np.abs(fr - fc)[:-1] * np.diff(support)))
+    size = largest(rv, cv)
+    support, fr, fc = _cdfs(rv / size, rc, cv / size, cc)
+    with np.errstate(over="ignore"):  # a true distance past the float limit is inf
+        return float(np.sum(np.abs(fr - fc)[:-1] * np.diff(support)) * size)
+
+
+def normalised_wasserstein(rv: np.ndarray, rc: np.ndarray, cv: np.ndarray, cc: np.ndarray) -> float:
+    """The Wasserstein distance over `scale_of` the reference: a ratio free of the values' scale, so it is
+    computed on the values over their largest size (numbers near the float limit overflow neither)."""
+    size = largest(rv, cv)
+    return wasserstein(rv / size, rc, cv / size, cc) / scale_of(rv / size, rc)
+
+
+def largest(rv: np.ndarray, cv: np.ndarray) -> float:
+    """The largest size among the values (1 when all are 0)."""
+    top = max(float(np.max(np.abs(rv), initial=0.0)), float(np.max(np.abs(cv), initial=0.0)))
+    return top if top > 0 else 1.0
 
 
 def scale_of(rv: np.ndarray, rc: np.ndarray) -> float:

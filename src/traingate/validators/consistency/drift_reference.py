@@ -16,6 +16,7 @@ from traingate.data.tokenizers import get_tokenizer
 from traingate.results.model import Sketch
 from traingate.validators.common.sketch_features import observe
 from traingate.validators.common.sketches import AnySketch
+from traingate.validators.consistency.drift_metrics import damage
 
 NO_SKETCH_HINT = "re-run the reference with a `drift` check naming {features} (lengths are always sketched)"
 
@@ -59,7 +60,23 @@ def _run_sketches(path: str, _mtime: int) -> dict[str, Sketch]:
     if "sketches" not in data:
         raise ValueError(f"reference {path!r} holds no sketches (run format {data.get('schema_version')}, before "
                          "1.3); validate the reference data again with this version")
-    return {s.name: s for s in (Sketch.model_validate(item) for item in data["sketches"])}
+    if not (data.get("dataset") or {}).get("rows", 1):
+        raise ValueError(f"reference {path!r} is a run that read no rows: there is nothing to compare with; give "
+                         "the run JSON of the reference data")
+    return dict(_sketch(path, item) for item in data["sketches"])
+
+
+def _sketch(path: str, item: object) -> tuple[str, Sketch]:
+    name = item.get("name") if isinstance(item, dict) else None
+    try:
+        sketch = Sketch.model_validate(item)
+        why = damage(sketch)
+    except ValueError:
+        why = "not a sketch of this format"
+    if why is not None:
+        raise ValueError(f"reference {path!r}: its sketch of {name!r} is damaged ({why}); write the run JSON "
+                         "again with `traingate validate --json`")
+    return sketch.name, sketch
 
 
 def lacking(sketches: dict[str, Sketch], features: list[str]) -> list[str]:
