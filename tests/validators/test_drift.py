@@ -271,3 +271,12 @@ def test_an_empty_reference_run_says_it_read_no_rows(tmp_path: Path) -> None:
     (tmp_path / "empty.run.json").write_text(validate(contract(tmp_path, "empty.jsonl", None), [empty]).model_dump_json())
     with pytest.raises(ContractError, match="read no rows"):
         contract(tmp_path, "empty.run.json", None)
+
+
+def test_data_a_feature_cannot_be_compared_in_errs_naming_it_not_as_a_crash(reference: Path, tmp_path: Path) -> None:
+    words = write(tmp_path / "w.jsonl", [{"prompt": "a", "response": "b", "n": "many"}] * 5)
+    numbers = write(tmp_path / "n.jsonl", [{"prompt": "a", "response": "b", "n": 3}] * 5)
+    (tmp_path / "n.run.json").write_text(validate(contract(tmp_path, "n.jsonl", ["n"]), [numbers]).model_dump_json())
+    (check,) = validate(contract(tmp_path, "n.run.json", ["n"]), [words]).checks
+    assert check.status == "errored" and "crashed" not in (check.error or "")
+    assert "'n' is numeric in the reference and categorical here" in (check.error or "")

@@ -127,8 +127,9 @@ class DriftValidator(Validator[DriftCheck, dict[str, AnySketch]]):
         reference, kind = self.reference()
         current = {name: sketch.to_model(name) for name, sketch in state.items()}
         compared, missing = table(reference, current, self.features, self.drift_limits())
-        if missing:
-            raise ValueError("; ".join(missing))
+        if missing:  # a feature this data or the reference cannot speak for: nothing to judge it by
+            problem = "; ".join(missing)
+            return self.result(status="errored", error=problem, message=problem, rows=len(compared))
         moved = [r for r in compared if r.flagged]
         verdict = judge(self.config, len(compared), len(moved))
         details = DriftDetails(reference=self.config.reference, reference_kind=kind, features=compared)
