@@ -280,3 +280,17 @@ def test_data_a_feature_cannot_be_compared_in_errs_naming_it_not_as_a_crash(refe
     (check,) = validate(contract(tmp_path, "n.run.json", ["n"]), [words]).checks
     assert check.status == "errored" and "crashed" not in (check.error or "")
     assert "'n' is numeric in the reference and categorical here" in (check.error or "")
+
+
+def test_a_column_the_reference_lacks_is_not_a_drift_of_empty_labels(tmp_path: Path) -> None:
+    """Rows of a batch without the column have no value of it, as rows of a null column: the reference
+    lacking the column had been sketched as one label '' per row, and the feature 'moved'."""
+    write(tmp_path / "ref.jsonl", [{"prompt": "a", "response": "b"}] * 50)
+    data = write(tmp_path / "d.jsonl", [{"prompt": "a", "response": "b", "source": "web"}] * 50)
+    (check,) = validate(contract(tmp_path, "ref.jsonl", ["source"]), [data]).checks
+    assert check.status == "errored" and "source: no sketch in the reference" in (check.error or "")
+    mixed = [write(tmp_path / "m1.jsonl", [{"prompt": "a", "response": "b", "source": "web"}] * 50),
+             write(tmp_path / "m2.jsonl", [{"prompt": "a", "response": "b"}] * 50)]
+    write(tmp_path / "ref2.jsonl", [{"prompt": "a", "response": "b", "source": "web"}] * 50)
+    (check,) = validate(contract(tmp_path, "ref2.jsonl", ["source"]), mixed).checks
+    assert check.details["features"][0]["current_count"] == 50 and not check.details["features"][0]["flagged"]

@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from traingate.data.arrays import bools, numbers
 from traingate.data.batch import BatchContext, TextView
-from traingate.validators.common.features import feature_values
+from traingate.validators.common.features import FEATURES, feature_values
 from traingate.validators.common.sketches import AnySketch, CategoricalSketch, NumericSketch
 
 UNITS = ("chars", "tokens")
@@ -61,8 +61,9 @@ def observe(sketches: dict[str, AnySketch], batch: BatchContext, names: list[str
     another is an error (ValueError)."""
     for name in names:
         column = None if is_length(name) else batch.column(name)
-        if column is not None and pa.types.is_null(column.type):
-            continue  # no value in this batch: neither numbers nor labels
+        if (column is not None and pa.types.is_null(column.type)) or (
+                column is None and not is_length(name) and name not in FEATURES):
+            continue  # no value in this batch (a null column, or a file without it): neither numbers nor labels
         values = numeric_values(batch, name)
         sketch = sketches.get(name)
         if values is not None:
