@@ -294,3 +294,13 @@ def test_a_column_the_reference_lacks_is_not_a_drift_of_empty_labels(tmp_path: P
     write(tmp_path / "ref2.jsonl", [{"prompt": "a", "response": "b", "source": "web"}] * 50)
     (check,) = validate(contract(tmp_path, "ref2.jsonl", ["source"]), mixed).checks
     assert check.details["features"][0]["current_count"] == 50 and not check.details["features"][0]["flagged"]
+
+
+def test_diff_says_why_a_run_holds_no_sketches() -> None:
+    from traingate.reports.diff import drift_between
+
+    sketched = RunResult.model_construct(sketches=[_exact(np.arange(10.0))], schema_version="1.3")
+    _, notes = drift_between(RunResult.model_construct(sketches=[], schema_version="1.3"), sketched)
+    assert notes == ["OLD holds no sketches (it read no rows): no drift table"]  # it had said: run format before 1.3
+    _, notes = drift_between(sketched, RunResult.model_construct(sketches=[], schema_version="1.2"))
+    assert notes == ["NEW holds no sketches (run format 1.2, before 1.3): no drift table"]

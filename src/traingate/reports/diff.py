@@ -28,10 +28,15 @@ def drift_between(old: RunResult, new: RunResult) -> tuple[list[dict[str, Any]],
     """The drift table of the features both runs sketched, and a note for what could not be compared."""
     before, after = {s.name: s for s in old.sketches}, {s.name: s for s in new.sketches}
     if not before or not after:
-        which = " and ".join(w for w, r in (("OLD", old), ("NEW", new)) if not r.sketches)
-        return [], [f"{which} holds no sketches (run format before 1.3): no drift table"]
+        return [], [f"{side} holds no sketches ({_why_unsketched(run)}): no drift table"
+                    for side, run in (("OLD", old), ("NEW", new)) if not run.sketches]
     rows, missing = table(before, after, sorted(before.keys() & after.keys()), Limits())
     return [row.dump() for row in rows], missing
+
+
+def _why_unsketched(run: RunResult) -> str:
+    version = tuple(int(p) for p in run.schema_version.split(".") if p.isdigit())
+    return f"run format {run.schema_version}, before 1.3" if version < (1, 3) else "it read no rows"
 
 
 @dataclass(frozen=True)
