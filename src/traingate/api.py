@@ -53,7 +53,8 @@ def mebibytes(size: str | float) -> float:
 
 def run_options(*, workers: int | None = None, engine: str = "local", address: str | None = None,
                 max_memory: str | float | None = None, limit: int | None = None,
-                exclude: Iterable[str] = ()) -> RunOptions:
+                exclude: Iterable[str] = (), cache: str | os.PathLike[str] | None = None,
+                cache_max: str | float | None = None) -> RunOptions:
     """The runner's options from validate()'s arguments, each checked: a UsageError names the one that
     cannot be used and what it takes."""
     from traingate.engine.runner import RunOptions
@@ -71,8 +72,17 @@ def run_options(*, workers: int | None = None, engine: str = "local", address: s
         max_memory_mib = None if max_memory is None else mebibytes(max_memory)
     except ValueError as exc:
         raise UsageError(f"max_memory={exc}") from exc
+    if cache is not None and engine != "local":
+        raise UsageError(f"cache: works with engine='local' only, not {engine!r}")
+    if cache_max is not None and cache is None:
+        raise UsageError("cache_max: give cache, the directory it bounds")
+    try:
+        cache_max_bytes = None if cache_max is None else int(mebibytes(cache_max) * 2**20)
+    except ValueError as exc:
+        raise UsageError(f"cache_max={exc}") from exc
     return RunOptions(limit=limit, workers=workers or 0, engine=engine, address=address,
-                      max_memory_mib=max_memory_mib, exclude=tuple(exclude))
+                      max_memory_mib=max_memory_mib, exclude=tuple(exclude),
+                      cache=None if cache is None else os.fspath(cache), cache_max_bytes=cache_max_bytes)
 
 
 def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | os.PathLike[str]] | None = None, *,
@@ -80,7 +90,8 @@ def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | o
              max_memory: str | float | None = None, limit: int | None = None, exclude: Iterable[str] = (),
              fail_on: str | None = None, show_progress: bool = False,
              evidence: str | os.PathLike[str] | None = None, rejects: str | os.PathLike[str] | None = None,
-             rejects_with_data: bool = False, clusters: str | os.PathLike[str] | None = None) -> RunResult:
+             rejects_with_data: bool = False, clusters: str | os.PathLike[str] | None = None,
+             cache: str | os.PathLike[str] | None = None, cache_max: str | float | None = None) -> RunResult:
     """Check `data` against `contract` in one pass and return the run's result. This is what
     `traingate validate` runs; each argument is that command's option of the same name.
 
@@ -119,6 +130,13 @@ def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | o
         clusters: a path to write every row of every duplicate cluster (exact, near, semantic): check,
             cluster, file, line, unit, whether the row is the kept one, and the similarity where the check
             measured one. JSON lines, or Parquet by extension.
+        cache: a directory where each file's folded check states are kept (made on first use). A later run
+            reads only the files (and folds only the checks) it does not hold, takes the rest from it, and
+            gives the same result; a run stopped part way continues from the files it finished. Entries are
+            signed with a secret kept in the directory (docs/cache.md). Not with engine="ray"; unused with
+            limit.
+        cache_max: a bound on the cache directory, "2GB", "512MiB" or a number of MiB: past it the least
+            recently used entries are removed at the end of the run.
 
     Returns:
         The RunResult: `result.gate.verdict` (passed, warned, failed or errored), `result.gate.exit_code`
@@ -136,7 +154,7 @@ def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | o
     from traingate.reports.json import write_evidence
 
     options = run_options(workers=workers, engine=engine, address=address, max_memory=max_memory, limit=limit,
-                          exclude=exclude)
+                          exclude=exclude, cache=cache, cache_max=cache_max)
     if fail_on is not None and fail_on not in FAIL_ON:
         raise UsageError(f"fail_on={fail_on!r}: use {' or '.join(repr(f) for f in FAIL_ON)}, or None for the "
                          "contract's gate.fail_on")

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from traingate.cli import cache as cache_command
 from traingate.cli import filter as filtering
 from traingate.cli import signoff, summary, workflow
 from traingate.cli.consoles import out
@@ -79,6 +80,11 @@ def validate(
                                                           "'*.txt'); repeatable. Skipped files are listed.")] = None,
     key: Annotated[Path | None, typer.Option(help="Sign the run saved by --json with this OpenSSH Ed25519 "
                                                   "private key (an in-toto statement in a DSSE envelope).")] = None,
+    cache: Annotated[Path | None, typer.Option(help="Keep each file's check states in this directory and take "
+                                                    "them from it: a later run reads only new or changed files "
+                                                    "(and a stopped run continues).")] = None,
+    cache_max: Annotated[str | None, typer.Option(help="e.g. 2GB: past it the cache's least recently used "
+                                                       "entries are removed.")] = None,
 ) -> None:
     """Check DATA against CONTRACT; exit 0 when the gate passes, 1 when it fails, 3 on errors."""
     from traingate.api import ENGINES, FAIL_ON, mebibytes
@@ -101,6 +107,8 @@ def validate(
         max_memory_mib = mebibytes(max_memory) if max_memory is not None else None
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--max-memory") from exc
+    if cache_max is not None and cache is None:
+        raise typer.BadParameter("add --cache DIR, the directory it bounds", param_hint="--cache-max")
     if key is not None and json_out is None:
         raise typer.BadParameter("the signature lives in the run's JSON: add --json RUN.json", param_hint="--key")
     signer = signoff.signing_key(key)  # a key that does not load stops here, before the run
@@ -110,7 +118,7 @@ def validate(
     guard(outputs, inputs_of(filtering.side_inputs(loaded)))  # an eval set is an input too
     result = run(loaded, data, workers=workers, engine=engine, address=address, max_memory=max_memory_mib, limit=limit,
                  exclude=exclude or (), fail_on=fail_on, show_progress=True, evidence=evidence, rejects=rejects,
-                 rejects_with_data=rejects_with_data, clusters=clusters)
+                 rejects_with_data=rejects_with_data, clusters=clusters, cache=cache, cache_max=cache_max)
     if signer is not None:
         from traingate.release import sign_run
 
@@ -230,6 +238,7 @@ def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="W
 
 
 for name, command in (("filter", filtering.filter_command), ("report", workflow.report), ("diff", workflow.diff),
+                      ("cache", cache_command.cache),
                       ("promote", signoff.promote),
                       ("ledger", signoff.ledger), ("attestation", signoff.attestation), ("card", workflow.card),
                       ("init", workflow.init), ("export", workflow.export), ("import-gx", workflow.import_gx)):

@@ -14,6 +14,8 @@ from typing import Any
 from traingate.contracts.model import Contract
 from traingate.data.sources import SourceFile
 from traingate.data.spawn import can_spawn
+from traingate.engine.cache import RunCache
+from traingate.engine.cache_run import Folding
 from traingate.engine.executors import run_shards, start_workers
 from traingate.engine.fold import fold
 from traingate.engine.folded import Folded
@@ -34,6 +36,8 @@ class RunOptions:
     address: str | None = None  # a Ray cluster; default: start a local instance
     max_memory_mib: float | None = None
     exclude: tuple[str, ...] = ()  # glob patterns of files not to read, besides the contract's dataset.exclude
+    cache: str | None = None  # a cache directory: each file's states are kept there and taken from there
+    cache_max_bytes: int | None = None  # past it, the least recently used entries are removed
 
 
 @dataclass(frozen=True)
@@ -48,29 +52,44 @@ class Spread:
 
 
 def fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: list[SourceFile], columns: set[str],
-             run: RunOptions, progress: Progress) -> tuple[Folded, list[str], int, Spread]:
+             run: RunOptions, progress: Progress, cache: RunCache | None = None) -> tuple[Folded, list[str], int, Spread]:
     """The data folded into one state per check, the shards that could not be read, how many shards, and how
-    the pass was spread."""
+    the pass was spread. With a cache, only what it does not hold is folded (cache_run.py)."""
+    folding = None if cache is None else Folding(contract, validators, files, columns, cache, progress,
+                                                 run.max_memory_mib)
     size = sum(f.size for f in files)
-    workers = run.workers or ((os.cpu_count() or 1) if size >= AUTO_PARALLEL_BYTES else 1)
+    due = size if folding is None else sum(files[i].size for i, skip in folding.skips.items() if skip is not None)
+    workers = run.workers or ((os.cpu_count() or 1) if due >= AUTO_PARALLEL_BYTES else 1)
     parallel = run.limit is None and (run.engine == "ray" or (workers > 1 and may_shard(files) and _spawns(run)))
+    parallel = parallel and (folding is None or due > 0)
     local = parallel and run.engine == "local"
     pool, warming = start_workers(workers, _preload(validators)) if local else (None, None)  # they start while we plan
-    shards = shard_ranges(files, workers) if parallel else []
+    shards = (shard_ranges(files, workers) if folding is None else folding.due_shards(workers)) if parallel else []
     if run.limit is not None or (run.engine == "local" and len(shards) <= 1):  # one process (--limit reads a prefix)
         one_shard = run.limit is None and workers > 1 and (pool is not None or not may_shard(files))
         spread = _unused(pool, Spread(size, workers if pool else 0, 0, one_shard=one_shard))
         shards = [Shard(i) for i in range(len(files))]
+        if folding is not None:
+            folding.all_here(1 if run.workers == 1 else os.cpu_count() or 1)
+            return folding.finish(), [], len(shards), spread
         return fold(contract, validators, files, shards, columns, limit=run.limit, progress=progress,
                     max_rss_mib=run.max_memory_mib, threads=1 if run.workers == 1 else os.cpu_count() or 1), \
             [], len(shards), spread
     share = run.max_memory_mib / workers if run.max_memory_mib else None
+    if folding is not None:
+        try:
+            failed, count = folding.on_workers(shards, pool, workers, share)
+        finally:
+            _started(warming.futures if warming else [])
+        spread = Spread(size, workers if pool else 0, count, warming.seconds() if warming else None)
+        return folding.finish(), failed, count, spread
     ids = [v.check_id for v in validators]
     findings = any(isinstance(v, ListsFindings) and v.keeps_findings for v in validators)
-    tasks = ((contract, ids, files, shard, columns, share, findings) for shard in numbered(files, shards))  # counted as due
+    tasks = ((contract, ids, files, shard, columns, share, findings, frozenset[int]())
+             for shard in numbered(files, shards))  # counted as due
     try:
         outcomes, pairs = run_shards(tasks, run.engine, workers, run.address, pool,
-                                     lambda i: progress.advance(shards[i].size(files)))
+                                     lambda i, _outcome: progress.advance(shards[i].size(files)))
     finally:
         _started(warming.futures if warming else [])  # workers that died as they started are explained
     merged = Folded.empty(validators)

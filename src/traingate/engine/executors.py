@@ -67,10 +67,10 @@ def _pool_processes(pool: ProcessPoolExecutor) -> list[BaseProcess]:
     return list((getattr(pool, "_processes", None) or {}).values())
 
 
-def _processes(tasks: Iterable[Task], pool: ProcessPoolExecutor, on_done: Callable[[int], None] | None = None
+def _processes(tasks: Iterable[Task], pool: ProcessPoolExecutor, on_done: Callable[[int, Outcome], None] | None = None
                ) -> list[Outcome]:
-    """Outcomes in task order, each task submitted as soon as it comes; `on_done(task index)` as each
-    finishes (for progress)."""
+    """Outcomes in task order, each task submitted as soon as it comes; `on_done(task index, outcome)` as each
+    finishes (for progress, and the cache's entries)."""
     outcomes: dict[int, Outcome] = {}
     futures: dict[Future[Folded], int] = {}
     try:
@@ -83,7 +83,7 @@ def _processes(tasks: Iterable[Task], pool: ProcessPoolExecutor, on_done: Callab
             except Exception as exc:  # a crashed worker breaks the pool: every unfinished shard is retried
                 outcomes[futures[future]] = f"{type(exc).__name__}: {exc}"
             if on_done is not None:
-                on_done(futures[future])
+                on_done(futures[future], outcomes[futures[future]])
     except BaseException:  # Ctrl-C, SIGTERM, a full disk: stop the workers now, not after their shards
         processes = _pool_processes(pool)
         pool.shutdown(wait=False, cancel_futures=True)
@@ -94,7 +94,7 @@ def _processes(tasks: Iterable[Task], pool: ProcessPoolExecutor, on_done: Callab
 
 
 def run_shards(tasks: Iterable[Task], engine: str, workers: int, address: str | None,
-               pool: ProcessPoolExecutor | None = None, on_done: Callable[[int], None] | None = None,
+               pool: ProcessPoolExecutor | None = None, on_done: Callable[[int, Outcome], None] | None = None,
                ) -> tuple[list[Outcome], Pairs]:
     """Each shard folded (or why it failed twice), and the candidate pairs grouped on Ray (empty locally)."""
     if engine == "ray":

@@ -72,8 +72,9 @@ def _chunks(files: list[SourceFile], shards: list[Shard], columns: set[str] | No
 
 def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[SourceFile], shards: list[Shard],
          columns: set[str], *, limit: int | None = None, progress: Progress | None = None,
-         max_rss_mib: float | None = None, threads: int = 1) -> Folded:
-    """`threads` 1 keeps the fold on one core (a worker); more read ahead and run checks side by side."""
+         max_rss_mib: float | None = None, threads: int = 1, skip: frozenset[int] = frozenset()) -> Folded:
+    """`threads` 1 keeps the fold on one core (a worker); more read ahead and run checks side by side. The
+    checks at the indices in `skip` are not fed (their states come from the cache) and keep empty states."""
     stats = StatsCollector(sketched_features(contract))
     out = Folded.empty(validators)
     tokenizer = get_tokenizer(contract.dataset.tokenizer)
@@ -92,7 +93,7 @@ def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[
             out.rows_per_file[index] += batch.num_rows
             out.presence.observe(batch, needs)
             out.stats = stats.add_batch(out.stats, batch)  # also fills the shared length caches
-            live = [i for i, e in enumerate(out.errors) if e is None]
+            live = [i for i, e in enumerate(out.errors) if e is None and i not in skip]
             feed = pool.map if threads > 1 else map
             fed = feed(_feed, [validators[i] for i in live], [out.states[i] for i in live], [batch] * len(live))
             for i, (state, error, seconds) in zip(live, fed):
@@ -125,15 +126,16 @@ def _batch(contract: Contract, tokenizer: Any, files: list[SourceFile], index: i
                         text_patterns=patterns)
 
 
-Task = tuple[Contract, list[str], list[SourceFile], Shard, set[str], float | None, bool]  # ..., keeps findings
+# ..., keeps findings, the checks not to feed (cached)
+Task = tuple[Contract, list[str], list[SourceFile], Shard, set[str], float | None, bool, frozenset[int]]
 
 
 def fold_task(task: Task) -> tuple[Folded, list[Validator[Any, Any]]]:
     """Fold one shard in a worker process or Ray task; the validators come back for what follows there."""
     warm_up()
-    contract, ids, files, shard, columns, max_rss_mib, findings = task
+    contract, ids, files, shard, columns, max_rss_mib, findings, skip = task
     validators = build_validators(contract, ids, findings)
-    folded = fold(contract, validators, files, [shard], columns, max_rss_mib=max_rss_mib)
+    folded = fold(contract, validators, files, [shard], columns, max_rss_mib=max_rss_mib, skip=skip)
     folded.worker_rss_mib = peak_rss_mib()
     return folded, validators
 

@@ -18,6 +18,7 @@ from traingate.data.sources import SourceFile, absolute_exclusions, given_inputs
 from traingate.data.spill import run_spill_dir
 from traingate.engine import evidence as _evidence
 from traingate.engine.assemble import contract_info, dataset_info, file_infos, sha256_file
+from traingate.engine.cache_info import cache_warnings, close_run_cache, open_run_cache
 from traingate.engine.dispatch import RunOptions, fold_all
 from traingate.engine.faults import FaultLog
 from traingate.engine.fold import build_validators
@@ -88,7 +89,8 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
     with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress:
         ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
         hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files]
-        folded, failed_shards, shard_count, spread = fold_all(contract, validators, files, columns, run, progress)
+        cache = open_run_cache(contract, validators, columns, files, hashes, run)
+        folded, failed_shards, shard_count, spread = fold_all(contract, validators, files, columns, run, progress, cache)
         lines = mismatch_lines(folded.types, files) if folded.faults.keep_every else None
         for k, (index, count, sample) in enumerate(folded.types.faults([f.path for f in files])):
             folded.faults.add_counted("type_mismatch", index, count, sample, lines[k] if lines else None)
@@ -101,6 +103,7 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
     dataset.skipped_files = [SkippedFile(path=s.path, reason=s.reason) for s in skipped]
     dataset.inputs = given_inputs(data, contract.dataset.splits, base_dir)
     dataset.exclude = absolute_exclusions(exclude)
+    dataset.cache = close_run_cache(cache)
     gate = decide(results, contract.gate.fail_on, folded.faults.total, contract.gate.max_bad_records,
                   _problems(folded, failed_shards))
     timings = {"total": time.perf_counter() - t0, "read_and_check": read_seconds,
@@ -114,7 +117,7 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
                        sketches=StatsCollector().sketches(folded.stats),
                        timings=timings, resources={"peak_rss_mib": round(peak_rss_mib(), 1),
                                                    "worker_peak_rss_mib": round(folded.worker_rss_mib, 1)},
-                       warnings=spread_warnings(run, spread, read_seconds, ray_start))
+                       warnings=spread_warnings(run, spread, read_seconds, ray_start) + cache_warnings(cache, run))
     _mask_reports(validators, result)
     return result, validators, folded.states, files, folded.faults
 

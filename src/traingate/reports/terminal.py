@@ -126,6 +126,8 @@ def _dataset(result: RunResult, console: Console) -> None:
     ds = result.dataset
     console.print(f"{ds.rows:,} rows in {len(ds.files)} file(s), tokenizer {_safe(ds.tokenizer)}"
                   + (f", limited to the first {ds.limited_to:,} rows" if ds.limited_to else ""), highlight=False)
+    if ds.cache is not None:
+        console.print(f"[dim]cache[/]: {_safe(ds.cache.line())}", highlight=False)
     if ds.stopped_early:
         console.print(f"[red]stopped early[/]: {_safe(ds.stopped_early)}", highlight=False)
     for action in ds.memory_actions:

@@ -134,6 +134,13 @@ class CacheInfo(Model):
                                            "or their entries were missing or ignored): file -> those checks.")
     entries_written: int = Field(description="Entries written to the cache by this run.")
 
+    def line(self) -> str:
+        """What the run took from the cache, in one line (terminal and HTML)."""
+        total = len(self.cached_files) + len(self.read_files)
+        text = f"{len(self.cached_files)} of {total} file(s) from the cache {self.directory}, {len(self.read_files)} read"
+        checks = sorted({c for checks in self.refolded.values() for c in checks})
+        return text + (f"; checks folded again on cached files: {', '.join(checks)}" if checks else "")
+
 
 class SkippedFile(Model):
     """A file given (or found in a folder) and not read."""

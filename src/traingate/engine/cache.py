@@ -1,0 +1,149 @@
+"""The cache of a run (`validate --cache DIR`): which files' states can be taken from it, and each file's
+states written to it as soon as that file is folded (so a stopped run continues from the files it finished).
+
+A file's entries: its record (size, mtime or etag and version, sha256), the shared part of its fold
+(statistics, presence, types, faults, rows, the JSON lines blocks read) and one entry per check (its state
+after folding that file alone). Folds of single files merge in data order, as the folds of shards do, so a run
+that takes every state from the cache gives the result of a run that reads everything. Row ids carry the file's
+index (data/rowids.py): an entry is valid at that index only, which is in its key. A file whose fold let memory
+go (a check spilled to disk, sampled, or reading stopped) is not cached: a state must not point at a temporary
+file, and a sampled one is not the file's whole state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from traingate.contracts.model import Contract
+from traingate.data.sources import SourceFile
+from traingate.engine.cache_entry import BadEntry
+from traingate.engine.cache_keys import check_keys, entry_key, identity, record_key, shared_key
+from traingate.engine.cache_store import Store, prune
+from traingate.engine.folded import Folded
+from traingate.validators.common.base import Validator
+
+SHARED = ("stats", "faults", "rows_per_file", "rows", "blocks", "types", "presence")
+
+
+@dataclass
+class Found:
+    """What the cache holds for one file, before its sha256 confirms it."""
+
+    sha256: str
+    shared: dict[str, Any] | None = None
+    states: dict[int, Any] = field(default_factory=dict)  # check index -> state
+
+
+@dataclass
+class RunCache:
+    store: Store
+    validators: list[Validator[Any, Any]]
+    files: list[SourceFile]
+    hashes: list[Future[str]]
+    checks: list[str]  # each check's key
+    shared: str  # the shared part's key
+    max_bytes: int | None = None
+    found: dict[int, Found] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    read: set[int] = field(default_factory=set)  # files folded in this run
+    refolded: dict[int, list[str]] = field(default_factory=dict)  # files read for some checks only
+    written: int = 0
+
+    def look_up(self) -> None:
+        for index, source in enumerate(self.files):
+            record = self._get(record_key(source, index), source, "record")
+            if not isinstance(record, dict) or record.get("identity") != identity(source):
+                continue
+            found = Found(str(record.get("sha256")))
+            found.shared = self._get(self._key(index, found.sha256, "shared", self.shared), source, "shared part")
+            for check, key in enumerate(self.checks):
+                state = self._get(self._key(index, found.sha256, "check", key), source, self.validators[check].check_id)
+                if state is not None:
+                    found.states[check] = state
+            self.found[index] = found
+
+    def skip(self, index: int) -> frozenset[int] | None:
+        """The checks not to fold on this file; None when nothing of it needs reading."""
+        found = self.found.get(index)
+        if found is None:
+            return frozenset()
+        if found.shared is not None and len(found.states) == len(self.validators):
+            return None
+        return frozenset(found.states)
+
+    def confirm(self) -> list[int]:
+        """Files whose content is not what their record says (changed with the same size and mtime): their
+        entries are dropped and they must be read whole."""
+        changed = [i for i, found in self.found.items() if self.hashes[i].result() != found.sha256]
+        for index in changed:
+            self.warnings.append(f"cache: {self.files[index].path} changed without a new size or mtime; read again")
+            del self.found[index]
+        return changed
+
+    def merged(self, index: int, fresh: Folded | None) -> Folded:
+        """The file's fold: what was read now, with the states the cache held."""
+        found = self.found.get(index)
+        out = fresh if fresh is not None else Folded.empty(self.validators)
+        if found is not None:
+            if fresh is None and found.shared is not None:
+                for name in SHARED:
+                    setattr(out, name, found.shared[name])
+            for check, state in found.states.items():
+                out.states[check] = state
+            if fresh is not None and found.states:
+                self.refolded[index] = [v.check_id for i, v in enumerate(self.validators) if i not in found.states]
+        return out
+
+    def keep(self, index: int, folded: Folded, skip: frozenset[int]) -> None:
+        """The file's fresh fold written to the cache, its record last (it is what later runs look up)."""
+        source = self.files[index]
+        self.read.add(index)
+        if folded.memory_actions or folded.stopped or folded.halvings:
+            self.warnings.append(f"cache: {source.path} not cached: its fold let memory go under --max-memory "
+                                 "(a cached state must not point at a temporary file, nor be a share of the file)")
+            return
+        sha = self.hashes[index].result()
+        shared = {name: getattr(folded, name) for name in SHARED}
+        self._put(self._key(index, sha, "shared", self.shared), shared, f"{source.path} · shared")
+        for check, key in enumerate(self.checks):
+            if check not in skip and folded.errors[check] is None:
+                self._put(self._key(index, sha, "check", key), folded.states[check],
+                          f"{source.path} · {self.validators[check].check_id}")
+        self._put(record_key(source, index), {"identity": identity(source), "sha256": sha}, f"{source.path} · record")
+
+    def close(self) -> None:
+        if self.max_bytes is not None:
+            prune(self.store.directory, self.max_bytes)
+
+    def _key(self, index: int, sha: str, part: str, key: str) -> str:
+        return entry_key(sha, self.files[index], index, f"{part}:{key}")
+
+    def _get(self, key: str, source: SourceFile, what: str) -> Any:
+        try:
+            return self.store.get(key)
+        except FileNotFoundError:
+            return None
+        except (BadEntry, OSError) as exc:
+            self.warnings.append(f"cache: the entry of {source.path} ({what}) was ignored and folded again: {exc}")
+            self.store.discard(key)
+            return None
+
+    def _put(self, key: str, value: Any, label: str) -> None:
+        try:
+            self.store.put(key, value, label)
+            self.written += 1
+        except OSError as exc:
+            self.warnings.append(f"cache: {label} could not be written: {exc}")
+
+
+def open_cache(directory: str, contract: Contract, validators: list[Validator[Any, Any]], columns: set[str],
+               files: list[SourceFile], hashes: list[Future[str]], max_bytes: int | None) -> RunCache:
+    cache = RunCache(Store(directory), validators, files, hashes, check_keys(contract, validators, columns),
+                     shared_key(contract, validators, columns), max_bytes)
+    cache.look_up()
+    return cache
+
+
+Keep = Callable[[int, Folded, frozenset[int]], None]

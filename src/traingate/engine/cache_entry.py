@@ -1,0 +1,137 @@
+"""One cache entry on disk: a header line (format version, key, payload length, HMAC-SHA256 of key and payload)
+and the payload, a pickle of plain data.
+
+Unpickling runs code named in the payload, so an entry is trusted only when its HMAC matches one keyed by the
+cache directory's secret (`secret`, 0600, owned by this user, made on first use): an entry written by anyone
+who cannot read that secret is refused. On top of that the payload loads through an unpickler that resolves
+only the classes check states are made of (traingate's own, numpy's, a few of the standard library's), never a
+function such as os.system. A corrupt, truncated, foreign or tampered entry raises `BadEntry`; the caller
+ignores it with a warning and folds again."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import os
+import pickle
+import secrets
+import stat
+import tempfile
+import time
+from contextlib import suppress
+from typing import Any
+
+FORMAT = 1  # the layout of an entry; an entry of another format is ignored
+MAGIC = b"traingate-cache"
+SECRET = "secret"
+_BUILTINS = {"set", "frozenset", "dict", "list", "tuple", "bytearray", "bytes", "complex", "slice", "range",
+             "int", "float", "str", "bool", "object"}
+_MODULES = ("traingate", "numpy", "collections", "datetime", "decimal", "fractions", "array", "uuid", "enum")
+# the functions pickle itself names to rebuild arrays and objects (every other global must be a class)
+_REBUILDERS = {("copyreg", "_reconstructor"), ("numpy.core.multiarray", "_reconstruct"),
+               ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
+               ("numpy._core.multiarray", "scalar"), ("numpy.core.numeric", "_frombuffer"),
+               ("numpy._core.numeric", "_frombuffer"), ("_codecs", "encode")}
+
+
+class BadEntry(Exception):
+    """An entry that must not be trusted: why, in words."""
+
+
+def secret_key(directory: str) -> bytes:
+    """The directory's HMAC secret, made on first use (0600). A secret that is not a regular file of this user
+    readable only by them is refused: whoever could write it could forge entries."""
+    path = os.path.join(directory, SECRET)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_bytes(32))
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise PermissionError(f"{path}: the cache's secret must be a regular file of this user with mode 0600")
+    for _ in range(100):  # another run that made it a moment ago may still be writing its 32 bytes
+        with open(path, "rb") as source:
+            key = source.read()
+        if len(key) >= 32:
+            return key
+        time.sleep(0.01)
+    raise PermissionError(f"{path}: the cache's secret is shorter than 32 bytes")
+
+
+def _mac(key: bytes, entry_key: str, payload: bytes) -> str:
+    return hmac.new(key, entry_key.encode() + b"\0" + payload, hashlib.sha256).hexdigest()
+
+
+def encode(key: bytes, entry_key: str, value: Any, label: str = "") -> bytes:
+    """`label` says what the entry holds (file and part) for `traingate cache list`; it is not trusted."""
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    header = {"format": FORMAT, "key": entry_key, "bytes": len(payload), "hmac": _mac(key, entry_key, payload),
+              "label": label}
+    return MAGIC + b" " + json.dumps(header, sort_keys=True).encode() + b"\n" + payload
+
+
+def header_of(blob: bytes) -> tuple[dict[str, Any], bytes]:
+    """The entry's header and payload, untrusted."""
+    first, sep, payload = blob.partition(b"\n")
+    if not sep or not first.startswith(MAGIC + b" "):
+        raise BadEntry("not a traingate cache entry")
+    try:
+        header = json.loads(first[len(MAGIC) + 1:])
+    except ValueError as exc:
+        raise BadEntry("its header is not JSON") from exc
+    if not isinstance(header, dict):
+        raise BadEntry("its header is not an object")
+    return header, payload
+
+
+def decode(key: bytes, entry_key: str, blob: bytes) -> Any:
+    header, payload = header_of(blob)
+    if header.get("format") != FORMAT:
+        raise BadEntry(f"format {header.get('format')!r}, not {FORMAT}")
+    if header.get("key") != entry_key:
+        raise BadEntry("it holds another key")
+    if header.get("bytes") != len(payload):
+        raise BadEntry(f"truncated: {len(payload)} of {header.get('bytes')} bytes")
+    if not hmac.compare_digest(str(header.get("hmac", "")), _mac(key, entry_key, payload)):
+        raise BadEntry("its checksum does not match (changed after it was written, or by another secret)")
+    try:
+        return _Restricted(io.BytesIO(payload)).load()
+    except BadEntry:
+        raise
+    except Exception as exc:
+        raise BadEntry(f"its payload does not load: {type(exc).__name__}: {exc}") from exc
+
+
+class _Restricted(pickle.Unpickler):
+    """Resolves the classes of the modules check states are made of and the functions pickle rebuilds arrays
+    with, nothing else (no os.system, no numpy.load)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _REBUILDERS or (module == "builtins" and name in _BUILTINS):
+            return super().find_class(module, name)
+        if module.split(".")[0] in _MODULES:
+            found = super().find_class(module, name)
+            if isinstance(found, type):
+                return found
+        raise BadEntry(f"it names {module}.{name}, which no check state holds")
+
+
+def write_atomic(path: str, blob: bytes) -> None:
+    """Written to a temporary file beside `path`, then renamed over it: a reader sees the old entry or the
+    new one, never half of one, and two runs writing the same entry leave one whole."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(blob)
+        os.replace(temp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temp)
+        raise

@@ -1,0 +1,121 @@
+"""A cache directory: entries under `entries/`, each in its own file named by its key, the HMAC secret beside
+them. Reading an entry marks it used (its mtime), so the least recently used go first when the directory
+passes its bound; eviction holds an exclusive lock (`lock`) so two runs do not both count and remove."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+from traingate.engine.cache_entry import BadEntry, decode, encode, header_of, secret_key, write_atomic
+
+ENTRIES = "entries"
+SUFFIX = ".entry"
+
+
+@dataclass(frozen=True)
+class Stored:
+    path: str
+    bytes: int
+    used: float  # when it was last written or read (mtime)
+    label: str
+
+
+class Store:
+    """Entries of one cache directory, made on first use."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = os.path.abspath(directory)
+        os.makedirs(os.path.join(self.directory, ENTRIES), mode=0o700, exist_ok=True)
+        self.key = secret_key(self.directory)
+
+    def path(self, entry_key: str) -> str:
+        return os.path.join(self.directory, ENTRIES, entry_key[:2], entry_key + SUFFIX)
+
+    def has(self, entry_key: str) -> bool:
+        return os.path.exists(self.path(entry_key))
+
+    def get(self, entry_key: str) -> Any:
+        """The entry's value; FileNotFoundError when there is none, BadEntry when it must not be trusted."""
+        path = self.path(entry_key)
+        with open(path, "rb") as source:
+            blob = source.read()
+        value = decode(self.key, entry_key, blob)
+        with suppress(OSError):  # used now: the last to be evicted (another run may just have removed it)
+            os.utime(path)
+        return value
+
+    def put(self, entry_key: str, value: Any, label: str) -> int:
+        blob = encode(self.key, entry_key, value, label)
+        write_atomic(self.path(entry_key), blob)
+        return len(blob)
+
+    def discard(self, entry_key: str) -> None:
+        with suppress(OSError):
+            os.unlink(self.path(entry_key))
+
+
+def entries(directory: str) -> list[Stored]:
+    """Every entry of the directory, least recently used first (half-written temporary files are skipped)."""
+    found = []
+    for folder, _dirs, names in os.walk(os.path.join(directory, ENTRIES)):
+        for name in (n for n in names if n.endswith(SUFFIX)):
+            path = os.path.join(folder, name)
+            try:
+                info = os.stat(path)
+            except OSError:  # removed by another run meanwhile
+                continue
+            found.append(Stored(path, info.st_size, info.st_mtime, _label(path)))
+    return sorted(found, key=lambda s: (s.used, s.path))
+
+
+def _label(path: str) -> str:
+    try:
+        with open(path, "rb") as source:
+            return str(header_of(source.readline(4096) + b"\n")[0].get("label", ""))
+    except (OSError, BadEntry):
+        return "(unreadable)"
+
+
+def _stale_temporaries(directory: str, older_than: float = 3600.0) -> None:
+    """Temporary files of writers that died before renaming them."""
+    now = time.time()
+    for folder, _dirs, names in os.walk(os.path.join(directory, ENTRIES)):
+        for name in (n for n in names if n.startswith(".tmp-")):
+            with suppress(OSError):
+                if now - os.stat(os.path.join(folder, name)).st_mtime > older_than:
+                    os.unlink(os.path.join(folder, name))
+
+
+@contextmanager
+def locked(directory: str) -> Iterator[None]:
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def prune(directory: str, max_bytes: int | None) -> tuple[int, int]:
+    """Least recently used entries removed until the rest fit in `max_bytes` (None: all of them), and stale
+    temporary files of runs that died while writing; returns (entries removed, bytes freed)."""
+    removed = freed = 0
+    with locked(directory):
+        _stale_temporaries(directory)
+        stored = entries(directory)
+        total = sum(s.bytes for s in stored)
+        for entry in stored:
+            if max_bytes is not None and total <= max_bytes:
+                break
+            with suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed, freed = removed + 1, freed + entry.bytes
+            total -= entry.bytes
+    return removed, freed

@@ -1,0 +1,173 @@
+"""The cache is never trusted blindly: a flipped byte, a truncated entry, another format, another secret or a
+payload naming a function is ignored with a warning and folded again; two runs share a cache; a run killed
+half way continues; the cache stays under its bound."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.engine.test_cache import comparable, contract_of, write_parts
+from tests.validators.test_merge_law import _rows
+from traingate.engine import cache_entry
+from traingate.engine.cache_entry import BadEntry, decode, encode, secret_key
+from traingate.engine.cache_store import entries, prune
+from traingate.engine.runner import RunOptions, validate
+
+ROOT = Path(__file__).resolve().parents[2]
+# checks that read no file besides the data (the merge-law eval set's folder differs in each process)
+SHARED_CHECKS = ("  format:\n    - type: max_tokens\n      limit: 5\n    - type: whitespace\n"
+                 "  uniqueness:\n    - type: exact_duplicates\n    - type: near_duplicates\n      threshold: 0.5\n"
+                 "  compliance:\n    - type: secrets\n")
+
+
+def _check_entries(cache: Path) -> list[Path]:
+    return [Path(e.path) for e in entries(str(cache)) if "format.max_tokens" in e.label]
+
+
+def _flip(path: Path) -> None:
+    blob = bytearray(path.read_bytes())
+    blob[-3] ^= 0x01
+    path.write_bytes(bytes(blob))
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-10])
+
+
+def _other_format(path: Path) -> None:
+    head, _, payload = path.read_bytes().partition(b"\n")
+    header = json.loads(head[len(cache_entry.MAGIC) + 1:])
+    header["format"] = 999
+    path.write_bytes(cache_entry.MAGIC + b" " + json.dumps(header).encode() + b"\n" + payload)
+
+
+def _other_secret(path: Path) -> None:
+    key = path.read_bytes().partition(b"\n")[0]
+    header = json.loads(key[len(cache_entry.MAGIC) + 1:])
+    path.write_bytes(encode(b"x" * 32, header["key"], {"forged": True}))
+
+
+@pytest.mark.parametrize("spoil", [_flip, _truncate, _other_format, _other_secret])
+def test_a_spoiled_entry_is_ignored_with_a_warning_and_folded_again(spoil: object, tmp_path: Path) -> None:
+    contract = contract_of("sft", tmp_path)
+    paths = write_parts(tmp_path, _rows("sft", 60), 2)
+    cache = RunOptions(cache=str(tmp_path / "cache"))
+    validate(contract, paths, options=cache)
+    spoiled = _check_entries(tmp_path / "cache")[0]
+    spoil(spoiled)  # type: ignore[operator]
+    result = validate(contract, paths, options=cache)
+    assert [w for w in result.warnings if "was ignored and folded again" in w and "format.max_tokens" in w]
+    assert result.dataset.cache is not None
+    assert sum(checks == ["format.max_tokens"] for checks in result.dataset.cache.refolded.values()) == 1
+    assert comparable(result)["checks"] == comparable(validate(contract, paths))["checks"]
+    assert validate(contract, paths, options=cache).warnings == []  # written again, whole
+
+
+def test_a_payload_naming_a_function_is_refused_even_when_signed(tmp_path: Path) -> None:
+    class Evil:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, ("echo owned",))
+
+    key = secret_key(str(tmp_path))
+    payload = pickle.dumps(Evil())
+    header = {"format": cache_entry.FORMAT, "key": "k", "bytes": len(payload), "hmac": cache_entry._mac(key, "k", payload)}
+    blob = cache_entry.MAGIC + b" " + json.dumps(header).encode() + b"\n" + payload
+    with pytest.raises(BadEntry, match=r"(posix|os)\.system"):
+        decode(key, "k", blob)
+    numpy_load = pickle.dumps(__import__("numpy").load)
+    header.update(bytes=len(numpy_load), hmac=cache_entry._mac(key, "k", numpy_load))
+    with pytest.raises(BadEntry, match="numpy"):
+        decode(key, "k", cache_entry.MAGIC + b" " + json.dumps(header).encode() + b"\n" + numpy_load)
+
+
+def test_the_secret_is_private_and_one_others_can_read_is_refused(tmp_path: Path) -> None:
+    secret_key(str(tmp_path))
+    assert (tmp_path / "secret").stat().st_mode & 0o777 == 0o600
+    os.chmod(tmp_path / "secret", 0o644)
+    with pytest.raises(PermissionError, match="0600"):
+        secret_key(str(tmp_path))
+
+
+def test_the_cache_keeps_under_its_bound_removing_the_least_recently_used(tmp_path: Path) -> None:
+    contract = contract_of("sft", tmp_path)
+    paths = write_parts(tmp_path, _rows("sft", 60), 2)
+    validate(contract, paths, options=RunOptions(cache=str(tmp_path / "cache")))
+    stored = entries(str(tmp_path / "cache"))
+    total = sum(e.bytes for e in stored)
+    oldest = stored[0]
+    os.utime(oldest.path, (1, 1))
+    removed, freed = prune(str(tmp_path / "cache"), total - 1)
+    assert removed == 1 and freed == oldest.bytes and not os.path.exists(oldest.path)
+    bounded = validate(contract, paths, options=RunOptions(cache=str(tmp_path / "cache"), cache_max_bytes=10_000))
+    assert sum(e.bytes for e in entries(str(tmp_path / "cache"))) <= 10_000
+    assert bounded.gate.verdict == validate(contract, paths).gate.verdict
+    assert prune(str(tmp_path / "cache"), None)[0] > 0 and entries(str(tmp_path / "cache")) == []
+
+
+RUN = textwrap.dedent("""
+    import json, os, signal, sys
+    from tests.engine.test_cache import contract_of
+    from traingate.engine import cache as cache_module
+    from traingate.engine.runner import RunOptions, validate
+
+    folder, kill_after = sys.argv[1], int(sys.argv[2])
+    checks = open(os.path.join(folder, "checks.yaml")).read()
+    paths = json.loads(open(os.path.join(folder, "paths.json")).read())
+    if kill_after:
+        keep, kept = cache_module.RunCache.keep, []
+        def keep_then_die(self, index, folded, skip):
+            keep(self, index, folded, skip)
+            kept.append(index)
+            if len(kept) == kill_after:
+                os.kill(os.getpid(), signal.SIGKILL)
+        cache_module.RunCache.keep = keep_then_die
+    result = validate(contract_of("sft", __import__("pathlib").Path(folder), checks), paths,
+                      options=RunOptions(cache=os.path.join(folder, "cache")))
+    print(json.dumps({"warnings": result.warnings, "read": result.dataset.cache.read_files}))
+""")
+
+
+def _run(folder: Path, kill_after: int = 0) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", RUN, str(folder), str(kill_after)], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@pytest.mark.slow
+def test_a_run_killed_half_way_continues_from_the_files_it_finished(tmp_path: Path) -> None:
+    contract = contract_of("sft", tmp_path, SHARED_CHECKS)
+    paths = write_parts(tmp_path, _rows("sft", 120), 6)
+    (tmp_path / "paths.json").write_text(json.dumps(paths))
+    (tmp_path / "checks.yaml").write_text(SHARED_CHECKS)
+    killed = _run(tmp_path, kill_after=3)
+    killed.communicate(timeout=300)
+    assert killed.returncode == -signal.SIGKILL
+    resumed = validate(contract, paths, options=RunOptions(cache=str(tmp_path / "cache")))
+    files = [p.split("=", 1)[1] for p in paths]
+    assert resumed.dataset.cache is not None
+    assert resumed.dataset.cache.cached_files == files[:3] and resumed.dataset.cache.read_files == files[3:]
+    assert comparable(resumed) == comparable(validate(contract, paths))
+
+
+@pytest.mark.slow
+def test_two_runs_sharing_a_cache_at_once_leave_it_whole(tmp_path: Path) -> None:
+    contract = contract_of("sft", tmp_path, SHARED_CHECKS)
+    paths = write_parts(tmp_path, _rows("sft", 120), 6)
+    (tmp_path / "paths.json").write_text(json.dumps(paths))
+    (tmp_path / "checks.yaml").write_text(SHARED_CHECKS)
+    runs = [_run(tmp_path), _run(tmp_path)]
+    outs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err[-2000:] for _, err in outs]
+    assert [json.loads(out.splitlines()[-1])["warnings"] for out, _ in outs] == [[], []]
+    third = validate(contract, paths, options=RunOptions(cache=str(tmp_path / "cache")))
+    assert third.warnings == [] and third.dataset.cache is not None and third.dataset.cache.read_files == []
+    assert comparable(third) == comparable(validate(contract, paths))
+    assert not [p for p in (tmp_path / "cache").rglob(".tmp-*")]
