@@ -150,7 +150,7 @@ def scores(truth: list[str], predicted: list[str]) -> tuple[float, float, float]
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--half", choices=("held-in", "held-out", "all"), default="held-out")
-    parser.add_argument("--model", default=None, help="embedding model (default: data/embeddings.py's)")
+    parser.add_argument("--model", default=None, help="embedding model (default: topics.DEFAULT_MODEL)")
     parser.add_argument("--confusion", action="store_true", help="print each set's most frequent confusions")
     args = parser.parse_args()
     banner()

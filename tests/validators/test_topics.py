@@ -212,3 +212,13 @@ def test_labels_given_classify_every_row_even_beside_a_column(run: Callable[...,
     data = [{"prompt": "bank money", "response": "ok", "topic": "Mortgages"}, {"prompt": "doctor pain", "response": "ok"}]
     (check,) = run(contract_text("sft", labelled_check()), data).checks
     assert check.details["counts"] == {"finance": 1, "health": 1}
+
+
+def test_the_default_model_is_the_one_the_labels_were_tuned_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The label phrases and the `other` floor were fitted to wordllama, and the accuracy documented is
+    wordllama's: the semantic checks' default model moving (minilm-static: task_type on BIG-Bench Hard 0.493 ->
+    0.264) does not move these features."""
+    from traingate.data import embeddings
+
+    monkeypatch.setattr(embeddings, "DEFAULT_MODEL", "minilm-static")
+    assert topics.default_model() == "wordllama" and ZeroShot("topic").key().startswith("topic:wordllama:")

@@ -28,8 +28,8 @@ class FeatureCheck(CheckConfig):
     labels: dict[str, str | list[str]] | None = Field(
         None, description="topic, task_type: label -> description (a phrase or a list of phrases), replacing the "
         "default labels.")
-    model: str | None = Field(None, description="topic, task_type: the embedding model (default: the semantic "
-                              "checks' default; pip install 'traingate[semantic]').")
+    model: str | None = Field(None, description="topic, task_type: the embedding model (default: wordllama, the "
+                              "one the default labels were tuned on; pip install 'traingate[semantic]').")
     min_similarity: float | None = Field(None, ge=-1, le=1, description="topic, task_type: similarity to the nearest "
                                          "label under which a row is `other` (default 0.05).")
 
