@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -192,20 +193,36 @@ def test_a_column_of_that_name_is_counted_as_it_is(run: Callable[..., RunResult]
     assert check.details["counts"] == {"qa": 2, "math": 1} and check.status == "passed"
 
 
-def test_a_column_in_some_files_only_is_a_contract_problem(tmp_path: Path) -> None:
-    """Rows of a file holding a `topic` column counted by it, rows of another file classified: two meanings
-    in one count. The check errs instead of mixing them."""
+@pytest.mark.parametrize("order", ["column first", "column last"])
+def test_a_column_in_some_files_only_is_the_feature_for_the_whole_run(tmp_path: Path, order: str) -> None:
+    """Rows of a file holding a `topic` column were counted by it, rows of another file labelled zero-shot:
+    two meanings in one count. The column, held by any file, is the feature; rows without it have no value,
+    in whichever order the files come and however the batches are split (test_merge_law_...)."""
     from tests.conftest import write_jsonl
     from traingate.engine.runner import validate
 
     with_column = write_jsonl(tmp_path / "a.jsonl", [{"prompt": "bank money", "response": "ok", "topic": "Mortgages"}] * 2)
-    without = write_jsonl(tmp_path / "b.jsonl", [{"prompt": "doctor pain", "response": "ok"}] * 2)
+    without = write_jsonl(tmp_path / "b.jsonl", [{"prompt": "doctor pain", "response": "ok"}] * 3)
+    files = [str(with_column), str(without)] if order == "column first" else [str(without), str(with_column)]
     contract = parse_contract(contract_text("sft", "  coverage:\n    - type: distribution\n      feature: topic\n"
                                             "      required: [Mortgages]\n"), "c.yaml")
-    (check,) = validate(contract, [str(with_column), str(without)]).checks
-    assert check.status == "errored" and "column 'topic'" in (check.error or "") and "labels" in (check.error or "")
-    (alone,) = validate(contract, [str(with_column)]).checks
-    assert alone.status == "passed" and alone.details["counts"] == {"Mortgages": 2}
+    (check,) = validate(contract, files).checks
+    assert check.status == "passed" and check.details["counts"] == {"": 3, "Mortgages": 2}
+
+
+def test_a_column_seen_in_one_part_blanks_the_other_part_s_labels() -> None:
+    contract = parse_contract(contract_text("sft", "  coverage:\n    - type: distribution\n      feature: topic\n"
+                                            "      required: [sea]\n"), "c.yaml")
+    validator = build(contract.all_checks()[0], contract.dataset, check_ids(contract)[0])
+
+    def state(rows: list[dict[str, str]]) -> Any:
+        batch = BatchContext(pa.Table.from_pylist(rows), contract.dataset, get_tokenizer("whitespace"), file="f.jsonl",
+                             file_index=0, lines=np.arange(1, len(rows) + 1), unit="line", split="train", row_offset=0)
+        return validator.add_batch(validator.create_state(), batch)
+
+    labelled, column = state([{"prompt": "bank money", "response": "ok"}] * 2), state([{"prompt": "x", "topic": "sea"}])
+    for merged in (validator.merge_states(labelled, column), validator.merge_states(column, labelled)):
+        assert merged.values == {"": 2, "sea": 1} and merged.column_seen
 
 
 def test_labels_given_classify_every_row_even_beside_a_column(run: Callable[..., RunResult]) -> None:

@@ -18,7 +18,7 @@ from traingate.results.model import CheckResult, Threshold
 from traingate.validators.common.base import Validator
 from traingate.validators.common.details import ViolationList
 from traingate.validators.common.features import FEATURES, feature_values
-from traingate.validators.common.grouping import PROBLEM, KeySeen
+from traingate.validators.common.grouping import KeySeen
 from traingate.validators.common.topics import NO_TEXT, OTHER, ZERO_SHOT, ZeroShot, classifies
 
 
@@ -70,7 +70,7 @@ class CountState:
     rows: int = 0
     values: Counter[str] = field(default_factory=Counter)
     ngrams: dict[int, tuple[int, np.ndarray]] = field(default_factory=dict)  # n -> (total, smallest hashes)
-    sources: set[str] = field(default_factory=set)  # topic, task_type: "column" and/or "zero-shot" batches
+    column_seen: bool = False  # topic, task_type: a batch held a column of that name (it is the feature then)
 
 
 class CountingValidator(Validator[Any, CountState]):
@@ -99,24 +99,25 @@ class CountingValidator(Validator[Any, CountState]):
         state.rows += batch.num_rows
         config: FeatureCheck = self.config
         ask = config.zero_shot()
-        if ask is not None:
-            state.sources.add("zero-shot" if classifies(batch, ask) else "column")
+        if ask is not None and not ask.given():  # the data's own column, if any file holds it, else zero-shot
+            if not classifies(batch, ask):
+                state.values, state.column_seen = _column_counts(state), True
+            elif state.column_seen:  # this file lacks the column another file holds: no value
+                state.values.update({"": batch.num_rows} if batch.num_rows else {})
+                return state
         state.values.update(feature_values(batch, config.feature, config.buckets, ask))
         return state
 
     def merge_states(self, a: CountState, b: CountState) -> CountState:
         ngrams = {n: merge_sketch(a.ngrams.get(n), b.ngrams.get(n)) for n in set(a.ngrams) | set(b.ngrams)}
-        return CountState(a.rows + b.rows, a.values + b.values, ngrams, a.sources | b.sources)
+        if a.column_seen or b.column_seen:
+            return CountState(a.rows + b.rows, _column_counts(a) + _column_counts(b), ngrams, True)
+        return CountState(a.rows + b.rows, a.values + b.values, ngrams)
 
     def problem(self, state: CountState) -> str | None:
         """A feature empty (or only spaces) in every row: the contract names a column the data leaves empty
         (unless it lists the feature in dataset.optional_fields: then there is nothing to count)."""
-        feature = self.config.feature
-        if len(state.sources) > 1:  # some files hold the column, the others' rows were classified
-            return (f"{PROBLEM}the column {feature!r} is in some files and not in others: its values and zero-shot "
-                    f"labels would be counted as one feature; add the column to every file, or give `labels:` "
-                    f"to label every row zero-shot")
-        if feature in self.spec.optional_fields:
+        if self.config.feature in self.spec.optional_fields:
             return None
         seen = KeySeen(state.rows, sum(n for value, n in state.values.items() if value.strip()), varied=True)
         return seen.problem(f"feature {self.config.feature!r}", "set `feature:` to a column holding each row's value, "
@@ -131,6 +132,13 @@ class CountingValidator(Validator[Any, CountState]):
         return self.result(status="failed" if violations else "passed", metric="targets_missed", value=len(violations),
                            threshold=Threshold(kind="none", value=0), rows=state.rows, findings=len(violations),
                            message=message, details=details.dump())
+
+
+def _column_counts(state: CountState) -> Counter[str]:
+    """The counts once a column of the feature's name is seen: rows labelled zero-shot before (from files
+    without the column) have no value of it, as the rows of a file without any other column."""
+    rows = sum(state.values.values())
+    return state.values if state.column_seen else Counter({"": rows} if rows else {})
 
 
 def merge_sketch(a: tuple[int, np.ndarray] | None, b: tuple[int, np.ndarray] | None) -> tuple[int, np.ndarray]:
