@@ -304,3 +304,36 @@ def test_diff_says_why_a_run_holds_no_sketches() -> None:
     assert notes == ["OLD holds no sketches (it read no rows): no drift table"]  # it had said: run format before 1.3
     _, notes = drift_between(sketched, RunResult.model_construct(sketches=[], schema_version="1.2"))
     assert notes == ["NEW holds no sketches (run format 1.2, before 1.3): no drift table"]
+
+
+def test_a_topic_column_in_one_file_is_the_feature_for_the_whole_run(tmp_path: Path) -> None:
+    """As coverage counts it: rows of a file without the column are not labelled zero-shot beside it, in
+    either order of the files (a sketch that had labelled them keeps none of those labels)."""
+    pytest.importorskip("wordllama")
+    from traingate.validators.common.sketch_features import observe
+    from traingate.validators.common.sketches import merge_sketches
+
+    spec = parse_contract(contract_text_sft(), "c.yaml").dataset
+    with_column = _batch(spec, [{"prompt": "bank money", "response": "ok", "topic": "sea"}] * 2)
+    without = _batch(spec, [{"prompt": "What are the symptoms of the flu?", "response": "ok"}] * 3)
+    for first, second in ((with_column, without), (without, with_column)):
+        whole = observe(observe({}, first, ["topic"]), second, ["topic"])
+        parts = merge_sketches(observe({}, first, ["topic"]), observe({}, second, ["topic"]))
+        for sketch in (whole["topic"], parts["topic"]):
+            assert sketch.to_model("topic").model_dump(include={"values", "counts", "count"}) == {
+                "values": ["sea"], "counts": [2], "count": 2}
+
+
+def contract_text_sft() -> str:
+    return ("contract: c\nversion: 1.0.0\ndataset: {kind: sft}\nchecks:\n  consistency:\n    - type: drift\n"
+            "      reference: x.json\n")
+
+
+def _batch(spec: Any, items: list[dict[str, str]]) -> Any:
+    import pyarrow as pa
+
+    from traingate.data.batch import BatchContext
+    from traingate.data.tokenizers import get_tokenizer
+
+    return BatchContext(pa.Table.from_pylist(items), spec, get_tokenizer("whitespace"), file="f.jsonl", file_index=0,
+                        lines=np.arange(1, len(items) + 1), unit="line", split="train", row_offset=0)

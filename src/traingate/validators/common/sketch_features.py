@@ -13,6 +13,7 @@ from traingate.validators.common.features import FEATURES, feature_values
 from traingate.validators.common.sketches import AnySketch, CategoricalSketch, NumericSketch
 
 UNITS = ("chars", "tokens")
+ZERO_SHOT = ("topic", "task_type")  # labelled zero-shot in a file without a column of that name (topics.py)
 
 
 def is_length(name: str) -> bool:
@@ -61,6 +62,8 @@ def observe(sketches: dict[str, AnySketch], batch: BatchContext, names: list[str
     another is an error (ValueError)."""
     for name in names:
         column = None if is_length(name) else batch.column(name)
+        if name in ZERO_SHOT and _no_value(sketches, name, column):
+            continue
         if (column is not None and pa.types.is_null(column.type)) or (
                 column is None and not is_length(name) and name not in FEATURES):
             continue  # no value in this batch (a null column, or a file without it): neither numbers nor labels
@@ -77,3 +80,15 @@ def observe(sketches: dict[str, AnySketch], batch: BatchContext, names: list[str
                 raise ValueError(f"feature {name!r} holds numbers in some rows and text in others")
             sketch.add(feature_values(batch, name))
     return sketches
+
+
+def _no_value(sketches: dict[str, AnySketch], name: str, column: pa.Array | None) -> bool:
+    """topic, task_type: a file holding the column makes it the feature (labels given zero-shot before go);
+    then a file without it has no value of it. Whether to skip this batch."""
+    sketch = sketches.get(name)
+    if column is None:
+        return isinstance(sketch, CategoricalSketch) and sketch.column_seen
+    numeric = pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+    if isinstance(sketch, CategoricalSketch) or (sketch is None and not numeric):
+        sketches[name] = (sketch or CategoricalSketch()).to_column()
+    return False

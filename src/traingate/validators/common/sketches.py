@@ -119,6 +119,12 @@ class NumericSketch:
 class CategoricalSketch:
     counts: dict[str, int] = field(default_factory=dict)
     other: int = 0  # values of labels past LABEL_CAP (those of largest hash)
+    column_seen: bool = False  # topic, task_type: a file held a column of that name, which is the feature then
+
+    def to_column(self) -> CategoricalSketch:
+        """Once a file holds the feature's column: labels given zero-shot to rows of files without it go
+        (those rows have no value of the column, as any column's rows in a file without it)."""
+        return self if self.column_seen else CategoricalSketch(column_seen=True)
 
     def add(self, labels: list[str]) -> None:
         for label, count in Counter(labels).items():
@@ -132,7 +138,9 @@ class CategoricalSketch:
             self.counts = {k: self.counts[k] for k in kept}
 
     def merge(self, other: CategoricalSketch) -> CategoricalSketch:
-        out = CategoricalSketch(dict(self.counts), self.other + other.other)
+        if self.column_seen != other.column_seen:
+            return self.to_column().merge(other.to_column())
+        out = CategoricalSketch(dict(self.counts), self.other + other.other, self.column_seen)
         for label, count in other.counts.items():
             out.counts[label] = out.counts.get(label, 0) + count
         out._cap()
