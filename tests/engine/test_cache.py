@@ -4,6 +4,7 @@ only one read; an edited check is the only one folded again; a moved file is rea
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from tests.validators.test_merge_law import CASES, KIND_OF, _rows
 from traingate.contracts import parse_contract
 from traingate.contracts.model import Contract
 from traingate.engine import fold as fold_module
+from traingate.engine.cache_store import entries
 from traingate.engine.runner import RunOptions, validate
 from traingate.results.model import RunResult
 
@@ -68,14 +70,21 @@ def test_a_cached_run_gives_the_full_runs_result_for_every_check_type(kind: str,
     cache = RunOptions(cache=str(tmp_path / "cache"))
     first = validate(contract, paths, options=cache)
     opened = Opened(monkeypatch)
-    again = validate(contract, paths, options=cache)
+    again = validate(contract, paths, options=cache)  # every state and every finished result from the cache
+    for entry in entries(str(tmp_path / "cache")):
+        if entry.label.endswith("finished result"):
+            os.unlink(entry.path)
+    merged = validate(contract, paths, options=cache)  # the states merged and finished again
     assert comparable(first) == comparable(full)
     assert comparable(again) == comparable(full)
+    assert comparable(merged) == comparable(full)
+    assert again.dataset.cache is not None and merged.dataset.cache is not None
+    assert again.dataset.cache.finished == [c.id for c in full.checks] and merged.dataset.cache.finished == []
     assert again.dataset.cache is not None and first.dataset.cache is not None
     assert first.dataset.cache.read_files == [p.split("=", 1)[1] for p in paths]
     assert again.dataset.cache.cached_files == first.dataset.cache.read_files
-    assert again.dataset.cache.read_files == [] and opened.paths == []
-    assert again.warnings == first.warnings == full.warnings
+    assert again.dataset.cache.read_files == merged.dataset.cache.read_files == [] and opened.paths == []
+    assert again.warnings == merged.warnings == first.warnings == full.warnings
 
 
 def test_after_appending_a_file_only_that_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

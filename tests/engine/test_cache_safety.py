@@ -29,8 +29,26 @@ SHARED_CHECKS = ("  format:\n    - type: max_tokens\n      limit: 5\n    - type:
                  "  compliance:\n    - type: secrets\n")
 
 
-def _check_entries(cache: Path) -> list[Path]:
-    return [Path(e.path) for e in entries(str(cache)) if "format.max_tokens" in e.label]
+def _check_entries(cache: Path, what: str = "format.max_tokens") -> list[Path]:
+    return [Path(e.path) for e in entries(str(cache)) if e.label.endswith(what)]
+
+
+def _drop_finished(cache: Path) -> None:
+    for path in _check_entries(cache, "finished result"):
+        path.unlink()
+
+
+def test_a_spoiled_finished_result_is_ignored_and_the_check_finished_from_its_states(tmp_path: Path) -> None:
+    contract = contract_of("sft", tmp_path)
+    paths = write_parts(tmp_path, _rows("sft", 60), 2)
+    cache = RunOptions(cache=str(tmp_path / "cache"))
+    validate(contract, paths, options=cache)
+    _flip(_check_entries(tmp_path / "cache", "format.max_tokens · finished result")[0])
+    result = validate(contract, paths, options=cache)
+    assert [w for w in result.warnings if "(finished result) was ignored" in w]
+    assert result.dataset.cache is not None and "format.max_tokens" not in result.dataset.cache.finished
+    assert len(result.dataset.cache.finished) == len(result.checks) - 1
+    assert comparable(result)["checks"] == comparable(validate(contract, paths))["checks"]
 
 
 def _flip(path: Path) -> None:
@@ -62,6 +80,7 @@ def test_a_spoiled_entry_is_ignored_with_a_warning_and_folded_again(spoil: objec
     paths = write_parts(tmp_path, _rows("sft", 60), 2)
     cache = RunOptions(cache=str(tmp_path / "cache"))
     validate(contract, paths, options=cache)
+    _drop_finished(tmp_path / "cache")  # so that the states are loaded
     spoiled = _check_entries(tmp_path / "cache")[0]
     spoil(spoiled)  # type: ignore[operator]
     result = validate(contract, paths, options=cache)
@@ -171,3 +190,24 @@ def test_two_runs_sharing_a_cache_at_once_leave_it_whole(tmp_path: Path) -> None
     assert third.warnings == [] and third.dataset.cache is not None and third.dataset.cache.read_files == []
     assert comparable(third) == comparable(validate(contract, paths))
     assert not [p for p in (tmp_path / "cache").rglob(".tmp-*")]
+
+
+def test_a_file_whose_fold_spilled_to_disk_is_not_cached_and_the_run_says_why(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from traingate.data import readers
+    from traingate.engine import fold
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 2048)  # several chunks per file
+    contract = contract_of("sft", tmp_path, SHARED_CHECKS)
+    paths = write_parts(tmp_path, _rows("sft", 120), 2)
+    readings = iter([500.0, 10.0])  # over the limit once, in the first file: its near duplicates spill their keys
+    monkeypatch.setattr(fold, "rss_mib", lambda: next(readings, 10.0))
+    cache = RunOptions(workers=1, max_memory_mib=100, cache=str(tmp_path / "cache"))
+    spilled = validate(contract, paths, options=cache)
+    assert spilled.dataset.memory_actions and spilled.dataset.cache is not None
+    first = paths[0].split("=", 1)[1]
+    assert [w for w in spilled.warnings if w.startswith(f"cache: {first} not cached: its fold let memory go")]
+    assert not [e for e in entries(str(tmp_path / "cache")) if e.label.startswith(first)]
+    again = validate(contract, paths, options=RunOptions(workers=1, cache=str(tmp_path / "cache")))
+    assert again.dataset.cache is not None and again.dataset.cache.read_files == [first]
+    assert comparable(again) == comparable(validate(contract, paths))

@@ -33,7 +33,8 @@ class Found:
 
     sha256: str
     shared: dict[str, Any] | None = None
-    states: dict[int, Any] = field(default_factory=dict)  # check index -> state
+    checks: set[int] = field(default_factory=set)  # the checks whose entries it holds, loaded when needed
+    states: dict[int, Any] = field(default_factory=dict)  # check index -> state, as loaded
 
 
 @dataclass
@@ -50,6 +51,9 @@ class RunCache:
     read: set[int] = field(default_factory=set)  # files folded in this run
     refolded: dict[int, list[str]] = field(default_factory=dict)  # files read for some checks only
     written: int = 0
+    finished_from_cache: list[str] = field(default_factory=list)  # checks whose result came from the cache
+    hands_on: bool = False  # the run hands its states on (evidence, rejects): every state is needed
+    finished: dict[int, Any] = field(default_factory=dict)  # check index -> finished result kept (cache_results.py)
 
     def look_up(self) -> None:
         for index, source in enumerate(self.files):
@@ -58,20 +62,33 @@ class RunCache:
                 continue
             found = Found(str(record.get("sha256")))
             found.shared = self._get(self._key(index, found.sha256, "shared", self.shared), source, "shared part")
-            for check, key in enumerate(self.checks):
-                state = self._get(self._key(index, found.sha256, "check", key), source, self.validators[check].check_id)
-                if state is not None:
-                    found.states[check] = state
+            found.checks = {c for c, key in enumerate(self.checks) if self.store.has(self._key(index, found.sha256,
+                                                                                               "check", key))}
             self.found[index] = found
+
+    def load_states(self) -> dict[int, frozenset[int]]:
+        """The states of the checks whose finished result the cache does not hold, loaded and checked; the
+        files with an entry that must not be trusted, each with the checks still cached (to fold the rest)."""
+        spoiled = {}
+        for index, found in self.found.items():
+            for check in sorted(found.checks - set(self.finished)):
+                key = self._key(index, found.sha256, "check", self.checks[check])
+                state = self._get(key, self.files[index], self.validators[check].check_id)
+                if state is None:
+                    found.checks.discard(check)
+                    spoiled[index] = frozenset(found.checks)
+                else:
+                    found.states[check] = state
+        return spoiled
 
     def skip(self, index: int) -> frozenset[int] | None:
         """The checks not to fold on this file; None when nothing of it needs reading."""
         found = self.found.get(index)
         if found is None:
             return frozenset()
-        if found.shared is not None and len(found.states) == len(self.validators):
+        if found.shared is not None and len(found.checks) == len(self.validators):
             return None
-        return frozenset(found.states)
+        return frozenset(found.checks)
 
     def confirm(self) -> list[int]:
         """Files whose content is not what their record says (changed with the same size and mtime): their
@@ -92,8 +109,8 @@ class RunCache:
                     setattr(out, name, found.shared[name])
             for check, state in found.states.items():
                 out.states[check] = state
-            if fresh is not None and found.states:
-                self.refolded[index] = [v.check_id for i, v in enumerate(self.validators) if i not in found.states]
+            if fresh is not None and found.checks:
+                self.refolded[index] = [v.check_id for i, v in enumerate(self.validators) if i not in found.checks]
         return out
 
     def keep(self, index: int, folded: Folded, skip: frozenset[int]) -> None:
@@ -113,6 +130,13 @@ class RunCache:
                           f"{source.path} · {self.validators[check].check_id}")
         self._put(record_key(source, index), {"identity": identity(source), "sha256": sha}, f"{source.path} · record")
 
+    def result(self, key: str) -> Any:
+        """A check's finished result kept by an earlier run over the same data (cache_results.py)."""
+        return self._get(key, self.files[0] if self.files else None, "finished result")
+
+    def keep_result(self, key: str, result: dict[str, Any], check_id: str) -> None:
+        self._put(key, result, f"run · {check_id} · finished result")
+
     def close(self) -> None:
         if self.max_bytes is not None:
             prune(self.store.directory, self.max_bytes)
@@ -120,13 +144,14 @@ class RunCache:
     def _key(self, index: int, sha: str, part: str, key: str) -> str:
         return entry_key(sha, self.files[index], index, f"{part}:{key}")
 
-    def _get(self, key: str, source: SourceFile, what: str) -> Any:
+    def _get(self, key: str, source: SourceFile | None, what: str) -> Any:
         try:
             return self.store.get(key)
         except FileNotFoundError:
             return None
         except (BadEntry, OSError) as exc:
-            self.warnings.append(f"cache: the entry of {source.path} ({what}) was ignored and folded again: {exc}")
+            of = f"the entry of {source.path} ({what})" if source is not None else f"the entry ({what})"
+            self.warnings.append(f"cache: {of} was ignored and folded again: {exc}")
             self.store.discard(key)
             return None
 
@@ -139,9 +164,9 @@ class RunCache:
 
 
 def open_cache(directory: str, contract: Contract, validators: list[Validator[Any, Any]], columns: set[str],
-               files: list[SourceFile], hashes: list[Future[str]], max_bytes: int | None) -> RunCache:
+               files: list[SourceFile], hashes: list[Future[str]], max_bytes: int | None, hands_on: bool) -> RunCache:
     cache = RunCache(Store(directory), validators, files, hashes, check_keys(contract, validators, columns),
-                     shared_key(contract, validators, columns), max_bytes)
+                     shared_key(contract, validators, columns), max_bytes, hands_on=hands_on)
     cache.look_up()
     return cache
 

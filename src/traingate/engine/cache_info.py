@@ -18,14 +18,17 @@ NO_LIMIT = "--cache is not used with --limit: a prefix of the data is not any fi
 
 
 def open_run_cache(contract: Contract, validators: list[Validator[Any, Any]], columns: set[str],
-                   files: list[SourceFile], hashes: list[Future[str]], run: RunOptions) -> RunCache | None:
+                   files: list[SourceFile], hashes: list[Future[str]], run: RunOptions, hands_on: bool,
+                   ) -> RunCache | None:
+    """`hands_on`: the run hands its states on (--evidence, --rejects, --clusters), so finished results
+    are not taken from the cache."""
     if run.cache is None or run.limit is not None:
         return None
     if run.engine != "local":
         raise UsageError("--cache works with the local engine only: on Ray, near-duplicate band keys leave the "
                          "states before they could be kept; drop --cache or use --engine local")
     try:
-        return open_cache(run.cache, contract, validators, columns, files, hashes, run.cache_max_bytes)
+        return open_cache(run.cache, contract, validators, columns, files, hashes, run.cache_max_bytes, hands_on)
     except OSError as exc:  # not a directory, no permission, a secret others could read
         raise UsageError(f"--cache {run.cache}: {exc}") from exc
 
@@ -39,7 +42,7 @@ def close_run_cache(cache: RunCache | None) -> CacheInfo | None:
                      cached_files=[p for i, p in enumerate(paths) if i not in cache.read],
                      read_files=[p for i, p in enumerate(paths) if i in cache.read],
                      refolded={paths[i]: checks for i, checks in sorted(cache.refolded.items())},
-                     entries_written=cache.written)
+                     entries_written=cache.written, finished=cache.finished_from_cache)
 
 
 def cache_warnings(cache: RunCache | None, run: RunOptions) -> list[str]:

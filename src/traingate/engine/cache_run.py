@@ -12,6 +12,7 @@ from typing import Any
 from traingate.contracts.model import Contract
 from traingate.data.sources import SourceFile
 from traingate.engine.cache import RunCache
+from traingate.engine.cache_results import look_up_finished
 from traingate.engine.executors import Outcome, run_shards
 from traingate.engine.fold import fold
 from traingate.engine.folded import Folded
@@ -89,6 +90,9 @@ class Folding:
         every file's fold, read or cached, merged in data order."""
         for index in self.cache.confirm():
             self.here(index, frozenset())
+        look_up_finished(self.cache)
+        for index, cached in self.cache.load_states().items():  # an entry that must not be trusted: fold again
+            self.here(index, cached)
         return self._merge([self.cache.merged(i, self.fresh.get(i)) for i in range(len(self.files))])
 
     def _merge(self, parts: list[Folded]) -> Folded:

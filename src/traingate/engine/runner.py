@@ -19,6 +19,7 @@ from traingate.data.spill import run_spill_dir
 from traingate.engine import evidence as _evidence
 from traingate.engine.assemble import contract_info, dataset_info, file_infos, sha256_file
 from traingate.engine.cache_info import cache_warnings, close_run_cache, open_run_cache
+from traingate.engine.cache_results import finish_cached
 from traingate.engine.dispatch import RunOptions, fold_all
 from traingate.engine.faults import FaultLog
 from traingate.engine.fold import build_validators
@@ -30,7 +31,6 @@ from traingate.engine.presence import judge, needed_columns
 from traingate.engine.progress import Progress
 from traingate.engine.ray_engine import start_ray
 from traingate.engine.rejects import Finished
-from traingate.engine.second_look import finish
 from traingate.engine.stats import StatsCollector
 from traingate.engine.type_faults import mismatch_lines
 from traingate.results.gate import decide
@@ -89,14 +89,14 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
     with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress:
         ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
         hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files]
-        cache = open_run_cache(contract, validators, columns, files, hashes, run)
+        cache = open_run_cache(contract, validators, columns, files, hashes, run, findings)
         folded, failed_shards, shard_count, spread = fold_all(contract, validators, files, columns, run, progress, cache)
         lines = mismatch_lines(folded.types, files) if folded.faults.keep_every else None
         for k, (index, count, sample) in enumerate(folded.types.faults([f.path for f in files])):
             folded.faults.add_counted("type_mismatch", index, count, sample, lines[k] if lines else None)
         judge(validators, folded.errors, folded.presence, files)  # a check whose field no row holds errs
         read_seconds = time.perf_counter() - t0
-        results = finish(validators, folded, files, columns)
+        results = finish_cached(cache, validators, folded, files, columns, failed_shards)
         fault_samples = folded.faults.samples(files)
         infos = file_infos(files, hashes, folded)
     dataset = dataset_info(contract, infos, folded, fault_samples, run.limit, shard_count, failed_shards)

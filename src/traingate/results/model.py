@@ -133,6 +133,8 @@ class CacheInfo(Model):
     refolded: dict[str, list[str]] = Field(description="Files read for some checks only (their options changed, "
                                            "or their entries were missing or ignored): file -> those checks.")
     entries_written: int = Field(description="Entries written to the cache by this run.")
+    finished: list[str] = Field(default_factory=empty.list_, description="Checks whose finished result came from "
+                                "the cache: the same state over the same files, kept by an earlier run.")
 
     def line(self) -> str:
         """What the run took from the cache, in one line (terminal and HTML)."""

@@ -1,0 +1,123 @@
+"""Incremental runs with --cache: 2M synthetic SFT rows in 20 JSON lines files (benchmarks/scale.py's rows and
+contract: every format check, quantity, exact duplicates), each run in a fresh process on one worker:
+
+1. a full run without a cache;
+2. the same run with an empty cache (what writing the entries costs);
+3. the cached re-run over unchanged data (every state and every check's finished result from the cache; the
+   files are still hashed, the states still loaded and merged);
+4. the same with the finished results removed from the cache: the merged states finished again (exact
+   duplicates groups its 2M keys, the second look reads the sample rows);
+5. the run after a 21st file of 100,000 rows is appended (only it is read), and a full run of the 21 files.
+
+Wall and CPU seconds of each run (from the call of validate: the imports before it, about 0.4 s, aside) and
+the ratios the cache is meant to reach: the cached re-run at least 10x faster than the full run, the append
+run about a twentieth of it plus a fixed start-up (the start-up is measured as a validation of one 10-row
+file). Each result is compared with the full run of the same files (checks, rows, fingerprint,
+distributions). The floor beside it: pyarrow's bare JSON reader on one file, times 20.
+Usage: python benchmarks/incremental.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fresh import run_fresh
+from machine import banner, floor_read_json, load
+from scale import SCALE_CONTRACT, generate
+from throughput import CACHE
+
+FILES, ROWS_PER_FILE = 20, 100_000
+DIR = CACHE / "incremental"
+RUN = ("import time, json; from traingate.contracts import load_contract;"
+       "from traingate.engine.runner import RunOptions, validate; t=time.perf_counter(); c=cpu_seconds();"
+       "r=validate(load_contract(sys.argv[1]), json.loads(sys.argv[2]),"
+       " options=RunOptions(workers=1, cache=sys.argv[3] or None));"
+       "d=r.model_dump(mode='json'); cache=d['dataset'].pop('cache', None);"
+       "print(json.dumps({'wall': time.perf_counter()-t, 'cpu': cpu_seconds()-c, 'rows': r.dataset.rows,"
+       " 'same': __import__('hashlib').sha256(json.dumps([d['checks'], d['dataset']['fingerprint'],"
+       " d['dataset']['rows'], d['distributions']], sort_keys=True).encode()).hexdigest(),"
+       " 'read': len(cache['read_files']) if cache else None, 'warnings': d.get('warnings', [])}))")
+
+
+def parts() -> list[Path]:
+    """21 files of 100,000 rows, cut from one generated file the first time."""
+    DIR.mkdir(parents=True, exist_ok=True)
+    files = [DIR / f"part-{i:02d}.jsonl" for i in range(FILES + 1)]
+    if not all(f.exists() for f in files):
+        whole = DIR / "whole.jsonl"
+        generate(whole, ROWS_PER_FILE * (FILES + 1))
+        with whole.open("rb") as source:
+            for path in files:
+                with path.open("wb") as out:
+                    for _, line in zip(range(ROWS_PER_FILE), source):
+                        out.write(line)
+        whole.unlink()
+    return files
+
+
+def _drop_finished(store: Path) -> None:
+    from traingate.engine.cache_store import entries
+
+    for entry in entries(str(store)):
+        if entry.label.endswith("finished result"):
+            Path(entry.path).unlink()
+
+
+def run(contract: Path, files: list[Path], cache: Path | None) -> dict[str, object]:
+    return run_fresh(RUN, str(contract), json.dumps([str(f) for f in files]), str(cache) if cache else "")
+
+
+def main() -> None:
+    banner()
+    repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 1
+    files = parts()
+    contract = DIR / "contract.yaml"
+    contract.write_text(SCALE_CONTRACT)
+    tiny = DIR / "tiny.jsonl"
+    tiny.write_text("".join(f.read_text().splitlines(True)[0] for f in [files[0]]) * 10)
+    floor_wall, floor_cpu = floor_read_json(files[0])
+    print(f"floor: pyarrow's JSON reader on one file ({files[0].stat().st_size / 1e6:.0f} MB), one thread: "
+          f"{floor_wall:.2f} s wall, {floor_cpu:.2f} s CPU; x{FILES}: {floor_cpu * FILES:.1f} s CPU")
+    results: dict[str, list[dict[str, object]]] = {}
+    for _ in range(repeat):
+        store = DIR / "cache"
+        shutil.rmtree(store, ignore_errors=True)
+        for name, data, cache in (("start-up (10 rows)", [tiny], None), ("full, no cache", files[:FILES], None),
+                                  ("full, empty cache", files[:FILES], store), ("cached re-run", files[:FILES], store),
+                                  ("states merged", files[:FILES], store),
+                                  ("one file appended", files, store), ("full of 21 files", files, None)):
+            if name == "states merged":
+                _drop_finished(store)
+            results.setdefault(name, []).append(run(contract, data, cache) | {"load": load()})
+    table(results)
+
+
+def table(results: dict[str, list[dict[str, object]]]) -> None:
+    def median(name: str, key: str) -> float:
+        return statistics.median(float(r[key]) for r in results[name])  # type: ignore[arg-type]
+
+    full, start = median("full, no cache", "cpu"), median("start-up (10 rows)", "cpu")
+    print(f"{'run':<20} {'wall s':>8} {'CPU s':>8} {'full/this':>10} {'files read':>10}  same result  load")
+    for name, runs in results.items():
+        last = runs[-1]
+        reference = results["full of 21 files" if name in ("one file appended", "full of 21 files")
+                            else "full, no cache"][-1]
+        same = "" if name.startswith("start-up") else ("yes" if last["same"] == reference["same"] else "NO")
+        print(f"{name:<20} {median(name, 'wall'):8.2f} {median(name, 'cpu'):8.2f} {full / median(name, 'cpu'):10.1f}"
+              f" {'' if last['read'] is None else last['read']:>10}  {same:<11}  {last['load']}")
+        for warning in last["warnings"]:  # type: ignore[attr-defined]
+            print(f"  warning: {warning}")
+    append = median("one file appended", "cpu")
+    print(f"cached re-run: {full / median('cached re-run', 'cpu'):.1f}x less CPU than the full run (aim: 10x or more); "
+          f"with the states finished again: {full / median('states merged', 'cpu'):.1f}x")
+    print(f"append run: {append:.2f} s CPU = start-up {start:.2f} s + {append - start:.2f} s; a twentieth of the full "
+          f"run past start-up is {(full - start) / FILES:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
