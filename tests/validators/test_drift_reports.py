@@ -57,3 +57,11 @@ def test_diff_shows_the_drift_of_every_feature_both_runs_sketched(runs: tuple[Ru
     assert "drift (OLD as the reference)" in out.output and "tokens.response" in out.output
     older = old.model_copy(update={"sketches": [], "schema_version": "1.2"})
     assert diff_runs(older, new).drift == [] and any("no sketches" in n for n in diff_runs(older, new).notes)
+
+
+def test_diff_says_the_contract_file_changed_when_name_and_version_did_not(runs: tuple[RunResult, RunResult, Path]) -> None:
+    old, new, _ = runs
+    edited = new.model_copy(update={"contract": new.contract.model_copy(update={"sha256": "0" * 64})})
+    notes = diff_runs(old, edited).notes
+    assert any("the contract file changed" in n and "same name and version" in n for n in notes), notes
+    assert not any("->" in n and "contract" in n for n in notes)  # it had said: (c 1.0.0 -> c 1.0.0)

@@ -97,9 +97,10 @@ def _metric_regression(was: CheckResult, check: CheckResult, tolerance: float) -
 def diff_runs(old: RunResult, new: RunResult, tolerances: Tolerances | None = None) -> RunDiff:
     tolerances = tolerances or Tolerances()
     out = RunDiff()
+    before_c, after_c = f"{old.contract.name} {old.contract.version}", f"{new.contract.name} {new.contract.version}"
     if (old.contract.name, old.contract.sha256) != (new.contract.name, new.contract.sha256):
-        out.notes.append(f"the contracts differ ({old.contract.name} {old.contract.version} -> "
-                         f"{new.contract.name} {new.contract.version})")
+        out.notes.append(f"the contracts differ ({before_c} -> {after_c})" if before_c != after_c else
+                         f"the contract file changed ({after_c}: same name and version, another sha256)")
     before = {c.id: c for c in old.checks}
     for check in new.checks:
         was = before.get(check.id)
