@@ -9,13 +9,11 @@ import warnings
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traingate.contracts.model import Contract
 from traingate.data.sources import SourceFile
 from traingate.data.spawn import can_spawn
-from traingate.engine.cache import RunCache
-from traingate.engine.cache_run import Folding
 from traingate.engine.executors import run_shards, start_workers
 from traingate.engine.fold import fold
 from traingate.engine.folded import Folded
@@ -24,6 +22,10 @@ from traingate.engine.shards import Shard, may_shard, numbered, shard_ranges
 from traingate.errors import TraingateError
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, ShufflesBandKeys
+
+if TYPE_CHECKING:
+    from traingate.engine.cache import RunCache
+    from traingate.engine.cache_run import Folding
 
 AUTO_PARALLEL_BYTES = 512 << 20  # below it, starting worker processes costs about what they save
 
@@ -55,8 +57,8 @@ def fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: l
              run: RunOptions, progress: Progress, cache: RunCache | None = None) -> tuple[Folded, list[str], int, Spread]:
     """The data folded into one state per check, the shards that could not be read, how many shards, and how
     the pass was spread. With a cache, only what it does not hold is folded (cache_run.py)."""
-    folding = None if cache is None else Folding(contract, validators, files, columns, cache, progress,
-                                                 run.max_memory_mib)
+    folding = None if cache is None else _folding(contract, validators, files, columns, cache, progress,
+                                                  run.max_memory_mib)
     size = sum(f.size for f in files)
     due = size if folding is None else sum(files[i].size for i, skip in folding.skips.items() if skip is not None)
     workers = run.workers or ((os.cpu_count() or 1) if due >= AUTO_PARALLEL_BYTES else 1)
@@ -105,6 +107,12 @@ def fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: l
             merged.states[check] = validator.give_pairs(merged.states[check], by_cap)
     spread = Spread(size, workers if pool else 0, len(shards), warming.seconds() if warming else None)
     return merged, failed, len(shards), spread
+
+
+def _folding(contract: Contract, validators: list[Validator[Any, Any]], files: list[SourceFile], columns: set[str],
+             cache: RunCache, progress: Progress, max_rss_mib: float | None) -> Folding:
+    from traingate.engine.cache_run import Folding  # loaded only for a run with a cache
+    return Folding(contract, validators, files, columns, cache, progress, max_rss_mib)
 
 
 def _unused(pool: ProcessPoolExecutor | None, spread: Spread) -> Spread:

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traingate import validators as _validators  # noqa: F401  (registers the built-in checks)
 from traingate.contracts.model import Contract
@@ -18,8 +18,6 @@ from traingate.data.sources import SourceFile, absolute_exclusions, given_inputs
 from traingate.data.spill import run_spill_dir
 from traingate.engine import evidence as _evidence
 from traingate.engine.assemble import contract_info, dataset_info, file_infos, sha256_file
-from traingate.engine.cache_info import cache_warnings, close_run_cache, open_run_cache
-from traingate.engine.cache_results import finish_cached
 from traingate.engine.dispatch import RunOptions, fold_all
 from traingate.engine.faults import FaultLog
 from traingate.engine.fold import build_validators
@@ -31,12 +29,17 @@ from traingate.engine.presence import judge, needed_columns
 from traingate.engine.progress import Progress
 from traingate.engine.ray_engine import start_ray
 from traingate.engine.rejects import Finished
+from traingate.engine.second_look import finish
 from traingate.engine.stats import StatsCollector
 from traingate.engine.type_faults import mismatch_lines
 from traingate.results.gate import decide
 from traingate.results.model import RunResult, SkippedFile
 from traingate.validators.common.base import Validator
 from traingate.version import __version__
+
+if TYPE_CHECKING:
+    from traingate.engine.cache import RunCache
+    from traingate.results.model import CacheInfo, CheckResult
 
 __all__ = ["NO_ROWS", "RunOptions", "check_ids", "sha256_file", "validate"]
 
@@ -89,21 +92,22 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
     with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress:
         ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
         hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files]
-        cache = open_run_cache(contract, validators, columns, files, hashes, run, findings)
+        cache = _open_cache(contract, validators, columns, files, hashes, run, findings)
         folded, failed_shards, shard_count, spread = fold_all(contract, validators, files, columns, run, progress, cache)
         lines = mismatch_lines(folded.types, files) if folded.faults.keep_every else None
         for k, (index, count, sample) in enumerate(folded.types.faults([f.path for f in files])):
             folded.faults.add_counted("type_mismatch", index, count, sample, lines[k] if lines else None)
         judge(validators, folded.errors, folded.presence, files)  # a check whose field no row holds errs
         read_seconds = time.perf_counter() - t0
-        results = finish_cached(cache, validators, folded, files, columns, failed_shards)
+        results = finish(validators, folded, files, columns) if cache is None else \
+            _cached_results(cache, validators, folded, files, columns, failed_shards)
         fault_samples = folded.faults.samples(files)
         infos = file_infos(files, hashes, folded)
     dataset = dataset_info(contract, infos, folded, fault_samples, run.limit, shard_count, failed_shards)
     dataset.skipped_files = [SkippedFile(path=s.path, reason=s.reason) for s in skipped]
     dataset.inputs = given_inputs(data, contract.dataset.splits, base_dir)
     dataset.exclude = absolute_exclusions(exclude)
-    dataset.cache = close_run_cache(cache)
+    dataset.cache = _close_cache(cache)
     gate = decide(results, contract.gate.fail_on, folded.faults.total, contract.gate.max_bad_records,
                   _problems(folded, failed_shards))
     timings = {"total": time.perf_counter() - t0, "read_and_check": read_seconds,
@@ -117,9 +121,35 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
                        sketches=StatsCollector().sketches(folded.stats),
                        timings=timings, resources={"peak_rss_mib": round(peak_rss_mib(), 1),
                                                    "worker_peak_rss_mib": round(folded.worker_rss_mib, 1)},
-                       warnings=spread_warnings(run, spread, read_seconds, ray_start) + cache_warnings(cache, run))
+                       warnings=spread_warnings(run, spread, read_seconds, ray_start) + _cache_warnings(cache, run))
     _mask_reports(validators, result)
     return result, validators, folded.states, files, folded.faults
+
+
+def _open_cache(contract: Contract, validators: list[Validator[Any, Any]], columns: set[str], files: list[SourceFile],
+                hashes: list[Future[str]], run: RunOptions, findings: bool) -> RunCache | None:
+    if run.cache is None:  # the cache's modules load only for a run that uses one
+        return None
+    from traingate.engine.cache_info import open_run_cache
+    return open_run_cache(contract, validators, columns, files, hashes, run, findings)
+
+
+def _cached_results(cache: RunCache, validators: list[Validator[Any, Any]], folded: Folded,
+                    files: list[SourceFile], columns: set[str], failed: list[str]) -> list[CheckResult]:
+    from traingate.engine.cache_results import finish_cached
+    return finish_cached(cache, validators, folded, files, columns, failed)
+
+
+def _close_cache(cache: RunCache | None) -> CacheInfo | None:
+    from traingate.engine.cache_info import close_run_cache
+    return None if cache is None else close_run_cache(cache)
+
+
+def _cache_warnings(cache: RunCache | None, run: RunOptions) -> list[str]:
+    if run.cache is None:
+        return []
+    from traingate.engine.cache_info import cache_warnings
+    return cache_warnings(cache, run)
 
 
 def _problems(folded: Folded, failed_shards: list[str]) -> list[str]:
