@@ -177,3 +177,13 @@ def test_limit_does_not_use_the_cache_and_says_so(tmp_path: Path) -> None:
     result = validate(contract, paths, options=RunOptions(limit=10, cache=str(tmp_path / "cache")))
     assert result.dataset.cache is None
     assert any("--cache is not used with --limit" in w for w in result.warnings)
+
+
+def test_a_remote_files_pre_check_is_its_etag_and_version_and_an_entry_is_bound_to_its_index() -> None:
+    from traingate.data.sources import SourceFile
+    from traingate.engine.cache_keys import entry_key, identity
+
+    remote = SourceFile("s3://bucket/part0.jsonl", "jsonl", None, "train", 10, etag="e1", version="v1")
+    assert identity(remote) == {"size": 10, "mtime_ns": None, "etag": "e1", "version": "v1"}
+    assert identity(remote) != identity(SourceFile("s3://bucket/part0.jsonl", "jsonl", None, "train", 10, etag="e2"))
+    assert entry_key("a" * 64, remote, 0, "check:x") != entry_key("a" * 64, remote, 1, "check:x")
