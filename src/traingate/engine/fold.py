@@ -73,8 +73,11 @@ def _chunks(files: list[SourceFile], shards: list[Shard], columns: set[str] | No
 def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[SourceFile], shards: list[Shard],
          columns: set[str], *, limit: int | None = None, progress: Progress | None = None,
          max_rss_mib: float | None = None, threads: int = 1, skip: frozenset[int] = frozenset()) -> Folded:
-    """`threads` 1 keeps the fold on one core (a worker); more read ahead and run checks side by side. The
-    checks at the indices in `skip` are not fed (their states come from the cache) and keep empty states."""
+    """`threads` 1 keeps the fold on one core (a worker); more read ahead and run checks side by side, from the
+    second batch on: the first is fed to one check after another, so that what a check imports on first use
+    (spaCy, Presidio, a model) is imported by one thread, never by two at once (two threads importing one
+    package can each see it half-initialised and fail). The checks at the indices in `skip` are not fed
+    (their states come from the cache) and keep empty states."""
     stats = StatsCollector(sketched_features(contract))
     out = Folded.empty(validators)
     tokenizer = get_tokenizer(contract.dataset.tokenizer)
@@ -94,7 +97,7 @@ def fold(contract: Contract, validators: list[Validator[Any, Any]], files: list[
             out.presence.observe(batch, needs)
             out.stats = stats.add_batch(out.stats, batch)  # also fills the shared length caches
             live = [i for i, e in enumerate(out.errors) if e is None and i not in skip]
-            feed = pool.map if threads > 1 else map
+            feed = pool.map if threads > 1 and out.rows > batch.num_rows else map  # the first batch: one thread
             fed = feed(_feed, [validators[i] for i in live], [out.states[i] for i in live], [batch] * len(live))
             for i, (state, error, seconds) in zip(live, fed):
                 out.states[i], out.errors[i], out.seconds[i] = state, error, out.seconds[i] + seconds
