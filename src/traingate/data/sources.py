@@ -157,7 +157,7 @@ def _expand_remote(pattern: str, patterns: tuple[str, ...], skipped: list[Skippe
     for item in found:
         relative = item.url[len(root):].lstrip("/") if root else os.path.basename(item.url)
         hit = _excluded(item.url, root, patterns)
-        reason = f"excluded by {hit!r}" if hit else _companion(Path(relative))
+        reason = f"excluded by {hit!r}" if hit else _marker(item) or _companion(Path(relative))
         if reason:
             skipped.append(Skipped(redact(item.url), reason))
         elif not _is_data(item.url.split("?", 1)[0]):
@@ -169,6 +169,13 @@ def _expand_remote(pattern: str, patterns: tuple[str, ...], skipped: list[Skippe
     if not kept:
         raise SourceError(f"{redact(pattern)}: holds no data files" + (f" ({len(skipped)} skipped)" if skipped else ""))
     return kept
+
+
+def _marker(item: Listed) -> str | None:
+    """An empty object a store's console or Hadoop writes to stand for a folder (`key/`, `key_$folder$`)."""
+    if item.size == 0 and (item.url.endswith("/") or item.url.endswith("_$folder$")):
+        return "a folder marker"
+    return None
 
 
 def _expand_one(pattern: str, patterns: tuple[str, ...], skipped: list[Skipped]) -> list[str]:
