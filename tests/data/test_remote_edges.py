@@ -8,12 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 
 from tests.conftest import contract_text
 from tests.data.remote_fixtures import BUCKET, s3, s3_server
 from traingate.contracts import parse_contract
 from traingate.data.sources import resolve_all
 from traingate.engine.runner import validate
+from traingate.errors import SourceError
 
 __all__ = ["s3", "s3_server"]
 BODY = b"".join(json.dumps({"text": f"row {i}"}).encode() + b"\n" for i in range(10))
@@ -34,3 +36,26 @@ def test_folder_markers_under_a_prefix_or_glob_are_skipped(tmp_path: Path, s3: A
         markers = sorted(s.path for s in skipped if s.reason == "a folder marker")
         assert f"s3://{BUCKET}/mk/sub_$folder$" in markers and f"s3://{BUCKET}/mk/sub/" in markers
     assert validate(_contract(tmp_path), [f"s3://{BUCKET}/mk"]).dataset.rows == 10
+
+
+@pytest.mark.parametrize("forget", [False, True])
+def test_an_object_replaced_after_it_was_listed_is_not_read_as_the_one_listed(
+        tmp_path: Path, s3: Any, monkeypatch: pytest.MonkeyPatch, forget: bool) -> None:
+    """The listing's size and etag are the object the run records; reading a newer object under them would
+    judge bytes of one version against the size and etag of another (the new rows cut at the old size).
+    `forget`: the file is looked up again on opening (as in a worker process), not found in the listing."""
+    from traingate.data import remote
+
+    s3.put_object(Bucket=BUCKET, Key="swap/a.jsonl", Body=BODY)
+    listed = remote.list_objects
+
+    def list_then_replace(url: str, magic: bool) -> Any:
+        found = listed(url, magic)
+        s3.put_object(Bucket=BUCKET, Key="swap/a.jsonl", Body=BODY.replace(b"row", b"new row") * 3)
+        if forget:
+            remote.filesystem(url)[0].invalidate_cache()
+        return found
+
+    monkeypatch.setattr(remote, "list_objects", list_then_replace)
+    with pytest.raises(SourceError, match="changed after it was listed"):
+        validate(_contract(tmp_path), [f"s3://{BUCKET}/swap/*.jsonl"])

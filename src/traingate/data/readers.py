@@ -54,7 +54,7 @@ def open_raw(source: SourceFile, block: int | None = None) -> BinaryIO:
     ranged request, `block` bounding what a short read fetches beyond itself)."""
     if "://" in source.path:
         from traingate.data.remote_file import open_remote
-        stream: BinaryIO = open_remote(source.location, source.size, block)  # type: ignore[assignment]
+        stream: BinaryIO = open_remote(source.location, source.size, block, source.etag)  # type: ignore[assignment]
         return stream
     try:
         return open(source.path, "rb")

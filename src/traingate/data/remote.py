@@ -77,6 +77,8 @@ def credentials_hint(url: str) -> str:
 def failure(url: str, exc: BaseException, doing: str) -> SourceError:
     """A store's error as a SourceError naming the URL (redacted) and the fix; never its secrets."""
     shown, detail = redact(url), redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
+    if type(exc).__name__ == "FileExpired":  # fsspec's: a read made conditional on the etag found another
+        return changed(url, str(getattr(exc, "e_tag", None) or "?").strip('"'))
     if isinstance(exc, FileNotFoundError):
         return SourceError(f"{shown}: no such object, prefix or bucket ({detail}); check the URL")
     if isinstance(exc, PermissionError) or re.search(r"credential|denied|forbidden|unauthori[sz]ed|403|401",
@@ -103,9 +105,19 @@ def _first(info: dict[str, Any], keys: tuple[str, ...]) -> str | None:
     return None
 
 
+def etag_of(info: dict[str, Any]) -> str | None:
+    """The etag (or content checksum) a store gives an object's listing or look-up."""
+    return _first(info, ("ETag", "etag", "e_tag", "blob_id", "md5Hash"))
+
+
+def changed(url: str, listed: str, now: str | None = None) -> SourceError:
+    now_text = f" (etag {now}, listed {listed})" if now else f" (listed with etag {listed})"
+    return SourceError(f"{redact(url)}: the object changed after it was listed{now_text}; run again once it "
+                       "is no longer being written")
+
+
 def _listed(fs: Any, name: str, info: dict[str, Any], given: str | None = None) -> Listed:
-    return Listed(given or fs.unstrip_protocol(name), int(info.get("size") or 0),
-                  _first(info, ("ETag", "etag", "e_tag", "blob_id", "md5Hash")),
+    return Listed(given or fs.unstrip_protocol(name), int(info.get("size") or 0), etag_of(info),
                   _first(info, ("VersionId", "version_id", "generation")))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from traingate.data.remote import block_bytes, failure, filesystem
+from traingate.data.remote import block_bytes, changed, etag_of, failure, filesystem
 
 
 class RemoteFile:
@@ -57,16 +57,23 @@ class RemoteFile:
         self.close()
 
 
-def open_remote(url: str, size: int | None = None, block: int | None = None) -> RemoteFile:
+def open_remote(url: str, size: int | None = None, block: int | None = None,
+                etag: str | None = None) -> RemoteFile:
     """A remote file for reading: each read is one ranged request (`cache_type="none"`), of what it asks
-    for; `block` bounds what a short read (a line, a footer) fetches beyond itself."""
+    for; `block` bounds what a short read (a line, a footer) fetches beyond itself. With the `etag` the
+    listing gave, the object must still be that one: the filesystem looks it up (S3 then makes each ranged
+    read conditional on it), and a newer object is an error, never read under the listed size and etag."""
     fs, inner = filesystem(url)
     options: dict[str, Any] = {"block_size": block or block_bytes(), "cache_type": "none"}
     try:
-        try:  # the size listed spares a request for it, where the filesystem takes it
-            raw = fs.open(inner, "rb", **options, **({"size": size} if size else {}))
+        try:  # the size listed spares a request for it, where the filesystem takes it and no etag is kept
+            raw = fs.open(inner, "rb", **options, **({"size": size} if size and not etag else {}))
         except TypeError:
             raw = fs.open(inner, "rb", **options)
     except Exception as exc:
         raise failure(url, exc, "cannot be opened") from None
+    now = etag_of(getattr(raw, "details", None) or {})
+    if etag and now is not None and now != etag:
+        raw.close()
+        raise changed(url, etag, now)
     return RemoteFile(url, raw)
