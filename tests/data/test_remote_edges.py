@@ -5,6 +5,8 @@ object whose footer cannot be read when it is cut into row groups."""
 from __future__ import annotations
 
 import json
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +61,25 @@ def test_an_object_replaced_after_it_was_listed_is_not_read_as_the_one_listed(
     monkeypatch.setattr(remote, "list_objects", list_then_replace)
     with pytest.raises(SourceError, match="changed after it was listed"):
         validate(_contract(tmp_path), [f"s3://{BUCKET}/swap/*.jsonl"])
+
+
+def test_an_endpoint_that_never_answers_stops_the_listing(tmp_path: Path, s3: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that accepts connections and never replies: the run stops with exit 3 after
+    TRAINGATE_REMOTE_TIMEOUT, naming it, instead of waiting out the client's retries."""
+    import s3fs
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{silent.getsockname()[1]}")
+        monkeypatch.setenv("TRAINGATE_REMOTE_TIMEOUT", "2")
+        s3fs.S3FileSystem.clear_instance_cache()
+        started = time.monotonic()
+        with pytest.raises(SourceError, match=r"no answer from the store in 2 s \(TRAINGATE_REMOTE_TIMEOUT\)"):
+            resolve_all([f"s3://{BUCKET}/any/*.jsonl"], None, None)
+        assert time.monotonic() - started < 15
+    finally:
+        silent.close()
+        s3fs.S3FileSystem.clear_instance_cache()

@@ -19,6 +19,7 @@ from traingate.errors import MissingDependencyError, SourceError
 PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs",
             "abfss": "adlfs", "adl": "adlfs", "hf": "huggingface_hub"}
 DEFAULT_BLOCK_BYTES = 4 << 20
+DEFAULT_LIST_SECONDS = 120.0
 HINTS = {"s3": "for S3: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role; "
               "FSSPEC_S3_ANON=true for a public bucket",
          "gs": "for GCS: GOOGLE_APPLICATION_CREDENTIALS or `gcloud auth application-default login`",
@@ -41,6 +42,13 @@ def block_bytes() -> int:
     """The bytes a remote file fetches per request beyond what a read asks: TRAINGATE_REMOTE_BLOCK_BYTES,
     default 4 MiB."""
     return max(1 << 16, int(os.environ.get("TRAINGATE_REMOTE_BLOCK_BYTES", DEFAULT_BLOCK_BYTES)))
+
+
+def listing_seconds() -> float:
+    """How long listing a URL (the run's first request to its store) may take before the run stops:
+    TRAINGATE_REMOTE_TIMEOUT, default 120 s. An endpoint that accepts connections and never answers would
+    otherwise hold the run for the store client's retries of its timeouts (an hour for S3's defaults)."""
+    return float(os.environ.get("TRAINGATE_REMOTE_TIMEOUT", DEFAULT_LIST_SECONDS))
 
 
 def filesystem(url: str) -> tuple[Any, str]:
@@ -79,6 +87,10 @@ def failure(url: str, exc: BaseException, doing: str) -> SourceError:
     shown, detail = redact(url), redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
     if type(exc).__name__ == "FileExpired":  # fsspec's: a read made conditional on the etag found another
         return changed(url, str(getattr(exc, "e_tag", None) or "?").strip('"'))
+    if type(exc).__name__ == "FSTimeoutError":
+        return SourceError(f"{shown}: {doing}: no answer from the store in {listing_seconds():g} s "
+                           "(TRAINGATE_REMOTE_TIMEOUT); check the endpoint (AWS_ENDPOINT_URL, FSSPEC_<PROTOCOL>_...) "
+                           "and the network")
     if isinstance(exc, FileNotFoundError):
         return SourceError(f"{shown}: no such object, prefix or bucket ({detail}); check the URL")
     if isinstance(exc, PermissionError) or re.search(r"credential|denied|forbidden|unauthori[sz]ed|403|401",
@@ -127,14 +139,15 @@ def list_objects(url: str, magic: bool) -> tuple[list[Listed], list[str]]:
     if magic and _USERINFO.search(url):  # the objects it matches could not carry them
         raise SourceError(f"{redact(url)}: a glob with credentials in its URL; {credentials_hint(url)}")
     fs, inner = filesystem(url)
+    bound = {"timeout": listing_seconds()} if getattr(fs, "async_impl", False) else {}  # fsspec's own deadline
     try:
         if magic:
-            found: dict[str, Any] = fs.glob(inner, detail=True)
+            found: dict[str, Any] = fs.glob(inner, detail=True, **bound)
         else:
-            info = fs.info(inner)
+            info = fs.info(inner, **bound)
             if info.get("type") != "directory":
                 return [_listed(fs, inner, info, url)], []
-            found = fs.find(inner, detail=True)
+            found = fs.find(inner, detail=True, **bound)
     except Exception as exc:
         raise failure(url, exc, "cannot be listed") from None
     files = [_listed(fs, name, info) for name, info in sorted(found.items()) if info.get("type") != "directory"]
