@@ -83,3 +83,15 @@ def test_an_endpoint_that_never_answers_stops_the_listing(tmp_path: Path, s3: An
     finally:
         silent.close()
         s3fs.S3FileSystem.clear_instance_cache()
+
+
+def test_a_key_whose_name_holds_a_question_mark_is_read(tmp_path: Path, s3: Any) -> None:
+    """In an object store `?` may be part of a key; only when the name without it is no data file is what
+    follows taken for a query."""
+    s3.put_object(Bucket=BUCKET, Key="q/what?.jsonl", Body=BODY)
+    s3.put_object(Bucket=BUCKET, Key="q/a?b.jsonl", Body=BODY)
+    for url, rows in [(f"s3://{BUCKET}/q/a?b.jsonl", 10), (f"s3://{BUCKET}/q", 20), (f"s3://{BUCKET}/q/*.jsonl", 20)]:
+        assert validate(_contract(tmp_path), [url]).dataset.rows == rows
+    files, _ = resolve_all([f"s3://{BUCKET}/q"], None, None)
+    assert [(f.path, f.format) for f in files] == [(f"s3://{BUCKET}/q/a?b.jsonl", "jsonl"),
+                                                   (f"s3://{BUCKET}/q/what?.jsonl", "jsonl")]

@@ -54,14 +54,19 @@ class Skipped:
     reason: str
 
 
-def describe(path: str, split: str, listed: Listed | None = None) -> SourceFile:
-    """`listed`: a remote object as its store listed it (size, etag, version); `path` is then its URL."""
-    name = path.lower().split("?", 1)[0] if listed else path.lower()
+def _kind(name: str) -> tuple[str | None, str | None]:
     compression = None
     for suffix, codec in COMPRESSIONS.items():
         if name.endswith(suffix):
             compression, name = codec, name[: -len(suffix)]
-    fmt = FORMATS.get(os.path.splitext(name)[1])
+    return FORMATS.get(os.path.splitext(name)[1]), compression
+
+
+def describe(path: str, split: str, listed: Listed | None = None) -> SourceFile:
+    """`listed`: a remote object as its store listed it (size, etag, version); `path` is then its URL."""
+    fmt, compression = _kind(path.lower())
+    if fmt is None and listed is not None:  # a URL's query (`?versionId=`, a signature) is not its name
+        fmt, compression = _kind(path.lower().split("?", 1)[0])
     if fmt is None:
         raise SourceError(f"{path}: unknown data format; traingate reads {', '.join(sorted(FORMATS))}, optionally "
                           f"with {', '.join(COMPRESSIONS)}; {EXCLUDE_HINT}")
@@ -160,7 +165,7 @@ def _expand_remote(pattern: str, patterns: tuple[str, ...], skipped: list[Skippe
         reason = f"excluded by {hit!r}" if hit else _marker(item) or _companion(Path(relative))
         if reason:
             skipped.append(Skipped(redact(item.url), reason))
-        elif not _is_data(item.url.split("?", 1)[0]):
+        elif not (_is_data(item.url) or _is_data(item.url.split("?", 1)[0])):
             raise SourceError(f"{redact(item.url)}: under {redact(pattern)}, looks like data but traingate cannot read "
                               f"it (it reads {', '.join(sorted(FORMATS))}, optionally with {', '.join(COMPRESSIONS)}); "
                               f"{EXCLUDE_HINT}")
