@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import contract_text
 from tests.data.remote_fixtures import BUCKET, s3, s3_server
 from traingate.contracts import parse_contract
+from traingate.data.readers import open_raw, read_source
 from traingate.data.sources import resolve_all
 from traingate.engine.runner import validate
 from traingate.errors import SourceError
@@ -95,3 +96,21 @@ def test_a_key_whose_name_holds_a_question_mark_is_read(tmp_path: Path, s3: Any)
     files, _ = resolve_all([f"s3://{BUCKET}/q"], None, None)
     assert [(f.path, f.format) for f in files] == [(f"s3://{BUCKET}/q/a?b.jsonl", "jsonl"),
                                                    (f"s3://{BUCKET}/q/what?.jsonl", "jsonl")]
+
+
+def test_a_parquet_object_with_a_broken_footer_stays_one_shard(tmp_path: Path, s3: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cutting a large Parquet file into row groups reads its footer; a file that is not Parquet stopped
+    the run there with pyarrow's bare 'ArrowInvalid: Parquet magic bytes not found', naming no file."""
+    from traingate.engine import shards
+
+    monkeypatch.setattr(shards, "MIN_SHARD_BYTES", 1)
+    (tmp_path / "junk.parquet").write_bytes(b"not parquet at all" * 10)
+    s3.put_object(Bucket=BUCKET, Key="pq/junk.parquet", Body=b"not parquet at all" * 10)
+    s3.put_object(Bucket=BUCKET, Key="pq/ok.jsonl", Body=BODY)
+    for data in (str(tmp_path / "junk.parquet"), f"s3://{BUCKET}/pq/junk.parquet"):
+        files, _ = resolve_all([data, f"s3://{BUCKET}/pq/ok.jsonl"], None, None)
+        cut = shards.plan_shards(files, 2)
+        assert cut[0] == shards.Shard(0) and cut[1].file_index == 1
+        with pytest.raises(SourceError, match=f"{files[0].path}: cannot read as parquet"), open_raw(files[0]) as raw:
+            list(read_source(files[0], None, raw))

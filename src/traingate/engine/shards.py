@@ -122,8 +122,17 @@ def shard_ranges(files: list[SourceFile], workers: int) -> list[Shard]:
         elif source.format == "jsonl":
             shards += [Shard(index, s, e, 1 if s == 0 else 0) for s, e in _jsonl_cuts(source, source.size, pieces)]
         else:
-            shards += [Shard(index, s.start, s.end, s.first_line) for s in _parquet_groups(source, pieces)]
+            shards += _row_groups(index, source, pieces)
     return shards
+
+
+def _row_groups(index: int, source: SourceFile, pieces: int) -> list[Shard]:
+    """A Parquet file's row groups; a footer that cannot be read leaves the file whole, so reading it
+    reports the fault as for any file (named, exit 3), not as an error of cutting the data."""
+    try:
+        return [Shard(index, s.start, s.end, s.first_line) for s in _parquet_groups(source, pieces)]
+    except (pa.ArrowInvalid, OSError):
+        return [Shard(index)]
 
 
 class _Range:
