@@ -3,8 +3,8 @@ contract: every format check, quantity, exact duplicates), each run in a fresh p
 
 1. a full run without a cache;
 2. the same run with an empty cache (what writing the entries costs);
-3. the cached re-run over unchanged data (every state and every check's finished result from the cache; the
-   files are still hashed, the states still loaded and merged);
+3. the cached re-run over unchanged data (every state and every check's finished result from the cache; a
+   file whose stat is the one recorded is not hashed), and the same with --cache-verify (every file hashed);
 4. the same with the finished results removed from the cache: the merged states finished again (exact
    duplicates groups its 2M keys, the second look reads the sample rows);
 5. the run after a 21st file of 100,000 rows is appended (only it is read), and a full run of the 21 files.
@@ -36,7 +36,7 @@ DIR = CACHE / "incremental"
 RUN = ("import time, json; from traingate.contracts import load_contract;"
        "from traingate.engine.runner import RunOptions, validate; t=time.perf_counter(); c=cpu_seconds();"
        "r=validate(load_contract(sys.argv[1]), json.loads(sys.argv[2]),"
-       " options=RunOptions(workers=1, cache=sys.argv[3] or None));"
+       " options=RunOptions(workers=1, cache=sys.argv[3] or None, cache_verify=sys.argv[4] == 'verify'));"
        "d=r.model_dump(mode='json'); cache=d['dataset'].pop('cache', None);"
        "print(json.dumps({'wall': time.perf_counter()-t, 'cpu': cpu_seconds()-c, 'rows': r.dataset.rows,"
        " 'same': __import__('hashlib').sha256(json.dumps([d['checks'], d['dataset']['fingerprint'],"
@@ -68,8 +68,9 @@ def _drop_finished(store: Path) -> None:
             Path(entry.path).unlink()
 
 
-def run(contract: Path, files: list[Path], cache: Path | None) -> dict[str, object]:
-    return run_fresh(RUN, str(contract), json.dumps([str(f) for f in files]), str(cache) if cache else "")
+def run(contract: Path, files: list[Path], cache: Path | None, verify: bool = False) -> dict[str, object]:
+    return run_fresh(RUN, str(contract), json.dumps([str(f) for f in files]), str(cache) if cache else "",
+                     "verify" if verify else "")
 
 
 def main() -> None:
@@ -89,11 +90,12 @@ def main() -> None:
         shutil.rmtree(store, ignore_errors=True)
         for name, data, cache in (("start-up (10 rows)", [tiny], None), ("full, no cache", files[:FILES], None),
                                   ("full, empty cache", files[:FILES], store), ("cached re-run", files[:FILES], store),
-                                  ("states merged", files[:FILES], store),
+                                  ("cached, verified", files[:FILES], store), ("states merged", files[:FILES], store),
                                   ("one file appended", files, store), ("full of 21 files", files, None)):
             if name == "states merged":
                 _drop_finished(store)
-            results.setdefault(name, []).append(run(contract, data, cache) | {"load": load()})
+            outcome = run(contract, data, cache, verify=name == "cached, verified")
+            results.setdefault(name, []).append(outcome | {"load": load()})
     table(results)
 
 

@@ -54,7 +54,7 @@ def mebibytes(size: str | float) -> float:
 def run_options(*, workers: int | None = None, engine: str = "local", address: str | None = None,
                 max_memory: str | float | None = None, limit: int | None = None,
                 exclude: Iterable[str] = (), cache: str | os.PathLike[str] | None = None,
-                cache_max: str | float | None = None) -> RunOptions:
+                cache_max: str | float | None = None, cache_verify: bool = False) -> RunOptions:
     """The runner's options from validate()'s arguments, each checked: a UsageError names the one that
     cannot be used and what it takes."""
     from traingate.engine.runner import RunOptions
@@ -76,13 +76,16 @@ def run_options(*, workers: int | None = None, engine: str = "local", address: s
         raise UsageError(f"cache: works with engine='local' only, not {engine!r}")
     if cache_max is not None and cache is None:
         raise UsageError("cache_max: give cache, the directory it bounds")
+    if cache_verify and cache is None:
+        raise UsageError("cache_verify: give cache, the directory whose records it checks")
     try:
         cache_max_bytes = None if cache_max is None else int(mebibytes(cache_max) * 2**20)
     except ValueError as exc:
         raise UsageError(f"cache_max={exc}") from exc
     return RunOptions(limit=limit, workers=workers or 0, engine=engine, address=address,
                       max_memory_mib=max_memory_mib, exclude=tuple(exclude),
-                      cache=None if cache is None else os.fspath(cache), cache_max_bytes=cache_max_bytes)
+                      cache=None if cache is None else os.fspath(cache), cache_max_bytes=cache_max_bytes,
+                      cache_verify=cache_verify)
 
 
 def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | os.PathLike[str]] | None = None, *,
@@ -91,7 +94,8 @@ def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | o
              fail_on: str | None = None, show_progress: bool = False,
              evidence: str | os.PathLike[str] | None = None, rejects: str | os.PathLike[str] | None = None,
              rejects_with_data: bool = False, clusters: str | os.PathLike[str] | None = None,
-             cache: str | os.PathLike[str] | None = None, cache_max: str | float | None = None) -> RunResult:
+             cache: str | os.PathLike[str] | None = None, cache_max: str | float | None = None,
+             cache_verify: bool = False) -> RunResult:
     """Check `data` against `contract` in one pass and return the run's result. This is what
     `traingate validate` runs; each argument is that command's option of the same name.
 
@@ -137,6 +141,8 @@ def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | o
             limit.
         cache_max: a bound on the cache directory, "2GB", "512MiB" or a number of MiB: past it the least
             recently used entries are removed at the end of the run.
+        cache_verify: hash every file, even one whose size, mtime, ctime, inode and device (or remote etag
+            and version) are those the cache recorded, whose sha256 is otherwise taken from the record.
 
     Returns:
         The RunResult: `result.gate.verdict` (passed, warned, failed or errored), `result.gate.exit_code`
@@ -154,7 +160,7 @@ def validate(contract: str | os.PathLike[str] | Contract, data: Iterable[str | o
     from traingate.reports.json import write_evidence
 
     options = run_options(workers=workers, engine=engine, address=address, max_memory=max_memory, limit=limit,
-                          exclude=exclude, cache=cache, cache_max=cache_max)
+                          exclude=exclude, cache=cache, cache_max=cache_max, cache_verify=cache_verify)
     if fail_on is not None and fail_on not in FAIL_ON:
         raise UsageError(f"fail_on={fail_on!r}: use {' or '.join(repr(f) for f in FAIL_ON)}, or None for the "
                          "contract's gate.fail_on")

@@ -95,12 +95,12 @@ def test_the_command_calls_the_library(inputs: tuple[Path, Path], monkeypatch: p
     monkeypatch.setattr(traingate.api, "validate", spy)
     code, _ = invoke("validate", str(contract), str(data), "--workers", "1", "--max-memory", "1GiB",
                      "--fail-on", "warn", "--exclude", "*.txt", "--cache", str(contract.parent / "cache"),
-                     "--cache-max", "1GB")
+                     "--cache-max", "1GB", "--cache-verify")
     assert code == 1
     assert calls == [{"workers": 1, "engine": "local", "address": None, "max_memory": 1024.0, "limit": None,
                       "exclude": ["*.txt"], "fail_on": "warn", "show_progress": True, "evidence": None,
                       "rejects": None, "rejects_with_data": False, "clusters": None,
-                      "cache": contract.parent / "cache", "cache_max": "1GB"}]
+                      "cache": contract.parent / "cache", "cache_max": "1GB", "cache_verify": True}]
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -184,6 +184,7 @@ def test_a_remote_files_pre_check_is_its_etag_and_version_and_an_entry_is_bound_
     from traingate.engine.cache_keys import entry_key, identity
 
     remote = SourceFile("s3://bucket/part0.jsonl", "jsonl", None, "train", 10, etag="e1", version="v1")
-    assert identity(remote) == {"size": 10, "mtime_ns": None, "etag": "e1", "version": "v1"}
+    assert identity(remote) == {"size": 10, "mtime_ns": None, "ctime_ns": None, "inode": None, "device": None,
+                                "etag": "e1", "version": "v1"}
     assert identity(remote) != identity(SourceFile("s3://bucket/part0.jsonl", "jsonl", None, "train", 10, etag="e2"))
     assert entry_key("a" * 64, remote, 0, "check:x") != entry_key("a" * 64, remote, 1, "check:x")

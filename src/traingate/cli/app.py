@@ -85,6 +85,9 @@ def validate(
                                                     "(and a stopped run continues).")] = None,
     cache_max: Annotated[str | None, typer.Option(help="e.g. 2GB: past it the cache's least recently used "
                                                        "entries are removed.")] = None,
+    cache_verify: Annotated[bool, typer.Option("--cache-verify", help="Hash every file, even one whose stat "
+                                                                      "(size, mtime, ctime, inode, device) the "
+                                                                      "cache recorded.")] = False,
 ) -> None:
     """Check DATA against CONTRACT; exit 0 when the gate passes, 1 when it fails, 3 on errors."""
     from traingate.api import ENGINES, FAIL_ON, mebibytes
@@ -109,6 +112,8 @@ def validate(
         raise typer.BadParameter(str(exc), param_hint="--max-memory") from exc
     if cache_max is not None and cache is None:
         raise typer.BadParameter("add --cache DIR, the directory it bounds", param_hint="--cache-max")
+    if cache_verify and cache is None:
+        raise typer.BadParameter("add --cache DIR, the directory whose records it checks", param_hint="--cache-verify")
     if key is not None and json_out is None:
         raise typer.BadParameter("the signature lives in the run's JSON: add --json RUN.json", param_hint="--key")
     signer = signoff.signing_key(key)  # a key that does not load stops here, before the run
@@ -118,7 +123,8 @@ def validate(
     guard(outputs, inputs_of(filtering.side_inputs(loaded)))  # an eval set is an input too
     result = run(loaded, data, workers=workers, engine=engine, address=address, max_memory=max_memory_mib, limit=limit,
                  exclude=exclude or (), fail_on=fail_on, show_progress=True, evidence=evidence, rejects=rejects,
-                 rejects_with_data=rejects_with_data, clusters=clusters, cache=cache, cache_max=cache_max)
+                 rejects_with_data=rejects_with_data, clusters=clusters, cache=cache, cache_max=cache_max,
+                 cache_verify=cache_verify)
     if signer is not None:
         from traingate.release import sign_run
 

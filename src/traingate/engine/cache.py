@@ -11,6 +11,7 @@ file, and a sampled one is not the file's whole state."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 from traingate.contracts.model import Contract
 from traingate.data.sources import SourceFile
 from traingate.engine.cache_entry import BadEntry
-from traingate.engine.cache_keys import check_keys, entry_key, identity, record_key, shared_key
+from traingate.engine.cache_keys import check_keys, entry_key, identity, record_key, same_file, settled, shared_key
 from traingate.engine.cache_store import Store, prune
 from traingate.engine.folded import Folded
 from traingate.validators.common.base import Validator
@@ -29,9 +30,11 @@ SHARED = ("stats", "faults", "rows_per_file", "rows", "blocks", "types", "presen
 
 @dataclass
 class Found:
-    """What the cache holds for one file, before its sha256 confirms it."""
+    """What the cache holds for one file, before its sha256 confirms it (or, `trusted`, in its place)."""
 
     sha256: str
+    trusted: bool = False  # the file's stat is the record's, settled: its sha256 is the record's, not hashed
+    renew: bool = True  # the record's identity is not the file's, or had not settled: write it again once confirmed
     shared: dict[str, Any] | None = None
     checks: set[int] = field(default_factory=set)  # the checks whose entries it holds, loaded when needed
     states: dict[int, Any] = field(default_factory=dict)  # check index -> state, as loaded
@@ -42,10 +45,12 @@ class RunCache:
     store: Store
     validators: list[Validator[Any, Any]]
     files: list[SourceFile]
-    hashes: list[Future[str]]
     checks: list[str]  # each check's key
     shared: str  # the shared part's key
     max_bytes: int | None = None
+    verify: bool = False  # --cache-verify: every file hashed, its stat not trusted for its content
+    hashes: list[Future[str]] = field(default_factory=list)  # each file's sha256 (digests())
+    seen: list[tuple[dict[str, Any], bool]] = field(default_factory=list)  # each file's identity, settled
     found: dict[int, Found] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     read: set[int] = field(default_factory=set)  # files folded in this run
@@ -56,11 +61,16 @@ class RunCache:
     finished: dict[int, Any] = field(default_factory=dict)  # check index -> finished result kept (cache_results.py)
 
     def look_up(self) -> None:
+        """Each file's identity, taken before it is hashed (a change after it shows in the next run's), and
+        the entries of the files whose record it matches."""
         for index, source in enumerate(self.files):
+            at, now = time.time_ns(), identity(source)
+            self.seen.append((now, settled(now, at)))
             record = self._get(record_key(source, index), source, "record")
-            if not isinstance(record, dict) or record.get("identity") != identity(source):
+            if not isinstance(record, dict) or not same_file(record.get("identity"), now):
                 continue
-            found = Found(str(record.get("sha256")))
+            steady = record.get("settled") is True and record.get("identity") == now
+            found = Found(str(record.get("sha256")), steady and not self.verify, not steady)
             found.shared = self._get(self._key(index, found.sha256, "shared", self.shared), source, "shared part")
             found.checks = {c for c, key in enumerate(self.checks) if self.store.has(self._key(index, found.sha256,
                                                                                                "check", key))}
@@ -90,13 +100,30 @@ class RunCache:
             return None
         return frozenset(found.checks)
 
+    def digests(self, submit: Callable[[SourceFile], Future[str]]) -> list[Future[str]]:
+        """Each file's sha256: the record's for a file its stat vouches for, else hashed (`submit`)."""
+        for index, source in enumerate(self.files):
+            found = self.found.get(index)
+            if found is not None and found.trusted:
+                known: Future[str] = Future()
+                known.set_result(found.sha256)
+                self.hashes.append(known)
+            else:
+                self.hashes.append(submit(source))
+        return self.hashes
+
     def confirm(self) -> list[int]:
         """Files whose content is not what their record says (changed with the same size and mtime): their
-        entries are dropped and they must be read whole."""
-        changed = [i for i, found in self.found.items() if self.hashes[i].result() != found.sha256]
+        entries are dropped and they must be read whole. A file hashed and found unchanged whose stat has
+        settled since its record was written gets a new record, so the next run need not hash it."""
+        hashed = [i for i, found in self.found.items() if not found.trusted]
+        changed = [i for i in hashed if self.hashes[i].result() != self.found[i].sha256]
         for index in changed:
             self.warnings.append(f"cache: {self.files[index].path} changed without a new size or mtime; read again")
             del self.found[index]
+        for index in (i for i in hashed if i not in changed and self.found[i].renew and self.seen[i][1]
+                      and i not in self.read):
+            self._record(index)
         return changed
 
     def merged(self, index: int, fresh: Folded | None) -> Folded:
@@ -126,9 +153,17 @@ class RunCache:
         self._put(self._key(index, sha, "shared", self.shared), shared, f"{source.path} · shared")
         for check, key in enumerate(self.checks):
             if check not in skip and folded.errors[check] is None:
-                self._put(self._key(index, sha, "check", key), folded.states[check],
-                          f"{source.path} · {self.validators[check].check_id}")
-        self._put(record_key(source, index), {"identity": identity(source), "sha256": sha}, f"{source.path} · record")
+                kept = getattr(self.validators[check], "cached_form", None)  # a form that is quicker to finish
+                state = kept(folded.states[check]) if callable(kept) else folded.states[check]
+                self._put(self._key(index, sha, "check", key), state, f"{source.path} · {self.validators[check].check_id}")
+        self._record(index)
+
+    def _record(self, index: int) -> None:
+        """The file's record: its identity taken before it was hashed, whether that can stand for the hash
+        (settled), and its sha256. Written last: it is what later runs look up."""
+        source, (now, steady) = self.files[index], self.seen[index]
+        self._put(record_key(source, index), {"identity": now, "settled": steady, "sha256": self.hashes[index].result()},
+                  f"{source.path} · record")
 
     def result(self, key: str) -> Any:
         """A check's finished result kept by an earlier run over the same data (cache_results.py)."""
@@ -164,9 +199,9 @@ class RunCache:
 
 
 def open_cache(directory: str, contract: Contract, validators: list[Validator[Any, Any]], columns: set[str],
-               files: list[SourceFile], hashes: list[Future[str]], max_bytes: int | None, hands_on: bool) -> RunCache:
-    cache = RunCache(Store(directory), validators, files, hashes, check_keys(contract, validators, columns),
-                     shared_key(contract, validators, columns), max_bytes, hands_on=hands_on)
+               files: list[SourceFile], max_bytes: int | None, hands_on: bool, verify: bool = False) -> RunCache:
+    cache = RunCache(Store(directory), validators, files, check_keys(contract, validators, columns),
+                     shared_key(contract, validators, columns), max_bytes, verify, hands_on=hands_on)
     cache.look_up()
     return cache
 

@@ -3,7 +3,6 @@ the checks folded again, and the warnings of entries ignored."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from typing import Any
 
 from traingate.contracts.model import Contract
@@ -18,8 +17,7 @@ NO_LIMIT = "--cache is not used with --limit: a prefix of the data is not any fi
 
 
 def open_run_cache(contract: Contract, validators: list[Validator[Any, Any]], columns: set[str],
-                   files: list[SourceFile], hashes: list[Future[str]], run: RunOptions, hands_on: bool,
-                   ) -> RunCache | None:
+                   files: list[SourceFile], run: RunOptions, hands_on: bool) -> RunCache | None:
     """`hands_on`: the run hands its states on (--evidence, --rejects, --clusters), so finished results
     are not taken from the cache."""
     if run.cache is None or run.limit is not None:
@@ -28,7 +26,8 @@ def open_run_cache(contract: Contract, validators: list[Validator[Any, Any]], co
         raise UsageError("--cache works with the local engine only: on Ray, near-duplicate band keys leave the "
                          "states before they could be kept; drop --cache or use --engine local")
     try:
-        return open_cache(run.cache, contract, validators, columns, files, hashes, run.cache_max_bytes, hands_on)
+        return open_cache(run.cache, contract, validators, columns, files, run.cache_max_bytes, hands_on,
+                          run.cache_verify)
     except OSError as exc:  # not a directory, no permission, a secret others could read
         raise UsageError(f"--cache {run.cache}: {exc}") from exc
 

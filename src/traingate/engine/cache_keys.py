@@ -3,8 +3,9 @@ run (its index: row ids carry it, data/rowids.py), its shown path, split, format
 part: the tool's version, its id and options (canonical JSON), the dataset section (field mapping, kind,
 tokenizer), the columns the run reads, whether it keeps every finding, and the content of the files it reads
 besides the data. The shared part (statistics, presence, types, faults): the dataset section, the columns, the
-fields the checks read, the sketched features. The file's record (size, mtime or etag and version, sha256) is
-found by the file's path and index: the fast pre-check before the sha256 confirms it."""
+fields the checks read, the sketched features. The file's record (its stat or etag and version, sha256) is
+found by the file's path and index: the pre-check before the sha256 confirms it, or, when every field of the
+stat is what the record holds (below), in place of hashing the file again."""
 
 from __future__ import annotations
 
@@ -47,16 +48,42 @@ def shared_key(contract: Contract, validators: list[Validator[Any, Any]], column
                   findings)
 
 
+SETTLE_NS = 2_000_000_000
+"""A local file's stat vouches for its content only when it last changed this long before it was taken: a
+write in the same tick of the filesystem's clock as the stat (or within a coarse filesystem's 2 s) could
+change the content and leave every field as it was."""
+WEAK = ("size", "mtime_ns", "etag", "version")  # the fields that say whether an entry is worth confirming
+
+
 def identity(source: SourceFile) -> dict[str, Any]:
-    """What tells, without reading it, whether a file may have changed: size, and mtime (local) or etag and
-    version (remote)."""
-    mtime = None
+    """What tells, without reading it, whether a file may have changed: its size, and the local file's
+    mtime, ctime, inode and device (ctime is the kernel's: no user call sets it, so an edit that puts back
+    size and mtime still moves it), or the remote object's etag and version."""
+    found: dict[str, Any] = {"size": source.size, "mtime_ns": None, "ctime_ns": None, "inode": None,
+                             "device": None, "etag": source.etag, "version": source.version}
     if source.url is None and "://" not in source.path:
         try:
-            mtime = os.stat(source.path).st_mtime_ns
+            info = os.stat(source.path)
         except OSError:
-            mtime = None
-    return {"size": source.size, "mtime_ns": mtime, "etag": source.etag, "version": source.version}
+            return found
+        found.update(mtime_ns=info.st_mtime_ns, ctime_ns=info.st_ctime_ns, inode=info.st_ino, device=info.st_dev)
+    return found
+
+
+def same_file(recorded: Any, now: dict[str, Any]) -> bool:
+    """Whether a file's record may describe it still (size and mtime, or etag and version, unchanged): its
+    entries are then used once the file's sha256 confirms them."""
+    return isinstance(recorded, dict) and all(recorded.get(k) == now[k] for k in WEAK)
+
+
+def settled(found: dict[str, Any], at_ns: int) -> bool:
+    """Whether this identity, taken at `at_ns` before the file was hashed, can later stand for the hash: a
+    local file's every field known and its last change SETTLE_NS before; a remote object with an etag or a
+    version (its store gives each write a new one)."""
+    if found["mtime_ns"] is None:
+        return found["etag"] is not None or found["version"] is not None
+    known = None not in (found["ctime_ns"], found["inode"], found["device"])
+    return known and max(found["mtime_ns"], found["ctime_ns"]) < at_ns - SETTLE_NS
 
 
 def record_key(source: SourceFile, index: int) -> str:

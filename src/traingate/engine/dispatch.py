@@ -40,6 +40,7 @@ class RunOptions:
     exclude: tuple[str, ...] = ()  # glob patterns of files not to read, besides the contract's dataset.exclude
     cache: str | None = None  # a cache directory: each file's states are kept there and taken from there
     cache_max_bytes: int | None = None  # past it, the least recently used entries are removed
+    cache_verify: bool = False  # hash every file, even one whose stat is the one the cache recorded
 
 
 @dataclass(frozen=True)

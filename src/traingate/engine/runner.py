@@ -91,8 +91,9 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
     columns = {c for v in validators for c in v.columns()} | _stats_columns(contract) | needed_columns(validators)
     with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress:
         ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
-        hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files]
-        cache = _open_cache(contract, validators, columns, files, hashes, run, findings)
+        cache = _open_cache(contract, validators, columns, files, run, findings)
+        hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files] if cache is None else \
+            cache.digests(lambda f: hasher.submit(sha256_file, f))  # not a file whose stat the cache recorded
         folded, failed_shards, shard_count, spread = fold_all(contract, validators, files, columns, run, progress, cache)
         lines = mismatch_lines(folded.types, files) if folded.faults.keep_every else None
         for k, (index, count, sample) in enumerate(folded.types.faults([f.path for f in files])):
@@ -127,11 +128,11 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
 
 
 def _open_cache(contract: Contract, validators: list[Validator[Any, Any]], columns: set[str], files: list[SourceFile],
-                hashes: list[Future[str]], run: RunOptions, findings: bool) -> RunCache | None:
+                run: RunOptions, findings: bool) -> RunCache | None:
     if run.cache is None:  # the cache's modules load only for a run that uses one
         return None
     from traingate.engine.cache_info import open_run_cache
-    return open_run_cache(contract, validators, columns, files, hashes, run, findings)
+    return open_run_cache(contract, validators, columns, files, run, findings)
 
 
 def _cached_results(cache: RunCache, validators: list[Validator[Any, Any]], folded: Folded,

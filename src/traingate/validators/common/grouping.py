@@ -34,18 +34,20 @@ def repeated_rows(keys: np.ndarray) -> np.ndarray:
 
 
 def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None,
-             spread: tuple[np.ndarray, float] | None = None, rare: bool = False) -> list[np.ndarray]:
+             spread: tuple[np.ndarray, float] | None = None, rare: bool = False,
+             order: np.ndarray | None = None) -> list[np.ndarray]:
     """Row ids grouped by equal key (groups of two or more), largest first, then by first row; with
     `values`, only the groups whose rows do not all share one value; with `spread` (numbers, tolerance)
     too, a group whose numbers are all numbers (not NaN) is kept when they span more than the tolerance.
     `rare`: repeats are expected to be few (content keys), so the rows holding one are picked out first
-    and only they are sorted with their row ids."""
+    and only they are sorted with their row ids. `order`: the rows' order by (key, row id) when it is known
+    (validators/uniqueness/runs.py; not with `rare`)."""
     if rare and values is None and len(keys) > 1:
         chosen = repeated_rows(keys)
         keys, ids = keys[chosen], ids[chosen]
     if not len(keys):
         return []
-    order = np.lexsort((ids, keys))
+    order = np.lexsort((ids, keys)) if order is None else order
     keys, ids = keys[order], ids[order]
     starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     sizes = np.diff(np.append(starts, len(keys)))

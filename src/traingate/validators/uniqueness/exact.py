@@ -43,6 +43,7 @@ from traingate.validators.common.options import DEFAULT_NORMALISATION, Normalisa
 from traingate.validators.common.partitioned import Partitioned
 from traingate.validators.common.registry import check
 from traingate.validators.common.thresholds import judge
+from traingate.validators.uniqueness.runs import merged_order, sort_rows
 
 
 class ExactDuplicatesCheck(CheckConfig):
@@ -129,9 +130,17 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         state.values.load()
         return state
 
-    def _conflicts(self, keys: np.ndarray, ids: np.ndarray, prompts: np.ndarray) -> list[np.ndarray]:
-        """Groups of rows sharing a prompt but not their full content."""
-        return clusters(prompts, ids, keys) if len(prompts) else []
+    def _conflicts(self, keys: np.ndarray, ids: np.ndarray, prompts: np.ndarray,
+                   order: np.ndarray | None = None) -> list[np.ndarray]:
+        """Groups of rows sharing a prompt but not their full content (`order`: the rows' by prompt, row id)."""
+        return clusters(prompts, ids, keys, order=order) if len(prompts) else []
+
+    def cached_form(self, state: KeyState) -> KeyState:
+        """The state as the cache keeps it: its rows sorted by prompt key and row id, so that a later run
+        merges the files' sorted rows rather than sorting them all (validators/uniqueness/runs.py)."""
+        if self.prompt_fields() and state.table.memory and not state.table.parts:
+            state.table.memory = [sort_rows(np.concatenate(state.table.memory))]
+        return state
 
     def _groups(self, state: KeyState) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Duplicate clusters and prompt conflicts, largest first: computed once for wanted_rows and finalize."""
@@ -140,10 +149,12 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         groups: list[np.ndarray] = []
         conflicts: list[np.ndarray] = []
         width = 3 if self.prompt_fields() else 2
+        runs = merged_order(state.table.memory) if width == 3 and not state.table.parts else None
         with ThreadPoolExecutor(max_workers=2) as pool:  # numpy sorts without the GIL: the two run side by side
-            for table in state.table.tables(width):
+            for table in state.table.tables(width) if runs is None else [runs[0]]:
                 keys, ids = table[:, 0], table[:, 1]
-                found = pool.submit(self._conflicts, keys, ids, table[:, 2] if width == 3 else keys[:0])
+                found = pool.submit(self._conflicts, keys, ids, table[:, 2] if width == 3 else keys[:0],
+                                    None if runs is None else runs[1])
                 groups += clusters(keys, ids, rare=True)
                 conflicts += found.result()
         grouped = (largest_first(groups), largest_first(conflicts)) if state.table.parts else (groups, conflicts)

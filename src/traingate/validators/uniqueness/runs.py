@@ -1,0 +1,43 @@
+"""Row tables kept sorted by a key and the row id, so that grouping them all again merges sorted runs instead
+of sorting every row: exact duplicates sorts a file's rows by prompt key when the cache keeps its state
+(engine/cache.py), and a later run over those files and a new one orders the rows by (prompt key, row id)
+with one stable sort over the runs, which finds them already in order.
+
+The order is the one `np.lexsort((ids, keys))` gives, not an approximation of it: within a run the rows are
+in (key, id) order, the runs follow one another in row id order (each file's ids are above the previous
+file's), so a stable sort by key alone keeps equal keys in id order. Each condition is checked, and where
+one does not hold the rows are sorted whole, as before."""
+
+from __future__ import annotations
+
+import numpy as np
+
+KEY, ID = 2, 1  # the columns of exact duplicates' table: content key, row id, prompt key
+
+
+def in_order(table: np.ndarray, key: int = KEY) -> bool:
+    """Whether the table's rows are in (key, row id) order."""
+    keys, ids = table[:, key], table[:, ID]
+    after = keys[1:] > keys[:-1]
+    return bool(np.all(after | ((keys[1:] == keys[:-1]) & (ids[1:] > ids[:-1]))))
+
+
+def sort_rows(table: np.ndarray, key: int = KEY) -> np.ndarray:
+    return table if in_order(table, key) else table[np.lexsort((table[:, ID], table[:, key]))]
+
+
+def merged_order(tables: list[np.ndarray], key: int = KEY) -> tuple[np.ndarray, np.ndarray] | None:
+    """The tables' rows, each table sorted, and their order by (key, row id); None when most rows are not
+    in sorted runs already (sorting them run by run would cost more than sorting them whole) or the tables'
+    row ids are not in ascending ranges."""
+    tables = [t for t in tables if len(t)]
+    if len(tables) < 2:
+        return None
+    loose = sum(len(t) for t in tables if not in_order(t, key))
+    if 2 * loose > sum(len(t) for t in tables):
+        return None
+    tables = [sort_rows(t, key) for t in tables]
+    if any(int(a[:, ID].max()) >= int(b[:, ID].min()) for a, b in zip(tables, tables[1:])):
+        return None
+    rows = np.concatenate(tables)
+    return rows, np.argsort(rows[:, key], kind="stable")

@@ -1,0 +1,73 @@
+"""Exact duplicates' cached states keep their rows sorted by prompt key and row id, and a later run orders all
+rows by merging those sorted runs: the order is lexsort's, the clusters are the same, and where the runs'
+conditions do not hold the rows are sorted whole."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.engine.test_cache import comparable, contract_of, write_parts
+from tests.validators.test_merge_law import _rows
+from traingate.engine.runner import RunOptions, validate
+from traingate.validators.common.grouping import clusters
+from traingate.validators.uniqueness import exact, runs
+
+
+def _table(rng: np.random.Generator, start: int, n: int) -> np.ndarray:
+    """Rows of (content key, row id, prompt key) with repeated prompts, content keys and the extremes of uint64."""
+    prompts = rng.choice(np.array([0, 1, 7, 2**63, 2**64 - 1], dtype=np.uint64), n)
+    keys = rng.choice(np.array([3, 5, 2**64 - 2], dtype=np.uint64), n) ^ prompts
+    return np.column_stack([keys, np.arange(start, start + n, dtype=np.uint64), prompts])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_order_of_sorted_runs_is_lexsorts_and_the_clusters_are_the_same(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    sizes = [int(s) for s in rng.integers(1, 40, 6)]
+    starts = np.cumsum([0, *sizes])
+    tables = [_table(rng, int(a), n) for a, n in zip(starts, sizes)]
+    tables = [runs.sort_rows(t) if i < 5 else t for i, t in enumerate(tables)]  # the last one not sorted
+    merged = runs.merged_order(tables)
+    assert merged is not None
+    rows, order = merged
+    whole = np.concatenate(tables)
+    assert np.array_equal(rows[order], whole[np.lexsort((whole[:, 1], whole[:, 2]))])
+    quick = clusters(rows[:, 2], rows[:, 1], rows[:, 0], order=order)
+    plain = clusters(whole[:, 2], whole[:, 1], whole[:, 0])
+    assert len(quick) == len(plain) and all(np.array_equal(a, b) for a, b in zip(quick, plain))
+
+
+def test_runs_that_do_not_follow_in_row_id_order_or_are_mostly_unsorted_are_sorted_whole() -> None:
+    rng = np.random.default_rng(1)
+    first, second = runs.sort_rows(_table(rng, 0, 30)), runs.sort_rows(_table(rng, 30, 30))
+    assert runs.merged_order([first, second]) is not None
+    assert runs.merged_order([second, first]) is None  # the second file's ids before the first's
+    assert runs.merged_order([first, _table(rng, 30, 31)]) is None  # most rows not in sorted runs
+    assert runs.merged_order([first]) is None and runs.merged_order([]) is None
+    repeated = np.concatenate([first[:1], first[:1]])  # the same row id twice is not an order
+    assert not runs.in_order(repeated)
+
+
+def test_an_appended_run_merges_the_cached_sorted_rows_and_gives_the_full_runs_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    contract = contract_of("sft", tmp_path)
+    rows = _rows("sft", 200)
+    paths = write_parts(tmp_path, rows[:160], 4)
+    cache = RunOptions(cache=str(tmp_path / "cache"))
+    validate(contract, paths, options=cache)
+    (tmp_path / "part4.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[160:]))
+    paths.append(f"test={tmp_path / 'part4.jsonl'}")
+    used: list[bool] = []
+    real = exact.merged_order
+    monkeypatch.setattr(exact, "merged_order", lambda tables: used.append(real(tables) is not None) or real(tables))
+    appended = validate(contract, paths, options=cache)
+    assert used == [True]
+    full = validate(contract, paths)
+    assert used == [True, False]  # a run without the cache sorts its rows whole
+    assert comparable(appended) == comparable(full)
+    check = next(c for c in full.checks if c.type == "exact_duplicates")
+    assert check.findings and check.details["same_prompt_different_content"]["prompts"] > 0
