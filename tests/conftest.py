@@ -61,3 +61,18 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared/datasets is not present")
     return SHARED
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_key_of_the_tests(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """`validate --cache` signs entries with this user's key file: the tests use one of their own, never the
+    user's ~/.config (worker and child processes inherit it)."""
+    import os
+
+    before = os.environ.get("TRAINGATE_CACHE_KEY_FILE")
+    os.environ["TRAINGATE_CACHE_KEY_FILE"] = str(tmp_path_factory.mktemp("cache-key") / "cache.key")
+    yield
+    if before is None:
+        os.environ.pop("TRAINGATE_CACHE_KEY_FILE", None)
+    else:
+        os.environ["TRAINGATE_CACHE_KEY_FILE"] = before

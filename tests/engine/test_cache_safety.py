@@ -96,7 +96,7 @@ def test_a_payload_naming_a_function_is_refused_even_when_signed(tmp_path: Path)
         def __reduce__(self) -> tuple[object, tuple[str]]:
             return (os.system, ("echo owned",))
 
-    key = secret_key(str(tmp_path))
+    key = secret_key()
     payload = pickle.dumps(Evil())
     header = {"format": cache_entry.FORMAT, "key": "k", "bytes": len(payload), "hmac": cache_entry._mac(key, "k", payload)}
     blob = cache_entry.MAGIC + b" " + json.dumps(header).encode() + b"\n" + payload
@@ -108,12 +108,65 @@ def test_a_payload_naming_a_function_is_refused_even_when_signed(tmp_path: Path)
         decode(key, "k", cache_entry.MAGIC + b" " + json.dumps(header).encode() + b"\n" + numpy_load)
 
 
-def test_the_secret_is_private_and_one_others_can_read_is_refused(tmp_path: Path) -> None:
-    secret_key(str(tmp_path))
-    assert (tmp_path / "secret").stat().st_mode & 0o777 == 0o600
-    os.chmod(tmp_path / "secret", 0o644)
+def test_the_key_is_private_and_one_others_can_read_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAINGATE_CACHE_KEY_FILE", str(tmp_path / "keys" / "cache.key"))
+    secret_key()
+    assert (tmp_path / "keys" / "cache.key").stat().st_mode & 0o777 == 0o600
+    os.chmod(tmp_path / "keys" / "cache.key", 0o644)
     with pytest.raises(PermissionError, match="0600"):
-        secret_key(str(tmp_path))
+        secret_key()
+    monkeypatch.setenv("TRAINGATE_CACHE_KEY", "short")
+    with pytest.raises(PermissionError, match="16 characters"):
+        secret_key()
+
+
+def test_a_cache_copied_from_elsewhere_brings_no_key_and_is_not_trusted(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A poisoned cache restored in CI must not carry what makes it verify: the key is outside the directory,
+    so entries signed with another key are ignored and folded again, and the result is the uncached one."""
+    contract = contract_of("sft", tmp_path)
+    paths = write_parts(tmp_path, _rows("sft", 60), 2)
+    cache = RunOptions(cache=str(tmp_path / "cache"))
+    monkeypatch.setenv("TRAINGATE_CACHE_KEY", "the attacker's key, 32 characters")
+    validate(contract, paths, options=cache)  # written under another key
+    assert not list((tmp_path / "cache").rglob("secret")) and not list((tmp_path / "cache").rglob("*.key"))
+    monkeypatch.setenv("TRAINGATE_CACHE_KEY", "the team's own key of 32 characters")
+    result = validate(contract, paths, options=cache)
+    assert result.warnings and all("checksum does not match" in w for w in result.warnings)
+    assert comparable(result)["checks"] == comparable(validate(contract, paths))["checks"]
+    assert validate(contract, paths, options=cache).warnings == []  # written again under the team's key
+
+
+def test_a_signed_payload_never_imports_a_module(tmp_path: Path) -> None:
+    """Resolving a class must not import its module: `traingate.__main__` would start the command line (and
+    its SystemExit end the run) before any check of what it names."""
+    key = secret_key()
+    for module, name in (("traingate.__main__", "main"), ("numpy.f2py.__main__", "main"),
+                         ("traingate.not_imported_here", "Thing")):
+        payload = b"\x80\x04\x95" + (len(module) + len(name) + 4).to_bytes(8, "little") + b"\x8c" + \
+            bytes([len(module)]) + module.encode() + b"\x8c" + bytes([len(name)]) + name.encode() + b"\x93."
+        header = {"format": cache_entry.FORMAT, "key": "k", "bytes": len(payload),
+                  "hmac": cache_entry._mac(key, "k", payload)}
+        blob = cache_entry.MAGIC + b" " + json.dumps(header).encode() + b"\n" + payload
+        with pytest.raises(BadEntry, match="not imported"):
+            decode(key, "k", blob)
+        assert module not in sys.modules
+
+
+def test_an_edit_of_the_code_keys_new_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An editable install keeps its version number when a check's code changes: the keys hold a digest of
+    the code, so what the old code folded is not reused."""
+    from traingate.engine import cache_keys
+
+    contract = contract_of("sft", tmp_path)
+    paths = write_parts(tmp_path, _rows("sft", 60), 2)
+    cache = RunOptions(cache=str(tmp_path / "cache"))
+    validate(contract, paths, options=cache)
+    cached = validate(contract, paths, options=cache).dataset.cache
+    assert cached is not None and cached.read_files == [] and len(cached.cached_files) == 2
+    monkeypatch.setattr(cache_keys, "code_digest", lambda: "another build of the code")
+    again = validate(contract, paths, options=cache).dataset.cache
+    assert again is not None and again.cached_files == [] and len(again.read_files) == 2
 
 
 def test_the_cache_keeps_under_its_bound_removing_the_least_recently_used(tmp_path: Path) -> None:

@@ -1,12 +1,16 @@
 """One cache entry on disk: a header line (format version, key, payload length, HMAC-SHA256 of key and payload)
 and the payload, a pickle of plain data.
 
-Unpickling runs code named in the payload, so an entry is trusted only when its HMAC matches one keyed by the
-cache directory's secret (`secret`, 0600, owned by this user, made on first use): an entry written by anyone
-who cannot read that secret is refused. On top of that the payload loads through an unpickler that resolves
-only the classes check states are made of (traingate's own, numpy's, a few of the standard library's), never a
-function such as os.system. A corrupt, truncated, foreign or tampered entry raises `BadEntry`; the caller
-ignores it with a warning and folds again."""
+Unpickling runs code named in the payload, so an entry is trusted only when its HMAC matches one keyed by a
+secret that is not in the cache directory: `TRAINGATE_CACHE_KEY` when it is set (a CI secret, so that runners
+that restore one cache share it), else a file of this user's, `TRAINGATE_CACHE_KEY_FILE` or
+`$XDG_CONFIG_HOME/traingate/cache.key` (`~/.config/...`; 0600, made on first use). A cache directory copied from
+elsewhere (restored in CI, unpacked from an archive) therefore carries no key of its own: its entries verify only
+under the key they were written with. On top of that the payload loads through an unpickler that resolves only
+classes of modules already imported (traingate's own, numpy's, a few of the standard library's; it never imports
+a module, so no module's import-time code runs, `__main__` never) and the functions pickle rebuilds arrays with,
+never a function such as os.system. A corrupt, truncated, foreign or tampered entry raises `BadEntry`; the
+caller ignores it with a warning and folds again."""
 
 from __future__ import annotations
 
@@ -18,14 +22,16 @@ import os
 import pickle
 import secrets
 import stat
+import sys
 import tempfile
 import time
 from contextlib import suppress
 from typing import Any
 
-FORMAT = 1  # the layout of an entry; an entry of another format is ignored
+FORMAT = 2  # the layout of an entry; an entry of another format is ignored (1: keyed by a secret in the directory)
 MAGIC = b"traingate-cache"
-SECRET = "secret"
+KEY_ENV, KEY_FILE_ENV = "TRAINGATE_CACHE_KEY", "TRAINGATE_CACHE_KEY_FILE"
+MIN_KEY_CHARS = 16  # a TRAINGATE_CACHE_KEY shorter than this is refused
 _BUILTINS = {"set", "frozenset", "dict", "list", "tuple", "bytearray", "bytes", "complex", "slice", "range",
              "int", "float", "str", "bool", "object"}
 _MODULES = ("traingate", "numpy", "collections", "datetime", "decimal", "fractions", "array", "uuid", "enum")
@@ -40,10 +46,26 @@ class BadEntry(Exception):
     """An entry that must not be trusted: why, in words."""
 
 
-def secret_key(directory: str) -> bytes:
-    """The directory's HMAC secret, made on first use (0600). A secret that is not a regular file of this user
-    readable only by them is refused: whoever could write it could forge entries."""
-    path = os.path.join(directory, SECRET)
+def key_file() -> str:
+    """Where this user's cache key lives when TRAINGATE_CACHE_KEY is not set."""
+    named = os.environ.get(KEY_FILE_ENV)
+    if named:
+        return named
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(config, "traingate", "cache.key")
+
+
+def secret_key() -> bytes:
+    """The key entries are signed with: TRAINGATE_CACHE_KEY, or this user's key file, made on first use (0600).
+    A key file that is not a regular file of this user readable only by them is refused: whoever could write it
+    could forge entries."""
+    given = os.environ.get(KEY_ENV)
+    if given is not None:
+        if len(given) < MIN_KEY_CHARS:
+            raise PermissionError(f"{KEY_ENV} is shorter than {MIN_KEY_CHARS} characters: give a long random secret")
+        return hashlib.sha256(given.encode()).digest()
+    path = key_file()
+    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except FileExistsError:
@@ -53,14 +75,14 @@ def secret_key(directory: str) -> bytes:
             out.write(secrets.token_bytes(32))
     info = os.lstat(path)
     if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise PermissionError(f"{path}: the cache's secret must be a regular file of this user with mode 0600")
+        raise PermissionError(f"{path}: the cache key must be a regular file of this user with mode 0600")
     for _ in range(100):  # another run that made it a moment ago may still be writing its 32 bytes
         with open(path, "rb") as source:
             key = source.read()
         if len(key) >= 32:
             return key
         time.sleep(0.01)
-    raise PermissionError(f"{path}: the cache's secret is shorter than 32 bytes")
+    raise PermissionError(f"{path}: the cache key is shorter than 32 bytes")
 
 
 def _mac(key: bytes, entry_key: str, payload: bytes) -> str:
@@ -103,15 +125,18 @@ def decode(key: bytes, entry_key: str, blob: bytes) -> Any:
         return _Restricted(io.BytesIO(payload)).load()
     except BadEntry:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise BadEntry(f"its payload does not load: {type(exc).__name__}: {exc}") from exc
 
 
 class _Restricted(pickle.Unpickler):
     """Resolves the classes of the modules check states are made of and the functions pickle rebuilds arrays
-    with, nothing else (no os.system, no numpy.load)."""
+    with, nothing else (no os.system, no numpy.load), and only from modules already imported: resolving a name
+    never imports a module (whose import-time code would run: `traingate.__main__` starts the command line)."""
 
     def find_class(self, module: str, name: str) -> Any:
+        if module not in sys.modules or "__main__" in module.split("."):
+            raise BadEntry(f"it names {module}.{name}, of a module this run has not imported")
         if (module, name) in _REBUILDERS or (module == "builtins" and name in _BUILTINS):
             return super().find_class(module, name)
         if module.split(".")[0] in _MODULES:

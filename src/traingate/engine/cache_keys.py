@@ -1,17 +1,20 @@
-"""What a cache entry is keyed by. A file's part of an entry's key: its content (sha256), where it sits in the
-run (its index: row ids carry it, data/rowids.py), its shown path, split, format and compression. A check's
-part: the tool's version, its id and options (canonical JSON), the dataset section (field mapping, kind,
-tokenizer), the columns the run reads, whether it keeps every finding, and the content of the files it reads
-besides the data. The shared part (statistics, presence, types, faults): the dataset section, the columns, the
-fields the checks read, the sketched features. The file's record (its stat or etag and version, sha256) is
-found by the file's path and index: the pre-check before the sha256 confirms it, or, when every field of the
-stat is what the record holds (below), in place of hashing the file again."""
+"""What a cache entry is keyed by. A file's part of an entry's key: its content (sha256), where it sits in the run
+(its index: row ids carry it, data/rowids.py), its shown path, split, format and compression. A check's part: the
+tool's version and a digest of its code (`code_digest`), its id and options (canonical JSON), the dataset section
+(field mapping, kind, tokenizer), the columns the run reads, whether it keeps every finding, and the content of
+the files it reads besides the data. The shared part (statistics, presence, types, faults): the dataset section,
+the columns, the fields the checks read, the sketched features. The file's record (its stat or etag and version,
+sha256) is found by the file's path and index: the pre-check before the sha256 confirms it, or, when every field
+of the stat is what the record holds (below), in place of hashing the file again."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import sys
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from traingate.contracts.model import Contract
@@ -28,6 +31,30 @@ def digest(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+PACKAGE = Path(__file__).resolve().parents[1]  # traingate's own folder
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """sha256 of traingate's code: every .py file of the package, by its path in it. An edited check (an
+    editable install keeps its version number) then keys new entries instead of reusing the old code's."""
+    whole = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        whole.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return whole.hexdigest()
+
+
+def _module_digest(validator: Validator[Any, Any]) -> str:
+    """sha256 of the module of a check from another distribution ('' for traingate's own: code_digest)."""
+    found = getattr(sys.modules.get(type(validator).__module__), "__file__", None)
+    if not found or Path(found).resolve().is_relative_to(PACKAGE):
+        return ""
+    try:
+        return hashlib.sha256(Path(found).read_bytes()).hexdigest()
+    except OSError:
+        return "unreadable"
+
+
 def _dataset(contract: Contract) -> Any:
     """The dataset section without the data's paths (splits, exclude): which files are read is the files' part."""
     return contract.dataset.model_dump(mode="json", exclude={"splits", "exclude"})
@@ -35,7 +62,8 @@ def _dataset(contract: Contract) -> Any:
 
 def check_keys(contract: Contract, validators: list[Validator[Any, Any]], columns: set[str]) -> list[str]:
     configs = list(contract.all_checks())
-    return [digest("check", __version__, v.check_id, c.model_dump(mode="json"), _dataset(contract), sorted(columns),
+    return [digest("check", __version__, code_digest(), _module_digest(v), v.check_id, c.model_dump(mode="json"),
+                   _dataset(contract), sorted(columns),
                    isinstance(v, ListsFindings) and v.keeps_findings,
                    [(s.path, s.sha256) for s in side_files([v])])
             for v, c in zip(validators, configs)]
@@ -44,8 +72,8 @@ def check_keys(contract: Contract, validators: list[Validator[Any, Any]], column
 def shared_key(contract: Contract, validators: list[Validator[Any, Any]], columns: set[str]) -> str:
     findings = any(isinstance(v, ListsFindings) and v.keeps_findings for v in validators)
     needs = sorted(str(n) for n in all_needs(validators))
-    return digest("shared", __version__, _dataset(contract), sorted(columns), needs, sketched_features(contract),
-                  findings)
+    return digest("shared", __version__, code_digest(), _dataset(contract), sorted(columns), needs,
+                  sketched_features(contract), findings)
 
 
 SETTLE_NS = 2_000_000_000

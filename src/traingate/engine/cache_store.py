@@ -1,6 +1,7 @@
-"""A cache directory: entries under `entries/`, each in its own file named by its key, the HMAC secret beside
-them. Reading an entry marks it used (its mtime), so the least recently used go first when the directory
-passes its bound; eviction holds an exclusive lock (`lock`) so two runs do not both count and remove."""
+"""A cache directory: entries under `entries/`, each in its own file named by its key, signed with a key kept
+outside the directory (cache_entry.secret_key). Reading an entry marks it used (its mtime), so the least recently
+used go first when the directory passes its bound; eviction holds an exclusive lock (`lock`) so two runs do not
+both count and remove."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class Store:
     def __init__(self, directory: str) -> None:
         self.directory = os.path.abspath(directory)
         os.makedirs(os.path.join(self.directory, ENTRIES), mode=0o700, exist_ok=True)
-        self.key = secret_key(self.directory)
+        self.key = secret_key()
 
     def path(self, entry_key: str) -> str:
         return os.path.join(self.directory, ENTRIES, entry_key[:2], entry_key + SUFFIX)
