@@ -4,6 +4,7 @@ test reaches the internet."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,3 +58,17 @@ def upload(client: Any, root: Path, prefix: str = "") -> None:
     for path in sorted(root.rglob("*")):
         if path.is_file():
             client.put_object(Bucket=BUCKET, Key=prefix + path.relative_to(root).as_posix(), Body=path.read_bytes())
+
+
+VOLATILE = {"run_id", "started_at", "finished_at", "timings", "resources", "warnings"}
+
+
+def comparable(result: Any, prefix: str, local: str) -> dict[str, Any]:
+    """A run's JSON with the remote prefix read as the local folder, without what differs between two runs
+    of the same data (times, ids) or only remote files hold (etags)."""
+    data: dict[str, Any] = json.loads(result.model_dump_json().replace(prefix, local))
+    for key in VOLATILE:
+        data.pop(key, None)
+    for info in data["dataset"]["files"]:
+        info.pop("etag", None)
+    return data

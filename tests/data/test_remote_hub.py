@@ -5,7 +5,6 @@ the folder read locally, and the hub's blob id is the file's etag."""
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import contract_text, write_jsonl
+from tests.data.remote_fixtures import comparable as _comparable
 from tests.validators.test_merge_law import CASES, _rows
 from traingate.contracts import parse_contract
 from traingate.data.sources import resolve_all
@@ -23,8 +23,6 @@ from traingate.engine.runner import validate
 fsspec = pytest.importorskip("fsspec")
 from fsspec.implementations.dirfs import DirFileSystem  # noqa: E402
 from fsspec.implementations.local import LocalFileSystem  # noqa: E402
-
-VOLATILE = {"run_id", "started_at", "finished_at", "timings", "resources", "warnings"}
 
 
 class LocalHub(DirFileSystem):  # type: ignore[misc]
@@ -73,14 +71,6 @@ def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     LocalHub.clear_instance_cache()
     yield repo
 
-
-def _comparable(result: Any, prefix: str, local: str) -> dict[str, Any]:
-    data = json.loads(result.model_dump_json().replace(prefix, local))
-    for key in VOLATILE:
-        data.pop(key, None)
-    for info in data["dataset"]["files"]:
-        info.pop("etag", None)
-    return data
 
 
 def test_a_hub_repository_is_listed_like_a_folder(hub: Path) -> None:

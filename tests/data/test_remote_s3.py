@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import contract_text, write_jsonl
 from tests.data.remote_fixtures import BUCKET, s3, s3_server, upload
+from tests.data.remote_fixtures import comparable as _comparable
 from tests.validators.test_merge_law import CASES, _rows
 from traingate.contracts import parse_contract
 from traingate.data.sources import resolve_all
@@ -22,7 +23,6 @@ from traingate.engine import shards
 from traingate.engine.runner import RunOptions, validate
 
 __all__ = ["s3", "s3_server"]
-VOLATILE = {"run_id", "started_at", "finished_at", "timings", "resources", "warnings"}
 
 
 def _tree(root: Path) -> Path:
@@ -39,14 +39,6 @@ def _tree(root: Path) -> Path:
     (root / "test" / "README.md").write_text("# a card\n")
     return root
 
-
-def _comparable(result: Any, prefix: str, local: str) -> dict[str, Any]:
-    data = json.loads(result.model_dump_json().replace(prefix, local))
-    for key in VOLATILE:
-        data.pop(key, None)
-    for info in data["dataset"]["files"]:
-        info.pop("etag", None)
-    return data
 
 
 @pytest.mark.slow  # two worker processes start: about 5 s

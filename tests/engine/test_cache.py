@@ -48,17 +48,21 @@ def contract_of(kind: str, folder: Path, checks: str | None = None) -> Contract:
     return parse_contract(contract_text(KIND_OF.get(kind, kind), checks or CASES[kind]), str(folder / "c.yaml"))
 
 
-class Opened:
-    """Counts the files the fold opens (the sha256 and the second look open theirs elsewhere)."""
+class Counted:
+    """The paths of the files a module's function is called with (`fold_module.open_raw`: the files the fold
+    opens; the sha256 and the second look open theirs elsewhere)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, module: Any = fold_module, name: str = "open_raw") -> None:
         self.paths: list[str] = []
-        real = fold_module.open_raw
+        real = getattr(module, name)
 
         def counting(source: Any) -> Any:
             self.paths.append(source.path)
             return real(source)
-        monkeypatch.setattr(fold_module, "open_raw", counting)
+        monkeypatch.setattr(module, name, counting)
+
+
+Opened = Counted
 
 
 @pytest.mark.parametrize("kind", [pytest.param(k, marks=[] if k in QUICK else [pytest.mark.slow]) for k in sorted(CASES)])

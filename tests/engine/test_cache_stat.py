@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.data.test_remote_hub import hub  # noqa: F401  (the fixture)
-from tests.engine.test_cache import comparable, contract_of, write_parts
+from tests.engine.test_cache import Counted, comparable, contract_of, write_parts
 from tests.validators.test_merge_law import _rows
 from traingate.data.sources import SourceFile
 from traingate.engine import cache as cache_module
@@ -19,17 +19,9 @@ from traingate.engine import runner as runner_module
 from traingate.engine.runner import RunOptions, validate
 
 
-class Hashed:
+def Hashed(monkeypatch: pytest.MonkeyPatch) -> Counted:
     """Counts the files the run hashes."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.paths: list[str] = []
-        real = runner_module.sha256_file
-
-        def counting(source: SourceFile) -> str:
-            self.paths.append(source.path)
-            return real(source)
-        monkeypatch.setattr(runner_module, "sha256_file", counting)
+    return Counted(monkeypatch, runner_module, "sha256_file")
 
 
 def _edit_keeping_size_and_mtime(path: Path) -> None:
