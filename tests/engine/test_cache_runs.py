@@ -71,3 +71,56 @@ def test_an_appended_run_merges_the_cached_sorted_rows_and_gives_the_full_runs_r
     assert comparable(appended) == comparable(full)
     check = next(c for c in full.checks if c.type == "exact_duplicates")
     assert check.findings and check.details["same_prompt_different_content"]["prompts"] > 0
+
+
+def _plain_repeated(keys: np.ndarray) -> np.ndarray:
+    values, counts = np.unique(keys, return_counts=True)
+    return values[counts > 1]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_content_keys_repeated_from_kept_sorted_keys_are_those_of_all_rows(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    files = [_table(rng, f << runs.LINE_BITS, int(rng.integers(1, 40))) for f in range(5)]
+    kept = {f: np.sort(t[:, 0]) for f, t in enumerate(files) if f % 2 == 0}  # files 1 and 3 folded afresh
+    tables = [runs.sort_rows(t) if f in kept else t for f, t in enumerate(files)]
+    tables = tables[:3] + np.array_split(tables[3], 3) + tables[4:]  # a fresh file in batches
+    whole = np.concatenate(tables)
+    found = runs.repeated(tables, kept)
+    assert found is not None and np.array_equal(found, _plain_repeated(whole[:, 0]))
+    assert len(found) > 4  # searched; and with a few, compared one by one
+    for some in (found, found[:4], found[1:2]):
+        assert np.array_equal(runs.holding(whole[:, 0], some), np.isin(whole[:, 0], some))
+    assert not runs.holding(whole[:, 0], found[:0]).any()
+
+
+def test_kept_keys_that_are_not_their_files_rows_are_not_used() -> None:
+    rng = np.random.default_rng(3)
+    first, second = _table(rng, 0, 20), _table(rng, 1 << runs.LINE_BITS, 20)
+    assert runs.repeated([first, second], {}) is None
+    assert runs.repeated([first, second], {0: np.sort(first[:-1, 0])}) is None  # a row short
+    assert runs.repeated([first, second], {2: np.sort(second[:, 0])}) is None  # a file the tables do not hold
+    both = np.concatenate([first, second])  # one table of two files: its keys are not one file's
+    assert runs.repeated([both], {0: np.sort(first[:, 0])}) is None
+    assert np.array_equal(runs.repeated([first, second], {0: np.sort(first[:, 0])}),  # type: ignore[arg-type]
+                          _plain_repeated(both[:, 0]))
+
+
+def test_an_appended_run_finds_repeated_content_from_the_kept_sorted_keys(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    contract = contract_of("sft", tmp_path)
+    rows = _rows("sft", 200)
+    paths = write_parts(tmp_path, rows[:160], 4)
+    cache = RunOptions(cache=str(tmp_path / "cache"))
+    validate(contract, paths, options=cache)
+    (tmp_path / "part4.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[160:]))
+    paths.append(f"test={tmp_path / 'part4.jsonl'}")
+    used: list[bool] = []
+    real = exact.repeated
+    monkeypatch.setattr(exact, "repeated", lambda tables, kept: used.append(real(tables, kept) is not None)
+                        or real(tables, kept))
+    appended = validate(contract, paths, options=cache)
+    assert used == [True]
+    assert comparable(appended) == comparable(validate(contract, paths))
+    check = next(c for c in appended.checks if c.type == "exact_duplicates")
+    assert check.findings

@@ -43,7 +43,7 @@ from traingate.validators.common.options import DEFAULT_NORMALISATION, Normalisa
 from traingate.validators.common.partitioned import Partitioned
 from traingate.validators.common.registry import check
 from traingate.validators.common.thresholds import judge
-from traingate.validators.uniqueness.runs import merged_order, sort_rows
+from traingate.validators.uniqueness.runs import holding, merged_order, repeated, sort_rows
 
 
 class ExactDuplicatesCheck(CheckConfig):
@@ -81,6 +81,7 @@ class KeyState:
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
     findings: Findings = field(default_factory=Findings)  # every clustered row, set by finalize
     values: Rows = field(default_factory=Rows)  # row id, the keep rule's value (a rule other than first)
+    key_runs: dict[int, np.ndarray] = field(default_factory=dict)  # file index -> its content keys, sorted (cache)
 
 
 @check("exact_duplicates", group="uniqueness", options=ExactDuplicatesCheck, details=ExactDuplicatesDetails)
@@ -119,10 +120,12 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         return state
 
     def merge_states(self, a: KeyState, b: KeyState) -> KeyState:
-        return KeyState(a.rows + b.rows, a.table.merge(b.table), {**a.files, **b.files}, values=a.values.merge(b.values))
+        return KeyState(a.rows + b.rows, a.table.merge(b.table), {**a.files, **b.files}, values=a.values.merge(b.values),
+                        key_runs={**a.key_runs, **b.key_runs})
 
     def spill(self, state: KeyState) -> tuple[KeyState, int]:
         """Write the keys held in memory to disk, split by key: called when memory runs short."""
+        state.key_runs = {}  # grouped part by part from here: the sorted keys are no longer needed
         return state, state.table.spill() + state.values.spill()
 
     def take_back(self, state: KeyState) -> KeyState:
@@ -136,10 +139,14 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         return clusters(prompts, ids, keys, order=order) if len(prompts) else []
 
     def cached_form(self, state: KeyState) -> KeyState:
-        """The state as the cache keeps it: its rows sorted by prompt key and row id, so that a later run
-        merges the files' sorted rows rather than sorting them all (validators/uniqueness/runs.py)."""
-        if self.prompt_fields() and state.table.memory and not state.table.parts:
-            state.table.memory = [sort_rows(np.concatenate(state.table.memory))]
+        """The state as the cache keeps it: its rows sorted by prompt key and row id, and its content keys
+        sorted beside them, so that a later run merges the files' sorted runs rather than sorting all rows
+        (validators/uniqueness/runs.py)."""
+        if state.table.memory and not state.table.parts:
+            table = np.concatenate(state.table.memory)
+            state.table.memory = [sort_rows(table) if self.prompt_fields() else table]
+            if len(state.files) == 1:
+                state.key_runs = {next(iter(state.files)): np.sort(table[:, 0])}
         return state
 
     def _groups(self, state: KeyState) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -150,12 +157,14 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         conflicts: list[np.ndarray] = []
         width = 3 if self.prompt_fields() else 2
         runs = merged_order(state.table.memory) if width == 3 and not state.table.parts else None
+        kept = repeated(state.table.memory, state.key_runs) if not state.table.parts else None
         with ThreadPoolExecutor(max_workers=2) as pool:  # numpy sorts without the GIL: the two run side by side
             for table in state.table.tables(width) if runs is None else [runs[0]]:
                 keys, ids = table[:, 0], table[:, 1]
                 found = pool.submit(self._conflicts, keys, ids, table[:, 2] if width == 3 else keys[:0],
                                     None if runs is None else runs[1])
-                groups += clusters(keys, ids, rare=True)
+                chosen = None if kept is None else holding(keys, kept)  # the rows whose content key repeats
+                groups += clusters(keys, ids, rare=True) if chosen is None else clusters(keys[chosen], ids[chosen])
                 conflicts += found.result()
         grouped = (largest_first(groups), largest_first(conflicts)) if state.table.parts else (groups, conflicts)
         self._grouped = (state, grouped)

@@ -6,11 +6,17 @@ with one stable sort over the runs, which finds them already in order.
 The order is the one `np.lexsort((ids, keys))` gives, not an approximation of it: within a run the rows are
 in (key, id) order, the runs follow one another in row id order (each file's ids are above the previous
 file's), so a stable sort by key alone keeps equal keys in id order. Each condition is checked, and where
-one does not hold the rows are sorted whole, as before."""
+one does not hold the rows are sorted whole, as before.
+
+The content keys are found repeated the same way: the cache keeps each file's content keys sorted beside its
+rows (`kept`), and the keys repeated among all rows are found by merging those sorted runs with the other
+rows' keys, rather than by sorting every key (`repeated`)."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from traingate.data.rowids import LINE_BITS
 
 KEY, ID = 2, 1  # the columns of exact duplicates' table: content key, row id, prompt key
 
@@ -41,3 +47,37 @@ def merged_order(tables: list[np.ndarray], key: int = KEY) -> tuple[np.ndarray, 
         return None
     rows = np.concatenate(tables)
     return rows, np.argsort(rows[:, key], kind="stable")
+
+
+def repeated(tables: list[np.ndarray], kept: dict[int, np.ndarray]) -> np.ndarray | None:
+    """The content keys (column 0) that occur more than once among the tables' rows, sorted; found by merging
+    `kept` (file index -> that file's content keys, sorted) with the sorted keys of the tables not of a kept
+    file. None when there is nothing kept, or the tables of a kept file do not hold as many rows as its keys
+    (the keys would not be the rows')."""
+    if not kept:
+        return None
+    held: dict[int, int] = {}
+    loose = []
+    for table in (t for t in tables if len(t)):
+        first, last = (int(table[:, ID].min()) >> LINE_BITS, int(table[:, ID].max()) >> LINE_BITS)
+        if first == last and first in kept:
+            held[first] = held.get(first, 0) + len(table)
+        else:
+            loose.append(np.sort(table[:, 0]))
+    if any(held.get(file, 0) != len(keys) for file, keys in kept.items()):
+        return None
+    ordered = np.sort(np.concatenate([*kept.values(), *loose]), kind="stable")  # merges the sorted runs
+    found: np.ndarray = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    return found
+
+
+def holding(keys: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Which of the keys are among `found` (sorted): compared with each when they are few (repeats are rare,
+    and a comparison is a tenth of a binary search), else searched."""
+    if len(found) <= 4:
+        mask = np.zeros(len(keys), dtype=bool)
+        for key in found:
+            mask |= keys == key
+        return mask
+    mask = np.asarray(found[np.minimum(np.searchsorted(found, keys), len(found) - 1)] == keys)
+    return mask
