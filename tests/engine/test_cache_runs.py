@@ -124,3 +124,32 @@ def test_an_appended_run_finds_repeated_content_from_the_kept_sorted_keys(
     assert comparable(appended) == comparable(validate(contract, paths))
     check = next(c for c in appended.checks if c.type == "exact_duplicates")
     assert check.findings
+
+
+def test_the_rows_read_again_are_kept_and_an_appended_run_reads_only_rows_no_run_read_before(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from traingate.data.rowids import split_row_id
+    from traingate.engine import cache_rows
+    from traingate.engine.cache_store import entries
+
+    contract = contract_of("sft", tmp_path)
+    rows = _rows("sft", 200)
+    paths = write_parts(tmp_path, rows[:160], 4)
+    cache = RunOptions(cache=str(tmp_path / "cache"))
+    read: list[set[int]] = []
+    real = cache_rows.fetch_rows
+    monkeypatch.setattr(cache_rows, "fetch_rows", lambda files, columns, wanted, blocks=None:
+                        read.append(set(wanted)) or real(files, columns, wanted, blocks))
+    validate(contract, paths, options=cache)
+    files = {split_row_id(i)[0] for i in read[0]}
+    assert len(read) == 1 and len(files) > 1  # the first run reads rows of several files, and keeps them
+    assert len([e for e in entries(str(tmp_path / "cache")) if e.label.endswith("rows read again")]) == len(files)
+    (tmp_path / "part4.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[140:180]))  # repeats earlier rows
+    paths.append(f"test={tmp_path / 'part4.jsonl'}")
+    appended = validate(contract, paths, options=cache)
+    assert len(read) == 2 and not read[0] & read[1]  # the rows read before are not read again
+    assert {split_row_id(i)[0] for i in read[1]} & {4}
+    full = validate(contract, paths)
+    assert comparable(appended) == comparable(full)
+    shown = [m.file for c in full.checks for m in c.samples]
+    assert any(not f.endswith("part4.jsonl") for f in shown)  # rows of the cached files are shown

@@ -54,6 +54,7 @@ class RunCache:
     found: dict[int, Found] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     read: set[int] = field(default_factory=set)  # files folded in this run
+    kept: set[int] = field(default_factory=set)  # files folded in this run and written to the cache
     refolded: dict[int, list[str]] = field(default_factory=dict)  # files read for some checks only
     written: int = 0
     finished_from_cache: list[str] = field(default_factory=list)  # checks whose result came from the cache
@@ -157,6 +158,7 @@ class RunCache:
                 state = kept(folded.states[check]) if callable(kept) else folded.states[check]
                 self._put(self._key(index, sha, "check", key), state, f"{source.path} · {self.validators[check].check_id}")
         self._record(index)
+        self.kept.add(index)
 
     def _record(self, index: int) -> None:
         """The file's record: its identity taken before it was hashed, whether that can stand for the hash
@@ -175,6 +177,17 @@ class RunCache:
     def close(self) -> None:
         if self.max_bytes is not None:
             prune(self.store.directory, self.max_bytes)
+
+    def key_of(self, index: int, sha: str, part: str, key: str) -> str:
+        """The key of an entry of the file at `index` with sha256 `sha` (cache_rows.py keeps rows by it)."""
+        return self._key(index, sha, part, key)
+
+    def entry(self, key: str, source: SourceFile, what: str) -> Any:
+        """An entry's value; None when there is none or it must not be trusted (with a warning)."""
+        return self._get(key, source, what)
+
+    def keep_entry(self, key: str, value: Any, label: str) -> None:
+        self._put(key, value, label)
 
     def _key(self, index: int, sha: str, part: str, key: str) -> str:
         return entry_key(sha, self.files[index], index, f"{part}:{key}")

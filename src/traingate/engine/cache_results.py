@@ -12,6 +12,7 @@ from typing import Any
 from traingate.data.sources import SourceFile
 from traingate.engine.cache import RunCache
 from traingate.engine.cache_keys import digest
+from traingate.engine.cache_rows import KeptRows
 from traingate.engine.folded import Folded
 from traingate.engine.second_look import finish
 from traingate.results.model import CheckResult
@@ -43,7 +44,7 @@ def finish_cached(cache: RunCache | None, validators: list[Validator[Any, Any]],
     kept = cache.finished
     todo = [i for i in range(len(validators)) if i not in kept]
     part = replace(folded, states=[folded.states[i] for i in todo], errors=[folded.errors[i] for i in todo])
-    finished = dict(zip(todo, finish([validators[i] for i in todo], part, files, columns)))
+    finished = dict(zip(todo, finish([validators[i] for i in todo], part, files, columns, KeptRows(cache))))
     whole = not (failed or folded.stopped or folded.memory_actions)
     keys = _keys(cache) if finished and whole else []
     for i, result in finished.items():

@@ -4,6 +4,7 @@ while asking or finalizing errs, and the run goes on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from traingate.data.lookup import fetch_rows
@@ -15,11 +16,12 @@ from traingate.validators.common.capabilities import LooksAgain
 
 
 def finish(validators: list[Validator[Any, Any]], folded: Folded, files: list[SourceFile],
-           columns: set[str]) -> list[CheckResult]:
-    """Every check's result, each finalized with the rows it asked to see again."""
+           columns: set[str], fetch: Callable[..., dict[int, dict[str, Any]]] = fetch_rows) -> list[CheckResult]:
+    """Every check's result, each finalized with the rows it asked to see again (`fetch`: how they are read,
+    data/lookup.py's fetch_rows, or with a cache the rows it keeps, engine/cache_rows.py)."""
     looked = [_wanted(v, s, e) for v, s, e in zip(validators, folded.states, folded.errors)]
     wanted = set().union(*(w for w, _ in looked))
-    rows = fetch_rows(files, columns, wanted, folded.blocks) if wanted else {}
+    rows = fetch(files, columns, wanted, folded.blocks) if wanted else {}
     return [_finish(v, s, e, rows) for v, s, (_, e) in zip(validators, folded.states, looked)]
 
 
