@@ -85,8 +85,11 @@ def secret_key() -> bytes:
     raise PermissionError(f"{path}: the cache key is shorter than 32 bytes")
 
 
-def _mac(key: bytes, entry_key: str, payload: bytes) -> str:
-    return hmac.new(key, entry_key.encode() + b"\0" + payload, hashlib.sha256).hexdigest()
+def _mac(key: bytes, entry_key: str, payload: bytes | memoryview) -> str:
+    """HMAC-SHA256 of the key, a NUL and the payload (fed in two parts: a payload of tens of MB is not copied)."""
+    mac = hmac.new(key, entry_key.encode() + b"\0", hashlib.sha256)
+    mac.update(payload)
+    return mac.hexdigest()
 
 
 def encode(key: bytes, entry_key: str, value: Any, label: str = "") -> bytes:
@@ -99,20 +102,27 @@ def encode(key: bytes, entry_key: str, value: Any, label: str = "") -> bytes:
 
 def header_of(blob: bytes) -> tuple[dict[str, Any], bytes]:
     """The entry's header and payload, untrusted."""
-    first, sep, payload = blob.partition(b"\n")
-    if not sep or not first.startswith(MAGIC + b" "):
+    header, start = _header(blob)
+    return header, blob[start:]
+
+
+def _header(blob: bytes) -> tuple[dict[str, Any], int]:
+    """The entry's header, untrusted, and where its payload starts (the payload is not copied)."""
+    end = blob.find(b"\n")
+    if end < 0 or not blob.startswith(MAGIC + b" "):
         raise BadEntry("not a traingate cache entry")
     try:
-        header = json.loads(first[len(MAGIC) + 1:])
+        header = json.loads(blob[len(MAGIC) + 1:end])
     except ValueError as exc:
         raise BadEntry("its header is not JSON") from exc
     if not isinstance(header, dict):
         raise BadEntry("its header is not an object")
-    return header, payload
+    return header, end + 1
 
 
 def decode(key: bytes, entry_key: str, blob: bytes) -> Any:
-    header, payload = header_of(blob)
+    header, start = _header(blob)
+    payload = memoryview(blob)[start:]
     if header.get("format") != FORMAT:
         raise BadEntry(f"format {header.get('format')!r}, not {FORMAT}")
     if header.get("key") != entry_key:
@@ -122,7 +132,9 @@ def decode(key: bytes, entry_key: str, blob: bytes) -> Any:
     if not hmac.compare_digest(str(header.get("hmac", "")), _mac(key, entry_key, payload)):
         raise BadEntry("its checksum does not match (changed after it was written, or by another secret)")
     try:
-        return _Restricted(io.BytesIO(payload)).load()
+        whole = io.BytesIO(blob)  # shares the blob's bytes: the payload is read in place
+        whole.seek(start)
+        return _Restricted(whole).load()
     except BadEntry:
         raise
     except (Exception, SystemExit) as exc:
