@@ -39,10 +39,10 @@ def merged_order(tables: list[np.ndarray], key: int = KEY) -> tuple[np.ndarray, 
     tables = [t for t in tables if len(t)]
     if len(tables) < 2:
         return None
-    loose = sum(len(t) for t in tables if not in_order(t, key))
-    if 2 * loose > sum(len(t) for t in tables):
+    ordered = [in_order(t, key) for t in tables]  # each table checked once
+    if 2 * sum(len(t) for t, done in zip(tables, ordered) if not done) > sum(len(t) for t in tables):
         return None
-    tables = [sort_rows(t, key) for t in tables]
+    tables = [t if done else t[np.lexsort((t[:, ID], t[:, key]))] for t, done in zip(tables, ordered)]
     if any(int(a[:, ID].max()) >= int(b[:, ID].min()) for a, b in zip(tables, tables[1:])):
         return None
     rows = np.concatenate(tables)
