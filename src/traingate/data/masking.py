@@ -147,7 +147,24 @@ def mask_run(run: RunResult, masker: Masker) -> int:
     places.attr(ds, "stopped_early")
     places.naming_files(ds.errored_shards)
     places.naming_files(run.gate.reasons)
-    return places.apply(masker)
+    labelled = [sketch for sketch in run.sketches if sketch.kind == "categorical"]
+    for sketch in labelled:  # a feature's labels are the data's own values (a column, a chat role, ...)
+        for k, label in enumerate(sketch.values):
+            places.add(str(label), _list_setter(sketch.values, k))
+    changed = places.apply(masker)
+    for sketch in labelled:
+        _merge_labels(sketch)
+    return changed
+
+
+def _merge_labels(sketch: Any) -> None:
+    """Labels masked alike (two e-mail addresses, one placeholder) counted as one, most frequent first."""
+    merged: dict[str, int] = {}
+    for label, count in zip(sketch.values, sketch.counts):
+        merged[str(label)] = merged.get(str(label), 0) + count
+    if len(merged) < len(sketch.values):
+        ordered = sorted(merged.items(), key=lambda item: (-item[1], item[0]))
+        sketch.values, sketch.counts = [label for label, _ in ordered], [count for _, count in ordered]
 
 
 def _check_places(check: CheckResult, places: _Places) -> None:
