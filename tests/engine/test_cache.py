@@ -48,6 +48,18 @@ def contract_of(kind: str, folder: Path, checks: str | None = None) -> Contract:
     return parse_contract(contract_text(KIND_OF.get(kind, kind), checks or CASES[kind]), str(folder / "c.yaml"))
 
 
+def cached_then_appended(tmp_path: Path, rows: int, first: int) -> tuple[Contract, list[str], RunOptions]:
+    """An sft run over `first` rows in 4 files that fills a cache, then a fifth file holding the rest appended
+    (its path added last, as a new weekly shard sorts): the contract, the five paths and the cache's options."""
+    contract = contract_of("sft", tmp_path)
+    data = _rows("sft", rows)
+    paths = write_parts(tmp_path, data[:first], 4)
+    cache = RunOptions(cache=str(tmp_path / "cache"))
+    validate(contract, paths, options=cache)
+    (tmp_path / "part4.jsonl").write_text("".join(json.dumps(r) + "\n" for r in data[first:]))
+    return contract, [*paths, f"test={tmp_path / 'part4.jsonl'}"], cache
+
+
 class Counted:
     """The paths of the files a module's function is called with (`fold_module.open_raw`: the files the fold
     opens; the sha256 and the second look open theirs elsewhere)."""
@@ -92,13 +104,7 @@ def test_a_cached_run_gives_the_full_runs_result_for_every_check_type(kind: str,
 
 
 def test_after_appending_a_file_only_that_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    contract = contract_of("sft", tmp_path)
-    rows = _rows("sft", 150)
-    paths = write_parts(tmp_path, rows[:120], 4)
-    cache = RunOptions(cache=str(tmp_path / "cache"))
-    validate(contract, paths, options=cache)
-    (tmp_path / "part4.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[120:]))
-    paths.append(f"test={tmp_path / 'part4.jsonl'}")
+    contract, paths, cache = cached_then_appended(tmp_path, 150, 120)
     opened = Opened(monkeypatch)
     appended = validate(contract, paths, options=cache)
     assert opened.paths == [str(tmp_path / "part4.jsonl")]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.engine.test_cache import comparable, contract_of, write_parts
+from tests.engine.test_cache import cached_then_appended, comparable, contract_of, write_parts
 from tests.validators.test_merge_law import _rows
 from traingate.engine.runner import RunOptions, validate
 from traingate.validators.common.grouping import clusters
@@ -54,13 +54,7 @@ def test_runs_that_do_not_follow_in_row_id_order_or_are_mostly_unsorted_are_sort
 
 def test_an_appended_run_merges_the_cached_sorted_rows_and_gives_the_full_runs_result(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    contract = contract_of("sft", tmp_path)
-    rows = _rows("sft", 200)
-    paths = write_parts(tmp_path, rows[:160], 4)
-    cache = RunOptions(cache=str(tmp_path / "cache"))
-    validate(contract, paths, options=cache)
-    (tmp_path / "part4.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[160:]))
-    paths.append(f"test={tmp_path / 'part4.jsonl'}")
+    contract, paths, cache = cached_then_appended(tmp_path, 200, 160)
     used: list[bool] = []
     real = exact.merged_order
     monkeypatch.setattr(exact, "merged_order", lambda tables: used.append(real(tables) is not None) or real(tables))
@@ -108,13 +102,7 @@ def test_kept_keys_that_are_not_their_files_rows_are_not_used() -> None:
 
 def test_an_appended_run_finds_repeated_content_from_the_kept_sorted_keys(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    contract = contract_of("sft", tmp_path)
-    rows = _rows("sft", 200)
-    paths = write_parts(tmp_path, rows[:160], 4)
-    cache = RunOptions(cache=str(tmp_path / "cache"))
-    validate(contract, paths, options=cache)
-    (tmp_path / "part4.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[160:]))
-    paths.append(f"test={tmp_path / 'part4.jsonl'}")
+    contract, paths, cache = cached_then_appended(tmp_path, 200, 160)
     used: list[bool] = []
     real = exact.repeated
     monkeypatch.setattr(exact, "repeated", lambda tables, kept: used.append(real(tables, kept) is not None)
