@@ -19,8 +19,9 @@ from traingate.data.batch import BatchContext, TextView
 from traingate.errors import MissingDependencyError
 from traingate.validators.common.turns import per_row_chars, prompts, responses
 
+ZERO_SHOT = ("topic", "task_type")  # labelled zero-shot from embeddings (topics.py), unless the data has the column
 FEATURES = ("language", "output_format", "length_bucket", "turns", "file", "split", "programming_language", "typo_rate",
-            "topic", "task_type")
+            *ZERO_SHOT)
 FENCE_TAG = re.compile(r"(?m)^[ \t]*```[ \t]*([\w+#.-]+)")
 TYPO_BANDS = ((0.02, "clean"), (0.10, "some_typos"), (1.01, "many_typos"))  # share of unknown words
 LANGUAGE_CHARS = 400  # fastText reads this much of a row
@@ -134,7 +135,7 @@ def feature_values(batch: BatchContext, name: str, bounds: Sequence[int] = (200,
     topic and task_type's labels, model and floor (a topics.ZeroShot; None: the defaults); data holding a
     column of that name is counted by its column, as before these features existed, unless `ask` names
     labels, a model or a floor (topics.classifies)."""
-    if name in ("topic", "task_type"):
+    if name in ZERO_SHOT:
         from traingate.validators.common.topics import ZeroShot, classifies, zero_shot
 
         ask = ask or ZeroShot(name)

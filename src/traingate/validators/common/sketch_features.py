@@ -9,11 +9,10 @@ import pyarrow as pa
 
 from traingate.data.arrays import bools, numbers
 from traingate.data.batch import BatchContext, TextView
-from traingate.validators.common.features import FEATURES, feature_values
+from traingate.validators.common.features import FEATURES, ZERO_SHOT, feature_values
 from traingate.validators.common.sketches import AnySketch, CategoricalSketch, NumericSketch
 
 UNITS = ("chars", "tokens")
-ZERO_SHOT = ("topic", "task_type")  # labelled zero-shot in a file without a column of that name (topics.py)
 
 
 def is_length(name: str) -> bool:

@@ -20,7 +20,6 @@ from traingate.data.batch import BatchContext
 from traingate.validators.common.features import row_text
 from traingate.validators.common.topic_labels import DEFAULT_LABELS, MIN_SIMILARITY
 
-ZERO_SHOT = ("topic", "task_type")
 OTHER, NO_TEXT = "other", "none"  # a row nearest to no label enough; a row without text
 HEAD_CHARS, TAIL_CHARS = 600, 200  # task_type reads a prompt's start and end: the instruction, not the input
 Labels = tuple[tuple[str, tuple[str, ...]], ...]  # (name, phrases) per label, hashable for the caches
