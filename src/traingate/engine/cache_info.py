@@ -28,7 +28,7 @@ def open_run_cache(contract: Contract, validators: list[Validator[Any, Any]], co
     try:
         return open_cache(run.cache, contract, validators, columns, files, run.cache_max_bytes, hands_on,
                           run.cache_verify)
-    except OSError as exc:  # not a directory, no permission, a secret others could read
+    except OSError as exc:  # not a directory, no permission, a key file others could read
         raise UsageError(f"--cache {run.cache}: {exc}") from exc
 
 
