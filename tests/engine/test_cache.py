@@ -48,6 +48,12 @@ def contract_of(kind: str, folder: Path, checks: str | None = None) -> Contract:
     return parse_contract(contract_text(KIND_OF.get(kind, kind), checks or CASES[kind]), str(folder / "c.yaml"))
 
 
+def two_files(tmp_path: Path) -> tuple[Contract, list[str], RunOptions]:
+    """An sft contract, 60 rows in two files, and the options of a run with a cache in tmp_path/cache."""
+    return contract_of("sft", tmp_path), write_parts(tmp_path, _rows("sft", 60), 2), RunOptions(
+        cache=str(tmp_path / "cache"))
+
+
 def cached_then_appended(tmp_path: Path, rows: int, first: int) -> tuple[Contract, list[str], RunOptions]:
     """An sft run over `first` rows in 4 files that fills a cache, then a fifth file holding the rest appended
     (its path added last, as a new weekly shard sorts): the contract, the five paths and the cache's options."""
@@ -153,9 +159,7 @@ def test_after_editing_one_checks_options_only_that_check_is_folded_again(tmp_pa
 def test_a_changed_file_is_read_again_and_an_unchanged_mtime_does_not_hide_it(tmp_path: Path) -> None:
     import os
 
-    contract = contract_of("sft", tmp_path)
-    paths = write_parts(tmp_path, _rows("sft", 60), 2)
-    cache = RunOptions(cache=str(tmp_path / "cache"))
+    contract, paths, cache = two_files(tmp_path)
     validate(contract, paths, options=cache)
     target = tmp_path / "part1.jsonl"
     stat = target.stat()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.test_cache import comparable, contract_of, write_parts
+from tests.engine.test_cache import comparable, contract_of, two_files, write_parts
 from tests.validators.test_merge_law import _rows
 from traingate.engine import cache_entry
 from traingate.engine.cache_entry import BadEntry, decode, encode, secret_key
@@ -39,9 +39,7 @@ def _drop_finished(cache: Path) -> None:
 
 
 def test_a_spoiled_finished_result_is_ignored_and_the_check_finished_from_its_states(tmp_path: Path) -> None:
-    contract = contract_of("sft", tmp_path)
-    paths = write_parts(tmp_path, _rows("sft", 60), 2)
-    cache = RunOptions(cache=str(tmp_path / "cache"))
+    contract, paths, cache = two_files(tmp_path)
     validate(contract, paths, options=cache)
     _flip(_check_entries(tmp_path / "cache", "format.max_tokens · finished result")[0])
     result = validate(contract, paths, options=cache)
@@ -76,9 +74,7 @@ def _other_secret(path: Path) -> None:
 
 @pytest.mark.parametrize("spoil", [_flip, _truncate, _other_format, _other_secret])
 def test_a_spoiled_entry_is_ignored_with_a_warning_and_folded_again(spoil: object, tmp_path: Path) -> None:
-    contract = contract_of("sft", tmp_path)
-    paths = write_parts(tmp_path, _rows("sft", 60), 2)
-    cache = RunOptions(cache=str(tmp_path / "cache"))
+    contract, paths, cache = two_files(tmp_path)
     validate(contract, paths, options=cache)
     _drop_finished(tmp_path / "cache")  # so that the states are loaded
     spoiled = _check_entries(tmp_path / "cache")[0]
@@ -124,9 +120,7 @@ def test_a_cache_copied_from_elsewhere_brings_no_key_and_is_not_trusted(tmp_path
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """A poisoned cache restored in CI must not carry what makes it verify: the key is outside the directory,
     so entries signed with another key are ignored and folded again, and the result is the uncached one."""
-    contract = contract_of("sft", tmp_path)
-    paths = write_parts(tmp_path, _rows("sft", 60), 2)
-    cache = RunOptions(cache=str(tmp_path / "cache"))
+    contract, paths, cache = two_files(tmp_path)
     monkeypatch.setenv("TRAINGATE_CACHE_KEY", "the attacker's key, 32 characters")
     validate(contract, paths, options=cache)  # written under another key
     assert not list((tmp_path / "cache").rglob("secret")) and not list((tmp_path / "cache").rglob("*.key"))
@@ -158,9 +152,7 @@ def test_an_edit_of_the_code_keys_new_entries(tmp_path: Path, monkeypatch: pytes
     the code, so what the old code folded is not reused."""
     from traingate.engine import cache_keys
 
-    contract = contract_of("sft", tmp_path)
-    paths = write_parts(tmp_path, _rows("sft", 60), 2)
-    cache = RunOptions(cache=str(tmp_path / "cache"))
+    contract, paths, cache = two_files(tmp_path)
     validate(contract, paths, options=cache)
     cached = validate(contract, paths, options=cache).dataset.cache
     assert cached is not None and cached.read_files == [] and len(cached.cached_files) == 2

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.data.test_remote_hub import hub  # noqa: F401  (the fixture)
-from tests.engine.test_cache import Counted, comparable, contract_of, write_parts
+from tests.engine.test_cache import Counted, comparable, contract_of, two_files, write_parts
 from tests.validators.test_merge_law import _rows
 from traingate.data.sources import SourceFile
 from traingate.engine import cache as cache_module
@@ -37,9 +37,7 @@ def _edit_keeping_size_and_mtime(path: Path) -> None:
 
 def test_a_settled_unchanged_file_is_not_hashed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cache_keys, "SETTLE_NS", 0)
-    contract = contract_of("sft", tmp_path)
-    paths = write_parts(tmp_path, _rows("sft", 60), 2)
-    options = RunOptions(cache=str(tmp_path / "cache"))
+    contract, paths, options = two_files(tmp_path)
     first = validate(contract, paths, options=options)
     hashed = Hashed(monkeypatch)
     again = validate(contract, paths, options=options)
@@ -51,9 +49,7 @@ def test_a_settled_unchanged_file_is_not_hashed_again(tmp_path: Path, monkeypatc
 
 def test_a_file_changed_moments_ago_is_hashed_until_its_stat_settles(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    contract = contract_of("sft", tmp_path)
-    paths = write_parts(tmp_path, _rows("sft", 60), 2)
-    options = RunOptions(cache=str(tmp_path / "cache"))
+    contract, paths, options = two_files(tmp_path)
     validate(contract, paths, options=options)  # the files were written just now: not settled
     hashed = Hashed(monkeypatch)
     validate(contract, paths, options=options)
@@ -68,9 +64,7 @@ def test_a_file_changed_moments_ago_is_hashed_until_its_stat_settles(tmp_path: P
 def test_an_edit_that_puts_back_size_and_mtime_moves_ctime_and_is_caught(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cache_keys, "SETTLE_NS", 0)
-    contract = contract_of("sft", tmp_path)
-    paths = write_parts(tmp_path, _rows("sft", 60), 2)
-    options = RunOptions(cache=str(tmp_path / "cache"))
+    contract, paths, options = two_files(tmp_path)
     validate(contract, paths, options=options)
     target = tmp_path / "part1.jsonl"
     before = target.stat()
@@ -90,9 +84,7 @@ def test_cache_verify_catches_an_edit_whose_every_stat_field_was_put_back(tmp_pa
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """No user call sets ctime, so the stat that was put back is simulated: the run sees the recorded one."""
     monkeypatch.setattr(cache_keys, "SETTLE_NS", 0)
-    contract = contract_of("sft", tmp_path)
-    paths = write_parts(tmp_path, _rows("sft", 60), 2)
-    options = RunOptions(cache=str(tmp_path / "cache"))
+    contract, paths, options = two_files(tmp_path)
     seen: dict[str, dict[str, Any]] = {}
     real = cache_module.identity
     monkeypatch.setattr(cache_module, "identity", lambda s: seen.setdefault(s.path, real(s)))
