@@ -17,6 +17,7 @@ import pytest
 
 from tests.engine.test_cache import comparable, contract_of, two_files, write_parts
 from tests.validators.test_merge_law import _rows
+from traingate.contracts import Contract
 from traingate.engine import cache_entry
 from traingate.engine.cache_entry import BadEntry, decode, encode, secret_key
 from traingate.engine.cache_store import entries, prune
@@ -200,6 +201,14 @@ RUN = textwrap.dedent("""
 """)
 
 
+def _six_files(folder: Path) -> tuple[Contract, list[str]]:
+    """120 rows in six files, with the paths and checks written where the RUN script reads them."""
+    paths = write_parts(folder, _rows("sft", 120), 6)
+    (folder / "paths.json").write_text(json.dumps(paths))
+    (folder / "checks.yaml").write_text(SHARED_CHECKS)
+    return contract_of("sft", folder, SHARED_CHECKS), paths
+
+
 def _run(folder: Path, kill_after: int = 0) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", RUN, str(folder), str(kill_after)], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -207,10 +216,7 @@ def _run(folder: Path, kill_after: int = 0) -> subprocess.Popen[str]:
 
 @pytest.mark.slow
 def test_a_run_killed_half_way_continues_from_the_files_it_finished(tmp_path: Path) -> None:
-    contract = contract_of("sft", tmp_path, SHARED_CHECKS)
-    paths = write_parts(tmp_path, _rows("sft", 120), 6)
-    (tmp_path / "paths.json").write_text(json.dumps(paths))
-    (tmp_path / "checks.yaml").write_text(SHARED_CHECKS)
+    contract, paths = _six_files(tmp_path)
     killed = _run(tmp_path, kill_after=3)
     killed.communicate(timeout=300)
     assert killed.returncode == -signal.SIGKILL
@@ -223,10 +229,7 @@ def test_a_run_killed_half_way_continues_from_the_files_it_finished(tmp_path: Pa
 
 @pytest.mark.slow
 def test_two_runs_sharing_a_cache_at_once_leave_it_whole(tmp_path: Path) -> None:
-    contract = contract_of("sft", tmp_path, SHARED_CHECKS)
-    paths = write_parts(tmp_path, _rows("sft", 120), 6)
-    (tmp_path / "paths.json").write_text(json.dumps(paths))
-    (tmp_path / "checks.yaml").write_text(SHARED_CHECKS)
+    contract, paths = _six_files(tmp_path)
     runs = [_run(tmp_path), _run(tmp_path)]
     outs = [run.communicate(timeout=300) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], [err[-2000:] for _, err in outs]
