@@ -238,24 +238,3 @@ def test_two_runs_sharing_a_cache_at_once_leave_it_whole(tmp_path: Path) -> None
     assert third.warnings == [] and third.dataset.cache is not None and third.dataset.cache.read_files == []
     assert comparable(third) == comparable(validate(contract, paths))
     assert not [p for p in (tmp_path / "cache").rglob(".tmp-*")]
-
-
-def test_a_file_whose_fold_spilled_to_disk_is_not_cached_and_the_run_says_why(tmp_path: Path,
-                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from traingate.data import readers
-    from traingate.engine import fold
-
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 2048)  # several chunks per file
-    contract = contract_of("sft", tmp_path, SHARED_CHECKS)
-    paths = write_parts(tmp_path, _rows("sft", 120), 2)
-    readings = iter([500.0, 10.0])  # over the limit once, in the first file: its near duplicates spill their keys
-    monkeypatch.setattr(fold, "rss_mib", lambda: next(readings, 10.0))
-    cache = RunOptions(workers=1, max_memory_mib=100, cache=str(tmp_path / "cache"))
-    spilled = validate(contract, paths, options=cache)
-    assert spilled.dataset.memory_actions and spilled.dataset.cache is not None
-    first = paths[0].split("=", 1)[1]
-    assert [w for w in spilled.warnings if w.startswith(f"cache: {first} not cached: its fold let memory go")]
-    assert not [e for e in entries(str(tmp_path / "cache")) if e.label.startswith(first)]
-    again = validate(contract, paths, options=RunOptions(workers=1, cache=str(tmp_path / "cache")))
-    assert again.dataset.cache is not None and again.dataset.cache.read_files == [first]
-    assert comparable(again) == comparable(validate(contract, paths))

@@ -5,9 +5,9 @@ A file's entries: its record (size, mtime or etag and version, sha256), the shar
 (statistics, presence, types, faults, rows, the JSON lines blocks read) and one entry per check (its state
 after folding that file alone). Folds of single files merge in data order, as the folds of shards do, so a run
 that takes every state from the cache gives the result of a run that reads everything. Row ids carry the file's
-index (data/rowids.py): an entry is valid at that index only, which is in its key. A file whose fold let memory
-go (a check spilled to disk, sampled, or reading stopped) is not cached: a state must not point at a temporary
-file, and a sampled one is not the file's whole state."""
+index (data/rowids.py): an entry is valid at that index only, which is in its key. A state that spilled rows to
+disk keeps its spill files beside its entry (cache_spill.py). A file whose fold under --max-memory sampled or
+stopped reading is not cached: a sampled state is not the file's whole state."""
 
 from __future__ import annotations
 
@@ -145,9 +145,9 @@ class RunCache:
         """The file's fresh fold written to the cache, its record last (it is what later runs look up)."""
         source = self.files[index]
         self.read.add(index)
-        if folded.memory_actions or folded.stopped or folded.halvings:
-            self.warnings.append(f"cache: {source.path} not cached: its fold let memory go under --max-memory "
-                                 "(a cached state must not point at a temporary file, nor be a share of the file)")
+        if folded.stopped or folded.halvings:
+            self.warnings.append(f"cache: {source.path} not cached: under --max-memory its fold kept a share of "
+                                 "the rows or stopped reading (a cached state must be the whole file's)")
             return
         sha = self.hashes[index].result()
         shared = {name: getattr(folded, name) for name in SHARED}

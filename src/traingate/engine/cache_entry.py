@@ -25,6 +25,7 @@ import stat
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
@@ -92,9 +93,18 @@ def _mac(key: bytes, entry_key: str, payload: bytes | memoryview) -> str:
     return mac.hexdigest()
 
 
-def encode(key: bytes, entry_key: str, value: Any, label: str = "") -> bytes:
-    """`label` says what the entry holds (file and part) for `traingate cache list`; it is not trusted."""
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+def encode(key: bytes, entry_key: str, value: Any, label: str = "",
+           persistent_id: Callable[[Any], Any] | None = None) -> bytes:
+    """`label` says what the entry holds (file and part) for `traingate cache list`; it is not trusted.
+    `persistent_id`: what stands in the payload for an object kept outside it (cache_spill.Keeper)."""
+    if persistent_id is None:
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    else:
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.persistent_id = persistent_id  # type: ignore[method-assign]
+        pickler.dump(value)
+        payload = buffer.getvalue()
     header = {"format": FORMAT, "key": entry_key, "bytes": len(payload), "hmac": _mac(key, entry_key, payload),
               "label": label}
     return MAGIC + b" " + json.dumps(header, sort_keys=True).encode() + b"\n" + payload
@@ -120,7 +130,9 @@ def _header(blob: bytes) -> tuple[dict[str, Any], int]:
     return header, end + 1
 
 
-def decode(key: bytes, entry_key: str, blob: bytes) -> Any:
+def decode(key: bytes, entry_key: str, blob: bytes, persistent_load: Callable[[Any], Any] | None = None) -> Any:
+    """The entry's value, once its header and HMAC hold. `persistent_load`: what an object kept outside the
+    payload is rebuilt with (cache_spill.Restorer; without it such a payload does not load)."""
     header, start = _header(blob)
     payload = memoryview(blob)[start:]
     if header.get("format") != FORMAT:
@@ -134,7 +146,10 @@ def decode(key: bytes, entry_key: str, blob: bytes) -> Any:
     try:
         whole = io.BytesIO(blob)  # shares the blob's bytes: the payload is read in place
         whole.seek(start)
-        return _Restricted(whole).load()
+        unpickler = _Restricted(whole)
+        if persistent_load is not None:
+            unpickler.persistent_load = persistent_load  # type: ignore[method-assign]
+        return unpickler.load()
     except BadEntry:
         raise
     except (Exception, SystemExit) as exc:

@@ -2,7 +2,7 @@
 at again, so when every file's content and the check's key are what an earlier run had, that run's result is
 the result (kept per check, so editing one check finishes only it again), and the states of those checks are
 not even loaded. Not used when the run hands its states on (--evidence, --rejects, --clusters: they need the
-states), nor kept when a check errored, a shard failed or the memory limit changed what a state holds."""
+states), nor kept when a check errored, a shard failed or the memory limit made a state a sample of its rows."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def finish_cached(cache: RunCache | None, validators: list[Validator[Any, Any]],
     todo = [i for i in range(len(validators)) if i not in kept]
     part = replace(folded, states=[folded.states[i] for i in todo], errors=[folded.errors[i] for i in todo])
     finished = dict(zip(todo, finish([validators[i] for i in todo], part, files, columns, KeptRows(cache))))
-    whole = not (failed or folded.stopped or folded.memory_actions)
+    whole = not (failed or folded.stopped or folded.halvings)  # spilling to disk leaves every state whole
     keys = _keys(cache) if finished and whole else []
     for i, result in finished.items():
         if whole and folded.errors[i] is None and result.status != "errored":

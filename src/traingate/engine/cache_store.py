@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from traingate.engine.cache_entry import BadEntry, decode, encode, header_of, secret_key, write_atomic
+from traingate.engine.cache_spill import SUFFIX as SPILL_SUFFIX
+from traingate.engine.cache_spill import Keeper, Restorer, discard_copies, entry_of
 
 ENTRIES = "entries"
 SUFFIX = ".entry"
@@ -46,33 +48,47 @@ class Store:
         path = self.path(entry_key)
         with open(path, "rb") as source:
             blob = source.read()
-        value = decode(self.key, entry_key, blob)
+        value = decode(self.key, entry_key, blob, Restorer(path))
         with suppress(OSError):  # used now: the last to be evicted (another run may just have removed it)
             os.utime(path)
         return value
 
     def put(self, entry_key: str, value: Any, label: str) -> int:
-        blob = encode(self.key, entry_key, value, label)
-        write_atomic(self.path(entry_key), blob)
+        path = self.path(entry_key)
+        blob = encode(self.key, entry_key, value, label, Keeper(path))  # spill files copied beside it first
+        write_atomic(path, blob)
         return len(blob)
 
     def discard(self, entry_key: str) -> None:
         with suppress(OSError):
             os.unlink(self.path(entry_key))
+        discard_copies(self.path(entry_key))
 
 
 def entries(directory: str) -> list[Stored]:
-    """Every entry of the directory, least recently used first (half-written temporary files are skipped)."""
+    """Every entry of the directory with the spill files kept beside it (cache_spill.py), least recently used
+    first (half-written temporary files are skipped)."""
     found = []
     for folder, _dirs, names in os.walk(os.path.join(directory, ENTRIES)):
+        kept: dict[str, int] = {}
+        for name in (n for n in names if n.endswith(SPILL_SUFFIX)):
+            owner = entry_of(os.path.join(folder, name))
+            kept[owner] = kept.get(owner, 0) + _size(os.path.join(folder, name))
         for name in (n for n in names if n.endswith(SUFFIX)):
             path = os.path.join(folder, name)
             try:
                 info = os.stat(path)
             except OSError:  # removed by another run meanwhile
                 continue
-            found.append(Stored(path, info.st_size, info.st_mtime, _label(path)))
+            found.append(Stored(path, info.st_size + kept.get(path, 0), info.st_mtime, _label(path)))
     return sorted(found, key=lambda s: (s.used, s.path))
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _label(path: str) -> str:
@@ -84,13 +100,16 @@ def _label(path: str) -> str:
 
 
 def _stale_temporaries(directory: str, older_than: float = 3600.0) -> None:
-    """Temporary files of writers that died before renaming them."""
+    """Temporary files of writers that died before renaming them, and spill files whose entry is gone (a
+    writer that died between copying them and writing the entry)."""
     now = time.time()
     for folder, _dirs, names in os.walk(os.path.join(directory, ENTRIES)):
-        for name in (n for n in names if n.startswith(".tmp-")):
+        for name in names:
+            path = os.path.join(folder, name)
+            orphan = name.endswith(SPILL_SUFFIX) and not os.path.exists(entry_of(path))
             with suppress(OSError):
-                if now - os.stat(os.path.join(folder, name)).st_mtime > older_than:
-                    os.unlink(os.path.join(folder, name))
+                if (name.startswith(".tmp-") or orphan) and now - os.stat(path).st_mtime > older_than:
+                    os.unlink(path)
 
 
 @contextmanager
@@ -118,5 +137,6 @@ def prune(directory: str, max_bytes: int | None) -> tuple[int, int]:
             with suppress(FileNotFoundError):
                 os.unlink(entry.path)
                 removed, freed = removed + 1, freed + entry.bytes
+            discard_copies(entry.path)
             total -= entry.bytes
     return removed, freed
