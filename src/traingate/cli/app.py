@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -14,9 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from traingate.cli import cache as cache_command
-from traingate.cli import filter as filtering
-from traingate.cli import signoff, summary, workflow
+from traingate.cli import summary
 from traingate.cli.consoles import out
 from traingate.cli.errors import Guarded, fail, say, state
 from traingate.cli.outputs import guard, inputs_of
@@ -27,21 +26,56 @@ from traingate.results.gate import ExitCode
 if TYPE_CHECKING:
     from traingate.results.model import RunResult
 
-app = typer.Typer(cls=Guarded, add_completion=False, no_args_is_help=True,
-                  help="A data contract and quality gate for machine-learning training data.")
+HELP = "A data contract and quality gate for machine-learning training data."
+# Every command in the order --help lists them: its module and function (None: this module).
+COMMANDS: dict[str, tuple[str | None, str]] = {
+    "validate": (None, "validate"), "lint": (None, "lint"), "checks": (None, "list_checks"), "schema": (None, "schema"),
+    "filter": ("traingate.cli.filter", "filter_command"), "report": ("traingate.cli.workflow", "report"),
+    "diff": ("traingate.cli.workflow", "diff"), "cache": ("traingate.cli.cache", "cache"),
+    "promote": ("traingate.cli.signoff", "promote"), "ledger": ("traingate.cli.signoff", "ledger"),
+    "attestation": ("traingate.cli.signoff", "attestation"), "card": ("traingate.cli.workflow", "card"),
+    "init": ("traingate.cli.workflow", "init"), "export": ("traingate.cli.workflow", "export"),
+    "import-gx": ("traingate.cli.workflow", "import_gx"),
+}
 
 
-@app.callback()
 def _options(debug: Annotated[bool, typer.Option("--debug", envvar="TRAINGATE_DEBUG",
                                                  help="Show the traceback of an unexpected error.")] = False) -> None:
     state.debug = debug
+
+
+def build(only: str | None = None) -> typer.Typer:
+    """The app: every command, or the options and the one command `only` (what `main` runs when the arguments
+    name a command: typer turns the signature of every command it holds into click parameters first)."""
+    built = typer.Typer(cls=Guarded, add_completion=False, no_args_is_help=True, help=HELP)
+    built.callback()(_options)
+    for name, (module, function) in COMMANDS.items():
+        if only in (None, name):
+            built.command(name)(getattr(sys.modules[__name__] if module is None else import_module(module), function))
+    return built
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`app`, every command, built on first use (`main` builds only the command it runs)."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()["app"] = built = build()
+    return built
+
+
+def named(args: list[str]) -> str | None:
+    """The command the arguments run, when the app's options and that command are all it takes: not for
+    --help, a name that is no command's (its error suggests the close ones), or shell completion."""
+    if any(key.startswith("_") and key.endswith("_COMPLETE") for key in os.environ):
+        return None
+    words = args[1:] if args[:1] == ["--debug"] else args
+    return words[0] if words and words[0] in COMMANDS else None
 
 
 def _fail(exc: TraingateError) -> typer.Exit:
     return fail(exc)
 
 
-@app.command()
 def validate(
     contract: Annotated[Path, typer.Argument(help="The contract YAML file.")],
     data: Annotated[list[str] | None, typer.Argument(help="Files, directories or globs; prefix split= to label.")] = None,
@@ -92,6 +126,8 @@ def validate(
     """Check DATA against CONTRACT; exit 0 when the gate passes, 1 when it fails, 3 on errors."""
     from traingate.api import ENGINES, FAIL_ON, mebibytes
     from traingate.api import validate as run
+    from traingate.cli import filter as filtering
+    from traingate.cli import signoff
     from traingate.contracts import load_contract
 
     if fail_on not in (None, *FAIL_ON):
@@ -192,7 +228,6 @@ def _defer_arrays() -> None:
     defer()
 
 
-@app.command()
 def lint(contracts: Annotated[list[Path], typer.Argument(help="Contract YAML files.")]) -> None:
     """Parse contracts and explain them; no data is read. Exit 3 at the first that does not load."""
     _defer_arrays()
@@ -214,7 +249,6 @@ def lint(contracts: Annotated[list[Path], typer.Argument(help="Contract YAML fil
         out.print(visible("\n".join([explain(loaded), *notes]), keep="\n"), highlight=False)
 
 
-@app.command("checks")
 def list_checks() -> None:
     """Every check type, one line each, with its options."""
     _defer_arrays()
@@ -224,7 +258,6 @@ def list_checks() -> None:
         out.print(line, highlight=False)
 
 
-@app.command()
 def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to a file.")] = None,
            run: Annotated[bool, typer.Option("--run", help="The JSON Schema of a run result (validate --json) "
                                                            "instead of the contract language's.")] = False) -> None:
@@ -243,20 +276,12 @@ def schema(output: Annotated[Path | None, typer.Option("-o", "--output", help="W
         write_text(output, text + "\n")
 
 
-for name, command in (("filter", filtering.filter_command), ("report", workflow.report), ("diff", workflow.diff),
-                      ("cache", cache_command.cache),
-                      ("promote", signoff.promote),
-                      ("ledger", signoff.ledger), ("attestation", signoff.attestation), ("card", workflow.card),
-                      ("init", workflow.init), ("export", workflow.export), ("import-gx", workflow.import_gx)):
-    app.command(name)(command)
-
-
 def main() -> None:
     """The `traingate` command: the app, then the exit without the interpreter's teardown (cli/leave.py)."""
     from traingate.cli.leave import leave
 
     try:
-        app()
+        build(named(sys.argv[1:]))()
     except SystemExit as exc:
         leave(exc.code)
     leave(0)
