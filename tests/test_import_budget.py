@@ -8,6 +8,8 @@ interpreter under `python -X importtime` and reads which modules it imported:
   only the check modules its contract names; `lint`, `checks` and `schema` read no data and execute neither
   numpy nor pyarrow (the check modules import them; cli/deferred.py defers them until a first use, which
   these commands never make: a module reading one of them at import time fails this test);
+- `lint` imports no other command's module (`main` builds the one command it runs) and defines only the
+  models of a check's result, not those of the run (results/model.py names the run's models on first use);
 - the number of modules each imports stays under a ceiling with room above today's count, and the import
   time of traingate's own modules under a generous one. Counts, not microseconds, are the measure that does
   not vary with the machine's load: the time ceiling is several times today's figure on a busy machine, so
@@ -45,16 +47,21 @@ checks:
         prompt: {dtype: string, min_length: 1, max_length: 500}
         score: {dtype: int, min: 0, max: 10, isin: [1, 2, 3, 4, 5]}
 """
-# Today's counts of loaded modules (a deferred module not executed does not count): --help 348 (typer's rich
-# help loads markdown-it and pygments), lint 395, checks and schema 478, validate 565. The ceilings leave
-# room for a few small modules, not for a package.
-CEILING = {"help": 400, "lint": 440, "checks": 530, "schema": 530, "validate": 630}
-# Self time of traingate's own imports, in ms: today 36-49, 158-264 and 254-416 under a load average of 6 on
-# 2 cores (about a third of that idle). The ceilings are above twice the worst of those.
-OWN_MS = {"help": 150, "lint": 600, "checks": 800, "schema": 800, "validate": 1000}
+# Today's counts of loaded modules (a deferred module not executed does not count): --help 343 (typer's rich
+# help loads markdown-it and pygments), lint 392 (397 when it imported every command's module and built every
+# result model), checks and schema 478, validate 576. The ceilings leave room for a few small modules, not for a
+# package.
+CEILING = {"help": 400, "lint": 400, "checks": 530, "schema": 530, "validate": 630}
+# Self time of traingate's own imports, in ms, under a load average of 6 on 2 cores (about a third of that idle):
+# --help 36-49, checks, schema and validate 254-416; lint 31-38 under a load of 2.1-2.3 (46-53 when it built every
+# command and every result model). The ceilings are above twice the worst of those (lint's, five times its own).
+OWN_MS = {"help": 150, "lint": 200, "checks": 800, "schema": 800, "validate": 1000}
+# The pydantic models of traingate's that `lint` defines for the contract above: today 52 (the contract's, the
+# options and details of the checks it names, a check's result); 64 when it defined the run result's too.
+LINT_MODELS = 55
 ARRAYS = {"numpy", "pyarrow"}
 
-Started = dict[str, tuple[set[str], dict[str, int]]]  # per command: the modules loaded, import times (us)
+Started = dict[str, tuple[set[str], dict[str, int], int]]  # per command: modules loaded, import times (us), models
 
 PROGRAM = """\
 import atexit, sys
@@ -62,16 +69,27 @@ out = sys.argv.pop(1)
 def loaded():
     deferred = sys.modules.get("traingate.cli.deferred")
     return sorted(m for m, module in list(sys.modules.items()) if deferred is None or not deferred.pending(module))
+def models():
+    main = sys.modules.get("pydantic.main")
+    seen, stack = set(), [main.BaseModel] if main is not None else []
+    while stack:
+        for model in stack.pop().__subclasses__():
+            if model not in seen:
+                seen.add(model)
+                stack.append(model)
+    return sum(model.__module__.startswith("traingate") for model in seen)
 atexit.register(lambda: open(out, "w").write("\\n".join(loaded())))
+atexit.register(lambda: open(out + ".models", "w").write(str(models())))
 from traingate.cli.app import main
 sys.argv[0] = "traingate"
 main()
 """
 
 
-def _imports(args: list[str], cwd: Path) -> tuple[set[str], dict[str, int]]:
+def _imports(args: list[str], cwd: Path) -> tuple[set[str], dict[str, int], int]:
     """The modules loaded when the entry point ends (importtime misses those importlib.import_module loads;
-    a module deferred and never used is not loaded), and each import statement's own time in microseconds."""
+    a module deferred and never used is not loaded), each import statement's own time in microseconds, and
+    the number of traingate's pydantic models defined."""
     run = subprocess.run([sys.executable, "-X", "importtime", "-c", PROGRAM, str(cwd / "modules.txt"), *args],
                          cwd=cwd, timeout=180, capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"})
     assert run.returncode in (0, 1), run.stderr[-2000:]
@@ -80,7 +98,8 @@ def _imports(args: list[str], cwd: Path) -> tuple[set[str], dict[str, int]]:
         if line.startswith("import time:") and "[us]" not in line:
             own, _, name = line.removeprefix("import time:").split("|")
             times[name.strip()] = int(own)
-    return set((cwd / "modules.txt").read_text().split()), times
+    models = int((cwd / "modules.txt.models").read_text())
+    return set((cwd / "modules.txt").read_text().split()), times, models
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +145,15 @@ def test_lint_loads_the_checks_it_names_and_no_engine(started: Started) -> None:
 
 
 @pytest.mark.slow
+def test_lint_builds_only_its_command_and_a_check_results_models(started: Started) -> None:
+    loaded, _, models = started["lint"]
+    others = {f"traingate.cli.{name}" for name in ("filter", "workflow", "signoff", "cache")}
+    assert loaded & (others | {"traingate.results.run", "traingate.results.dataset"}) == set()
+    assert "traingate.results.model" in loaded
+    assert models <= LINT_MODELS, f"lint defines {models} of traingate's pydantic models, ceiling {LINT_MODELS}"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["lint", "checks", "schema"])
 def test_commands_that_read_no_data_execute_no_array_library(started: Started, command: str) -> None:
     assert _top(started[command][0]) & ARRAYS == set()
@@ -134,7 +162,7 @@ def test_commands_that_read_no_data_execute_no_array_library(started: Started, c
 @pytest.mark.slow
 @pytest.mark.parametrize("command", ["help", "lint", "checks", "schema", "validate"])
 def test_start_up_stays_within_its_module_count_and_time(started: Started, command: str) -> None:
-    loaded, times = started[command]
+    loaded, times, _ = started[command]
     own_ms = sum(us for m, us in times.items() if m.split(".")[0] == "traingate") / 1000
     assert len(loaded) <= CEILING[command], f"{command} imports {len(loaded)} modules, ceiling {CEILING[command]}"
     assert own_ms <= OWN_MS[command], f"{command}: traingate's modules took {own_ms:.0f} ms to import"
@@ -165,3 +193,23 @@ def test_no_model_field_takes_a_builtin_as_its_default_factory() -> None:
                 if inspect.isbuiltin(factory) or (isinstance(factory, type) and factory.__module__ == "builtins"):
                     builtin.append(f"{model.__module__}.{model.__qualname__}.{name}")
     assert seen > 30 and not builtin, builtin
+
+
+def test_every_result_model_keeps_its_import_path() -> None:
+    """results/model.py defines a check's result and names the run's models from results/dataset.py and
+    results/run.py on first use: every name it had is still read from it, as the very object of its module."""
+    from traingate.results import dataset, model, run
+
+    where = {"SCHEMA_VERSION": model, "Status": model, "Verdict": model, "Model": model, "Sample": model,
+             "Location": model, "Threshold": model, "CheckResult": model, "Limit": model, "FileInfo": dataset,
+             "Fault": dataset, "CacheInfo": dataset, "SkippedFile": dataset, "DatasetInfo": dataset,
+             "Histogram": run, "Distribution": run, "Sketch": run, "SideFile": run, "ContractInfo": run, "Gate": run,
+             "RunResult": run, "run_json_schema": run}
+    assert set(model.__all__) == set(where)
+    for name, home in where.items():
+        value = getattr(model, name)
+        assert value is getattr(home, name), name
+        assert not isinstance(value, type) or value.__module__ == home.__name__, name
+    assert run.RunResult.model_fields["checks"].annotation == list[model.CheckResult]
+    with pytest.raises(AttributeError):
+        model.__getattr__("Nothing")

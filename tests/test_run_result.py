@@ -10,13 +10,15 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel
 
 from tests.conftest import ROOT
+from traingate.results import dataset, run
 from traingate.results import model as results
 from traingate.results.model import SCHEMA_VERSION, run_json_schema
 
 
 def result_models() -> list[type[BaseModel]]:
-    return [cls for _, cls in inspect.getmembers(results, inspect.isclass)
-            if issubclass(cls, BaseModel) and cls.__module__ == results.__name__ and cls is not results.Model]
+    """The models of results/model.py and of the two modules it names models from."""
+    return [cls for module in (results, dataset, run) for _, cls in inspect.getmembers(module, inspect.isclass)
+            if issubclass(cls, BaseModel) and cls.__module__ == module.__name__ and cls is not results.Model]
 
 
 def test_every_field_of_every_result_model_has_a_description() -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from difflib import SequenceMatcher
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from traingate.results.model import CheckResult, Fault, RunResult
+if TYPE_CHECKING:  # annotations only: the run's models load with a run, not with the checks that import this
+    from traingate.results.model import CheckResult, Fault, RunResult
 
 Setter = Callable[[str], None]
 Masker = Callable[[list[str]], list[str | None]]  # each text masked, or None when it holds nothing

@@ -30,6 +30,7 @@ class Dumped(BaseModel):
     """A model whose dump is what the run JSON holds: Python values (a lone surrogate from the data kept
     as it is, for the run's JSON writer to deal with), without the `Absent` fields that are None."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use: `lint` parses no result
     _absent: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
