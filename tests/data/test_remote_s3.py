@@ -122,3 +122,59 @@ def test_the_sha256_of_a_remote_file_is_of_its_bytes(tmp_path: Path, s3: Any) ->
     result = validate(contract, [url])
     assert result.dataset.files[0].sha256 == hashlib.sha256(body).hexdigest() == sha256_file(describe(url, "all"))
     assert result.dataset.files[0].bytes == len(body) and result.dataset.rows == 3000
+
+
+def _fetched(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Bytes the store returns to reads, counted under the object they came from."""
+    from traingate.data import remote_file
+
+    fetched: dict[str, int] = {}
+    read = remote_file.RemoteFile.read
+
+    def counted(self: Any, n: int = -1) -> bytes:
+        data = read(self, n)
+        fetched[self.url] = fetched.get(self.url, 0) + len(data)
+        return data
+
+    monkeypatch.setattr(remote_file.RemoteFile, "read", counted)
+    return fetched
+
+
+@pytest.mark.parametrize("form", ["jsonl", "jsonl.gz", "parquet"])
+def test_a_remote_object_read_whole_is_fetched_once_and_its_sha256_is_of_its_bytes(
+        form: str, tmp_path: Path, s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A JSON lines object (plain or compressed) read whole in this process is hashed as it is read, not fetched
+    again for the record; a Parquet object, read by row group and column, is fetched again for its sha256."""
+    import gzip
+    import hashlib
+
+    rows = [{"text": f"ünïcode row {i} " * 3} for i in range(4000)]
+    if form == "parquet":
+        local = tmp_path / "d.parquet"
+        pq.write_table(pa.Table.from_pylist(rows), local, row_group_size=500)
+        body = local.read_bytes()
+    else:
+        body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+        body = gzip.compress(body) if form.endswith(".gz") else body
+    s3.put_object(Bucket=BUCKET, Key=f"once/d.{form}", Body=body)
+    url = f"s3://{BUCKET}/once/d.{form}"
+    fetched = _fetched(monkeypatch)
+    contract = parse_contract(contract_text("pretraining", "  quantity:\n    - {type: min_rows, min: 1}\n"),
+                              str(tmp_path / "c.yaml"))
+    result = validate(contract, [url], options=RunOptions(workers=1))
+    assert result.dataset.rows == 4000
+    assert result.dataset.files[0].sha256 == hashlib.sha256(body).hexdigest()
+    total = sum(fetched.values())
+    assert total == len(body) if form != "parquet" else total > len(body)
+
+
+def test_a_remote_object_read_in_part_is_hashed_whole(tmp_path: Path, s3: Any) -> None:
+    """--limit stops the pass part-way: the digest recorded is still that of every byte, fetched for it."""
+    import hashlib
+
+    body = "".join(json.dumps({"text": f"row {i}"}) + "\n" for i in range(5000)).encode()
+    s3.put_object(Bucket=BUCKET, Key="part/d.jsonl", Body=body)
+    contract = parse_contract(contract_text("pretraining", "  quantity:\n    - {type: min_rows, min: 1}\n"),
+                              str(tmp_path / "c.yaml"))
+    result = validate(contract, [f"s3://{BUCKET}/part/d.jsonl"], options=RunOptions(workers=1, limit=10))
+    assert result.dataset.rows == 10 and result.dataset.files[0].sha256 == hashlib.sha256(body).hexdigest()

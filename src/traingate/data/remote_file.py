@@ -1,19 +1,31 @@
 """A remote object opened for reading: each read one ranged request of what it asks for, with a bounded
-block for short reads; the store's errors become OSErrors naming the URL redacted."""
+block for short reads; the store's errors become OSErrors naming the URL redacted. A file read from its first
+byte to its last in order (a JSON lines or compressed object read whole in this process) hashes what it reads
+and, closed, leaves the sha256 for the run's record (remote_digest.py), which then need not fetch it again."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from traingate.data.remote import block_bytes, changed, etag_of, failure, filesystem
+from traingate.data.remote_digest import publish
 
 
 class RemoteFile:
     """An fsspec file whose errors are OSErrors naming the URL redacted (the readers turn them into a
     SourceError), never a store's traceback or its secrets."""
 
-    def __init__(self, url: str, raw: Any):
-        self.url, self.raw = url, raw
+    def __init__(self, url: str, raw: Any, size: int | None = None, etag: str | None = None):
+        self.url, self.raw, self.size, self.etag = url, raw, size, etag
+        self.hashed: Any = hashlib.sha256() if size is not None else None  # None once a read skips or goes back
+        self.at = 0  # where the next read in order starts
+
+    def _hashing(self, data: bytes) -> bytes:
+        if self.hashed is not None:
+            self.hashed.update(data)
+            self.at += len(data)
+        return data
 
     def _guard(self, call: Any, *args: Any) -> Any:
         try:
@@ -23,14 +35,16 @@ class RemoteFile:
 
     def read(self, n: int = -1) -> bytes:
         data: bytes = self._guard(self.raw.read, n)
-        return data
+        return self._hashing(data)
 
     def readline(self) -> bytes:
         line: bytes = self._guard(self.raw.readline)
-        return line
+        return self._hashing(line)
 
     def seek(self, offset: int, whence: int = 0) -> int:
         position: int = self._guard(self.raw.seek, offset, whence)
+        if position != self.at:
+            self.hashed = None
         return position
 
     def tell(self) -> int:
@@ -48,6 +62,9 @@ class RemoteFile:
         return bool(self.raw.closed)
 
     def close(self) -> None:
+        if self.hashed is not None and self.at == self.size and self.raw.tell() == self.size:
+            publish(self.url, self.etag, self.size, self.hashed.hexdigest())
+        self.hashed = None
         self.raw.close()
 
     def __enter__(self) -> RemoteFile:
@@ -76,4 +93,4 @@ def open_remote(url: str, size: int | None = None, block: int | None = None,
     if etag and now is not None and now != etag:
         raw.close()
         raise changed(url, etag, now)
-    return RemoteFile(url, raw)
+    return RemoteFile(url, raw, size, etag)

@@ -65,7 +65,8 @@ def validate(contract: Contract, data: list[str], *, limit: int | None = None, s
     then with the finished run (engine/rejects.py: its rejected rows, their ids, the duplicate clusters)."""
     run = options or RunOptions(limit=limit)
     findings = evidence is not None or finished is not None
-    with run_spill_dir(run.max_memory_mib is not None or findings):  # findings on disk are read back at the end
+    # findings on disk are read back at the end; a cached state's spill files are copied back into this folder
+    with run_spill_dir(run.max_memory_mib is not None or findings or run.cache is not None):
         result, validators, states, files, faults = _validate(contract, data, run, show_progress, findings)
         if evidence is not None:
             t0 = time.perf_counter()
@@ -92,8 +93,8 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
     with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress:
         ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
         cache = _open_cache(contract, validators, columns, files, run, findings)
-        hashes: list[Future[str]] = [hasher.submit(sha256_file, f) for f in files] if cache is None else \
-            cache.digests(lambda f: hasher.submit(sha256_file, f))  # not a file whose stat the cache recorded
+        hashes: list[Future[str]] = [_digest(hasher, f) for f in files] if cache is None else \
+            cache.digests(lambda f: _digest(hasher, f))  # not a file whose stat the cache recorded
         folded, failed_shards, shard_count, spread = fold_all(contract, validators, files, columns, run, progress, cache)
         lines = mismatch_lines(folded.types, files) if folded.faults.keep_every else None
         for k, (index, count, sample) in enumerate(folded.types.faults([f.path for f in files])):
@@ -125,6 +126,15 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
                        warnings=spread_warnings(run, spread, read_seconds, ray_start) + _cache_warnings(cache, run))
     _mask_reports(validators, result)
     return result, validators, folded.states, files, folded.faults
+
+
+def _digest(hasher: ThreadPoolExecutor, source: SourceFile) -> Future[str]:
+    """A local file hashed beside the pass; a remote object's digest taken from the pass that read it whole, or
+    else fetched and hashed when it is asked for (data/remote_digest.py): never downloaded twice at once."""
+    if "://" not in source.path:
+        return hasher.submit(sha256_file, source)
+    from traingate.data.remote_digest import Deferred, published
+    return Deferred(lambda: published(source.location, source.etag, source.size) or sha256_file(source))
 
 
 def _open_cache(contract: Contract, validators: list[Validator[Any, Any]], columns: set[str], files: list[SourceFile],
