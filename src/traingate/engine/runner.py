@@ -18,7 +18,7 @@ from traingate.data.sources import SourceFile, absolute_exclusions, given_inputs
 from traingate.data.spill import run_spill_dir
 from traingate.engine import evidence as _evidence
 from traingate.engine.assemble import contract_info, dataset_info, file_infos, sha256_file
-from traingate.engine.dispatch import RunOptions, fold_all
+from traingate.engine.dispatch import AUTO_PARALLEL_BYTES, RunOptions, fold_all
 from traingate.engine.faults import FaultLog
 from traingate.engine.fold import build_validators
 from traingate.engine.folded import Folded
@@ -93,8 +93,10 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
     with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress:
         ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
         cache = _open_cache(contract, validators, columns, files, run, findings)
-        hashes: list[Future[str]] = [_digest(hasher, f) for f in files] if cache is None else \
-            cache.digests(lambda f: _digest(hasher, f))  # not a file whose stat the cache recorded
+        on_workers = run.engine == "ray" or run.workers > 1 or (
+            not run.workers and sum(f.size for f in files) >= AUTO_PARALLEL_BYTES)
+        hashes: list[Future[str]] = [_digest(hasher, f, on_workers) for f in files] if cache is None else \
+            cache.digests(lambda f: _digest(hasher, f, on_workers))  # not a file whose stat the cache recorded
         folded, failed_shards, shard_count, spread = fold_all(contract, validators, files, columns, run, progress, cache)
         lines = mismatch_lines(folded.types, files) if folded.faults.keep_every else None
         for k, (index, count, sample) in enumerate(folded.types.faults([f.path for f in files])):
@@ -128,10 +130,11 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
     return result, validators, folded.states, files, folded.faults
 
 
-def _digest(hasher: ThreadPoolExecutor, source: SourceFile) -> Future[str]:
-    """A local file hashed beside the pass; a remote object's digest taken from the pass that read it whole, or
-    else fetched and hashed when it is asked for (data/remote_digest.py): never downloaded twice at once."""
-    if "://" not in source.path:
+def _digest(hasher: ThreadPoolExecutor, source: SourceFile, spread: bool) -> Future[str]:
+    """A file hashed beside the pass; but a remote object that a pass on one process reads whole gets the
+    digest that pass takes as it reads (data/remote_digest.py), and is fetched for it only if it was not.
+    `spread`: the pass goes to worker processes, which read byte ranges and cannot hash the whole object."""
+    if "://" not in source.path or spread:
         return hasher.submit(sha256_file, source)
     from traingate.data.remote_digest import Deferred, published
     return Deferred(lambda: published(source.location, source.etag, source.size) or sha256_file(source))
