@@ -4,16 +4,26 @@ its entry untrusted. A fold that kept only a sample of its rows is still not cac
 
 from __future__ import annotations
 
+import errno
+import os
+import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tests.engine.test_cache import comparable, contract_of, write_parts
 from tests.engine.test_cache_safety import SHARED_CHECKS
 from tests.validators.test_merge_law import _rows
 from traingate.contracts import Contract
-from traingate.engine.cache_store import entries, prune
+from traingate.data import spill
+from traingate.data.spill import SPILL_DIR_ENV, Rows, Spilled, SpillError
+from traingate.engine import cache_spill, cache_store
+from traingate.engine.cache_entry import BadEntry
+from traingate.engine.cache_store import Store, entries, prune
 from traingate.engine.runner import RunOptions, validate
 from traingate.validators.common import findings
 
@@ -123,3 +133,134 @@ def test_a_fold_that_kept_a_sample_is_not_cached(tmp_path: Path, monkeypatch: py
     result = validate(contract, paths, options=RunOptions(workers=1, max_memory_mib=100, cache=str(tmp_path / "cache")))
     assert [a for a in result.dataset.memory_actions if "kept half of its rows' share" in a]
     assert [w for w in result.warnings if "not cached: under --max-memory its fold kept a share" in w]
+
+
+# What a writer of the cache directory without the key can plant, and what the run's own copies leave behind.
+
+KEY = "k" * 64
+
+
+def _kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fill: int = 0) -> tuple[Store, Path]:
+    """A store with one entry whose state holds a spilled file; restored copies go to tmp_path/spill."""
+    monkeypatch.setenv("TRAINGATE_CACHE_KEY", "a long enough test secret")
+    monkeypatch.setenv(SPILL_DIR_ENV, str(tmp_path / "spill"))
+    source = tmp_path / f"rows{fill}.npy"
+    np.save(source, np.full((3, 4), fill, dtype=np.uint64))
+    store = Store(str(tmp_path / "cache"))
+    store.put(KEY, Rows(disk=[Spilled(str(source), 4)]), "a file · a check")
+    return store, _spilled(tmp_path / "cache")[0]
+
+
+def _within(seconds: float, call: Callable[[], Any], fifo: Path) -> Any:
+    """call()'s value or exception; a call still blocked after `seconds` (on opening `fifo`) fails the test."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except Exception as exc:
+            outcome.append(exc)
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # a writer that closes at once: the reader sees EOF
+        thread.join(seconds)
+        pytest.fail(f"still waiting on {fifo.name} after {seconds} s")
+    return outcome[0]
+
+
+@pytest.mark.parametrize("planted", ["fifo", "symlink to a fifo"])
+def test_a_fifo_planted_as_a_spill_copy_is_refused_not_waited_on(planted: str, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    store, copy = _kept(tmp_path, monkeypatch)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    copy.unlink()
+    if planted == "fifo":
+        os.mkfifo(copy)
+    else:
+        copy.symlink_to(fifo)
+    got = _within(5, lambda: store.get(KEY), fifo if planted != "fifo" else copy)
+    assert isinstance(got, BadEntry), got
+    assert not list((tmp_path / "spill").glob("*")), "nothing of it is left in the spill folder"
+
+
+def test_a_fifo_planted_as_an_entry_is_refused_not_waited_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, _copy = _kept(tmp_path, monkeypatch)
+    entry = Path(store.path(KEY))
+    entry.unlink()
+    os.mkfifo(entry)
+    assert isinstance(_within(5, lambda: store.get(KEY), entry), BadEntry)
+    listed = _within(5, lambda: entries(store.directory), entry)  # `traingate cache list`
+    assert [e.label for e in listed] == ["(unreadable)"]
+
+
+def _read_bytes() -> int:
+    with open("/proc/self/io") as io:
+        return next(int(line.split()[1]) for line in io if line.startswith("rchar:"))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/io"), reason="counts the bytes read through /proc/self/io")
+def test_a_spill_copy_longer_than_its_entry_names_is_refused_unread(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    store, copy = _kept(tmp_path, monkeypatch)
+    with open(copy, "r+b") as grown:
+        grown.truncate(256 << 20)  # sparse: the right bytes, then 256 MiB of zeros (a symlink to /dev/zero: no end)
+    before = _read_bytes()
+    with pytest.raises(BadEntry):
+        store.get(KEY)
+    assert _read_bytes() - before < 1 << 20, "the copy was read past the size its entry names"
+
+
+def test_restoring_into_a_spill_folder_that_cannot_be_written_is_a_spill_error_and_keeps_the_entry(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, copy = _kept(tmp_path, monkeypatch)
+    monkeypatch.setattr(cache_spill, "spill_dir", lambda: tmp_path / "gone")  # as a full disk: nothing can be written
+    with pytest.raises(SpillError, match="spill folder"):
+        store.get(KEY)
+    assert copy.exists() and Path(store.path(KEY)).exists(), "a good entry is not lost to this run's full disk"
+
+
+def test_an_entry_written_again_keeps_only_the_spill_copies_it_names(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    store, first = _kept(tmp_path, monkeypatch)
+    source = tmp_path / "other.npy"  # the same key folded again spilled at another point (--max-memory)
+    np.save(source, np.full((3, 4), 7, dtype=np.uint64))
+    store.put(KEY, Rows(disk=[Spilled(str(source), 4)]), "a file · a check")
+    assert _spilled(tmp_path / "cache") != [first] and len(_spilled(tmp_path / "cache")) == 1
+    assert int(store.get(KEY).column(0)[0]) == 7
+    (listed,) = entries(store.directory)
+    assert listed.bytes == Path(store.path(KEY)).stat().st_size + _spilled(tmp_path / "cache")[0].stat().st_size
+
+
+def test_an_entry_that_cannot_be_written_leaves_no_spill_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, _first = _kept(tmp_path, monkeypatch)
+    store.discard(KEY)
+
+    def full(path: str, blob: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(cache_store, "write_atomic", full)
+    with pytest.raises(OSError):
+        store.put(KEY, Rows(disk=[Spilled(str(tmp_path / "rows0.npy"), 4)]), "a file · a check")
+    assert not _spilled(tmp_path / "cache")
+
+
+def test_the_copies_a_cached_run_restores_go_when_it_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run without --max-memory or findings has no spill folder of its own: a copy restored there stayed until
+    the process ended (a long-lived process calling validate gathered them in TMPDIR)."""
+    contract, paths, options = _spill_once(tmp_path, monkeypatch)
+    validate(contract, paths, options=options)
+    for path in (e.path for e in entries(str(tmp_path / "cache")) if "finished result" in e.label):
+        Path(path).unlink()  # so the states are loaded, their spill files copied back
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.delenv(SPILL_DIR_ENV, raising=False)
+    spill._own_dir.cache_clear()
+    try:
+        again = validate(contract, paths, options=RunOptions(workers=1, cache=str(tmp_path / "cache")))
+        assert again.dataset.cache is not None and again.dataset.cache.finished == [] and not again.warnings
+        assert not list(temp.rglob("*.npy")), "the restored spill copies outlived the run"
+    finally:
+        spill._own_dir.cache_clear()

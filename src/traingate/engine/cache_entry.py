@@ -27,7 +27,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import Any, BinaryIO
+
+from traingate.errors import TraingateError
 
 FORMAT = 2  # the layout of an entry; an entry of another format is ignored (1: keyed by a secret in the directory)
 MAGIC = b"traingate-cache"
@@ -150,7 +152,7 @@ def decode(key: bytes, entry_key: str, blob: bytes, persistent_load: Callable[[A
         if persistent_load is not None:
             unpickler.persistent_load = persistent_load  # type: ignore[method-assign]
         return unpickler.load()
-    except BadEntry:
+    except (BadEntry, TraingateError):  # a spill folder that cannot be written (SpillError) stops the run
         raise
     except (Exception, SystemExit) as exc:
         raise BadEntry(f"its payload does not load: {type(exc).__name__}: {exc}") from exc
@@ -171,6 +173,20 @@ class _Restricted(pickle.Unpickler):
             if isinstance(found, type):
                 return found
         raise BadEntry(f"it names {module}.{name}, which no check state holds")
+
+
+def open_regular(path: str, what: str = "the entry") -> BinaryIO:
+    """`path` opened for reading, neither following a symlink nor waiting on a FIFO (whoever can write the
+    cache directory could plant one: a run would hang on it); BadEntry when it is not a regular file."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise BadEntry(f"{what} is not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def write_atomic(path: str, blob: bytes) -> None:

@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from traingate.engine.cache_entry import BadEntry, decode, encode, header_of, secret_key, write_atomic
+from traingate.engine.cache_entry import BadEntry, decode, encode, header_of, open_regular, secret_key, write_atomic
 from traingate.engine.cache_spill import SUFFIX as SPILL_SUFFIX
 from traingate.engine.cache_spill import Keeper, Restorer, discard_copies, entry_of
 
@@ -46,7 +46,7 @@ class Store:
     def get(self, entry_key: str) -> Any:
         """The entry's value; FileNotFoundError when there is none, BadEntry when it must not be trusted."""
         path = self.path(entry_key)
-        with open(path, "rb") as source:
+        with open_regular(path) as source:
             blob = source.read()
         value = decode(self.key, entry_key, blob, Restorer(path))
         with suppress(OSError):  # used now: the last to be evicted (another run may just have removed it)
@@ -55,8 +55,14 @@ class Store:
 
     def put(self, entry_key: str, value: Any, label: str) -> int:
         path = self.path(entry_key)
-        blob = encode(self.key, entry_key, value, label, Keeper(path))  # spill files copied beside it first
-        write_atomic(path, blob)
+        keeper = Keeper(path)
+        try:
+            blob = encode(self.key, entry_key, value, label, keeper)  # spill files copied beside it first
+            write_atomic(path, blob)
+        except BaseException:
+            keeper.undo()  # the copies it made, which no entry names
+            raise
+        discard_copies(path, keep=keeper.names)  # those of what the entry held before (spilled elsewhere)
         return len(blob)
 
     def discard(self, entry_key: str) -> None:
@@ -86,14 +92,14 @@ def entries(directory: str) -> list[Stored]:
 
 def _size(path: str) -> int:
     try:
-        return os.stat(path).st_size
+        return os.lstat(path).st_size
     except OSError:
         return 0
 
 
 def _label(path: str) -> str:
     try:
-        with open(path, "rb") as source:
+        with open_regular(path) as source:
             return str(header_of(source.readline(4096) + b"\n")[0].get("label", ""))
     except (OSError, BadEntry):
         return "(unreadable)"
