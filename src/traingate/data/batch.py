@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from traingate.contracts.model import KIND_FIELDS, TEXT_FIELDS, DatasetSpec
 from traingate.data.arrays import numbers
-from traingate.data.tokenizers import Tokenizer
+from traingate.data.tokenizers import Tokenizer, char_counts
 
 CONTENT_KEYS = ("content", "value", "text")  # keys of a turn read as its text, when the contract maps none
 
@@ -137,7 +137,7 @@ class BatchContext:
         key = (view.field, unit)
         if key not in self._counts:
             if unit == "chars":
-                self._counts[key] = numbers(pc.utf8_length(view.values), fill=0).astype(np.int64)
+                self._counts[key] = char_counts(view.values)  # utf8_length; ASCII from the offsets
             else:
                 self._counts[key] = self.tokenizer.count(view.values)
         return self._counts[key]

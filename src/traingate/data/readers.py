@@ -18,12 +18,24 @@ import pyarrow.json as pjson
 
 from traingate.data.rows import excerpt, rows_to_table
 from traingate.data.sources import SourceFile
+from traingate.data.tokenizers import is_ascii
 from traingate.errors import SourceError
 from traingate.results.model import Fault
 
 BLOCK_BYTES = 8 << 20
 ROWS_PER_CHUNK = 8192
 DEFAULT_MAX_LINE_BYTES = 64 << 20
+LEAD_BYTES = 1 << 20  # a line begun in one read and shorter than this is copied in front of the next read
+COUNT_STEP = 1 << 18  # bytes compared at a time when counting newlines: stays in the processor's cache
+NEWLINE = 10
+_BLANK_BLOCK = re.compile(rb"[ \t-\r]*")  # what bytes.isspace() accepts: space, \t \n \v \f \r
+
+Buffer = bytes | bytearray | memoryview | np.ndarray  # bytes of whole JSON lines (np.uint8 when an array)
+
+
+def as_view(block: Buffer) -> memoryview:
+    """A block's bytes without a copy."""
+    return block.data if isinstance(block, np.ndarray) else memoryview(block)
 
 
 @dataclass
@@ -70,23 +82,26 @@ def _project(table: pa.Table, columns: set[str] | None) -> pa.Table:
     return table if columns is None else table.select([c for c in table.column_names if c in columns])
 
 
-def _jsonl_fast(block: bytes, columns: set[str] | None, newlines: int) -> pa.Table | None:
+def _jsonl_fast(block: Buffer, columns: set[str] | None, newlines: int) -> pa.Table | None:
     """pyarrow's parser for a clean block; None sends the block to the tolerant path. pyarrow skips
     blank lines and accepts invalid UTF-8, so a row count that differs from the line count, or bytes
     that do not decode, also send the block there (it keeps true line numbers). It also crashes the
     process (SIGSEGV, pyarrow 26) on a block whose first record is `null`, reads a later `null` line as
     a row of nulls, and builds an invalid array from a list of two or more nulls (`[null, null]`): such
-    blocks go there too, where `null` is a `not_an_object` record like `1`."""
-    if _NULL_FIRST.match(block):
+    blocks go there too, where `null` is a `not_an_object` record like `1`. The block is parsed as one
+    piece (one chunk per column, so no batch copies chunks together later)."""
+    view = as_view(block)
+    if _NULL_FIRST.match(view):
         return None
     try:
-        block.decode("utf-8")
-        opts = pjson.ReadOptions(block_size=max(1 << 20, len(block) // 4 + 1))
-        table = pjson.read_json(pa.BufferReader(block), read_options=opts)
+        if not is_ascii(view):  # ASCII is valid UTF-8: decoding it would only confirm that
+            str(view, "utf-8")
+        opts = pjson.ReadOptions(block_size=max(1 << 20, len(view) + 1))
+        table = pjson.read_json(pa.BufferReader(pa.py_buffer(view)), read_options=opts)
         table.validate()  # offsets and lengths only: O(columns)
     except (UnicodeDecodeError, pa.ArrowInvalid):
         return None
-    expected = newlines + (0 if block.endswith(b"\n") else 1)
+    expected = newlines + (0 if view[-1:].tobytes() == b"\n" else 1)
     if table.num_rows != expected or _maybe_null_line(table):
         return None
     return _project(table, columns)
@@ -198,6 +213,50 @@ def _skip_line(stream: Any) -> tuple[int, bytes | None]:
     return skipped, None
 
 
+def _fill(stream: Any, lead: list[Buffer], carry: bytes) -> tuple[np.ndarray, int]:
+    """A new buffer holding the pieces of `lead` (the start of a line begun in earlier reads) and then the next
+    read (or `carry`, what an earlier read left), read into it where the stream can (one copy, no joins); and
+    where the bytes read begin in it."""
+    start = sum(len(piece) for piece in lead)
+    buffer = np.empty(start + (len(carry) or BLOCK_BYTES), dtype=np.uint8)
+    at = 0
+    for piece in lead:
+        buffer[at: at + len(piece)] = np.frombuffer(piece, dtype=np.uint8)
+        at += len(piece)
+    if carry:
+        buffer[start:] = np.frombuffer(carry, dtype=np.uint8)
+        return buffer, start
+    readinto = getattr(stream, "readinto", None)
+    if readinto is not None:
+        got = readinto(buffer[start:].data) or 0
+    else:
+        data = stream.read(BLOCK_BYTES)
+        got = len(data)
+        buffer[start: start + got] = np.frombuffer(data, dtype=np.uint8)
+    if got < BLOCK_BYTES // 2:  # a short read (a decompressor, a network): keep only what it gave
+        return buffer[: start + got].copy(), start
+    return buffer[: start + got], start
+
+
+def _last_newline(buffer: np.ndarray, start: int) -> int:
+    """Where the last newline at or after `start` is in `buffer`, or -1: the tail is searched first."""
+    end = len(buffer)
+    for window in (1 << 16, end - start):
+        low = max(start, end - window)
+        found = np.flatnonzero(buffer[low:end] == NEWLINE)
+        if len(found):
+            return low + int(found[-1])
+        if low == start:
+            break
+    return -1
+
+
+def count_newlines(block: Buffer) -> int:
+    """The newlines in a block, counted in pieces that stay in the processor's cache (4x bytes.count)."""
+    data = np.frombuffer(block, dtype=np.uint8)
+    return sum(int(np.count_nonzero(data[at: at + COUNT_STEP] == NEWLINE)) for at in range(0, len(data), COUNT_STEP))
+
+
 def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first: bytes = b"",
                first_line: int = 1, wanted: LineFilter | None = None, offset: int = 0,
                expected: dict[str, str] | None = None) -> Iterator[Chunk]:
@@ -205,18 +264,21 @@ def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first:
     `offset`: where in the file `first` (or the stream) begins; blocks of an uncompressed local file carry
     their span, so a second look reads only the blocks that hold the rows it wants (`parse_block`).
     Each byte is searched for a newline once (linear), and a line longer than `max_line_bytes()` is one
-    `line_too_long` record, skipped without being held."""
+    `line_too_long` record, skipped without being held. A line begun in one read is copied in front of the
+    next read while short; a long one is kept in pieces, joined once when its newline comes."""
     seekable = source.compression is None  # a remote object too: a second look reads its blocks by range
     limit = max_line_bytes()
-    pieces, pending, line_no, position = [first] if first else [], len(first), first_line, offset
+    pieces: list[Buffer] = [first] if first else []
+    pending, line_no, position = len(first), first_line, offset
     carry = b""  # what followed an overlong line's newline in the read that found it
     while True:
-        data, carry = carry or stream.read(BLOCK_BYTES), b""
-        if data:
-            cut = data.rfind(b"\n")
+        lead = pieces if pending <= LEAD_BYTES else []
+        buffer, start = _fill(stream, lead, carry)
+        carry, got = b"", len(buffer) - start
+        if got:
+            cut = _last_newline(buffer, start)
             if cut < 0:
-                pieces.append(data)
-                pending += len(data)
+                pieces, pending = ([buffer] if lead else [*pieces, buffer[start:]]), pending + got
                 if pending > limit:
                     yield _fault_chunk([too_long(source, line_no, limit)])
                     skipped, rest = _skip_line(stream)
@@ -225,30 +287,34 @@ def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first:
                         return
                     carry = rest
                 continue
-            block, pieces = b"".join([*pieces, data[: cut + 1]]), [data[cut + 1:]]
-            pending = len(pieces[0])
+            block = as_view(buffer[: cut + 1] if lead or not pieces else _joined([*pieces, buffer[start: cut + 1]]))
+            pieces, pending = [buffer[cut + 1:]], len(buffer) - cut - 1
         else:
-            block, pieces = b"".join(pieces), []
-        newlines = block.count(b"\n")
+            block, pieces = as_view(_joined(pieces)), []
+        newlines = count_newlines(block)
         verdict = True if wanted is None else wanted(line_no, line_no + newlines)
         if verdict is None:
             return
-        if verdict and block and not block.isspace():
+        if verdict and not _BLANK_BLOCK.fullmatch(block):
             chunk = parse_block(block, line_no, columns, source, newlines, expected)
             chunk.span = Span(line_no, position, position + len(block)) if seekable else None
             yield chunk
         line_no, position = line_no + newlines, position + len(block)
-        if not data:
+        if not got:
             return
 
 
-def parse_block(block: bytes, first_line: int, columns: set[str] | None, source: SourceFile,
+def _joined(pieces: list[Buffer]) -> np.ndarray:
+    return np.concatenate([np.frombuffer(p, dtype=np.uint8) for p in pieces]) if pieces else np.zeros(0, np.uint8)
+
+
+def parse_block(block: Buffer, first_line: int, columns: set[str] | None, source: SourceFile,
                 newlines: int | None = None, expected: dict[str, str] | None = None) -> Chunk:
     """One block of whole JSON lines: pyarrow's parser when the block is clean, else line by line."""
-    newlines = block.count(b"\n") if newlines is None else newlines
-    table = _jsonl_fast(block, columns, newlines) if len(block) <= max_line_bytes() else None
+    newlines = count_newlines(block) if newlines is None else newlines
+    table = _jsonl_fast(block, columns, newlines) if len(as_view(block)) <= max_line_bytes() else None
     if table is None:
-        return _jsonl_slow(block, first_line, columns, source, expected)
+        return _jsonl_slow(bytes(block), first_line, columns, source, expected)
     return Chunk(table, -1, np.arange(first_line, first_line + table.num_rows, dtype=np.int64), "line")
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
 
+from traingate.data.arrays import numbers
 from traingate.errors import ContractError, MissingDependencyError
 
 # Encodings whose BPE files ship inside a registry package, so no download ever happens.
@@ -54,10 +55,36 @@ def _valid(values: pa.Array) -> np.ndarray:
     return np.unpackbits(bits, bitorder="little", count=values.offset + len(values))[values.offset:].astype(bool)
 
 
+def char_counts(values: pa.Array) -> np.ndarray:
+    """Code points per value, nulls 0 (pyarrow's utf8_length): when every byte of the values is ASCII, each
+    value's byte length, read from its offsets (no pass over the text beyond the ASCII test)."""
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = values.cast(pa.string())
+    data, offsets = _raw_bytes(values)
+    if not is_ascii(data):
+        import pyarrow.compute as pc  # loaded with the batch anyway; importing this module stays light
+
+        return numbers(pc.utf8_length(values), fill=0).astype(np.int64)
+    counts = np.diff(offsets).astype(np.int64)
+    if values.null_count:
+        counts[~_valid(values)] = 0  # a null counts nothing, whatever bytes it holds
+    return counts
+
+
+def is_ascii(data: Any) -> bool:
+    """Whether every byte of a bytes-like object is below 128, eight bytes at a time."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    whole = len(raw) - len(raw) % 8
+    top = int(np.bitwise_or.reduce(raw[:whole].view(np.uint64))) if whole else 0
+    return not top & 0x8080808080808080 and not (raw[whole:] & 0x80).any()
+
+
 class WhitespaceTokenizer:
     """Runs of non-whitespace bytes per value (whitespace as RE2 and Python's bytes.split() see it: space,
     \\t, \\n, \\v, \\f, \\r), counted on the raw UTF-8 buffer: one pass marks whitespace, one marks where a
-    word starts, one sums the starts per value. No lookup table, no string copies, nulls count 0."""
+    word starts, one sums the starts per value. No lookup table, no string copies, nulls count 0. The values
+    are taken a cache-sized piece at a time (whole values each), so each pass reads what the last one wrote
+    from the processor's cache rather than from memory (about 2x)."""
 
     name = "whitespace"
 
@@ -66,18 +93,33 @@ class WhitespaceTokenizer:
         counts = np.zeros(len(offsets) - 1, dtype=np.int64)
         if len(data) == 0:
             return counts
-        space = np.subtract(data, 9, dtype=np.uint8) < 5  # \t \n \v \f \r (bytes 9-13; others wrap past 4)
-        space |= data == 32
-        starts = np.empty(len(space), dtype=bool)
-        starts[0] = not space[0]
-        np.greater(space[:-1], space[1:], out=starts[1:])  # a word byte after a space byte
-        nonempty = np.diff(offsets) > 0
-        firsts = offsets[:-1][nonempty]
-        starts[firsts] = ~space[firsts]  # a value's first byte starts a word whatever precedes it
-        counts[nonempty] = np.add.reduceat(starts.view(np.int8), firsts, dtype=np.int32)  # int32: 2x faster
+        cuts = np.searchsorted(offsets, np.arange(0, int(offsets[-1]), PIECE_BYTES)).tolist()  # value indices
+        for first, last in zip(cuts, [*cuts[1:], len(counts)]):
+            low = int(offsets[first])
+            counts[first:last] = _words(data[low: int(offsets[last])], offsets[first: last + 1] - low)
         if values.null_count:
             counts[~_valid(values)] = 0  # a null counts nothing, whatever bytes it holds
         return counts
+
+
+PIECE_BYTES = 1 << 17  # text counted at a time: fits the processor's cache with the masks made from it
+
+
+def _words(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Words per value of a piece: `offsets` from 0 into `data`, which holds exactly these values' bytes."""
+    counts = np.zeros(len(offsets) - 1, dtype=np.int64)
+    if len(data) == 0:
+        return counts
+    space = np.subtract(data, 9, dtype=np.uint8) < 5  # \t \n \v \f \r (bytes 9-13; others wrap past 4)
+    space |= data == 32
+    starts = np.empty(len(space), dtype=bool)
+    starts[0] = not space[0]
+    np.greater(space[:-1], space[1:], out=starts[1:])  # a word byte after a space byte
+    nonempty = np.diff(offsets) > 0
+    firsts = offsets[:-1][nonempty]
+    starts[firsts] = ~space[firsts]  # a value's first byte starts a word whatever precedes it
+    counts[nonempty] = np.add.reduceat(starts.view(np.int8), firsts, dtype=np.int32)  # int32: 2x faster
+    return counts
 
 
 class TiktokenTokenizer:

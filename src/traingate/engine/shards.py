@@ -148,6 +148,18 @@ class _Range:
         self.left -= len(data)
         return data
 
+    def readinto(self, buffer: memoryview) -> int:
+        """Read into `buffer` (up to the range's end), without the copy a read and a join would make."""
+        view = memoryview(buffer)[: self.left]
+        readinto = getattr(self.raw, "readinto", None)
+        if readinto is None:
+            data = self.read(len(view))
+            view[: len(data)] = data
+            return len(data)
+        got: int = readinto(view) or 0 if len(view) else 0
+        self.left -= got
+        return got
+
 
 def read_shard(source: SourceFile, shard: Shard, columns: set[str] | None, raw: Any,
                types: ColumnTypes | None = None) -> Iterator[Chunk]:

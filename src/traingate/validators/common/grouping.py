@@ -26,9 +26,15 @@ PROBLEM = "contract problem: "
 def repeated_rows(keys: np.ndarray) -> np.ndarray:
     """Which rows hold a key that occurs more than once (one sort of the keys, no row order)."""
     ordered = np.sort(keys)
-    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    again = ordered[1:][ordered[1:] == ordered[:-1]]  # sorted: each repeated key once is where it changes
+    repeated = again[np.concatenate(([True], again[1:] != again[:-1]))] if len(again) else again  # np.unique loads numpy.ma
     if not len(repeated):
         return np.zeros(len(keys), dtype=bool)
+    if len(repeated) <= 8:  # a few repeated keys: a comparison each beats a binary search per row
+        few: np.ndarray = keys == repeated[0]
+        for key in repeated[1:]:
+            few |= keys == key
+        return few
     mask: np.ndarray = repeated[np.minimum(np.searchsorted(repeated, keys), len(repeated) - 1)] == keys
     return mask
 

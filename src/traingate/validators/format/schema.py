@@ -25,13 +25,13 @@ from traingate.validators.common.capabilities import SpillsRows
 from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.common.grouping import repeated_rows
-from traingate.validators.common.normalize import hash_texts
 from traingate.validators.common.partitioned import Partitioned
 from traingate.validators.common.registry import check
 from traingate.validators.common.samples import Reservoir, row_keys
 from traingate.validators.common.thresholds import judge
 from traingate.validators.format.pandera_bridge import ColumnSpec
 from traingate.validators.format.schema_arrow import failing_rows
+from traingate.validators.format.schema_hash import value_hashes
 
 
 class SchemaCheck(CheckConfig):
@@ -123,9 +123,10 @@ class SchemaValidator(RowFlagValidator[SchemaCheck], SpillsRows[SchemaState]):
         for name, spec in self.config.columns.items():
             array = batch.column(name)
             if spec.unique and array is not None:
-                valid = np.flatnonzero(bools(array.is_valid()))
-                values = array.take(arrow_of(valid)).cast(pa.string())  # the value's text, hashed from Arrow's buffers
-                state.unique.setdefault(name, Partitioned()).add(np.column_stack([hash_texts(values), batch.row_ids(valid)]))
+                valid = np.flatnonzero(bools(array.is_valid())) if array.null_count else np.arange(len(array))
+                present = array.take(arrow_of(valid)) if array.null_count else array
+                values = present.cast(pa.string())  # the value's text, hashed from Arrow's buffers
+                state.unique.setdefault(name, Partitioned()).add(np.column_stack([value_hashes(values), batch.row_ids(valid)]))
         return state
 
     def spill(self, state: SchemaState) -> tuple[SchemaState, int]:

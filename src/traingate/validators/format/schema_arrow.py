@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from traingate.data.arrays import bools, numbers, strings
+from traingate.data.tokenizers import char_counts
 from traingate.validators.format.pandera_bridge import ColumnSpec, column_checks, pandera_fails
 
 EXACT = 2**53  # integers up to here survive float64 unchanged
@@ -128,7 +129,7 @@ def _length_fails(array: pa.Array, low: int | None, high: int | None) -> np.ndar
     if not (is_text(kind) or pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)):
         return None
     text = array if is_text(kind) else array.cast(pa.string())
-    length = numbers(pc.utf8_length(text))
+    length = char_counts(text)  # pyarrow's utf8_length (nulls 0: they pass below)
     outside = np.zeros(len(array), dtype=bool)
     if low is not None:
         outside |= length < low
