@@ -5,9 +5,13 @@ verdict per check, GX's time over each tool's (wall and per CPU-second) and its 
 beside them the floor: bare pyarrow reading the file and counting the five faults, with nothing else kept,
 alone and after importing traingate's engine (saying whether pandas or pandera came with it).
 
-Usage: python benchmarks/vs_great_expectations.py [ROWS] [--without-gx]
+Usage: python benchmarks/vs_great_expectations.py [ROWS] [--without-gx] [--repeat N]
 (--without-gx times traingate and the floor only, against nothing: GX's run takes a minute of generation
-and ten seconds a run)
+and ten seconds a run; --repeat N runs every row N times, alternating, and prints each row's median run by
+CPU seconds, for a machine other work shares)
+
+Beside the floor with threads, `one-thread reader (floor)` is pyarrow's JSON reader alone on one thread
+(machine.floor_read_json, in a fresh process, imports not counted): what reading the file costs at least.
 """
 
 from __future__ import annotations
@@ -110,8 +114,8 @@ def generate(path: Path, rows: int) -> None:
     pool = [" ".join(rng.choice(WORDS, size=rng.integers(6, 30))).capitalize() + "." for _ in range(5_000)]
     with path.open("w", encoding="utf-8") as out:
         for i in range(rows):
-            row = {"id": f"row-{i}", "instruction": pool[i % len(pool)], "output": pool[(i * 7) % len(pool)],
-                   "category": CATEGORIES[i % 4]}
+            row: dict[str, str | None] = {"id": f"row-{i}", "instruction": pool[i % len(pool)],
+                                          "output": pool[(i * 7) % len(pool)], "category": CATEGORIES[i % 4]}
             if i % 100_003 == 5:
                 row["id"] = None
             elif i % 200_003 == 7:
@@ -125,12 +129,31 @@ def generate(path: Path, rows: int) -> None:
             out.write(json.dumps(row) + "\n")
 
 
+ONE_THREAD = """
+import json, resource, sys
+sys.path.insert(0, sys.argv[2])
+from machine import floor_read_json
+from pathlib import Path
+wall, cpu = floor_read_json(Path(sys.argv[1]))
+print(json.dumps({"seconds": wall, "cpu_self": cpu, "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "passed": []}))
+"""
+
+
 def run(code: str, *args: str) -> dict[str, object]:
     """A snippet's last line of JSON, run in a fresh process, with the CPU seconds it and its workers used."""
     cpu = children_cpu()
     result: dict[str, object] = json.loads(fresh_process(code, *args))
     result["cpu"] = children_cpu() - cpu
     return result
+
+
+def median_run(done: list[dict[str, object]]) -> dict[str, object]:
+    """The run whose CPU seconds are the median (the lower middle of an even count)."""
+    for r in done:
+        if "cpu_self" in r:  # the one-thread floor counts the reader's own CPU, not the interpreter's start
+            r["cpu"] = r["cpu_self"]
+    return sorted(done, key=lambda r: float(r["cpu"]))[(len(done) - 1) // 2]  # type: ignore[arg-type]
 
 
 def table(results: dict[str, dict[str, object]], gx: dict[str, object] | None) -> None:
@@ -151,14 +174,22 @@ def main() -> None:
     data = cached(f"vs-gx-{rows}.jsonl", rows, generate)
     contract = CACHE / "vs-gx.yaml"
     contract.write_text(CONTRACT)
-    results = {} if "--without-gx" in sys.argv else {"great_expectations": run(GX_RUN, str(data))}
-    results |= {"traingate (default)": run(TRAINGATE_RUN, str(contract), str(data), "0"),
-                "traingate (1 worker)": run(TRAINGATE_RUN, str(contract), str(data), "1"),
-                "traingate (2 workers)": run(TRAINGATE_RUN, str(contract), str(data), "2"),
-                "bare pyarrow (floor)": run(FLOOR_RUN, str(data)),
-                "start-up + bare pyarrow": run(FLOOR_RUN, str(data), "with-start-up")}
+    repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 1
+    rows_run: dict[str, tuple[str, ...]] = {} if "--without-gx" in sys.argv else {"great_expectations": (GX_RUN, str(data))}
+    rows_run |= {"traingate (default)": (TRAINGATE_RUN, str(contract), str(data), "0"),
+                 "traingate (1 worker)": (TRAINGATE_RUN, str(contract), str(data), "1"),
+                 "traingate (2 workers)": (TRAINGATE_RUN, str(contract), str(data), "2"),
+                 "bare pyarrow (floor)": (FLOOR_RUN, str(data)),
+                 "start-up + bare pyarrow": (FLOOR_RUN, str(data), "with-start-up"),
+                 "one-thread reader (floor)": (ONE_THREAD, str(data), str(Path(__file__).resolve().parent))}
+    runs: dict[str, list[dict[str, object]]] = {name: [] for name in rows_run}
+    for _ in range(repeat):  # alternating, so that a busy moment of the machine falls on every row alike
+        for name, (code, *args) in rows_run.items():
+            runs[name].append(run(code, *args))
+    results = {name: median_run(done) for name, done in runs.items()}
     print(f"{rows:,} rows, {data.stat().st_size / 1e6:,.0f} MB; wall time, CPU seconds and peak RSS include reading "
-          f"the file; GX/wall and GX/CPU are GX's seconds over the tool's ({load()} after the runs)")
+          f"the file; GX/wall and GX/CPU are GX's seconds over the tool's ({load()} after the runs"
+          f"{f'; median of {repeat} runs by CPU seconds' if repeat > 1 else ''})")
     table(results, results.get("great_expectations"))
     floor = results["start-up + bare pyarrow"]
     heavy = ", ".join(floor["heavy"]) or "neither pandas nor pandera"  # type: ignore[arg-type]

@@ -91,3 +91,12 @@ def test_ascii_test_as_bytes_isascii(size: int) -> None:
     for at in range(size):
         high = data[:at] + b"\x80" + data[at + 1:]
         assert not is_ascii(high) and not is_ascii(memoryview(high)) and not is_ascii(np.frombuffer(high, np.uint8))
+
+
+@pytest.mark.parametrize("values", [np.arange(70_000), np.array([0, 1, 63, 64, 65, 127, 128, (1 << 16) - 1]),
+                                    np.array([1 << 16, 5]), np.array([-1, 5]), np.array([1.5, 2.0, 64.0]),
+                                    np.zeros(0, np.int64), np.array([3], np.uint32), np.array([32767, 0], np.int16)])
+def test_histogram_bins_from_the_table_as_computed(values: np.ndarray) -> None:
+    from traingate.engine.stats import bin_of, bins_of
+
+    assert bins_of(values).tolist() == bin_of(values).tolist()
