@@ -264,3 +264,18 @@ def test_the_copies_a_cached_run_restores_go_when_it_ends(tmp_path: Path, monkey
         assert not list(temp.rglob("*.npy")), "the restored spill copies outlived the run"
     finally:
         spill._own_dir.cache_clear()
+
+
+def test_spill_copies_of_no_entry_count_in_the_size_and_go_once_stale(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer killed between copying its spill files and writing its entry leaves copies no entry owns: they
+    count in `cache list` and toward --cache-max, and prune removes them once no writer can be using them."""
+    store, copy = _kept(tmp_path, monkeypatch)
+    Path(store.path(KEY)).unlink()
+    on_disk = copy.stat().st_size
+    assert sum(e.bytes for e in entries(store.directory)) == on_disk
+    assert prune(store.directory, None) == (0, 0) and copy.exists(), "a writer may be writing its entry now"
+    stale = copy.stat().st_mtime - 2 * cache_store.STALE_SECONDS
+    os.utime(copy, (stale, stale))
+    prune(store.directory, None)
+    assert not copy.exists() and not entries(store.directory)

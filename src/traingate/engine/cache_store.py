@@ -19,6 +19,8 @@ from traingate.engine.cache_spill import Keeper, Restorer, discard_copies, entry
 
 ENTRIES = "entries"
 SUFFIX = ".entry"
+ORPHANS = "(spill files of no entry: a writer died, or is writing it)"
+STALE_SECONDS = 3600.0  # a temporary or spill file of no entry this old is not one a writer still uses
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Stored:
     bytes: int
     used: float  # when it was last written or read (mtime)
     label: str
+    orphan: bool = False  # spill files kept for an entry that is not there (`path` names that entry)
 
 
 class Store:
@@ -73,28 +76,32 @@ class Store:
 
 def entries(directory: str) -> list[Stored]:
     """Every entry of the directory with the spill files kept beside it (cache_spill.py), least recently used
-    first (half-written temporary files are skipped)."""
+    first (half-written temporary files are skipped). Spill files whose entry is not there (a writer that died
+    after copying them, or one writing it now) count as one more, `orphan`: they hold disk as well."""
     found = []
     for folder, _dirs, names in os.walk(os.path.join(directory, ENTRIES)):
-        kept: dict[str, int] = {}
+        kept: dict[str, tuple[int, float]] = {}
         for name in (n for n in names if n.endswith(SPILL_SUFFIX)):
-            owner = entry_of(os.path.join(folder, name))
-            kept[owner] = kept.get(owner, 0) + _size(os.path.join(folder, name))
+            owner, (size, used) = entry_of(os.path.join(folder, name)), _stat(os.path.join(folder, name))
+            held = kept.get(owner, (0, 0.0))
+            kept[owner] = (held[0] + size, max(held[1], used))
         for name in (n for n in names if n.endswith(SUFFIX)):
             path = os.path.join(folder, name)
             try:
-                info = os.stat(path)
+                info = os.lstat(path)
             except OSError:  # removed by another run meanwhile
                 continue
-            found.append(Stored(path, info.st_size + kept.get(path, 0), info.st_mtime, _label(path)))
+            found.append(Stored(path, info.st_size + kept.pop(path, (0, 0.0))[0], info.st_mtime, _label(path)))
+        found += [Stored(owner, size, used, ORPHANS, orphan=True) for owner, (size, used) in kept.items()]
     return sorted(found, key=lambda s: (s.used, s.path))
 
 
-def _size(path: str) -> int:
+def _stat(path: str) -> tuple[int, float]:
     try:
-        return os.lstat(path).st_size
+        info = os.lstat(path)
     except OSError:
-        return 0
+        return 0, 0.0
+    return info.st_size, info.st_mtime
 
 
 def _label(path: str) -> str:
@@ -105,16 +112,16 @@ def _label(path: str) -> str:
         return "(unreadable)"
 
 
-def _stale_temporaries(directory: str, older_than: float = 3600.0) -> None:
+def _stale_temporaries(directory: str, older_than: float = STALE_SECONDS) -> None:
     """Temporary files of writers that died before renaming them, and spill files whose entry is gone (a
     writer that died between copying them and writing the entry)."""
     now = time.time()
     for folder, _dirs, names in os.walk(os.path.join(directory, ENTRIES)):
         for name in names:
             path = os.path.join(folder, name)
-            orphan = name.endswith(SPILL_SUFFIX) and not os.path.exists(entry_of(path))
+            orphan = name.endswith(SPILL_SUFFIX) and not os.path.lexists(entry_of(path))
             with suppress(OSError):
-                if (name.startswith(".tmp-") or orphan) and now - os.stat(path).st_mtime > older_than:
+                if (name.startswith(".tmp-") or orphan) and now - os.lstat(path).st_mtime > older_than:
                     os.unlink(path)
 
 
@@ -140,6 +147,8 @@ def prune(directory: str, max_bytes: int | None) -> tuple[int, int]:
         for entry in stored:
             if max_bytes is not None and total <= max_bytes:
                 break
+            if entry.orphan:  # counted, but removed only once no writer can be using them (_stale_temporaries)
+                continue
             with suppress(FileNotFoundError):
                 os.unlink(entry.path)
                 removed, freed = removed + 1, freed + entry.bytes
