@@ -58,14 +58,15 @@ class Store:
 
     def put(self, entry_key: str, value: Any, label: str) -> int:
         path = self.path(entry_key)
-        keeper = Keeper(path)
+        keeper, again = Keeper(path), os.path.lexists(path)
         try:
             blob = encode(self.key, entry_key, value, label, keeper)  # spill files copied beside it first
             write_atomic(path, blob)
         except BaseException:
             keeper.undo()  # the copies it made, which no entry names
             raise
-        discard_copies(path, keep=keeper.names)  # those of what the entry held before (spilled elsewhere)
+        if again:  # the copies of what it held before (spilled at other points) go; a new entry has none
+            discard_copies(path, keep=keeper.names)
         return len(blob)
 
     def discard(self, entry_key: str) -> None:
