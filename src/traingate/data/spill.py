@@ -59,11 +59,13 @@ def sweep_stale(folder: str | None = None) -> list[str]:
     with os.scandir(folder or tempfile.gettempdir()) as entries:
         for entry in entries:
             named = _NAMED.fullmatch(entry.name)
+            if not named:  # most of a temporary folder: not stat-ed
+                continue
             try:
                 mine = entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_uid == os.getuid()
             except OSError:
                 continue
-            if named and mine and named.group(2) == HOST and not _running(int(named.group(1))):
+            if mine and named.group(2) == HOST and not _running(int(named.group(1))):
                 shutil.rmtree(entry.path, ignore_errors=True)
                 removed.append(entry.path)
     return removed
