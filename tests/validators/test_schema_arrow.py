@@ -83,7 +83,7 @@ def test_every_rule_on_arrow_fails_the_rows_pandera_fails(data: Any) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_every_rule_on_arrow_fails_the_rows_pandera_fails_at_length(data: Any) -> None:
     array = data.draw(arrays())
