@@ -10,6 +10,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -279,3 +280,39 @@ def test_spill_copies_of_no_entry_count_in_the_size_and_go_once_stale(tmp_path: 
     os.utime(copy, (stale, stale))
     prune(store.directory, None)
     assert not copy.exists() and not entries(store.directory)
+
+
+@pytest.mark.parametrize("pid", [("traingate-spilled", "0" * 64, 4), ("traingate-spilled", "0" * 64, True, 96),
+                                 ("traingate-spilled", "0" * 64, -1, 96), ("traingate-spilled", "../" * 21 + "a", 4, 96),
+                                 ("other", "0" * 64, 4, 96), "traingate-spilled"])
+def test_a_persistent_id_of_another_shape_is_refused_before_any_file_is_opened(pid: Any, tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(cache_spill, "open_regular", lambda path, what: opened.append(path))
+    with pytest.raises(cache_spill.SpillMissing, match="unknown persistent object"):
+        cache_spill.Restorer(str(tmp_path / "x.entry"))(pid)
+    assert opened == []
+
+
+def test_a_restore_interrupted_half_way_leaves_nothing_in_the_spill_folder(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    store, _copy = _kept(tmp_path, monkeypatch)
+    monkeypatch.setattr(cache_spill, "CHUNK", 16)
+    real = cache_spill.hashlib.sha256
+
+    class Digest:  # the first chunk is hashed and written, the second is interrupted (Ctrl-C)
+        def __init__(self) -> None:
+            self.inner, self.calls = real(), 0
+
+        def update(self, data: bytes) -> None:
+            self.calls += 1
+            if self.calls > 1:
+                raise KeyboardInterrupt
+            self.inner.update(data)
+
+        def hexdigest(self) -> str:
+            return self.inner.hexdigest()
+    monkeypatch.setattr(cache_spill, "hashlib", SimpleNamespace(sha256=Digest))
+    with pytest.raises(KeyboardInterrupt):
+        store.get(KEY)
+    assert not list((tmp_path / "spill").glob("*"))
