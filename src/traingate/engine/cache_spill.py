@@ -46,12 +46,13 @@ def entry_of(spill_path: str) -> str:
 
 def _chunks(source: BinaryIO, size: int | None = None) -> Iterator[bytes]:
     """The bytes of `source`, at most `size` of them."""
-    left = -1 if size is None else size
-    while left:
-        chunk = source.read(CHUNK if left < 0 else min(CHUNK, left))
+    left = size
+    while left is None or left > 0:
+        chunk = source.read(CHUNK if left is None else min(CHUNK, left))
         if not chunk:
             return
-        left -= len(chunk) if left > 0 else 0
+        if left is not None:
+            left -= len(chunk)
         yield chunk
 
 
@@ -98,7 +99,7 @@ def _named(pid: Any) -> tuple[str, int, int]:
     if not (isinstance(pid, tuple) and len(pid) == 4 and pid[0] == TAG and isinstance(pid[1], str)
             and len(pid[1]) == 64 and all(c in "0123456789abcdef" for c in pid[1])
             and all(type(n) is int and n >= 0 for n in pid[2:])):
-        raise SpillMissing(f"it names an unknown persistent object {pid!r}")
+        raise SpillMissing(f"it names an unknown persistent object {repr(pid)[:100]}")
     return pid[1], pid[2], pid[3]
 
 
