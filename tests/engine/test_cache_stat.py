@@ -4,6 +4,7 @@ hashes every file, and so catches even an edit whose every stat field was put ba
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -155,8 +156,11 @@ def test_a_remote_object_with_an_etag_is_not_downloaded_to_be_hashed_again(hub: 
     grown = hub / "data" / "train-00001.jsonl"
     grown.write_text(grown.read_text() + grown.read_text().splitlines(True)[0])  # a new size: a new blob id
     changed = validate(contract, data, options=options)
-    assert hashed.paths == [f"hf://datasets/acme/recipes/data/{grown.name}"]
-    assert changed.dataset.cache is not None and changed.dataset.cache.read_files == [hashed.paths[0]]
+    url = f"hf://datasets/acme/recipes/data/{grown.name}"
+    assert changed.dataset.cache is not None and changed.dataset.cache.read_files == [url]
+    assert hashed.paths == []  # read whole by the pass, which hashed it as it read: not fetched again for it
+    (info,) = [f for f in changed.dataset.files if f.path == url]
+    assert info.sha256 == hashlib.sha256(grown.read_bytes()).hexdigest()
     assert comparable(changed)["checks"] == comparable(validate(contract, data))["checks"]
 
 
