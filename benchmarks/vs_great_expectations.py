@@ -169,12 +169,12 @@ def table(results: dict[str, dict[str, object]], gx: dict[str, object] | None) -
 
 def main() -> None:
     banner()
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 1
+    args = [a for i, a in enumerate(sys.argv[1:], 1) if not a.startswith("--") and sys.argv[i - 1] != "--repeat"]
     rows = int(args[0]) if args else 1_000_000
     data = cached(f"vs-gx-{rows}.jsonl", rows, generate)
     contract = CACHE / "vs-gx.yaml"
     contract.write_text(CONTRACT)
-    repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 1
     rows_run: dict[str, tuple[str, ...]] = {} if "--without-gx" in sys.argv else {"great_expectations": (GX_RUN, str(data))}
     rows_run |= {"traingate (default)": (TRAINGATE_RUN, str(contract), str(data), "0"),
                  "traingate (1 worker)": (TRAINGATE_RUN, str(contract), str(data), "1"),
