@@ -102,7 +102,7 @@ class WhitespaceTokenizer:
         return counts
 
 
-PIECE_BYTES = 1 << 17  # text counted at a time: fits the processor's cache with the masks made from it
+PIECE_BYTES = 1 << 19  # text counted at a time: with the masks made from it, within a 1-2 MiB L2 cache (best measured)
 
 
 def _words(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
