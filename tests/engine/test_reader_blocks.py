@@ -224,7 +224,7 @@ def test_a_column_turning_into_empty_lists_does_not_crash_the_reader(tmp_path: P
     assert done.returncode == 0, done.stderr[-2000:]
 
 
-@pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 255, 4096, (1 << 18) + 3, (1 << 19) + 1])
+@pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 255, 4096, (1 << 20) + 3, (2 << 20) + 1])
 def test_newlines_counted_as_bytes_count(size: int) -> None:
     rng = np.random.default_rng(size)
     data = rng.choice(np.frombuffer(b"ab\n\r \xff", np.uint8), size=size).tobytes()

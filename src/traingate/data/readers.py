@@ -26,7 +26,7 @@ BLOCK_BYTES = 8 << 20
 ROWS_PER_CHUNK = 8192
 DEFAULT_MAX_LINE_BYTES = 64 << 20
 LEAD_BYTES = 1 << 20  # a line begun in one read and shorter than this is copied in front of the next read
-COUNT_STEP = 1 << 18  # bytes compared at a time when counting newlines: stays in the processor's cache
+COUNT_STEP = 1 << 20  # bytes compared at a time when counting newlines: stays in the L2 cache (best measured)
 NEWLINE = 10
 _BLANK_BLOCK = re.compile(rb"[ \t-\r]*")  # what bytes.isspace() accepts: space, \t \n \v \f \r
 
