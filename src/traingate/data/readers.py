@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import orjson
@@ -30,7 +30,8 @@ COUNT_STEP = 1 << 20  # bytes compared at a time when counting newlines: stays i
 NEWLINE = 10
 _BLANK_BLOCK = re.compile(rb"[ \t-\r]*")  # what bytes.isspace() accepts: space, \t \n \v \f \r
 
-Buffer = bytes | bytearray | memoryview | np.ndarray  # bytes of whole JSON lines (np.uint8 when an array)
+if TYPE_CHECKING:  # annotations only: importing this module reads nothing of numpy (cli/deferred.py)
+    Buffer = bytes | bytearray | memoryview | np.ndarray  # bytes of whole JSON lines (np.uint8 when an array)
 
 
 def as_view(block: Buffer) -> memoryview:

@@ -13,8 +13,8 @@ import pyarrow as pa
 from traingate.validators.common.normalize import hash_texts
 
 SHORT = 32  # xxh64 hashes a value this long or longer in 32-byte stripes: those go to the library
-P1, P2, P3, P4, P5 = (np.uint64(p) for p in (11400714785074694791, 14029467366897019727, 1609587929392839161,
-                                              9650029242287828579, 2870177450012600261))
+# xxh64's primes, as Python ints: importing this module reads nothing of numpy (cli/deferred.py)
+PRIMES = (11400714785074694791, 14029467366897019727, 1609587929392839161, 9650029242287828579, 2870177450012600261)
 
 
 def value_hashes(values: pa.Array) -> np.ndarray:
@@ -69,6 +69,7 @@ def _short(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndar
 
 def _of_length(data: np.ndarray, at: np.ndarray, length: int) -> np.ndarray:
     """xxh64 (seed 0) of the `length`-byte values starting at `at`."""
+    P1, P2, P3, P4, P5 = (np.uint64(p) for p in PRIMES)
     h = np.full(len(at), P5 + np.uint64(length), np.uint64)
     done = 0
     while length - done >= 8:  # whole 8-byte lanes
