@@ -17,8 +17,7 @@ import numpy as np
 from dedup_common import Pair, Score, cluster_pairs, fold, score, validator
 
 from traingate.data.embedding_models import load
-from traingate.validators.common.lsh import components
-from traingate.validators.uniqueness.semantic import similar_pairs
+from traingate.validators.uniqueness.semantic_groups import similar_groups
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 GRID = [round(t, 2) for t in np.arange(0.50, 0.97, 0.01)]
@@ -74,7 +73,7 @@ def vectors(model: str, texts: list[str], minilm_python: str | None) -> tuple[np
 
 def pairs(held: np.ndarray, threshold: float) -> set[Pair]:
     ids = np.arange(len(held), dtype=np.uint64)
-    return cluster_pairs(components(similar_pairs(held.astype(np.float32), ids, threshold, 2048)))
+    return cluster_pairs(similar_groups(held.astype(np.float32), ids, threshold, 2048))
 
 
 def sweep(held: np.ndarray, positives: set[Pair], negatives: set[Pair]) -> dict[float, Score]:

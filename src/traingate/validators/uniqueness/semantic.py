@@ -36,12 +36,12 @@ from traingate.validators.common.keep import (
     rule_reads,
     rule_values,
 )
-from traingate.validators.common.lsh import components
 from traingate.validators.common.normalize import content_fields, row_texts
 from traingate.validators.common.registry import check
 from traingate.validators.common.samples import seeded_keys
 from traingate.validators.common.thresholds import judge
 from traingate.validators.uniqueness.exact import describe_cluster
+from traingate.validators.uniqueness.semantic_groups import similar_groups
 
 # Chosen on MRPC train pairs as the threshold of best F0.5 (precision weighted: a duplicate is dropped) for
 # minilm-static; benchmarks/dedup_quality.py prints the sweep and the test figures (docs/checks/uniqueness.md).
@@ -95,23 +95,11 @@ class VectorState:
     values: Rows = field(default_factory=Rows)  # row id, the keep rule's value (a rule other than first)
 
 
-def similar_pairs(vectors: np.ndarray, ids: np.ndarray, threshold: float, block: int) -> np.ndarray:
-    """(m, 2) row-id pairs with cosine >= threshold; memory is one block x block tile at a time."""
-    out = []
-    for i in range(0, len(vectors), block):
-        left = vectors[i: i + block]
-        for j in range(i, len(vectors), block):
-            tile = left @ vectors[j: j + block].T
-            a, b = np.nonzero(tile >= threshold)
-            keep = (i + a) < (j + b)
-            out.append(np.stack([ids[i + a[keep]], ids[j + b[keep]]], axis=1))
-    return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.uint64)
-
-
 @check("semantic_duplicates", group="uniqueness", options=SemanticDuplicatesCheck,
        details=SemanticDuplicatesDetails)
 class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState], ShedsRows[VectorState],
                                   LooksAgain[VectorState], ListsFindings[VectorState]):
+    _grouped: tuple[VectorState, list[np.ndarray]] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -190,19 +178,25 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
         return self._cap(state)
 
     def clusters(self, state: VectorState) -> list[np.ndarray]:
-        """Row ids grouped by cosine >= threshold (connected components), largest first."""
-        if not state.ids:
-            return []
-        ids = np.concatenate(state.ids)
-        order = np.argsort(ids, kind="stable")
-        vectors = np.concatenate(state.vectors).astype(np.float32)[order]
-        return components(similar_pairs(vectors, ids[order], self.config.threshold, self.config.block_rows))
+        """Row ids grouped by cosine >= threshold (connected components), largest first; computed once for
+        wanted_rows and finalize."""
+        if self._grouped is not None and self._grouped[0] is state:
+            return self._grouped[1]
+        groups: list[np.ndarray] = []
+        if state.ids:
+            ids = np.concatenate(state.ids)
+            order = np.argsort(ids, kind="stable")
+            vectors = np.concatenate(state.vectors).astype(np.float32)[order]
+            groups = similar_groups(vectors, ids[order], self.config.threshold, self.config.block_rows)
+        self._grouped = (state, groups)
+        return groups
 
     def wanted_rows(self, state: VectorState) -> list[int]:
         return [int(i) for g in self.clusters(state)[: self.config.top_clusters] for i in g[:3]]
 
     def finalize(self, state: VectorState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         groups, embedded = self.clusters(state), sum(len(i) for i in state.ids)
+        self._grouped = None
         if self.keeps_findings:
             state.findings = duplicate_findings(groups, state.files, kept_rows(groups, state.values))
         duplicates = sum(len(g) - 1 for g in groups)
