@@ -77,8 +77,9 @@ print(json.dumps({"seconds": time.perf_counter() - t, "rss": resource.getrusage(
                   "passed": outcomes}))
 """
 TRAINGATE_RUN = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 t = time.perf_counter()
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the traingate command sets it (cli/app.py one_blas_thread)
 from traingate.contracts import load_contract
 from traingate.engine.runner import RunOptions, validate
 r = validate(load_contract(sys.argv[1]), [sys.argv[2]], options=RunOptions(workers=int(sys.argv[3])))
