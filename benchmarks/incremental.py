@@ -35,7 +35,8 @@ from throughput import CACHE
 
 FILES, ROWS_PER_FILE = 20, 100_000
 DIR = CACHE / "incremental"
-RUN = ("import time, json; from traingate.contracts import load_contract;"
+RUN = ("import os, time, json; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1');"  # as the command sets it
+       "from traingate.contracts import load_contract;"
        "from traingate.engine.runner import RunOptions, validate; t=time.perf_counter(); c=cpu_seconds();"
        "r=validate(load_contract(sys.argv[1]), json.loads(sys.argv[2]),"
        " options=RunOptions(workers=1, cache=sys.argv[3] or None, cache_verify=sys.argv[4] == 'verify'));"
