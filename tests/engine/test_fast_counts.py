@@ -13,22 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.engine.test_whitespace_tokens import nulls_holding_bytes as nulls_holding
 from traingate.data import tokenizers
 from traingate.data.arrays import numbers
 from traingate.data.tokenizers import WhitespaceTokenizer, _raw_bytes, _words, char_counts, is_ascii
 
 ALPHABET = list("ab \t\n\r\x0b\x0c\x00\x1c\x1f\x85é€\u00a0\u3000😀")
 texts = st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(ALPHABET), max_size=12)), max_size=25)
-
-
-def nulls_holding(texts: list[str], null_at: list[bool]) -> pa.Array:
-    """A string array whose null slots still span bytes of the data buffer (valid Arrow, unusual)."""
-    encoded = [t.encode() for t in texts]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
-    np.cumsum([len(b) for b in encoded], out=offsets[1:])
-    valid = np.packbits(~np.asarray(null_at, dtype=bool), bitorder="little")
-    return pa.Array.from_buffers(pa.string(), len(encoded), [pa.py_buffer(valid), pa.py_buffer(offsets),
-                                                             pa.py_buffer(b"".join(encoded))])
 
 
 def whole_buffer(values: pa.Array) -> np.ndarray:
