@@ -13,7 +13,7 @@ import pytest
 from tests.engine.test_cache import cached_then_appended, comparable, contract_of, write_parts
 from tests.validators.test_merge_law import _rows
 from traingate.engine.runner import RunOptions, validate
-from traingate.validators.common.grouping import clusters
+from traingate.validators.common.grouping import clusters, holding
 from traingate.validators.uniqueness import exact, runs
 
 
@@ -84,8 +84,8 @@ def test_the_content_keys_repeated_from_kept_sorted_keys_are_those_of_all_rows(s
     assert found is not None and np.array_equal(found, _plain_repeated(whole[:, 0]))
     assert len(found) > 4  # searched; and with a few, compared one by one
     for some in (found, found[:4], found[1:2]):
-        assert np.array_equal(runs.holding(whole[:, 0], some), np.isin(whole[:, 0], some))
-    assert not runs.holding(whole[:, 0], found[:0]).any()
+        assert np.array_equal(holding(whole[:, 0], some), np.isin(whole[:, 0], some))
+    assert not holding(whole[:, 0], found[:0]).any()
 
 
 def test_kept_keys_that_are_not_their_files_rows_are_not_used() -> None:

@@ -23,20 +23,29 @@ from traingate.data.batch import BatchContext
 PROBLEM = "contract problem: "
 
 
+def repeats(ordered: np.ndarray) -> np.ndarray:
+    """The keys that occur more than once in `ordered` (sorted), each once, sorted (np.unique would load
+    numpy.ma)."""
+    again = ordered[1:][ordered[1:] == ordered[:-1]]  # sorted: each repeated key once is where it changes
+    found: np.ndarray = again[np.concatenate(([True], again[1:] != again[:-1]))] if len(again) else again
+    return found
+
+
+def holding(keys: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Which of the keys are among `found` (sorted): compared with each when they are few (repeats are rare,
+    and a comparison beats a binary search per row), else searched."""
+    if len(found) <= 8:
+        mask = np.zeros(len(keys), dtype=bool)
+        for key in found:
+            mask |= keys == key
+        return mask
+    searched: np.ndarray = found[np.minimum(np.searchsorted(found, keys), len(found) - 1)] == keys
+    return searched
+
+
 def repeated_rows(keys: np.ndarray) -> np.ndarray:
     """Which rows hold a key that occurs more than once (one sort of the keys, no row order)."""
-    ordered = np.sort(keys)
-    again = ordered[1:][ordered[1:] == ordered[:-1]]  # sorted: each repeated key once is where it changes
-    repeated = again[np.concatenate(([True], again[1:] != again[:-1]))] if len(again) else again  # np.unique loads numpy.ma
-    if not len(repeated):
-        return np.zeros(len(keys), dtype=bool)
-    if len(repeated) <= 8:  # a few repeated keys: a comparison each beats a binary search per row
-        few: np.ndarray = keys == repeated[0]
-        for key in repeated[1:]:
-            few |= keys == key
-        return few
-    mask: np.ndarray = repeated[np.minimum(np.searchsorted(repeated, keys), len(repeated) - 1)] == keys
-    return mask
+    return holding(keys, repeats(np.sort(keys)))
 
 
 def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None,

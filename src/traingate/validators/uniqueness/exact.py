@@ -27,7 +27,7 @@ from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, LooksAgain, SpillsRows
 from traingate.validators.common.details import Cluster, ClusterListing, PromptConflictListing, PromptConflicts
 from traingate.validators.common.findings import Findings
-from traingate.validators.common.grouping import clusters, largest_first
+from traingate.validators.common.grouping import clusters, holding, largest_first
 from traingate.validators.common.keep import (
     KEEP_DESCRIPTION,
     KeepRule,
@@ -43,7 +43,7 @@ from traingate.validators.common.options import DEFAULT_NORMALISATION, Normalisa
 from traingate.validators.common.partitioned import Partitioned
 from traingate.validators.common.registry import check
 from traingate.validators.common.thresholds import judge
-from traingate.validators.uniqueness.runs import holding, merged_order, repeated, sort_rows
+from traingate.validators.uniqueness.runs import merged_order, repeated, sort_rows
 
 
 class ExactDuplicatesCheck(CheckConfig):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from traingate.data.rowids import LINE_BITS
+from traingate.validators.common.grouping import repeats
 
 KEY, ID = 2, 1  # the columns of exact duplicates' table: content key, row id, prompt key
 
@@ -67,17 +68,4 @@ def repeated(tables: list[np.ndarray], kept: dict[int, np.ndarray]) -> np.ndarra
     if any(held.get(file, 0) != len(keys) for file, keys in kept.items()):
         return None
     ordered = np.sort(np.concatenate([*kept.values(), *loose]), kind="stable")  # merges the sorted runs
-    found: np.ndarray = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-    return found
-
-
-def holding(keys: np.ndarray, found: np.ndarray) -> np.ndarray:
-    """Which of the keys are among `found` (sorted): compared with each when they are few (repeats are rare,
-    and a comparison is a tenth of a binary search), else searched."""
-    if len(found) <= 4:
-        mask = np.zeros(len(keys), dtype=bool)
-        for key in found:
-            mask |= keys == key
-        return mask
-    mask = np.asarray(found[np.minimum(np.searchsorted(found, keys), len(found) - 1)] == keys)
-    return mask
+    return repeats(ordered)
