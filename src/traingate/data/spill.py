@@ -37,6 +37,11 @@ _NAMED = re.compile(r"traingate-spill-(\d+)-(.*)-[a-z0-9_]{8}")
 class SpillError(TraingateError):
     """A spill file cannot be written (a full disk, no permission): the run errs (exit 3), naming the folder."""
 
+    @classmethod
+    def unwritable(cls, folder: object, exc: OSError) -> SpillError:
+        return cls(f"cannot write to the spill folder {folder}: {exc.strerror or exc}; free space there or set "
+                   "TMPDIR to a folder with room (the spill folder is made in TMPDIR)")
+
 
 def _new_dir() -> str:
     return tempfile.mkdtemp(prefix=f"traingate-spill-{os.getpid()}-{HOST}-")
@@ -160,8 +165,7 @@ class Rows:
             _write(path, self.memory, self.width(), rows)
         except OSError as exc:
             path.unlink(missing_ok=True)
-            raise SpillError(f"cannot write to the spill folder {path.parent}: {exc.strerror or exc}; free space "
-                             "there or set TMPDIR to a folder with room (the spill folder is made in TMPDIR)") from exc
+            raise SpillError.unwritable(path.parent, exc) from exc
         self.memory, self.disk = [], [*self.disk, Spilled(str(path), rows)]
         return rows
 

@@ -44,6 +44,15 @@ def entry_of(spill_path: str) -> str:
     return spill_path[: -len(SUFFIX)].rsplit(".", 1)[0]
 
 
+def _copy(chunks: Iterator[bytes], out: BinaryIO) -> tuple[str, int]:
+    """The chunks written to `out`: their sha256 and length."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        digest.update(chunk)
+        size += out.write(chunk)
+    return digest.hexdigest(), size
+
+
 def _chunks(source: BinaryIO, size: int | None = None) -> Iterator[bytes]:
     """The bytes of `source`, at most `size` of them."""
     left = size
@@ -71,13 +80,10 @@ class Keeper:
         folder = os.path.dirname(self.entry_path)
         os.makedirs(folder, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
-        digest, size = hashlib.sha256(), 0
         try:
             with os.fdopen(fd, "wb") as out, open(obj.path, "rb") as data:
-                for chunk in _chunks(data):
-                    digest.update(chunk)
-                    size += out.write(chunk)
-            kept = f"{self.entry_path}.{digest.hexdigest()}{SUFFIX}"
+                sha, size = _copy(_chunks(data), out)
+            kept = f"{self.entry_path}.{sha}{SUFFIX}"
             made = not os.path.lexists(kept)
             os.replace(temp, kept)
         except BaseException:
@@ -86,7 +92,7 @@ class Keeper:
             raise
         self.names.add(kept)
         self.made += [kept] if made else []
-        return (TAG, digest.hexdigest(), obj.rows, size)
+        return (TAG, sha, obj.rows, size)
 
     def undo(self) -> None:
         for path in self.made:
@@ -135,18 +141,14 @@ def _restored(source: BinaryIO, size: int, sha: str) -> Path:
     """`size` bytes of `source` copied into this run's spill folder, if they hash to `sha`."""
     path: Path | None = None
     try:
-        digest = hashlib.sha256()
         try:
             path = spill_dir() / f"{uuid.uuid4().hex}.npy"
             with open(path, "wb") as out:
-                for chunk in _read(source, size, sha):
-                    digest.update(chunk)
-                    out.write(chunk)
+                found, _ = _copy(_read(source, size, sha), out)
         except OSError as exc:
             folder = path.parent if path is not None else os.environ.get(SPILL_DIR_ENV, "of this run")
-            raise SpillError(f"cannot write to the spill folder {folder}: {exc.strerror or exc}; free space there "
-                             "or set TMPDIR to a folder with room (the spill folder is made in TMPDIR)") from exc
-        if digest.hexdigest() != sha:
+            raise SpillError.unwritable(folder, exc) from exc
+        if found != sha:
             raise SpillMissing(f"its spill file {sha[:12]}… does not hold what the entry names")
     except BaseException:
         if path is not None:
