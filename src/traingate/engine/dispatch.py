@@ -54,6 +54,12 @@ class Spread:
     one_shard: bool = False  # workers were asked for, but the data is one shard: read in this process
 
 
+def workers_for(run: RunOptions, size: int) -> int:
+    """The worker processes a pass over `size` bytes asks for: --workers, or with 0 every core from
+    AUTO_PARALLEL_BYTES up."""
+    return run.workers or ((os.cpu_count() or 1) if size >= AUTO_PARALLEL_BYTES else 1)
+
+
 def fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: list[SourceFile], columns: set[str],
              run: RunOptions, progress: Progress, cache: RunCache | None = None) -> tuple[Folded, list[str], int, Spread]:
     """The data folded into one state per check, the shards that could not be read, how many shards, and how
@@ -62,7 +68,7 @@ def fold_all(contract: Contract, validators: list[Validator[Any, Any]], files: l
                                                   run.max_memory_mib)
     size = sum(f.size for f in files)
     due = size if folding is None else sum(files[i].size for i, skip in folding.skips.items() if skip is not None)
-    workers = run.workers or ((os.cpu_count() or 1) if due >= AUTO_PARALLEL_BYTES else 1)
+    workers = workers_for(run, due)
     parallel = run.limit is None and (run.engine == "ray" or (workers > 1 and may_shard(files) and _spawns(run)))
     parallel = parallel and (folding is None or due > 0)
     local = parallel and run.engine == "local"

@@ -18,7 +18,7 @@ from traingate.data.sources import SourceFile, absolute_exclusions, given_inputs
 from traingate.data.spill import run_spill_dir
 from traingate.engine import evidence as _evidence
 from traingate.engine.assemble import contract_info, dataset_info, file_infos, sha256_file
-from traingate.engine.dispatch import AUTO_PARALLEL_BYTES, RunOptions, fold_all
+from traingate.engine.dispatch import RunOptions, fold_all, workers_for
 from traingate.engine.faults import FaultLog
 from traingate.engine.fold import build_validators
 from traingate.engine.folded import Folded
@@ -93,8 +93,7 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
     with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress:
         ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
         cache = _open_cache(contract, validators, columns, files, run, findings)
-        on_workers = run.engine == "ray" or run.workers > 1 or (
-            not run.workers and sum(f.size for f in files) >= AUTO_PARALLEL_BYTES)
+        on_workers = run.engine == "ray" or workers_for(run, sum(f.size for f in files)) > 1
         hashes: list[Future[str]] = [_digest(hasher, f, on_workers) for f in files] if cache is None else \
             cache.digests(lambda f: _digest(hasher, f, on_workers))  # not a file whose stat the cache recorded
         folded, failed_shards, shard_count, spread = fold_all(contract, validators, files, columns, run, progress, cache)
