@@ -67,13 +67,13 @@ class RunCache:
         for index, source in enumerate(self.files):
             at, now = time.time_ns(), identity(source)
             self.seen.append((now, settled(now, at)))
-            record = self._get(record_key(source, index), source, "record")
+            record = self.entry(record_key(source, index), source, "record")
             if not isinstance(record, dict) or not same_file(record.get("identity"), now):
                 continue
             steady = record.get("settled") is True and record.get("identity") == now
             found = Found(str(record.get("sha256")), steady and not self.verify, not steady)
-            found.shared = self._get(self._key(index, found.sha256, "shared", self.shared), source, "shared part")
-            found.checks = {c for c, key in enumerate(self.checks) if self.store.has(self._key(index, found.sha256,
+            found.shared = self.entry(self.key_of(index, found.sha256, "shared", self.shared), source, "shared part")
+            found.checks = {c for c, key in enumerate(self.checks) if self.store.has(self.key_of(index, found.sha256,
                                                                                                "check", key))}
             self.found[index] = found
 
@@ -83,8 +83,8 @@ class RunCache:
         spoiled = {}
         for index, found in self.found.items():
             for check in sorted(found.checks - set(self.finished)):
-                key = self._key(index, found.sha256, "check", self.checks[check])
-                state = self._get(key, self.files[index], self.validators[check].check_id)
+                key = self.key_of(index, found.sha256, "check", self.checks[check])
+                state = self.entry(key, self.files[index], self.validators[check].check_id)
                 if state is None:
                     found.checks.discard(check)
                     spoiled[index] = frozenset(found.checks)
@@ -151,12 +151,13 @@ class RunCache:
             return
         sha = self.hashes[index].result()
         shared = {name: getattr(folded, name) for name in SHARED}
-        self._put(self._key(index, sha, "shared", self.shared), shared, f"{source.path} · shared")
+        self.keep_entry(self.key_of(index, sha, "shared", self.shared), shared, f"{source.path} · shared")
         for check, key in enumerate(self.checks):
             if check not in skip and folded.errors[check] is None:
                 kept = getattr(self.validators[check], "cached_form", None)  # a form that is quicker to finish
                 state = kept(folded.states[check]) if callable(kept) else folded.states[check]
-                self._put(self._key(index, sha, "check", key), state, f"{source.path} · {self.validators[check].check_id}")
+                label = f"{source.path} · {self.validators[check].check_id}"
+                self.keep_entry(self.key_of(index, sha, "check", key), state, label)
         self._record(index)
         self.kept.add(index)
 
@@ -164,15 +165,15 @@ class RunCache:
         """The file's record: its identity taken before it was hashed, whether that can stand for the hash
         (settled), and its sha256. Written last: it is what later runs look up."""
         source, (now, steady) = self.files[index], self.seen[index]
-        self._put(record_key(source, index), {"identity": now, "settled": steady, "sha256": self.hashes[index].result()},
+        self.keep_entry(record_key(source, index), {"identity": now, "settled": steady, "sha256": self.hashes[index].result()},
                   f"{source.path} · record")
 
     def result(self, key: str) -> Any:
         """A check's finished result kept by an earlier run over the same data (cache_results.py)."""
-        return self._get(key, self.files[0] if self.files else None, "finished result")
+        return self.entry(key, self.files[0] if self.files else None, "finished result")
 
     def keep_result(self, key: str, result: dict[str, Any], check_id: str) -> None:
-        self._put(key, result, f"run · {check_id} · finished result")
+        self.keep_entry(key, result, f"run · {check_id} · finished result")
 
     def close(self) -> None:
         if self.max_bytes is not None:
@@ -180,19 +181,10 @@ class RunCache:
 
     def key_of(self, index: int, sha: str, part: str, key: str) -> str:
         """The key of an entry of the file at `index` with sha256 `sha` (cache_rows.py keeps rows by it)."""
-        return self._key(index, sha, part, key)
-
-    def entry(self, key: str, source: SourceFile, what: str) -> Any:
-        """An entry's value; None when there is none or it must not be trusted (with a warning)."""
-        return self._get(key, source, what)
-
-    def keep_entry(self, key: str, value: Any, label: str) -> None:
-        self._put(key, value, label)
-
-    def _key(self, index: int, sha: str, part: str, key: str) -> str:
         return entry_key(sha, self.files[index], index, f"{part}:{key}")
 
-    def _get(self, key: str, source: SourceFile | None, what: str) -> Any:
+    def entry(self, key: str, source: SourceFile | None, what: str) -> Any:
+        """An entry's value; None when there is none or it must not be trusted (with a warning)."""
         try:
             return self.store.get(key)
         except FileNotFoundError:
@@ -203,7 +195,7 @@ class RunCache:
             self.store.discard(key)
             return None
 
-    def _put(self, key: str, value: Any, label: str) -> None:
+    def keep_entry(self, key: str, value: Any, label: str) -> None:
         try:
             self.store.put(key, value, label)
             self.written += 1
