@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import contract_text
 from tests.engine.test_cache import cached_then_appended, comparable, contract_of, write_parts
 from tests.validators.test_merge_law import _rows
 from traingate.engine.runner import RunOptions, validate
@@ -65,6 +66,38 @@ def test_an_appended_run_merges_the_cached_sorted_rows_and_gives_the_full_runs_r
     assert comparable(appended) == comparable(full)
     check = next(c for c in full.checks if c.type == "exact_duplicates")
     assert check.findings and check.details["same_prompt_different_content"]["prompts"] > 0
+
+
+def _prompt_table(rng: np.random.Generator, file: int, n: int, repeat_share: float) -> np.ndarray:
+    """A file's rows whose prompts repeat in `repeat_share` of them (drawn from a few), the rest unique."""
+    prompts = rng.integers(1 << 40, 1 << 62, n).astype(np.uint64)
+    again = rng.random(n) < repeat_share
+    prompts[again] = rng.choice(np.array([0, 9, 2**63, 2**64 - 1], dtype=np.uint64), int(again.sum()))
+    keys = prompts ^ rng.choice(np.array([0, 3], dtype=np.uint64), n)
+    return np.column_stack([keys, (file << runs.LINE_BITS) + np.arange(n, dtype=np.uint64), prompts])
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("repeat_share", [0.0, 0.05, 0.5, 0.9, 1.0])
+@pytest.mark.parametrize("sorted_runs", [True, False])
+def test_prompt_conflicts_found_among_the_repeated_prompts_alone_are_those_of_all_rows(
+        seed: int, repeat_share: float, sorted_runs: bool) -> None:
+    from traingate.contracts import parse_contract
+    from traingate.validators import build
+
+    rng = np.random.default_rng(seed)
+    contract = parse_contract(contract_text("sft", "  uniqueness:\n    - type: exact_duplicates\n",
+                                            "  fields: {prompt: p, response: r}\n"))
+    (check,) = contract.all_checks()
+    validator = build(check, contract.dataset, "uniqueness.exact_duplicates", ".")
+    state = validator.create_state()
+    tables = [_prompt_table(rng, f, int(rng.integers(1, 60)), repeat_share) for f in range(4)]
+    state.table.memory = [runs.sort_rows(t) for t in tables] if sorted_runs else tables
+    whole = np.concatenate(state.table.memory)
+    found = validator._conflicts(state, whole)
+    plain = clusters(whole[:, 2], whole[:, 1], whole[:, 0])
+    assert [g.tolist() for g in found] == [g.tolist() for g in plain]
+    assert plain or repeat_share < 0.5  # conflicts to find wherever prompts repeat often
 
 
 def _plain_repeated(keys: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, LooksAgain, SpillsRows
 from traingate.validators.common.details import Cluster, ClusterListing, PromptConflictListing, PromptConflicts
 from traingate.validators.common.findings import Findings
-from traingate.validators.common.grouping import clusters, holding, largest_first
+from traingate.validators.common.grouping import clusters, holding, largest_first, repeats
 from traingate.validators.common.keep import (
     KEEP_DESCRIPTION,
     KeepRule,
@@ -133,10 +133,20 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         state.values.load()
         return state
 
-    def _conflicts(self, keys: np.ndarray, ids: np.ndarray, prompts: np.ndarray,
-                   order: np.ndarray | None = None) -> list[np.ndarray]:
-        """Groups of rows sharing a prompt but not their full content (`order`: the rows' by prompt, row id)."""
-        return clusters(prompts, ids, keys, order=order) if len(prompts) else []
+    def _conflicts(self, state: KeyState, table: np.ndarray) -> list[np.ndarray]:
+        """Groups of rows sharing a prompt but not their full content. Only rows whose prompt repeats can be in
+        one: one sort of the prompt keys finds them (the cached files' rows are sorted by prompt, so it merges
+        runs), and only they are grouped. When most prompts repeat, every row is ordered, by merging the
+        cached runs where they hold (validators/uniqueness/runs.py)."""
+        prompts = table[:, 2]
+        chosen = holding(prompts, repeats(np.sort(prompts, kind="stable")))
+        if 2 * int(np.count_nonzero(chosen)) <= len(prompts):
+            rows = table[chosen]
+            return clusters(rows[:, 2], rows[:, 1], rows[:, 0])
+        runs = merged_order(state.table.memory) if not state.table.parts else None
+        if runs is None:
+            return clusters(prompts, table[:, 1], table[:, 0])
+        return clusters(runs[0][:, 2], runs[0][:, 1], runs[0][:, 0], order=runs[1])
 
     def cached_form(self, state: KeyState) -> KeyState:
         """The state as the cache keeps it: its rows sorted by prompt key and row id, and its content keys
@@ -156,16 +166,14 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         groups: list[np.ndarray] = []
         conflicts: list[np.ndarray] = []
         width = 3 if self.prompt_fields() else 2
-        runs = merged_order(state.table.memory) if width == 3 and not state.table.parts else None
         kept = repeated(state.table.memory, state.key_runs) if not state.table.parts else None
         with ThreadPoolExecutor(max_workers=2) as pool:  # numpy sorts without the GIL: the two run side by side
-            for table in state.table.tables(width) if runs is None else [runs[0]]:
+            for table in state.table.tables(width):
                 keys, ids = table[:, 0], table[:, 1]
-                found = pool.submit(self._conflicts, keys, ids, table[:, 2] if width == 3 else keys[:0],
-                                    None if runs is None else runs[1])
+                found = pool.submit(self._conflicts, state, table) if width == 3 and len(table) else None
                 chosen = None if kept is None else holding(keys, kept)  # the rows whose content key repeats
                 groups += clusters(keys, ids, rare=True) if chosen is None else clusters(keys[chosen], ids[chosen])
-                conflicts += found.result()
+                conflicts += found.result() if found is not None else []
         grouped = (largest_first(groups), largest_first(conflicts)) if state.table.parts else (groups, conflicts)
         self._grouped = (state, grouped)
         return grouped
