@@ -12,11 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from traingate.cli import summary
-from traingate.cli.consoles import out
+from traingate.cli.consoles import escape, out, write_lines
 from traingate.cli.errors import Guarded, fail, say, state
 from traingate.cli.outputs import guard, inputs_of
 from traingate.errors import MissingDependencyError, TraingateError
@@ -24,6 +22,8 @@ from traingate.reports.sanitize import visible
 from traingate.results.gate import ExitCode
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from traingate.results.model import RunResult
 
 HELP = "A data contract and quality gate for machine-learning training data."
@@ -236,17 +236,17 @@ def lint(contracts: Annotated[list[Path], typer.Argument(help="Contract YAML fil
     from traingate.validators import build
 
     for contract in contracts:
-        notes: list[str] = []
+        notes: list[tuple[str, bool]] = []
         try:
             loaded = load_contract(contract)
             for check in loaded.all_checks():
                 try:
                     build(check, loaded.dataset, check.name or f"{check.group}.{check.type}", str(contract.parent))
                 except MissingDependencyError as exc:  # the contract is sound; this installation cannot run it
-                    notes.append(escape(f"note: {exc}"))
+                    notes += [(line, False) for line in f"note: {exc}".splitlines()]
         except TraingateError as exc:
             raise _fail(exc) from exc
-        out.print(visible("\n".join([explain(loaded), *notes]), keep="\n"), highlight=False)
+        write_lines([*explain(loaded), *notes])
 
 
 def list_checks() -> None:

@@ -1,4 +1,5 @@
-"""The two consoles every command prints through, built once: `out` on stdout, `err` on stderr.
+"""The two consoles every command prints through, built once, on first use: `out` on stdout, `err` on stderr.
+A command that prints nothing through them (`lint` writing to a pipe, `--help`) never imports rich.
 
 Neither highlights: rich's automatic highlighting (numbers, paths, quotes coloured by pattern) is off, so
 colour only ever means what the command gives it (red an error, yellow a warning). Neither replaces emoji
@@ -14,48 +15,67 @@ print (sys.stdout or sys.stderr of the moment), so a caller that swaps them (a t
 
 from __future__ import annotations
 
-import os
 import sys
+from typing import TYPE_CHECKING, Any, cast
 
-from rich.console import Console, ConsoleDimensions
+if TYPE_CHECKING:
+    from rich.console import Console
 
 PLAIN_WIDTH = 140  # columns of a table written anywhere but a terminal
 PLAIN_HEIGHT = 25
 
 
-class Terminal(Console):
-    """A soft-wrapping, non-highlighting console whose width is the terminal's on a terminal and PLAIN_WIDTH elsewhere. On
-    stdout, a closed pipe (`traingate ... | head`) is an error like any other, not rich's exit 1, which
-    would read as a failed gate."""
+class Deferred:
+    """A console made on its first use (rich takes a tenth of the start-up of a command that prints little);
+    every attribute read or set is the console's."""
 
-    def __init__(self, *, stderr: bool = False) -> None:
-        super().__init__(stderr=stderr, soft_wrap=True, highlight=False, emoji=False)
+    def __init__(self, *, stderr: bool) -> None:
+        object.__setattr__(self, "_stderr", stderr)
+        object.__setattr__(self, "_console", None)
 
-    def _on_a_terminal(self) -> bool:
-        isatty = getattr(self.file, "isatty", None)
-        try:
-            return bool(isatty()) if isatty is not None else False
-        except ValueError:  # a closed stream
-            return False
+    def made(self) -> Console:
+        if self._console is None:
+            from traingate.cli.rich_terminal import Terminal
 
-    @property
-    def size(self) -> ConsoleDimensions:
-        if self._on_a_terminal():
-            return super().size
-        return ConsoleDimensions(PLAIN_WIDTH, PLAIN_HEIGHT)
+            object.__setattr__(self, "_console", Terminal(stderr=self._stderr))
+        console: Console = self._console
+        return console
 
-    @size.setter
-    def size(self, new_size: tuple[int, int]) -> None:
-        self._width, self._height = new_size
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.made(), name)
 
-    def on_broken_pipe(self) -> None:
-        if self.stderr:
-            super().on_broken_pipe()
-            return
-        self.quiet = True
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more reaches the closed pipe
-        raise BrokenPipeError("the output pipe was closed")
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self.made(), name, value)
 
 
-out = Terminal()
-err = Terminal(stderr=True)
+def on_a_terminal(stream: Any = None) -> bool:
+    """Whether the stream (stdout of the moment by default) is a terminal; a closed stream is not."""
+    isatty = getattr(sys.stdout if stream is None else stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except ValueError:  # a closed stream
+        return False
+
+
+def escape(text: str) -> str:
+    """The text with rich's markup escaped, to print through a console (rich imported on first use)."""
+    from rich.markup import escape as escaped
+
+    return escaped(text)
+
+
+def write_lines(lines: list[tuple[str, bool]]) -> None:
+    """Lines of text (each with whether it is a heading, bold on a terminal) made visible and printed to stdout:
+    through rich on a terminal, written as they are elsewhere (the same characters, and rich not imported)."""
+    from traingate.reports.sanitize import visible
+
+    if not on_a_terminal():
+        sys.stdout.write("".join(visible(text) + "\n" for text, _ in lines))
+        return
+    for text, heading in lines:
+        shown = escape(visible(text))
+        out.print(f"[bold]{shown}[/]" if heading else shown, highlight=False)
+
+
+out = cast("Console", Deferred(stderr=False))
+err = cast("Console", Deferred(stderr=True))

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from traingate.cli.consoles import err
+from traingate.cli.consoles import err, escape
 from traingate.errors import ContractErrors, TraingateError
 from traingate.reports.sanitize import printable
 from traingate.results.gate import ExitCode

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-
+from traingate.cli.consoles import escape
 from traingate.contracts.model import CheckConfig, Contract
 
 _COMMON = {"type", "name", "description", "severity", "max_count", "max_rate", "min_share"}
@@ -21,21 +20,24 @@ def threshold_words(check: CheckConfig) -> str:
     return "fails on any finding"
 
 
-def explain(contract: Contract) -> str:
+def explain(contract: Contract) -> list[tuple[str, bool]]:
+    """The contract in plain words, a line at a time, each with whether it heads a section; no markup (the
+    caller escapes what it prints through rich)."""
     ds = contract.dataset
-    lines = [f"[bold]{escape(contract.contract)}[/] {escape(contract.version)}: {escape(contract.description or '')}",
-             f"dataset kind {ds.kind}; fields: " + (", ".join(f"{k} -> {v}" for k, v in ds.fields.items()) or "defaults"),
-             f"tokenizer {ds.tokenizer}; gate fails on {contract.gate.fail_on}, "
-             f"{contract.gate.max_bad_records} unreadable record(s) allowed"]
+    lines = [(f"{contract.contract} {contract.version}: {contract.description or ''}", True),
+             (f"dataset kind {ds.kind}; fields: " + (", ".join(f"{k} -> {v}" for k, v in ds.fields.items()) or "defaults"),
+              False),
+             (f"tokenizer {ds.tokenizer}; gate fails on {contract.gate.fail_on}, "
+              f"{contract.gate.max_bad_records} unreadable record(s) allowed", False)]
     for group, checks in contract.checks.items():
-        lines.append(f"[bold]{group}[/]")
+        lines.append((group, True))
         for check in checks:
             options = {k: v for k, v in check.model_dump(exclude_defaults=True).items() if k not in _COMMON}
             opts = ", ".join(f"{k}={v}" for k, v in options.items())
-            lines.append(f"  - {check.type} {escape(f'[{check.severity}]')}: {escape(check.summary)}; {threshold_words(check)}"
-                         + (f" ({escape(opts)})" if opts else ""))
-    lines.append(f"{len(contract.all_checks())} checks; contract OK")
-    return "\n".join(lines)
+            lines.append((f"  - {check.type} [{check.severity}]: {check.summary}; {threshold_words(check)}"
+                          + (f" ({opts})" if opts else ""), False))
+    lines.append((f"{len(contract.all_checks())} checks; contract OK", False))
+    return lines
 
 
 def describe_check_types() -> list[str]:

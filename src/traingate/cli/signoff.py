@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
-from traingate.cli.consoles import out
+from traingate.cli.consoles import escape, out
 from traingate.cli.errors import fail, say
 from traingate.cli.outputs import guard, inputs_of
 from traingate.cli.workflow import RunPath, _load, _write

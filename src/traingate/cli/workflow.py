@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from traingate.cli import summary
-from traingate.cli.consoles import err, out
+from traingate.cli.consoles import err, escape, out
 from traingate.cli.errors import say
 from traingate.cli.outputs import guard, inputs_of
 from traingate.reports.sanitize import visible
