@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from traingate.errors import MissingDependencyError, SourceError
 
@@ -26,6 +28,7 @@ HINTS = {"s3": "for S3: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE
          "az": "for Azure: AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_NAME with "
                "AZURE_STORAGE_ACCOUNT_KEY or a signed-in identity",
          "hf": "for the Hugging Face hub: HF_TOKEN or `hf auth login`"}
+T = TypeVar("T")
 ALIASES = {"s3a": "s3", "gcs": "gs", "abfs": "az", "abfss": "az", "adl": "az"}
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/@:\s?#]*):(?P<secret>[^/@\s?#]*)@")
 _SIGNED = re.compile(r"(?P<key>[?&](?:[\w.-]*(?:sig|signature|token|secret|password|credential|key)[\w.-]*|sv|se|sp))"
@@ -87,7 +90,7 @@ def failure(url: str, exc: BaseException, doing: str) -> SourceError:
     shown, detail = redact(url), redact(f"{type(exc).__name__}: {exc}".rstrip(": "))
     if type(exc).__name__ == "FileExpired":  # fsspec's: a read made conditional on the etag found another
         return changed(url, str(getattr(exc, "e_tag", None) or "?").strip('"'))
-    if type(exc).__name__ == "FSTimeoutError":
+    if type(exc).__name__ == "FSTimeoutError" or isinstance(exc, NoAnswer):
         return SourceError(f"{shown}: {doing}: no answer from the store in {listing_seconds():g} s "
                            "(TRAINGATE_REMOTE_TIMEOUT); check the endpoint (AWS_ENDPOINT_URL, FSSPEC_<PROTOCOL>_...) "
                            "and the network")
@@ -97,6 +100,32 @@ def failure(url: str, exc: BaseException, doing: str) -> SourceError:
                                                       detail, re.IGNORECASE):
         return SourceError(f"{shown}: access denied or no credentials ({detail}); {credentials_hint(url)}")
     return SourceError(f"{shown}: {doing} ({detail}); check the URL and the network, and {credentials_hint(url)}")
+
+
+class NoAnswer(TimeoutError):
+    """A synchronous store client did not answer within the listing deadline."""
+
+
+def within(seconds: float, call: Callable[[], T]) -> T:
+    """`call` in a daemon thread, given up after `seconds` (NoAnswer): a synchronous client (the hub's) takes
+    no deadline, and one that never answers would hold the run. The abandoned thread ends with the process."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="traingate-listing", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise NoAnswer(f"no answer in {seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    value: T = box["value"]
+    return value
 
 
 @dataclass(frozen=True)
@@ -139,19 +168,32 @@ def list_objects(url: str, magic: bool) -> tuple[list[Listed], list[str]]:
     if magic and _USERINFO.search(url):  # the objects it matches could not carry them
         raise SourceError(f"{redact(url)}: a glob with credentials in its URL; {credentials_hint(url)}")
     fs, inner = filesystem(url)
-    bound = {"timeout": listing_seconds()} if getattr(fs, "async_impl", False) else {}  # fsspec's own deadline
+    seconds = listing_seconds()
     try:
-        if magic:
-            found: dict[str, Any] = fs.glob(inner, detail=True, **bound)
+        if getattr(fs, "async_impl", False):  # fsspec's own deadline
+            found, one = _found(fs, inner, url, magic, {"timeout": seconds})
         else:
-            info = fs.info(inner, **bound)
-            if info.get("type") != "directory":
-                return [_listed(fs, inner, info, url)], []
-            found = fs.find(inner, detail=True, **bound)
-    except Exception as exc:
+            found, one = within(seconds, lambda: _found(fs, inner, url, magic, {}))
+    except NoAnswer as exc:
         raise failure(url, exc, "cannot be listed") from None
+    if one is not None:
+        return [one], []
     files = [_listed(fs, name, info) for name, info in sorted(found.items()) if info.get("type") != "directory"]
     folders = [fs.unstrip_protocol(name) for name, info in sorted(found.items()) if info.get("type") == "directory"]
     if not files and not folders:
         raise SourceError(f"{redact(url)}: no object matches" if magic else f"{redact(url)}: the prefix holds no objects")
     return files, folders
+
+
+def _found(fs: Any, inner: str, url: str, magic: bool,
+           bound: dict[str, Any]) -> tuple[dict[str, Any], Listed | None]:
+    """What a listing finds (name -> info), or the one object the URL names."""
+    try:
+        if magic:
+            return fs.glob(inner, detail=True, **bound), None
+        info = fs.info(inner, **bound)
+        if info.get("type") != "directory":
+            return {}, _listed(fs, inner, info, url)
+        return fs.find(inner, detail=True, **bound), None
+    except Exception as exc:
+        raise failure(url, exc, "cannot be listed") from None
