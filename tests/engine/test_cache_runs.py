@@ -14,6 +14,7 @@ from tests.conftest import contract_text
 from tests.engine.test_cache import cached_then_appended, comparable, contract_of, write_parts
 from tests.validators.test_merge_law import _rows
 from traingate.engine.runner import RunOptions, validate
+from traingate.validators.common import grouping
 from traingate.validators.common.grouping import clusters, holding
 from traingate.validators.uniqueness import exact, runs
 
@@ -31,38 +32,44 @@ def test_the_order_of_sorted_runs_is_lexsorts_and_the_clusters_are_the_same(seed
     sizes = [int(s) for s in rng.integers(1, 40, 6)]
     starts = np.cumsum([0, *sizes])
     tables = [_table(rng, int(a), n) for a, n in zip(starts, sizes)]
-    tables = [runs.sort_rows(t) if i < 5 else t for i, t in enumerate(tables)]  # the last one not sorted
-    merged = runs.merged_order(tables)
-    assert merged is not None
-    rows, order = merged
+    tables = [runs.sort_rows(t) if i < 5 else t for i, t in enumerate(tables)]  # the last one in row order
     whole = np.concatenate(tables)
-    assert np.array_equal(rows[order], whole[np.lexsort((whole[:, 1], whole[:, 2]))])
-    quick = clusters(rows[:, 2], rows[:, 1], rows[:, 0], order=order)
+    order = runs.key_order(whole[:, 2])
+    assert np.array_equal(whole[order], whole[np.lexsort((whole[:, 1], whole[:, 2]))])
+    assert grouping.in_key_order(whole[order, 2], whole[order, 1])
+    quick = clusters(whole[:, 2], whole[:, 1], whole[:, 0], order=order)
     plain = clusters(whole[:, 2], whole[:, 1], whole[:, 0])
     assert len(quick) == len(plain) and all(np.array_equal(a, b) for a, b in zip(quick, plain))
 
 
-def test_runs_that_do_not_follow_in_row_id_order_or_are_mostly_unsorted_are_sorted_whole() -> None:
+def test_a_candidate_order_not_by_key_then_row_id_is_replaced_by_lexsorts() -> None:
     rng = np.random.default_rng(1)
     first, second = runs.sort_rows(_table(rng, 0, 30)), runs.sort_rows(_table(rng, 30, 30))
-    assert runs.merged_order([first, second]) is not None
-    assert runs.merged_order([second, first]) is None  # the second file's ids before the first's
-    assert runs.merged_order([first, _table(rng, 30, 31)]) is None  # most rows not in sorted runs
-    assert runs.merged_order([first]) is None and runs.merged_order([]) is None
+    shuffled = first[rng.permutation(len(first))]
+    for tables, holds in [((first, second), True), ((second, first), False), ((shuffled,), False)]:
+        whole = np.concatenate(tables)  # (second, first): the second file's ids before the first's
+        keys, ids, values = whole[:, 2], whole[:, 1], whole[:, 0]
+        order = runs.key_order(keys)
+        assert grouping.in_key_order(keys[order], ids[order]) is holds
+        assert [g.tolist() for g in clusters(keys, ids, values, order=order)] == \
+            [g.tolist() for g in clusters(keys, ids, values)]
+        wrong = np.arange(len(keys))[::-1]  # any order at all: checked, never trusted
+        assert [g.tolist() for g in clusters(keys, ids, values, order=wrong)] == \
+            [g.tolist() for g in clusters(keys, ids, values)]
     repeated = np.concatenate([first[:1], first[:1]])  # the same row id twice is not an order
-    assert not runs.in_order(repeated)
+    assert not runs.in_order(repeated) and runs.in_order(first) and runs.in_order(first[:1])
 
 
 def test_an_appended_run_merges_the_cached_sorted_rows_and_gives_the_full_runs_result(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     contract, paths, cache = cached_then_appended(tmp_path, 200, 160)
     used: list[bool] = []
-    real = exact.merged_order
-    monkeypatch.setattr(exact, "merged_order", lambda tables: used.append(real(tables) is not None) or real(tables))
+    real = grouping.in_key_order
+    monkeypatch.setattr(grouping, "in_key_order", lambda keys, ids: used.append(real(keys, ids)) or used[-1])
     appended = validate(contract, paths, options=cache)
-    assert used == [True]
+    assert used == [True]  # the cached files' sorted runs and the new file's rows, merged by one stable sort
     full = validate(contract, paths)
-    assert used == [True, False]  # a run without the cache sorts its rows whole
+    assert used == [True, True]  # a run without the cache holds its rows in row id order
     assert comparable(appended) == comparable(full)
     check = next(c for c in full.checks if c.type == "exact_duplicates")
     assert check.findings and check.details["same_prompt_different_content"]["prompts"] > 0
@@ -79,9 +86,8 @@ def _prompt_table(rng: np.random.Generator, file: int, n: int, repeat_share: flo
 
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("repeat_share", [0.0, 0.05, 0.5, 0.9, 1.0])
-@pytest.mark.parametrize("sorted_runs", [True, False])
-def test_prompt_conflicts_found_among_the_repeated_prompts_alone_are_those_of_all_rows(
-        seed: int, repeat_share: float, sorted_runs: bool) -> None:
+@pytest.mark.parametrize("layout", ["sorted runs", "row order", "shuffled"])
+def test_prompt_conflicts_are_those_of_all_rows_sorted_whole(seed: int, repeat_share: float, layout: str) -> None:
     from traingate.contracts import parse_contract
     from traingate.validators import build
 
@@ -90,11 +96,10 @@ def test_prompt_conflicts_found_among_the_repeated_prompts_alone_are_those_of_al
                                             "  fields: {prompt: p, response: r}\n"))
     (check,) = contract.all_checks()
     validator = build(check, contract.dataset, "uniqueness.exact_duplicates", ".")
-    state = validator.create_state()
     tables = [_prompt_table(rng, f, int(rng.integers(1, 60)), repeat_share) for f in range(4)]
-    state.table.memory = [runs.sort_rows(t) for t in tables] if sorted_runs else tables
-    whole = np.concatenate(state.table.memory)
-    found = validator._conflicts(state, whole)
+    whole = np.concatenate([runs.sort_rows(t) for t in tables] if layout == "sorted runs" else tables)
+    whole = whole[rng.permutation(len(whole))] if layout == "shuffled" else whole
+    found = validator._conflicts(whole)
     plain = clusters(whole[:, 2], whole[:, 1], whole[:, 0])
     assert [g.tolist() for g in found] == [g.tolist() for g in plain]
     assert plain or repeat_share < 0.5  # conflicts to find wherever prompts repeat often

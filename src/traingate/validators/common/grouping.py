@@ -55,15 +55,15 @@ def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None
     `values`, only the groups whose rows do not all share one value; with `spread` (numbers, tolerance)
     too, a group whose numbers are all numbers (not NaN) is kept when they span more than the tolerance.
     `rare`: repeats are expected to be few (content keys), so the rows holding one are picked out first
-    and only they are sorted with their row ids. `order`: the rows' order by (key, row id) when it is known
-    (validators/uniqueness/runs.py; not with `rare`)."""
+    and only they are sorted with their row ids. `order`: a candidate order of the rows by (key, row id), as
+    one stable sort by key gives for rows held in row id order within each key (validators/uniqueness/runs.py;
+    not with `rare`); it is checked, and the rows are sorted by both where it is not that order."""
     if rare and values is None and len(keys) > 1:
         chosen = repeated_rows(keys)
         keys, ids = keys[chosen], ids[chosen]
     if not len(keys):
         return []
-    order = np.lexsort((ids, keys)) if order is None else order
-    keys, ids = keys[order], ids[order]
+    order, keys, ids = _by_key_and_id(keys, ids, order)
     starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     sizes = np.diff(np.append(starts, len(keys)))
     keep = sizes > 1
@@ -79,6 +79,24 @@ def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None
     starts, sizes = starts[keep], sizes[keep]
     rank = np.lexsort((ids[starts], -sizes))
     return [ids[start: start + size] for start, size in zip(starts[rank].tolist(), sizes[rank].tolist())]
+
+
+def in_key_order(keys: np.ndarray, ids: np.ndarray) -> bool:
+    """Whether the rows, as they are held, are in (key, row id) order, each row id once."""
+    after = keys[1:] > keys[:-1]
+    return bool(np.all(after | ((keys[1:] == keys[:-1]) & (ids[1:] > ids[:-1]))))
+
+
+def _by_key_and_id(keys: np.ndarray, ids: np.ndarray,
+                   order: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows' order by (key, row id), and their keys and ids in it: the candidate `order` where it is that
+    order, else lexsort's."""
+    if order is not None:
+        ordered_keys, ordered_ids = keys[order], ids[order]
+        if in_key_order(ordered_keys, ordered_ids):
+            return order, ordered_keys, ordered_ids
+    order = np.lexsort((ids, keys))
+    return order, keys[order], ids[order]
 
 
 def largest_first(groups: list[np.ndarray]) -> list[np.ndarray]:

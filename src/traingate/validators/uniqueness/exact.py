@@ -27,7 +27,7 @@ from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, LooksAgain, SpillsRows
 from traingate.validators.common.details import Cluster, ClusterListing, PromptConflictListing, PromptConflicts
 from traingate.validators.common.findings import Findings
-from traingate.validators.common.grouping import clusters, holding, largest_first, repeats
+from traingate.validators.common.grouping import clusters, holding, largest_first
 from traingate.validators.common.keep import (
     KEEP_DESCRIPTION,
     KeepRule,
@@ -43,7 +43,7 @@ from traingate.validators.common.options import DEFAULT_NORMALISATION, Normalisa
 from traingate.validators.common.partitioned import Partitioned
 from traingate.validators.common.registry import check
 from traingate.validators.common.thresholds import judge
-from traingate.validators.uniqueness.runs import merged_order, repeated, sort_rows
+from traingate.validators.uniqueness.runs import key_order, repeated, sort_rows
 
 
 class ExactDuplicatesCheck(CheckConfig):
@@ -133,20 +133,11 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         state.values.load()
         return state
 
-    def _conflicts(self, state: KeyState, table: np.ndarray) -> list[np.ndarray]:
-        """Groups of rows sharing a prompt but not their full content. Only rows whose prompt repeats can be in
-        one: one sort of the prompt keys finds them (the cached files' rows are sorted by prompt, so it merges
-        runs), and only they are grouped. When most prompts repeat, every row is ordered, by merging the
-        cached runs where they hold (validators/uniqueness/runs.py)."""
-        prompts = table[:, 2]
-        chosen = holding(prompts, repeats(np.sort(prompts, kind="stable")))
-        if 2 * int(np.count_nonzero(chosen)) <= len(prompts):
-            rows = table[chosen]
-            return clusters(rows[:, 2], rows[:, 1], rows[:, 0])
-        runs = merged_order(state.table.memory) if not state.table.parts else None
-        if runs is None:
-            return clusters(prompts, table[:, 1], table[:, 0])
-        return clusters(runs[0][:, 2], runs[0][:, 1], runs[0][:, 0], order=runs[1])
+    def _conflicts(self, table: np.ndarray) -> list[np.ndarray]:
+        """Groups of rows sharing a prompt but not their full content, the rows ordered by (prompt, row id)
+        with one stable sort that merges the cached files' sorted runs (validators/uniqueness/runs.py)."""
+        prompts, ids = table[:, 2], table[:, 1]
+        return clusters(prompts, ids, table[:, 0], order=key_order(prompts))
 
     def cached_form(self, state: KeyState) -> KeyState:
         """The state as the cache keeps it: its rows sorted by prompt key and row id, and its content keys
@@ -170,7 +161,7 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         with ThreadPoolExecutor(max_workers=2) as pool:  # numpy sorts without the GIL: the two run side by side
             for table in state.table.tables(width):
                 keys, ids = table[:, 0], table[:, 1]
-                found = pool.submit(self._conflicts, state, table) if width == 3 and len(table) else None
+                found = pool.submit(self._conflicts, table) if width == 3 and len(table) else None
                 chosen = None if kept is None else holding(keys, kept)  # the rows whose content key repeats
                 groups += clusters(keys, ids, rare=True) if chosen is None else clusters(keys[chosen], ids[chosen])
                 conflicts += found.result() if found is not None else []
