@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,7 +15,7 @@ import pytest
 from tests.conftest import ROOT, contract_text, write_jsonl
 from traingate.contracts import parse_contract
 from traingate.data.batch import BatchContext
-from traingate.data.embeddings import embed
+from traingate.data.embeddings import Embedded, embed, embed_rows
 from traingate.data.tokenizers import get_tokenizer
 from traingate.engine.runner import check_ids
 from traingate.results import RunResult
@@ -93,11 +94,11 @@ def _fold_counting(monkeypatch: pytest.MonkeyPatch, rows: list[dict[str, str]], 
 
     handed: list[str] = []
 
-    def counting(texts: list[str], model: str) -> np.ndarray:
+    def counting(texts: list[str], model: str) -> Embedded:
         handed.extend(texts)
-        return embed(texts, model)
+        return embed_rows(texts, model)
 
-    monkeypatch.setattr(semantic, "embed", counting)
+    monkeypatch.setattr(semantic, "embed_rows", counting)
     contract, batches = _batches(rows, options, cuts)
     v = build(contract.all_checks()[0], contract.dataset, check_ids(contract)[0])
     state = v.create_state()
@@ -158,3 +159,67 @@ def test_peak_memory_is_bounded_with_one_very_long_row(tmp_path: Path) -> None:
                           check=True, cwd=ROOT)
     figures = json.loads(done.stdout.splitlines()[-1])
     assert figures["embedded"] == 256 and figures["added_mib"] < 150, figures
+
+
+def _long_texts(words: int = 300) -> list[str]:
+    """Eight texts of `words` words, each drawn (seeded) from its own eighth of the model's whole-word
+    vocabulary: no word in common, yet their mean vectors converge as they grow (cosine about 0.8), and a
+    near-copy of the first: 5% of its words replaced, its two halves swapped."""
+    from traingate.data.embedding_models import load
+
+    vocabulary = sorted(w for w in load("minilm-static").tokenizer.get_vocab() if w.isascii() and w.isalpha()
+                        and len(w) >= 4)
+    rng = random.Random(3)
+    texts = [[rng.choice(vocabulary[topic::8]) for _ in range(words)] for topic in range(8)]
+    copy = [rng.choice(vocabulary[1::8]) if rng.random() < 0.05 else w for w in texts[0]]
+    copy = copy[words // 2:] + copy[: words // 2]
+    return [" ".join(t) for t in [*texts, copy]]
+
+
+def test_long_unrelated_texts_are_not_duplicates_but_a_near_copy_is(run: Callable[..., RunResult]) -> None:
+    texts = _long_texts()
+    vectors = embed(texts)
+    unrelated = vectors[:8] @ vectors[:8].T
+    assert unrelated[np.triu_indices(8, 1)].min() > 0.73  # the cosine alone would join all eight
+    (check,) = run(contract_text("pretraining", "  uniqueness:\n    - type: semantic_duplicates\n"),
+                   [{"text": t} for t in texts]).checks
+    assert check.findings == 1 and check.details["cluster_sizes"] == {"2": 1}
+    assert [m["line"] for m in check.details["largest_clusters"][0]["members"]] == [1, 9]
+
+
+def test_short_rows_keep_the_cosine_alone(run: Callable[..., RunResult]) -> None:
+    """Below LONG_TOKENS tokens the shared words are not asked for: a paraphrase sharing few words stays."""
+    from traingate.validators.uniqueness.semantic_words import LONG_TOKENS
+
+    rows = [{"text": "Write a poem about the ocean at night."}, {"text": "Compose a poem describing the sea at night."}]
+    assert embed_rows([r["text"] for r in rows]).tokens.max() < LONG_TOKENS
+    (check,) = run(contract_text("pretraining", "  uniqueness:\n    - type: semantic_duplicates\n"), rows).checks
+    assert check.findings == 1
+
+
+def test_the_shared_words_condition_holds_across_tiles(run: Callable[..., RunResult]) -> None:
+    """The near-copy 100 rows after its source, in another 64-row tile, is found as in one tile."""
+    texts = _long_texts()
+    fillers = [{"text": f"Short question {i}: where does ferry {i * 13} leave from?"} for i in range(100)]
+    rows = [{"text": t} for t in texts[:8]] + fillers + [{"text": texts[8]}]
+    clusters = []
+    for options in ("", "      block_rows: 64\n"):
+        (check,) = run(contract_text("pretraining", f"  uniqueness:\n    - type: semantic_duplicates\n{options}"),
+                       rows).checks
+        clusters.append([[m["line"] for m in c["members"]] for c in check.details["largest_clusters"]])
+    assert [1, 109] in clusters[0] and clusters[0] == clusters[1]
+
+
+def test_shared_words_in_steps_equals_all_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from traingate.validators.uniqueness import semantic_words
+
+    rng = np.random.default_rng(5)
+    sketches = rng.integers(0, 4, size=(50, 64), dtype=np.uint16)  # few values: agreement near 1/4 to 1
+    sketches[10:20] = sketches[0]
+    tokens = rng.integers(0, 200, size=50)
+    left, right = np.triu_indices(50, 1)
+    expected = (tokens[left] < 64) & (tokens[right] < 64) | ((sketches[left] == sketches[right]).mean(axis=1) >= 0.5)
+    whole = semantic_words.shared_words(sketches, tokens)(left, right)
+    monkeypatch.setattr(semantic_words, "PAIRS_PER_STEP", 7)
+    assert np.array_equal(semantic_words.shared_words(sketches, tokens)(left, right), whole)
+    assert np.array_equal(whole, expected) and 0 < whole.sum() < len(whole)

@@ -8,18 +8,21 @@ tokenized in pieces of at most PIECE_CHARS characters (cut at a space between wo
 would start a new word anyway), its tokens are cut into windows of at most WINDOW tokens, WINDOWS_PER_STEP
 windows are looked up at a time (at most 32 MiB), and the text's vector is the sum of its windows' sums over
 its token count, normalised: the mean of all its token vectors, as the model pools, whatever its length.
-A text's vector depends on that text alone, not on the texts embedded with it."""
+A text's vector depends on that text alone, not on the texts embedded with it. `embed_rows` also gives each
+text's token count and a MinHash of its token ids (data/token_sketch.py), read from the same windows."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from traingate.data.embedding_models import DEFAULT_MODEL, MODELS, TokenModel, load
+from traingate.data.token_sketch import EMPTY, SKETCH, window_sketches
 
-__all__ = ["DEFAULT_MODEL", "MODELS", "embed", "pieces"]
+__all__ = ["DEFAULT_MODEL", "MODELS", "Embedded", "embed", "embed_rows", "pieces"]
 
 PIECE_CHARS = 4096  # characters tokenized at once per text
 TOKENIZE_CHARS = 1 << 20  # characters handed to the tokenizer per call (its per-token objects stay small)
@@ -88,9 +91,12 @@ def _windows(texts: list[str], model: TokenModel) -> tuple[list[np.ndarray], np.
     return windows, np.asarray(owners, dtype=np.int64), counts
 
 
-def _window_sums(windows: list[np.ndarray], table: np.ndarray) -> np.ndarray:
-    """The sum of each window's token vectors, WINDOWS_PER_STEP windows (padded with the zero row) at a time."""
+def _window_sums(windows: list[np.ndarray], table: np.ndarray,
+                 sketch: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The sum of each window's token vectors, WINDOWS_PER_STEP windows (padded with the zero row) at a time;
+    with a sketch table (token_sketch.ranks), each window's smallest rank per permutation too."""
     sums = np.zeros((len(windows), table.shape[1]), dtype=np.float32)
+    mins = None if sketch is None else np.zeros((len(windows), SKETCH), dtype=np.uint16)
     by_length = np.argsort([len(w) for w in windows], kind="stable")  # similar lengths together: little padding
     for start in range(0, len(windows), WINDOWS_PER_STEP):
         step = by_length[start: start + WINDOWS_PER_STEP]
@@ -98,21 +104,42 @@ def _window_sums(windows: list[np.ndarray], table: np.ndarray) -> np.ndarray:
         for row, i in enumerate(step):
             ids[row, : len(windows[i])] = np.clip(windows[i], 0, len(table) - 2)
         sums[step] = table[ids].sum(axis=1, dtype=np.float32)
-    return sums
+        if sketch is not None and mins is not None:
+            mins[step] = window_sketches(ids, sketch)
+    return sums, mins
+
+
+@dataclass(frozen=True)
+class Embedded:
+    vectors: np.ndarray  # (texts, dims) float32, L2-normalised; the zero vector for a text without tokens
+    sketches: np.ndarray  # (texts, SKETCH) uint16 MinHash of each text's token ids; EMPTY without tokens
+    tokens: np.ndarray  # (texts,) int64: tokens in each text (those the mean counts)
 
 
 def embed(texts: list[str], model: str = DEFAULT_MODEL) -> np.ndarray:
     """L2-normalised float32 embeddings, one row per text (a text without tokens gets the zero vector)."""
+    return _embed(texts, model, sketched=False).vectors
+
+
+def embed_rows(texts: list[str], model: str = DEFAULT_MODEL) -> Embedded:
+    """The embeddings of `embed`, with each text's token sketch and token count."""
+    return _embed(texts, model, sketched=True)
+
+
+def _embed(texts: list[str], model: str, sketched: bool) -> Embedded:
     loaded = load(model)
     table = loaded.table
     out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
+    sketches = np.full((len(texts), SKETCH if sketched else 0), EMPTY, dtype=np.uint16)
     windows, owners, counts = _windows(texts, loaded)
     if not windows:
-        return out
-    sums = _window_sums(windows, table)
+        return Embedded(out, sketches, counts)
+    sums, mins = _window_sums(windows, table, loaded.sketch if sketched else None)
     starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
     texts_with_tokens = owners[starts]
     means = np.add.reduceat(sums, starts, axis=0) / counts[texts_with_tokens, None].astype(np.float32)
     norms = np.linalg.norm(means, axis=1, keepdims=True)
     out[texts_with_tokens] = means / np.maximum(norms, np.finfo(np.float32).tiny)
-    return out
+    if mins is not None:
+        sketches[texts_with_tokens] = np.minimum.reduceat(mins, starts, axis=0)
+    return Embedded(out, sketches, counts)

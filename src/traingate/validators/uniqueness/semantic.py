@@ -1,5 +1,6 @@
 """Semantic duplicates: cosine similarity of offline sentence embeddings, searched block by block.
-State per row: a float16 embedding (256 dims: 512 bytes) and a row id; `sample` caps the rows kept, and
+State per row: a float16 embedding (256 dims: 512 bytes), a row id, a MinHash of its tokens (128 bytes) and its
+token count: a pair with a long row must also share words (semantic_words.py); `sample` caps the rows kept, and
 under `--max-memory` the cap halves (the same seeded priority chooses the rows). Under a cap only the rows
 whose priority can still enter the kept set are embedded (see data/embeddings.py for how a row is
 embedded in bounded memory)."""
@@ -16,8 +17,9 @@ from pydantic import Field
 
 from traingate.contracts.model import CheckConfig, SampleSpec
 from traingate.data.batch import BatchContext
-from traingate.data.embeddings import DEFAULT_MODEL, embed
+from traingate.data.embeddings import DEFAULT_MODEL, embed_rows
 from traingate.data.spill import Rows
+from traingate.data.token_sketch import SKETCH
 from traingate.errors import require
 from traingate.results.details import Absent
 from traingate.results.model import CheckResult
@@ -42,10 +44,12 @@ from traingate.validators.common.samples import seeded_keys
 from traingate.validators.common.thresholds import judge
 from traingate.validators.uniqueness.exact import describe_cluster
 from traingate.validators.uniqueness.semantic_groups import similar_groups
+from traingate.validators.uniqueness.semantic_words import LONG_TOKENS, MIN_SHARED, shared_words
 
 # Chosen on MRPC train pairs as the threshold of best F0.5 (precision weighted: a duplicate is dropped) for
 # minilm-static; benchmarks/dedup_quality.py prints the sweep and the test figures (docs/checks/uniqueness.md).
 DEFAULT_THRESHOLD = 0.73
+BYTES_PER_ROW = 256 * 2 + 16 + SKETCH * 2 + 4  # vector, row id and priority, sketch, token count
 MODULES = {"minilm-static": ("tokenizers",), "wordllama": ("wordllama",)}  # of the semantic extra
 
 
@@ -88,6 +92,8 @@ class VectorState:
     rows: int = 0
     vectors: list[np.ndarray] = field(default_factory=list)
     ids: list[np.ndarray] = field(default_factory=list)
+    sketches: list[np.ndarray] = field(default_factory=list)  # uint16 (rows, SKETCH), beside vectors
+    tokens: list[np.ndarray] = field(default_factory=list)  # uint32 token count of each row
     priority: list[np.ndarray] = field(default_factory=list)
     files: dict[int, tuple[str, str]] = field(default_factory=dict)
     memory_cap: int | None = None  # rows kept at most, set when the run's memory limit was reached
@@ -128,7 +134,10 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
         keep, priority = keep[entering], priority[entering]
         add_values(state.values, ids[keep], rule_values(self.config.keep, batch, self.fields(), keep))
         if len(keep):
-            state.vectors.append(embed([texts[int(k)].as_py() for k in keep], self.config.model).astype(np.float16))
+            embedded = embed_rows([texts[int(k)].as_py() for k in keep], self.config.model)
+            state.vectors.append(embedded.vectors.astype(np.float16))
+            state.sketches.append(embedded.sketches)
+            state.tokens.append(np.minimum(embedded.tokens, np.iinfo(np.uint32).max).astype(np.uint32))
             state.ids.append(ids[keep])
             state.priority.append(priority)
         return self._cap(state)
@@ -163,13 +172,15 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
             return state
         keep = np.sort(np.argpartition(priority, cap - 1)[:cap])
         state.vectors = [np.concatenate(state.vectors)[keep]]
+        state.sketches, state.tokens = [np.concatenate(state.sketches)[keep]], [np.concatenate(state.tokens)[keep]]
         state.ids, state.priority = [np.concatenate(state.ids)[keep]], [priority[keep]]
         return state
 
     def merge_states(self, a: VectorState, b: VectorState) -> VectorState:
         caps = [c for c in (a.memory_cap, b.memory_cap) if c is not None]
-        merged = VectorState(a.rows + b.rows, a.vectors + b.vectors, a.ids + b.ids, a.priority + b.priority,
-                             {**a.files, **b.files}, min(caps) if caps else None, values=a.values.merge(b.values))
+        merged = VectorState(a.rows + b.rows, a.vectors + b.vectors, a.ids + b.ids, a.sketches + b.sketches,
+                             a.tokens + b.tokens, a.priority + b.priority, {**a.files, **b.files},
+                             min(caps) if caps else None, values=a.values.merge(b.values))
         return self._cap(merged)
 
     def shed(self, state: VectorState) -> VectorState:
@@ -178,8 +189,8 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
         return self._cap(state)
 
     def clusters(self, state: VectorState) -> list[np.ndarray]:
-        """Row ids grouped by cosine >= threshold (connected components), largest first; computed once for
-        wanted_rows and finalize."""
+        """Row ids grouped by cosine >= threshold, long rows also by shared tokens (connected components),
+        largest first; computed once for wanted_rows and finalize."""
         if self._grouped is not None and self._grouped[0] is state:
             return self._grouped[1]
         groups: list[np.ndarray] = []
@@ -187,7 +198,8 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
             ids = np.concatenate(state.ids)
             order = np.argsort(ids, kind="stable")
             vectors = np.concatenate(state.vectors).astype(np.float32)[order]
-            groups = similar_groups(vectors, ids[order], self.config.threshold, self.config.block_rows)
+            agree = shared_words(np.concatenate(state.sketches)[order], np.concatenate(state.tokens)[order])
+            groups = similar_groups(vectors, ids[order], self.config.threshold, self.config.block_rows, agree)
         self._grouped = (state, groups)
         return groups
 
@@ -205,7 +217,8 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
         shown = [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in groups[: self.config.top_clusters]]
         sampled = (self.config.sample is not None or state.memory_cap is not None) and embedded < state.rows
         message = (f"{counted(duplicates, 'semantic duplicate')} in {counted(len(groups), 'cluster')} among {embedded:,} "
-                   f"{'sampled ' if sampled else ''}rows ({rate:.2%}), cosine >= {self.config.threshold}"
+                   f"{'sampled ' if sampled else ''}rows ({rate:.2%}), cosine >= {self.config.threshold} (rows of "
+                   f"{LONG_TOKENS}+ tokens also sharing {MIN_SHARED:.0%} of their tokens)"
                    + (f"; rows capped at {state.memory_cap} to stay under --max-memory" if state.memory_cap else ""))
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=embedded, findings=duplicates, rate=rate, message=message,
@@ -214,7 +227,7 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
                                embedded_rows=embedded, total_rows=state.rows, sampled=sampled,
                                memory_cap=state.memory_cap or None, clusters=len(groups), duplicate_rows=duplicates,
                                cluster_sizes={str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
-                               largest_clusters=shown, bytes_per_row=256 * 2 + 16).dump(),
+                               largest_clusters=shown, bytes_per_row=BYTES_PER_ROW).dump(),
                            samples=[m for c in shown for m in c.members[1:2]][:20])
 
     def findings(self, state: VectorState) -> Iterator[dict[str, Any]]:

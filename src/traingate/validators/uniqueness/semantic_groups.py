@@ -2,9 +2,12 @@
 connected components (a row similar to two others links them), without ever holding the similar pairs: a
 corpus whose rows all resemble one another (long texts of common words, a templated set) has n^2/2 of them,
 which filled memory and killed the run at 30,000 rows. Each tile's pairs join their components at once; a
-tile whose rows already all share one component is skipped without being computed."""
+tile whose rows already all share one component is skipped without being computed. `agree`, when given, is a
+second condition every pair must meet (semantic_words.py)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -30,9 +33,11 @@ def _union(parent: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
         np.minimum.at(parent, np.maximum(a, b), np.minimum(a, b))
 
 
-def similar_groups(vectors: np.ndarray, ids: np.ndarray, threshold: float, block: int) -> list[np.ndarray]:
-    """Row ids (`ids` ascending, one per row of `vectors`, unit vectors) grouped by cosine >= threshold into
-    connected components of two rows or more: largest first, then by first row, each in row id order."""
+def similar_groups(vectors: np.ndarray, ids: np.ndarray, threshold: float, block: int,
+                   agree: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> list[np.ndarray]:
+    """Row ids (`ids` ascending, one per row of `vectors`, unit vectors) grouped by cosine >= threshold (and
+    `agree(left, right)`, of row positions, where given) into connected components of two rows or more: largest
+    first, then by first row, each in row id order."""
     parent = np.arange(len(vectors), dtype=np.int64)  # a forest of the components found so far
     for i in range(0, len(vectors), block):
         left = vectors[i: i + block]
@@ -42,7 +47,11 @@ def similar_groups(vectors: np.ndarray, ids: np.ndarray, threshold: float, block
                 continue  # every row of both blocks is in one component already: nothing to learn here
             a, b = np.nonzero(left @ vectors[j: j + block].T >= threshold)
             keep = (i + a) < (j + b)
-            _union(parent, i + a[keep], j + b[keep])
+            left_rows, right_rows = i + a[keep], j + b[keep]
+            if agree is not None:
+                held = agree(left_rows, right_rows)
+                left_rows, right_rows = left_rows[held], right_rows[held]
+            _union(parent, left_rows, right_rows)
     labels = _roots(parent, np.arange(len(vectors)))
     order = np.argsort(labels, kind="stable")
     cuts = np.flatnonzero(np.diff(labels[order])) + 1
