@@ -17,7 +17,9 @@ import numpy as np
 from dedup_common import Pair, Score, cluster_pairs, fold, score, validator
 
 from traingate.data.embedding_models import load
+from traingate.validators.uniqueness.semantic import BYTES_PER_ROW
 from traingate.validators.uniqueness.semantic_groups import similar_groups
+from traingate.validators.uniqueness.semantic_words import Agree, shared_words
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 GRID = [round(t, 2) for t in np.arange(0.50, 0.97, 0.01)]
@@ -56,28 +58,31 @@ def instructions() -> list[str]:
     return list(dict.fromkeys(r["instruction"] for r in rows))
 
 
-def vectors(model: str, texts: list[str], minilm_python: str | None) -> tuple[np.ndarray, float]:
-    """float16 rows as the check holds them, and the CPU seconds spent embedding (model loaded before)."""
+def vectors(model: str, texts: list[str], minilm_python: str | None) -> tuple[np.ndarray, float, Agree | None]:
+    """float16 rows as the check holds them, the CPU seconds spent embedding (model loaded before), and the
+    check's second condition for long rows (shared tokens; none for MiniLM itself)."""
     if model == "minilm":
         with tempfile.TemporaryDirectory() as tmp:
             (Path(tmp) / "t.json").write_text(json.dumps(texts))
             cpu = subprocess.run([str(minilm_python), "-c", MINILM, f"{tmp}/t.json", f"{tmp}/v.npy"], check=True,
                                  capture_output=True, text=True).stdout.split()[-1]
-            return np.load(f"{tmp}/v.npy"), float(cpu)
+            return np.load(f"{tmp}/v.npy"), float(cpu), None
     load(model)
     v = validator(f"{{type: semantic_duplicates, model: {model}}}")
     cpu = time.process_time()
     state = fold(v, texts)
-    return np.concatenate(state.vectors), time.process_time() - cpu
+    seconds = time.process_time() - cpu
+    return np.concatenate(state.vectors), seconds, shared_words(np.concatenate(state.sketches),
+                                                                np.concatenate(state.tokens))
 
 
-def pairs(held: np.ndarray, threshold: float) -> set[Pair]:
+def pairs(held: np.ndarray, threshold: float, agree: Agree | None = None) -> set[Pair]:
     ids = np.arange(len(held), dtype=np.uint64)
-    return cluster_pairs(similar_groups(held.astype(np.float32), ids, threshold, 2048))
+    return cluster_pairs(similar_groups(held.astype(np.float32), ids, threshold, 2048, agree))
 
 
-def sweep(held: np.ndarray, positives: set[Pair], negatives: set[Pair]) -> dict[float, Score]:
-    return {t: score(pairs(held, t), positives, negatives) for t in GRID}
+def sweep(held: np.ndarray, positives: set[Pair], negatives: set[Pair], agree: Agree | None) -> dict[float, Score]:
+    return {t: score(pairs(held, t, agree), positives, negatives) for t in GRID}
 
 
 def f_beta(s: Score, beta: float) -> float:
@@ -85,31 +90,32 @@ def f_beta(s: Score, beta: float) -> float:
     return (1 + b2) * p * r / (b2 * p + r) if p + r else 0.0
 
 
-def flagged(held: np.ndarray, threshold: float) -> int:
-    return len({i for pair in pairs(held, threshold) for i in pair})
+def flagged(held: np.ndarray, threshold: float, agree: Agree | None) -> int:
+    return len({i for pair in pairs(held, threshold, agree) for i in pair})
 
 
 def model_rows(model: str, default: float | None, minilm_python: str | None) -> list[str]:
     """One line per threshold of interest: train-chosen (best F1, best F0.5), the check's default, test's best."""
     (tr_texts, tr_pos, tr_neg), (te_texts, te_pos, te_neg) = mrpc("train"), mrpc("test")
-    train, _ = vectors(model, tr_texts, minilm_python)
-    test, seconds = vectors(model, te_texts, minilm_python)
-    alpaca, _ = vectors(model, instructions(), minilm_python)
-    on_train, on_test = sweep(train, tr_pos, tr_neg), sweep(test, te_pos, te_neg)
+    train, _, train_agree = vectors(model, tr_texts, minilm_python)
+    test, seconds, test_agree = vectors(model, te_texts, minilm_python)
+    alpaca, _, alpaca_agree = vectors(model, instructions(), minilm_python)
+    on_train, on_test = sweep(train, tr_pos, tr_neg, train_agree), sweep(test, te_pos, te_neg, test_agree)
     chosen = {"train best F1": max(GRID, key=lambda t: on_train[t].f1),
               "train best F0.5": max(GRID, key=lambda t: f_beta(on_train[t], 0.5)),
               "test best F1": max(GRID, key=lambda t: on_test[t].f1)}
     if default is not None:
-        on_test[default] = score(pairs(test, default), te_pos, te_neg)
+        on_test[default] = score(pairs(test, default, test_agree), te_pos, te_neg)
         chosen = {"check's default": default, **chosen}
     speed = f"{len(te_texts) / seconds:>9,.0f}"
     table = "-" if model == "minilm" else f"{load(model).table.nbytes / 2**20:.0f} MiB"
+    per_row = "-" if model == "minilm" else f"{BYTES_PER_ROW} B"
     out = []
     for label, t in chosen.items():
         s = on_test[t]
         out.append(f"{model:<14} {label:<16} {t:>5.2f} {on_train[t].f1 if t in on_train else float('nan'):>8.3f} "
-                   f"{s.precision:>7.3f} {s.recall:>7.3f} {s.f1:>7.3f} {flagged(alpaca, t):>8} {speed} "
-                   f"{'528 B':>7} {table:>8}")
+                   f"{s.precision:>7.3f} {s.recall:>7.3f} {s.f1:>7.3f} {flagged(alpaca, t, alpaca_agree):>8} {speed} "
+                   f"{per_row:>7} {table:>8}")
     return out
 
 

@@ -1,6 +1,7 @@
 """Peak memory of `semantic_duplicates` with one very long row: 255 LIMA prompts and one row of WORDS words
 (LIMA responses joined), run through `validate` in a fresh process. Prints the peak resident memory the
-check added over the process after loading the model, and the rows embedded.
+check added over the process after loading the model (and its token sketch table, where the check uses one),
+and the rows embedded; run with `PYTHONPATH=OLD/src` to measure an older tree beside this one.
 
 Usage: python benchmarks/semantic_memory.py [WORDS] [SAMPLE_ROWS] [MODEL]   (MODEL: minilm-static, wordllama)
 """
@@ -23,9 +24,9 @@ LIMA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "lima_and_o
 RUN = """
 import json, resource, sys
 from traingate.contracts import parse_contract
-from traingate.data.embeddings import embed
+from traingate.data import embeddings
 from traingate.engine.runner import RunOptions, validate
-embed(["warm the model up"], sys.argv[4])
+getattr(embeddings, "embed_rows", embeddings.embed)(["warm the model up"], sys.argv[4])  # what the check calls
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 sample = f"\\n      sample: {{rows: {sys.argv[3]}, seed: 1}}" if int(sys.argv[3]) else ""
 text = ("contract: m\\nversion: 1.0.0\\ndataset:\\n  kind: pretraining\\nchecks:\\n  uniqueness:\\n"
