@@ -1,7 +1,7 @@
 """The second condition of `semantic_duplicates` for long rows: a mean of token vectors tells the subject of a
 long text, not its wording, so two different answers on one subject score as high a cosine as a copy does
-(alpaca_eval GPT-4 responses: 0.957 between two unrelated ones, 0.959 for a copy with 5% of its words
-changed). A pair in which either row has LONG_TOKENS tokens or more is a duplicate only if the rows also share
+(alpaca_eval GPT-4 responses: up to 0.957 between two unrelated ones, while near-copies planted among them
+start at 0.88). A pair in which either row has LONG_TOKENS tokens or more is a duplicate only if the rows also share
 MIN_SHARED of their distinct tokens (Jaccard of token sets, estimated from their sketches: data/token_sketch.py).
 The cosine threshold was chosen on MRPC sentences, all shorter than LONG_TOKENS (at most 52 tokens)."""
 
