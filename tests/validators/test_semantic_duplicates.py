@@ -223,3 +223,60 @@ def test_shared_words_in_steps_equals_all_at_once(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(semantic_words, "PAIRS_PER_STEP", 7)
     assert np.array_equal(semantic_words.shared_words(sketches, tokens)(left, right), whole)
     assert np.array_equal(whole, expected) and 0 < whole.sum() < len(whole)
+
+
+def _state_in_pieces(seed: int) -> Any:
+    """A state of 60 rows folded in uneven pieces, row ids shuffled; rows 0-29 long; sketches of few values so
+    that some long pairs share half their values and some do not; vectors in 4 tight directions."""
+    from traingate.validators.uniqueness.semantic import VectorState
+
+    rng = np.random.default_rng(seed)
+    directions = rng.standard_normal((4, 256))
+    vectors = directions[rng.integers(0, 4, 60)] + 0.05 * rng.standard_normal((60, 256))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float16)
+    sketches = rng.integers(0, 3, (60, 64)).astype(np.uint16)
+    tokens = np.where(np.arange(60) < 30, 200, 10).astype(np.uint32)
+    ids = rng.permutation(np.arange(1000, 1060)).astype(np.uint64)
+    state = VectorState(rows=60)
+    for part in np.split(np.arange(60), [7, 8, 31, 50]):
+        state.vectors.append(vectors[part])
+        state.sketches.append(sketches[part])
+        state.tokens.append(tokens[part])
+        state.ids.append(ids[part])
+        state.priority.append(seeded_keys(ids[part], 0))
+    return state
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_grouping_a_state_in_pieces_equals_sorting_whole_copies(seed: int) -> None:
+    """The groups of a state held in pieces equal those computed the earlier way, from whole sorted copies."""
+    from traingate.validators.uniqueness.semantic_groups import similar_groups
+    from traingate.validators.uniqueness.semantic_words import shared_words
+
+    contract, _ = _batches([{"text": "x"}], "      threshold: 0.9\n      block_rows: 64\n", [])
+    v = build(contract.all_checks()[0], contract.dataset, check_ids(contract)[0])
+    state = _state_in_pieces(seed)
+    ids = np.concatenate(state.ids)
+    order = np.argsort(ids, kind="stable")
+    agree = shared_words(np.concatenate(state.sketches)[order], np.concatenate(state.tokens)[order])
+    expected = similar_groups(np.concatenate(state.vectors).astype(np.float32)[order], ids[order], 0.9, 64, agree)
+    got = v.clusters(state)
+    assert [g.tolist() for g in got] == [g.tolist() for g in expected] and len(expected) >= 2
+    assert all(len(getattr(state, name)) == 1 for name in ("vectors", "ids", "sketches", "tokens", "priority"))
+    assert [g.tolist() for g in v.clusters(_state_in_pieces(seed))] == [g.tolist() for g in got]
+
+
+def test_shedding_keeps_each_rows_sketch_and_token_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under --max-memory the rows kept hold the sketch and token count of their own text."""
+    rows = [{"text": f"{SENTENCE * (1 + i % 5)} Note {i}: boat {i * 7}."} for i in range(40)]
+    contract, batches = _batches(rows, "", [9, 10, 25])
+    v = build(contract.all_checks()[0], contract.dataset, check_ids(contract)[0])
+    state = v.create_state()
+    for batch in batches:
+        state = v.add_batch(state, batch)
+    state = v.shed(v.shed(state))
+    kept = np.concatenate(state.ids).astype(np.int64)
+    assert len(kept) == 10 and all(len(np.concatenate(getattr(state, n))) == 10 for n in ("sketches", "tokens"))
+    direct = embed_rows([rows[i - 1]["text"] for i in kept])  # a row's id is its line (one file, index 0)
+    assert np.array_equal(np.concatenate(state.sketches), direct.sketches)
+    assert np.array_equal(np.concatenate(state.tokens), direct.tokens) and len(set(direct.tokens.tolist())) > 1

@@ -65,3 +65,19 @@ def test_rows_that_all_resemble_one_another_are_grouped_in_bounded_memory() -> N
     finally:
         tracemalloc.stop()
     assert group.tolist() == ids.tolist() and peak_mib < 50, peak_mib
+
+
+def test_in_order_equals_taking_every_row_then_converting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """float16 values of every kind (subnormal, infinite, NaN, signed zero) come out as the whole-array copy gave."""
+    from traingate.validators.uniqueness import semantic_groups
+
+    rng = np.random.default_rng(4)
+    vectors = rng.standard_normal((50, 5)).astype(np.float16)
+    vectors[3] = [np.float16(6e-8), -0.0, np.inf, -np.inf, np.nan]
+    order = rng.permutation(50)
+    expected = vectors.astype(np.float32)[order]
+    for rows in (1, 7, 50, 1 << 16):
+        monkeypatch.setattr(semantic_groups, "GATHER_ROWS", rows)
+        got = semantic_groups.in_order(vectors, order)
+        assert got.dtype == np.float32 and np.array_equal(got.view(np.uint32), expected.view(np.uint32))
+    assert semantic_groups.in_order(vectors[:0], order[:0]).shape == (0, 5)

@@ -43,7 +43,7 @@ from traingate.validators.common.registry import check
 from traingate.validators.common.samples import seeded_keys
 from traingate.validators.common.thresholds import judge
 from traingate.validators.uniqueness.exact import describe_cluster
-from traingate.validators.uniqueness.semantic_groups import similar_groups
+from traingate.validators.uniqueness.semantic_groups import in_order, similar_groups
 from traingate.validators.uniqueness.semantic_words import LONG_TOKENS, MIN_SHARED, shared_words
 
 # Chosen on MRPC train pairs as the threshold of best F0.5 (precision weighted: a duplicate is dropped) for
@@ -99,6 +99,14 @@ class VectorState:
     memory_cap: int | None = None  # rows kept at most, set when the run's memory limit was reached
     findings: Findings = field(default_factory=Findings)  # every clustered row, set by finalize
     values: Rows = field(default_factory=Rows)  # row id, the keep rule's value (a rule other than first)
+
+
+def _whole(state: VectorState) -> None:
+    """Each of the state's row arrays in one piece, the pieces let go (grouping reads them whole)."""
+    for name in ("vectors", "ids", "sketches", "tokens", "priority"):
+        pieces = getattr(state, name)
+        if len(pieces) > 1:
+            setattr(state, name, [np.concatenate(pieces)])
 
 
 @check("semantic_duplicates", group="uniqueness", options=SemanticDuplicatesCheck,
@@ -195,11 +203,11 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
             return self._grouped[1]
         groups: list[np.ndarray] = []
         if state.ids:
-            ids = np.concatenate(state.ids)
-            order = np.argsort(ids, kind="stable")
-            vectors = np.concatenate(state.vectors).astype(np.float32)[order]
-            agree = shared_words(np.concatenate(state.sketches)[order], np.concatenate(state.tokens)[order])
-            groups = similar_groups(vectors, ids[order], self.config.threshold, self.config.block_rows, agree)
+            _whole(state)
+            ids, order = state.ids[0], np.argsort(state.ids[0], kind="stable")
+            words = shared_words(state.sketches[0], state.tokens[0])
+            groups = similar_groups(in_order(state.vectors[0], order), ids[order], self.config.threshold,
+                                    self.config.block_rows, lambda left, right: words(order[left], order[right]))
         self._grouped = (state, groups)
         return groups
 
