@@ -84,3 +84,29 @@ def test_agreeing_values_estimate_the_jaccard_of_token_sets() -> None:
             sketches = embed_rows([" ".join(a), " ".join(b)]).sketches
             errors.append(float(shared(sketches[:1], sketches[1:])[0]) - exact)
     assert abs(float(np.mean(errors))) < 0.03 and float(np.abs(errors).max()) < 0.25, errors
+
+
+def _pieces_by_slicing(text: str, limit: int) -> list[str]:
+    """The earlier `pieces`, which cut the rest of the text off after each piece (the reference)."""
+    out = []
+    while len(text) > limit:
+        cut = text.rfind(" ", 1, limit)
+        while cut > 0 and (text[cut - 1].isspace() or text[cut + 1].isspace()):
+            cut = text.rfind(" ", 1, cut)
+        out.append(text[:cut] if cut > 0 else text[:limit])
+        text = text[cut + 1:] if cut > 0 else text[limit:]
+    return [*out, text]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 8, 17])
+def test_pieces_read_from_an_offset_equal_those_cut_off_the_text(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    """The texts the tokenizer is handed do not change (the sketch and the mean read the same tokens)."""
+    from traingate.data import embeddings
+
+    monkeypatch.setattr(embeddings, "PIECE_CHARS", limit)
+    rng = random.Random(limit)
+    alphabet = ["a", "bc", " ", "  ", "\t", "\n", "東", "\u00a0", "\U0001F600", "-"]
+    texts = ["", " ", "  x", "x  ", " a b c d e f g h ", *ADVERSARIAL[3:4]]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(60))) for _ in range(300)]
+    for text in texts:
+        assert embeddings.pieces(text) == _pieces_by_slicing(text, limit), repr(text)

@@ -33,15 +33,18 @@ WINDOWS_PER_STEP = 64  # windows looked up at once: 64 x 512 tokens x 256 dims x
 def pieces(text: str) -> list[str]:
     """The text in pieces of at most PIECE_CHARS characters, each cut at a single space between two words
     (the space dropped: the tokenizer marks a piece's first word as starting after a space); a piece with no
-    such space is cut at the limit."""
+    such space is cut at the limit. The text is read from an offset, never copied whole again: cutting the
+    rest off piece by piece took 1.6 CPU seconds on one 16 MiB row and 11 on one of 32 MiB."""
     out = []
-    while len(text) > PIECE_CHARS:
-        cut = text.rfind(" ", 1, PIECE_CHARS)
-        while cut > 0 and (text[cut - 1].isspace() or text[cut + 1].isspace()):
-            cut = text.rfind(" ", 1, cut)
-        out.append(text[:cut] if cut > 0 else text[:PIECE_CHARS])
-        text = text[cut + 1:] if cut > 0 else text[PIECE_CHARS:]
-    return [*out, text]
+    start = 0
+    while len(text) - start > PIECE_CHARS:
+        cut = text.rfind(" ", start + 1, start + PIECE_CHARS)
+        while cut > start and (text[cut - 1].isspace() or text[cut + 1].isspace()):
+            cut = text.rfind(" ", start + 1, cut)
+        end = cut if cut > start else start + PIECE_CHARS
+        out.append(text[start:end])
+        start = end + 1 if cut > start else end
+    return [*out, text[start:]]
 
 
 def _token_ids(texts: list[str], model: TokenModel) -> Iterator[tuple[int, np.ndarray]]:
