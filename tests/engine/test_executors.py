@@ -155,7 +155,11 @@ def test_ray_groups_band_keys_and_returns_only_pairs(tmp_path: Path, small_shard
     files, ids = resolve([str(path)], None, None), check_ids(contract)
     columns = {c for v in build_validators(contract, ids) for c in v.columns()}
     shards = plan_shards(files, 2)
+    import ray.data
+
+    strategy = ray.data.DataContext.get_current().shuffle_strategy  # the run shuffles by tasks, then restores it
     outcomes, pairs = run_on_ray([(contract, ids, files, s, columns, None, False, frozenset()) for s in shards], None)
+    assert ray.data.DataContext.get_current().shuffle_strategy == strategy
     assert len(shards) >= 4 and all(not isinstance(o, str) and len(o.states[0].table) == 0 for o in outcomes)
     near_validator = build_validators(contract, ids)[0]
     whole = fold(contract, [near_validator], files, [Shard(0)], columns)
