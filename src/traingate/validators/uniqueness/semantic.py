@@ -225,8 +225,8 @@ class SemanticDuplicatesValidator(Validator[SemanticDuplicatesCheck, VectorState
         shown = [describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in groups[: self.config.top_clusters]]
         sampled = (self.config.sample is not None or state.memory_cap is not None) and embedded < state.rows
         message = (f"{counted(duplicates, 'semantic duplicate')} in {counted(len(groups), 'cluster')} among {embedded:,} "
-                   f"{'sampled ' if sampled else ''}rows ({rate:.2%}), cosine >= {self.config.threshold} (rows of "
-                   f"{LONG_TOKENS}+ tokens also sharing {MIN_SHARED:.0%} of their tokens)"
+                   f"{'sampled ' if sampled else ''}rows ({rate:.2%}), cosine >= {self.config.threshold} (where a row "
+                   f"has {LONG_TOKENS}+ tokens, also {MIN_SHARED:.0%} of the pair's distinct tokens in both rows)"
                    + (f"; rows capped at {state.memory_cap} to stay under --max-memory" if state.memory_cap else ""))
         return self.result(status=verdict.status, metric=verdict.metric, value=verdict.value, threshold=verdict.threshold,
                            rows=embedded, findings=duplicates, rate=rate, message=message,
