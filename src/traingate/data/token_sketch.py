@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 SKETCH = 64  # values per text: 128 bytes
-EMPTY = np.uint16(0xFFFF)  # the rank no text reaches first: a text without tokens, and the padding id
+EMPTY = 0xFFFF  # (a uint16) the rank no text reaches first: a text without tokens, and the padding id
 _MASK = 0xFFFF
 
 

@@ -17,7 +17,7 @@ LONG_TOKENS = 64  # tokens from which a row is long
 MIN_SHARED = 0.5  # the share of distinct tokens two rows hold in common, at least, when either is long
 PAIRS_PER_STEP = 1 << 15  # pairs whose sketches are compared at once (32,768 x 64 x 2 bytes each side)
 
-Agree = Callable[[np.ndarray, np.ndarray], np.ndarray]
+Agree = Callable[["np.ndarray", "np.ndarray"], "np.ndarray"]  # strings: numpy is not executed at import
 
 
 def shared_words(sketches: np.ndarray, tokens: np.ndarray) -> Agree:
