@@ -140,6 +140,25 @@ def test_cli_scale_options(tmp_path: Path) -> None:
     assert code == 0
 
 
+def test_ray_runs_take_the_sort_shuffle_and_put_back_the_callers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The task-based shuffle is chosen for the run only; a Ray Data without shuffle strategies runs as it is."""
+    pytest.importorskip("ray")
+    from ray.data import context as data_context
+
+    from traingate.engine import ray_engine
+
+    seen: list[object] = []
+    monkeypatch.setattr(ray_engine, "start_ray", lambda address: 0.0)
+    monkeypatch.setattr(ray_engine, "_run", lambda tasks: seen.append(
+        data_context.DataContext.get_current().shuffle_strategy) or ([], {}))
+    before = data_context.DataContext.get_current().shuffle_strategy
+    assert ray_engine.run_on_ray([], None) == ([], {})
+    assert seen == [data_context.ShuffleStrategy.SORT_SHUFFLE_PULL_BASED]
+    assert data_context.DataContext.get_current().shuffle_strategy == before
+    monkeypatch.delattr(data_context, "ShuffleStrategy")
+    assert ray_engine.run_on_ray([], None) == ([], {}) and seen[-1] == before
+
+
 @pytest.mark.slow
 def test_ray_groups_band_keys_and_returns_only_pairs(tmp_path: Path, small_shards: None) -> None:
     pytest.importorskip("ray")

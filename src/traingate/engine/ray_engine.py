@@ -114,10 +114,13 @@ def run_on_ray(tasks: list[tuple[Any, ...]], address: str | None) -> tuple[list[
     the next run's tasks wait for."""
     start_ray(address)
     import ray
-    from ray.data.context import ShuffleStrategy
+    from ray.data import context as data_context
 
+    strategy = getattr(getattr(data_context, "ShuffleStrategy", None), "SORT_SHUFFLE_PULL_BASED", None)
+    if strategy is None:  # a Ray Data before shuffle strategies: its shuffle is the sort-based one
+        return _run(tasks)
     context = ray.data.DataContext.get_current()
-    before, context.shuffle_strategy = context.shuffle_strategy, ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
+    before, context.shuffle_strategy = context.shuffle_strategy, strategy
     try:
         return _run(tasks)
     finally:
