@@ -243,7 +243,7 @@ def lint(contracts: Annotated[list[Path], typer.Argument(help="Contract YAML fil
                 try:
                     build(check, loaded.dataset, check.name or f"{check.group}.{check.type}", str(contract.parent))
                 except MissingDependencyError as exc:  # the contract is sound; this installation cannot run it
-                    notes += [(line, False) for line in f"note: {exc}".splitlines()]
+                    notes.append((f"note: {exc}", False))
         except TraingateError as exc:
             raise _fail(exc) from exc
         write_lines([*explain(loaded), *notes])

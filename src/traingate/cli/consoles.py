@@ -15,6 +15,7 @@ print (sys.stdout or sys.stderr of the moment), so a caller that swaps them (a t
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any, cast
 
@@ -64,16 +65,27 @@ def escape(text: str) -> str:
     return escaped(text)
 
 
+def styled() -> bool:
+    """Whether rich would write escapes to stdout: on a terminal, unless the environment says otherwise
+    (TTY_COMPATIBLE=1 or 0, FORCE_COLOR non-empty or empty, as rich reads them)."""
+    compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        return compatible == "1"
+    force = os.environ.get("FORCE_COLOR")
+    return force != "" if force is not None else on_a_terminal()
+
+
 def write_lines(lines: list[tuple[str, bool]]) -> None:
-    """Lines of text (each with whether it is a heading, bold on a terminal) made visible and printed to stdout:
-    through rich on a terminal, written as they are elsewhere (the same characters, and rich not imported)."""
+    """Lines of text (each with whether it is a heading, bold on a terminal) made visible (a newline in one
+    kept) and printed to stdout: through rich where it writes escapes, written as they are elsewhere (the
+    same characters, and rich not imported)."""
     from traingate.reports.sanitize import visible
 
-    if not on_a_terminal():
-        sys.stdout.write("".join(visible(text) + "\n" for text, _ in lines))
+    if not styled():
+        sys.stdout.write("".join(visible(text, keep="\n") + "\n" for text, _ in lines))
         return
     for text, heading in lines:
-        shown = escape(visible(text))
+        shown = escape(visible(text, keep="\n"))
         out.print(f"[bold]{shown}[/]" if heading else shown, highlight=False)
 
 
