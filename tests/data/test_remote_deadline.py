@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from traingate.data import remote
-from traingate.errors import SourceError
+from traingate.errors import SourceError, UsageError
 
 fsspec = pytest.importorskip("fsspec")
 RELEASE = threading.Event()
@@ -52,3 +52,56 @@ def test_a_synchronous_listing_that_answers_gives_its_error_or_value() -> None:
     with pytest.raises(KeyError):
         remote.within(5, lambda: {}["missing"])
     assert remote.within(5, lambda: 7) == 7
+
+
+class SlowHub(fsspec.AbstractFileSystem):  # type: ignore[misc]
+    """A synchronous filesystem whose one object is found after SLOW seconds."""
+
+    protocol = "slowhub"
+    SLOW = 0.3
+
+    def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        time.sleep(self.SLOW)
+        return {"name": path, "size": 3, "type": "file"}
+
+
+@pytest.fixture
+def slow() -> None:
+    fsspec.register_implementation("slowhub", SlowHub, clobber=True)
+
+
+def test_zero_means_no_deadline_as_fsspec_takes_it(slow: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """fsspec's clients (S3, GCS, Azure) wait without a deadline when given 0: a synchronous store does too."""
+    monkeypatch.setenv("TRAINGATE_REMOTE_TIMEOUT", "0")
+    files, folders = remote.list_objects("slowhub://data/train.jsonl", False)
+    assert [f.size for f in files] == [3] and folders == []
+    assert remote.within(0, lambda: 7) == 7
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "abc", "inf", "1e400"])
+def test_a_deadline_that_is_no_number_of_seconds_is_refused_naming_the_variable(
+        slow: None, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("TRAINGATE_REMOTE_TIMEOUT", value)
+    with pytest.raises(UsageError, match=r"TRAINGATE_REMOTE_TIMEOUT=.*: not a number of seconds"):
+        remote.list_objects("slowhub://data/train.jsonl", False)
+
+
+def test_a_deadline_longer_than_a_thread_can_wait_is_waited(slow: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAINGATE_REMOTE_TIMEOUT", "1e300")
+    assert [f.size for f in remote.list_objects("slowhub://data/train.jsonl", False)[0]] == [3]
+
+
+def test_a_secret_in_the_url_stays_out_of_the_message(silent: None) -> None:
+    url = "silenthub://user:hunter2@data/*.jsonl?X-Amz-Signature=abcdef"
+    with pytest.raises(SourceError) as caught:
+        remote.list_objects(url.replace("*", "train"), False)
+    assert "hunter2" not in str(caught.value) and "abcdef" not in str(caught.value)
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, SystemExit])
+def test_an_interrupt_in_the_listing_reaches_the_caller(raised: type[BaseException]) -> None:
+    def call() -> None:
+        raise raised()
+
+    with pytest.raises(raised):
+        remote.within(5, call)

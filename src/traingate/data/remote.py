@@ -8,6 +8,7 @@ block or a Parquet column chunk is one ranged request."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from traingate.errors import MissingDependencyError, SourceError
+from traingate.errors import MissingDependencyError, SourceError, UsageError
 
 # The package each protocol needs, all in the `remote` extra (errors.EXTRAS).
 PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs",
@@ -50,8 +51,16 @@ def block_bytes() -> int:
 def listing_seconds() -> float:
     """How long listing a URL (the run's first request to its store) may take before the run stops:
     TRAINGATE_REMOTE_TIMEOUT, default 120 s. An endpoint that accepts connections and never answers would
-    otherwise hold the run for the store client's retries of its timeouts (an hour for S3's defaults)."""
-    return float(os.environ.get("TRAINGATE_REMOTE_TIMEOUT", DEFAULT_LIST_SECONDS))
+    otherwise hold the run for the store client's retries of its timeouts (an hour for S3's defaults). 0 is
+    no deadline, as fsspec takes it; a negative, infinite or non-number value is a UsageError naming it."""
+    raw = os.environ.get("TRAINGATE_REMOTE_TIMEOUT") or str(DEFAULT_LIST_SECONDS)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds < math.inf:
+        raise UsageError(f"TRAINGATE_REMOTE_TIMEOUT={raw!r}: not a number of seconds (0 for no deadline)")
+    return seconds
 
 
 def filesystem(url: str) -> tuple[Any, str]:
@@ -107,8 +116,11 @@ class NoAnswer(TimeoutError):
 
 
 def within(seconds: float, call: Callable[[], T]) -> T:
-    """`call` in a daemon thread, given up after `seconds` (NoAnswer): a synchronous client (the hub's) takes
-    no deadline, and one that never answers would hold the run. The abandoned thread ends with the process."""
+    """`call` in a daemon thread, given up after `seconds` (NoAnswer; 0 waits for it): a synchronous client
+    (the hub's) takes no deadline, and one that never answers would hold the run. The abandoned thread ends
+    with the process."""
+    if not seconds:
+        return call()
     box: dict[str, Any] = {}
 
     def run() -> None:
@@ -119,7 +131,7 @@ def within(seconds: float, call: Callable[[], T]) -> T:
 
     thread = threading.Thread(target=run, name="traingate-listing", daemon=True)
     thread.start()
-    thread.join(seconds)
+    thread.join(min(seconds, threading.TIMEOUT_MAX))
     if thread.is_alive():
         raise NoAnswer(f"no answer in {seconds:g} s")
     if "error" in box:
