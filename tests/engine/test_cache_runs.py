@@ -179,3 +179,16 @@ def test_the_rows_read_again_are_kept_and_an_appended_run_reads_only_rows_no_run
     assert comparable(appended) == comparable(full)
     shown = [m.file for c in full.checks for m in c.samples]
     assert any(not f.endswith("part4.jsonl") for f in shown)  # rows of the cached files are shown
+
+
+@pytest.mark.parametrize("layout", ["inserted in the middle", "reversed"])
+def test_cached_files_listed_in_another_order_give_the_full_runs_result(tmp_path: Path, layout: str) -> None:
+    """The cached sorted runs no longer follow one another in row id order: the candidate order is checked and
+    the clusters and prompt conflicts are those of a run without the cache."""
+    contract, paths, cache = cached_then_appended(tmp_path, 200, 160)
+    paths = [*paths[:2], paths[4], *paths[2:4]] if layout == "inserted in the middle" else paths[::-1]
+    cached = validate(contract, paths, options=cache)
+    full = validate(contract, paths)
+    assert comparable(cached) == comparable(full)
+    check = next(c for c in full.checks if c.type == "exact_duplicates")
+    assert check.findings and check.details["same_prompt_different_content"]["prompts"] > 0
