@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -49,9 +50,11 @@ def font_free(html: str) -> str:
 
 def compare(name: str, text: str, update: bool) -> None:
     path = GOLDEN / name
-    if update or not path.exists():
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    if update or not path.exists():  # written whole, then renamed: a test reading it in the other process never
+        path.parent.mkdir(exist_ok=True)  # sees it half written
+        fresh = path.with_name(f".{name}.{os.getpid()}")
+        fresh.write_text(text, encoding="utf-8")
+        fresh.replace(path)
     assert text == path.read_text(encoding="utf-8"), f"{name} changed; rerun with --update-golden if intended"
 
 
