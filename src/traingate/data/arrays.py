@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["arrow_of", "bools", "numbers", "scalar", "strings"]
+__all__ = ["arrow_of", "bools", "numbers", "scalar", "strings", "text_bytes"]
 
 
 @cache
@@ -117,3 +117,16 @@ def scalar(value: bool | int | float | str, kind: pa.DataType | None = None) -> 
         return out if kind is None else out.cast(kind)
     array = arrow_of(np.asarray([value]) if kind is None else np.asarray([value], dtype=_dtype(kind) or np.bool_))
     return array[0]
+
+
+def text_bytes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Every value's bytes as stored (a null's too) and the offsets into them, from 0."""
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = values.cast(pa.string())
+    if len(values) == 0:
+        return np.zeros(0, np.uint8), np.zeros(1, np.int64)
+    _, offset_buffer, data = values.buffers()
+    kind = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    raw = np.frombuffer(offset_buffer, dtype=kind)[values.offset: values.offset + len(values) + 1].astype(np.int64)
+    data_bytes = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return data_bytes[raw[0]: raw[-1]], raw - raw[0]

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
-from traingate.data.arrays import numbers
+from traingate.data.arrays import numbers, text_bytes
 from traingate.errors import ContractError, MissingDependencyError
 
 # Encodings whose BPE files ship inside a registry package, so no download ever happens.
@@ -24,7 +24,7 @@ class Tokenizer(Protocol):
 def string_bytes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """The UTF-8 bytes of a string array (nulls empty) and each value's offsets into them, from 0. Read from
     the array's own buffers (no copy unless a null holds bytes), so pyarrow's pandas bridge is never loaded."""
-    data, offsets = _raw_bytes(values)
+    data, offsets = text_bytes(values)
     if values.null_count and len(data):
         valid = _valid(values)
         lengths = np.diff(offsets)
@@ -32,19 +32,6 @@ def string_bytes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
             data = data[np.repeat(valid, lengths)]
             offsets = np.concatenate(([0], np.cumsum(np.where(valid, lengths, 0))))
     return data, offsets
-
-
-def _raw_bytes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Every value's bytes as stored (a null's too) and the offsets into them, from 0."""
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-        values = values.cast(pa.string())
-    if len(values) == 0:
-        return np.zeros(0, np.uint8), np.zeros(1, np.int64)
-    _, offset_buffer, data = values.buffers()
-    kind = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    raw = np.frombuffer(offset_buffer, dtype=kind)[values.offset: values.offset + len(values) + 1].astype(np.int64)
-    data_bytes = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    return data_bytes[raw[0]: raw[-1]], raw - raw[0]
 
 
 def _valid(values: pa.Array) -> np.ndarray:
@@ -60,7 +47,7 @@ def char_counts(values: pa.Array) -> np.ndarray:
     value's byte length, read from its offsets (no pass over the text beyond the ASCII test)."""
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         values = values.cast(pa.string())
-    data, offsets = _raw_bytes(values)
+    data, offsets = text_bytes(values)
     if not is_ascii(data):
         import pyarrow.compute as pc  # loaded with the batch anyway; importing this module stays light
 
@@ -89,7 +76,7 @@ class WhitespaceTokenizer:
     name = "whitespace"
 
     def count(self, values: pa.Array) -> np.ndarray:
-        data, offsets = _raw_bytes(values)
+        data, offsets = text_bytes(values)
         counts = np.zeros(len(offsets) - 1, dtype=np.int64)
         if len(data) == 0:
             return counts

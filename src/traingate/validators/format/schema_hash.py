@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from traingate.data.arrays import text_bytes
 from traingate.validators.common.normalize import hash_texts
 
 SHORT = 32  # xxh64 hashes a value this long or longer in 32-byte stripes: those go to the library
@@ -23,13 +24,9 @@ def value_hashes(values: pa.Array) -> np.ndarray:
         return hash_texts(values)
     if values.null_count:
         values = values.fill_null("")
-    wide = pa.types.is_large_string(values.type)
-    offsets = np.frombuffer(values.buffers()[1], np.int64 if wide else np.int32)[
-        values.offset: values.offset + len(values) + 1].astype(np.int64)
+    text, offsets = text_bytes(values)
     lengths = np.diff(offsets)
-    buffer = values.buffers()[2]
-    data = np.frombuffer(buffer, np.uint8) if buffer is not None else np.zeros(0, np.uint8)
-    data = np.concatenate([data[: offsets[-1]], np.zeros(8, np.uint8)])  # every lane read stays inside
+    data = np.concatenate([text, np.zeros(8, np.uint8)])  # every lane read stays inside
     short = lengths < SHORT
     out = np.empty(len(values), np.uint64)
     out[short] = _short(data, offsets[:-1][short], lengths[short])
