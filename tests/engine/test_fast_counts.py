@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from tests.engine.test_whitespace_tokens import nulls_holding_bytes as nulls_holding
 from traingate.data import tokenizers
-from traingate.data.arrays import numbers
-from traingate.data.tokenizers import WhitespaceTokenizer, _raw_bytes, _words, char_counts, is_ascii
+from traingate.data.arrays import numbers, text_bytes
+from traingate.data.tokenizers import WhitespaceTokenizer, _words, char_counts, is_ascii
 
 ALPHABET = list("ab \t\n\r\x0b\x0c\x00\x1c\x1f\x85é€\u00a0\u3000😀")
 texts = st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(ALPHABET), max_size=12)), max_size=25)
@@ -24,7 +24,7 @@ texts = st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(ALPHABET)
 
 def whole_buffer(values: pa.Array) -> np.ndarray:
     """The former count: one pass over the whole buffer, nulls 0."""
-    counts = _words(*_raw_bytes(values))
+    counts = _words(*text_bytes(values))
     if values.null_count:
         counts[~np.asarray(values.is_valid().to_pylist(), dtype=bool)] = 0
     return counts
