@@ -104,6 +104,14 @@ def largest_first(groups: list[np.ndarray]) -> list[np.ndarray]:
     return sorted(groups, key=lambda g: (-len(g), int(g[0])))
 
 
+def labelled_groups(labels: np.ndarray, names: np.ndarray) -> list[np.ndarray]:
+    """`names` (ascending, one per label) grouped by equal label (connected components, say): groups of two or
+    more, each ascending, largest first, then by first name."""
+    order = np.argsort(labels, kind="stable")
+    groups = np.split(names[order], np.flatnonzero(np.diff(labels[order])) + 1)
+    return largest_first([g for g in groups if len(g) > 1])
+
+
 @dataclass
 class KeySeen:
     """What the rows said of a grouping key, in constant space (so states merge in any order): the rows,

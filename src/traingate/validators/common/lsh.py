@@ -10,6 +10,7 @@ from functools import lru_cache
 import numpy as np
 
 from traingate.errors import MissingDependencyError
+from traingate.validators.common.grouping import labelled_groups
 
 SEED = 1
 
@@ -112,6 +113,4 @@ def components(pairs: np.ndarray) -> list[np.ndarray]:
     index = index.reshape(pairs.shape)
     graph = coo_matrix((np.ones(len(pairs)), (index[:, 0], index[:, 1])), shape=(len(nodes), len(nodes)))
     _, labels = connected_components(graph, directed=False)
-    order = np.argsort(labels, kind="stable")
-    groups = np.split(nodes[order], np.flatnonzero(np.diff(labels[order])) + 1)
-    return sorted((g for g in groups if len(g) > 1), key=lambda g: (-len(g), int(g[0])))
+    return labelled_groups(labels, nodes)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from traingate.validators.common.grouping import labelled_groups
+
 GATHER_ROWS = 1 << 16  # rows converted to float32 at a time by `in_order`
 
 
@@ -63,8 +65,4 @@ def similar_groups(vectors: np.ndarray, ids: np.ndarray, threshold: float, block
                 held = agree(left_rows, right_rows)
                 left_rows, right_rows = left_rows[held], right_rows[held]
             _union(parent, left_rows, right_rows)
-    labels = _roots(parent, np.arange(len(vectors)))
-    order = np.argsort(labels, kind="stable")
-    cuts = np.flatnonzero(np.diff(labels[order])) + 1
-    groups = [ids[g] for g in np.split(order, cuts) if len(g) > 1]
-    return sorted(groups, key=lambda g: (-len(g), int(g[0])))
+    return labelled_groups(_roots(parent, np.arange(len(vectors))), ids)
