@@ -113,13 +113,12 @@ def run_on_ray(tasks: list[tuple[Any, ...]], address: str | None) -> tuple[list[
     aggregator actors on every run, about 6 s before the first band key moves, and they hold the cores that
     the next run's tasks wait for."""
     start_ray(address)
-    import ray
     from ray.data import context as data_context
 
     strategy = getattr(getattr(data_context, "ShuffleStrategy", None), "SORT_SHUFFLE_PULL_BASED", None)
     if strategy is None:  # a Ray Data before shuffle strategies: its shuffle is the sort-based one
         return _run(tasks)
-    context = ray.data.DataContext.get_current()
+    context = data_context.DataContext.get_current()
     before, context.shuffle_strategy = context.shuffle_strategy, strategy
     try:
         return _run(tasks)
