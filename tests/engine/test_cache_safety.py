@@ -88,6 +88,48 @@ def test_a_spoiled_entry_is_ignored_with_a_warning_and_folded_again(spoil: objec
     assert validate(contract, paths, options=cache).warnings == []  # written again, whole
 
 
+def test_a_planted_entry_of_gigabytes_is_refused_after_its_first_line(tmp_path: Path) -> None:
+    contract, paths, cache = two_files(tmp_path)
+    validate(contract, paths, options=cache)
+    _drop_finished(tmp_path / "cache")
+    planted = _check_entries(tmp_path / "cache")[0]
+    head = planted.read_bytes().partition(b"\n")[0] + b"\n"  # its own header: the length it gives is not the file's
+    with planted.open("wb") as out:
+        out.write(head)
+        out.truncate(8 << 30)  # 8 GiB, sparse: read whole, it would take that much memory
+    with pytest.raises(BadEntry, match="bytes, where its header gives"):
+        cache_entry.read_entry(str(planted))
+    result = validate(contract, paths, options=cache)
+    assert [w for w in result.warnings if "format.max_tokens" in w and "where its header gives" in w]
+    assert comparable(result)["checks"] == comparable(validate(contract, paths))["checks"]
+
+
+def test_entry_folders_that_are_symbolic_links_are_neither_followed_nor_pruned(tmp_path: Path) -> None:
+    contract, paths, cache = two_files(tmp_path)
+    validate(contract, paths, options=cache)
+    _drop_finished(tmp_path / "cache")
+    elsewhere = tmp_path / "elsewhere"
+    folder = _check_entries(tmp_path / "cache")[0].parent
+    folder.rename(elsewhere)  # its entries, signed by this user's key, now outside the cache
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    held = sorted(p.name for p in elsewhere.iterdir())
+    result = validate(contract, paths, options=cache)
+    assert [w for w in result.warnings if "is a symbolic link" in w]
+    assert comparable(result)["checks"] == comparable(validate(contract, paths))["checks"]
+    assert sorted(p.name for p in elsewhere.iterdir()) == held  # nothing written or removed there
+    prune(str(tmp_path / "cache"), 0)
+    assert sorted(p.name for p in elsewhere.iterdir()) == held
+    validate(contract, paths, options=cache)  # the other folders filled again
+    top = tmp_path / "cache" / "entries"
+    top.rename(tmp_path / "moved")
+    top.symlink_to(tmp_path / "moved", target_is_directory=True)
+    moved = sorted(str(p) for p in (tmp_path / "moved").rglob("*"))
+    assert [p for p in moved if p.endswith(".entry")]
+    assert entries(str(tmp_path / "cache")) == []
+    prune(str(tmp_path / "cache"), 0)
+    assert sorted(str(p) for p in (tmp_path / "moved").rglob("*")) == moved
+
+
 def test_a_payload_naming_a_function_is_refused_even_when_signed(tmp_path: Path) -> None:
     class Evil:
         def __reduce__(self) -> tuple[object, tuple[str]]:

@@ -35,6 +35,7 @@ FORMAT = 2  # the layout of an entry; an entry of another format is ignored (1: 
 MAGIC = b"traingate-cache"
 KEY_ENV, KEY_FILE_ENV = "TRAINGATE_CACHE_KEY", "TRAINGATE_CACHE_KEY_FILE"
 MIN_KEY_CHARS = 16  # a TRAINGATE_CACHE_KEY shorter than this is refused
+MAX_HEADER = 1 << 20  # an entry's first line (the label holds a path) is read up to this many bytes
 _BUILTINS = {"set", "frozenset", "dict", "list", "tuple", "bytearray", "bytes", "complex", "slice", "range",
              "int", "float", "str", "bool", "object"}
 _MODULES = ("traingate", "numpy", "collections", "datetime", "decimal", "fractions", "array", "uuid", "enum")
@@ -121,7 +122,7 @@ def header_of(blob: bytes) -> tuple[dict[str, Any], bytes]:
 def _header(blob: bytes) -> tuple[dict[str, Any], int]:
     """The entry's header, untrusted, and where its payload starts (the payload is not copied)."""
     end = blob.find(b"\n")
-    if end < 0 or not blob.startswith(MAGIC + b" "):
+    if end < 0 or not blob.startswith(MAGIC + b" "):  # no line end in MAX_HEADER bytes read: not an entry
         raise BadEntry("not a traingate cache entry")
     try:
         header = json.loads(blob[len(MAGIC) + 1:end])
@@ -173,6 +174,19 @@ class _Restricted(pickle.Unpickler):
             if isinstance(found, type):
                 return found
         raise BadEntry(f"it names {module}.{name}, which no check state holds")
+
+
+def read_entry(path: str) -> bytes:
+    """The entry file's bytes, read only once its length is the one its header gives: a file planted in the
+    cache directory, however large, costs a read of its first line (BadEntry)."""
+    with open_regular(path) as source:
+        size = os.fstat(source.fileno()).st_size
+        header, start = _header(source.readline(MAX_HEADER))
+        expected = header.get("bytes")
+        if not isinstance(expected, int) or size != start + expected:
+            raise BadEntry(f"{size} bytes, where its header gives {expected!r} after {start}")
+        source.seek(0)
+        return source.read(size)
 
 
 def open_regular(path: str, what: str = "the entry") -> BinaryIO:

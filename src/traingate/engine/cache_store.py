@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from traingate.engine.cache_entry import BadEntry, decode, encode, header_of, open_regular, secret_key, write_atomic
+from traingate.engine.cache_entry import BadEntry, decode, encode, header_of, open_regular, read_entry, secret_key, write_atomic
 from traingate.engine.cache_spill import SUFFIX as SPILL_SUFFIX
 from traingate.engine.cache_spill import Keeper, Restorer, discard_copies, entry_of
 
@@ -21,6 +21,10 @@ ENTRIES = "entries"
 SUFFIX = ".entry"
 ORPHANS = "(spill files of no entry: a writer died, or is writing it)"
 STALE_SECONDS = 3600.0  # a temporary or spill file of no entry this old is not one a writer still uses
+
+
+class SymlinkedFolder(OSError):
+    """A folder of the cache's entries is a symbolic link."""
 
 
 @dataclass(frozen=True)
@@ -41,16 +45,27 @@ class Store:
         self.key = secret_key()
 
     def path(self, entry_key: str) -> str:
-        return os.path.join(self.directory, ENTRIES, entry_key[:2], entry_key + SUFFIX)
+        """Where the entry lives; SymlinkedFolder when `entries/` or its folder is a symbolic link (whoever can
+        write the cache directory could point it elsewhere: entries would be read, written and removed there)."""
+        folder = os.path.join(self.directory, ENTRIES, entry_key[:2])
+        for place in (os.path.dirname(folder), folder):
+            if os.path.islink(place):
+                raise SymlinkedFolder(f"{place} is a symbolic link; traingate neither follows nor replaces it")
+        return os.path.join(folder, entry_key + SUFFIX)
 
     def has(self, entry_key: str) -> bool:
-        return os.path.exists(self.path(entry_key))
+        try:
+            return os.path.exists(self.path(entry_key))
+        except SymlinkedFolder:
+            return False
 
     def get(self, entry_key: str) -> Any:
         """The entry's value; FileNotFoundError when there is none, BadEntry when it must not be trusted."""
-        path = self.path(entry_key)
-        with open_regular(path) as source:
-            blob = source.read()
+        try:
+            path = self.path(entry_key)
+        except SymlinkedFolder as exc:
+            raise BadEntry(str(exc)) from exc
+        blob = read_entry(path)
         value = decode(self.key, entry_key, blob, Restorer(path))
         with suppress(OSError):  # used now: the last to be evicted (another run may just have removed it)
             os.utime(path)
@@ -70,17 +85,21 @@ class Store:
         return len(blob)
 
     def discard(self, entry_key: str) -> None:
+        try:
+            path = self.path(entry_key)
+        except SymlinkedFolder:
+            return
         with suppress(OSError):
-            os.unlink(self.path(entry_key))
-        discard_copies(self.path(entry_key))
+            os.unlink(path)
+        discard_copies(path)
 
 
 def entries(directory: str) -> list[Stored]:
     """Every entry of the directory with the spill files kept beside it (cache_spill.py), least recently used
     first (half-written temporary files are skipped). Spill files whose entry is not there (a writer that died
     after copying them, or one writing it now) count as one more, `orphan`: they hold disk as well."""
-    found = []
-    for folder, _dirs, names in os.walk(os.path.join(directory, ENTRIES)):
+    found: list[Stored] = []
+    for folder, _dirs, names in _walk(directory):
         kept: dict[str, tuple[int, float]] = {}
         for name in (n for n in names if n.endswith(SPILL_SUFFIX)):
             owner, (size, used) = entry_of(os.path.join(folder, name)), _stat(os.path.join(folder, name))
@@ -95,6 +114,14 @@ def entries(directory: str) -> list[Stored]:
             found.append(Stored(path, info.st_size + kept.pop(path, (0, 0.0))[0], info.st_mtime, _label(path)))
         found += [Stored(owner, size, used, ORPHANS, orphan=True) for owner, (size, used) in kept.items()]
     return sorted(found, key=lambda s: (s.used, s.path))
+
+
+def _walk(directory: str) -> Iterator[tuple[str, list[str], list[str]]]:
+    """The folders of the entries, never through a symbolic link (`entries/` itself included: listing or
+    pruning must not count or remove files elsewhere)."""
+    top = os.path.join(directory, ENTRIES)
+    if not os.path.islink(top):
+        yield from os.walk(top)
 
 
 def _stat(path: str) -> tuple[int, float]:
@@ -117,7 +144,7 @@ def _stale_temporaries(directory: str, older_than: float = STALE_SECONDS) -> Non
     """Temporary files of writers that died before renaming them, and spill files whose entry is gone (a
     writer that died between copying them and writing the entry)."""
     now = time.time()
-    for folder, _dirs, names in os.walk(os.path.join(directory, ENTRIES)):
+    for folder, _dirs, names in _walk(directory):
         for name in names:
             path = os.path.join(folder, name)
             orphan = name.endswith(SPILL_SUFFIX) and not os.path.lexists(entry_of(path))
