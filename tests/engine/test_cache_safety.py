@@ -67,13 +67,21 @@ def _other_format(path: Path) -> None:
     path.write_bytes(cache_entry.MAGIC + b" " + json.dumps(header).encode() + b"\n" + payload)
 
 
+def _other_layout(path: Path) -> None:
+    """The arrays' offsets moved within the signed bytes (the header line is not signed; its layout is)."""
+    head, _, payload = path.read_bytes().partition(b"\n")
+    header = json.loads(head[len(cache_entry.MAGIC) + 1:])
+    header["layout"] = [[at, size - cache_entry.ALIGN] for at, size in header["layout"]] or [[0, 1]]
+    path.write_bytes(cache_entry.MAGIC + b" " + json.dumps(header).encode() + b"\n" + payload)
+
+
 def _other_secret(path: Path) -> None:
     key = path.read_bytes().partition(b"\n")[0]
     header = json.loads(key[len(cache_entry.MAGIC) + 1:])
     path.write_bytes(encode(b"x" * 32, header["key"], {"forged": True}))
 
 
-@pytest.mark.parametrize("spoil", [_flip, _truncate, _other_format, _other_secret])
+@pytest.mark.parametrize("spoil", [_flip, _truncate, _other_format, _other_layout, _other_secret])
 def test_a_spoiled_entry_is_ignored_with_a_warning_and_folded_again(spoil: object, tmp_path: Path) -> None:
     contract, paths, cache = two_files(tmp_path)
     validate(contract, paths, options=cache)
@@ -128,6 +136,27 @@ def test_entry_folders_that_are_symbolic_links_are_neither_followed_nor_pruned(t
     assert entries(str(tmp_path / "cache")) == []
     prune(str(tmp_path / "cache"), 0)
     assert sorted(str(p) for p in (tmp_path / "moved").rglob("*")) == moved
+
+
+def test_arrays_load_in_place_writable_and_equal_to_those_written() -> None:
+    import numpy as np
+
+    key, value = secret_key(), {"keys": np.arange(1000, dtype=np.uint64), "odd": np.arange(7, dtype=np.int8),
+                                "columns": np.arange(12.0).reshape(3, 4).T}
+    blob = bytearray(encode(key, "k", value))
+    loaded = decode(key, "k", blob)
+    for name, array in value.items():
+        assert np.array_equal(loaded[name], array) and loaded[name].dtype == array.dtype
+    assert loaded["keys"].flags.writeable and np.shares_memory(loaded["keys"], np.frombuffer(blob, np.uint8))
+    assert (loaded["keys"].ctypes.data - np.frombuffer(blob, np.uint8).ctypes.data) % cache_entry.ALIGN == 0
+    assert all(a.flags.aligned for a in loaded.values())
+    loaded["keys"][0] = 5  # a state may be changed in place by a merge
+    swapped = encode(key, "k", {"a": np.arange(8), "b": np.arange(8) + 100})  # two arrays of one size
+    head, _, payload = swapped.partition(b"\n")
+    header = json.loads(head[len(cache_entry.MAGIC) + 1:])
+    header["layout"].reverse()  # each a valid array: only the signature tells
+    with pytest.raises(BadEntry, match="checksum"):
+        decode(key, "k", cache_entry.MAGIC + b" " + json.dumps(header).encode() + b"\n" + payload)
 
 
 def test_a_payload_naming_a_function_is_refused_even_when_signed(tmp_path: Path) -> None:

@@ -142,3 +142,17 @@ def test_real_lengths_have_numpys_quantiles_inside_the_histogram(shared: Path, t
             assert (dist.count, dist.quantile_basis, dist.max) == (10_111, "exact", values.max())
             assert dist.quantiles == exact_quantiles(values)
             assert dist.histogram.edges[-1] >= values.max() and sum(dist.histogram.counts) == len(values)
+
+
+@pytest.mark.parametrize("pieces", [1, 2, 7, 20])
+def test_a_sample_merged_from_any_number_of_pieces_keeps_the_rows_of_smallest_hash(pieces: int) -> None:
+    rng = np.random.default_rng(pieces)
+    n = QUANTILE_SAMPLE * 4 + 17
+    values = rng.integers(0, 10_000, n)
+    cuts = [0, *sorted(rng.choice(np.arange(1, n), pieces - 1, replace=False).tolist()), n]
+    merged = Accumulator()
+    for start, end in reversed(list(zip(cuts, cuts[1:]))):  # in any order, as shards finish
+        merged = merged.merge(accumulate(values[start:end], start))
+    smallest = np.argsort(row_keys(np.arange(n, dtype=np.uint64)))[:QUANTILE_SAMPLE]
+    assert sorted(merged.sample.keys.tolist()) == sorted(row_keys(smallest.astype(np.uint64)).tolist())
+    assert sorted(merged.sample.values.tolist()) == sorted(values[smallest].astype(float).tolist())

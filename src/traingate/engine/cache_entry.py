@@ -1,5 +1,7 @@
-"""One cache entry on disk: a header line (format version, key, payload length, HMAC-SHA256 of key and payload)
-and the payload, a pickle of plain data.
+"""One cache entry on disk: a header line (format version, key, payload length, layout, HMAC-SHA256 of key,
+layout and payload) and the payload: a pickle of plain data, then the bytes of its arrays (pickle protocol 5
+out-of-band buffers, each at a multiple of 64 bytes), which load in place: a state of 3 MB of row keys is not
+copied out of the entry it is read in.
 
 Unpickling runs code named in the payload, so an entry is trusted only when its HMAC matches one keyed by a
 secret that is not in the cache directory: `TRAINGATE_CACHE_KEY` when it is set (a CI secret, so that runners
@@ -27,11 +29,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from traingate.errors import TraingateError
 
-FORMAT = 2  # the layout of an entry; an entry of another format is ignored (1: keyed by a secret in the directory)
+FORMAT = 3  # the layout of an entry; another format is ignored (1: keyed by a secret in the directory; 2: arrays in the pickle)
+ALIGN = 64  # each array's bytes start at a multiple of this in the payload
 MAGIC = b"traingate-cache"
 KEY_ENV, KEY_FILE_ENV = "TRAINGATE_CACHE_KEY", "TRAINGATE_CACHE_KEY_FILE"
 MIN_KEY_CHARS = 16  # a TRAINGATE_CACHE_KEY shorter than this is refused
@@ -89,9 +92,11 @@ def secret_key() -> bytes:
     raise PermissionError(f"{path}: the cache key is shorter than 32 bytes")
 
 
-def _mac(key: bytes, entry_key: str, payload: bytes | memoryview) -> str:
-    """HMAC-SHA256 of the key, a NUL and the payload (fed in two parts: a payload of tens of MB is not copied)."""
-    mac = hmac.new(key, entry_key.encode() + b"\0", hashlib.sha256)
+def _mac(key: bytes, entry_key: str, payload: bytes | memoryview, layout: list[list[int]] | None = None) -> str:
+    """HMAC-SHA256 of the key, a NUL, the layout of the arrays (JSON), a NUL and the payload (fed in parts: a
+    payload of tens of MB is not copied). The layout is signed with the bytes: no slice of them can be handed
+    to the unpickler as another array."""
+    mac = hmac.new(key, entry_key.encode() + b"\0" + json.dumps(layout or []).encode() + b"\0", hashlib.sha256)
     mac.update(payload)
     return mac.hexdigest()
 
@@ -100,17 +105,25 @@ def encode(key: bytes, entry_key: str, value: Any, label: str = "",
            persistent_id: Callable[[Any], Any] | None = None) -> bytes:
     """`label` says what the entry holds (file and part) for `traingate cache list`; it is not trusted.
     `persistent_id`: what stands in the payload for an object kept outside it (cache_spill.Keeper)."""
-    if persistent_id is None:
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    else:
-        buffer = io.BytesIO()
-        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    out, arrays = io.BytesIO(), list[pickle.PickleBuffer]()
+    pickler = pickle.Pickler(out, protocol=5, buffer_callback=arrays.append)
+    if persistent_id is not None:
         pickler.persistent_id = persistent_id  # type: ignore[method-assign]
-        pickler.dump(value)
-        payload = buffer.getvalue()
-    header = {"format": FORMAT, "key": entry_key, "bytes": len(payload), "hmac": _mac(key, entry_key, payload),
-              "label": label}
-    return MAGIC + b" " + json.dumps(header, sort_keys=True).encode() + b"\n" + payload
+    pickler.dump(value)
+    parts: list[bytes | memoryview] = [out.getvalue()]
+    layout, at = [], len(parts[0])
+    for array in arrays:
+        raw = array.raw()
+        parts.append(bytes(-at % ALIGN))
+        at += len(parts[-1])
+        layout.append([at, raw.nbytes])
+        parts.append(raw)
+        at += raw.nbytes
+    payload = b"".join(parts)
+    header = {"format": FORMAT, "key": entry_key, "bytes": len(payload), "layout": layout,
+              "hmac": _mac(key, entry_key, payload, layout), "label": label}
+    line = MAGIC + b" " + json.dumps(header, sort_keys=True).encode()
+    return line + b" " * (-(len(line) + 1) % ALIGN) + b"\n" + payload  # the payload starts aligned as well
 
 
 def header_of(blob: bytes) -> tuple[dict[str, Any], bytes]:
@@ -119,7 +132,7 @@ def header_of(blob: bytes) -> tuple[dict[str, Any], bytes]:
     return header, blob[start:]
 
 
-def _header(blob: bytes) -> tuple[dict[str, Any], int]:
+def _header(blob: bytes | bytearray) -> tuple[dict[str, Any], int]:
     """The entry's header, untrusted, and where its payload starts (the payload is not copied)."""
     end = blob.find(b"\n")
     if end < 0 or not blob.startswith(MAGIC + b" "):  # no line end in MAX_HEADER bytes read: not an entry
@@ -133,9 +146,11 @@ def _header(blob: bytes) -> tuple[dict[str, Any], int]:
     return header, end + 1
 
 
-def decode(key: bytes, entry_key: str, blob: bytes, persistent_load: Callable[[Any], Any] | None = None) -> Any:
+def decode(key: bytes, entry_key: str, blob: bytes | bytearray,
+           persistent_load: Callable[[Any], Any] | None = None) -> Any:
     """The entry's value, once its header and HMAC hold. `persistent_load`: what an object kept outside the
-    payload is rebuilt with (cache_spill.Restorer; without it such a payload does not load)."""
+    payload is rebuilt with (cache_spill.Restorer; without it such a payload does not load). The arrays are
+    views of `blob`'s bytes: writable when it is a bytearray (read_entry's)."""
     header, start = _header(blob)
     payload = memoryview(blob)[start:]
     if header.get("format") != FORMAT:
@@ -144,12 +159,12 @@ def decode(key: bytes, entry_key: str, blob: bytes, persistent_load: Callable[[A
         raise BadEntry("it holds another key")
     if header.get("bytes") != len(payload):
         raise BadEntry(f"truncated: {len(payload)} of {header.get('bytes')} bytes")
-    if not hmac.compare_digest(str(header.get("hmac", "")), _mac(key, entry_key, payload)):
+    layout = _layout(header.get("layout", []), len(payload))
+    if not hmac.compare_digest(str(header.get("hmac", "")), _mac(key, entry_key, payload, layout)):
         raise BadEntry("its checksum does not match (changed after it was written, or by another secret)")
     try:
-        whole = io.BytesIO(blob)  # shares the blob's bytes: the payload is read in place
-        whole.seek(start)
-        unpickler = _Restricted(whole)
+        pickled = io.BytesIO(payload[: layout[0][0] if layout else len(payload)])  # the pickle alone is copied
+        unpickler = _Restricted(pickled, buffers=[payload[at: at + size] for at, size in layout])
         if persistent_load is not None:
             unpickler.persistent_load = persistent_load  # type: ignore[method-assign]
         return unpickler.load()
@@ -157,6 +172,15 @@ def decode(key: bytes, entry_key: str, blob: bytes, persistent_load: Callable[[A
         raise
     except (Exception, SystemExit) as exc:
         raise BadEntry(f"its payload does not load: {type(exc).__name__}: {exc}") from exc
+
+
+def _layout(given: Any, length: int) -> list[list[int]]:
+    """The arrays' [offset, length] pairs, each inside the payload; BadEntry for anything else."""
+    if not isinstance(given, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(type(n) is int and n >= 0 for n in p) and p[0] + p[1] <= length
+            for p in given):
+        raise BadEntry("its layout is not a list of arrays inside the payload")
+    return given
 
 
 class _Restricted(pickle.Unpickler):
@@ -176,7 +200,7 @@ class _Restricted(pickle.Unpickler):
         raise BadEntry(f"it names {module}.{name}, which no check state holds")
 
 
-def read_entry(path: str) -> bytes:
+def read_entry(path: str) -> bytearray:
     """The entry file's bytes, read only once its length is the one its header gives: a file planted in the
     cache directory, however large, costs a read of its first line (BadEntry)."""
     with open_regular(path) as source:
@@ -186,7 +210,10 @@ def read_entry(path: str) -> bytes:
         if not isinstance(expected, int) or size != start + expected:
             raise BadEntry(f"{size} bytes, where its header gives {expected!r} after {start}")
         source.seek(0)
-        return source.read(size)
+        blob = bytearray(size)  # the arrays of the state are views of it (decode): writable, not copied again
+        if cast(io.BufferedReader, source).readinto(blob) != size:
+            raise BadEntry("shorter than when it was opened")
+        return blob
 
 
 def open_regular(path: str, what: str = "the entry") -> BinaryIO:

@@ -78,9 +78,20 @@ class RowSample:
         self.keys, self.values = keys, values
 
     def merge(self, other: RowSample) -> RowSample:
-        merged = RowSample()
-        merged._keep(np.concatenate([self.keys, other.keys]), np.concatenate([self.values, other.values]))
+        """The QUANTILE_SAMPLE smallest keys of both: of a full sample's, only those below the other's largest
+        can be among them (a cached run merges twenty files' samples: most merges keep one side whole)."""
+        mine, theirs = self._below(other), other._below(self)
+        merged = RowSample(mine.keys, mine.values)
+        if len(theirs.keys):
+            merged._keep(np.concatenate([mine.keys, theirs.keys]), np.concatenate([mine.values, theirs.values]))
         return merged
+
+    def _below(self, other: RowSample) -> RowSample:
+        """This sample's rows that can be among the smallest keys of both: all, unless `other` is full."""
+        if len(other.keys) < QUANTILE_SAMPLE or not len(self.keys):
+            return self
+        enter = self.keys < other.keys.max()
+        return self if enter.all() else RowSample(self.keys[enter], self.values[enter])
 
 
 @dataclass
