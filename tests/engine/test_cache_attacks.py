@@ -1,6 +1,5 @@
 """Attacks on the cache entry format (format 3) by someone who can write the cache directory but does not hold
-the key, and checks that a cached run's result is the uncached one. A passing test is a defence that holds;
-an `xfail(strict=True)` test is a defect still open (its reason says what goes wrong)."""
+the key, and checks that a cached run's result is the uncached one: each test is a defence that holds."""
 
 from __future__ import annotations
 
@@ -80,10 +79,6 @@ def _deep_header_entry(depth: int) -> bytes:
     return MAGIC + b" " + b"[" * depth + b"]" * depth + b"\n"
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="_header parses the first line with json.loads and catches ValueError only: a line of "
-                          "a few thousand '[' raises RecursionError, which neither Store.get nor RunCache.entry "
-                          "catches, so a planted file stops the run instead of being ignored")
 def test_a_deeply_nested_header_is_a_bad_entry_not_a_crash(tmp_path: Path) -> None:
     store = Store(str(tmp_path / "c"))
     _planted(store, "ab12", _deep_header_entry(100_000))
@@ -91,9 +86,6 @@ def test_a_deeply_nested_header_is_a_bad_entry_not_a_crash(tmp_path: Path) -> No
         store.get("ab12")
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="entries() reads each label through header_of (json.loads, ValueError only): one "
-                          "planted file of 4 KiB of '[' makes `cache list`, `cache prune` and --cache-max raise")
 def test_a_deeply_nested_header_does_not_stop_listing_or_pruning(tmp_path: Path) -> None:
     store = Store(str(tmp_path / "c"))
     _planted(store, "ab12", _deep_header_entry(3000))
@@ -101,9 +93,6 @@ def test_a_deeply_nested_header_does_not_stop_listing_or_pruning(tmp_path: Path)
     assert prune(store.directory, None) == (1, 3000 * 2 + len(MAGIC) + 2)
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="a run with --cache whose check entry was replaced by a deeply nested header raises "
-                          "RecursionError out of validate (RunCache.entry catches BadEntry and OSError only)")
 def test_a_run_ignores_a_planted_deeply_nested_entry_and_folds_again(tmp_path: Path) -> None:
     contract, paths, cache = two_files(tmp_path)
     validate(contract, paths, options=cache)
@@ -117,10 +106,6 @@ def test_a_run_ignores_a_planted_deeply_nested_entry_and_folds_again(tmp_path: P
     assert comparable(result)["checks"] == comparable(validate(contract, paths))["checks"]
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="decode compares str(header['hmac']) with hmac.compare_digest, which raises TypeError "
-                          "on a non-ASCII str: an entry with a valid length and layout and an hmac of 'é' stops "
-                          "the run (TypeError is not caught by RunCache.entry)")
 def test_a_non_ascii_hmac_is_a_bad_entry_not_a_crash(tmp_path: Path) -> None:
     store = Store(str(tmp_path / "c"))
     payload = bytes(64)
@@ -274,9 +259,6 @@ def test_a_dangling_entries_link_stops_the_run_cleanly_and_creates_nothing_where
     assert not (tmp_path / "elsewhere").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="cache_store.locked opens DIR/lock with open(..., 'a+b'), which follows a "
-                                       "symbolic link and creates its target: a planted DIR/lock makes every "
-                                       "`cache prune` or --cache-max run create a file outside the cache")
 def test_a_lock_that_is_a_link_creates_nothing_outside_the_cache(tmp_path: Path) -> None:
     store = Store(str(tmp_path / "c"))
     os.symlink(tmp_path / "outside-made", os.path.join(store.directory, "lock"))
@@ -285,10 +267,6 @@ def test_a_lock_that_is_a_link_creates_nothing_outside_the_cache(tmp_path: Path)
     assert not (tmp_path / "outside-made").exists()
 
 
-@pytest.mark.xfail(strict=True, raises=OSError,
-                   reason="a FIFO planted as DIR/lock: open(..., 'a+b') raises io.UnsupportedOperation (not "
-                          "seekable) from prune, which RunCache.close does not catch: a run with --cache-max "
-                          "stops after all its work, with a traceback")
 def test_a_lock_that_is_a_fifo_does_not_stop_a_bounded_run(tmp_path: Path) -> None:
     contract, paths, _ = two_files(tmp_path)
     (tmp_path / "cache").mkdir()
@@ -299,9 +277,6 @@ def test_a_lock_that_is_a_fifo_does_not_stop_a_bounded_run(tmp_path: Path) -> No
 
 # --- listing ----------------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="cache_store._label reads the first 4096 bytes of the header line only; "
-                                       "format 3 puts the layout (~15 bytes an array) in that line, so a valid "
-                                       "entry of a state with a few hundred arrays is listed as '(unreadable)'")
 def test_the_label_of_an_entry_with_many_arrays_is_listed(tmp_path: Path) -> None:
     store = Store(str(tmp_path / "c"))
     store.put("ab12", [np.arange(i % 7 + 1) for i in range(400)], "many arrays")
@@ -311,10 +286,6 @@ def test_the_label_of_an_entry_with_many_arrays_is_listed(tmp_path: Path) -> Non
 
 # --- a write and a prune at once --------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, raises=SpillMissing,
-                   reason="Store.put takes no lock: a put of an entry between prune's os.unlink(entry) and its "
-                          "discard_copies(entry) leaves a new entry whose spill copies prune then removes; the "
-                          "put returned, yet its entry is untrusted on the next read")
 def test_an_entry_written_while_prune_evicts_it_is_not_left_without_its_spill_files(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SPILL_DIR_ENV, str(tmp_path / "spill"))
@@ -382,11 +353,6 @@ def test_a_merged_sample_changed_in_place_does_not_change_the_states_it_came_fro
     assert sorted(merged.keys.tolist()) == [0, 1, 2, 3]
 
 
-@pytest.mark.xfail(strict=True, reason="RowSample._below keeps a full side's keys strictly below the other's "
-                                       "largest: when both full sides share their largest key and every key of "
-                                       "one is at least it, the merge keeps QUANTILE_SAMPLE - 1 rows (da47fd0 "
-                                       "kept QUANTILE_SAMPLE). Unreachable through row_keys (a bijection of "
-                                       "unique row ids)")
 def test_a_merge_of_full_samples_sharing_their_largest_key_stays_full(monkeypatch: pytest.MonkeyPatch) -> None:
     q = 4
     monkeypatch.setattr(stats, "QUANTILE_SAMPLE", q)
@@ -396,9 +362,6 @@ def test_a_merge_of_full_samples_sharing_their_largest_key_stays_full(monkeypatc
 
 # --- defence in depth: what a signed payload can do -------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="_Restricted.find_class admits every class of numpy and traingate, and a "
-                                       "class is callable by REDUCE: a signed payload naming numpy.memmap creates "
-                                       "(or truncates, mode w+) a file anywhere this user can write")
 def test_a_signed_payload_cannot_create_a_file_through_a_numpy_class(tmp_path: Path) -> None:
     target = tmp_path / "made-by-a-payload"
 

@@ -7,13 +7,24 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from traingate.engine.cache_entry import BadEntry, decode, encode, header_of, open_regular, read_entry, secret_key, write_atomic
+from traingate.engine.cache_entry import (
+    MAX_HEADER,
+    BadEntry,
+    decode,
+    encode,
+    header_of,
+    open_regular,
+    read_entry,
+    secret_key,
+    write_atomic,
+)
 from traingate.engine.cache_spill import SUFFIX as SPILL_SUFFIX
 from traingate.engine.cache_spill import Keeper, Restorer, discard_copies, entry_of
 
@@ -73,15 +84,16 @@ class Store:
 
     def put(self, entry_key: str, value: Any, label: str) -> int:
         path = self.path(entry_key)
-        keeper, again = Keeper(path), os.path.lexists(path)
-        try:
-            blob = encode(self.key, entry_key, value, label, keeper)  # spill files copied beside it first
-            write_atomic(path, blob)
-        except BaseException:
-            keeper.undo()  # the copies it made, which no entry names
-            raise
-        if again:  # the copies of what it held before (spilled at other points) go; a new entry has none
-            discard_copies(path, keep=keeper.names)
+        with locked(self.directory, shared=True):  # a prune waits: it would remove the copies being made
+            keeper, again = Keeper(path), os.path.lexists(path)
+            try:
+                blob = encode(self.key, entry_key, value, label, keeper)  # spill files copied beside it first
+                write_atomic(path, blob)
+            except BaseException:
+                keeper.undo()  # the copies it made, which no entry names
+                raise
+            if again:  # the copies of what it held before (spilled at other points) go; a new entry has none
+                discard_copies(path, keep=keeper.names)
         return len(blob)
 
     def discard(self, entry_key: str) -> None:
@@ -135,7 +147,7 @@ def _stat(path: str) -> tuple[int, float]:
 def _label(path: str) -> str:
     try:
         with open_regular(path) as source:
-            return str(header_of(source.readline(4096) + b"\n")[0].get("label", ""))
+            return str(header_of(source.readline(MAX_HEADER) + b"\n")[0].get("label", ""))
     except (OSError, BadEntry):
         return "(unreadable)"
 
@@ -154,14 +166,20 @@ def _stale_temporaries(directory: str, older_than: float = STALE_SECONDS) -> Non
 
 
 @contextmanager
-def locked(directory: str) -> Iterator[None]:
+def locked(directory: str, shared: bool = False) -> Iterator[None]:
+    """`DIR/lock` held: exclusively by a prune, shared by a write (so that a prune never removes the spill
+    copies of an entry being written). The lock file is neither followed as a symlink nor waited on as a FIFO:
+    an OSError when it is not a regular file."""
     os.makedirs(directory, exist_ok=True)
-    with open(os.path.join(directory, "lock"), "a+b") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | os.O_CLOEXEC
+    fd = os.open(os.path.join(directory, "lock"), flags, 0o600)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{os.path.join(directory, 'lock')} is not a regular file")
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def prune(directory: str, max_bytes: int | None) -> tuple[int, int]:

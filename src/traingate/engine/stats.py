@@ -90,7 +90,7 @@ class RowSample:
         """This sample's rows that can be among the smallest keys of both: all, unless `other` is full."""
         if len(other.keys) < QUANTILE_SAMPLE or not len(self.keys):
             return self
-        enter = self.keys < other.keys.max()
+        enter = self.keys <= other.keys.max()  # a key equal to it may be among them (ties: one of each)
         return self if enter.all() else RowSample(self.keys[enter], self.values[enter])
 
 
