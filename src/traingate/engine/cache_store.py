@@ -79,7 +79,7 @@ class Store:
         blob = read_entry(path)
         value = decode(self.key, entry_key, blob, Restorer(path))
         with suppress(OSError):  # used now: the last to be evicted (another run may just have removed it)
-            os.utime(path)
+            os.utime(path, follow_symlinks=False)  # a link swapped in since the read: its own time, not its target's
         return value
 
     def put(self, entry_key: str, value: Any, label: str) -> int:
