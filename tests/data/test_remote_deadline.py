@@ -105,3 +105,38 @@ def test_an_interrupt_in_the_listing_reaches_the_caller(raised: type[BaseExcepti
 
     with pytest.raises(raised):
         remote.within(5, call)
+
+
+class StallingFile(fsspec.spec.AbstractBufferedFile):  # type: ignore[misc]
+    def _fetch_range(self, start: int, end: int) -> bytes:
+        RELEASE.wait(60)  # the store answered the listing and the open, then stops answering
+        return b""
+
+
+class StallHub(fsspec.AbstractFileSystem):  # type: ignore[misc]
+    """A synchronous filesystem that lists and opens its one object, then never answers a read of it."""
+
+    protocol = "stallhub"
+    BODY = b'{"text": "a row"}\n' * 1000
+
+    def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        return {"name": self._strip_protocol(path), "size": len(self.BODY), "type": "file"}
+
+    def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> StallingFile:
+        return StallingFile(self, path, mode, size=len(self.BODY), **{k: v for k, v in kwargs.items()
+                                                                       if k in ("block_size", "cache_type")})
+
+
+def test_a_store_that_stops_answering_in_the_middle_of_a_read_stops_the_run(
+        silent: None, tmp_path: Any) -> None:
+    from tests.conftest import contract_text
+    from traingate.contracts import parse_contract
+    from traingate.engine.runner import RunOptions, validate
+
+    fsspec.register_implementation("stallhub", StallHub, clobber=True)
+    contract = parse_contract(contract_text("pretraining", ""), "c.yaml")
+    started = time.monotonic()
+    with pytest.raises(SourceError, match=r"stallhub://data/train\.jsonl: .*no answer from the store in 1\.0\d* s "
+                                          r"\(TRAINGATE_REMOTE_TIMEOUT\)"):
+        validate(contract, ["stallhub://data/train.jsonl"], options=RunOptions(workers=1))
+    assert time.monotonic() - started < 10  # 1 s and a second per MB of the object, not the client's retries

@@ -49,10 +49,11 @@ def block_bytes() -> int:
 
 
 def listing_seconds() -> float:
-    """How long listing a URL (the run's first request to its store) may take before the run stops:
-    TRAINGATE_REMOTE_TIMEOUT, default 120 s. An endpoint that accepts connections and never answers would
-    otherwise hold the run for the store client's retries of its timeouts (an hour for S3's defaults). 0 is
-    no deadline, as fsspec takes it; a negative, infinite or non-number value is a UsageError naming it."""
+    """How long a request to a store (listing a URL, opening an object; a read, beside one second per MB it
+    asks for) may take before the run stops: TRAINGATE_REMOTE_TIMEOUT, default 120 s. An endpoint that
+    accepts connections and never answers would otherwise hold the run for the store client's retries of its
+    timeouts (an hour for S3's defaults). 0 is no deadline, as fsspec takes it; a negative, infinite or
+    non-number value is a UsageError naming it."""
     raw = os.environ.get("TRAINGATE_REMOTE_TIMEOUT") or str(DEFAULT_LIST_SECONDS)
     try:
         seconds = float(raw)
@@ -100,7 +101,8 @@ def failure(url: str, exc: BaseException, doing: str) -> SourceError:
     if type(exc).__name__ == "FileExpired":  # fsspec's: a read made conditional on the etag found another
         return changed(url, str(getattr(exc, "e_tag", None) or "?").strip('"'))
     if type(exc).__name__ == "FSTimeoutError" or isinstance(exc, NoAnswer):
-        return SourceError(f"{shown}: {doing}: no answer from the store in {listing_seconds():g} s "
+        seconds = exc.seconds if isinstance(exc, NoAnswer) else listing_seconds()
+        return SourceError(f"{shown}: {doing}: no answer from the store in {seconds:.4g} s "
                            "(TRAINGATE_REMOTE_TIMEOUT); check the endpoint (AWS_ENDPOINT_URL, FSSPEC_<PROTOCOL>_...) "
                            "and the network")
     if isinstance(exc, FileNotFoundError):
@@ -112,7 +114,11 @@ def failure(url: str, exc: BaseException, doing: str) -> SourceError:
 
 
 class NoAnswer(TimeoutError):
-    """A synchronous store client did not answer within the listing deadline."""
+    """A store client did not answer a request (a listing, an open, a read) within the deadline."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no answer in {seconds:.4g} s")
+        self.seconds = seconds
 
 
 def within(seconds: float, call: Callable[[], T]) -> T:
@@ -129,11 +135,11 @@ def within(seconds: float, call: Callable[[], T]) -> T:
         except BaseException as exc:  # handed to the caller
             box["error"] = exc
 
-    thread = threading.Thread(target=run, name="traingate-listing", daemon=True)
+    thread = threading.Thread(target=run, name="traingate-remote", daemon=True)
     thread.start()
     thread.join(min(seconds, threading.TIMEOUT_MAX))
     if thread.is_alive():
-        raise NoAnswer(f"no answer in {seconds:g} s")
+        raise NoAnswer(seconds)
     if "error" in box:
         raise box["error"]
     value: T = box["value"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from traingate.data.remote import block_bytes, changed, etag_of, failure, filesystem
+from traingate.data.remote import block_bytes, changed, etag_of, failure, filesystem, listing_seconds, within
 from traingate.data.remote_digest import publish
 
 
@@ -27,18 +27,27 @@ class RemoteFile:
             self.at += len(data)
         return data
 
-    def _guard(self, call: Any, *args: Any) -> Any:
+    def _guard(self, call: Any, *args: Any, asked: int = 0) -> Any:
+        """One request of the store's, given up after TRAINGATE_REMOTE_TIMEOUT plus one second per MB `asked`
+        (-1: the rest of the object; no deadline when its size is not known): a store that stops answering in
+        the middle of an object would otherwise hold the run for its client's retries."""
+        seconds = listing_seconds()
+        rest = self.size - self.raw.tell() if self.size is not None else None
+        if seconds and asked < 0:
+            seconds = 0 if rest is None else seconds + rest / 1e6
+        elif seconds:
+            seconds += (asked if rest is None else min(asked, rest)) / 1e6
         try:
-            return call(*args)
+            return within(seconds, lambda: call(*args))
         except Exception as exc:
             raise OSError(str(failure(self.url, exc, "cannot be read"))) from None
 
     def read(self, n: int = -1) -> bytes:
-        data: bytes = self._guard(self.raw.read, n)
+        data: bytes = self._guard(self.raw.read, n, asked=n)
         return self._hashing(data)
 
     def readline(self) -> bytes:
-        line: bytes = self._guard(self.raw.readline)
+        line: bytes = self._guard(self.raw.readline, asked=getattr(self.raw, "blocksize", block_bytes()))
         return self._hashing(line)
 
     def seek(self, offset: int, whence: int = 0) -> int:
@@ -84,9 +93,10 @@ def open_remote(url: str, size: int | None = None, block: int | None = None,
     options: dict[str, Any] = {"block_size": block or block_bytes(), "cache_type": "none"}
     try:
         try:  # the size listed spares a request for it, where the filesystem takes it and no etag is kept
-            raw = fs.open(inner, "rb", **options, **({"size": size} if size and not etag else {}))
+            raw = within(listing_seconds(), lambda: fs.open(inner, "rb", **options,
+                                                            **({"size": size} if size and not etag else {})))
         except TypeError:
-            raw = fs.open(inner, "rb", **options)
+            raw = within(listing_seconds(), lambda: fs.open(inner, "rb", **options))
     except Exception as exc:
         raise failure(url, exc, "cannot be opened") from None
     now = etag_of(getattr(raw, "details", None) or {})
