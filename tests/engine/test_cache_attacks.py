@@ -192,14 +192,21 @@ def test_each_out_of_band_array_starts_at_a_multiple_of_the_alignment_in_the_fil
     assert all(end <= nxt for end, nxt in zip(ends, [at for at, _ in layout][1:], strict=False))
 
 
-def test_a_state_with_spilled_rows_and_arrays_round_trips_and_a_swapped_copy_is_refused(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _spilled_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columns: int,
+                   **arrays: np.ndarray) -> tuple[Store, dict[str, Any]]:
+    """A store holding entry `ab12`: a state of 4 rows spilled to a file (`columns` columns) and `arrays`."""
     monkeypatch.setenv(SPILL_DIR_ENV, str(tmp_path / "spill"))
     spilled = tmp_path / "rows.npy"
-    np.save(spilled, np.arange(12, dtype=np.uint64).reshape(3, 4))
+    np.save(spilled, np.arange(4 * columns, dtype=np.uint64).reshape(columns, 4))
     store = Store(str(tmp_path / "c"))
-    value = {"before": np.arange(5), "rows": Spilled(str(spilled), 4), "after": np.arange(3.0)}
+    value = {**arrays, "rows": Spilled(str(spilled), 4)}
     store.put("ab12", value, "spilled")
+    return store, value
+
+
+def test_a_state_with_spilled_rows_and_arrays_round_trips_and_a_swapped_copy_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, _ = _spilled_entry(tmp_path, monkeypatch, 3, before=np.arange(5), after=np.arange(3.0))
     loaded = store.get("ab12")
     assert np.array_equal(loaded["before"], np.arange(5)) and np.array_equal(loaded["after"], np.arange(3.0))
     assert loaded["rows"].rows == 4 and np.array_equal(loaded["rows"].column(1), np.arange(4, 8, dtype=np.uint64))
@@ -210,7 +217,7 @@ def test_a_state_with_spilled_rows_and_arrays_round_trips_and_a_swapped_copy_is_
     with pytest.raises(SpillMissing, match="does not hold"):
         store.get("ab12")
     copy.unlink()
-    copy.symlink_to(spilled)  # the right bytes, behind a link
+    copy.symlink_to(tmp_path / "rows.npy")  # the right bytes, behind a link
     with pytest.raises(SpillMissing, match=r"not a regular file|cannot be read"):
         store.get("ab12")
 
@@ -288,12 +295,7 @@ def test_the_label_of_an_entry_with_many_arrays_is_listed(tmp_path: Path) -> Non
 
 def test_an_entry_written_while_prune_evicts_it_is_not_left_without_its_spill_files(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SPILL_DIR_ENV, str(tmp_path / "spill"))
-    spilled = tmp_path / "rows.npy"
-    np.save(spilled, np.arange(8, dtype=np.uint64).reshape(2, 4))
-    store = Store(str(tmp_path / "c"))
-    value = {"rows": Spilled(str(spilled), 4)}
-    store.put("ab12", value, "spilled")
+    store, value = _spilled_entry(tmp_path, monkeypatch, 2)
     discard, writers = cache_spill.discard_copies, list[threading.Thread]()
 
     def concurrent_put_then_discard(entry_path: str, keep: Any = frozenset()) -> int:
