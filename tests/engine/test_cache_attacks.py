@@ -16,7 +16,8 @@ import pytest
 from tests.engine.test_cache import comparable, two_files
 from traingate.data.spill import SPILL_DIR_ENV, Spilled
 from traingate.engine import cache_entry, cache_spill, cache_store, stats
-from traingate.engine.cache_entry import ALIGN, FORMAT, MAGIC, BadEntry, decode, encode, read_entry, secret_key
+from traingate.engine.cache_entry import ALIGN, FORMAT, MAGIC, BadEntry, decode, encode
+from traingate.engine.cache_files import MAX_HEADER, read_entry, secret_key
 from traingate.engine.cache_spill import SpillMissing
 from traingate.engine.cache_store import Store, entries, prune
 from traingate.engine.runner import RunOptions, validate
@@ -70,7 +71,7 @@ def test_a_layout_of_bools_negative_floats_or_outside_the_payload_is_refused(lay
 
 def test_a_header_line_without_its_end_in_the_first_mib_costs_one_mib(tmp_path: Path) -> None:
     store = Store(str(tmp_path / "c"))
-    path = _planted(store, "ab12", MAGIC + b" " + b"x" * (cache_entry.MAX_HEADER + 10) + b"\n")
+    path = _planted(store, "ab12", MAGIC + b" " + b"x" * (MAX_HEADER + 10) + b"\n")
     with pytest.raises(BadEntry, match="not a traingate cache entry"):
         read_entry(path)
 

@@ -19,7 +19,8 @@ from tests.engine.test_cache import comparable, contract_of, two_files, write_pa
 from tests.validators.test_merge_law import _rows
 from traingate.contracts import Contract
 from traingate.engine import cache_entry
-from traingate.engine.cache_entry import BadEntry, decode, encode, secret_key
+from traingate.engine.cache_entry import BadEntry, decode, encode
+from traingate.engine.cache_files import read_entry, secret_key
 from traingate.engine.cache_store import entries, prune
 from traingate.engine.runner import RunOptions, validate
 
@@ -106,7 +107,7 @@ def test_a_planted_entry_of_gigabytes_is_refused_after_its_first_line(tmp_path: 
         out.write(head)
         out.truncate(8 << 30)  # 8 GiB, sparse: read whole, it would take that much memory
     with pytest.raises(BadEntry, match="bytes, where its header gives"):
-        cache_entry.read_entry(str(planted))
+        read_entry(str(planted))
     result = validate(contract, paths, options=cache)
     assert [w for w in result.warnings if "format.max_tokens" in w and "where its header gives" in w]
     assert comparable(result)["checks"] == comparable(validate(contract, paths))["checks"]

@@ -4,15 +4,15 @@ out-of-band buffers, each at a multiple of 64 bytes), which load in place: a sta
 copied out of the entry it is read in.
 
 Unpickling runs code named in the payload, so an entry is trusted only when its HMAC matches one keyed by a
-secret that is not in the cache directory: `TRAINGATE_CACHE_KEY` when it is set (a CI secret, so that runners
-that restore one cache share it), else a file of this user's, `TRAINGATE_CACHE_KEY_FILE` or
-`$XDG_CONFIG_HOME/traingate/cache.key` (`~/.config/...`; 0600, made on first use). A cache directory copied from
-elsewhere (restored in CI, unpacked from an archive) therefore carries no key of its own: its entries verify only
-under the key they were written with. On top of that the payload loads through an unpickler that resolves only
-classes of modules already imported (traingate's own, numpy's, a few of the standard library's; it never imports
-a module, so no module's import-time code runs, `__main__` never) and the functions pickle rebuilds arrays with,
-never a function such as os.system. A corrupt, truncated, foreign or tampered entry raises `BadEntry`; the
-caller ignores it with a warning and folds again."""
+secret that is not in the cache directory (cache_files.secret_key: `TRAINGATE_CACHE_KEY` when it is set, a CI
+secret, so that runners that restore one cache share it; else a file of this user's, `TRAINGATE_CACHE_KEY_FILE`
+or `$XDG_CONFIG_HOME/traingate/cache.key`, 0600, made on first use). A cache directory copied from elsewhere
+(restored in CI, unpacked from an archive) therefore carries no key of its own: its entries verify only under
+the key they were written with. On top of that the payload loads through an unpickler that resolves only
+classes of modules already imported (traingate's own, numpy's arrays, dtypes and scalars, a few of the standard
+library's; it never imports a module, so no module's import-time code runs, `__main__` never) and the functions
+pickle rebuilds arrays with, never a function such as os.system. A corrupt, truncated, foreign or tampered
+entry raises `BadEntry`; the caller ignores it with a warning and folds again."""
 
 from __future__ import annotations
 
@@ -20,25 +20,16 @@ import hashlib
 import hmac
 import io
 import json
-import os
 import pickle
-import secrets
-import stat
 import sys
-import tempfile
-import time
 from collections.abc import Callable
-from contextlib import suppress
-from typing import Any, BinaryIO, cast
+from typing import Any
 
 from traingate.errors import TraingateError
 
 FORMAT = 3  # the layout of an entry; another format is ignored (1: keyed by a secret in the directory; 2: arrays in the pickle)
 ALIGN = 64  # each array's bytes start at a multiple of this in the payload
 MAGIC = b"traingate-cache"
-KEY_ENV, KEY_FILE_ENV = "TRAINGATE_CACHE_KEY", "TRAINGATE_CACHE_KEY_FILE"
-MIN_KEY_CHARS = 16  # a TRAINGATE_CACHE_KEY shorter than this is refused
-MAX_HEADER = 1 << 20  # an entry's first line (the label holds a path) is read up to this many bytes
 _BUILTINS = {"set", "frozenset", "dict", "list", "tuple", "bytearray", "bytes", "complex", "slice", "range",
              "int", "float", "str", "bool", "object"}
 _MODULES = ("traingate", "numpy", "collections", "datetime", "decimal", "fractions", "array", "uuid", "enum")
@@ -51,45 +42,6 @@ _REBUILDERS = {("copyreg", "_reconstructor"), ("numpy.core.multiarray", "_recons
 
 class BadEntry(Exception):
     """An entry that must not be trusted: why, in words."""
-
-
-def key_file() -> str:
-    """Where this user's cache key lives when TRAINGATE_CACHE_KEY is not set."""
-    named = os.environ.get(KEY_FILE_ENV)
-    if named:
-        return named
-    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return os.path.join(config, "traingate", "cache.key")
-
-
-def secret_key() -> bytes:
-    """The key entries are signed with: TRAINGATE_CACHE_KEY, or this user's key file, made on first use (0600).
-    A key file that is not a regular file of this user readable only by them is refused: whoever could write it
-    could forge entries."""
-    given = os.environ.get(KEY_ENV)
-    if given is not None:
-        if len(given) < MIN_KEY_CHARS:
-            raise PermissionError(f"{KEY_ENV} is shorter than {MIN_KEY_CHARS} characters: give a long random secret")
-        return hashlib.sha256(given.encode()).digest()
-    path = key_file()
-    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "wb") as out:
-            out.write(secrets.token_bytes(32))
-    info = os.lstat(path)
-    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise PermissionError(f"{path}: the cache key must be a regular file of this user with mode 0600")
-    for _ in range(100):  # another run that made it a moment ago may still be writing its 32 bytes
-        with open(path, "rb") as source:
-            key = source.read()
-        if len(key) >= 32:
-            return key
-        time.sleep(0.01)
-    raise PermissionError(f"{path}: the cache key is shorter than 32 bytes")
 
 
 def _mac(key: bytes, entry_key: str, payload: bytes | memoryview, layout: list[list[int]] | None = None) -> str:
@@ -128,11 +80,11 @@ def encode(key: bytes, entry_key: str, value: Any, label: str = "",
 
 def header_of(blob: bytes) -> tuple[dict[str, Any], bytes]:
     """The entry's header and payload, untrusted."""
-    header, start = _header(blob)
+    header, start = parse_header(blob)
     return header, blob[start:]
 
 
-def _header(blob: bytes | bytearray) -> tuple[dict[str, Any], int]:
+def parse_header(blob: bytes | bytearray) -> tuple[dict[str, Any], int]:
     """The entry's header, untrusted, and where its payload starts (the payload is not copied)."""
     end = blob.find(b"\n")
     if end < 0 or not blob.startswith(MAGIC + b" "):  # no line end in MAX_HEADER bytes read: not an entry
@@ -151,7 +103,7 @@ def decode(key: bytes, entry_key: str, blob: bytes | bytearray,
     """The entry's value, once its header and HMAC hold. `persistent_load`: what an object kept outside the
     payload is rebuilt with (cache_spill.Restorer; without it such a payload does not load). The arrays are
     views of `blob`'s bytes: writable when it is a bytearray (read_entry's)."""
-    header, start = _header(blob)
+    header, start = parse_header(blob)
     payload = memoryview(blob)[start:]
     if header.get("format") != FORMAT:
         raise BadEntry(f"format {header.get('format')!r}, not {FORMAT}")
@@ -200,22 +152,6 @@ class _Restricted(pickle.Unpickler):
         raise BadEntry(f"it names {module}.{name}, which no check state holds")
 
 
-def read_entry(path: str) -> bytearray:
-    """The entry file's bytes, read only once its length is the one its header gives: a file planted in the
-    cache directory, however large, costs a read of its first line (BadEntry)."""
-    with open_regular(path) as source:
-        size = os.fstat(source.fileno()).st_size
-        header, start = _header(source.readline(MAX_HEADER))
-        expected = header.get("bytes")
-        if not isinstance(expected, int) or size != start + expected:
-            raise BadEntry(f"{size} bytes, where its header gives {expected!r} after {start}")
-        source.seek(0)
-        blob = bytearray(size)  # the arrays of the state are views of it (decode): writable, not copied again
-        if cast(io.BufferedReader, source).readinto(blob) != size:
-            raise BadEntry("shorter than when it was opened")
-        return blob
-
-
 def _plain(found: type) -> bool:
     """Not a class whose making touches a file: of numpy's, arrays, dtypes and scalars only (numpy.memmap, an
     array too, creates or truncates the file it names)."""
@@ -224,33 +160,3 @@ def _plain(found: type) -> bool:
     import numpy as np
 
     return found is np.ndarray or issubclass(found, (np.dtype, np.generic))
-
-
-def open_regular(path: str, what: str = "the entry") -> BinaryIO:
-    """`path` opened for reading, neither following a symlink nor waiting on a FIFO (whoever can write the
-    cache directory could plant one: a run would hang on it); BadEntry when it is not a regular file."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise BadEntry(f"{what} is not a regular file")
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def write_atomic(path: str, blob: bytes) -> None:
-    """Written to a temporary file beside `path`, then renamed over it: a reader sees the old entry or the
-    new one, never half of one, and two runs writing the same entry leave one whole."""
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(blob)
-        os.replace(temp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temp)
-        raise

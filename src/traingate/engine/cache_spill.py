@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from traingate.data.spill import SPILL_DIR_ENV, Spilled, SpillError, spill_dir
-from traingate.engine.cache_entry import BadEntry, open_regular
+from traingate.engine.cache_entry import BadEntry
+from traingate.engine.cache_files import open_regular
 
 SUFFIX = ".spill"
 CHUNK = 4 << 20

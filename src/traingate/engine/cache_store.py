@@ -1,5 +1,5 @@
 """A cache directory: entries under `entries/`, each in its own file named by its key, signed with a key kept
-outside the directory (cache_entry.secret_key). Reading an entry marks it used (its mtime), so the least recently
+outside the directory (cache_files.secret_key). Reading an entry marks it used (its mtime), so the least recently
 used go first when the directory passes its bound; eviction holds an exclusive lock (`lock`) so two runs do not
 both count and remove."""
 
@@ -14,17 +14,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from traingate.engine.cache_entry import (
-    MAX_HEADER,
-    BadEntry,
-    decode,
-    encode,
-    header_of,
-    open_regular,
-    read_entry,
-    secret_key,
-    write_atomic,
-)
+from traingate.engine.cache_entry import BadEntry, decode, encode, header_of
+from traingate.engine.cache_files import MAX_HEADER, open_regular, read_entry, secret_key, write_atomic
 from traingate.engine.cache_spill import SUFFIX as SPILL_SUFFIX
 from traingate.engine.cache_spill import Keeper, Restorer, discard_copies, entry_of
 

@@ -1,0 +1,106 @@
+"""The files of a cache entry: the secret entries are signed with (kept outside the cache directory), an entry
+read without following a link, waiting on a FIFO or reading more than its header gives, and an entry written
+whole (a temporary file renamed over it)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import secrets
+import stat
+import tempfile
+import time
+from contextlib import suppress
+from typing import BinaryIO, cast
+
+from traingate.engine.cache_entry import BadEntry, parse_header
+
+KEY_ENV, KEY_FILE_ENV = "TRAINGATE_CACHE_KEY", "TRAINGATE_CACHE_KEY_FILE"
+MIN_KEY_CHARS = 16  # a TRAINGATE_CACHE_KEY shorter than this is refused
+MAX_HEADER = 1 << 20  # an entry's first line (the label holds a path) is read up to this many bytes
+
+
+def key_file() -> str:
+    """Where this user's cache key lives when TRAINGATE_CACHE_KEY is not set."""
+    named = os.environ.get(KEY_FILE_ENV)
+    if named:
+        return named
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(config, "traingate", "cache.key")
+
+
+def secret_key() -> bytes:
+    """The key entries are signed with: TRAINGATE_CACHE_KEY, or this user's key file, made on first use (0600).
+    A key file that is not a regular file of this user readable only by them is refused: whoever could write it
+    could forge entries."""
+    given = os.environ.get(KEY_ENV)
+    if given is not None:
+        if len(given) < MIN_KEY_CHARS:
+            raise PermissionError(f"{KEY_ENV} is shorter than {MIN_KEY_CHARS} characters: give a long random secret")
+        return hashlib.sha256(given.encode()).digest()
+    path = key_file()
+    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_bytes(32))
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise PermissionError(f"{path}: the cache key must be a regular file of this user with mode 0600")
+    for _ in range(100):  # another run that made it a moment ago may still be writing its 32 bytes
+        with open(path, "rb") as source:
+            key = source.read()
+        if len(key) >= 32:
+            return key
+        time.sleep(0.01)
+    raise PermissionError(f"{path}: the cache key is shorter than 32 bytes")
+
+
+def read_entry(path: str) -> bytearray:
+    """The entry file's bytes, read only once its length is the one its header gives: a file planted in the
+    cache directory, however large, costs a read of its first line (BadEntry)."""
+    with open_regular(path) as source:
+        size = os.fstat(source.fileno()).st_size
+        header, start = parse_header(source.readline(MAX_HEADER))
+        expected = header.get("bytes")
+        if not isinstance(expected, int) or size != start + expected:
+            raise BadEntry(f"{size} bytes, where its header gives {expected!r} after {start}")
+        source.seek(0)
+        blob = bytearray(size)  # the arrays of the state are views of it (decode): writable, not copied again
+        if cast(io.BufferedReader, source).readinto(blob) != size:
+            raise BadEntry("shorter than when it was opened")
+        return blob
+
+
+def open_regular(path: str, what: str = "the entry") -> BinaryIO:
+    """`path` opened for reading, neither following a symlink nor waiting on a FIFO (whoever can write the
+    cache directory could plant one: a run would hang on it); BadEntry when it is not a regular file."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise BadEntry(f"{what} is not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def write_atomic(path: str, blob: bytes) -> None:
+    """Written to a temporary file beside `path`, then renamed over it: a reader sees the old entry or the
+    new one, never half of one, and two runs writing the same entry leave one whole."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(blob)
+        os.replace(temp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temp)
+        raise
