@@ -64,7 +64,7 @@ def parts() -> list[Path]:
 
 
 def _drop_finished(store: Path) -> None:
-    from traingate.engine.cache_store import entries
+    from traingate.engine.cache_evict import entries
 
     for entry in entries(str(store)):
         if entry.label.endswith("finished result"):

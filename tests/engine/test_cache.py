@@ -15,7 +15,7 @@ from tests.validators.test_merge_law import CASES, KIND_OF, _rows
 from traingate.contracts import parse_contract
 from traingate.contracts.model import Contract
 from traingate.engine import fold as fold_module
-from traingate.engine.cache_store import entries
+from traingate.engine.cache_evict import entries
 from traingate.engine.runner import RunOptions, validate
 from traingate.results.model import RunResult
 

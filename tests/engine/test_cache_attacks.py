@@ -15,11 +15,12 @@ import pytest
 
 from tests.engine.test_cache import comparable, two_files
 from traingate.data.spill import SPILL_DIR_ENV, Spilled
-from traingate.engine import cache_entry, cache_spill, cache_store, stats
+from traingate.engine import cache_entry, cache_evict, cache_spill, stats
 from traingate.engine.cache_entry import ALIGN, FORMAT, MAGIC, BadEntry, decode, encode
+from traingate.engine.cache_evict import entries, prune
 from traingate.engine.cache_files import MAX_HEADER, read_entry, secret_key
 from traingate.engine.cache_spill import SpillMissing
-from traingate.engine.cache_store import Store, entries, prune
+from traingate.engine.cache_store import Store
 from traingate.engine.runner import RunOptions, validate
 from traingate.engine.stats import RowSample
 
@@ -306,7 +307,7 @@ def test_an_entry_written_while_prune_evicts_it_is_not_left_without_its_spill_fi
             writers[0].join(timeout=1.0)  # a put that waits for the lock lets prune finish
         return discard(entry_path, keep)
 
-    monkeypatch.setattr(cache_store, "discard_copies", concurrent_put_then_discard)
+    monkeypatch.setattr(cache_evict, "discard_copies", concurrent_put_then_discard)
     prune(store.directory, 0)
     writers[0].join(timeout=10)
     assert store.get("ab12")["rows"].rows == 4

@@ -156,7 +156,7 @@ def test_the_rows_read_again_are_kept_and_an_appended_run_reads_only_rows_no_run
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from traingate.data.rowids import split_row_id
     from traingate.engine import cache_rows
-    from traingate.engine.cache_store import entries
+    from traingate.engine.cache_evict import entries
 
     contract = contract_of("sft", tmp_path)
     rows = _rows("sft", 200)

@@ -20,8 +20,8 @@ from tests.validators.test_merge_law import _rows
 from traingate.contracts import Contract
 from traingate.engine import cache_entry
 from traingate.engine.cache_entry import BadEntry, decode, encode
+from traingate.engine.cache_evict import entries, prune
 from traingate.engine.cache_files import read_entry, secret_key
-from traingate.engine.cache_store import entries, prune
 from traingate.engine.runner import RunOptions, validate
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,9 +22,10 @@ from tests.validators.test_merge_law import _rows
 from traingate.contracts import Contract
 from traingate.data import spill
 from traingate.data.spill import SPILL_DIR_ENV, Rows, Spilled, SpillError
-from traingate.engine import cache_spill, cache_store
+from traingate.engine import cache_evict, cache_spill, cache_store
 from traingate.engine.cache_entry import BadEntry
-from traingate.engine.cache_store import Store, entries, prune
+from traingate.engine.cache_evict import entries, prune
+from traingate.engine.cache_store import Store
 from traingate.engine.runner import RunOptions, validate
 from traingate.validators.common import findings
 
@@ -276,7 +277,7 @@ def test_spill_copies_of_no_entry_count_in_the_size_and_go_once_stale(tmp_path: 
     on_disk = copy.stat().st_size
     assert sum(e.bytes for e in entries(store.directory)) == on_disk
     assert prune(store.directory, None) == (0, 0) and copy.exists(), "a writer may be writing its entry now"
-    stale = copy.stat().st_mtime - 2 * cache_store.STALE_SECONDS
+    stale = copy.stat().st_mtime - 2 * cache_evict.STALE_SECONDS
     os.utime(copy, (stale, stale))
     prune(store.directory, None)
     assert not copy.exists() and not entries(store.directory)

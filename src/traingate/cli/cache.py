@@ -28,7 +28,7 @@ def cache(action: Annotated[str, typer.Argument(help="list, or prune.")],
     from datetime import datetime
 
     from traingate.api import mebibytes
-    from traingate.engine.cache_store import entries, prune
+    from traingate.engine.cache_evict import entries, prune
 
     if action not in ("list", "prune"):
         raise typer.BadParameter("use list or prune", param_hint="ACTION")

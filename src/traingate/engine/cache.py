@@ -20,8 +20,9 @@ from typing import Any
 from traingate.contracts.model import Contract
 from traingate.data.sources import SourceFile
 from traingate.engine.cache_entry import BadEntry
+from traingate.engine.cache_evict import prune
 from traingate.engine.cache_keys import check_keys, entry_key, identity, record_key, same_file, settled, shared_key
-from traingate.engine.cache_store import Store, prune
+from traingate.engine.cache_store import Store
 from traingate.engine.folded import Folded
 from traingate.validators.common.base import Validator
 

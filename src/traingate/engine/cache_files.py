@@ -4,6 +4,7 @@ whole (a temporary file renamed over it)."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import os
@@ -11,7 +12,8 @@ import secrets
 import stat
 import tempfile
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import BinaryIO, cast
 
 from traingate.engine.cache_entry import BadEntry, parse_header
@@ -104,3 +106,20 @@ def write_atomic(path: str, blob: bytes) -> None:
         with suppress(OSError):
             os.unlink(temp)
         raise
+
+
+@contextmanager
+def locked(directory: str, shared: bool = False) -> Iterator[None]:
+    """`DIR/lock` held: exclusively by a prune, shared by a write (so that a prune never removes the spill
+    copies of an entry being written). The lock file is neither followed as a symlink nor waited on as a FIFO:
+    an OSError when it is not a regular file."""
+    os.makedirs(directory, exist_ok=True)
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | os.O_CLOEXEC
+    fd = os.open(os.path.join(directory, "lock"), flags, 0o600)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{os.path.join(directory, 'lock')} is not a regular file")
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
