@@ -157,8 +157,6 @@ def test_a_compressed_jsonl_object_from_a_throttled_store_is_read_whole_as_a_loc
     assert len(store.fetches) > 3  # read in pieces, not in one request
 
 
-@pytest.mark.xfail(strict=True, reason="a read is given TRAINGATE_REMOTE_TIMEOUT plus a second per MB as a whole: "
-                                       "a store that keeps sending below 1 MB/s fails a large column chunk")
 def test_a_parquet_column_chunk_from_a_throttled_store_that_keeps_sending_is_read(
         store: Behaviour, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One column chunk of 330 KB at 400 KB/s: 0.8 s of a store that never stops sending, against a
@@ -206,8 +204,6 @@ def test_a_stall_in_a_seek_stops_the_run(store: Behaviour) -> None:
     _stops("attackstore://b/train.parquet", 10)
 
 
-@pytest.mark.xfail(strict=True, raises=OSError, reason="sha256_file (engine/assemble.py) lets the OSError of a "
-                                                      "remote read out of the run: not a SourceError")
 def test_a_stall_in_the_digest_pass_stops_the_run_as_a_store_error(store: Behaviour) -> None:
     """A Parquet object read by column chunk is streamed again for its sha256 (remote_digest.py): only that
     second pass, which starts at byte 0, meets the stall."""
@@ -233,8 +229,6 @@ def _run_in_thread(url: str, seconds: float) -> tuple[bool, BaseException | None
     return not thread.is_alive(), box.get("error")
 
 
-@pytest.mark.xfail(strict=True, reason="open_remote reads `raw.details` outside the deadline: with no etag listed, "
-                                       "the size is given to fs.open and the file looks the object up only then")
 def test_a_store_without_etags_that_stops_answering_after_the_listing_stops_the_run(store: Behaviour) -> None:
     store.objects["b/train.jsonl"] = _jsonl(_text(100))
     store.etags = False
@@ -250,8 +244,6 @@ def test_a_store_without_etags_that_answers_is_read_as_a_local_run_reads_it(stor
     _same_as_local(store, "train.jsonl", tmp_path)
 
 
-@pytest.mark.xfail(strict=True, reason="open_remote checks the etag the open finds, not its size: an answer "
-                                       "giving the listed etag and another size (0) is read as an empty object")
 def test_an_open_that_finds_another_size_under_the_listed_etag_is_not_read_as_empty(
         store: Behaviour, tmp_path: Path) -> None:
     """As a gateway before the store may answer a look-up (HEAD) with no length: the run must not pass on

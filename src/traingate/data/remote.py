@@ -175,6 +175,13 @@ def changed(url: str, listed: str, now: str | None = None) -> SourceError:
                        "is no longer being written")
 
 
+def resized(url: str, listed: int, now: int) -> SourceError:
+    """The object's look-up gives its listed etag and another size (a gateway answering without a length):
+    never read as an object of that size."""
+    return SourceError(f"{redact(url)}: the store gives it {now} bytes where the listing gave {listed}; run again, "
+                       "and check any gateway before the store")
+
+
 def _listed(fs: Any, name: str, info: dict[str, Any], given: str | None = None) -> Listed:
     return Listed(given or fs.unstrip_protocol(name), int(info.get("size") or 0), etag_of(info),
                   _first(info, ("VersionId", "version_id", "generation")))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from traingate.data.remote import block_bytes, changed, etag_of, failure, filesystem, listing_seconds, within
+from traingate.data.remote import block_bytes, changed, etag_of, failure, filesystem, listing_seconds, resized, within
 from traingate.data.remote_digest import publish
 
 
@@ -43,15 +43,30 @@ class RemoteFile:
             raise OSError(str(failure(self.url, exc, "cannot be read"))) from None
 
     def read(self, n: int = -1) -> bytes:
-        data: bytes = self._guard(self.raw.read, n, asked=n)
-        return self._hashing(data)
+        """Up to `n` bytes (-1: the rest); a read of more than two blocks is fetched two blocks at a time, each
+        given its own deadline, so that a store sending slowly but steadily (65 KB/s at the defaults) is read."""
+        piece = 2 * getattr(self.raw, "blocksize", block_bytes())
+        if n < 0 and self.size is not None:
+            n = max(self.size - self.raw.tell(), 0)
+        if 0 <= n <= piece:
+            data: bytes = self._guard(self.raw.read, n, asked=n)
+            return self._hashing(data)
+        parts: list[bytes] = []
+        wanted = n if n >= 0 else None
+        while wanted is None or wanted > 0:
+            got: bytes = self._guard(self.raw.read, piece if wanted is None else min(piece, wanted), asked=piece)
+            if not got:
+                break
+            parts.append(self._hashing(got))
+            wanted = None if wanted is None else wanted - len(got)
+        return b"".join(parts)
 
     def readline(self) -> bytes:
         line: bytes = self._guard(self.raw.readline, asked=getattr(self.raw, "blocksize", block_bytes()))
         return self._hashing(line)
 
     def seek(self, offset: int, whence: int = 0) -> int:
-        position: int = self._guard(self.raw.seek, offset, whence)
+        position: int = self._guard(self.raw.seek, offset, whence)  # a request for some stores (a stream opened again)
         if position != self.at:
             self.hashed = None
         return position
@@ -99,8 +114,13 @@ def open_remote(url: str, size: int | None = None, block: int | None = None,
             raw = within(listing_seconds(), lambda: fs.open(inner, "rb", **options))
     except Exception as exc:
         raise failure(url, exc, "cannot be opened") from None
-    now = etag_of(getattr(raw, "details", None) or {})
-    if etag and now is not None and now != etag:
-        raw.close()
-        raise changed(url, etag, now)
+    if etag:  # the look-up that gives the object's etag now is a request too (none is made without one)
+        try:
+            details = within(listing_seconds(), lambda: getattr(raw, "details", None) or {})
+        except Exception as exc:
+            raise failure(url, exc, "cannot be opened") from None
+        now, found = etag_of(details), getattr(raw, "size", None)
+        if (now is not None and now != etag) or (size is not None and found is not None and found != size):
+            raw.close()
+            raise changed(url, etag, now) if now is not None and now != etag else resized(url, size or 0, found or 0)
     return RemoteFile(url, raw, size, etag)

@@ -14,15 +14,23 @@ from traingate.data.readers import open_raw
 from traingate.data.sources import SourceFile, describe
 from traingate.data.tokenizers import get_tokenizer
 from traingate.engine.folded import Folded
+from traingate.errors import SourceError
 from traingate.results.model import ContractInfo, DatasetInfo, Fault, FileInfo, SideFile
 from traingate.validators.common.base import Validator
 
 
 def sha256_file(source: SourceFile) -> str:
+    """The file's sha256; a remote object that cannot be read to the end (its store stopped answering) is a
+    SourceError naming it, as in the pass."""
     digest = hashlib.sha256()
-    with open_raw(source) as raw:
-        while block := raw.read(1 << 22):
-            digest.update(block)
+    try:
+        with open_raw(source) as raw:
+            while block := raw.read(1 << 22):
+                digest.update(block)
+    except OSError as exc:
+        if "://" not in source.path:
+            raise
+        raise SourceError(str(exc)) from None
     return digest.hexdigest()
 
 
