@@ -147,11 +147,11 @@ def _stops(url: str, within_seconds: float, match: str = r"no answer from the st
 
 def test_a_compressed_jsonl_object_from_a_throttled_store_is_read_whole_as_a_local_run_reads_it(
         store: Behaviour, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The decompressor asks for the object in small pieces, each its own request with its own deadline:
-    0.3 s and 0.3 s per MB at 400 KB/s, about 0.75 s for the whole object, more than one deadline."""
-    monkeypatch.setenv("TRAINGATE_REMOTE_TIMEOUT", "0.3")
-    store.objects["b/train.jsonl.gz"] = gzip.compress(_jsonl(_text(3000)))
-    assert len(store.objects["b/train.jsonl.gz"]) > 200_000
+    """The decompressor asks for the object in small pieces (64 KiB, 0.16 s each at 400 KB/s), each its own
+    request with its own deadline of 0.6 s and 0.07 s: the whole object takes more than one deadline."""
+    monkeypatch.setenv("TRAINGATE_REMOTE_TIMEOUT", "0.6")
+    store.objects["b/train.jsonl.gz"] = gzip.compress(_jsonl(_text(9000)))
+    assert len(store.objects["b/train.jsonl.gz"]) / 400_000 > 0.6 + len(store.objects["b/train.jsonl.gz"]) / 1e6
     store.rate = 400_000
     _same_as_local(store, "train.jsonl.gz", tmp_path)
     assert len(store.fetches) > 3  # read in pieces, not in one request
