@@ -22,7 +22,7 @@ from traingate.errors import MissingDependencyError, SourceError, UsageError
 PACKAGES = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs",
             "abfss": "adlfs", "adl": "adlfs", "hf": "huggingface_hub"}
 DEFAULT_BLOCK_BYTES = 4 << 20
-DEFAULT_LIST_SECONDS = 120.0
+DEFAULT_REQUEST_SECONDS = 120.0
 HINTS = {"s3": "for S3: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role; "
               "FSSPEC_S3_ANON=true for a public bucket",
          "gs": "for GCS: GOOGLE_APPLICATION_CREDENTIALS or `gcloud auth application-default login`",
@@ -48,13 +48,13 @@ def block_bytes() -> int:
     return max(1 << 16, int(os.environ.get("TRAINGATE_REMOTE_BLOCK_BYTES", DEFAULT_BLOCK_BYTES)))
 
 
-def listing_seconds() -> float:
+def request_seconds() -> float:
     """How long a request to a store (listing a URL, opening an object; a read, beside one second per MB it
     asks for) may take before the run stops: TRAINGATE_REMOTE_TIMEOUT, default 120 s. An endpoint that
     accepts connections and never answers would otherwise hold the run for the store client's retries of its
     timeouts (an hour for S3's defaults). 0 is no deadline, as fsspec takes it; a negative, infinite or
     non-number value is a UsageError naming it."""
-    raw = os.environ.get("TRAINGATE_REMOTE_TIMEOUT") or str(DEFAULT_LIST_SECONDS)
+    raw = os.environ.get("TRAINGATE_REMOTE_TIMEOUT") or str(DEFAULT_REQUEST_SECONDS)
     try:
         seconds = float(raw)
     except ValueError:
@@ -101,7 +101,7 @@ def failure(url: str, exc: BaseException, doing: str) -> SourceError:
     if type(exc).__name__ == "FileExpired":  # fsspec's: a read made conditional on the etag found another
         return changed(url, str(getattr(exc, "e_tag", None) or "?").strip('"'))
     if type(exc).__name__ == "FSTimeoutError" or isinstance(exc, NoAnswer):
-        seconds = exc.seconds if isinstance(exc, NoAnswer) else listing_seconds()
+        seconds = exc.seconds if isinstance(exc, NoAnswer) else request_seconds()
         return SourceError(f"{shown}: {doing}: no answer from the store in {seconds:.4g} s "
                            "(TRAINGATE_REMOTE_TIMEOUT); check the endpoint (AWS_ENDPOINT_URL, FSSPEC_<PROTOCOL>_...) "
                            "and the network")
@@ -193,7 +193,7 @@ def list_objects(url: str, magic: bool) -> tuple[list[Listed], list[str]]:
     if magic and _USERINFO.search(url):  # the objects it matches could not carry them
         raise SourceError(f"{redact(url)}: a glob with credentials in its URL; {credentials_hint(url)}")
     fs, inner = filesystem(url)
-    seconds = listing_seconds()
+    seconds = request_seconds()
     try:
         if getattr(fs, "async_impl", False):  # fsspec's own deadline
             found, one = _found(fs, inner, url, magic, {"timeout": seconds})

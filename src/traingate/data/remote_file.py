@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from traingate.data.remote import block_bytes, changed, etag_of, failure, filesystem, listing_seconds, resized, within
+from traingate.data.remote import block_bytes, changed, etag_of, failure, filesystem, request_seconds, resized, within
 from traingate.data.remote_digest import publish
 
 
@@ -29,14 +29,11 @@ class RemoteFile:
 
     def _guard(self, call: Any, *args: Any, asked: int = 0) -> Any:
         """One request of the store's, given up after TRAINGATE_REMOTE_TIMEOUT plus one second per MB `asked`
-        (-1: the rest of the object; no deadline when its size is not known): a store that stops answering in
-        the middle of an object would otherwise hold the run for its client's retries."""
-        seconds = listing_seconds()
-        rest = self.size - self.raw.tell() if self.size is not None else None
-        if seconds and asked < 0:
-            seconds = 0 if rest is None else seconds + rest / 1e6
-        elif seconds:
-            seconds += (asked if rest is None else min(asked, rest)) / 1e6
+        (at most the rest of the object): a store that stops answering in the middle of an object would
+        otherwise hold the run for its client's retries."""
+        seconds = request_seconds()
+        if seconds:
+            seconds += (asked if self.size is None else min(asked, max(self.size - self.raw.tell(), 0))) / 1e6
         try:
             return within(seconds, lambda: call(*args))
         except Exception as exc:
@@ -52,9 +49,10 @@ class RemoteFile:
             data: bytes = self._guard(self.raw.read, n, asked=n)
             return self._hashing(data)
         parts: list[bytes] = []
-        wanted = n if n >= 0 else None
+        wanted = n if n >= 0 else None  # None: to the end of an object of unknown size
         while wanted is None or wanted > 0:
-            got: bytes = self._guard(self.raw.read, piece if wanted is None else min(piece, wanted), asked=piece)
+            asked = piece if wanted is None else min(piece, wanted)
+            got: bytes = self._guard(self.raw.read, asked, asked=asked)
             if not got:
                 break
             parts.append(self._hashing(got))
@@ -108,19 +106,22 @@ def open_remote(url: str, size: int | None = None, block: int | None = None,
     options: dict[str, Any] = {"block_size": block or block_bytes(), "cache_type": "none"}
     try:
         try:  # the size listed spares a request for it, where the filesystem takes it and no etag is kept
-            raw = within(listing_seconds(), lambda: fs.open(inner, "rb", **options,
+            raw = within(request_seconds(), lambda: fs.open(inner, "rb", **options,
                                                             **({"size": size} if size and not etag else {})))
         except TypeError:
-            raw = within(listing_seconds(), lambda: fs.open(inner, "rb", **options))
+            raw = within(request_seconds(), lambda: fs.open(inner, "rb", **options))
     except Exception as exc:
         raise failure(url, exc, "cannot be opened") from None
     if etag:  # the look-up that gives the object's etag now is a request too (none is made without one)
         try:
-            details = within(listing_seconds(), lambda: getattr(raw, "details", None) or {})
+            details = within(request_seconds(), lambda: getattr(raw, "details", None) or {})
         except Exception as exc:
             raise failure(url, exc, "cannot be opened") from None
         now, found = etag_of(details), getattr(raw, "size", None)
-        if (now is not None and now != etag) or (size is not None and found is not None and found != size):
+        if now is not None and now != etag:
             raw.close()
-            raise changed(url, etag, now) if now is not None and now != etag else resized(url, size or 0, found or 0)
+            raise changed(url, etag, now)
+        if size is not None and found is not None and found != size:
+            raw.close()
+            raise resized(url, size, found)
     return RemoteFile(url, raw, size, etag)
