@@ -78,18 +78,22 @@ def read_entry(path: str) -> bytearray:
         return blob
 
 
-def open_regular(path: str, what: str = "the entry") -> BinaryIO:
-    """`path` opened for reading, neither following a symlink nor waiting on a FIFO (whoever can write the
-    cache directory could plant one: a run would hang on it); BadEntry when it is not a regular file."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags)
+def _regular(path: str, flags: int, refused: Exception) -> int:
+    """`path` opened with `flags`, neither following a symlink nor waiting on a FIFO (whoever can write the
+    cache directory could plant one: a run would hang on it); `refused` raised when it is not a regular file."""
+    fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | os.O_CLOEXEC, 0o600)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise BadEntry(f"{what} is not a regular file")
-        return os.fdopen(fd, "rb")
+            raise refused
+        return fd
     except BaseException:
         os.close(fd)
         raise
+
+
+def open_regular(path: str, what: str = "the entry") -> BinaryIO:
+    """`path` opened for reading (_regular); BadEntry when it is not a regular file."""
+    return os.fdopen(_regular(path, os.O_RDONLY, BadEntry(f"{what} is not a regular file")), "rb")
 
 
 def write_atomic(path: str, blob: bytes) -> None:
@@ -114,11 +118,9 @@ def locked(directory: str, shared: bool = False) -> Iterator[None]:
     copies of an entry being written). The lock file is neither followed as a symlink nor waited on as a FIFO:
     an OSError when it is not a regular file."""
     os.makedirs(directory, exist_ok=True)
-    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | os.O_CLOEXEC
-    fd = os.open(os.path.join(directory, "lock"), flags, 0o600)
+    path = os.path.join(directory, "lock")
+    fd = _regular(path, os.O_RDWR | os.O_CREAT, OSError(f"{path} is not a regular file"))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{os.path.join(directory, 'lock')} is not a regular file")
         fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         yield
     finally:
