@@ -65,11 +65,8 @@ class RowSample:
     values: np.ndarray = field(default_factory=lambda: np.empty(0, np.float64))
 
     def add(self, keys: np.ndarray, values: np.ndarray) -> None:
-        if len(self.keys) >= QUANTILE_SAMPLE:  # full: only rows below the largest key kept can enter
-            enter = keys < self.keys.max()
-            keys, values = keys[enter], values[enter]
-        if len(keys):
-            self._keep(np.concatenate([self.keys, keys]), np.concatenate([self.values, values.astype(np.float64)]))
+        merged = self.merge(RowSample(keys, values.astype(np.float64)))  # full: only rows at or below its largest
+        self.keys, self.values = merged.keys, merged.values
 
     def _keep(self, keys: np.ndarray, values: np.ndarray) -> None:
         if len(keys) > QUANTILE_SAMPLE:
@@ -78,8 +75,8 @@ class RowSample:
         self.keys, self.values = keys, values
 
     def merge(self, other: RowSample) -> RowSample:
-        """The QUANTILE_SAMPLE smallest keys of both: of a full sample's, only those below the other's largest
-        can be among them (a cached run merges twenty files' samples: most merges keep one side whole)."""
+        """The QUANTILE_SAMPLE smallest keys of both: of a full sample's, only those at or below the other's
+        largest can be among them (a cached run merges twenty files' samples: most merges keep one side whole)."""
         mine, theirs = self._below(other), other._below(self)
         merged = RowSample(mine.keys, mine.values)
         if len(theirs.keys):
