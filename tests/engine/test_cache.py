@@ -33,6 +33,15 @@ def comparable(result: RunResult) -> dict[str, Any]:
     return data
 
 
+def drop_entries(cache: Path, *endings: str) -> int:
+    """Remove the cache's entries whose label ends with one of `endings` ("finished result", "merged state");
+    how many."""
+    dropped = [e for e in entries(str(cache)) if e.label.endswith(endings)]
+    for entry in dropped:
+        os.unlink(entry.path)
+    return len(dropped)
+
+
 def write_parts(folder: Path, rows: list[dict[str, Any]], parts: int) -> list[str]:
     """The rows in `parts` JSON lines files, the first half train and the rest test."""
     size = -(-len(rows) // parts)
@@ -93,20 +102,35 @@ def test_a_cached_run_gives_the_full_runs_result_for_every_check_type(kind: str,
     first = validate(contract, paths, options=cache)
     opened = Opened(monkeypatch)
     again = validate(contract, paths, options=cache)  # every state and every finished result from the cache
-    for entry in entries(str(tmp_path / "cache")):
-        if entry.label.endswith("finished result"):
-            os.unlink(entry.path)
-    merged = validate(contract, paths, options=cache)  # the states merged and finished again
+    assert drop_entries(tmp_path / "cache", "finished result")
+    merged = validate(contract, paths, options=cache)  # the four files' merged states, finished again
+    assert drop_entries(tmp_path / "cache", "finished result", "merged state")
+    by_file = validate(contract, paths, options=cache)  # each file's states merged and finished again
     assert comparable(first) == comparable(full)
     assert comparable(again) == comparable(full)
     assert comparable(merged) == comparable(full)
-    assert again.dataset.cache is not None and merged.dataset.cache is not None
+    assert comparable(by_file) == comparable(full)
+    assert again.dataset.cache is not None and merged.dataset.cache is not None and by_file.dataset.cache is not None
     assert again.dataset.cache.finished == [c.id for c in full.checks] and merged.dataset.cache.finished == []
+    assert merged.dataset.cache.merged_files == 4 and by_file.dataset.cache.merged_files == 0
     assert again.dataset.cache is not None and first.dataset.cache is not None
     assert first.dataset.cache.read_files == [p.split("=", 1)[1] for p in paths]
     assert again.dataset.cache.cached_files == first.dataset.cache.read_files
     assert again.dataset.cache.read_files == merged.dataset.cache.read_files == [] and opened.paths == []
-    assert again.warnings == merged.warnings == first.warnings == full.warnings
+    assert again.warnings == merged.warnings == by_file.warnings == first.warnings == full.warnings
+
+
+@pytest.mark.parametrize("kind", [pytest.param(k, marks=[] if k in QUICK else [pytest.mark.slow]) for k in sorted(CASES)])
+def test_an_appended_run_on_the_merged_states_gives_the_full_runs_result_for_every_check_type(
+        kind: str, tmp_path: Path) -> None:
+    contract = contract_of(kind, tmp_path)
+    paths = write_parts(tmp_path, _rows(KIND_OF.get(kind, kind), 150), 5)
+    cache = RunOptions(cache=str(tmp_path / "cache"))
+    validate(contract, paths[:4], options=cache)  # writes the four files' merged states
+    appended = validate(contract, paths, options=cache)
+    assert appended.dataset.cache is not None and appended.dataset.cache.merged_files == 4
+    assert appended.dataset.cache.read_files == [paths[4].split("=", 1)[1]]
+    assert comparable(appended) == comparable(validate(contract, paths))
 
 
 def test_after_appending_a_file_only_that_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

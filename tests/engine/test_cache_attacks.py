@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.engine.test_cache import comparable, two_files
+from tests.engine.test_cache import comparable, drop_entries, two_files
 from traingate.data.spill import SPILL_DIR_ENV, Spilled
 from traingate.engine import cache_entry, cache_evict, cache_spill, stats
 from traingate.engine.cache_entry import ALIGN, FORMAT, MAGIC, BadEntry, decode, encode
@@ -95,16 +95,17 @@ def test_a_deeply_nested_header_does_not_stop_listing_or_pruning(tmp_path: Path)
     assert prune(store.directory, None) == (1, 3000 * 2 + len(MAGIC) + 2)
 
 
-def test_a_run_ignores_a_planted_deeply_nested_entry_and_folds_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("label", ["format.max_tokens", "format.max_tokens · merged state"])
+def test_a_run_ignores_a_planted_deeply_nested_entry_and_folds_again(tmp_path: Path, label: str) -> None:
+    """In a file's own entry (the merged states dropped, so that it is read) or in the files' merged state."""
     contract, paths, cache = two_files(tmp_path)
     validate(contract, paths, options=cache)
-    for stored in entries(str(tmp_path / "cache")):
-        if stored.label.endswith("finished result"):
-            os.unlink(stored.path)
-    planted = next(Path(e.path) for e in entries(str(tmp_path / "cache")) if e.label.endswith("format.max_tokens"))
+    drop_entries(tmp_path / "cache", "finished result", *(["merged state"] if "merged" not in label else []))
+    planted = next(Path(e.path) for e in entries(str(tmp_path / "cache")) if e.label.endswith(label))
     planted.write_bytes(_deep_header_entry(100_000))
     result = validate(contract, paths, options=cache)
     assert [w for w in result.warnings if "format.max_tokens" in w and "ignored" in w]
+    assert result.dataset.cache is not None and result.dataset.cache.merged_files == 0
     assert comparable(result)["checks"] == comparable(validate(contract, paths))["checks"]
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import contract_text
-from tests.engine.test_cache import cached_then_appended, comparable, contract_of, write_parts
+from tests.engine.test_cache import cached_then_appended, comparable, contract_of, drop_entries, write_parts
 from tests.validators.test_merge_law import _rows
 from traingate.engine.runner import RunOptions, validate
 from traingate.validators.common import grouping
@@ -63,6 +63,7 @@ def test_a_candidate_order_not_by_key_then_row_id_is_replaced_by_lexsorts() -> N
 def test_an_appended_run_merges_the_cached_sorted_rows_and_gives_the_full_runs_result(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     contract, paths, cache = cached_then_appended(tmp_path, 200, 160)
+    assert drop_entries(tmp_path / "cache", "merged state")  # each file's sorted rows, not the merged summary
     used: list[bool] = []
     real = grouping.in_key_order
     monkeypatch.setattr(grouping, "in_key_order", lambda keys, ids: used.append(real(keys, ids)) or used[-1])
@@ -141,6 +142,7 @@ def test_kept_keys_that_are_not_their_files_rows_are_not_used() -> None:
 def test_an_appended_run_finds_repeated_content_from_the_kept_sorted_keys(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     contract, paths, cache = cached_then_appended(tmp_path, 200, 160)
+    assert drop_entries(tmp_path / "cache", "merged state")  # each file's sorted rows, not the merged summary
     used: list[bool] = []
     real = exact.repeated
     monkeypatch.setattr(exact, "repeated", lambda tables, kept: used.append(real(tables, kept) is not None)

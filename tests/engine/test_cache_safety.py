@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.test_cache import comparable, contract_of, two_files, write_parts
+from tests.engine.test_cache import comparable, contract_of, drop_entries, two_files, write_parts
 from tests.validators.test_merge_law import _rows
 from traingate.contracts import Contract
 from traingate.engine import cache_entry
@@ -36,8 +36,8 @@ def _check_entries(cache: Path, what: str = "format.max_tokens") -> list[Path]:
 
 
 def _drop_finished(cache: Path) -> None:
-    for path in _check_entries(cache, "finished result"):
-        path.unlink()
+    """The finished results and the files' merged states dropped: each file's own states are loaded."""
+    drop_entries(cache, "finished result", "merged state")
 
 
 def test_a_spoiled_finished_result_is_ignored_and_the_check_finished_from_its_states(tmp_path: Path) -> None:
@@ -95,6 +95,23 @@ def test_a_spoiled_entry_is_ignored_with_a_warning_and_folded_again(spoil: objec
     assert sum(checks == ["format.max_tokens"] for checks in result.dataset.cache.refolded.values()) == 1
     assert comparable(result)["checks"] == comparable(validate(contract, paths))["checks"]
     assert validate(contract, paths, options=cache).warnings == []  # written again, whole
+
+
+@pytest.mark.parametrize("spoil", [_flip, _truncate, _other_secret])
+def test_a_spoiled_merged_state_is_ignored_and_each_files_states_are_merged(spoil: object, tmp_path: Path) -> None:
+    contract, paths, cache = two_files(tmp_path)
+    validate(contract, paths, options=cache)
+    drop_entries(tmp_path / "cache", "finished result")
+    spoil(_check_entries(tmp_path / "cache", "format.max_tokens · merged state")[0])  # type: ignore[operator]
+    result = validate(contract, paths, options=cache)
+    assert [w for w in result.warnings if "merged state of the first 2 files · format.max_tokens" in w
+            and "was ignored" in w]
+    assert result.dataset.cache is not None and result.dataset.cache.merged_files == 0
+    assert result.dataset.cache.read_files == []  # each file's own entries stood in for it
+    assert comparable(result)["checks"] == comparable(validate(contract, paths))["checks"]
+    drop_entries(tmp_path / "cache", "finished result")
+    again = validate(contract, paths, options=cache)  # written again by the run that could not use it
+    assert again.warnings == [] and again.dataset.cache is not None and again.dataset.cache.merged_files == 2
 
 
 def test_a_planted_entry_of_gigabytes_is_refused_after_its_first_line(tmp_path: Path) -> None:
@@ -244,8 +261,8 @@ def test_the_cache_keeps_under_its_bound_removing_the_least_recently_used(tmp_pa
     os.utime(oldest.path, (1, 1))
     removed, freed = prune(str(tmp_path / "cache"), total - 1)
     assert removed == 1 and freed == oldest.bytes and not os.path.exists(oldest.path)
-    bounded = validate(contract, paths, options=RunOptions(cache=str(tmp_path / "cache"), cache_max_bytes=10_000))
-    assert sum(e.bytes for e in entries(str(tmp_path / "cache"))) <= 10_000
+    bounded = validate(contract, paths, options=RunOptions(cache=str(tmp_path / "cache"), cache_max_bytes=100_000))
+    assert sum(e.bytes for e in entries(str(tmp_path / "cache"))) <= 100_000
     assert bounded.gate.verdict == validate(contract, paths).gate.verdict
     assert prune(str(tmp_path / "cache"), None)[0] > 0 and entries(str(tmp_path / "cache")) == []
 

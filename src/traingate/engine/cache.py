@@ -36,7 +36,7 @@ class Found:
     sha256: str
     trusted: bool = False  # the file's stat is the record's, settled: its sha256 is the record's, not hashed
     renew: bool = True  # the record's identity is not the file's, or had not settled: write it again once confirmed
-    shared: dict[str, Any] | None = None
+    shared: bool = False  # it holds the shared part (loaded with the states: `shared_part`)
     checks: set[int] = field(default_factory=set)  # the checks whose entries it holds, loaded when needed
     states: dict[int, Any] = field(default_factory=dict)  # check index -> state, as loaded
 
@@ -61,6 +61,8 @@ class RunCache:
     finished_from_cache: list[str] = field(default_factory=list)  # checks whose result came from the cache
     hands_on: bool = False  # the run hands its states on (evidence, rejects): every state is needed
     finished: dict[int, Any] = field(default_factory=dict)  # check index -> finished result kept (cache_results.py)
+    parts: dict[int, Any] = field(default_factory=dict)  # file index -> its shared part, as loaded
+    merged_files: int = 0  # the leading files whose states came merged in one entry per check (cache_prefix.py)
 
     def look_up(self) -> None:
         """Each file's identity, taken before it is hashed (a change after it shows in the next run's), and
@@ -73,16 +75,20 @@ class RunCache:
                 continue
             steady = record.get("settled") is True and record.get("identity") == now
             found = Found(str(record.get("sha256")), steady and not self.verify, not steady)
-            found.shared = self.entry(self.key_of(index, found.sha256, "shared", self.shared), source, "shared part")
+            found.shared = self.store.has(self.key_of(index, found.sha256, "shared", self.shared))
             found.checks = {c for c, key in enumerate(self.checks) if self.store.has(self.key_of(index, found.sha256,
                                                                                                "check", key))}
             self.found[index] = found
 
-    def load_states(self) -> dict[int, frozenset[int]]:
-        """The states of the checks whose finished result the cache does not hold, loaded and checked; the
-        files with an entry that must not be trusted, each with the checks still cached (to fold the rest)."""
+    def load_states(self, start: int, fresh: set[int]) -> dict[int, frozenset[int]]:
+        """The states of the checks whose finished result the cache does not hold, and the shared part of the
+        files not read (`fresh` those read), loaded and checked, from the file at `start` on (those before it
+        came merged: cache_prefix.py); the files with an entry that must not be trusted, each with the checks
+        still cached (to fold the rest)."""
         spoiled = {}
-        for index, found in self.found.items():
+        for index, found in ((i, f) for i, f in self.found.items() if i >= start):
+            if index not in fresh and self.shared_part(index) is None:
+                spoiled[index] = frozenset(found.checks)
             for check in sorted(found.checks - set(self.finished)):
                 key = self.key_of(index, found.sha256, "check", self.checks[check])
                 state = self.entry(key, self.files[index], self.validators[check].check_id)
@@ -98,7 +104,7 @@ class RunCache:
         found = self.found.get(index)
         if found is None:
             return frozenset()
-        if found.shared is not None and len(found.checks) == len(self.validators):
+        if found.shared and len(found.checks) == len(self.validators):
             return None
         return frozenset(found.checks)
 
@@ -133,14 +139,24 @@ class RunCache:
         found = self.found.get(index)
         out = fresh if fresh is not None else Folded.empty(self.validators)
         if found is not None:
-            if fresh is None and found.shared is not None:
-                for name in SHARED:
-                    setattr(out, name, found.shared[name])
+            shared = self.shared_part(index) if fresh is None else None
+            for name, value in (shared or {}).items():
+                setattr(out, name, value)
             for check, state in found.states.items():
                 out.states[check] = state
             if fresh is not None and found.checks:
                 self.refolded[index] = [v.check_id for i, v in enumerate(self.validators) if i not in found.checks]
         return out
+
+    def shared_part(self, index: int) -> dict[str, Any] | None:
+        """The shared part of a cached file's fold, loaded once; None when it must not be trusted."""
+        found = self.found[index]
+        if found.shared and index not in self.parts:
+            self.parts[index] = self.entry(self.key_of(index, found.sha256, "shared", self.shared), self.files[index],
+                                           "shared part")
+        part = self.parts.get(index)
+        found.shared = isinstance(part, dict)
+        return part if isinstance(part, dict) else None
 
     def keep(self, index: int, folded: Folded, skip: frozenset[int]) -> None:
         """The file's fresh fold written to the cache, its record last (it is what later runs look up)."""

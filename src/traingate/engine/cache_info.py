@@ -41,7 +41,8 @@ def close_run_cache(cache: RunCache | None) -> CacheInfo | None:
                      cached_files=[p for i, p in enumerate(paths) if i not in cache.read],
                      read_files=[p for i, p in enumerate(paths) if i in cache.read],
                      refolded={paths[i]: checks for i, checks in sorted(cache.refolded.items())},
-                     entries_written=cache.written, finished=cache.finished_from_cache)
+                     entries_written=cache.written, finished=cache.finished_from_cache,
+                     merged_files=cache.merged_files)
 
 
 def cache_warnings(cache: RunCache | None, run: RunOptions) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 from traingate.contracts.model import Contract
 from traingate.data.sources import SourceFile
 from traingate.engine.cache import RunCache
+from traingate.engine.cache_prefix import keep_prefix, load_prefix
 from traingate.engine.cache_results import look_up_finished
 from traingate.engine.executors import Outcome, run_shards
 from traingate.engine.fold import fold
@@ -91,9 +92,24 @@ class Folding:
         for index in self.cache.confirm():
             self.here(index, frozenset())
         look_up_finished(self.cache)
-        for index, cached in self.cache.load_states().items():  # an entry that must not be trusted: fold again
+        prefix = load_prefix(self.cache, self._whole())
+        start = prefix.files if prefix is not None else 0
+        for index, cached in self.cache.load_states(start, set(self.fresh)).items():  # not to be trusted: fold again
             self.here(index, cached)
-        return self._merge([self.cache.merged(i, self.fresh.get(i)) for i in range(len(self.files))])
+        self.cache.merged_files = start
+        merged = self._merge(([prefix.folded] if prefix is not None else [])
+                             + [self.cache.merged(i, self.fresh.get(i)) for i in range(start, len(self.files))])
+        complete = self.max_rss_mib is None and all(i in self.cache.kept or i not in self.fresh
+                                                    for i in range(len(self.files)))
+        keep_prefix(self.cache, merged, start, complete)
+        return merged
+
+    def _whole(self) -> int:
+        """How many leading files are cached whole and were not read."""
+        count = 0
+        while count < len(self.files) and self.skips[count] is None and count not in self.fresh:
+            count += 1
+        return count
 
     def _merge(self, parts: list[Folded]) -> Folded:
         merged = Folded.empty(self.validators)

@@ -57,11 +57,14 @@ class CacheInfo(Model):
     entries_written: int = Field(description="Entries written to the cache by this run.")
     finished: list[str] = Field(default_factory=empty.list_, description="Checks whose finished result came from "
                                 "the cache: the same state over the same files, kept by an earlier run.")
+    merged_files: int = Field(0, description="Leading files whose states came merged, one entry per check kept by "
+                              "an earlier run over them, rather than merged file by file.")
 
     def line(self) -> str:
         """What the run took from the cache, in one line (terminal and HTML)."""
         total = len(self.cached_files) + len(self.read_files)
         text = f"{len(self.cached_files)} of {total} file(s) from the cache {self.directory}, {len(self.read_files)} read"
+        text += f" (the first {self.merged_files} merged in one entry per check)" if self.merged_files else ""
         checks = sorted({c for checks in self.refolded.values() for c in checks})
         return text + (f"; checks folded again on cached files: {', '.join(checks)}" if checks else "")
 

@@ -43,6 +43,7 @@ from traingate.validators.common.options import DEFAULT_NORMALISATION, Normalisa
 from traingate.validators.common.partitioned import Partitioned
 from traingate.validators.common.registry import check
 from traingate.validators.common.thresholds import judge
+from traingate.validators.uniqueness.ranked import Kept, Ranked, from_summary, summarised
 from traingate.validators.uniqueness.runs import key_order, repeated, sort_rows
 
 
@@ -82,13 +83,14 @@ class KeyState:
     findings: Findings = field(default_factory=Findings)  # every clustered row, set by finalize
     values: Rows = field(default_factory=Rows)  # row id, the keep rule's value (a rule other than first)
     key_runs: dict[int, np.ndarray] = field(default_factory=dict)  # file index -> its content keys, sorted (cache)
+    kept: Kept | None = None  # the rows of the cache's leading files, summarised (ranked.py), beside `table`
 
 
 @check("exact_duplicates", group="uniqueness", options=ExactDuplicatesCheck, details=ExactDuplicatesDetails)
 class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], SpillsRows[KeyState], LooksAgain[KeyState],
                                ListsFindings[KeyState]):
     spills = "rows' keys"
-    _grouped: tuple[KeyState, tuple[list[np.ndarray], list[np.ndarray]]] | None = None
+    _grouped: tuple[KeyState, tuple[Ranked, Ranked]] | None = None
 
     def fields(self) -> list[str]:
         return content_fields(self.spec.kind, self.spec.fields, self.config.on)
@@ -120,8 +122,9 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         return state
 
     def merge_states(self, a: KeyState, b: KeyState) -> KeyState:
+        kept = a.kept.merge(b.kept) if a.kept and b.kept else a.kept or b.kept
         return KeyState(a.rows + b.rows, a.table.merge(b.table), {**a.files, **b.files}, values=a.values.merge(b.values),
-                        key_runs={**a.key_runs, **b.key_runs})
+                        key_runs={**a.key_runs, **b.key_runs}, kept=kept)
 
     def spill(self, state: KeyState) -> tuple[KeyState, int]:
         """Write the keys held in memory to disk, split by key: called when memory runs short."""
@@ -150,10 +153,22 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
                 state.key_runs = {next(iter(state.files)): np.sort(table[:, 0])}
         return state
 
-    def _groups(self, state: KeyState) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def prefix_form(self, state: KeyState) -> KeyState:
+        """The state as the cache keeps it for a run's leading files: its rows summarised (ranked.py), so that a
+        run over those files and more looks the new rows' keys up in it rather than grouping every row again.
+        It lists the first rows of each group only: not for a run that lists every finding."""
+        kept = summarised(state.table, bool(self.prompt_fields()))
+        return KeyState(state.rows, Partitioned(by=state.table.by), dict(state.files),
+                        kept=state.kept.merge(kept) if state.kept else kept)
+
+    def _groups(self, state: KeyState) -> tuple[Ranked, Ranked]:
         """Duplicate clusters and prompt conflicts, largest first: computed once for wanted_rows and finalize."""
         if self._grouped is not None and self._grouped[0] is state:
             return self._grouped[1]
+        if state.kept is not None:
+            ranked = from_summary(state.kept, state.table, bool(self.prompt_fields()))
+            self._grouped = (state, ranked)
+            return ranked
         groups: list[np.ndarray] = []
         conflicts: list[np.ndarray] = []
         width = 3 if self.prompt_fields() else 2
@@ -165,32 +180,36 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
                 chosen = None if kept is None else holding(keys, kept)  # the rows whose content key repeats
                 groups += clusters(keys, ids, rare=True) if chosen is None else clusters(keys[chosen], ids[chosen])
                 conflicts += found.result() if found is not None else []
-        grouped = (largest_first(groups), largest_first(conflicts)) if state.table.parts else (groups, conflicts)
+        ordered = (largest_first(groups), largest_first(conflicts)) if state.table.parts else (groups, conflicts)
+        grouped = (Ranked.of(ordered[0]), Ranked.of(ordered[1]))
         self._grouped = (state, grouped)
         return grouped
 
     def wanted_rows(self, state: KeyState) -> list[int]:
         groups, conflicts = self._groups(state)
-        return [int(i) for g in groups[: self.config.top_clusters] + conflicts[:3] for i in g[:MEMBERS_SHOWN]]
+        return [int(i) for g in groups.shown(self.config.top_clusters) + conflicts.shown(3) for i in g]
 
     def finalize(self, state: KeyState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         groups, conflicts = self._groups(state)
         self._grouped = None
         if self.keeps_findings:
-            state.findings = duplicate_findings(groups, state.files, kept_rows(groups, state.values))
-        duplicates = sum(len(g) - 1 for g in groups)
+            if groups.members is None:
+                raise RuntimeError("exact duplicates: a summarised state cannot list every finding")
+            state.findings = duplicate_findings(groups.members, state.files, kept_rows(groups.members, state.values))
+        duplicates = int((groups.sizes - 1).sum())
         verdict = judge(self.config, state.rows, duplicates)
         rate = duplicates / state.rows if state.rows else 0.0
-        shown = groups[: self.config.top_clusters]
         details = ExactDuplicatesDetails(
             fields=self.fields(), normalize=list(self.config.normalize), clusters=len(groups),
             duplicate_rows=duplicates,
-            cluster_sizes={str(k): v for k, v in sorted(Counter(len(g) for g in groups).items())},
-            largest_clusters=[describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in shown],
+            cluster_sizes={str(k): v for k, v in sorted(Counter(groups.sizes.tolist()).items())},
+            largest_clusters=[describe_cluster(g, state.files, rows, self.spec, self.fields(), int(size))
+                              for g, size in zip(groups.shown(self.config.top_clusters), groups.sizes)],
             bytes_per_row=24 if self.prompt_fields() else 16,
             same_prompt_different_content=PromptConflicts(
-                prompts=len(conflicts), rows=int(sum(len(g) for g in conflicts)),
-                examples=[describe_cluster(g, state.files, rows, self.spec, self.fields()) for g in conflicts[:3]])
+                prompts=len(conflicts), rows=int(conflicts.sizes.sum()),
+                examples=[describe_cluster(g, state.files, rows, self.spec, self.fields(), int(size))
+                          for g, size in zip(conflicts.shown(3), conflicts.sizes)])
             if self.prompt_fields() else None)
         samples = [m for c in details.largest_clusters for m in c.members[1:2]]
         message = (f"{counted(duplicates, 'duplicate row')} in {counted(len(groups), 'cluster')} among "
@@ -205,8 +224,9 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
 
 
 def describe_cluster(group: np.ndarray, files: Mapping[int, tuple[str, str]], rows: Mapping[int, dict[str, Any]] | None,
-                     spec: DatasetSpec, fields: list[str]) -> Cluster:
-    """A cluster for the report: its size and its first members, each marked where it differs."""
+                     spec: DatasetSpec, fields: list[str], size: int | None = None) -> Cluster:
+    """A cluster for the report: its size (`size`, else the group's) and its first members, each marked where
+    it differs."""
     members = []
     first_text: str | None = None
     content_keys = tuple(k for k in (spec.fields.get("content"), "content", "value", "text") if k)
@@ -219,7 +239,7 @@ def describe_cluster(group: np.ndarray, files: Mapping[int, tuple[str, str]], ro
         first_text = text if first_text is None else first_text
         members.append(Sample(file=file, line=line, unit=unit, field=",".join(fields), reason="duplicate",
                               excerpt=window(text, 0, 399), span=span))
-    return Cluster(size=len(group), members=members)
+    return Cluster(size=len(group) if size is None else size, members=members)
 
 
 def _first_difference(a: str, b: str) -> tuple[int, int] | None:

@@ -1,0 +1,99 @@
+"""The merged state of a run's leading files, kept as one entry per check and one for the shared part (cache.py
+keeps each file's own), keyed by those files (each one's sha256, index, path, split, format, compression) and
+the part's key. A run whose leading files are those, each of them cached whole, loads these entries in place of
+theirs and merges only the files after them; exact duplicates keeps its rows there summarised
+(validators/uniqueness/summary.py), so that the new rows' keys are looked up rather than every row grouped
+again.
+
+A run writes the merged state of all its files when the merged state it loaded covers fewer than PREFIX_SHARE of
+them: a dataset that grows a file at a time is merged anew each time it has grown by a third, and the files
+merged one by one stay under a quarter of all. Neither used nor written by a run that hands its states on
+(--evidence, --rejects, --clusters: exact duplicates' summary keeps the first rows of each group only); not
+written under --max-memory (a state may be on disk), when a check errored, when a file's fold is not cached
+whole, nor when a check's result came from the cache (its state was not loaded). An entry that must not be
+trusted is ignored with a warning, and the files' own entries are merged instead."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from traingate.engine.cache import SHARED, RunCache
+from traingate.engine.cache_keys import digest
+from traingate.engine.folded import Folded
+
+PREFIX_SHARE = 0.75
+
+
+@dataclass
+class Prefix:
+    files: int  # the leading files it holds
+    folded: Folded
+
+
+def _links(cache: RunCache) -> list[str]:
+    """A digest of each run of leading files: [i] that of the files 0 to i."""
+    out, chained = [], hashlib.sha256(b"leading files")
+    for index, (source, sha) in enumerate(zip(cache.files, cache.hashes)):
+        chained.update(json.dumps([sha.result(), index, source.path, source.split, source.format,
+                                   source.compression]).encode() + b"\0")
+        out.append(chained.copy().hexdigest())
+    return out
+
+
+def _key(link: str, part: str) -> str:
+    return digest("prefix", link, part)
+
+
+def load_prefix(cache: RunCache, whole: int) -> Prefix | None:
+    """The merged state of the most leading files the cache holds one for, among the first `whole` (each cached
+    whole and not read this run); None when there is none, or one of its entries must not be trusted."""
+    if cache.hands_on or whole < 2:
+        return None
+    links = _links(cache)
+    needed = [c for c in range(len(cache.validators)) if c not in cache.finished]
+    for count in range(whole, 1, -1):
+        link = links[count - 1]
+        keys = {c: _key(link, f"check:{cache.checks[c]}") for c in needed}
+        if cache.store.has(_key(link, f"shared:{cache.shared}")) and all(cache.store.has(k) for k in keys.values()):
+            return _loaded(cache, count, _key(link, f"shared:{cache.shared}"), keys)
+    return None
+
+
+def _loaded(cache: RunCache, count: int, shared_key: str, keys: dict[int, str]) -> Prefix | None:
+    what = f"the merged state of the first {count} files"
+    shared = cache.entry(shared_key, None, f"{what} · shared")
+    if not isinstance(shared, dict):
+        return None
+    folded = Folded.empty(cache.validators)
+    for name in SHARED:
+        setattr(folded, name, shared[name])
+    for check, key in keys.items():
+        state = cache.entry(key, None, f"{what} · {cache.validators[check].check_id}")
+        if state is None:
+            return None
+        folded.states[check] = state
+    return Prefix(count, folded)
+
+
+def keep_prefix(cache: RunCache, folded: Folded, used: int, complete: bool) -> None:
+    """The merged state of all the run's files written, when the one it used covers too few of them.
+    `complete`: every file's fold is cached whole, and the run is not under --max-memory."""
+    count = len(cache.files)
+    if cache.hands_on or not complete or count < 2 or used >= PREFIX_SHARE * count or cache.finished:
+        return
+    if folded.stopped or folded.halvings or any(e is not None for e in folded.errors):
+        return
+    link = _links(cache)[count - 1]
+    states: list[Any] = []
+    for validator, state in zip(cache.validators, folded.states):
+        form = getattr(validator, "prefix_form", None)  # a form that is quicker to finish with more files
+        states.append(form(state) if callable(form) else state)
+    label = f"run · first {count} files"
+    for check, state in enumerate(states):  # the shared part last: a run looks it up first
+        cache.keep_entry(_key(link, f"check:{cache.checks[check]}"), state,
+                         f"{label} · {cache.validators[check].check_id} · merged state")
+    cache.keep_entry(_key(link, f"shared:{cache.shared}"), {name: getattr(folded, name) for name in SHARED},
+                     f"{label} · shared · merged state")

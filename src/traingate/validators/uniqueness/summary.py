@@ -1,0 +1,167 @@
+"""Rows grouped by a key, kept without the rows: per key its row count, its first row ids and the least and
+greatest of a value over its rows. Exact duplicates keeps its rows this way in the cache's merged state of a
+run's leading files (engine/cache_prefix.py), so that a run over those files and a new one finishes from that
+summary and the new rows alone: the new keys are looked up in it (a binary search each), rather than every
+row of every file grouped again.
+
+The groups it gives are those `grouping.clusters` gives from the rows: the keys held by two or more rows (with
+`values`, only those whose rows do not all share one value), largest first, then by first row, each with its
+first SHOWN row ids. A key held by one row is kept apart (`one`), in 16 or 24 bytes a key rather than a group's
+48, since most keys are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SHOWN = 3  # the row ids kept of each group: the members a report shows
+NONE = np.iinfo(np.uint64).max  # no row id (a group of fewer rows)
+
+
+@dataclass
+class Keyed:
+    """Keys ascending, each once, with its rows' count, first SHOWN row ids (ascending, NONE after the last)
+    and the least and greatest value of its rows (None: not tracked)."""
+
+    keys: np.ndarray
+    counts: np.ndarray
+    first: np.ndarray
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def take(self, at: np.ndarray) -> Keyed:
+        return Keyed(self.keys[at], self.counts[at], self.first[at], *_values(self, at))
+
+
+@dataclass
+class Single:
+    """Keys a single row holds, ascending: its row id and value (None: not tracked)."""
+
+    keys: np.ndarray
+    ids: np.ndarray
+    values: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def take(self, at: np.ndarray) -> Keyed:
+        first = np.full((len(at), SHOWN), NONE, np.uint64)
+        first[:, 0] = self.ids[at]
+        values = None if self.values is None else self.values[at]
+        return Keyed(self.keys[at], np.ones(len(at), np.int64), first, values, values)
+
+
+@dataclass
+class Summary:
+    """A key's groups: `one` the keys a single row holds, `many` the others."""
+
+    one: Single
+    many: Keyed
+
+    @classmethod
+    def of(cls, keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None, ordered: bool = False) -> Summary:
+        """The rows' summary; `ordered`: they are given in (key, row id) order."""
+        if not ordered:
+            order = np.lexsort((ids, keys))
+            keys, ids, values = keys[order], ids[order], None if values is None else values[order]
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else starts_none()
+        counts = np.diff(np.append(starts, len(keys))).astype(np.int64)
+        first = np.full((len(starts), SHOWN), NONE, np.uint64)
+        for j in range(SHOWN):
+            has = counts > j
+            first[has, j] = ids[starts[has] + j]
+        low = high = None
+        if values is not None:
+            low, high = (np.minimum.reduceat(values, starts), np.maximum.reduceat(values, starts)) if len(starts) \
+                else (values[:0], values[:0])
+        return split(Keyed(keys[starts], counts, first, low, high))
+
+    def __len__(self) -> int:
+        return len(self.one) + len(self.many)
+
+    def merge(self, other: Summary) -> Summary:
+        """Both summaries' rows together: every key of both regrouped (for the cache's merged state)."""
+        both = _joined([self.one.take(np.arange(len(self.one))), self.many,
+                        other.one.take(np.arange(len(other.one))), other.many])
+        order = np.argsort(both.keys, kind="stable")
+        both = both.take(order)
+        starts = np.flatnonzero(np.concatenate(([True], both.keys[1:] != both.keys[:-1]))) if len(both) \
+            else starts_none()
+        return split(_reduced(both, starts))
+
+    def groups(self, extra: Summary | None = None, differ: bool = False) -> Keyed:
+        """The groups of these rows and `extra`'s (few, next to these): keys held by two or more rows (with
+        `differ`, whose values differ), largest first, then by first row. The keys of `extra` are looked up
+        in this summary; none of its other keys is regrouped."""
+        base = self.many
+        if extra is not None and len(extra):
+            added = _joined([extra.one.take(np.arange(len(extra.one))), extra.many])
+            found_many, at_many = _found(self.many.keys, added.keys)
+            found_one, at_one = _found(self.one.keys, added.keys)
+            untouched = np.ones(len(self.many), bool)
+            untouched[at_many[found_many]] = False
+            pairs = _joined([self.many.take(at_many[found_many]), added.take(found_many),
+                             self.one.take(at_one[found_one]), added.take(found_one)])
+            hits = int(found_many.sum()), int(found_one.sum())
+            index = np.concatenate([np.arange(hits[0]), np.arange(hits[0]), hits[0] + np.arange(hits[1]),
+                                    hits[0] + np.arange(hits[1])])
+            order = np.argsort(index, kind="stable")
+            merged = _reduced(pairs.take(order), np.arange(0, len(order), 2))
+            base = _joined([self.many.take(untouched), merged, added.take(~(found_many | found_one))])
+        keep = base.counts > 1
+        if differ and base.low is not None and base.high is not None:
+            keep &= base.low != base.high
+        chosen = base.take(np.flatnonzero(keep))
+        return chosen.take(np.lexsort((chosen.first[:, 0], -chosen.counts)))
+
+
+def starts_none() -> np.ndarray:
+    return np.zeros(0, np.int64)
+
+
+def split(keyed: Keyed) -> Summary:
+    single = np.flatnonzero(keyed.counts == 1)
+    values = None if keyed.low is None else keyed.low[single]
+    return Summary(Single(keyed.keys[single], keyed.first[single, 0], values), keyed.take(np.flatnonzero(keyed.counts != 1)))
+
+
+def _values(keyed: Keyed, at: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if keyed.low is None or keyed.high is None:
+        return None, None
+    return keyed.low[at], keyed.high[at]
+
+
+def _joined(parts: list[Keyed]) -> Keyed:
+    low = None if any(p.low is None for p in parts) else np.concatenate([p.low for p in parts])
+    high = None if any(p.high is None for p in parts) else np.concatenate([p.high for p in parts])
+    return Keyed(np.concatenate([p.keys for p in parts]), np.concatenate([p.counts for p in parts]),
+                 np.concatenate([p.first for p in parts]), low, high)
+
+
+def _found(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which of `wanted` are among `keys` (ascending), and where."""
+    if not len(keys):
+        return np.zeros(len(wanted), bool), np.zeros(len(wanted), np.int64)
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return keys[at] == wanted, at
+
+
+def _reduced(keyed: Keyed, starts: np.ndarray) -> Keyed:
+    """Runs of one key (beginning at `starts`) made one: counts added, the first SHOWN row ids of all kept,
+    values' least and greatest."""
+    if not len(starts):
+        return keyed
+    counts = np.add.reduceat(keyed.counts, starts)
+    runs = np.diff(np.append(starts, len(keyed)))
+    first = np.full((len(starts), SHOWN * int(runs.max())), NONE, np.uint64)
+    for j in range(int(runs.max())):
+        has = runs > j
+        first[has, j * SHOWN:(j + 1) * SHOWN] = keyed.first[starts[has] + j]
+    first = np.sort(first, axis=1)[:, :SHOWN]
+    low = None if keyed.low is None else np.minimum.reduceat(keyed.low, starts)
+    high = None if keyed.high is None else np.maximum.reduceat(keyed.high, starts)
+    return Keyed(keyed.keys[starts], counts, first, low, high)
