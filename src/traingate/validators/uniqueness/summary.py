@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 SHOWN = 3  # the row ids kept of each group: the members a report shows
-NONE = np.iinfo(np.uint64).max  # no row id (a group of fewer rows)
+NONE = (1 << 64) - 1  # no row id (a group of fewer rows): the largest uint64
 
 
 @dataclass
