@@ -123,12 +123,7 @@ def test_exact_duplicates_finishes_from_the_summary_as_from_every_row_whatever_i
     _same(whole, full)
 
 
-EMPTY_SUMMARY_IS_FALSE = pytest.mark.xfail(strict=True, reason=(
-    "ranked.from_summary tests `if kept.prompts`: a Summary of zero rows has len 0, so leading files of no "
-    "rows drop every prompt repeated with other content in the files after them"))
-
-
-@pytest.mark.parametrize("shape", ["identical", pytest.param("empty_prefix", marks=EMPTY_SUMMARY_IS_FALSE),
+@pytest.mark.parametrize("shape", ["identical", "empty_prefix",
                                    "empty_tail", "tail_repeats_prefix", "unique"])
 def test_exact_duplicates_from_the_summary_on_degenerate_data(shape: str, tmp_path: Path) -> None:
     row = {"id": "r", "prompt": "same", "response": "same"}
@@ -245,10 +240,6 @@ def test_two_leading_files_that_swap_their_contents_do_not_use_the_merged_state(
     _same(result, validate(contract, paths))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "TRAINGATE_MAX_LINE_BYTES decides which lines are read (readers.max_line_bytes) but is in no key of a "
-    "state (cache_keys.check_keys, shared_key; only cache_rows' key holds it): states folded under a smaller "
-    "limit, merged or per file, are used by a run under a larger one"))
 def test_states_folded_under_another_line_length_limit_are_not_used(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     contract = contract_of("sft", tmp_path, _exact())
@@ -721,7 +712,6 @@ def _copy(state: Any) -> Any:
     return copy.deepcopy(state)
 
 
-@EMPTY_SUMMARY_IS_FALSE
 def test_a_merged_state_of_leading_files_without_rows_keeps_the_prompt_conflicts_after_it(tmp_path: Path) -> None:
     validator = _validator("", tmp_path)
     ids = np.arange(4, dtype=np.uint64) + (np.uint64(2) << np.uint64(40))

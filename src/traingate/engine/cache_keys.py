@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from traingate.contracts.model import Contract
+from traingate.data.readers import max_line_bytes
 from traingate.data.sources import SourceFile
 from traingate.engine.assemble import side_files
 from traingate.engine.presence import all_needs
@@ -65,7 +66,7 @@ def check_keys(contract: Contract, validators: list[Validator[Any, Any]], column
     return [digest("check", __version__, code_digest(), _module_digest(v), v.check_id, c.model_dump(mode="json"),
                    _dataset(contract), sorted(columns),
                    isinstance(v, ListsFindings) and v.keeps_findings,
-                   [(s.path, s.sha256) for s in side_files([v])])
+                   [(s.path, s.sha256) for s in side_files([v])], max_line_bytes())
             for v, c in zip(validators, configs)]
 
 
@@ -73,7 +74,7 @@ def shared_key(contract: Contract, validators: list[Validator[Any, Any]], column
     findings = any(isinstance(v, ListsFindings) and v.keeps_findings for v in validators)
     needs = sorted(str(n) for n in all_needs(validators))
     return digest("shared", __version__, code_digest(), _dataset(contract), sorted(columns), needs,
-                  sketched_features(contract), findings)
+                  sketched_features(contract), findings, max_line_bytes())
 
 
 SETTLE_NS = 2_000_000_000

@@ -69,10 +69,11 @@ def summarised(table: Partitioned, prompts: bool) -> Kept:
 def from_summary(kept: Kept, table: Partitioned, prompts: bool) -> tuple[Ranked, Ranked]:
     """Duplicate clusters and prompt conflicts of the summarised rows and the table's rows together."""
     extra = summarised(table, prompts) if len(table) else None
-    clusters = kept.content.groups(extra.content if extra else None)
-    conflicts = kept.prompts.groups(extra.prompts if extra else None, differ=True) if kept.prompts else None
+    clusters = kept.content.groups(extra.content if extra is not None else None)
+    conflicts = kept.prompts.groups(extra.prompts if extra is not None else None, differ=True) \
+        if kept.prompts is not None else None  # a summary of no rows is still one: its length is 0
     return (Ranked(clusters.counts, clusters.first),
-            Ranked(conflicts.counts, conflicts.first) if conflicts else Ranked.of([]))
+            Ranked(conflicts.counts, conflicts.first) if conflicts is not None else Ranked.of([]))
 
 
 def _summary(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None) -> Summary:
