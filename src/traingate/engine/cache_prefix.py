@@ -78,14 +78,16 @@ def _loaded(cache: RunCache, count: int, shared_key: str, keys: dict[int, str]) 
     return Prefix(count, folded)
 
 
-def keep_prefix(cache: RunCache, folded: Folded, used: int, complete: bool) -> None:
-    """The merged state of all the run's files written, when the one it used covers too few of them.
+def keep_prefix(cache: RunCache, folded: Folded, used: int, complete: bool) -> list[Any] | None:
+    """The merged state of all the run's files written, when the one it used covers too few of them; the
+    states as written (a check's prefix form is a state of it, which finishes as the state it was made from:
+    the run finishes from it rather than from the rows again), or None when none was written.
     `complete`: every file's fold is cached whole, and the run is not under --max-memory."""
     count = len(cache.files)
     if cache.hands_on or not complete or count < 2 or used >= PREFIX_SHARE * count or cache.finished:
-        return
+        return None
     if folded.stopped or folded.halvings or any(e is not None for e in folded.errors):
-        return
+        return None
     link = _links(cache)[count - 1]
     states: list[Any] = []
     for validator, state in zip(cache.validators, folded.states):
@@ -97,3 +99,4 @@ def keep_prefix(cache: RunCache, folded: Folded, used: int, complete: bool) -> N
                          f"{label} · {cache.validators[check].check_id} · merged state")
     cache.keep_entry(_key(link, f"shared:{cache.shared}"), {name: getattr(folded, name) for name in SHARED},
                      f"{label} · shared · merged state")
+    return states

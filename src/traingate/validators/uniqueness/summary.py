@@ -68,17 +68,23 @@ class Summary:
         if not ordered:
             order = np.lexsort((ids, keys))
             keys, ids, values = keys[order], ids[order], None if values is None else values[order]
-        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else starts_none()
-        counts = np.diff(np.append(starts, len(keys))).astype(np.int64)
-        first = np.full((len(starts), SHOWN), NONE, np.uint64)
+        change = np.ones(len(keys), bool)
+        np.not_equal(keys[1:], keys[:-1], out=change[1:])
+        starts = np.flatnonzero(change)
+        counts = np.diff(starts, append=len(keys)).astype(np.int64)
+        single = counts == 1
+        alone, shared = starts[single], starts[~single]  # a key of one row: its key, row id and value alone
+        one = Single(keys[alone], ids[alone], None if values is None else values[alone])
+        sizes = counts[~single]
+        first = np.full((len(shared), SHOWN), NONE, np.uint64)
         for j in range(SHOWN):
-            has = counts > j
-            first[has, j] = ids[starts[has] + j]
+            has = sizes > j
+            first[has, j] = ids[shared[has] + j]
         low = high = None
         if values is not None:
-            low, high = (np.minimum.reduceat(values, starts), np.maximum.reduceat(values, starts)) if len(starts) \
-                else (values[:0], values[:0])
-        return split(Keyed(keys[starts], counts, first, low, high))
+            low, high = ((np.minimum.reduceat(values, starts)[~single], np.maximum.reduceat(values, starts)[~single])
+                         if len(starts) else (values[:0], values[:0]))
+        return cls(one, Keyed(keys[shared], sizes, first, low, high))
 
     def __len__(self) -> int:
         return len(self.one) + len(self.many)
