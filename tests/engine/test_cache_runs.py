@@ -11,13 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import contract_text
 from tests.engine.test_cache import cached_then_appended, comparable, contract_of, drop_entries, write_parts
 from tests.validators.test_merge_law import _rows
 from traingate.engine.runner import RunOptions, validate
 from traingate.validators.common import grouping
 from traingate.validators.common.grouping import clusters, holding
-from traingate.validators.uniqueness import exact, runs
+from traingate.validators.uniqueness import ranked, runs
 
 
 def _table(rng: np.random.Generator, start: int, n: int) -> np.ndarray:
@@ -90,18 +89,11 @@ def _prompt_table(rng: np.random.Generator, file: int, n: int, repeat_share: flo
 @pytest.mark.parametrize("repeat_share", [0.0, 0.05, 0.5, 0.9, 1.0])
 @pytest.mark.parametrize("layout", ["sorted runs", "row order", "shuffled"])
 def test_prompt_conflicts_are_those_of_all_rows_sorted_whole(seed: int, repeat_share: float, layout: str) -> None:
-    from traingate.contracts import parse_contract
-    from traingate.validators import build
-
     rng = np.random.default_rng(seed)
-    contract = parse_contract(contract_text("sft", "  uniqueness:\n    - type: exact_duplicates\n",
-                                            "  fields: {prompt: p, response: r}\n"))
-    (check,) = contract.all_checks()
-    validator = build(check, contract.dataset, "uniqueness.exact_duplicates", ".")
     tables = [_prompt_table(rng, f, int(rng.integers(1, 60)), repeat_share) for f in range(4)]
     whole = np.concatenate([runs.sort_rows(t) for t in tables] if layout == "sorted runs" else tables)
     whole = whole[rng.permutation(len(whole))] if layout == "shuffled" else whole
-    found = validator._conflicts(whole)
+    found = ranked._conflicts(whole)
     plain = clusters(whole[:, 2], whole[:, 1], whole[:, 0])
     assert [g.tolist() for g in found] == [g.tolist() for g in plain]
     assert plain or repeat_share < 0.5  # conflicts to find wherever prompts repeat often
@@ -145,8 +137,8 @@ def test_an_appended_run_finds_repeated_content_from_the_kept_sorted_keys(
     contract, paths, cache = cached_then_appended(tmp_path, 200, 160)
     assert drop_entries(tmp_path / "cache", "merged state")  # each file's sorted rows, not the merged summary
     used: list[bool] = []
-    real = exact.repeated
-    monkeypatch.setattr(exact, "repeated", lambda tables, kept: used.append(real(tables, kept) is not None)
+    real = ranked.repeated
+    monkeypatch.setattr(ranked, "repeated", lambda tables, kept: used.append(real(tables, kept) is not None)
                         or real(tables, kept))
     appended = validate(contract, paths, options=replace(cache, max_memory_mib=100_000))  # writes no merged state,
     assert used == [True]  # so it finishes from each file's sorted rows, not from a summary

@@ -20,7 +20,7 @@ from traingate.validators.common.findings import Findings, cluster_findings
 from traingate.validators.common.grouping import KeySeen, largest_first
 from traingate.validators.common.partitioned import Partitioned
 from traingate.validators.common.thresholds import judge
-from traingate.validators.uniqueness.exact import MEMBERS_SHOWN, describe_cluster
+from traingate.validators.uniqueness.shown import MEMBERS_SHOWN, describe_cluster
 
 
 class ConflictDetails(ClusterListing):

@@ -26,7 +26,7 @@ from traingate.validators.common.options import FULL_NORMALISATION, Normalisatio
 from traingate.validators.common.registry import check
 from traingate.validators.common.shingles import token_hashes
 from traingate.validators.common.thresholds import judge
-from traingate.validators.uniqueness.exact import describe_cluster
+from traingate.validators.uniqueness.shown import describe_cluster
 
 
 class EvalSet(StrictModel):

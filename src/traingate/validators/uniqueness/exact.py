@@ -4,30 +4,24 @@ back and grouped one part at a time at the end (validators/common/partitioned.py
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
-from traingate.contracts.model import CheckConfig, DatasetSpec
+from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
-from traingate.data.lookup import field_text, split_row_id
-from traingate.data.masking import window
 from traingate.data.spill import Rows
 from traingate.results.details import Absent
-from traingate.results.model import CheckResult, Sample
+from traingate.results.model import CheckResult
 from traingate.results.words import counted
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, LooksAgain, SpillsRows
 from traingate.validators.common.details import Cluster, ClusterListing, PromptConflictListing, PromptConflicts
 from traingate.validators.common.findings import Findings
-from traingate.validators.common.grouping import clusters, holding, largest_first
 from traingate.validators.common.keep import (
     KEEP_DESCRIPTION,
     KeepRule,
@@ -43,8 +37,9 @@ from traingate.validators.common.options import DEFAULT_NORMALISATION, Normalisa
 from traingate.validators.common.partitioned import Partitioned
 from traingate.validators.common.registry import check
 from traingate.validators.common.thresholds import judge
-from traingate.validators.uniqueness.ranked import Kept, Ranked, from_summary, summarised
-from traingate.validators.uniqueness.runs import key_order, repeated, sort_rows
+from traingate.validators.uniqueness.ranked import Kept, Ranked, from_rows, from_summary, summarised
+from traingate.validators.uniqueness.runs import sort_rows
+from traingate.validators.uniqueness.shown import describe_cluster
 
 
 class ExactDuplicatesCheck(CheckConfig):
@@ -71,7 +66,6 @@ class ExactDuplicatesDetails(ClusterListing, PromptConflictListing):
         None, description="Prompts that repeat with different content (when the kind has prompt fields besides "
         "the content compared).")
 
-MEMBERS_SHOWN = 3
 PROMPT_FIELDS = ("context", "prompt")
 
 
@@ -122,7 +116,7 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         return state
 
     def merge_states(self, a: KeyState, b: KeyState) -> KeyState:
-        kept = a.kept.merge(b.kept) if a.kept and b.kept else a.kept or b.kept
+        kept = a.kept.merge(b.kept) if a.kept is not None and b.kept is not None else a.kept or b.kept
         return KeyState(a.rows + b.rows, a.table.merge(b.table), {**a.files, **b.files}, values=a.values.merge(b.values),
                         key_runs={**a.key_runs, **b.key_runs}, kept=kept)
 
@@ -135,12 +129,6 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         state.table.load()
         state.values.load()
         return state
-
-    def _conflicts(self, table: np.ndarray) -> list[np.ndarray]:
-        """Groups of rows sharing a prompt but not their full content, the rows ordered by (prompt, row id)
-        with one stable sort that merges the cached files' sorted runs (validators/uniqueness/runs.py)."""
-        prompts, ids = table[:, 2], table[:, 1]
-        return clusters(prompts, ids, table[:, 0], order=key_order(prompts))
 
     def cached_form(self, state: KeyState) -> KeyState:
         """The state as the cache keeps it: its rows sorted by prompt key and row id, and its content keys
@@ -169,19 +157,7 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
             ranked = from_summary(state.kept, state.table, bool(self.prompt_fields()))
             self._grouped = (state, ranked)
             return ranked
-        groups: list[np.ndarray] = []
-        conflicts: list[np.ndarray] = []
-        width = 3 if self.prompt_fields() else 2
-        kept = repeated(state.table.memory, state.key_runs) if not state.table.parts else None
-        with ThreadPoolExecutor(max_workers=2) as pool:  # numpy sorts without the GIL: the two run side by side
-            for table in state.table.tables(width):
-                keys, ids = table[:, 0], table[:, 1]
-                found = pool.submit(self._conflicts, table) if width == 3 and len(table) else None
-                chosen = None if kept is None else holding(keys, kept)  # the rows whose content key repeats
-                groups += clusters(keys, ids, rare=True) if chosen is None else clusters(keys[chosen], ids[chosen])
-                conflicts += found.result() if found is not None else []
-        ordered = (largest_first(groups), largest_first(conflicts)) if state.table.parts else (groups, conflicts)
-        grouped = (Ranked.of(ordered[0]), Ranked.of(ordered[1]))
+        grouped = from_rows(state.table, state.key_runs, bool(self.prompt_fields()))
         self._grouped = (state, grouped)
         return grouped
 
@@ -221,35 +197,3 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
 
     def findings(self, state: KeyState) -> Iterator[dict[str, Any]]:
         return state.findings.records()
-
-
-def describe_cluster(group: np.ndarray, files: Mapping[int, tuple[str, str]], rows: Mapping[int, dict[str, Any]] | None,
-                     spec: DatasetSpec, fields: list[str], size: int | None = None) -> Cluster:
-    """A cluster for the report: its size (`size`, else the group's) and its first members, each marked where
-    it differs."""
-    members = []
-    first_text: str | None = None
-    content_keys = tuple(k for k in (spec.fields.get("content"), "content", "value", "text") if k)
-    for row_id in group[:MEMBERS_SHOWN]:
-        file_index, line = split_row_id(int(row_id))
-        file, unit = files[file_index]
-        record = (rows or {}).get(int(row_id))
-        text = " │ ".join(field_text(record, spec.column(f), content_keys) for f in fields) if record else ""
-        span = _first_difference(first_text, text) if first_text is not None else None
-        first_text = text if first_text is None else first_text
-        members.append(Sample(file=file, line=line, unit=unit, field=",".join(fields), reason="duplicate",
-                              excerpt=window(text, 0, 399), span=span))
-    return Cluster(size=len(group) if size is None else size, members=members)
-
-
-def _first_difference(a: str, b: str) -> tuple[int, int] | None:
-    """The first run of words of `b` that differs from `a` (within the shown excerpt), if any; compared
-    word by word, so a changed word is marked whole rather than the letters two words happen to share."""
-    words_a = [m.group() for m in re.finditer(r"\S+|\s+", a[:400])]
-    spans_b = [m.span() for m in re.finditer(r"\S+|\s+", b[:400])]
-    words_b = [b[i:j] for i, j in spans_b]
-    for tag, _, _, j1, j2 in difflib.SequenceMatcher(None, words_a, words_b, autojunk=False).get_opcodes():
-        if tag != "equal":
-            start = spans_b[j1][0] if j1 < len(spans_b) else len(b[:400])
-            return (start, spans_b[j2 - 1][1] if j2 > j1 else start)
-    return None

@@ -25,10 +25,10 @@ from traingate.validators.common.registry import check
 from traingate.validators.common.shingles import shingle_sets
 from traingate.validators.common.thresholds import judge
 from traingate.validators.common.verify import verified_pairs
-from traingate.validators.uniqueness.exact import describe_cluster
 from traingate.validators.uniqueness.leak_keys import VERIFY_ALL_PAIRS_UP_TO, HeldKeys, SplitState, leak_keys
 from traingate.validators.uniqueness.leak_pairs import TEST, TRAIN
 from traingate.validators.uniqueness.leak_problems import leakage_problem
+from traingate.validators.uniqueness.shown import describe_cluster
 
 
 class SplitLeakageCheck(CheckConfig):

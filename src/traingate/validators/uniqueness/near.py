@@ -54,7 +54,7 @@ from traingate.validators.common.registry import check
 from traingate.validators.common.shingles import shingle_sets
 from traingate.validators.common.thresholds import judge
 from traingate.validators.common.verify import verified_pairs
-from traingate.validators.uniqueness.exact import describe_cluster
+from traingate.validators.uniqueness.shown import describe_cluster
 
 
 class _ShingleOptions(CheckConfig):

@@ -8,12 +8,14 @@ and looked up in it."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from traingate.validators.common.grouping import in_key_order
+from traingate.validators.common.grouping import clusters, holding, in_key_order, largest_first
 from traingate.validators.common.partitioned import Partitioned
+from traingate.validators.uniqueness.runs import key_order, repeated
 from traingate.validators.uniqueness.summary import NONE, SHOWN, Summary
 
 KEY, ID, PROMPT = 0, 1, 2  # the columns of exact duplicates' table
@@ -74,6 +76,32 @@ def from_summary(kept: Kept, table: Partitioned, prompts: bool) -> tuple[Ranked,
         if kept.prompts is not None else None  # a summary of no rows is still one: its length is 0
     return (Ranked(clusters.counts, clusters.first),
             Ranked(conflicts.counts, conflicts.first) if conflicts is not None else Ranked.of([]))
+
+
+def from_rows(table: Partitioned, key_runs: dict[int, np.ndarray], prompts: bool) -> tuple[Ranked, Ranked]:
+    """Duplicate clusters and prompt conflicts found from every row (in memory, or part by part from disk);
+    with the cached files' sorted runs (`key_runs`, runs.py), the content keys repeated are found by merging
+    them."""
+    groups: list[np.ndarray] = []
+    conflicts: list[np.ndarray] = []
+    width = 3 if prompts else 2
+    kept = repeated(table.memory, key_runs) if not table.parts else None
+    with ThreadPoolExecutor(max_workers=2) as pool:  # numpy sorts without the GIL: the two run side by side
+        for rows in table.tables(width):
+            keys, ids = rows[:, KEY], rows[:, ID]
+            found = pool.submit(_conflicts, rows) if prompts and len(rows) else None
+            chosen = None if kept is None else holding(keys, kept)  # the rows whose content key repeats
+            groups += clusters(keys, ids, rare=True) if chosen is None else clusters(keys[chosen], ids[chosen])
+            conflicts += found.result() if found is not None else []
+    ordered = (largest_first(groups), largest_first(conflicts)) if table.parts else (groups, conflicts)
+    return Ranked.of(ordered[0]), Ranked.of(ordered[1])
+
+
+def _conflicts(rows: np.ndarray) -> list[np.ndarray]:
+    """Groups of rows sharing a prompt but not their full content, the rows ordered by (prompt, row id) with
+    one stable sort that merges the cached files' sorted runs (runs.py)."""
+    prompts, ids = rows[:, PROMPT], rows[:, ID]
+    return clusters(prompts, ids, rows[:, KEY], order=key_order(prompts))
 
 
 def _summary(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None) -> Summary:

@@ -42,9 +42,9 @@ from traingate.validators.common.normalize import content_fields, row_texts
 from traingate.validators.common.registry import check
 from traingate.validators.common.samples import seeded_keys
 from traingate.validators.common.thresholds import judge
-from traingate.validators.uniqueness.exact import describe_cluster
 from traingate.validators.uniqueness.semantic_groups import in_order, similar_groups
 from traingate.validators.uniqueness.semantic_words import LONG_TOKENS, MIN_SHARED, shared_words
+from traingate.validators.uniqueness.shown import describe_cluster
 
 # Chosen on MRPC train pairs as the threshold of best F0.5 (precision weighted: a duplicate is dropped) for
 # minilm-static; benchmarks/dedup_quality.py prints the sweep and the test figures (docs/checks/uniqueness.md).
