@@ -14,6 +14,7 @@ import pytest
 from tests.engine.test_cache import cached_then_appended, comparable, contract_of, drop_entries, write_parts
 from tests.validators.test_merge_law import _rows
 from traingate.engine.cache_evict import entries
+from traingate.engine.cache_store import Store
 from traingate.engine.runner import RunOptions, validate
 from traingate.validators.common.grouping import clusters
 from traingate.validators.uniqueness import ranked
@@ -67,9 +68,9 @@ def test_a_run_writes_the_merged_state_when_the_one_it_used_covers_too_few_files
     five = validate(contract, paths[:5], options=cache)  # 4 of 5 merged already: at least three quarters
     assert five.dataset.cache is not None and five.dataset.cache.merged_files == 4
     assert _merged_labels(tmp_path / "cache") == {"first 4 files"}
-    six = validate(contract, paths[:6], options=cache)  # 4 of 6: written anew
+    six = validate(contract, paths[:6], options=cache)  # 4 of 6: written anew, and the one of 4 files goes
     assert six.dataset.cache is not None and six.dataset.cache.merged_files == 4
-    assert _merged_labels(tmp_path / "cache") == {"first 4 files", "first 6 files"}
+    assert _merged_labels(tmp_path / "cache") == {"first 6 files"}
     seven = validate(contract, paths, options=cache)
     assert seven.dataset.cache is not None and seven.dataset.cache.merged_files == 6
     assert seven.dataset.cache.read_files == [paths[6].split("=", 1)[1]]
@@ -146,3 +147,25 @@ def test_a_changed_leading_file_keeps_the_merged_state_from_being_used(tmp_path:
     assert result.dataset.cache is not None and result.dataset.cache.merged_files == 0
     assert result.dataset.cache.read_files == [str(changed)]
     assert comparable(result) == comparable(validate(contract, paths))
+
+
+def test_the_merged_state_used_stays_when_the_new_one_cannot_be_written(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    contract = contract_of("sft", tmp_path)
+    paths = write_parts(tmp_path, _rows("sft", 120), 6)
+    cache = RunOptions(cache=str(tmp_path / "cache"))
+    validate(contract, paths[:4], options=cache)
+    real = Store.put
+
+    def failing(store: Store, key: str, value: Any, label: str) -> int:
+        if label.endswith("shared · merged state"):
+            raise OSError(28, "No space left on device")
+        return real(store, key, value, label)
+    monkeypatch.setattr(Store, "put", failing)
+    six = validate(contract, paths, options=cache)
+    assert [w for w in six.warnings if "shared · merged state could not be written" in w]
+    assert "first 4 files" in _merged_labels(tmp_path / "cache")
+    monkeypatch.undo()
+    again = validate(contract, paths, options=cache)
+    assert again.dataset.cache is not None and again.dataset.cache.merged_files == 4
+    assert comparable(again) == comparable(validate(contract, paths))

@@ -331,8 +331,8 @@ def test_a_shorter_merged_state_is_used_when_the_longer_one_lost_an_entry(tmp_pa
     contract = contract_of("sft", tmp_path, _exact())
     rows = _dupes(240, seed=2)
     paths = _files(tmp_path, [rows[i * 40:(i + 1) * 40] for i in range(6)])
-    validate(contract, paths[:2], options=_cache(tmp_path))
     validate(contract, paths[:3], options=_cache(tmp_path))  # writes the first 3 files' merged state
+    validate(contract, paths[:2], options=_cache(tmp_path))  # and the first 2's (none used: none goes)
     for path in _merged_entries(tmp_path / "cache", "first 3 files · shared").values():
         path.unlink()
     result = validate(contract, paths, options=_cache(tmp_path))
@@ -346,8 +346,8 @@ def test_a_merged_state_entry_spoiled_or_swapped_is_ignored_with_a_warning(spoil
     contract = contract_of("sft", tmp_path, _exact())
     rows = _dupes(240, seed=4)
     paths = _files(tmp_path, [rows[i * 40:(i + 1) * 40] for i in range(6)])
-    validate(contract, paths[:2], options=_cache(tmp_path))
     validate(contract, paths[:3], options=_cache(tmp_path))
+    validate(contract, paths[:2], options=_cache(tmp_path))  # both merged states kept: neither run used one
     newer = _merged_entries(tmp_path / "cache", "first 3 files")
     older = _merged_entries(tmp_path / "cache", "first 2 files")
     check = newer["run · first 3 files · uniqueness.exact_duplicates · merged state"]

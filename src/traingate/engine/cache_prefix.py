@@ -31,6 +31,7 @@ PREFIX_SHARE = 0.75
 class Prefix:
     files: int  # the leading files it holds
     folded: Folded
+    link: str  # their digest, in its entries' keys
 
 
 def _links(cache: RunCache) -> list[str]:
@@ -58,13 +59,13 @@ def load_prefix(cache: RunCache, whole: int) -> Prefix | None:
         link = links[count - 1]
         keys = {c: _key(link, f"check:{cache.checks[c]}") for c in needed}
         if cache.store.has(_key(link, f"shared:{cache.shared}")) and all(cache.store.has(k) for k in keys.values()):
-            return _loaded(cache, count, _key(link, f"shared:{cache.shared}"), keys)
+            return _loaded(cache, count, link, keys)
     return None
 
 
-def _loaded(cache: RunCache, count: int, shared_key: str, keys: dict[int, str]) -> Prefix | None:
+def _loaded(cache: RunCache, count: int, link: str, keys: dict[int, str]) -> Prefix | None:
     what = f"the merged state of the first {count} files"
-    shared = cache.entry(shared_key, None, f"{what} · shared")
+    shared = cache.entry(_key(link, f"shared:{cache.shared}"), None, f"{what} · shared")
     if not isinstance(shared, dict):
         return None
     folded = Folded.empty(cache.validators)
@@ -75,16 +76,19 @@ def _loaded(cache: RunCache, count: int, shared_key: str, keys: dict[int, str]) 
         if state is None:
             return None
         folded.states[check] = state
-    return Prefix(count, folded)
+    return Prefix(count, folded, link)
 
 
-def keep_prefix(cache: RunCache, folded: Folded, used: int, complete: bool) -> list[Any] | None:
-    """The merged state of all the run's files written, when the one it used covers too few of them; the
-    states as written (a check's prefix form is a state of it, which finishes as the state it was made from:
-    the run finishes from it rather than from the rows again), or None when none was written.
-    `complete`: every file's fold is cached whole, and the run is not under --max-memory."""
+def keep_prefix(cache: RunCache, folded: Folded, used: Prefix | None, complete: bool) -> list[Any] | None:
+    """The merged state of all the run's files written, when the one it `used` covers too few of them (which
+    then goes, once the new one is written whole: that holds its files and more); the states as written (a
+    check's prefix form is a state of it, which finishes as the state it was made from: the run finishes from
+    it rather than from the rows again), or None when none was written. `complete`: every file's fold is
+    cached whole, and the run is not under --max-memory."""
     count = len(cache.files)
-    if cache.hands_on or not complete or count < 2 or used >= PREFIX_SHARE * count or cache.finished:
+    if cache.hands_on or not complete or count < 2 or cache.finished:
+        return None
+    if used is not None and used.files >= PREFIX_SHARE * count:
         return None
     if folded.stopped or folded.halvings or any(e is not None for e in folded.errors):
         return None
@@ -93,10 +97,13 @@ def keep_prefix(cache: RunCache, folded: Folded, used: int, complete: bool) -> l
     for validator, state in zip(cache.validators, folded.states):
         form = getattr(validator, "prefix_form", None)  # a form that is quicker to finish with more files
         states.append(form(state) if callable(form) else state)
-    label = f"run · first {count} files"
+    label, before = f"run · first {count} files", cache.written
     for check, state in enumerate(states):  # the shared part last: a run looks it up first
         cache.keep_entry(_key(link, f"check:{cache.checks[check]}"), state,
                          f"{label} · {cache.validators[check].check_id} · merged state")
     cache.keep_entry(_key(link, f"shared:{cache.shared}"), {name: getattr(folded, name) for name in SHARED},
                      f"{label} · shared · merged state")
+    if used is not None and cache.written - before == len(states) + 1:  # the new one whole: the old one goes
+        for part in [f"shared:{cache.shared}", *(f"check:{key}" for key in cache.checks)]:
+            cache.store.discard(_key(used.link, part))
     return states

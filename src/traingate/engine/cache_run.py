@@ -101,7 +101,7 @@ class Folding:
                              + [self.cache.merged(i, self.fresh.get(i)) for i in range(start, len(self.files))])
         complete = self.max_rss_mib is None and all(i in self.cache.kept or i not in self.fresh
                                                     for i in range(len(self.files)))
-        kept = keep_prefix(self.cache, merged, start, complete)
+        kept = keep_prefix(self.cache, merged, prefix, complete)
         merged.states = kept if kept is not None else merged.states
         return merged
 
