@@ -2,8 +2,9 @@
 rows as Parquet, uploaded to a local S3-compatible server (moto's server mode, in its own process, so this
 process's CPU is traingate's alone), validated in one process from disk and from s3://, alternating, REPEATS
 times each (medians). Prints wall and CPU seconds, and the bytes fetched from the store beside the file's
-size: the pass reads each byte once (JSONL blocks and Parquet column chunks by ranged requests), and the run's
-sha256 of the object reads it once more, as one sequential stream beside the pass. Also prints pyarrow's bare
+size, and the store's reads (each one ranged request): the pass reads each byte once (JSONL blocks and Parquet
+column chunks by ranged requests; a gzip object in blocks of TRAINGATE_REMOTE_BLOCK_BYTES, 4 MiB), and the
+run's sha256 of the object reads it once more, as one sequential stream beside the pass. Also prints pyarrow's bare
 JSON reader on the local file, the floor the format pass is compared with.
 
 No network: the server listens on 127.0.0.1. Needs the `remote` extra and moto[server] (the `dev` extra).
@@ -12,6 +13,7 @@ Usage: python benchmarks/remote.py [ROWS] [REPEATS]
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import socket
@@ -61,7 +63,7 @@ def _server() -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("moto server did not start")
 
 
-def _data(folder: Path, rows: int) -> tuple[Path, Path]:
+def _data(folder: Path, rows: int) -> tuple[Path, Path, Path]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -71,18 +73,21 @@ def _data(folder: Path, rows: int) -> tuple[Path, Path]:
     jsonl.write_text("".join(json.dumps(r) + "\n" for r in records))
     parquet = folder / "rows.parquet"
     pq.write_table(pa.Table.from_pylist(records), parquet, row_group_size=50_000)
-    return jsonl, parquet
+    packed = folder / "rows.jsonl.gz"
+    packed.write_bytes(gzip.compress(jsonl.read_bytes(), compresslevel=6))
+    return jsonl, parquet, packed
 
 
 def _counting() -> dict[str, int]:
     from traingate.data import remote_file
 
-    fetched = {"bytes": 0}
+    fetched = {"bytes": 0, "reads": 0}
     read = remote_file.RemoteFile.read
 
     def counted(self: Any, n: int = -1) -> bytes:
         data = read(self, n)
         fetched["bytes"] += len(data)
+        fetched["reads"] += 1
         return data
 
     remote_file.RemoteFile.read = counted  # type: ignore[method-assign]
@@ -104,35 +109,36 @@ def main() -> None:
         from traingate.engine.runner import validate
 
         with tempfile.TemporaryDirectory() as tmp:
-            jsonl, parquet = _data(Path(tmp), rows)
+            jsonl, parquet, packed = _data(Path(tmp), rows)
             client = boto3.client("s3")
             client.create_bucket(Bucket="bench")
-            for path in (jsonl, parquet):
+            for path in (jsonl, parquet, packed):
                 client.upload_file(str(path), "bench", path.name)
             wall, cpu = floor_read_json(jsonl)
             print(f"floor: pyarrow read_json of {jsonl.stat().st_size / 1e6:.1f} MB on one thread: "
                   f"{wall:.2f} s wall, {cpu:.2f} s CPU")
             contract = parse_contract(CONTRACT, str(Path(tmp) / "c.yaml"))
             fetched = _counting()
-            print(f"{'file':<14}{'where':<8}{'MB':>8}{'wall s':>9}{'CPU s':>8}{'fetched/size':>14}  load")
-            for path in (jsonl, parquet):
+            print(f"{'file':<17}{'where':<8}{'MB':>8}{'wall s':>9}{'CPU s':>8}{'fetched/size':>14}{'reads':>7}  load")
+            for path in (jsonl, parquet, packed):
                 size = path.stat().st_size
                 times: dict[str, list[tuple[float, float]]] = {"local": [], "s3": []}
-                ratio = 0.0
+                ratio, reads = 0.0, 0
                 for _ in range(repeats):
                     for where, data in (("local", str(path)), ("s3", f"s3://bench/{path.name}")):
-                        fetched["bytes"] = 0
+                        fetched["bytes"] = fetched["reads"] = 0
                         w, c = time.perf_counter(), time.process_time()
                         result = validate(contract, [data])
                         times[where].append((time.perf_counter() - w, time.process_time() - c))
                         assert result.dataset.rows == rows, result.dataset.rows
                         if where == "s3":
-                            ratio = fetched["bytes"] / size
+                            ratio, reads = fetched["bytes"] / size, fetched["reads"]
                 for where, seen in times.items():
                     med_wall = statistics.median(t[0] for t in seen)
                     med_cpu = statistics.median(t[1] for t in seen)
-                    shown = f"{ratio:.2f}" if where == "s3" else "-"
-                    print(f"{path.name:<14}{where:<8}{size / 1e6:>8.1f}{med_wall:>9.2f}{med_cpu:>8.2f}{shown:>14}  {load()}")
+                    shown, count = (f"{ratio:.2f}", str(reads)) if where == "s3" else ("-", "-")
+                    print(f"{path.name:<17}{where:<8}{size / 1e6:>8.1f}{med_wall:>9.2f}{med_cpu:>8.2f}{shown:>14}{count:>7}"
+                          f"  {load()}")
     finally:
         process.terminate()
         process.wait()

@@ -147,14 +147,25 @@ def _stops(url: str, within_seconds: float, match: str = r"no answer from the st
 
 def test_a_compressed_jsonl_object_from_a_throttled_store_is_read_whole_as_a_local_run_reads_it(
         store: Behaviour, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The decompressor asks for the object in small pieces (64 KiB, 0.16 s each at 400 KB/s), each its own
-    request with its own deadline of 0.6 s and 0.07 s: the whole object takes more than one deadline."""
+    """Read in small pieces (the smallest block, 64 KiB: 0.16 s each at 400 KB/s), each its own request with its
+    own deadline of 0.6 s and 0.07 s: the whole object takes more than one deadline."""
     monkeypatch.setenv("TRAINGATE_REMOTE_TIMEOUT", "0.6")
+    monkeypatch.setenv("TRAINGATE_REMOTE_BLOCK_BYTES", str(1 << 16))
     store.objects["b/train.jsonl.gz"] = gzip.compress(_jsonl(_text(9000)))
     assert len(store.objects["b/train.jsonl.gz"]) / 400_000 > 0.6 + len(store.objects["b/train.jsonl.gz"]) / 1e6
     store.rate = 400_000
     _same_as_local(store, "train.jsonl.gz", tmp_path)
     assert len(store.fetches) > 3  # read in pieces, not in one request
+
+
+def test_a_compressed_jsonl_object_is_fetched_in_blocks_not_in_the_decompressors_64_kib_reads(
+        store: Behaviour, tmp_path: Path) -> None:
+    store.objects["b/train.jsonl.gz"] = gzip.compress(_jsonl(_text(30000)), compresslevel=1)
+    assert len(store.objects["b/train.jsonl.gz"]) > 8 * (64 << 10)  # more than 8 reads of the decompressor's
+    _same_as_local(store, "train.jsonl.gz", tmp_path)
+    fetched = sum(end - start for start, end in store.fetches)
+    assert len(store.fetches) <= 2 * 2 + 1, store.fetches  # the pass and the local comparison's, in 4 MiB blocks
+    assert fetched >= len(store.objects["b/train.jsonl.gz"])
 
 
 @pytest.mark.slow  # 2 s of a throttled store, twice

@@ -76,7 +76,15 @@ def open_raw(source: SourceFile, block: int | None = None) -> BinaryIO:
 
 
 def _stream(raw: BinaryIO, source: SourceFile) -> Any:
-    return pa.CompressedInputStream(raw, source.compression) if source.compression else raw
+    """The file's bytes decompressed. pyarrow's decompressor reads its source 64 KiB at a time: a remote
+    object is read through a buffer of TRAINGATE_REMOTE_BLOCK_BYTES, so that each request fetches that much
+    (a 1 GB object in 250 requests of 4 MiB, not 16,000 of 64 KiB)."""
+    if not source.compression:
+        return raw
+    if "://" in source.path:
+        from traingate.data.remote import block_bytes
+        return pa.input_stream(raw, compression=source.compression, buffer_size=block_bytes())
+    return pa.CompressedInputStream(raw, source.compression)
 
 
 def _project(table: pa.Table, columns: set[str] | None) -> pa.Table:
