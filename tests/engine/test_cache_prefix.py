@@ -26,6 +26,15 @@ def _merged_labels(cache: Path) -> set[str]:
     return {e.label.split(" · ")[1] for e in entries(str(cache)) if e.label.endswith("merged state")}
 
 
+def _generations(cache: Path) -> dict[str, set[str]]:
+    """Each merged state's leading files ("first 4 files") -> its parts ("shared", check ids)."""
+    found: dict[str, set[str]] = {}
+    for entry in entries(str(cache)):
+        if entry.label.endswith("merged state"):
+            found.setdefault(entry.label.split(" · ")[1], set()).add(entry.label.split(" · ")[2])
+    return found
+
+
 def _as_lists(keyed: Any) -> list[tuple[int, list[int]]]:
     return [(int(c), [int(i) for i in f if i != NONE]) for c, f in zip(keyed.counts, keyed.first)]
 
@@ -68,9 +77,10 @@ def test_a_run_writes_the_merged_state_when_the_one_it_used_covers_too_few_files
     five = validate(contract, paths[:5], options=cache)  # 4 of 5 merged already: at least three quarters
     assert five.dataset.cache is not None and five.dataset.cache.merged_files == 4
     assert _merged_labels(tmp_path / "cache") == {"first 4 files"}
-    six = validate(contract, paths[:6], options=cache)  # 4 of 6: written anew, and the one of 4 files goes
+    six = validate(contract, paths[:6], options=cache)  # 4 of 6: written anew, and the checks' of 4 files go
     assert six.dataset.cache is not None and six.dataset.cache.merged_files == 4
-    assert _merged_labels(tmp_path / "cache") == {"first 6 files"}
+    assert _generations(tmp_path / "cache") == {"first 4 files": {"shared"},
+                                                "first 6 files": {"shared", *(c.id for c in six.checks)}}
     seven = validate(contract, paths, options=cache)
     assert seven.dataset.cache is not None and seven.dataset.cache.merged_files == 6
     assert seven.dataset.cache.read_files == [paths[6].split("=", 1)[1]]
@@ -110,7 +120,7 @@ def test_a_run_that_lists_every_finding_neither_uses_nor_writes_merged_states(tm
     assert any(r.get("check") == "uniqueness.exact_duplicates" for r in again)
 
 
-def test_no_merged_state_is_written_under_a_memory_limit_or_when_a_check_fails_to_fold(
+def test_no_merged_state_is_written_under_a_memory_limit_nor_one_for_a_check_that_fails_to_fold(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     contract = contract_of("sft", tmp_path)
     paths = write_parts(tmp_path, _rows("sft", 60), 2)
@@ -122,7 +132,11 @@ def test_no_merged_state_is_written_under_a_memory_limit_or_when_a_check_fails_t
     monkeypatch.setattr(ExactDuplicatesValidator, "add_batch", failing)
     result = validate(contract, paths, options=RunOptions(cache=str(tmp_path / "failing")))
     assert next(c.status for c in result.checks if c.type == "exact_duplicates") == "errored"
-    assert _merged_labels(tmp_path / "failing") == set()
+    written = _generations(tmp_path / "failing")["first 2 files"]
+    assert "uniqueness.exact_duplicates" not in written and written == {"shared", *(c.id for c in result.checks
+                                                                                    if c.status != "errored")}
+    again = validate(contract, paths, options=RunOptions(cache=str(tmp_path / "failing")))  # no state to merge it
+    assert again.dataset.cache is not None and again.dataset.cache.merged_files == 0
 
 
 def test_a_check_that_errs_on_a_field_no_row_holds_errs_the_same_from_the_merged_state(tmp_path: Path) -> None:

@@ -374,7 +374,8 @@ def test_a_new_merged_state_missing_one_checks_entry_keeps_the_old_one_and_is_ne
     again = validate(contract, paths[:6], options=_cache(tmp_path))
     assert _merged(again) == 4  # not the new one: it lacks an entry
     _same(again, validate(contract, paths[:6]))
-    assert "first 4 files" not in {x.split(" · ")[1] for x in _labels(tmp_path / "cache")}  # written whole now
+    old = {x.split(" · ")[2] for x in _labels(tmp_path / "cache") if x.split(" · ")[1] == "first 4 files"}
+    assert old == {"shared"}  # written whole now: the checks' old entries went (the shared part's stays)
 
 
 # A cache shared by two contracts whose shared part (statistics, presence, types, faults) has one key.
@@ -405,8 +406,6 @@ def test_two_contracts_sharing_a_cache_in_turn_over_growing_data_give_exact_resu
     assert len(y_merged) == 5 and any(y_merged)  # Y finished from a merged state of its own at times
 
 
-@pytest.mark.xfail(strict=True, reason="keep_prefix discards the used generation's shared entry, which the other "
-                   "contract's check entries of that generation need, but not those entries: they stay, unusable")
 def test_two_contracts_sharing_a_cache_leave_no_merged_state_that_no_run_can_use(tmp_path: Path) -> None:
     _, left = _alternate(tmp_path, Y_OWN)
     generations: dict[str, set[str]] = {}
@@ -418,17 +417,11 @@ def test_two_contracts_sharing_a_cache_leave_no_merged_state_that_no_run_can_use
     assert unusable == []
 
 
-@pytest.mark.xfail(strict=True, reason="keep_prefix writes nothing and load_prefix finds nothing for a run one of "
-                   "whose checks' finished result came from the cache: a second contract sharing that check "
-                   "merges every file's states on every run")
 def test_a_contract_sharing_a_check_with_another_in_one_cache_still_gets_a_merged_state(tmp_path: Path) -> None:
     y_merged, _ = _alternate(tmp_path, Y_SHARING, 6)
     assert any(y_merged)
 
 
-@pytest.mark.xfail(strict=True, reason="keep_prefix writes no merged state when a check's finished result came "
-                   "from the cache, so a check edited over unchanged data gets none (docs/cache.md says the run "
-                   "writes one); the next appended run merges every file's states and the old one is left behind")
 def test_after_editing_a_check_over_unchanged_files_the_next_appended_run_uses_a_merged_state(tmp_path: Path) -> None:
     _, paths = _grown(tmp_path)
     edited = contract_of("sft", tmp_path, _exact() + "  format:\n    - type: max_tokens\n      limit: 2\n")

@@ -9,9 +9,11 @@ A run writes the merged state of all its files when the merged state it loaded c
 them: a dataset that grows a file at a time is merged anew each time it has grown by a third, and the files
 merged one by one stay under a quarter of all. Neither used nor written by a run that hands its states on
 (--evidence, --rejects, --clusters: exact duplicates' summary keeps the first rows of each group only); not
-written under --max-memory (a state may be on disk), when a check errored, when a file's fold is not cached
-whole, nor when a check's result came from the cache (its state was not loaded). An entry that must not be
-trusted is ignored with a warning, and the files' own entries are merged instead."""
+written under --max-memory (a state may be on disk) or when a file's fold is not cached whole; a check's not
+written when it failed to fold or its result came from the cache (its state was not loaded), so that editing
+one check writes that check's. A run uses a merged state when the shared part's entry and that of every check
+it must finish are there for the same leading files. An entry that must not be trusted is ignored with a
+warning, and the files' own entries are merged instead."""
 
 from __future__ import annotations
 
@@ -80,30 +82,32 @@ def _loaded(cache: RunCache, count: int, link: str, keys: dict[int, str]) -> Pre
 
 
 def keep_prefix(cache: RunCache, folded: Folded, used: Prefix | None, complete: bool) -> list[Any] | None:
-    """The merged state of all the run's files written, when the one it `used` covers too few of them (which
-    then goes, once the new one is written whole: that holds its files and more); the states as written (a
-    check's prefix form is a state of it, which finishes as the state it was made from: the run finishes from
-    it rather than from the rows again), or None when none was written. `complete`: every file's fold is
-    cached whole, and the run is not under --max-memory."""
+    """The merged state of all the run's files written, when the one it `used` covers too few of them: the
+    shared part, and each check whose state the run holds whole (not one whose finished result came from the
+    cache, whose state was not loaded; not one that failed to fold). Each check's entry of the merged state it
+    used then goes, once its new one is written (that holds its files and more); the shared part's stays, for
+    the other checks another contract may keep beside it (the bound --cache-max removes it once unused).
+    Returns the states as written (a check's prefix form is a state of it, which finishes as the state it
+    was made from: the run finishes from it rather than from the rows again), or None when none was written.
+    `complete`: every file's fold is cached whole, and the run is not under --max-memory."""
     count = len(cache.files)
-    if cache.hands_on or not complete or count < 2 or cache.finished:
+    if cache.hands_on or not complete or count < 2 or folded.stopped or folded.halvings:
         return None
     if used is not None and used.files >= PREFIX_SHARE * count:
         return None
-    if folded.stopped or folded.halvings or any(e is not None for e in folded.errors):
-        return None
-    link = _links(cache)[count - 1]
-    states: list[Any] = []
-    for validator, state in zip(cache.validators, folded.states):
+    link, label = _links(cache)[count - 1], f"run · first {count} files"
+    states, written, before = list(folded.states), [], cache.written
+    for check, validator in enumerate(cache.validators):
+        if check in cache.finished or folded.errors[check] is not None:
+            continue
         form = getattr(validator, "prefix_form", None)  # a form that is quicker to finish with more files
-        states.append(form(state) if callable(form) else state)
-    label, before = f"run · first {count} files", cache.written
-    for check, state in enumerate(states):  # the shared part last: a run looks it up first
-        cache.keep_entry(_key(link, f"check:{cache.checks[check]}"), state,
-                         f"{label} · {cache.validators[check].check_id} · merged state")
+        states[check] = form(states[check]) if callable(form) else states[check]
+        cache.keep_entry(_key(link, f"check:{cache.checks[check]}"), states[check],
+                         f"{label} · {validator.check_id} · merged state")
+        written.append(check)
     cache.keep_entry(_key(link, f"shared:{cache.shared}"), {name: getattr(folded, name) for name in SHARED},
                      f"{label} · shared · merged state")
-    if used is not None and cache.written - before == len(states) + 1:  # the new one whole: the old one goes
-        for part in [f"shared:{cache.shared}", *(f"check:{key}" for key in cache.checks)]:
-            cache.store.discard(_key(used.link, part))
+    if used is not None and cache.written - before == len(written) + 1:  # all written: the old entries go
+        for check in written:
+            cache.store.discard(_key(used.link, f"check:{cache.checks[check]}"))
     return states
