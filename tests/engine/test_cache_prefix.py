@@ -183,3 +183,20 @@ def test_the_merged_state_used_stays_when_the_new_one_cannot_be_written(tmp_path
     again = validate(contract, paths, options=cache)
     assert again.dataset.cache is not None and again.dataset.cache.merged_files == 4
     assert comparable(again) == comparable(validate(contract, paths))
+
+
+def test_a_prefix_form_that_fails_leaves_the_check_to_finish_from_its_state_with_a_warning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    contract = contract_of("sft", tmp_path)
+    paths = write_parts(tmp_path, _rows("sft", 60), 2)
+
+    def failing(*_: Any) -> Any:
+        raise ValueError("planted")
+    monkeypatch.setattr(ExactDuplicatesValidator, "prefix_form", failing)
+    result = validate(contract, paths, options=RunOptions(cache=str(tmp_path / "cache")))
+    assert [w for w in result.warnings if "uniqueness.exact_duplicates · merged state not written" in w
+            and "planted" in w]
+    assert "uniqueness.exact_duplicates" not in _generations(tmp_path / "cache")["first 2 files"]
+    monkeypatch.undo()
+    full = validate(contract, paths)
+    assert comparable(result)["checks"] == comparable(full)["checks"]

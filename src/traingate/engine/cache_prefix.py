@@ -101,9 +101,13 @@ def keep_prefix(cache: RunCache, folded: Folded, used: Prefix | None, complete: 
         if check in cache.finished or folded.errors[check] is not None:
             continue
         form = getattr(validator, "prefix_form", None)  # a form that is quicker to finish with more files
-        states[check] = form(states[check]) if callable(form) else states[check]
-        cache.keep_entry(_key(link, f"check:{cache.checks[check]}"), states[check],
-                         f"{label} · {validator.check_id} · merged state")
+        try:
+            kept = form(states[check]) if callable(form) else states[check]
+        except Exception as exc:  # a check from another distribution: its state finishes as it is, unkept
+            cache.warnings.append(f"cache: {label} · {validator.check_id} · merged state not written: {exc!r}")
+            continue
+        states[check] = kept
+        cache.keep_entry(_key(link, f"check:{cache.checks[check]}"), kept, f"{label} · {validator.check_id} · merged state")
         written.append(check)
     cache.keep_entry(_key(link, f"shared:{cache.shared}"), {name: getattr(folded, name) for name in SHARED},
                      f"{label} · shared · merged state")
