@@ -37,6 +37,7 @@ class Found:
     trusted: bool = False  # the file's stat is the record's, settled: its sha256 is the record's, not hashed
     renew: bool = True  # the record's identity is not the file's, or had not settled: write it again once confirmed
     shared: bool = False  # it holds the shared part (loaded with the states: `shared_part`)
+    part: dict[str, Any] | None = None  # the shared part, once loaded
     checks: set[int] = field(default_factory=set)  # the checks whose entries it holds, loaded when needed
     states: dict[int, Any] = field(default_factory=dict)  # check index -> state, as loaded
 
@@ -61,7 +62,6 @@ class RunCache:
     finished_from_cache: list[str] = field(default_factory=list)  # checks whose result came from the cache
     hands_on: bool = False  # the run hands its states on (evidence, rejects): every state is needed
     finished: dict[int, Any] = field(default_factory=dict)  # check index -> finished result kept (cache_results.py)
-    parts: dict[int, Any] = field(default_factory=dict)  # file index -> its shared part, as loaded
     merged_files: int = 0  # the leading files whose states came merged in one entry per check (cache_prefix.py)
 
     def look_up(self) -> None:
@@ -151,12 +151,11 @@ class RunCache:
     def shared_part(self, index: int) -> dict[str, Any] | None:
         """The shared part of a cached file's fold, loaded once; None when it must not be trusted."""
         found = self.found[index]
-        if found.shared and index not in self.parts:
-            self.parts[index] = self.entry(self.key_of(index, found.sha256, "shared", self.shared), self.files[index],
-                                           "shared part")
-        part = self.parts.get(index)
-        found.shared = isinstance(part, dict)
-        return part if isinstance(part, dict) else None
+        if found.shared and found.part is None:
+            part = self.entry(self.key_of(index, found.sha256, "shared", self.shared), self.files[index], "shared part")
+            found.part = part if isinstance(part, dict) else None
+            found.shared = found.part is not None
+        return found.part
 
     def keep(self, index: int, folded: Folded, skip: frozenset[int]) -> None:
         """The file's fresh fold written to the cache, its record last (it is what later runs look up)."""

@@ -119,5 +119,11 @@ def record_key(source: SourceFile, index: int) -> str:
     return digest("record", __version__, source.path, index, source.split)
 
 
+def placed(source: SourceFile, index: int, sha256: str) -> list[Any]:
+    """A file as the keys of what is folded from it know it: its content, its place in the run, its shown path,
+    split, format and compression."""
+    return [sha256, index, source.path, source.split, source.format, source.compression]
+
+
 def entry_key(sha256: str, source: SourceFile, index: int, part: str) -> str:
-    return digest("entry", sha256, index, source.path, source.split, source.format, source.compression, part)
+    return digest("entry", *placed(source, index, sha256), part)

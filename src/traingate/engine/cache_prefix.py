@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from traingate.engine.cache import SHARED, RunCache
-from traingate.engine.cache_keys import digest
+from traingate.engine.cache_keys import digest, placed
 from traingate.engine.folded import Folded
 
 PREFIX_SHARE = 0.75
@@ -40,14 +40,14 @@ def _links(cache: RunCache) -> list[str]:
     """A digest of each run of leading files: [i] that of the files 0 to i."""
     out, chained = [], hashlib.sha256(b"leading files")
     for index, (source, sha) in enumerate(zip(cache.files, cache.hashes)):
-        chained.update(json.dumps([sha.result(), index, source.path, source.split, source.format,
-                                   source.compression]).encode() + b"\0")
+        chained.update(json.dumps(placed(source, index, sha.result())).encode() + b"\0")
         out.append(chained.copy().hexdigest())
     return out
 
 
-def _key(link: str, part: str) -> str:
-    return digest("prefix", link, part)
+def _key(link: str, part: str, key: str) -> str:
+    """The key of a part ("shared" or "check", with that part's key) of the merged state of these files."""
+    return digest("prefix", link, f"{part}:{key}")
 
 
 def load_prefix(cache: RunCache, whole: int) -> Prefix | None:
@@ -59,15 +59,15 @@ def load_prefix(cache: RunCache, whole: int) -> Prefix | None:
     needed = [c for c in range(len(cache.validators)) if c not in cache.finished]
     for count in range(whole, 1, -1):
         link = links[count - 1]
-        keys = {c: _key(link, f"check:{cache.checks[c]}") for c in needed}
-        if cache.store.has(_key(link, f"shared:{cache.shared}")) and all(cache.store.has(k) for k in keys.values()):
+        keys = {c: _key(link, "check", cache.checks[c]) for c in needed}
+        if cache.store.has(_key(link, "shared", cache.shared)) and all(cache.store.has(k) for k in keys.values()):
             return _loaded(cache, count, link, keys)
     return None
 
 
 def _loaded(cache: RunCache, count: int, link: str, keys: dict[int, str]) -> Prefix | None:
     what = f"the merged state of the first {count} files"
-    shared = cache.entry(_key(link, f"shared:{cache.shared}"), None, f"{what} · shared")
+    shared = cache.entry(_key(link, "shared", cache.shared), None, f"{what} · shared")
     if not isinstance(shared, dict):
         return None
     folded = Folded.empty(cache.validators)
@@ -107,11 +107,11 @@ def keep_prefix(cache: RunCache, folded: Folded, used: Prefix | None, complete: 
             cache.warnings.append(f"cache: {label} · {validator.check_id} · merged state not written: {exc!r}")
             continue
         states[check] = kept
-        cache.keep_entry(_key(link, f"check:{cache.checks[check]}"), kept, f"{label} · {validator.check_id} · merged state")
+        cache.keep_entry(_key(link, "check", cache.checks[check]), kept, f"{label} · {validator.check_id} · merged state")
         written.append(check)
-    cache.keep_entry(_key(link, f"shared:{cache.shared}"), {name: getattr(folded, name) for name in SHARED},
+    cache.keep_entry(_key(link, "shared", cache.shared), {name: getattr(folded, name) for name in SHARED},
                      f"{label} · shared · merged state")
     if used is not None and cache.written - before == len(written) + 1:  # all written: the old entries go
         for check in written:
-            cache.store.discard(_key(used.link, f"check:{cache.checks[check]}"))
+            cache.store.discard(_key(used.link, "check", cache.checks[check]))
     return states

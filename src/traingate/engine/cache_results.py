@@ -11,7 +11,7 @@ from typing import Any
 
 from traingate.data.sources import SourceFile
 from traingate.engine.cache import RunCache
-from traingate.engine.cache_keys import digest
+from traingate.engine.cache_keys import digest, placed
 from traingate.engine.cache_rows import KeptRows
 from traingate.engine.folded import Folded
 from traingate.engine.second_look import finish
@@ -20,7 +20,7 @@ from traingate.validators.common.base import Validator
 
 
 def _keys(cache: RunCache) -> list[str]:
-    data = [(h.result(), f.path, i, f.split, f.format, f.compression) for i, (f, h) in enumerate(zip(cache.files, cache.hashes))]
+    data = [placed(f, i, h.result()) for i, (f, h) in enumerate(zip(cache.files, cache.hashes))]
     return [digest("result", data, check, cache.shared) for check in cache.checks]
 
 

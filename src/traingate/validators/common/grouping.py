@@ -39,8 +39,22 @@ def holding(keys: np.ndarray, found: np.ndarray) -> np.ndarray:
         for key in found:
             mask |= keys == key
         return mask
-    searched: np.ndarray = found[np.minimum(np.searchsorted(found, keys), len(found) - 1)] == keys
-    return searched
+    return located(found, keys)[0]
+
+
+def located(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which of `wanted` are among `keys` (ascending), and where (a binary search each)."""
+    if not len(keys):
+        return np.zeros(len(wanted), bool), np.zeros(len(wanted), np.int64)
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return keys[at] == wanted, at
+
+
+def run_starts(keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal keys begins (`keys` sorted, or grouped)."""
+    change = np.ones(len(keys), bool)
+    np.not_equal(keys[1:], keys[:-1], out=change[1:])
+    return np.flatnonzero(change)
 
 
 def repeated_rows(keys: np.ndarray) -> np.ndarray:
@@ -64,7 +78,7 @@ def clusters(keys: np.ndarray, ids: np.ndarray, values: np.ndarray | None = None
     if not len(keys):
         return []
     order, keys, ids = _by_key_and_id(keys, ids, order)
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    starts = run_starts(keys)
     sizes = np.diff(np.append(starts, len(keys)))
     keep = sizes > 1
     if values is not None:

@@ -147,17 +147,15 @@ class ExactDuplicatesValidator(Validator[ExactDuplicatesCheck, KeyState], Spills
         It lists the first rows of each group only: not for a run that lists every finding."""
         kept = summarised(state.table, bool(self.prompt_fields()))
         return KeyState(state.rows, Partitioned(by=state.table.by), dict(state.files),
-                        kept=state.kept.merge(kept) if state.kept else kept)
+                        kept=state.kept.merge(kept) if state.kept is not None else kept)
 
     def _groups(self, state: KeyState) -> tuple[Ranked, Ranked]:
         """Duplicate clusters and prompt conflicts, largest first: computed once for wanted_rows and finalize."""
         if self._grouped is not None and self._grouped[0] is state:
             return self._grouped[1]
-        if state.kept is not None:
-            ranked = from_summary(state.kept, state.table, bool(self.prompt_fields()))
-            self._grouped = (state, ranked)
-            return ranked
-        grouped = from_rows(state.table, state.key_runs, bool(self.prompt_fields()))
+        prompts = bool(self.prompt_fields())
+        grouped = from_rows(state.table, state.key_runs, prompts) if state.kept is None else \
+            from_summary(state.kept, state.table, prompts)
         self._grouped = (state, grouped)
         return grouped
 

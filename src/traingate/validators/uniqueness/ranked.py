@@ -65,7 +65,10 @@ def summarised(table: Partitioned, prompts: bool) -> Kept:
         part = Kept(_summary(rows[:, KEY], rows[:, ID]), _summary(rows[:, PROMPT], rows[:, ID], rows[:, KEY])
                     if prompts else None)
         kept = part if kept is None else kept.merge(part)
-    return kept if kept is not None else Kept(_summary(*[np.zeros(0, np.uint64)] * 2), None)
+    if kept is None:  # no table at all: the summaries of no rows
+        none = np.zeros(0, np.uint64)
+        kept = Kept(_summary(none, none), _summary(none, none, none) if prompts else None)
+    return kept
 
 
 def from_summary(kept: Kept, table: Partitioned, prompts: bool) -> tuple[Ranked, Ranked]:

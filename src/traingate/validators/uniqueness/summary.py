@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from traingate.validators.common.grouping import located, run_starts
+
 SHOWN = 3  # the row ids kept of each group: the members a report shows
 NONE = (1 << 64) - 1  # no row id (a group of fewer rows): the largest uint64
 
@@ -68,9 +70,7 @@ class Summary:
         if not ordered:
             order = np.lexsort((ids, keys))
             keys, ids, values = keys[order], ids[order], None if values is None else values[order]
-        change = np.ones(len(keys), bool)
-        np.not_equal(keys[1:], keys[:-1], out=change[1:])
-        starts = np.flatnonzero(change)
+        starts = run_starts(keys)
         counts = np.diff(starts, append=len(keys)).astype(np.int64)
         single = counts == 1
         alone, shared = starts[single], starts[~single]  # a key of one row: its key, row id and value alone
@@ -101,13 +101,11 @@ class Summary:
         again = np.zeros(len(keys), bool)
         again[1:] = keys[1:] == keys[:-1]
         again[:-1] |= again[1:]
-        again |= _found(many.keys, keys)[0]
+        again |= located(many.keys, keys)[0]
         single = Single(keys, ids, values)
         stay, moved = np.flatnonzero(~again), np.flatnonzero(again)
         both = sorted_keyed(_joined([single.take(moved), many]))
-        starts = np.flatnonzero(np.concatenate(([True], both.keys[1:] != both.keys[:-1]))) if len(both) \
-            else starts_none()
-        grouped = _reduced(both, starts)
+        grouped = _reduced(both, run_starts(both.keys))
         return Summary(Single(keys[stay], ids[stay], None if values is None else values[stay]), grouped)
 
     def groups(self, extra: Summary | None = None, differ: bool = False) -> Keyed:
@@ -117,17 +115,14 @@ class Summary:
         base = self.many
         if extra is not None and len(extra):
             added = _joined([extra.one.take(np.arange(len(extra.one))), extra.many])
-            found_many, at_many = _found(self.many.keys, added.keys)
-            found_one, at_one = _found(self.one.keys, added.keys)
+            found_many, at_many = located(self.many.keys, added.keys)
+            found_one, at_one = located(self.one.keys, added.keys)
             untouched = np.ones(len(self.many), bool)
             untouched[at_many[found_many]] = False
-            pairs = _joined([self.many.take(at_many[found_many]), added.take(found_many),
-                             self.one.take(at_one[found_one]), added.take(found_one)])
-            hits = int(found_many.sum()), int(found_one.sum())
-            index = np.concatenate([np.arange(hits[0]), np.arange(hits[0]), hits[0] + np.arange(hits[1]),
-                                    hits[0] + np.arange(hits[1])])
-            order = np.argsort(index, kind="stable")
-            merged = _reduced(pairs.take(order), np.arange(0, len(order), 2))
+            held = _joined([self.many.take(at_many[found_many]), self.one.take(at_one[found_one])])
+            hits = len(held)  # each a key of `added` and its group here: side by side, made one
+            pairs = _joined([held, added.take(found_many), added.take(found_one)])
+            merged = _reduced(pairs.take(np.arange(2 * hits).reshape(2, hits).T.ravel()), np.arange(0, 2 * hits, 2))
             base = _joined([self.many.take(untouched), merged, added.take(~(found_many | found_one))])
         keep = base.counts > 1
         if differ and base.low is not None and base.high is not None:
@@ -138,10 +133,6 @@ class Summary:
 
 def sorted_keyed(keyed: Keyed) -> Keyed:
     return keyed.take(np.argsort(keyed.keys, kind="stable"))
-
-
-def starts_none() -> np.ndarray:
-    return np.zeros(0, np.int64)
 
 
 def _values(keyed: Keyed, at: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -155,14 +146,6 @@ def _joined(parts: list[Keyed]) -> Keyed:
     high = None if any(p.high is None for p in parts) else np.concatenate([p.high for p in parts])
     return Keyed(np.concatenate([p.keys for p in parts]), np.concatenate([p.counts for p in parts]),
                  np.concatenate([p.first for p in parts]), low, high)
-
-
-def _found(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which of `wanted` are among `keys` (ascending), and where."""
-    if not len(keys):
-        return np.zeros(len(wanted), bool), np.zeros(len(wanted), np.int64)
-    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    return keys[at] == wanted, at
 
 
 def _reduced(keyed: Keyed, starts: np.ndarray) -> Keyed:
