@@ -42,7 +42,7 @@ def reference_fast(block: bytes, columns: set[str] | None, newlines: int) -> pa.
     expected = newlines + (0 if block.endswith(b"\n") else 1)
     if table.num_rows != expected or readers._maybe_null_line(table):
         return None
-    return readers._project(table, columns)
+    return readers.project(table, columns)
 
 
 def reference_block(block: bytes, first_line: int, columns: set[str] | None, source: Any,

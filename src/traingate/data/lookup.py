@@ -10,8 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.ipc
+import pyarrow.json as pjson
 
-from traingate.data.readers import Chunk, Span, open_raw, parse_block, read_source
+from traingate.data.readers import NEWLINE, Chunk, Span, open_raw, parse_block, project, read_source
 from traingate.data.rowids import LINE_BITS, split_row_id
 from traingate.data.sources import SourceFile
 
@@ -50,18 +53,48 @@ def _prefix(source: SourceFile, columns: set[str] | None, targets: np.ndarray) -
 
 
 def _blocks(source: SourceFile, columns: set[str] | None, targets: np.ndarray, spans: list[Span]) -> Iterator[Chunk]:
-    """The blocks the first pass read that hold targets, each read alone (two parsed side by side)."""
+    """The blocks the first pass read that hold targets, each read alone (two side by side): of a block pyarrow
+    parsed whole, only the wanted lines are parsed (`_lines_alone`); another is parsed whole again."""
     spans = sorted(spans, key=lambda s: s.first_line)
     firsts = np.array([s.first_line for s in spans], dtype=np.int64)
-    needed = sorted({int(i) for i in np.searchsorted(firsts, targets, side="right") - 1 if i >= 0})
+    at = np.searchsorted(firsts, targets, side="right") - 1
+    needed = sorted({int(i) for i in at if i >= 0})
 
-    def read(span: Span) -> Chunk:
+    def read(index: int) -> Chunk:
+        span = spans[index]
         with open_raw(source) as raw:
             raw.seek(span.start)
-            return parse_block(raw.read(span.end - span.start), span.first_line, columns, source)
+            data = raw.read(span.end - span.start)
+        alone = _lines_alone(data, span, targets[at == index], columns)
+        return alone if alone is not None else parse_block(data, span.first_line, columns, source)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        yield from pool.map(read, [spans[i] for i in needed])
+        yield from pool.map(read, needed)
+
+
+def _lines_alone(data: bytes, span: Span, lines: np.ndarray, columns: set[str] | None) -> Chunk | None:
+    """The wanted lines of a block pyarrow parsed whole (every line of it a record), parsed alone with the
+    schema it inferred for the block, which gives each the values the whole block gave it. None when the block
+    was not parsed so, or reading the lines alone does not give one record each in that schema."""
+    if span.schema is None or len(data) != span.end - span.start:
+        return None
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == NEWLINE)
+    offsets = lines - span.first_line
+    if len(lines) == 0 or offsets[0] < 0 or offsets[-1] > len(ends):
+        return None
+    starts, stops = np.concatenate(([0], ends + 1))[offsets], np.append(ends, len(data))[offsets]
+    picked = b"\n".join(data[int(a): int(b)] for a, b in zip(starts, stops))
+    try:
+        schema = pa.ipc.read_schema(pa.py_buffer(span.schema))
+        table = pjson.read_json(pa.BufferReader(picked),
+                                read_options=pjson.ReadOptions(block_size=max(1 << 20, len(picked) + 1)),
+                                parse_options=pjson.ParseOptions(explicit_schema=schema))
+        table.validate()
+    except pa.ArrowInvalid:
+        return None
+    if table.num_rows != len(lines) or not table.schema.equals(schema):
+        return None
+    return Chunk(project(table, columns), -1, lines, "line")
 
 
 def field_text(record: dict[str, Any], path: str, content_keys: tuple[str, ...]) -> str:

@@ -48,6 +48,7 @@ class Chunk:
     faults: list[Fault] = field(default_factory=list)
     span: Span | None = None  # where a JSON lines block lies in an uncompressed file
     mismatched: list[tuple[str, str, int]] = field(default_factory=list)  # (column, type, line) set to null
+    schema: pa.Schema | None = None  # what pyarrow inferred for the whole block, when it parsed it
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Span:
     first_line: int
     start: int
     end: int
+    schema: bytes | None = None  # pyarrow's for the block parsed whole, in Arrow's form (data/lookup.py)
 
 
 Progress = Callable[[int], None]
@@ -87,18 +89,18 @@ def _stream(raw: BinaryIO, source: SourceFile) -> Any:
     return pa.CompressedInputStream(raw, source.compression)
 
 
-def _project(table: pa.Table, columns: set[str] | None) -> pa.Table:
+def project(table: pa.Table, columns: set[str] | None) -> pa.Table:
     return table if columns is None else table.select([c for c in table.column_names if c in columns])
 
 
-def _jsonl_fast(block: Buffer, columns: set[str] | None, newlines: int) -> pa.Table | None:
+def _jsonl_fast(block: Buffer, newlines: int) -> pa.Table | None:
     """pyarrow's parser for a clean block; None sends the block to the tolerant path. pyarrow skips
     blank lines and accepts invalid UTF-8, so a row count that differs from the line count, or bytes
     that do not decode, also send the block there (it keeps true line numbers). It also crashes the
     process (SIGSEGV, pyarrow 26) on a block whose first record is `null`, reads a later `null` line as
     a row of nulls, and builds an invalid array from a list of two or more nulls (`[null, null]`): such
     blocks go there too, where `null` is a `not_an_object` record like `1`. The block is parsed as one
-    piece (one chunk per column, so no batch copies chunks together later)."""
+    piece (one chunk per column, so no batch copies chunks together later); every column is kept."""
     view = as_view(block)
     if _NULL_FIRST.match(view):
         return None
@@ -113,7 +115,7 @@ def _jsonl_fast(block: Buffer, columns: set[str] | None, newlines: int) -> pa.Ta
     expected = newlines + (0 if view[-1:].tobytes() == b"\n" else 1)
     if table.num_rows != expected or _maybe_null_line(table):
         return None
-    return _project(table, columns)
+    return table
 
 
 _NULL_FIRST = re.compile(rb"[ \t\r\n]*null")
@@ -306,7 +308,8 @@ def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first:
             return
         if verdict and not _BLANK_BLOCK.fullmatch(block):
             chunk = parse_block(block, line_no, columns, source, newlines, expected)
-            chunk.span = Span(line_no, position, position + len(block)) if seekable else None
+            schema = chunk.schema.serialize().to_pybytes() if chunk.schema is not None else None
+            chunk.span = Span(line_no, position, position + len(block), schema) if seekable else None
             yield chunk
         line_no, position = line_no + newlines, position + len(block)
         if not got:
@@ -321,10 +324,11 @@ def parse_block(block: Buffer, first_line: int, columns: set[str] | None, source
                 newlines: int | None = None, expected: dict[str, str] | None = None) -> Chunk:
     """One block of whole JSON lines: pyarrow's parser when the block is clean, else line by line."""
     newlines = count_newlines(block) if newlines is None else newlines
-    table = _jsonl_fast(block, columns, newlines) if len(as_view(block)) <= max_line_bytes() else None
+    table = _jsonl_fast(block, newlines) if len(as_view(block)) <= max_line_bytes() else None
     if table is None:
         return _jsonl_slow(bytes(block), first_line, columns, source, expected)
-    return Chunk(table, -1, np.arange(first_line, first_line + table.num_rows, dtype=np.int64), "line")
+    return Chunk(project(table, columns), -1, np.arange(first_line, first_line + table.num_rows, dtype=np.int64),
+                 "line", schema=table.schema)
 
 
 _BLANK = re.compile(r"[ \t\n\r]*")
@@ -421,7 +425,7 @@ def read_arrow(raw: Any, source: SourceFile, columns: set[str] | None) -> Iterat
         batches = ipc.open_stream(data)
     row = 0
     for batch in batches:
-        table = _project(pa.Table.from_batches([batch]), columns)
+        table = project(pa.Table.from_batches([batch]), columns)
         yield Chunk(table, -1, np.arange(row + 1, row + 1 + table.num_rows), "row")
         row += table.num_rows
 
