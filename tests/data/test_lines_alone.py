@@ -6,7 +6,11 @@ that went the line-by-line way, and on a span whose bytes changed."""
 
 from __future__ import annotations
 
+import json
+import pickle
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +127,73 @@ def test_real_datasets_read_alone_as_whole(shared: Path, monkeypatch: pytest.Mon
         assert set(parsed_whole) <= {s.first_line for s in spans if s.schema is None}, path
         compared, fast = compared + len(lines), fast + sum(s.schema is not None for s in spans)
     assert compared > 1000 and fast > 50
+
+
+MISNUMBERED = [  # blocks pyarrow parses whole with as many records as lines, though a line holds none or two
+    b'{"a": 1}{"a": 2}\n{"a": 3}\n\n',  # two records on a line, a blank line later
+    b'{"a": 1} {"a": 2}\r\n{"a": 3}\r\n \r\n{"a": 4}',
+    b'{"a":\n1}{"a": 2}\n{"b":\n3}{"b": 4}\n',  # a record over two lines, two records on the next
+    b'\n{"a": 1}{"a": 2}\n{"a": 3}\n']
+
+
+@pytest.mark.parametrize("data", MISNUMBERED)
+def test_a_block_whose_lines_are_not_its_records_gives_the_whole_blocks_rows(tmp_path: Path, data: bytes) -> None:
+    """pyarrow numbers the records of such a block in order, the line count matching: a line read alone is
+    then not the record the whole block gives its line (the first pass counted and checked that one), and a
+    line past the block's records can be read as one."""
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(data)
+    (source,) = resolve([str(path)], None, None)
+    spans = [c.span for c in first_pass(source) if c.span is not None]
+    assert any(s.schema is not None for s in spans)
+    expected = whole_blocks(source, spans)
+    lines = range(1, data.count(b"\n") + 3)
+    for wanted in [{line} for line in lines] + [{a, b} for a in lines for b in lines if a < b]:
+        assert fetch_rows([source], None, wanted, {0: spans}) == {w: expected[w] for w in wanted if w in expected}
+
+
+def test_a_rewritten_line_that_is_null_does_not_crash(tmp_path: Path) -> None:
+    """pyarrow crashes the process on `null` as the first record (readers._jsonl_fast), with a schema given
+    too: a block rewritten between the pass and the second look must not hand it such a line."""
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"a": 2}\n')
+    (source,) = resolve([str(path)], None, None)
+    (span,) = [c.span for c in first_pass(source) if c.span is not None]
+    path.write_bytes(b'null    \n{"a": 2}\n')
+    code = ("import pickle, sys; from traingate.data.lookup import fetch_rows; "
+            "s, span = pickle.loads(sys.stdin.buffer.read()); print(sorted(fetch_rows([s], None, {1, 2}, {0: [span]}).items()))")
+    done = subprocess.run([sys.executable, "-c", code], input=pickle.dumps((source, span)), capture_output=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr.decode()[-500:]
+    assert done.stdout.decode().strip() == "[(2, {'a': 2})]"
+
+
+@pytest.mark.parametrize("options", [{}, {"cache": "cache"}, {"workers": 2}])
+def test_a_run_over_a_misnumbered_block_shows_what_the_whole_block_gives(tmp_path: Path, options: dict[str, Any],
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run JSON (duplicate clusters' excerpts, near duplicates verified on the rows read again) over a file
+    whose line 4 holds two records and line 20 none, twice with a cache, is the run that parses the blocks whole."""
+    from tests.engine.test_cache import comparable
+    from traingate.contracts import parse_contract
+    from traingate.engine.runner import RunOptions, validate
+
+    rng = random.Random(1)
+    words = [f"w{k}" for k in range(16)]
+    rows = [{"id": f"r{i}", "prompt": " ".join(rng.choice(words) for _ in range(30)), "response": f"a{i}"}
+            for i in range(40)]
+    rows[30]["prompt"] = rows[4]["prompt"]
+    lines = [json.dumps(r) for r in rows]
+    (tmp_path / "d.jsonl").write_text("\n".join(lines[:3] + [lines[3] + lines[4]] + lines[5:20] + [""] + lines[20:]))
+    contract = parse_contract("contract: t\nversion: 1.0.0\ndataset:\n  kind: sft\nchecks:\n  uniqueness:\n"
+                              "    - type: exact_duplicates\n    - type: near_duplicates\n      threshold: 0.5\n",
+                              str(tmp_path / "c.yaml"))
+
+    def runs(name: str) -> list[dict[str, Any]]:
+        cache = {"cache": str(tmp_path / name)} if "cache" in options else {}
+        run = RunOptions(**{**options, **cache})
+        return [comparable(validate(contract, [str(tmp_path / "d.jsonl")], options=run))
+                for _ in range(2 if cache else 1)]
+
+    got = runs("a")
+    monkeypatch.setattr(lookup, "_lines_alone", lambda *a: None)
+    assert got == runs("b")
