@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from traingate.data import lookup, readers
@@ -137,19 +139,27 @@ MISNUMBERED = [  # blocks pyarrow parses whole with as many records as lines, th
 
 
 @pytest.mark.parametrize("data", MISNUMBERED)
-def test_a_block_whose_lines_are_not_its_records_gives_the_whole_blocks_rows(tmp_path: Path, data: bytes) -> None:
-    """pyarrow numbers the records of such a block in order, the line count matching: a line read alone is
-    then not the record the whole block gives its line (the first pass counted and checked that one), and a
-    line past the block's records can be read as one."""
+def test_a_block_whose_lines_are_not_its_records_is_read_line_by_line(tmp_path: Path, data: bytes) -> None:
+    """pyarrow numbered the records of such a block in order, the line count matching, so a row took another
+    line's number and a line holding two records, or half of one, read as records. The first pass reads it
+    line by line (each such line a fault, at its own number), whatever the lines around it."""
     path = tmp_path / "d.jsonl"
     path.write_bytes(data)
     (source,) = resolve([str(path)], None, None)
-    spans = [c.span for c in first_pass(source) if c.span is not None]
-    assert any(s.schema is not None for s in spans)
-    expected = whole_blocks(source, spans)
-    lines = range(1, data.count(b"\n") + 3)
-    for wanted in [{line} for line in lines] + [{a, b} for a in lines for b in lines if a < b]:
-        assert fetch_rows([source], None, wanted, {0: spans}) == {w: expected[w] for w in wanted if w in expected}
+    chunks = first_pass(source)
+    alone = readers._jsonl_slow(data, 1, None, source)
+    assert [int(n) for c in chunks for n in c.lines] == alone.lines.tolist()
+    assert [(f.line, f.kind) for c in chunks for f in c.faults] == [(f.line, f.kind) for f in alone.faults]
+    assert any(f.kind == "invalid_json" for f in alone.faults)
+
+
+@pytest.mark.parametrize("data", MISNUMBERED)
+def test_a_block_rewritten_so_since_the_pass_is_parsed_whole(tmp_path: Path, data: bytes) -> None:
+    """A span the pass noted as parsed whole, over bytes that no longer hold one object a line: the second look
+    does not read its lines alone (they would be other records than the whole block gives)."""
+    schema = pa.schema([("a", pa.int64()), ("b", pa.int64())]).serialize().to_pybytes()
+    span = Span(1, 0, len(data), schema)
+    assert lookup._lines_alone(data, span, np.arange(1, data.count(b"\n") + 1), None) is None
 
 
 def test_a_rewritten_line_that_is_null_does_not_crash(tmp_path: Path) -> None:

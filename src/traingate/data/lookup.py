@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.ipc
 import pyarrow.json as pjson
 
-from traingate.data.readers import NEWLINE, Chunk, Span, open_raw, parse_block, project, read_source
+from traingate.data.readers import NEWLINE, Chunk, Span, one_object_per_line, open_raw, parse_block, project, read_source
 from traingate.data.rowids import LINE_BITS, split_row_id
 from traingate.data.sources import SourceFile
 
@@ -73,10 +73,10 @@ def _blocks(source: SourceFile, columns: set[str] | None, targets: np.ndarray, s
 
 
 def _lines_alone(data: bytes, span: Span, lines: np.ndarray, columns: set[str] | None) -> Chunk | None:
-    """The wanted lines of a block pyarrow parsed whole (every line of it a record), parsed alone with the
+    """The wanted lines of a block pyarrow parsed whole (every line of it one record), parsed alone with the
     schema it inferred for the block, which gives each the values the whole block gave it. None when the block
-    was not parsed so, a line of it may not hold exactly its one record (`_one_per_line`), or reading the lines
-    alone does not give one record each in that schema."""
+    was not parsed so, its bytes no longer hold one object a line (a file rewritten since the pass: a `null`
+    line would crash pyarrow), or reading the lines alone does not give one record each in that schema."""
     if span.schema is None or not data or len(data) != span.end - span.start:
         return None
     view = np.frombuffer(data, dtype=np.uint8)
@@ -84,7 +84,7 @@ def _lines_alone(data: bytes, span: Span, lines: np.ndarray, columns: set[str] |
     stops = ends if view[-1] == NEWLINE else np.append(ends, len(data))
     starts = np.concatenate(([0], ends + 1))[: len(stops)]
     offsets = lines - span.first_line
-    if len(lines) == 0 or offsets[0] < 0 or offsets[-1] >= len(stops) or not _one_per_line(view, starts, stops):
+    if len(lines) == 0 or offsets[0] < 0 or offsets[-1] >= len(stops) or not one_object_per_line(view, ends):
         return None
     picked = b"\n".join(data[int(a): int(b)] for a, b in zip(starts[offsets], stops[offsets]))
     try:
@@ -98,17 +98,6 @@ def _lines_alone(data: bytes, span: Span, lines: np.ndarray, columns: set[str] |
     if table.num_rows != len(lines) or not table.schema.equals(schema):
         return None
     return Chunk(project(table, columns), -1, lines, "line")
-
-
-def _one_per_line(view: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> bool:
-    """Whether every line begins with `{` and ends with `}` (before a carriage return). pyarrow counts a block's records,
-    not its lines: two records on a line and a blank line, or a record over two lines, keep the count, and a
-    line's row is then another line's record. A `}` then a `{` with only a newline between (no string holds
-    one) lie between two records, so each line holds one or more, as many as lines: one each. It also keeps
-    `null`, which crashes pyarrow as the first record, from the parse of a block rewritten since the pass."""
-    last = stops - 1
-    last -= (view[last] == ord("\r")) & (last > starts)
-    return bool(np.all(view[starts] == ord("{")) and np.all(view[last] == ord("}")))
 
 
 def field_text(record: dict[str, Any], path: str, content_keys: tuple[str, ...]) -> str:

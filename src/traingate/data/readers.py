@@ -27,7 +27,7 @@ ROWS_PER_CHUNK = 8192
 DEFAULT_MAX_LINE_BYTES = 64 << 20
 LEAD_BYTES = 1 << 20  # a line begun in one read and shorter than this is copied in front of the next read
 COUNT_STEP = 1 << 20  # bytes compared at a time when counting newlines: stays in the L2 cache (best measured)
-NEWLINE = 10
+NEWLINE, CARRIAGE_RETURN, OPEN_BRACE, CLOSE_BRACE = 10, 13, ord("{"), ord("}")
 _BLANK_BLOCK = re.compile(rb"[ \t-\r]*")  # what bytes.isspace() accepts: space, \t \n \v \f \r
 
 if TYPE_CHECKING:  # annotations only: importing this module reads nothing of numpy (cli/deferred.py)
@@ -94,15 +94,17 @@ def project(table: pa.Table, columns: set[str] | None) -> pa.Table:
 
 
 def _jsonl_fast(block: Buffer, newlines: int) -> pa.Table | None:
-    """pyarrow's parser for a clean block; None sends the block to the tolerant path. pyarrow skips
-    blank lines and accepts invalid UTF-8, so a row count that differs from the line count, or bytes
-    that do not decode, also send the block there (it keeps true line numbers). It also crashes the
-    process (SIGSEGV, pyarrow 26) on a block whose first record is `null`, reads a later `null` line as
-    a row of nulls, and builds an invalid array from a list of two or more nulls (`[null, null]`): such
-    blocks go there too, where `null` is a `not_an_object` record like `1`. The block is parsed as one
-    piece (one chunk per column, so no batch copies chunks together later); every column is kept."""
+    """pyarrow's parser for a clean block; None sends the block to the tolerant path. pyarrow counts a
+    block's records, not its lines, skips blank lines and accepts invalid UTF-8, so a block whose lines are not
+    each one object (`one_object_per_line`), a row count that differs from the line count, or bytes that do
+    not decode, go there (it keeps true line numbers and calls a line that is not one object a fault). It
+    also crashes the process (SIGSEGV, pyarrow 26) on a block whose first record is `null` (no line of a block
+    parsed here begins with one) and builds an invalid array from a list of two or more nulls (`[null, null]`):
+    such blocks go there too. The block is parsed as one piece (one chunk per column, so no batch copies chunks
+    together later); every column is kept."""
     view = as_view(block)
-    if _NULL_FIRST.match(view):
+    array = np.frombuffer(view, dtype=np.uint8)
+    if not one_object_per_line(array, np.flatnonzero(array == NEWLINE)):
         return None
     try:
         if not is_ascii(view):  # ASCII is valid UTF-8: decoding it would only confirm that
@@ -118,7 +120,20 @@ def _jsonl_fast(block: Buffer, newlines: int) -> pa.Table | None:
     return table
 
 
-_NULL_FIRST = re.compile(rb"[ \t\r\n]*null")
+def one_object_per_line(view: np.ndarray, ends: np.ndarray) -> bool:
+    """Whether every line of a block (`ends`: where its newlines are) begins with `{` and ends with `}` (a
+    carriage return before the newline aside). Two records on a line beside a blank line, or a record over two
+    lines beside two on one, keep a block's count of records equal to its count of lines, and each row would
+    take another line's number. A `}`, a newline and a `{` lie only between two records (no JSON string holds a
+    raw newline, and no other JSON puts them side by side), so when every line so begins and ends, each holds
+    at least one record: as many records as lines is then one each."""
+    if not len(view):
+        return False
+    stops = ends if view[-1] == NEWLINE else np.append(ends, len(view))
+    starts = np.concatenate(([0], ends + 1))[: len(stops)]
+    last = stops - 1
+    last -= (view[last] == CARRIAGE_RETURN) & (last > starts)
+    return bool(np.all(view[starts] == OPEN_BRACE) and np.all(view[last] == CLOSE_BRACE))
 
 
 def _maybe_null_line(table: pa.Table) -> bool:
