@@ -18,9 +18,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from traingate.data import lookup, readers
+from traingate.data import jsonl_block, jsonl_reader, lookup
+from traingate.data.chunk import Chunk, Span
 from traingate.data.lookup import fetch_rows
-from traingate.data.readers import Span, open_raw, read_source
+from traingate.data.readers import open_raw, read_source
 from traingate.data.rowids import LINE_BITS
 from traingate.data.sources import SourceFile, resolve
 
@@ -50,7 +51,7 @@ def block_file(tmp_path: Path, seed: int) -> tuple[SourceFile, int]:
     return source, len(lines)
 
 
-def first_pass(source: SourceFile) -> list[readers.Chunk]:
+def first_pass(source: SourceFile) -> list[Chunk]:
     with open_raw(source) as raw:
         return list(read_source(source, None, raw))
 
@@ -60,7 +61,7 @@ def whole_blocks(source: SourceFile, spans: list[Span]) -> dict[int, dict[str, A
     rows: dict[int, dict[str, Any]] = {}
     data = Path(source.path).read_bytes()
     for span in spans:
-        chunk = readers.parse_block(data[span.start: span.end], span.first_line, None, source)
+        chunk = jsonl_block.parse_block(data[span.start: span.end], span.first_line, None, source)
         rows.update({int(line): row for line, row in zip(chunk.lines, chunk.table.to_pylist())})
     return rows
 
@@ -68,7 +69,7 @@ def whole_blocks(source: SourceFile, spans: list[Span]) -> dict[int, dict[str, A
 @pytest.mark.parametrize("seed", range(12))
 def test_lines_read_alone_are_the_lines_the_whole_block_gives(tmp_path: Path, seed: int,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 4096)
     source, count = block_file(tmp_path, seed)
     spans = [c.span for c in first_pass(source) if c.span is not None]
     assert len(spans) > 5 and any(s.schema is not None for s in spans)
@@ -114,7 +115,7 @@ def test_a_line_past_the_block_is_not_read_from_it(tmp_path: Path) -> None:
 def test_real_datasets_read_alone_as_whole(shared: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every JSON lines file of ../shared/datasets (nested conversation trees among them), in blocks of 64 KiB:
     every third line, read alone from its block, is the record the whole block gives."""
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 64 << 10)
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 64 << 10)
     parsed_whole: list[int] = []
     real = lookup.parse_block
     monkeypatch.setattr(lookup, "parse_block", lambda block, first, *a: parsed_whole.append(first) or real(block, first, *a))
@@ -147,7 +148,7 @@ def test_a_block_whose_lines_are_not_its_records_is_read_line_by_line(tmp_path: 
     path.write_bytes(data)
     (source,) = resolve([str(path)], None, None)
     chunks = first_pass(source)
-    alone = readers._jsonl_slow(data, 1, None, source)
+    alone = jsonl_block._jsonl_slow(data, 1, None, source)
     assert [int(n) for c in chunks for n in c.lines] == alone.lines.tolist()
     assert [(f.line, f.kind) for c in chunks for f in c.faults] == [(f.line, f.kind) for f in alone.faults]
     assert any(f.kind == "invalid_json" for f in alone.faults)
@@ -163,7 +164,7 @@ def test_a_block_rewritten_so_since_the_pass_is_parsed_whole(tmp_path: Path, dat
 
 
 def test_a_rewritten_line_that_is_null_does_not_crash(tmp_path: Path) -> None:
-    """pyarrow crashes the process on `null` as the first record (readers._jsonl_fast), with a schema given
+    """pyarrow crashes the process on `null` as the first record (jsonl_block._jsonl_fast), with a schema given
     too: a block rewritten between the pass and the second look must not hand it such a line."""
     path = tmp_path / "d.jsonl"
     path.write_bytes(b'{"a": 1}\n{"a": 2}\n')

@@ -450,10 +450,10 @@ def test_evidence_rejects_and_clusters_after_merged_states_are_those_of_a_run_wi
 
 def test_a_run_under_a_memory_limit_that_spills_finishes_from_a_merged_state_written_without_one(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from traingate.data import readers
+    from traingate.data import jsonl_reader
     from traingate.engine import fold
 
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 2048)
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 2048)
     checks = _exact() + "    - type: near_duplicates\n      threshold: 0.5\n" \
         "  format:\n    - type: schema\n      columns:\n        id: {unique: true}\n"
     contract = contract_of("sft", tmp_path, checks)
@@ -623,10 +623,10 @@ def test_fields_absent_from_the_leading_files_and_present_after_them(keep: str, 
 
 def test_a_merged_state_written_from_files_whose_states_spilled_to_disk(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from traingate.data import readers
+    from traingate.data import jsonl_reader
     from traingate.engine import fold
 
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 2048)
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 2048)
     checks = _exact() + "    - type: near_duplicates\n      threshold: 0.5\n"
     contract = contract_of("sft", tmp_path, checks)
     rows = _dupes(400, seed=17)

@@ -222,10 +222,10 @@ def test_the_run_that_merges_spilled_states_finishes_from_its_summary_as_from_ev
     """Files whose rows went to disk part by part (by prompt key, or by content key without prompts) under a
     memory limit are cached; the next run, without one, summarises those parts into its merged state and
     finishes from it: content keys held in several parts are grouped across them."""
-    from traingate.data import readers
+    from traingate.data import jsonl_reader
     from traingate.engine import fold
 
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 2048)
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 2048)
     contract = contract_of("sft", tmp_path, "  uniqueness:\n    - type: exact_duplicates\n      top_clusters: 100\n" + on)
     paths = _files(tmp_path, _tied(4, 60, 4) + _across(2))
     readings = iter([500.0, 10.0, 500.0, 10.0, 500.0])  # over the limit in the first files: their keys spill

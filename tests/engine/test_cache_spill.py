@@ -63,10 +63,10 @@ def test_findings_spilled_with_evidence_are_cached_and_give_the_same_evidence(tm
 
 
 def _spill_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Contract, list[str], RunOptions]:
-    from traingate.data import readers
+    from traingate.data import jsonl_reader
     from traingate.engine import fold
 
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 2048)  # several chunks per file
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 2048)  # several chunks per file
     contract = contract_of("sft", tmp_path, SHARED_CHECKS)
     paths = write_parts(tmp_path, _rows("sft", 120), 2)
     readings = iter([500.0, 10.0])  # over the limit once, in the first file: its near duplicates spill their keys

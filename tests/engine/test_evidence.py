@@ -246,9 +246,9 @@ def test_no_record_holds_text_of_the_data(tmp_path: Path) -> None:
 
 
 def test_a_spill_under_the_memory_limit_lists_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from traingate.data import readers
+    from traingate.data import jsonl_reader
 
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 16384)  # several chunks, so findings are written between them
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 16384)  # several chunks, so findings are written between them
     contract, data, _ = workspace(tmp_path)
     _, baseline = evidence(contract, data)
     growing = itertools.count(500.0, 10.0)  # over the limit and growing: the checks let go after every chunk

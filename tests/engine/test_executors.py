@@ -225,9 +225,9 @@ def test_max_memory_samples_a_check_that_can_and_goes_on(tmp_path: Path, monkeyp
 
     readings = iter([500.0])  # over the limit once, then under it
     monkeypatch.setattr(fold, "rss_mib", lambda: next(readings, 10.0))
-    from traingate.data import readers
+    from traingate.data import jsonl_reader
 
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)  # several chunks, so the run goes on after sampling
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 4096)  # several chunks, so the run goes on after sampling
     contract = parse_contract(contract_text("pretraining", AGREEMENT), str(tmp_path / "c.yaml"))
     path = write_jsonl(tmp_path / "d.jsonl", _rows("pretraining", ROWS))
     result = validate(contract, [str(path)], options=RunOptions(workers=1, max_memory_mib=100))
@@ -353,10 +353,10 @@ def start_marked_run(tmp_path: Path, guard: str = "") -> subprocess.Popen[bytes]
     script = tmp_path / "run.py"
     script.write_text(
         "import sys\n"
-        "from traingate.data import readers\n"
+        "from traingate.data import jsonl_reader\n"
         "from traingate.engine import shards\n"
         "def main():\n"
-        "    shards.MIN_SHARD_BYTES, readers.BLOCK_BYTES = 1, 512\n"
+        "    shards.MIN_SHARD_BYTES, jsonl_reader.BLOCK_BYTES = 1, 512\n"
         "    from tests.conftest import contract_text\n"
         "    from traingate.contracts import parse_contract\n"
         "    from traingate.engine.runner import RunOptions, validate\n"

@@ -86,9 +86,9 @@ def test_every_cluster_keeps_one_row(tmp_path: Path) -> None:
 
 
 def test_a_memory_limit_that_spills_drops_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from traingate.data import readers
+    from traingate.data import jsonl_reader
 
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 16384)
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 16384)
     contract, data, files = fixture(tmp_path)
     _, baseline = run_filter(tmp_path, contract, data)
     growing = itertools.count(500.0, 10.0)

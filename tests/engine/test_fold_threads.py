@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import contract_text, write_jsonl
 from traingate.contracts import parse_contract
-from traingate.data import readers
+from traingate.data import jsonl_reader, readers
 from traingate.engine.runner import RunOptions, validate
 
 CHECKS = "  format:\n    - {type: empty_text, max_rate: 0.0}\n    - {type: whitespace, max_rate: 1.0}\n"
@@ -20,7 +20,7 @@ CHECKS = "  format:\n    - {type: empty_text, max_rate: 0.0}\n    - {type: white
 
 def test_the_first_batch_is_fed_on_the_calling_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(readers, "ROWS_PER_CHUNK", 10)
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 400)  # many small batches
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 400)  # many small batches
     threads: list[tuple[int, str, int]] = []  # (batch number, check, thread)
     seen: dict[str, int] = {}
 

@@ -22,13 +22,15 @@ import pyarrow as pa
 import pyarrow.json as pjson
 import pytest
 
-from traingate.data import readers
-from traingate.data.readers import Chunk, Span, count_newlines, open_raw, read_source
+from traingate.data import jsonl_block, jsonl_reader
+from traingate.data.chunk import Chunk, Span, fault_chunk, max_line_bytes, project, too_long
+from traingate.data.jsonl_block import count_newlines
+from traingate.data.readers import open_raw, read_source
 from traingate.data.sources import resolve
 
 
 def reference_fast(block: bytes, columns: set[str] | None, newlines: int) -> pa.Table | None:
-    """readers._jsonl_fast as it was: decode to test UTF-8, parse in chunks of a quarter block (on one thread:
+    """jsonl_block._jsonl_fast as it was: decode to test UTF-8, parse in chunks of a quarter block (on one thread:
     pyarrow's threaded parse of chunks whose types differ crashed this process about once in six runs)."""
     if re.compile(rb"[ \t\r\n]*null").match(block):
         return None
@@ -40,34 +42,34 @@ def reference_fast(block: bytes, columns: set[str] | None, newlines: int) -> pa.
     except (UnicodeDecodeError, pa.ArrowInvalid):
         return None
     expected = newlines + (0 if block.endswith(b"\n") else 1)
-    if table.num_rows != expected or readers._maybe_null_line(table):
+    if table.num_rows != expected or jsonl_block._maybe_null_line(table):
         return None
-    return readers.project(table, columns)
+    return project(table, columns)
 
 
 def reference_block(block: bytes, first_line: int, columns: set[str] | None, source: Any,
                     newlines: int) -> Chunk:
-    table = reference_fast(block, columns, newlines) if len(block) <= readers.max_line_bytes() else None
+    table = reference_fast(block, columns, newlines) if len(block) <= max_line_bytes() else None
     if table is None:
-        return readers._jsonl_slow(block, first_line, columns, source)
+        return jsonl_block._jsonl_slow(block, first_line, columns, source)
     return Chunk(table, -1, np.arange(first_line, first_line + table.num_rows, dtype=np.int64), "line")
 
 
 def reference_jsonl(stream: Any, source: Any, columns: set[str] | None) -> Iterator[Chunk]:
-    """readers.read_jsonl as it was (joins of pieces, bytes.count, bytes.isspace)."""
-    limit = readers.max_line_bytes()
+    """jsonl_reader.read_jsonl as it was (joins of pieces, bytes.count, bytes.isspace)."""
+    limit = max_line_bytes()
     pieces, pending, line_no, position = [], 0, 1, 0
     carry = b""
     while True:
-        data, carry = carry or stream.read(readers.BLOCK_BYTES), b""
+        data, carry = carry or stream.read(jsonl_reader.BLOCK_BYTES), b""
         if data:
             cut = data.rfind(b"\n")
             if cut < 0:
                 pieces.append(data)
                 pending += len(data)
                 if pending > limit:
-                    yield readers._fault_chunk([readers.too_long(source, line_no, limit)])
-                    skipped, rest = readers._skip_line(stream)
+                    yield fault_chunk([too_long(source, line_no, limit)])
+                    skipped, rest = jsonl_reader._skip_line(stream)
                     pieces, position, line_no, pending = [], position + pending + skipped, line_no + 1, 0
                     if rest is None:
                         return
@@ -131,8 +133,8 @@ SLOW = pytest.mark.slow
                                                                   for seed in range(2, 6) for block in (64, 1000, 8192)])
 def test_blocks_read_as_the_former_reader_read_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                     seed: int, block: int) -> None:
-    monkeypatch.setattr(readers, "BLOCK_BYTES", block)
-    monkeypatch.setattr(readers, "LEAD_BYTES", 700)  # long lines are also kept in pieces and joined once
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", block)
+    monkeypatch.setattr(jsonl_reader, "LEAD_BYTES", 700)  # long lines are also kept in pieces and joined once
     monkeypatch.setenv("TRAINGATE_MAX_LINE_BYTES", "2500")  # line 15 (3 KB) is too long
     data = adversarial_file(seed, 300)
     path = tmp_path / "d.jsonl"
@@ -142,13 +144,13 @@ def test_blocks_read_as_the_former_reader_read_them(tmp_path: Path, monkeypatch:
         expected = described(reference_jsonl(ReadOnly(data, block), source, columns))
         with open_raw(source) as raw:
             assert described(read_source(source, columns, raw)) == expected  # readinto
-        assert described(readers.read_jsonl(ReadOnly(data, block), source, columns)) == expected
-        short = described(readers.read_jsonl(ReadOnly(data, 37), source, columns))  # short reads
+        assert described(jsonl_reader.read_jsonl(ReadOnly(data, block), source, columns)) == expected
+        short = described(jsonl_reader.read_jsonl(ReadOnly(data, 37), source, columns))  # short reads
         assert short == described(reference_jsonl(ReadOnly(data, 37), source, columns))
 
 
 def test_gzip_reads_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 4096)
     data = adversarial_file(7, 500)
     path = tmp_path / "d.jsonl.gz"
     path.write_bytes(gzip.compress(data))
@@ -190,7 +192,7 @@ def test_one_piece_parses_as_quarter_blocks_did(tmp_path: Path, seed: int) -> No
     (tmp_path / "d.jsonl").write_bytes(b"")
     (source,) = resolve([str(tmp_path / "d.jsonl")], None, None)
     newlines = count_newlines(block)
-    got, before = readers.parse_block(block, 1, None, source, newlines), reference_block(block, 1, None, source, newlines)
+    got, before = jsonl_block.parse_block(block, 1, None, source, newlines), reference_block(block, 1, None, source, newlines)
     assert got.table.equals(before.table) and got.lines.tolist() == before.lines.tolist()
     assert [(f.line, f.kind) for f in got.faults] == [(f.line, f.kind) for f in before.faults]
     assert got.table.column("a").num_chunks == 1 if got.table.num_rows else True
@@ -198,7 +200,7 @@ def test_one_piece_parses_as_quarter_blocks_did(tmp_path: Path, seed: int) -> No
 
 CRASH = """
 import sys
-from traingate.data.readers import _jsonl_fast, count_newlines, parse_block
+from traingate.data.jsonl_block import _jsonl_fast, count_newlines, parse_block
 from traingate.data.sources import resolve
 def mixed_block(first, later, switch, rows=40_000):
     return b"".join(b'{"a": ' + (first if i < switch else later) + b', "pad": "' + b"p" * 60 + b'"}\\n'

@@ -13,7 +13,9 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 
-from traingate.data.readers import Chunk, open_raw, read_jsonl, read_source
+from traingate.data.chunk import Chunk
+from traingate.data.jsonl_reader import read_jsonl
+from traingate.data.readers import open_raw, read_source
 from traingate.data.sources import resolve, resolve_all
 from traingate.engine.column_types import ColumnTypes
 from traingate.errors import SourceError
@@ -186,12 +188,12 @@ def test_directories_globs_and_splits(tmp_path: Path) -> None:
 
 
 def test_second_look_reads_only_the_blocks_holding_wanted_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from traingate.data import lookup, readers
+    from traingate.data import jsonl_reader, lookup
     from traingate.data.lookup import LINE_BITS, fetch_rows
     from traingate.data.sources import resolve
     from traingate.engine.shards import Shard, read_shard
 
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 2048)
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 2048)
     lines = [json.dumps({"text": f"row {i}", "n": i}) for i in range(600)]
     lines[250], lines[251], lines[400] = "{broken", "", '{"text": "nan", "n": NaN}'  # slow and NaN blocks
     path = tmp_path / "d.jsonl"
@@ -222,7 +224,7 @@ def test_csv_unclosed_quote_is_one_bad_record_and_the_rows_after_it_are_read(tmp
 
 def test_csv_values_with_newlines_across_block_edges_keep_the_line_they_start_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("traingate.data.readers.BLOCK_BYTES", 64)
+    monkeypatch.setattr("traingate.data.jsonl_reader.BLOCK_BYTES", 64)
     monkeypatch.setattr("traingate.data.csv_reader.BLOCK_BYTES", 64)
     path = tmp_path / "d.csv"
     path.write_text("prompt,response\n" + "".join(f'q{i},"line one\nline ""two"" {i}"\n' for i in range(20)))
@@ -233,7 +235,7 @@ def test_csv_values_with_newlines_across_block_edges_keep_the_line_they_start_on
 
 def test_a_line_past_the_limit_is_one_fault_and_reading_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRAINGATE_MAX_LINE_BYTES", "1000")
-    monkeypatch.setattr("traingate.data.readers.BLOCK_BYTES", 300)
+    monkeypatch.setattr("traingate.data.jsonl_reader.BLOCK_BYTES", 300)
     path = tmp_path / "d.jsonl"
     path.write_bytes(b'{"prompt": "a"}\n{"prompt": "' + b"x" * 5000 + b'"}\n{"prompt": "b"}\n' + b"y" * 3000)
     rows, lines, faults = rows_and_faults(read_all(path))

@@ -235,9 +235,9 @@ def test_row_order_merges_sorted_runs_without_splitting_a_row(monkeypatch: pytes
 
 
 def test_written_to_disk_they_list_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from traingate.data import readers
+    from traingate.data import jsonl_reader
 
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 16384)  # several chunks: findings go to disk between them
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 16384)  # several chunks: findings go to disk between them
     contract, data, _ = workspace(tmp_path)
     _, baseline = collect(contract, data)
     monkeypatch.setattr(findings_module, "MEMORY_BOUND", 1)
@@ -254,9 +254,9 @@ def test_written_to_disk_they_list_the_same(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_unreadable_records_written_to_disk_come_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from traingate.data import readers
+    from traingate.data import jsonl_reader
 
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 2048)  # a chunk's faults at a time
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 2048)  # a chunk's faults at a time
     contract, data, kinds = faulty(tmp_path)
     monkeypatch.setattr(faults_module, "MEMORY_BOUND", 5)
     monkeypatch.setattr(row_order, "BLOCK", 4)

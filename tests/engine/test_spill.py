@@ -140,9 +140,9 @@ def _spill_actions(spilled: dict[str, Any], baseline: dict[str, Any]) -> list[st
 
 
 def test_spilled_keys_give_the_in_memory_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from traingate.data import readers
+    from traingate.data import jsonl_reader
 
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)  # several chunks
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 4096)  # several chunks
     baseline = _run(tmp_path, RunOptions(workers=1))
     readings = iter([500.0, 400.0, 500.0])  # over the limit, still over after letting go, grown again; then under
     monkeypatch.setattr(fold, "rss_mib", lambda: next(readings, 10.0))
@@ -155,9 +155,9 @@ def test_memory_the_checks_do_not_hold_is_not_written_out_chunk_by_chunk(tmp_pat
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Resident memory stays over the limit (the process itself needs it): the checks write out what they
     hold once, and again only when memory grows by 5% of the limit; the run goes to the end."""
-    from traingate.data import readers
+    from traingate.data import jsonl_reader
 
-    monkeypatch.setattr(readers, "BLOCK_BYTES", 4096)  # several chunks
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 4096)  # several chunks
     baseline = _run(tmp_path, RunOptions(workers=1))
     monkeypatch.setattr(fold, "rss_mib", lambda: 500.0)
     spilled = _run(tmp_path, RunOptions(workers=1, max_memory_mib=100))

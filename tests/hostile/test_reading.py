@@ -140,7 +140,7 @@ def test_a_type_that_changes_between_files_is_caught_with_any_number_of_workers(
 
 
 def test_a_type_that_changes_at_a_block_edge_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("traingate.data.readers.BLOCK_BYTES", 256)
+    monkeypatch.setattr("traingate.data.jsonl_reader.BLOCK_BYTES", 256)
     data = tmp_path / "d.jsonl"
     listed = b'{"prompt": ["a list"], "response": "x"}\n'
     data.write_bytes(ROW * 10 + listed * 10 + ROW * 10)  # blocks of a few lines: some hold lists only

@@ -14,7 +14,9 @@ import pyarrow as pa
 import pyarrow.ipc
 import pyarrow.json as pjson
 
-from traingate.data.readers import NEWLINE, Chunk, Span, one_object_per_line, open_raw, parse_block, project, read_source
+from traingate.data.chunk import Chunk, Span, project
+from traingate.data.jsonl_block import NEWLINE, one_object_per_line, parse_block
+from traingate.data.readers import open_raw, read_source
 from traingate.data.rowids import LINE_BITS, split_row_id
 from traingate.data.sources import SourceFile
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from traingate.contracts.model import Contract
-from traingate.data.readers import max_line_bytes
+from traingate.data.chunk import max_line_bytes
 from traingate.data.sources import SourceFile
 from traingate.engine.assemble import side_files
 from traingate.engine.presence import all_needs

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from traingate.data.chunk import Span, max_line_bytes
 from traingate.data.lookup import fetch_rows
-from traingate.data.readers import Span, max_line_bytes
 from traingate.data.rowids import split_row_id
 from traingate.data.sources import SourceFile
 from traingate.engine.cache import RunCache

@@ -16,7 +16,8 @@ import pyarrow as pa
 
 from traingate.contracts.model import Contract
 from traingate.data.batch import BatchContext
-from traingate.data.readers import Chunk, open_raw
+from traingate.data.chunk import Chunk
+from traingate.data.readers import open_raw
 from traingate.data.sources import SourceFile
 from traingate.data.tokenizers import get_tokenizer
 from traingate.engine.column_types import ColumnTypes

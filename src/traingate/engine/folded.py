@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from traingate.data.readers import Span
+from traingate.data.chunk import Span
 from traingate.engine.column_types import ColumnTypes
 from traingate.engine.faults import FaultLog
 from traingate.engine.presence import Presence

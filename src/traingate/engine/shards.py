@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from traingate.data.readers import Chunk, open_raw, parquet_file, read_jsonl, read_source
+from traingate.data.chunk import Chunk
+from traingate.data.jsonl_reader import read_jsonl
+from traingate.data.readers import open_raw, parquet_file, read_source
 from traingate.data.sources import SourceFile
 from traingate.engine.column_types import ColumnTypes
 

@@ -1,6 +1,6 @@
 """Copying the kept lines of a text file byte for byte: JSON lines, and the lines of CSV records.
 
-Lines are counted as the readers count them (data/readers.py, data/csv_strict.py): 1-based, cut at each
+Lines are counted as the readers count them (data/jsonl_reader.py, data/csv_strict.py): 1-based, cut at each
 `\\n`, so a CRLF line keeps its `\\r` and counts once, and a last line without a newline is a line. Which
 lines are kept is asked of `keep` a block at a time, and the kept lines are copied in runs of consecutive
 lines, so the copy costs a write per run, not per line. A line longer than a block is held until its end
