@@ -251,6 +251,7 @@ def _plain(value: Any) -> Any:
     return [_plain(v) for v in value] if isinstance(value, list) else value
 
 
+@pytest.mark.slow  # 2,000 blocks each parsed both ways: about 4 s
 def test_a_block_pyarrow_reads_gives_the_rows_and_lines_reading_it_line_by_line_gives(tmp_path: Path) -> None:
     """Blocks of a few lines drawn from records and from what is not one record a line (two on a line, one
     over two lines, blank and padded lines, null, arrays): each that pyarrow's path takes (about 3 in 20)
