@@ -25,6 +25,7 @@ def setup(tmp_path: Path, checks: str = CHECKS) -> list[str]:
     return [str(tmp_path / "c.yaml"), *data]
 
 
+@pytest.mark.slow  # over 2 s: out of the quick loop
 @pytest.mark.parametrize(("keep", "fail_on"), [([], []), (["--keep", "warn"], ["--fail-on", "warn"])])
 def test_filter_drops_what_validate_rejects(tmp_path: Path, keep: list[str], fail_on: list[str]) -> None:
     args = setup(tmp_path, WARNED)

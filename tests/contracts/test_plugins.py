@@ -76,6 +76,7 @@ def run(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *args], cwd=site, env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # over 2 s: out of the quick loop
 def test_a_published_check_type_works_in_lint_validate_checks_and_schema(installed: Path) -> None:
     lint = run(installed, "-m", "traingate", "lint", "c.yaml")
     assert lint.returncode == 0 and "even_rows" in lint.stdout, lint.stderr

@@ -64,6 +64,7 @@ def test_an_object_replaced_after_it_was_listed_is_not_read_as_the_one_listed(
         validate(_contract(tmp_path), [f"s3://{BUCKET}/swap/*.jsonl"])
 
 
+@pytest.mark.slow  # over 2 s: out of the quick loop
 def test_an_endpoint_that_never_answers_stops_the_listing(tmp_path: Path, s3: Any,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """A server that accepts connections and never replies: the run stops with exit 3 after

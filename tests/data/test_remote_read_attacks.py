@@ -145,6 +145,7 @@ def _stops(url: str, within_seconds: float, match: str = r"no answer from the st
 
 # A store that is only slow.
 
+@pytest.mark.slow  # over 2 s: out of the quick loop
 def test_a_compressed_jsonl_object_from_a_throttled_store_is_read_whole_as_a_local_run_reads_it(
         store: Behaviour, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Read in small pieces (the smallest block, 64 KiB: 0.16 s each at 400 KB/s), each its own request with its

@@ -22,6 +22,8 @@ from traingate.engine.cache_evict import entries
 from traingate.engine.runner import RunOptions, validate
 from traingate.results.model import RunResult
 
+pytestmark = pytest.mark.slow  # some 80 runs with and without caches: about 15 s of the quick loop
+
 QUICK = {"sft", "reward", "preference"}
 PROMPTS = ["alpha", "Alpha ", "beta", "gamma", "", "delta"]
 ANSWERS = ["one", "ONE", "two", "three", "", "four  five"]

@@ -30,6 +30,8 @@ from traingate.validators.uniqueness import exact
 from traingate.validators.uniqueness.ranked import Kept
 from traingate.validators.uniqueness.summary import NONE, Summary
 
+pytestmark = pytest.mark.slow  # some 40 runs with and without caches: about 12 s of the quick loop
+
 # Summary.merge against Summary.of of the rows together.
 
 EXTREMES = [0, 1, 2, 3, 1 << 63, NONE - 1, NONE, 0x9E3779B97F4A7C15]  # NONE as a key: keys are hashes

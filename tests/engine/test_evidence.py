@@ -245,6 +245,7 @@ def test_no_record_holds_text_of_the_data(tmp_path: Path) -> None:
     assert values and not [v for v in values if any(w in v for w in words)]
 
 
+@pytest.mark.slow  # over 2 s: out of the quick loop
 def test_a_spill_under_the_memory_limit_lists_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from traingate.data import jsonl_reader
 

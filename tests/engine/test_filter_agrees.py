@@ -51,6 +51,7 @@ def lines_of(path: str) -> list[bytes]:
     return Path(path).read_bytes().splitlines(keepends=True)
 
 
+@pytest.mark.slow  # over 2 s: out of the quick loop
 def test_the_rejects_are_exactly_the_planted_rows_and_the_output_is_the_rest(tmp_path: Path) -> None:
     contract, data, files = fixture(tmp_path)
     done, records = run_filter(tmp_path, contract, data)
@@ -85,6 +86,7 @@ def test_every_cluster_keeps_one_row(tmp_path: Path) -> None:
     assert duplicated <= clean <= texts
 
 
+@pytest.mark.slow  # over 2 s: out of the quick loop
 def test_a_memory_limit_that_spills_drops_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from traingate.data import jsonl_reader
 

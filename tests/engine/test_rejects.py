@@ -108,6 +108,7 @@ def in_data_order(records: list[Record], paths: list[str]) -> bool:
     return keys == sorted(keys)
 
 
+@pytest.mark.slow  # over 2 s: out of the quick loop
 def test_rejects_list_exactly_the_rows_each_family_finds(tmp_path: Path) -> None:
     contract, data, files = workspace(tmp_path)
     result, got = collect(contract, data)
@@ -234,6 +235,7 @@ def test_row_order_merges_sorted_runs_without_splitting_a_row(monkeypatch: pytes
     assert all(last < first for last, first in zip(lasts, firsts))  # no row in two blocks
 
 
+@pytest.mark.slow  # over 2 s: out of the quick loop
 def test_written_to_disk_they_list_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from traingate.data import jsonl_reader
 

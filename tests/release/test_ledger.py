@@ -145,6 +145,7 @@ def _promote_at_once(saved: str, ledger: str, key: str, barrier: Any, name: str)
     promote(run, Path(ledger), name, key=signer)
 
 
+@pytest.mark.slow  # over 2 s: out of the quick loop
 def test_twenty_concurrent_pairs_keep_all_forty_records(signed_run: tuple[Path, Setup], tmp_path: Path) -> None:
     saved, setup = signed_run
     ledger, context = tmp_path / "raced.jsonl", multiprocessing.get_context("fork")
