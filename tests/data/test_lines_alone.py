@@ -208,3 +208,18 @@ def test_a_run_over_a_misnumbered_block_shows_what_the_whole_block_gives(tmp_pat
     got = runs("a")
     monkeypatch.setattr(lookup, "_lines_alone", lambda *a: None)
     assert got == runs("b")
+
+
+def test_the_blocks_of_a_file_hold_their_schema_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run keeps every block's span to its end (and in the cache): blocks parsed to the same schema share one
+    object, so a file of many blocks holds and pickles it once, not once a block."""
+    monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 4096)
+    record = {"id": 1, "messages": [{"role": "user", "content": "hi", "meta": {"lang": "en", "score": 0.5}}]}
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps({**record, "id": i}) + "\n" for i in range(2000)))
+    (source,) = resolve([str(path)], None, None)
+    spans = [c.span for c in first_pass(source) if c.span is not None]
+    schemas = [s.schema for s in spans if s.schema is not None]
+    assert len(spans) > 30 and len(schemas) == len(spans)
+    assert len({id(s) for s in schemas}) == 1
+    assert len(pickle.dumps(spans)) < len(spans) * 64 + len(schemas[0]) * 2
