@@ -334,3 +334,21 @@ def test_csv_line_with_bad_bytes_in_a_quoted_value_is_never_read_as_a_row(tmp_pa
     rows, lines, faults = rows_and_faults(read_all(path))
     assert rows == [{"prompt": "ok"}] and lines == [4]
     assert faults == [(2, "invalid_utf8"), (3, "invalid_utf8")]
+
+
+def test_two_records_on_a_line_and_one_over_two_lines_fail_the_gate_whatever_the_lines_around(tmp_path: Path) -> None:
+    """The line count and the record count of this file agree (a line of two records, a record over two lines,
+    a blank line), which once let pyarrow read it whole: five rows numbered after other lines, no unreadable
+    record, a gate that passed. Each broken line is an unreadable record at its own line."""
+    from tests.conftest import contract_text
+    from traingate.contracts import parse_contract
+    from traingate.engine.runner import validate
+
+    lines = ['{"prompt": "a", "response": "1"}{"prompt": "b", "response": "2"}', '{"prompt": "c",',
+             '"response": "3"}{"prompt": "d", "response": "4"}', '', '{"prompt": "e", "response": "5"}']
+    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n")
+    contract = parse_contract(contract_text("sft", "  quantity:\n    - {type: min_rows, min: 1}\n"), str(tmp_path / "c.yaml"))
+    result = validate(contract, [str(tmp_path / "d.jsonl")])
+    assert result.dataset.rows == 1 and result.gate.exit_code == 1
+    assert [(f.line, f.kind) for f in result.dataset.faults] == [(1, "invalid_json"), (2, "invalid_json"),
+                                                                        (3, "invalid_json")]
