@@ -16,9 +16,9 @@ import pytest
 from tests.engine.test_cache import comparable, drop_entries, two_files
 from traingate.data.spill import SPILL_DIR_ENV, Spilled
 from traingate.engine import cache_entry, cache_evict, cache_spill, stats
-from traingate.engine.cache_entry import ALIGN, FORMAT, MAGIC, BadEntry, decode, encode
+from traingate.engine.cache_entry import ALIGN, FORMAT, MAGIC, MAX_HEADER, BadEntry, decode, encode
 from traingate.engine.cache_evict import entries, prune
-from traingate.engine.cache_files import MAX_HEADER, read_entry, secret_key
+from traingate.engine.cache_files import read_entry, secret_key
 from traingate.engine.cache_spill import SpillMissing
 from traingate.engine.cache_store import Store
 from traingate.engine.runner import RunOptions, validate

@@ -30,6 +30,7 @@ from traingate.errors import TraingateError
 FORMAT = 3  # the layout of an entry; another format is ignored (1: keyed by a secret in the directory; 2: arrays in the pickle)
 ALIGN = 64  # each array's bytes start at a multiple of this in the payload
 MAGIC = b"traingate-cache"
+MAX_HEADER = 1 << 20  # an entry's first line (the label holds a path) is read up to this many bytes
 _BUILTINS = {"set", "frozenset", "dict", "list", "tuple", "bytearray", "bytes", "complex", "slice", "range",
              "int", "float", "str", "bool", "object"}
 _MODULES = ("traingate", "numpy", "collections", "datetime", "decimal", "fractions", "array", "uuid", "enum")
@@ -98,12 +99,12 @@ def parse_header(blob: bytes | bytearray) -> tuple[dict[str, Any], int]:
     return header, end + 1
 
 
-def decode(key: bytes, entry_key: str, blob: bytes | bytearray,
+def decode(key: bytes, entry_key: str, blob: bytes | bytearray | memoryview,
            persistent_load: Callable[[Any], Any] | None = None) -> Any:
     """The entry's value, once its header and HMAC hold. `persistent_load`: what an object kept outside the
     payload is rebuilt with (cache_spill.Restorer; without it such a payload does not load). The arrays are
-    views of `blob`'s bytes: writable when it is a bytearray (read_entry's)."""
-    header, start = parse_header(blob)
+    views of `blob`'s bytes: writable when it is writable (read_entry's)."""
+    header, start = parse_header(_first_line(blob))
     payload = memoryview(blob)[start:]
     if header.get("format") != FORMAT:
         raise BadEntry(f"format {header.get('format')!r}, not {FORMAT}")
@@ -124,6 +125,18 @@ def decode(key: bytes, entry_key: str, blob: bytes | bytearray,
         raise
     except (Exception, SystemExit) as exc:
         raise BadEntry(f"its payload does not load: {type(exc).__name__}: {exc}") from exc
+
+
+def _first_line(blob: bytes | bytearray | memoryview) -> bytes | bytearray:
+    """The entry's bytes up to the end of its header line (at most MAX_HEADER), the payload not copied."""
+    if not isinstance(blob, memoryview):
+        return blob
+    head = b""
+    for size in (1 << 16, MAX_HEADER):
+        head = bytes(blob[:size])
+        if b"\n" in head or size >= len(blob):
+            break
+    return head
 
 
 def _layout(given: Any, length: int) -> list[list[int]]:

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 
-from traingate.engine.cache_entry import BadEntry, header_of
-from traingate.engine.cache_files import MAX_HEADER, locked, open_regular
+from traingate.engine.cache_entry import MAX_HEADER, BadEntry, header_of
+from traingate.engine.cache_files import locked, open_regular
 from traingate.engine.cache_spill import SUFFIX as SPILL_SUFFIX
 from traingate.engine.cache_spill import discard_copies, entry_of
 from traingate.engine.cache_store import ENTRIES, SUFFIX

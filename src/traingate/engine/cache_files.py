@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import BinaryIO, cast
 
-from traingate.engine.cache_entry import BadEntry, parse_header
+import numpy as np
+
+from traingate.engine.cache_entry import MAX_HEADER, BadEntry, parse_header
 
 KEY_ENV, KEY_FILE_ENV = "TRAINGATE_CACHE_KEY", "TRAINGATE_CACHE_KEY_FILE"
 MIN_KEY_CHARS = 16  # a TRAINGATE_CACHE_KEY shorter than this is refused
-MAX_HEADER = 1 << 20  # an entry's first line (the label holds a path) is read up to this many bytes
 
 
 def key_file() -> str:
@@ -62,9 +63,11 @@ def secret_key() -> bytes:
     raise PermissionError(f"{path}: the cache key is shorter than 32 bytes")
 
 
-def read_entry(path: str) -> bytearray:
+def read_entry(path: str) -> memoryview:
     """The entry file's bytes, read only once its length is the one its header gives: a file planted in the
-    cache directory, however large, costs a read of its first line (BadEntry)."""
+    cache directory, however large, costs a read of its first line (BadEntry). They are read into memory not
+    zeroed first (a bytearray is: 48 ms rather than 17 for an entry of 49 MB), writable: the arrays of the
+    state are views of them (decode), not copied again."""
     with open_regular(path) as source:
         size = os.fstat(source.fileno()).st_size
         header, start = parse_header(source.readline(MAX_HEADER))
@@ -72,7 +75,7 @@ def read_entry(path: str) -> bytearray:
         if not isinstance(expected, int) or size != start + expected:
             raise BadEntry(f"{size} bytes, where its header gives {expected!r} after {start}")
         source.seek(0)
-        blob = bytearray(size)  # the arrays of the state are views of it (decode): writable, not copied again
+        blob = np.empty(size, dtype=np.uint8).data
         if cast(io.BufferedReader, source).readinto(blob) != size:
             raise BadEntry("shorter than when it was opened")
         return blob
