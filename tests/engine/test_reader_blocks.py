@@ -192,7 +192,7 @@ def test_one_piece_parses_as_quarter_blocks_did(tmp_path: Path, seed: int) -> No
     (tmp_path / "d.jsonl").write_bytes(b"")
     (source,) = resolve([str(tmp_path / "d.jsonl")], None, None)
     newlines = count_newlines(block)
-    got, before = jsonl_block.parse_block(block, 1, None, source, newlines), reference_block(block, 1, None, source, newlines)
+    got, before = jsonl_block.parse_block(block, 1, None, source), reference_block(block, 1, None, source, newlines)
     assert got.table.equals(before.table) and got.lines.tolist() == before.lines.tolist()
     assert [(f.line, f.kind) for f in got.faults] == [(f.line, f.kind) for f in before.faults]
     assert got.table.column("a").num_chunks == 1 if got.table.num_rows else True
@@ -200,7 +200,7 @@ def test_one_piece_parses_as_quarter_blocks_did(tmp_path: Path, seed: int) -> No
 
 CRASH = """
 import sys
-from traingate.data.jsonl_block import _jsonl_fast, count_newlines, parse_block
+from traingate.data.jsonl_block import _jsonl_fast, parse_block
 from traingate.data.sources import resolve
 def mixed_block(first, later, switch, rows=40_000):
     return b"".join(b'{"a": ' + (first if i < switch else later) + b', "pad": "' + b"p" * 60 + b'"}\\n'
@@ -212,7 +212,7 @@ for first, later, switch in [(b'"text"', b'[]', 27769), (b'"2020-01-01"', b'[]',
     block = mixed_block(first, later, switch)
     parse_block(block, 1, None, source)  # pyarrow's parse, then (these blocks do not parse) line by line
     for _ in range(9):  # pyarrow's parse alone, where the process crashed
-        _jsonl_fast(block, count_newlines(block))
+        _jsonl_fast(block)
 """
 
 
@@ -263,7 +263,7 @@ def test_a_block_pyarrow_reads_gives_the_rows_and_lines_reading_it_line_by_line_
     for _ in range(2000):
         lines = [rng.choice(LINE_KINDS) if rng.random() < 0.3 else rng.choice(LINE_KINDS[:5]) for _ in range(rng.randint(1, 8))]
         block = b"\n".join(lines) + (b"\n" if rng.random() < 0.7 else b"")
-        table = jsonl_block._jsonl_fast(block, block.count(b"\n"))
+        table = jsonl_block._jsonl_fast(block)
         if table is None:
             continue
         taken += 1

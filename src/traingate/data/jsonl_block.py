@@ -27,10 +27,9 @@ JSON_SPACE = b" \t\r"  # whitespace JSON allows within a line
 
 
 def parse_block(block: Buffer, first_line: int, columns: set[str] | None, source: SourceFile,
-                newlines: int | None = None, expected: dict[str, str] | None = None) -> Chunk:
+                expected: dict[str, str] | None = None) -> Chunk:
     """One block of whole JSON lines: pyarrow's parser when the block is clean, else line by line."""
-    newlines = count_newlines(block) if newlines is None else newlines
-    table = _jsonl_fast(block, newlines) if len(as_view(block)) <= max_line_bytes() else None
+    table = _jsonl_fast(block) if len(as_view(block)) <= max_line_bytes() else None
     if table is None:
         return _jsonl_slow(bytes(block), first_line, columns, source, expected)
     return Chunk(project(table, columns), -1, np.arange(first_line, first_line + table.num_rows, dtype=np.int64),
@@ -43,7 +42,7 @@ def count_newlines(block: Buffer) -> int:
     return sum(int(np.count_nonzero(data[at: at + COUNT_STEP] == NEWLINE)) for at in range(0, len(data), COUNT_STEP))
 
 
-def _jsonl_fast(block: Buffer, newlines: int) -> pa.Table | None:
+def _jsonl_fast(block: Buffer) -> pa.Table | None:
     """pyarrow's parser for a clean block; None sends the block to the tolerant path. pyarrow counts a
     block's records, not its lines, skips blank lines and accepts invalid UTF-8, so a block whose lines are not
     each one object (`one_object_per_line`), a row count that differs from the line count, or bytes that do
@@ -54,7 +53,8 @@ def _jsonl_fast(block: Buffer, newlines: int) -> pa.Table | None:
     together later); every column is kept."""
     view = as_view(block)
     array = np.frombuffer(view, dtype=np.uint8)
-    if not one_object_per_line(array, np.flatnonzero(array == NEWLINE)):
+    ends = np.flatnonzero(array == NEWLINE)
+    if not one_object_per_line(array, ends):
         return None
     try:
         if not is_ascii(view):  # ASCII is valid UTF-8: decoding it would only confirm that
@@ -64,8 +64,7 @@ def _jsonl_fast(block: Buffer, newlines: int) -> pa.Table | None:
         table.validate()  # offsets and lengths only: O(columns)
     except (UnicodeDecodeError, pa.ArrowInvalid):
         return None
-    expected = newlines + (0 if view[-1:].tobytes() == b"\n" else 1)
-    if table.num_rows != expected or _maybe_null_line(table):
+    if table.num_rows != len(line_bounds(array, ends)[0]) or _maybe_null_line(table):
         return None
     return table
 
@@ -80,8 +79,7 @@ def one_object_per_line(view: np.ndarray, ends: np.ndarray) -> bool:
     and last bytes are not the braces (padded ones) are looked at one by one."""
     if not len(view):
         return False
-    stops = ends if view[-1] == NEWLINE else np.append(ends, len(view))
-    starts = np.concatenate(([0], ends + 1))[: len(stops)]
+    starts, stops = line_bounds(view, ends)
     last = np.maximum(stops - 1, starts)
     plain = (view[starts] == OPEN_BRACE) & (view[last] == CLOSE_BRACE)
     for line in np.flatnonzero(~plain).tolist():
@@ -89,6 +87,13 @@ def one_object_per_line(view: np.ndarray, ends: np.ndarray) -> bool:
         if text[:1] != b"{" or text[-1:] != b"}":
             return False
     return True
+
+
+def line_bounds(view: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each line of a block (`ends`: where its newlines are) starts and stops (its newline excluded); a
+    last line without a newline counts, nothing after a final newline does."""
+    stops = ends if not len(view) or view[-1] == NEWLINE else np.append(ends, len(view))
+    return np.concatenate(([0], ends + 1))[: len(stops)], stops
 
 
 def _maybe_null_line(table: pa.Table) -> bool:

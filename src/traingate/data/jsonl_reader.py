@@ -61,7 +61,7 @@ def read_jsonl(stream: Any, source: SourceFile, columns: set[str] | None, first:
         if verdict is None:
             return
         if verdict and not _BLANK_BLOCK.fullmatch(block):
-            chunk = parse_block(block, line_no, columns, source, newlines, expected)
+            chunk = parse_block(block, line_no, columns, source, expected)
             chunk.span = Span(line_no, position, position + len(block), _schema(chunk, schemas)) if seekable else None
             yield chunk
         line_no, position = line_no + newlines, position + len(block)

@@ -15,7 +15,7 @@ import pyarrow.ipc
 import pyarrow.json as pjson
 
 from traingate.data.chunk import Chunk, Span, project
-from traingate.data.jsonl_block import NEWLINE, one_object_per_line, parse_block
+from traingate.data.jsonl_block import NEWLINE, line_bounds, one_object_per_line, parse_block
 from traingate.data.readers import open_raw, read_source
 from traingate.data.rowids import LINE_BITS, split_row_id
 from traingate.data.sources import SourceFile
@@ -83,8 +83,7 @@ def _lines_alone(data: bytes, span: Span, lines: np.ndarray, columns: set[str] |
         return None
     view = np.frombuffer(data, dtype=np.uint8)
     ends = np.flatnonzero(view == NEWLINE)
-    stops = ends if view[-1] == NEWLINE else np.append(ends, len(data))
-    starts = np.concatenate(([0], ends + 1))[: len(stops)]
+    starts, stops = line_bounds(view, ends)
     offsets = lines - span.first_line
     if len(lines) == 0 or offsets[0] < 0 or offsets[-1] >= len(stops) or not one_object_per_line(view, ends):
         return None
