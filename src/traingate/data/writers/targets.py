@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from traingate.data.sources import COMPRESSIONS, FORMATS, SourceFile
+from traingate.data.source_kinds import COMPRESSIONS, FORMATS
+from traingate.data.sources import SourceFile
 from traingate.errors import UsageError
 
 
