@@ -24,7 +24,7 @@ from traingate.reports.html import render_html
 from traingate.results import RunResult
 from traingate.results.gate import decide
 from traingate.results.model import CheckResult, Sample
-from traingate.validators.compliance.pii import PiiDetails
+from traingate.validators.compliance.pii_result import PiiDetails
 
 FOLDER = ("datasets/organisation-wide-training-corpora/assistant-conversations-2024-q3-release-candidate/"
           "shards-after-deduplication-and-filtering")
