@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import ROOT
 from traingate.cli.app import app
-from traingate.data.masking import trim_cuts, window
+from traingate.data.excerpts import trim_cuts, window
 
 EMAIL = "maria.lopez@protonmail.com"
 PHONE = "+1 415 867 5309"

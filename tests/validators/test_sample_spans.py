@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.conftest import contract_text
-from traingate.data.masking import CUT
+from traingate.data.excerpts import CUT
 from traingate.reports.html import highlight
 from traingate.results import RunResult
 from traingate.validators.common.samples import excerpt_around

@@ -6,7 +6,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from traingate.data.masking import window
+from traingate.data.excerpts import window
 from traingate.results.model import Fault
 
 _KINDS = {str: "string", bool: "bool", int: "number", float: "number", list: "list", dict: "object"}
