@@ -17,8 +17,8 @@ import numpy as np
 from dedup_common import Pair, Score, cluster_pairs, fold, score, validator
 
 from traingate.data.embedding_models import load
-from traingate.validators.uniqueness.semantic import BYTES_PER_ROW
 from traingate.validators.uniqueness.semantic_groups import similar_groups
+from traingate.validators.uniqueness.semantic_state import BYTES_PER_ROW
 from traingate.validators.uniqueness.semantic_words import Agree, shared_words
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"

@@ -228,7 +228,7 @@ def test_shared_words_in_steps_equals_all_at_once(monkeypatch: pytest.MonkeyPatc
 def _state_in_pieces(seed: int) -> Any:
     """A state of 60 rows folded in uneven pieces, row ids shuffled; rows 0-29 long; sketches of few values so
     that some long pairs share half their values and some do not; vectors in 4 tight directions."""
-    from traingate.validators.uniqueness.semantic import VectorState
+    from traingate.validators.uniqueness.semantic_state import VectorState
 
     rng = np.random.default_rng(seed)
     directions = rng.standard_normal((4, 256))
