@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from traingate.data import remote
+from traingate.data import remote, remote_requests
 from traingate.errors import SourceError, UsageError
 
 fsspec = pytest.importorskip("fsspec")
@@ -50,8 +50,8 @@ def test_a_synchronous_store_that_never_answers_stops_the_listing(silent: None, 
 
 def test_a_synchronous_listing_that_answers_gives_its_error_or_value() -> None:
     with pytest.raises(KeyError):
-        remote.within(5, lambda: {}["missing"])
-    assert remote.within(5, lambda: 7) == 7
+        remote_requests.within(5, lambda: {}["missing"])
+    assert remote_requests.within(5, lambda: 7) == 7
 
 
 class SlowHub(fsspec.AbstractFileSystem):  # type: ignore[misc]
@@ -75,7 +75,7 @@ def test_zero_means_no_deadline_as_fsspec_takes_it(slow: None, monkeypatch: pyte
     monkeypatch.setenv("TRAINGATE_REMOTE_TIMEOUT", "0")
     files, folders = remote.list_objects("slowhub://data/train.jsonl", False)
     assert [f.size for f in files] == [3] and folders == []
-    assert remote.within(0, lambda: 7) == 7
+    assert remote_requests.within(0, lambda: 7) == 7
 
 
 @pytest.mark.parametrize("value", ["-1", "nan", "abc", "inf", "1e400"])
@@ -104,7 +104,7 @@ def test_an_interrupt_in_the_listing_reaches_the_caller(raised: type[BaseExcepti
         raise raised()
 
     with pytest.raises(raised):
-        remote.within(5, call)
+        remote_requests.within(5, call)
 
 
 class StallingFile(fsspec.spec.AbstractBufferedFile):  # type: ignore[misc]

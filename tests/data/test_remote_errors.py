@@ -22,7 +22,8 @@ from tests.conftest import contract_text, write_jsonl
 from tests.data.remote_fixtures import BUCKET, s3, s3_server
 from traingate.cli.app import app
 from traingate.contracts import parse_contract
-from traingate.data.remote import failure, redact
+from traingate.data.remote_errors import failure
+from traingate.data.remote_redact import redact
 from traingate.data.sources import resolve_all
 from traingate.engine.runner import validate
 from traingate.errors import MissingDependencyError, SourceError

@@ -1,4 +1,4 @@
-"""Attacks on the deadline of each request to a remote store (remote_file.py `_guard`, remote.py `within`):
+"""Attacks on the deadline of each request to a remote store (remote_file.py `_guard`, remote_requests.py `within`):
 a store that is only slow must be read whole and give what a local run gives; one that stops answering must
 stop the run on every path (the pass, the digest, the Parquet footer, a seek, the open) naming the URL
 without its secrets; and a read given up must leave nothing behind that a later read sees."""

@@ -43,7 +43,7 @@ def _stream(raw: BinaryIO, source: SourceFile) -> Any:
     if not source.compression:
         return raw
     if "://" in source.path:
-        from traingate.data.remote import block_bytes
+        from traingate.data.remote_requests import block_bytes
         return pa.input_stream(raw, compression=source.compression, buffer_size=block_bytes())
     return pa.CompressedInputStream(raw, source.compression)
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from traingate.data.remote import block_bytes, changed, etag_of, failure, filesystem, request_seconds, resized, within
+from traingate.data.remote import etag_of, filesystem
 from traingate.data.remote_digest import publish
+from traingate.data.remote_errors import changed, failure, resized
+from traingate.data.remote_requests import block_bytes, request_seconds, within
 
 
 class RemoteFile:

@@ -79,7 +79,8 @@ def _walk(directory: Path, patterns: tuple[str, ...], skipped: list[Skipped]) ->
 
 def expand_remote(pattern: str, patterns: tuple[str, ...], skipped: list[Skipped]) -> list[Listed]:
     """A URL, a prefix (read like a folder: companions and hidden objects skipped) or a glob."""
-    from traingate.data.remote import list_objects, redact
+    from traingate.data.remote import list_objects
+    from traingate.data.remote_redact import redact
 
     magic = glob.has_magic(pattern.split("://", 1)[1].split("?", 1)[0])
     found, folders = list_objects(pattern, magic)

@@ -48,7 +48,7 @@ def describe(path: str, split: str, listed: Listed | None = None) -> SourceFile:
     if compression and fmt in ("parquet", "arrow"):
         raise SourceError(f"{path}: {fmt} files carry their own compression; decompress the outer {compression}")
     if listed is not None:
-        from traingate.data.remote import redact
+        from traingate.data.remote_redact import redact
         shown = redact(path)
         return SourceFile(shown, fmt, compression, split, listed.size, listed.etag, listed.version,
                           path if shown != path else None)
@@ -97,7 +97,7 @@ def _labelled(data: list[str], splits: dict[str, list[str]] | None, base_dir: st
 def given_inputs(data: list[str], splits: dict[str, list[str]] | None, base_dir: str | None) -> list[str]:
     """The inputs as `split=path`, local paths absolute, so they can be listed again from anywhere."""
     def shown(path: str) -> str:
-        from traingate.data.remote import redact  # only for a URL: a local run never loads it
+        from traingate.data.remote_redact import redact  # only for a URL: a local run never loads it
         return redact(path)
 
     return [f"{split}={shown(path) if '://' in path else os.path.abspath(path)}"
