@@ -33,7 +33,8 @@ CONTRACT = ("contract: c\\nversion: 1.0.0\\ndataset: {kind: sft}\\nchecks:\\n  f
 def test_a_contract_loads_the_check_modules_it_names_and_no_other() -> None:
     parse = f"from traingate.contracts import parse_contract\nc = parse_contract('{CONTRACT}')\n"
     build = "from traingate.validators import build\nfor k in c.all_checks(): build(k, c.dataset, k.type)\n"
-    assert _loaded_after(parse + build) == {"traingate.validators.format.hygiene", "traingate.validators.format.lengths"}
+    assert _loaded_after(parse + build) == {"traingate.validators.format.hygiene", "traingate.validators.format.hygiene_patterns",
+                                            "traingate.validators.format.lengths"}
 
 
 @pytest.mark.slow

@@ -18,8 +18,8 @@ from traingate.validators.alignment.responses import ResponseValidator
 from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.flags import Hit
 from traingate.validators.common.registry import check
+from traingate.validators.common.textscan import matches
 from traingate.validators.common.turns import prompt_fields, prompts
-from traingate.validators.format.hygiene import matches
 
 FENCED = re.compile(r"^\s*```[\w+-]*[ \t]*\n(.*?)\n?```\s*$", re.S)
 

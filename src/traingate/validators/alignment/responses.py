@@ -20,8 +20,8 @@ from traingate.validators.alignment.endings import finished_form
 from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.flags import C, Hit, RowFlagValidator
 from traingate.validators.common.registry import check
+from traingate.validators.common.textscan import matches
 from traingate.validators.common.turns import RESPONSE_FIELDS, per_row_chars, prompt_fields, prompts, responses
-from traingate.validators.format.hygiene import matches
 
 DEFAULT_REFUSALS = [
     "as an ai language model", "as an ai assistant", "as a language model", "i'm just an ai", "i am just an ai",

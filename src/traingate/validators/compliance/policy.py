@@ -25,7 +25,7 @@ from traingate.validators.common.registry import check
 from traingate.validators.common.samples import EXCERPT_CHARS
 from traingate.validators.common.textscan import ScansText
 from traingate.validators.compliance.secret_rules import Detector
-from traingate.validators.format.hygiene import any_term, pattern_hits
+from traingate.validators.format.hygiene_patterns import any_term, pattern_hits
 
 
 class SecretsCheck(TextCheck):

@@ -16,7 +16,8 @@ from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.features import NO_TEXT, language_labels, row_text
 from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.common.registry import check
-from traingate.validators.format.hygiene import any_term, matches
+from traingate.validators.common.textscan import matches
+from traingate.validators.format.hygiene_patterns import any_term
 
 
 class KeywordsCheck(CheckConfig):
