@@ -26,7 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import banner
 
-from traingate.data.presidio import EngineSpec, Finding, analyze, offline_tldextract, spacy_model_path
+from traingate.data.presidio_analyze import analyze
+from traingate.data.presidio_engine import EngineSpec, Finding, offline_tldextract, spacy_model_path
 from traingate.validators.compliance.pii import DEFAULT_PII_ENTITIES
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "presidio_research" / "synth_dataset_v2.json"

