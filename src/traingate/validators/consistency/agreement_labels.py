@@ -12,8 +12,8 @@ import xxhash
 
 from traingate.data.batch import BatchContext
 from traingate.validators.common import shares
+from traingate.validators.common.contract_problems import KeySeen
 from traingate.validators.common.features import feature_values
-from traingate.validators.common.grouping import KeySeen
 from traingate.validators.consistency.agreement_stats import Level
 
 Triple = tuple[str, str, str]

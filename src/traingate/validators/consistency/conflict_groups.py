@@ -15,9 +15,10 @@ from traingate.results.model import CheckResult
 from traingate.results.words import counted
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, LooksAgain, SpillsRows
+from traingate.validators.common.contract_problems import KeySeen
 from traingate.validators.common.details import Cluster, ClusterListing
 from traingate.validators.common.findings import Findings, cluster_findings
-from traingate.validators.common.grouping import KeySeen, largest_first
+from traingate.validators.common.grouping import largest_first
 from traingate.validators.common.partitioned import Partitioned
 from traingate.validators.common.thresholds import judge
 from traingate.validators.uniqueness.shown import MEMBERS_SHOWN, describe_cluster

@@ -18,8 +18,9 @@ from pydantic import Field
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult
+from traingate.validators.common.contract_problems import blank, fields_with_text, named, seen_in_data
 from traingate.validators.common.features import feature_values
-from traingate.validators.common.grouping import blank, clusters, fields_with_text, named, seen_in_data
+from traingate.validators.common.grouping import clusters
 from traingate.validators.common.normalize import hash_texts, row_keys, row_texts
 from traingate.validators.common.options import DEFAULT_NORMALISATION, FULL_NORMALISATION, Normalisation
 from traingate.validators.common.registry import check

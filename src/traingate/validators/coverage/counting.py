@@ -16,9 +16,9 @@ from traingate.data.batch import BatchContext
 from traingate.errors import require
 from traingate.results.model import CheckResult, Threshold
 from traingate.validators.common.base import Validator
+from traingate.validators.common.contract_problems import KeySeen
 from traingate.validators.common.details import ViolationList
 from traingate.validators.common.features import FEATURES, ZERO_SHOT, feature_values
-from traingate.validators.common.grouping import KeySeen
 from traingate.validators.common.topics import NO_TEXT, OTHER, ZeroShot, classifies
 
 

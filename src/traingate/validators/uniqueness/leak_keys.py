@@ -12,8 +12,8 @@ import pyarrow as pa
 
 from traingate.data.spill import Rows
 from traingate.validators.common.capabilities import BandKeys, PairsOf, ShufflesBandKeys, SpillsRows
+from traingate.validators.common.contract_problems import KeySeen
 from traingate.validators.common.findings import Findings
-from traingate.validators.common.grouping import KeySeen
 from traingate.validators.common.lsh import band_keys, optimal_bands, signatures, union_pairs
 from traingate.validators.common.normalize import hash_texts
 from traingate.validators.common.shingles import shingle_sets

@@ -4,7 +4,7 @@ names occurs while one differing only in case or punctuation does."""
 
 from __future__ import annotations
 
-from traingate.validators.common.grouping import PROBLEM, KeySeen, named, near_value
+from traingate.validators.common.contract_problems import PROBLEM, KeySeen, named, near_value
 
 
 def leakage_problem(key: KeySeen, rows: dict[str, int], fields: list[str], roles: tuple[list[str], list[str]],
