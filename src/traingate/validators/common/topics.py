@@ -2,7 +2,7 @@
 its embedding is nearest to (cosine), or to `other` when even the nearest is under a floor.
 
 A label's description is one phrase or several; its vector is the normalised mean of its phrases'
-vectors. `topic` reads the row's text (features.row_text: its prompt side, else its response); `task_type`
+vectors. `topic` reads the row's text (text_features.row_text: its prompt side, else its response); `task_type`
 reads the prompt side alone (the instruction says what is asked), else the same text. Both are computed
 once per batch and label set (batch.derived); label vectors once per process."""
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from traingate.data import embeddings
 from traingate.data.batch import BatchContext
-from traingate.validators.common.features import row_text
+from traingate.validators.common.text_features import row_text
 from traingate.validators.common.topic_labels import DEFAULT_LABELS, MIN_SIMILARITY
 
 OTHER, NO_TEXT = "other", "none"  # a row nearest to no label enough; a row without text

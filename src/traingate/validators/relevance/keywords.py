@@ -13,9 +13,9 @@ from traingate import empty
 from traingate.contracts.model import CheckConfig
 from traingate.data.batch import BatchContext, TextView
 from traingate.validators.common.details import FlagDetails
-from traingate.validators.common.features import NO_TEXT, language_labels, row_text
 from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
 from traingate.validators.common.registry import check
+from traingate.validators.common.text_features import NO_TEXT, language_labels, row_text
 from traingate.validators.common.textscan import matches
 from traingate.validators.format.hygiene_patterns import any_term
 

@@ -19,9 +19,9 @@ from traingate.data.embeddings import embed
 from traingate.errors import ContractError, SourceError, require
 from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.evalsets import read_text_column
-from traingate.validators.common.features import row_text
 from traingate.validators.common.flags import Hit, RowFlagValidator
 from traingate.validators.common.registry import check
+from traingate.validators.common.text_features import row_text
 
 
 class SimilarityCheck(CheckConfig):
