@@ -88,6 +88,6 @@ def test_ascii_test_as_bytes_isascii(size: int) -> None:
                                     np.array([1 << 16, 5]), np.array([-1, 5]), np.array([1.5, 2.0, 64.0]),
                                     np.zeros(0, np.int64), np.array([3], np.uint32), np.array([32767, 0], np.int16)])
 def test_histogram_bins_from_the_table_as_computed(values: np.ndarray) -> None:
-    from traingate.engine.stats import bin_of, bins_of
+    from traingate.engine.stats_bins import bin_of, bins_of
 
     assert bins_of(values).tolist() == bin_of(values).tolist()

@@ -16,7 +16,7 @@ from traingate.contracts import parse_contract
 from traingate.data.batch import BatchContext
 from traingate.data.tokenizers import get_tokenizer
 from traingate.engine.runner import validate
-from traingate.engine.stats import StatsCollector
+from traingate.engine.stats_collector import StatsCollector
 from traingate.validators.common import sketches
 from traingate.validators.common.sketches import CategoricalSketch, NumericSketch, bin_edges, merge_sketches
 

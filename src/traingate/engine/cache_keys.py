@@ -22,7 +22,7 @@ from traingate.data.chunk import max_line_bytes
 from traingate.data.sources import SourceFile
 from traingate.engine.assemble import side_files
 from traingate.engine.presence import all_needs
-from traingate.engine.stats import sketched_features
+from traingate.engine.stats_collector import sketched_features
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings
 from traingate.version import __version__

@@ -27,7 +27,7 @@ from traingate.engine.prefetch import prefetch
 from traingate.engine.presence import all_needs
 from traingate.engine.progress import Progress
 from traingate.engine.shards import Shard, read_shard
-from traingate.engine.stats import StatsCollector, sketched_features
+from traingate.engine.stats_collector import StatsCollector, sketched_features
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings
 from traingate.validators.common.registry import build

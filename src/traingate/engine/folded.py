@@ -11,7 +11,7 @@ from traingate.data.chunk import Span
 from traingate.engine.column_types import ColumnTypes
 from traingate.engine.faults import FaultLog
 from traingate.engine.presence import Presence
-from traingate.engine.stats import StatsCollector
+from traingate.engine.stats_collector import StatsCollector
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings
 

@@ -30,7 +30,7 @@ from traingate.engine.progress import Progress
 from traingate.engine.ray_engine import start_ray
 from traingate.engine.rejects import Finished
 from traingate.engine.second_look import finish
-from traingate.engine.stats import StatsCollector
+from traingate.engine.stats_collector import StatsCollector
 from traingate.engine.type_faults import mismatch_lines
 from traingate.results.gate import decide
 from traingate.results.model import RunResult, SkippedFile

@@ -1,60 +1,24 @@
-"""Distributions for the report, on every run: characters and tokens per field, turns per conversation.
-Each distribution also folds the feature's sketch (validators/common/sketches.py) from the values it already
-has, for drift against a later run; features a `drift` or `distribution` check names are sketched too.
-Fixed histogram bins (exact below 64, then 16 per octave) so that merged states equal one pass. Quantiles
-are exact up to QUANTILE_SAMPLE values; beyond, the bin comes from every value and the place in it from
-a seeded sample of rows (the same rows for any split)."""
+"""The state of the run's distributions (engine/stats_collector.py collects them, on every run): per
+distribution its count, sum, extremes, counts in fixed histogram bins (engine/stats_bins.py: exact below 64,
+then 16 per octave, so that merged states equal one pass), its sketch for drift, and a sample for quantiles.
+Quantiles are exact up to QUANTILE_SAMPLE values; beyond, the bin comes from every value and the place in it
+from a seeded sample of rows (the same rows for any split). These classes are pickled, in a worker's fold and
+in the cache's entry of a file's shared part, under this module's name."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any
 
 import numpy as np
 
-from traingate.contracts.model import Contract
-from traingate.data.batch import BatchContext
-from traingate.results.model import Distribution, Histogram, Sketch
-from traingate.validators.common.samples import row_keys
-from traingate.validators.common.sketch_features import is_length, length_values, observe, turn_counts
-from traingate.validators.common.sketches import AnySketch, NumericSketch, merge_sketches
+from traingate.engine.stats_bins import BINS, EXACT, bin_of, bins_of, lower_edge
+from traingate.results.model import Distribution, Histogram
+from traingate.validators.common.sketches import AnySketch, NumericSketch
 
-EXACT = 64
-PER_OCTAVE = 16
-BINS = EXACT + PER_OCTAVE * 40
 DISPLAY_BINS = 40
 QUANTILE_SAMPLE = 16_384  # values kept for quantiles: 256 KiB per distribution
 QUANTILES = (0.5, 0.9, 0.99)
-
-
-def bin_of(values: np.ndarray) -> np.ndarray:
-    v = np.maximum(values.astype(np.float64), 0)
-    with np.errstate(divide="ignore"):
-        log_bins = EXACT + np.floor(PER_OCTAVE * np.log2(np.maximum(v, EXACT) / EXACT)).astype(np.int64)
-    return np.minimum(np.where(v < EXACT, v.astype(np.int64), log_bins), BINS - 1)
-
-
-SMALL = 1 << 16  # whole numbers below this find their bin in a table (bin_of of each): one read, not eight passes
-
-
-@cache
-def _small_bins() -> np.ndarray:
-    return bin_of(np.arange(SMALL))
-
-
-def bins_of(values: np.ndarray) -> np.ndarray:
-    """bin_of, through the table when every value is a whole number in [0, SMALL) (counts of characters,
-    tokens, turns)."""
-    if values.dtype.kind in "iu" and len(values) and values.min() >= 0 and values.max() < SMALL:
-        binned: np.ndarray = _small_bins()[values]
-        return binned
-    return bin_of(values)
-
-
-def lower_edge(b: int) -> float:
-    return float(b) if b < EXACT else EXACT * 2 ** ((b - EXACT) / PER_OCTAVE)
 
 
 @dataclass
@@ -161,52 +125,3 @@ class Stats:
 
     lengths: dict[str, Accumulator] = field(default_factory=dict)
     sketches: dict[str, AnySketch] = field(default_factory=dict)
-
-
-class StatsCollector:
-    """Same accumulator shape as a validator; not a check, so it never affects the gate."""
-
-    def __init__(self, features: tuple[str, ...] = ()):
-        self.features = [f for f in features if not is_length(f)]  # lengths are sketched with their distribution
-
-    def create_state(self) -> Stats:
-        return Stats()
-
-    def add_batch(self, state: Stats, batch: BatchContext) -> Stats:
-        keys = row_keys(batch.row_ids(np.arange(batch.num_rows)))
-        for view in batch.views():
-            for unit in ("chars", "tokens"):
-                values, valid = length_values(batch, view, unit)
-                accumulator = state.lengths.setdefault(f"{unit}.{view.field}", Accumulator())
-                accumulator.add(values[valid], keys[valid])
-                accumulator.several |= view.rows is not None
-        turns = turn_counts(batch)
-        if turns is not None:
-            state.lengths.setdefault("turns", Accumulator()).add(turns[0][turns[1]], keys[turns[1]])
-        if self.features:
-            state.sketches = observe(state.sketches, batch, self.features)
-        return state
-
-    def merge_states(self, a: Stats, b: Stats) -> Stats:
-        lengths = {k: a.lengths.get(k, Accumulator()).merge(b.lengths.get(k, Accumulator()))
-                   for k in a.lengths.keys() | b.lengths.keys()}
-        return Stats(lengths, merge_sketches(a.sketches, b.sketches))
-
-    def finalize(self, state: Stats) -> list[Distribution]:
-        return [state.lengths[k].finish(k) for k in sorted(state.lengths)]
-
-    def sketches(self, state: Stats) -> list[Sketch]:
-        """Every sketch of the run, by feature name."""
-        every: dict[str, Any] = {**{k: a.sketch for k, a in state.lengths.items()}, **state.sketches}
-        return [every[k].to_model(k) for k in sorted(every)]
-
-
-def sketched_features(contract: Contract) -> tuple[str, ...]:
-    """The features the contract's `drift` checks and coverage `distribution` checks name."""
-    named: list[str] = []
-    for check in contract.all_checks():
-        if check.type == "drift":
-            named += list(getattr(check, "features", None) or [])
-        elif check.type == "distribution" and getattr(check, "feature", None) not in (None, "length_bucket"):
-            named.append(check.feature)  # type: ignore[attr-defined]
-    return tuple(dict.fromkeys(named))

@@ -1,5 +1,5 @@
 """A distribution's histogram, drawn honestly. The run's bins are 1 wide below 64 and then 16 per doubling
-(engine/stats.py), merged into at most 40 for display: bins of unequal width. Each bar spans its bin on a
+(engine/stats_bins.py), merged into at most 40 for display: bins of unequal width. Each bar spans its bin on a
 symlog x axis (log of 1 + value: a doubling of a long text is as wide as one of a short one, and 0 has a
 place), and its height is the bin's rows per doubling of 1 + value (rows / log2((1 + to) / (1 + from))), so
 its AREA is its row count: a wide bin is not drawn taller for holding more values. The contract's limits on
