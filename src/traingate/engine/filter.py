@@ -28,7 +28,8 @@ from traingate.data.writers import Plan, plan
 from traingate.engine import runner
 from traingate.engine.dispatch import RunOptions
 from traingate.engine.filter_write import write_kept
-from traingate.engine.rejects import SEVERITIES, Finished, located_rows
+from traingate.engine.reject_rows import SEVERITIES, located_rows
+from traingate.engine.rejects import Finished
 from traingate.results.model import CheckResult, RunResult
 from traingate.validators.common.capabilities import ListsFindings
 

@@ -1,5 +1,5 @@
 """The values of rejected rows (`validate --rejects-with-data`): the data is read again, file by file in data
-order, beside the stream of rejected rows (engine/rejects.py), and each row's record gets its values as read
+order, beside the stream of rejected rows (engine/reject_rows.py), and each row's record gets its values as read
 (`data`: every column; none for a record that could not be read). Nothing is gathered whole: a block of JSON
 lines holding no rejected row is not parsed, and records leave a batch at a time.
 

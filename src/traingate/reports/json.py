@@ -48,7 +48,7 @@ PARQUET_BATCH = 8192
 
 
 def write_rejects(records: Iterable[dict[str, Any]], path: str | Path) -> None:
-    """The rejected rows (engine/rejects.py), one record per row: JSON lines, or Parquet when `path` ends in
+    """The rejected rows (engine/reject_rows.py), one record per row: JSON lines, or Parquet when `path` ends in
     .parquet (`checks` a list of structs; a row's values, with --rejects-with-data, as a JSON text in `data`)."""
     if str(path).endswith(".parquet"):
         _write_parquet(records, path, _rejects_schema, _rejects_row)
