@@ -378,3 +378,19 @@ def test_a_signed_payload_cannot_create_a_file_through_a_numpy_class(tmp_path: P
     with suppress(BadEntry):
         decode(key, "k", bytearray(encode(key, "k", Writes())))
     assert not target.exists()
+
+
+def test_a_large_entry_is_read_into_memory_of_its_own_that_its_arrays_may_write(tmp_path: Path) -> None:
+    """An entry past MAPPED_BYTES is read into anonymous memory mapped at once: its arrays are the values
+    written, writable, and neither a write to them nor the file cut short afterwards reaches the other."""
+    from traingate.engine import cache_files
+
+    store, values = Store(str(tmp_path / "c")), np.arange(3 << 18, dtype=np.int64)  # 6 MiB
+    assert values.nbytes > cache_files.MAPPED_BYTES
+    store.put("ab12", {"values": values}, "large")
+    got = store.get("ab12")["values"]
+    assert np.array_equal(got, values) and got.flags.writeable
+    got[:] = -1  # the state's arrays are changed in place as runs merge them
+    assert np.array_equal(store.get("ab12")["values"], values)  # the file is not
+    os.truncate(store.path("ab12"), 0)  # a file mapped, not read, would kill the process on the next touch
+    assert int(got.sum()) == -values.size
