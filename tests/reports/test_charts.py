@@ -18,7 +18,7 @@ from traingate.reports.histogram import WIDTH, ticks, unit_title
 from traingate.reports.html import render_html
 from traingate.results import RunResult
 from traingate.results.model import Distribution, Histogram, Limit
-from traingate.validators.common.details import ShareBand
+from traingate.validators.common.details_parts import ShareBand
 
 NUMBER = r"(-?[\d.]+(?:e-?\d+)?)"
 # Token counts of the responses: bins below 64 (exact, merged 3 wide for display), a bin at 64 and bins above.

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from traingate.reports.figures import percent
 from traingate.reports.vega import BLUE, GREY, INK, RED, chart
-from traingate.validators.common.details import ShareBand
+from traingate.validators.common.details_parts import ShareBand
 
 SHOWN = 15
 BAND_EDGE, BAND_FILL = "#6b7280", "#eef1f5"  # the edge: 4.8:1 against white

@@ -22,7 +22,8 @@ from traingate.validators.common import shares
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ShedsRows
 from traingate.validators.common.contract_problems import KeySeen, named
-from traingate.validators.common.details import AnnotatorDeviation, AnnotatorDeviations, SampledShare, ViolationList
+from traingate.validators.common.details import AnnotatorDeviations, ViolationList
+from traingate.validators.common.details_parts import AnnotatorDeviation, SampledShare
 from traingate.validators.common.registry import check
 from traingate.validators.consistency.agreement_labels import AgreementState, add_long, add_wide, kept, reliability
 from traingate.validators.consistency.agreement_stats import agreement_figures, deviation

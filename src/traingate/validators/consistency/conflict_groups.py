@@ -16,7 +16,8 @@ from traingate.results.words import counted
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, LooksAgain, SpillsRows
 from traingate.validators.common.contract_problems import KeySeen
-from traingate.validators.common.details import Cluster, ClusterListing
+from traingate.validators.common.details import ClusterListing
+from traingate.validators.common.details_parts import Cluster
 from traingate.validators.common.findings import Findings, cluster_findings
 from traingate.validators.common.grouping import largest_first
 from traingate.validators.common.partitioned import Partitioned

@@ -16,7 +16,8 @@ from traingate.data.batch import BatchContext
 from traingate.errors import ContractError
 from traingate.results.model import CheckResult, Sketch
 from traingate.validators.common.base import Validator, default_text_fields
-from traingate.validators.common.details import DriftRow, DriftTable
+from traingate.validators.common.details import DriftTable
+from traingate.validators.common.details_parts import DriftRow
 from traingate.validators.common.registry import check
 from traingate.validators.common.sketch_features import is_length, observe
 from traingate.validators.common.sketches import AnySketch, merge_sketches

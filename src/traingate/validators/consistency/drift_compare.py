@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from traingate.results.model import Sketch
-from traingate.validators.common.details import DriftRow
+from traingate.validators.common.details_parts import DriftRow
 from traingate.validators.consistency import drift_metrics as m
 
 

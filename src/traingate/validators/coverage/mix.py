@@ -16,7 +16,8 @@ from traingate.contracts.model import StrictModel
 from traingate.results.details import Absent
 from traingate.results.model import CheckResult
 from traingate.validators.common.contract_problems import PROBLEM, near_value
-from traingate.validators.common.details import ShareBand, ShareListing
+from traingate.validators.common.details import ShareListing
+from traingate.validators.common.details_parts import ShareBand
 from traingate.validators.common.registry import check
 from traingate.validators.coverage.counting import CountingValidator, CountState, FeatureCheck, FeatureCounts
 

@@ -18,7 +18,8 @@ from traingate.errors import SourceError
 from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, LooksAgain
-from traingate.validators.common.details import EvalSetLeaks, EvalSetListing, LeakedItem
+from traingate.validators.common.details import EvalSetListing
+from traingate.validators.common.details_parts import EvalSetLeaks, LeakedItem
 from traingate.validators.common.evalsets import EvalIndex, load_index, overlaps
 from traingate.validators.common.findings import Findings
 from traingate.validators.common.normalize import content_fields, normalize

@@ -11,7 +11,8 @@ from pydantic import Field
 
 from traingate.results.details import Absent
 from traingate.results.words import counted
-from traingate.validators.common.details import Cluster, ClusterListing, PromptConflictListing, PromptConflicts
+from traingate.validators.common.details import ClusterListing, PromptConflictListing
+from traingate.validators.common.details_parts import Cluster, PromptConflicts
 from traingate.validators.uniqueness.ranked import Ranked
 
 if TYPE_CHECKING:

@@ -17,7 +17,8 @@ from traingate.data.batch import BatchContext
 from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, LooksAgain
-from traingate.validators.common.details import Cluster, ClusterListing
+from traingate.validators.common.details import ClusterListing
+from traingate.validators.common.details_parts import Cluster
 from traingate.validators.common.findings import Findings
 from traingate.validators.common.normalize import content_fields, row_texts
 from traingate.validators.common.options import FULL_NORMALISATION, Normalisation

@@ -12,7 +12,8 @@ from pydantic import Field
 
 from traingate.results.details import Absent
 from traingate.results.words import counted
-from traingate.validators.common.details import Cluster, ClusterListing
+from traingate.validators.common.details import ClusterListing
+from traingate.validators.common.details_parts import Cluster
 from traingate.validators.common.lsh import optimal_bands
 
 if TYPE_CHECKING:

@@ -12,7 +12,8 @@ from pydantic import Field
 
 from traingate.results.details import Absent
 from traingate.results.words import counted
-from traingate.validators.common.details import Cluster, ClusterListing
+from traingate.validators.common.details import ClusterListing
+from traingate.validators.common.details_parts import Cluster
 from traingate.validators.uniqueness.semantic_state import BYTES_PER_ROW, VectorState
 from traingate.validators.uniqueness.semantic_words import LONG_TOKENS, MIN_SHARED
 

@@ -14,7 +14,7 @@ from traingate.contracts.model import DatasetSpec
 from traingate.data.lookup import field_text, split_row_id
 from traingate.data.masking import window
 from traingate.results.model import Sample
-from traingate.validators.common.details import Cluster
+from traingate.validators.common.details_parts import Cluster
 
 MEMBERS_SHOWN = 3
 
