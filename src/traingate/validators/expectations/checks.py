@@ -1,11 +1,11 @@
 """Embedded Great Expectations: traingate computes the metrics in its one pass (exact counts for row-level
 expectations, mergeable statistics for aggregates, a seeded sample for quantiles) and GX's own `_validate`
-of the expectation decides success, so `mostly`, strictness and vacuous truth are GX's."""
+of the expectation decides success, so `mostly`, strictness and vacuous truth are GX's. What an expectation
+holds while it reads is in state.py, how it is judged in judge.py."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -13,7 +13,6 @@ import numpy as np
 import pyarrow as pa
 
 from traingate.contracts.expectations import (
-    SAMPLE_ROWS,
     CoverageExpectation,
     ExpectationCheck,
     FormatExpectation,
@@ -26,9 +25,8 @@ from traingate.errors import require
 from traingate.results.model import CheckResult, Sample, Threshold
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings
-from traingate.validators.common.findings import Findings
 from traingate.validators.common.registry import check
-from traingate.validators.common.samples import Reservoir, excerpt_around, row_keys, seeded_keys
+from traingate.validators.common.samples import seeded_keys
 from traingate.validators.expectations.judge import (
     BY_HASH,
     BY_VALUE,
@@ -38,20 +36,7 @@ from traingate.validators.expectations.judge import (
     judge_expectation,
 )
 from traingate.validators.expectations.rows import PREDICATES, missing
-from traingate.validators.expectations.stats import BottomK, Distinct, Moments
-
-
-@dataclass
-class ExpectationState:
-    rows: int = 0
-    present: bool = False  # the column appeared in the data
-    missing: int = 0
-    unexpected: int = 0
-    samples: Reservoir = field(default_factory=Reservoir)
-    moments: Moments = field(default_factory=Moments)
-    distinct: Distinct = field(default_factory=Distinct)
-    sample: BottomK | None = None
-    findings: Findings = field(default_factory=Findings)  # rows with an unexpected value, when the run keeps them
+from traingate.validators.expectations.state import ExpectationState, keep_samples, new_state
 
 
 class ExpectationValidator(Validator[ExpectationCheck, ExpectationState], ListsFindings[ExpectationState]):
@@ -81,9 +66,7 @@ class ExpectationValidator(Validator[ExpectationCheck, ExpectationState], ListsF
         return [column] if column and self.config.expectation != "expect_column_to_exist" else []
 
     def create_state(self) -> ExpectationState:
-        sample = self.config.sample
-        return ExpectationState(sample=BottomK(sample.rows if sample else SAMPLE_ROWS)
-                                if self.config.expectation in SAMPLED else None)
+        return new_state(self.config)
 
     def add_batch(self, state: ExpectationState, batch: BatchContext) -> ExpectationState:
         state.rows += batch.num_rows
@@ -112,7 +95,7 @@ class ExpectationValidator(Validator[ExpectationCheck, ExpectationState], ListsF
             state.unexpected += int(bad.sum())
             if self.keeps_findings:
                 self._keep(state, batch, positions[bad], "unexpected")
-            self._keep_samples(state, batch, positions[bad], [v for v, b in zip(values, bad) if b])
+            keep_samples(state.samples, batch, positions[bad], [v for v, b in zip(values, bad) if b], name)
         if name in BY_HASH or name in BY_VALUE:
             state.distinct.add(values, keep_values=name in BY_VALUE)
         if name in MOMENTS or name in SAMPLED:
@@ -136,30 +119,8 @@ class ExpectationValidator(Validator[ExpectationCheck, ExpectationState], ListsF
         state.findings.load()
         return state
 
-    def _keep_samples(self, state: ExpectationState, batch: BatchContext, positions: np.ndarray, values: list[Any]) -> None:
-        if not len(positions):
-            return
-        keys = row_keys(batch.row_ids(positions))
-        for pos in state.samples.candidates(keys, "unexpected"):
-            text = values[pos] if isinstance(values[pos], str) else repr(values[pos])
-            state.samples.add(int(keys[pos]), Sample(
-                file=batch.file, line=int(batch.lines[int(positions[pos])]), unit=batch.unit, reason="unexpected",
-                excerpt=excerpt_around(text, None)[0], **self._measured(values[pos])).model_dump())
-
-    def _measured(self, value: Any) -> dict[str, Any]:
-        """What the expectation measured of an unexpected value: its length, or the number itself."""
-        name = self.config.expectation
-        if name in ("expect_column_value_lengths_to_be_between", "expect_column_value_lengths_to_equal"):
-            return {"value": float(len(value if isinstance(value, str) else str(value))), "measure": "chars"}
-        if name == "expect_column_values_to_be_between" and isinstance(value, int | float) and not isinstance(value, bool):
-            return {"value": float(value)}
-        return {}
-
     def merge_states(self, a: ExpectationState, b: ExpectationState) -> ExpectationState:
-        sample = a.sample.merge(b.sample) if a.sample is not None and b.sample is not None else None
-        return ExpectationState(a.rows + b.rows, a.present or b.present, a.missing + b.missing,
-                                a.unexpected + b.unexpected, a.samples.merge(b.samples), a.moments.merge(b.moments),
-                                a.distinct.merge(b.distinct), sample, a.findings.merge(b.findings))
+        return a.merge(b)
 
     def finalize(self, state: ExpectationState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         verdict = judge_expectation(self.config, state)

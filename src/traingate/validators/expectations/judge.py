@@ -13,7 +13,7 @@ from traingate.contracts.expectations import SUPPORTED, ExpectationCheck
 from traingate.results.details import Absent, CheckDetails, Part
 
 if TYPE_CHECKING:
-    from traingate.validators.expectations.checks import ExpectationState
+    from traingate.validators.expectations.state import ExpectationState
 
 # What each expectation needs folded besides row counts.
 MOMENTS = {f"expect_column_{m}_to_be_between" for m in ("mean", "min", "max", "sum", "stdev")}
