@@ -2,13 +2,12 @@
 pandera's semantics are matched exactly and through pandera where not (schema_arrow.py), uniqueness over
 the whole dataset from 16 bytes per row (an xxh64 of the value and the row's identity); under
 `--max-memory`, uniqueness writes them to disk split by hash and counts the repeats part by part, exactly
-(validators/common/partitioned.py)."""
+(validators/common/partitioned.py). What `unique` holds and how its repeats are counted is in schema_unique.py."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -17,21 +16,17 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from traingate.contracts.model import CheckConfig
-from traingate.data.arrays import arrow_of, bools
+from traingate.data.arrays import bools
 from traingate.data.batch import BatchContext
-from traingate.data.rowids import split_row_id
 from traingate.results.model import CheckResult, Sample
 from traingate.validators.common.capabilities import SpillsRows
 from traingate.validators.common.details import FlagDetails
 from traingate.validators.common.flags import FlagState, Hit, RowFlagValidator
-from traingate.validators.common.grouping import repeated_rows
-from traingate.validators.common.partitioned import Partitioned
 from traingate.validators.common.registry import check
-from traingate.validators.common.samples import Reservoir, row_keys
 from traingate.validators.common.thresholds import judge
 from traingate.validators.format.pandera_bridge import ColumnSpec
 from traingate.validators.format.schema_arrow import failing_rows
-from traingate.validators.format.schema_hash import value_hashes
+from traingate.validators.format.schema_unique import SchemaState, add_unique, merge_unique, repeated_values
 
 
 class SchemaCheck(CheckConfig):
@@ -71,12 +66,6 @@ def dtype_ok(spec: ColumnSpec, array: pa.Array) -> np.ndarray | bool:
         "struct": pa.types.is_struct(t) or pa.types.is_map(t),
     }
     return kinds[spec.dtype]
-
-
-@dataclass
-class SchemaState(FlagState):
-    unique: dict[str, Partitioned] = field(default_factory=dict)  # per unique column: value hash, row id
-    files: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 @check("schema", group="format", options=SchemaCheck, details=SchemaDetails)
@@ -120,13 +109,7 @@ class SchemaValidator(RowFlagValidator[SchemaCheck], SpillsRows[SchemaState]):
         assert isinstance(state, SchemaState)
         super().add_batch(state, batch)
         state.files[batch.file_index] = (batch.file, batch.unit)
-        for name, spec in self.config.columns.items():
-            array = batch.column(name)
-            if spec.unique and array is not None:
-                valid = np.flatnonzero(bools(array.is_valid())) if array.null_count else np.arange(len(array))
-                present = array.take(arrow_of(valid)) if array.null_count else array
-                values = present.cast(pa.string())  # the value's text, hashed from Arrow's buffers
-                state.unique.setdefault(name, Partitioned()).add(np.column_stack([value_hashes(values), batch.row_ids(valid)]))
+        add_unique(state, self.config.columns, batch)
         return state
 
     def spill(self, state: SchemaState) -> tuple[SchemaState, int]:
@@ -140,15 +123,11 @@ class SchemaValidator(RowFlagValidator[SchemaCheck], SpillsRows[SchemaState]):
 
     def merge_states(self, a: FlagState, b: FlagState) -> FlagState:
         assert isinstance(a, SchemaState) and isinstance(b, SchemaState)
-        base = super().merge_states(a, b)
-        unique = {name: a.unique.get(name, Partitioned()).merge(b.unique.get(name, Partitioned()))
-                  for name in a.unique.keys() | b.unique.keys()}
-        return SchemaState(base.rows, base.flagged, base.reasons, base.samples, findings=base.findings, unique=unique,
-                           files={**a.files, **b.files})
+        return merge_unique(super().merge_states(a, b), a, b)
 
     def finalize(self, state: FlagState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
         assert isinstance(state, SchemaState)
-        duplicates, samples = self._duplicates(state)
+        duplicates, samples = repeated_values(state, self.keeps_findings)
         findings = state.flagged + sum(duplicates.values())
         verdict = judge(self.config, state.rows, findings)
         reasons = dict(sorted((state.reasons + Counter({f"unique:{k}": v for k, v in duplicates.items()})).items()))
@@ -161,30 +140,3 @@ class SchemaValidator(RowFlagValidator[SchemaCheck], SpillsRows[SchemaState]):
                            message=f"{findings} schema findings in {state.rows} rows ({rate:.2%})",
                            details=SchemaDetails(by_reason=reasons, columns=list(self.config.columns)).dump(),
                            samples=[Sample(**s) for s in shown.samples()])
-
-    def _duplicates(self, state: SchemaState) -> tuple[dict[str, int], list[tuple[int, dict[str, Any]]]]:
-        """Repeated values per unique column (every occurrence after a value's first row), and samples of
-        them chosen by row priority."""
-        counts: dict[str, int] = {}
-        samples: list[tuple[int, dict[str, Any]]] = []
-        state.findings.files.update(state.files)
-        cap = Reservoir().cap
-        for name, table in sorted(state.unique.items()):
-            counts[name], chosen = 0, np.zeros(0, np.uint64)
-            for part in table.tables(2):
-                part = part[repeated_rows(part[:, 0])]  # the rows whose value occurs more than once
-                order = np.lexsort((part[:, 1], part[:, 0]))
-                hashes, ids = part[order, 0], part[order, 1]
-                repeat = np.concatenate(([False], hashes[1:] == hashes[:-1])) if len(hashes) else hashes.astype(bool)
-                counts[name] += int(repeat.sum())
-                chosen = np.concatenate([chosen, ids[repeat]])
-                if self.keeps_findings:
-                    state.findings.add(ids[repeat], f"unique:{name}")
-                chosen = chosen[np.argsort(row_keys(chosen))][:cap]
-            for row_id in chosen:
-                file_index, line = split_row_id(int(row_id))
-                file, unit = state.files[file_index]
-                samples.append((int(row_keys(np.array([row_id]))[0]), Sample(
-                    file=file, line=line, unit=unit, field=name,
-                    reason=f"unique:{name}", excerpt=f"{name} repeats an earlier value").model_dump()))
-        return counts, samples
