@@ -22,8 +22,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from traingate.engine.cache import SHARED, RunCache
+from traingate.engine.cache import RunCache
 from traingate.engine.cache_keys import digest, placed
+from traingate.engine.cache_ledger import SHARED
 from traingate.engine.folded import Folded
 
 PREFIX_SHARE = 0.75
