@@ -1,15 +1,15 @@
 """Eval items inside the training data, by word n-gram overlap. State: only the hits
-(row id, eval set, item, share: 32 bytes each); the eval indexes live in a per-process cache."""
+(row id, eval set, item, share: 32 bytes each); the eval indexes live in a per-process cache. What the check
+reads and holds is in contamination_state.py; the eval sets' losses, its details and message in
+contamination_result.py."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-import pyarrow as pa
 from pydantic import Field
 
 from traingate.contracts.model import CheckConfig, StrictModel
@@ -18,16 +18,20 @@ from traingate.errors import SourceError
 from traingate.results.model import CheckResult
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings, LooksAgain
-from traingate.validators.common.details import EvalSetListing
-from traingate.validators.common.details_parts import EvalSetLeaks, LeakedItem
 from traingate.validators.common.evalsets import EvalIndex, load_index, overlaps
 from traingate.validators.common.findings import Findings
-from traingate.validators.common.normalize import content_fields, normalize
+from traingate.validators.common.normalize import content_fields
 from traingate.validators.common.options import FULL_NORMALISATION, Normalisation
 from traingate.validators.common.registry import check
 from traingate.validators.common.shingles import token_hashes
 from traingate.validators.common.thresholds import judge
-from traingate.validators.uniqueness.shown import describe_cluster
+from traingate.validators.uniqueness.contamination_result import (
+    ITEMS_SHOWN,
+    ContaminationDetails,
+    contamination_message,
+    describe_set,
+)
+from traingate.validators.uniqueness.contamination_state import HitState, segments
 
 
 class EvalSet(StrictModel):
@@ -51,41 +55,6 @@ class ContaminationCheck(CheckConfig):
                                                 "are generic phrases). Items shorter than `ngram` match by their whole "
                                                 "word sequence within one turn or field.")
     normalize: list[Normalisation] = Field(default_factory=lambda: list(FULL_NORMALISATION))
-
-
-class ContaminationDetails(EvalSetListing):
-    """Per eval set, the items found in the data and the rows holding them."""
-
-    ngram: int = Field(description="Word n-gram length compared.")
-    min_overlap: float = Field(description="Share of an item's n-grams that makes a row contaminated.")
-    eval_sets: list[EvalSetLeaks] = Field(description="One entry per eval set of `against`, in its order.")
-    bytes_per_hit: int = Field(description="Memory the check holds per (row, item) hit.")
-
-ITEMS_SHOWN = 20
-
-
-@dataclass
-class HitState:
-    rows: int = 0
-    hits: list[np.ndarray] = field(default_factory=list)  # (n, 4): row id, set, item, share * 1e6
-    files: dict[int, tuple[str, str]] = field(default_factory=dict)
-
-
-def segments(batch: BatchContext, fields: Sequence[str], steps: Sequence[str]) -> tuple[pa.Array, np.ndarray]:
-    """The normalised turns and fields of the batch, row by row (fields in order, turns in order), and the row
-    of each. No role names: an eval item has none, and one glued to a turn's first word hid the turn."""
-    values: list[pa.Array] = []
-    rows: list[np.ndarray] = []
-    for name in fields:
-        view = batch.text(name)
-        if view is not None:
-            values.append(normalize(view.values, steps).cast(pa.large_string()))
-            rows.append(view.row_of())
-    if not values:
-        return pa.array([], pa.large_string()), np.zeros(0, np.int64)
-    row_of = np.concatenate(rows)
-    order = np.argsort(row_of, kind="stable")
-    return pa.concat_arrays(values).take(pa.array(order)), row_of[order]
 
 
 @check("contamination", group="uniqueness", options=ContaminationCheck, details=ContaminationDetails)
@@ -129,26 +98,20 @@ class ContaminationValidator(Validator[ContaminationCheck, HitState], LooksAgain
         return state
 
     def merge_states(self, a: HitState, b: HitState) -> HitState:
-        return HitState(a.rows + b.rows, a.hits + b.hits, {**a.files, **b.files})
-
-    def _hits(self, state: HitState) -> np.ndarray:
-        if not state.hits:
-            return np.zeros((0, 4), dtype=np.int64)
-        hits = np.concatenate(state.hits)
-        return hits[np.lexsort((hits[:, 0], hits[:, 2], hits[:, 1]))]
+        return a.merge(b)
 
     def wanted_rows(self, state: HitState) -> list[int]:
-        return [int(h[0]) for h in self._hits(state)[: ITEMS_SHOWN * 2]]
+        return [int(h[0]) for h in state.sorted_hits()[: ITEMS_SHOWN * 2]]
 
     def finalize(self, state: HitState, rows: Mapping[int, dict[str, Any]] | None = None) -> CheckResult:
-        hits = self._hits(state)
+        hits = state.sorted_hits()
         contaminated = len(np.unique(hits[:, 0]))
         verdict = judge(self.config, state.rows, contaminated)
         rate = contaminated / state.rows if state.rows else 0.0
-        sets = [self._describe_set(k, hits[hits[:, 1] == k], state, rows) for k in range(len(self.config.against))]
-        leaked = sum(s.leaked_items for s in sets)
-        message = (f"{contaminated:,} of {state.rows:,} rows hold at least {self.config.min_overlap:.0%} of an eval item's "
-                   f"{self.config.ngram}-grams; {leaked} eval items leaked")
+        fields = content_fields(self.spec.kind, self.spec.fields, self.config.on)
+        sets = [describe_set(self.index(k), hits[hits[:, 1] == k], state.files, rows, self.spec, fields)
+                for k in range(len(self.config.against))]
+        message = contamination_message(self.config, contaminated, state.rows, sets)
         samples = [m for s in sets for item in s.leaked for m in item.rows[:1]][:20]
         details = ContaminationDetails(ngram=self.config.ngram, min_overlap=self.config.min_overlap, eval_sets=sets,
                                        bytes_per_hit=32)
@@ -159,7 +122,7 @@ class ContaminationValidator(Validator[ContaminationCheck, HitState], LooksAgain
     def findings(self, state: HitState) -> Iterator[dict[str, Any]]:
         """Each row holding an item of an eval set, once per set (reason eval_item:<set>): the item of
         largest share, its place and line in the eval file, and the share."""
-        hits = self._hits(state)
+        hits = state.sorted_hits()
         found = Findings((("item", "int"), ("item_line", "int"), ("share", "float")), files=dict(state.files))
         for k in range(len(self.config.against)):
             mine = hits[hits[:, 1] == k]
@@ -169,20 +132,3 @@ class ContaminationValidator(Validator[ContaminationCheck, HitState], LooksAgain
             found.add(rows, f"eval_item:{index.name}", item=items, item_line=index.lines[items],
                       share=mine[first, 3] / 1e6)
         return found.records()
-
-    def _describe_set(self, k: int, hits: np.ndarray, state: HitState,
-                      rows: Mapping[int, dict[str, Any]] | None) -> EvalSetLeaks:
-        index = self.index(k)
-        items = []
-        for item in np.unique(hits[:, 2])[:ITEMS_SHOWN]:
-            mine = hits[hits[:, 2] == item]
-            shown = describe_cluster(mine[:, 0].astype(np.uint64), state.files, rows, self.spec,
-                                     content_fields(self.spec.kind, self.spec.fields, self.config.on))
-            for member, hit in zip(shown.members, mine):
-                member.reason = f"{hit[3] / 1e4:.0f}% of the item's n-grams"
-                member.span = None
-            items.append(LeakedItem(item=int(item), line=int(index.lines[item]), excerpt=index.excerpts[item],
-                                    best_share=float(mine[:, 3].max() / 1e6), row_count=len(mine), rows=shown.members))
-        return EvalSetLeaks(name=index.name, item_count=index.count, too_short=index.too_short(),
-                            leaked_items=len(np.unique(hits[:, 2])), contaminated_rows=len(np.unique(hits[:, 0])),
-                            leaked=items)
