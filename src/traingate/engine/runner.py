@@ -154,8 +154,10 @@ def _cached_results(cache: RunCache, validators: list[Validator[Any, Any]], fold
 
 
 def _close_cache(cache: RunCache | None) -> CacheInfo | None:
+    if cache is None:  # the cache's modules load only for a run that has one
+        return None
     from traingate.engine.cache_info import close_run_cache
-    return None if cache is None else close_run_cache(cache)
+    return close_run_cache(cache)
 
 
 def _cache_warnings(cache: RunCache | None, run: RunOptions) -> list[str]:
