@@ -1,5 +1,6 @@
-"""What masking costs a run: seconds of `validate` spent masking the assembled run (runner._mask_reports),
-beside the whole run's seconds, each case in a fresh process (start-up and model loading included).
+"""What masking costs a run: seconds of `validate` spent masking the assembled run (mask_reports of
+engine/run_deferred.py, timed where the runner looks it up), beside the whole run's seconds, each case in a
+fresh process (start-up and model loading included).
 
 Cases: a `distribution` feature with ROWS distinct values (each an e-mail address, or plain text with no
 personal data) under a `pii` check, patterns-only and NER; and an ordinary run, the throughput benchmark's
@@ -68,14 +69,14 @@ def one(contract_text: str, data: str) -> dict[str, Any]:
     from traingate.contracts import parse_contract
 
     spent: list[float] = []
-    inner = runner._mask_reports
+    inner = runner.mask_reports
 
     def timed(validators: Any, run: Any) -> None:
         start = time.perf_counter()
         inner(validators, run)
         spent.append(time.perf_counter() - start)
 
-    runner._mask_reports = timed
+    runner.mask_reports = timed
     contract = parse_contract(contract_text, "masking.yaml")
     start = time.perf_counter()
     result = runner.validate(contract, [data])

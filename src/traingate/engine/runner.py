@@ -1,6 +1,7 @@
 """One pass over the data: every chunk goes to every validator; states are finalized into a RunResult. The
 phases: where the pass runs (dispatch.py), the second look and finalize (second_look.py), the parts of the
-result that describe what was read (assemble.py); then the gate, masking and the evidence, here."""
+result that describe what was read (assemble.py), the steps that load their modules only when needed: the cache's
+and masking (run_deferred.py); then the gate and the evidence, here."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from traingate import validators as _validators  # noqa: F401  (registers the built-in checks)
 from traingate.contracts.model import Contract
@@ -29,6 +30,7 @@ from traingate.engine.presence import judge, needed_columns
 from traingate.engine.progress import Progress
 from traingate.engine.ray_engine import start_ray
 from traingate.engine.rejects import Finished
+from traingate.engine.run_deferred import cache_warnings, cached_results, close_cache, mask_reports, open_cache
 from traingate.engine.second_look import finish
 from traingate.engine.stats_collector import StatsCollector
 from traingate.engine.type_faults import mismatch_lines
@@ -36,10 +38,6 @@ from traingate.results.gate import decide
 from traingate.results.model import RunResult, SkippedFile
 from traingate.validators.common.base import Validator
 from traingate.version import __version__
-
-if TYPE_CHECKING:
-    from traingate.engine.cache import RunCache
-    from traingate.results.model import CacheInfo, CheckResult
 
 __all__ = ["NO_ROWS", "RunOptions", "check_ids", "sha256_file", "validate"]
 
@@ -92,31 +90,29 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
     columns = {c for v in validators for c in v.columns()} | _stats_columns(contract) | needed_columns(validators)
     with ThreadPoolExecutor(max_workers=1) as hasher, Progress(show_progress, files) as progress:
         ray_start = start_ray(run.address) if run.engine == "ray" and run.limit is None else None
-        cache = _open_cache(contract, validators, columns, files, run, findings)
+        cache = open_cache(contract, validators, columns, files, run, findings)
         on_workers = run.engine == "ray" or workers_for(run, sum(f.size for f in files)) > 1
         hashes: list[Future[str]] = [_digest(hasher, f, on_workers) for f in files] if cache is None else \
             cache.digests(lambda f: _digest(hasher, f, on_workers))  # not a file whose stat the cache recorded
         folded, failed_shards, shard_count, spread = fold_all(contract, validators, files, columns, run, progress, cache)
-        lines = mismatch_lines(folded.types, files) if folded.faults.keep_every else None
-        for k, (index, count, sample) in enumerate(folded.types.faults([f.path for f in files])):
-            folded.faults.add_counted("type_mismatch", index, count, sample, lines[k] if lines else None)
+        _count_type_faults(folded, files)
         judge(validators, folded.errors, folded.presence, files)  # a check whose field no row holds errs
         read_seconds = time.perf_counter() - t0
         results = finish(validators, folded, files, columns) if cache is None else \
-            _cached_results(cache, validators, folded, files, columns, failed_shards)
+            cached_results(cache, validators, folded, files, columns, failed_shards)
         fault_samples = folded.faults.samples(files)
         infos = file_infos(files, hashes, folded)
     dataset = dataset_info(contract, infos, folded, fault_samples, run.limit, shard_count, failed_shards)
     dataset.skipped_files = [SkippedFile(path=s.path, reason=s.reason) for s in skipped]
     dataset.inputs = given_inputs(data, contract.dataset.splits, base_dir)
     dataset.exclude = absolute_exclusions(exclude)
-    dataset.cache = _close_cache(cache)
+    dataset.cache = close_cache(cache)
     gate = decide(results, contract.gate.fail_on, folded.faults.total, contract.gate.max_bad_records,
                   _problems(folded, failed_shards))
     timings = {"total": time.perf_counter() - t0, "read_and_check": read_seconds,
                **({"ray_start": ray_start} if ray_start is not None else {}),
-               **({"workers_start": spread.start_seconds} if spread.start_seconds is not None else {})}
-    timings.update({v.check_id: s for v, s in zip(validators, folded.seconds)})
+               **({"workers_start": spread.start_seconds} if spread.start_seconds is not None else {}),
+               **{v.check_id: s for v, s in zip(validators, folded.seconds)}}
     result = RunResult(tool_version=__version__, run_id=uuid.uuid4().hex, started_at=started.isoformat(),
                        finished_at=datetime.now(UTC).isoformat(), contract=contract_info(contract, validators),
                        dataset=dataset, checks=results, gate=gate,
@@ -124,8 +120,8 @@ def _validate(contract: Contract, data: list[str], run: RunOptions, show_progres
                        sketches=StatsCollector().sketches(folded.stats),
                        timings=timings, resources={"peak_rss_mib": round(peak_rss_mib(), 1),
                                                    "worker_peak_rss_mib": round(folded.worker_rss_mib, 1)},
-                       warnings=spread_warnings(run, spread, read_seconds, ray_start) + _cache_warnings(cache, run))
-    _mask_reports(validators, result)
+                       warnings=spread_warnings(run, spread, read_seconds, ray_start) + cache_warnings(cache, run))
+    mask_reports(validators, result)
     return result, validators, folded.states, files, folded.faults
 
 
@@ -139,32 +135,11 @@ def _digest(hasher: ThreadPoolExecutor, source: SourceFile, spread: bool) -> Fut
     return Deferred(lambda: published(source.location, source.etag, source.size) or sha256_file(source))
 
 
-def _open_cache(contract: Contract, validators: list[Validator[Any, Any]], columns: set[str], files: list[SourceFile],
-                run: RunOptions, findings: bool) -> RunCache | None:
-    if run.cache is None:  # the cache's modules load only for a run that uses one
-        return None
-    from traingate.engine.cache_info import open_run_cache
-    return open_run_cache(contract, validators, columns, files, run, findings)
-
-
-def _cached_results(cache: RunCache, validators: list[Validator[Any, Any]], folded: Folded,
-                    files: list[SourceFile], columns: set[str], failed: list[str]) -> list[CheckResult]:
-    from traingate.engine.cache_results import finish_cached
-    return finish_cached(cache, validators, folded, files, columns, failed)
-
-
-def _close_cache(cache: RunCache | None) -> CacheInfo | None:
-    if cache is None:  # the cache's modules load only for a run that has one
-        return None
-    from traingate.engine.cache_info import close_run_cache
-    return close_run_cache(cache)
-
-
-def _cache_warnings(cache: RunCache | None, run: RunOptions) -> list[str]:
-    if run.cache is None:
-        return []
-    from traingate.engine.cache_info import cache_warnings
-    return cache_warnings(cache, run)
+def _count_type_faults(folded: Folded, files: list[SourceFile]) -> None:
+    """The values whose type differs from their column's, counted as faults (with their lines when kept)."""
+    lines = mismatch_lines(folded.types, files) if folded.faults.keep_every else None
+    for k, (index, count, sample) in enumerate(folded.types.faults([f.path for f in files])):
+        folded.faults.add_counted("type_mismatch", index, count, sample, lines[k] if lines else None)
 
 
 def _problems(folded: Folded, failed_shards: list[str]) -> list[str]:
@@ -174,19 +149,6 @@ def _problems(folded: Folded, failed_shards: list[str]) -> list[str]:
     if too_long := folded.faults.by_kind.get("line_too_long", 0):  # not read at all: the verdict cannot rest on it
         problems.append(f"{too_long} line(s) longer than TRAINGATE_MAX_LINE_BYTES were not read")
     return problems
-
-
-def _mask_reports(validators: list[Validator[Any, Any]], run: RunResult) -> None:
-    """Checks that guard against what text may hold (personal data, secrets) mask every text of the run
-    that data can reach (data/masking.py), each check's own findings first; the count goes into that
-    check's details."""
-    from traingate.data.masking import mask_run
-    from traingate.validators.common.capabilities import MasksExcerpts
-
-    by_id = {r.id: r for r in run.checks}
-    for validator in validators:
-        if isinstance(validator, MasksExcerpts):
-            by_id[validator.check_id].details["masked_excerpts"] = mask_run(run, validator.mask_texts)
 
 
 def _stats_columns(contract: Contract) -> set[str]:
