@@ -15,7 +15,8 @@ import typer.main
 
 from traingate.cli.app import app
 from traingate.contracts import parse_contract
-from traingate.docs import builtin_entries, example_problem, pages, regions
+from traingate.docs.check_pages import builtin_entries, pages
+from traingate.docs.markers import example_problem, regions
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

@@ -129,15 +129,16 @@ def documented_cases(entries: dict[tuple[str, str], Any], covered: set[tuple[str
     case, no edit here. Name -> (kind, checks block)."""
     import yaml
 
-    from traingate import docs
+    from traingate.docs import default_root
+    from traingate.docs.markers import auto_example, regions
 
-    pages = {group: (docs.default_root() / "checks" / f"{group}.md") for group, _ in entries}
+    pages = {group: (default_root() / "checks" / f"{group}.md") for group, _ in entries}
     out = {}
     for (group, name), entry in sorted(entries.items()):
         if (group, name) in covered:
             continue
         page = pages[group].read_text() if pages[group].is_file() else ""
-        example = docs.regions(page).get(("example", name)) or docs.auto_example(group, entry)
+        example = regions(page).get(("example", name)) or auto_example(group, entry)
         contract = yaml.safe_load(re.findall(r"```yaml\n(.*?)```", example, re.S)[0])
         checks = {group: [c for c in contract["checks"][group] if c.get("type") == name]}
         block = yaml.safe_dump(checks, sort_keys=False)
