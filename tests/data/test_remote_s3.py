@@ -21,6 +21,7 @@ from traingate.contracts import parse_contract
 from traingate.data.sources import resolve_all
 from traingate.engine import shards
 from traingate.engine.runner import RunOptions, validate
+from traingate.engine.shard_reader import read_shard
 
 __all__ = ["s3", "s3_server"]
 
@@ -102,7 +103,7 @@ def test_byte_ranges_of_a_remote_file_hold_every_line_once(tmp_path: Path, s3: A
     seen: list[int] = []
     for shard in cut:
         with open_raw(files[0]) as raw:
-            for chunk in shards.read_shard(files[0], shard, None, raw):
+            for chunk in read_shard(files[0], shard, None, raw):
                 seen += [int(n) for n in chunk.lines]
     assert seen == [i + 1 for i, line in enumerate(lines) if line]
 

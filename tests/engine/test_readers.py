@@ -191,7 +191,8 @@ def test_second_look_reads_only_the_blocks_holding_wanted_rows(tmp_path: Path, m
     from traingate.data import jsonl_reader, lookup
     from traingate.data.lookup import LINE_BITS, fetch_rows
     from traingate.data.sources import resolve
-    from traingate.engine.shards import Shard, read_shard
+    from traingate.engine.shard_reader import read_shard
+    from traingate.engine.shards import Shard
 
     monkeypatch.setattr(jsonl_reader, "BLOCK_BYTES", 2048)
     lines = [json.dumps({"text": f"row {i}", "n": i}) for i in range(600)]

@@ -26,7 +26,8 @@ from traingate.engine.memory import REACT_STEP, let_go, peak_rss_mib, rss_mib
 from traingate.engine.prefetch import prefetch
 from traingate.engine.presence import all_needs
 from traingate.engine.progress import Progress
-from traingate.engine.shards import Shard, read_shard
+from traingate.engine.shard_reader import read_shard
+from traingate.engine.shards import Shard
 from traingate.engine.stats_collector import StatsCollector, sketched_features
 from traingate.validators.common.base import Validator
 from traingate.validators.common.capabilities import ListsFindings

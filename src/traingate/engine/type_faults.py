@@ -13,7 +13,8 @@ import numpy as np
 from traingate.data.readers import open_raw
 from traingate.data.sources import SourceFile
 from traingate.engine.column_types import ColumnTypes
-from traingate.engine.shards import Shard, read_shard
+from traingate.engine.shard_reader import read_shard
+from traingate.engine.shards import Shard
 
 
 def mismatch_lines(types: ColumnTypes, files: list[SourceFile]) -> list[np.ndarray]:
