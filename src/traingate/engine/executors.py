@@ -20,7 +20,8 @@ from traingate.data.presidio import mark_shard_worker
 from traingate.data.spill import SpillError
 from traingate.engine.fold import fold_shard, warm_up
 from traingate.engine.folded import Folded
-from traingate.engine.ray_engine import Pairs, run_on_ray
+from traingate.engine.ray_engine import run_on_ray
+from traingate.engine.ray_shuffle import Pairs
 
 Task = tuple[Any, ...]
 Outcome = Folded | str  # the folded shard, or why it failed
