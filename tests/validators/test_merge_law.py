@@ -132,7 +132,8 @@ def documented_cases(entries: dict[tuple[str, str], Any], covered: set[tuple[str
     from traingate.docs import default_root
     from traingate.docs.markers import auto_example, regions
 
-    pages = {group: (default_root() / "checks" / f"{group}.md") for group, _ in entries}
+    pages = {group: (default_root() / "docs" / "checks" / f"{group}.md") for group, _ in entries}
+    assert not (default_root() / "docs").is_dir() or all(p.is_file() for p in pages.values()), pages
     out = {}
     for (group, name), entry in sorted(entries.items()):
         if (group, name) in covered:
