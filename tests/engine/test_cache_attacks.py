@@ -16,7 +16,8 @@ import pytest
 from tests.engine.test_cache import comparable, drop_entries, two_files
 from traingate.data.spill import SPILL_DIR_ENV, Spilled
 from traingate.engine import cache_entry, cache_evict, cache_spill, stats
-from traingate.engine.cache_entry import ALIGN, FORMAT, MAGIC, MAX_HEADER, BadEntry, decode, encode
+from traingate.engine.cache_decode import decode
+from traingate.engine.cache_entry import ALIGN, FORMAT, MAGIC, MAX_HEADER, BadEntry, encode
 from traingate.engine.cache_evict import entries, prune
 from traingate.engine.cache_files import read_entry, secret_key
 from traingate.engine.cache_spill import SpillMissing
@@ -43,7 +44,7 @@ def _planted(store: Store, key: str, blob: bytes) -> str:
 
 def _signed_header(key: bytes, entry_key: str, payload: bytes, layout: list[list[int]]) -> dict[str, Any]:
     return {"format": FORMAT, "key": entry_key, "bytes": len(payload), "layout": layout,
-            "hmac": cache_entry._mac(key, entry_key, payload, layout)}
+            "hmac": cache_entry.entry_mac(key, entry_key, payload, layout)}
 
 
 # --- the header line, untrusted ---------------------------------------------------------------------------

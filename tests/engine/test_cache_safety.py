@@ -19,7 +19,8 @@ from tests.engine.test_cache import comparable, contract_of, drop_entries, two_f
 from tests.validators.test_merge_law import _rows
 from traingate.contracts import Contract
 from traingate.engine import cache_entry
-from traingate.engine.cache_entry import BadEntry, decode, encode
+from traingate.engine.cache_decode import decode
+from traingate.engine.cache_entry import BadEntry, encode
 from traingate.engine.cache_evict import entries, prune
 from traingate.engine.cache_files import read_entry, secret_key
 from traingate.engine.runner import RunOptions, validate
@@ -184,12 +185,12 @@ def test_a_payload_naming_a_function_is_refused_even_when_signed(tmp_path: Path)
 
     key = secret_key()
     payload = pickle.dumps(Evil())
-    header = {"format": cache_entry.FORMAT, "key": "k", "bytes": len(payload), "hmac": cache_entry._mac(key, "k", payload)}
+    header = {"format": cache_entry.FORMAT, "key": "k", "bytes": len(payload), "hmac": cache_entry.entry_mac(key, "k", payload)}
     blob = cache_entry.MAGIC + b" " + json.dumps(header).encode() + b"\n" + payload
     with pytest.raises(BadEntry, match=r"(posix|os)\.system"):
         decode(key, "k", blob)
     numpy_load = pickle.dumps(__import__("numpy").load)
-    header.update(bytes=len(numpy_load), hmac=cache_entry._mac(key, "k", numpy_load))
+    header.update(bytes=len(numpy_load), hmac=cache_entry.entry_mac(key, "k", numpy_load))
     with pytest.raises(BadEntry, match="numpy"):
         decode(key, "k", cache_entry.MAGIC + b" " + json.dumps(header).encode() + b"\n" + numpy_load)
 
@@ -230,7 +231,7 @@ def test_a_signed_payload_never_imports_a_module(tmp_path: Path) -> None:
         payload = b"\x80\x04\x95" + (len(module) + len(name) + 4).to_bytes(8, "little") + b"\x8c" + \
             bytes([len(module)]) + module.encode() + b"\x8c" + bytes([len(name)]) + name.encode() + b"\x93."
         header = {"format": cache_entry.FORMAT, "key": "k", "bytes": len(payload),
-                  "hmac": cache_entry._mac(key, "k", payload)}
+                  "hmac": cache_entry.entry_mac(key, "k", payload)}
         blob = cache_entry.MAGIC + b" " + json.dumps(header).encode() + b"\n" + payload
         with pytest.raises(BadEntry, match="not imported"):
             decode(key, "k", blob)

@@ -9,7 +9,8 @@ import os
 from contextlib import suppress
 from typing import Any
 
-from traingate.engine.cache_entry import BadEntry, decode, encode
+from traingate.engine.cache_decode import decode
+from traingate.engine.cache_entry import BadEntry, encode
 from traingate.engine.cache_files import locked, read_entry, secret_key, write_atomic
 from traingate.engine.cache_spill import Keeper, Restorer, discard_copies
 
