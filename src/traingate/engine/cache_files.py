@@ -86,9 +86,9 @@ def read_entry(path: str) -> memoryview:
 def _memory(size: int) -> memoryview:
     """`size` writable bytes of this process's own. A large entry's pages are mapped in one call
     (MAP_POPULATE) rather than each on the read's first touch: for the 49 MB entry of the incremental
-    benchmark, 17 to 29 ms with the read against 17 to 88 ms, page faults on a virtual machine varying
-    most. Anonymous and private: the entry file itself is never mapped, so what was verified is what is
-    used, and a file cut short under a run cannot kill it with SIGBUS."""
+    benchmark, 22 to 35 ms with the read against 17 to 88 ms (the read 5 to 10 ms of each), page faults
+    on a virtual machine varying most. Anonymous and private: the entry file itself is never mapped, so
+    what was verified is what is used, and a file cut short under a run cannot kill it with SIGBUS."""
     populate = getattr(mmap, "MAP_POPULATE", 0)
     if size < MAPPED_BYTES or not populate:
         return np.empty(size, dtype=np.uint8).data
